@@ -1,0 +1,9 @@
+//! x86_64: PVH boot, GDT/TSS/IDT, trap and syscall entry, context switch, port I/O,
+//! serial console, PIC and PIT.
+pub mod boot;
+pub mod cpu;
+pub mod gdt;
+pub mod interrupts;
+pub mod serial;
+pub mod timer;
+pub mod trap;

@@ -1,0 +1,33 @@
+//! Memory management: physical frames, page tables, address spaces, the kernel heap
+//! and checked access to user memory.
+#[cfg(target_os = "none")]
+pub mod aspace;
+#[cfg(target_os = "none")]
+pub mod frame;
+#[cfg(target_os = "none")]
+pub mod heap;
+#[cfg(target_os = "none")]
+pub mod paging;
+#[cfg(target_os = "none")]
+pub mod user;
+pub mod vma;
+
+pub const PAGE_SIZE: u64 = 4096;
+/// All physical memory (first 4 GiB) is mapped here.
+pub const PHYS_OFFSET: u64 = 0xFFFF_8000_0000_0000;
+/// The kernel image is linked at `KERNEL_BASE + physical address`.
+pub const KERNEL_BASE: u64 = 0xFFFF_FFFF_8000_0000;
+/// First address above user space.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+
+pub fn phys_to_virt(pa: u64) -> u64 {
+    pa + PHYS_OFFSET
+}
+
+pub fn page_down(a: u64) -> u64 {
+    a & !(PAGE_SIZE - 1)
+}
+
+pub fn page_up(a: u64) -> Option<u64> {
+    a.checked_add(PAGE_SIZE - 1).map(page_down)
+}
