@@ -1,43 +1,34 @@
-//! Bulkhead's host runner (minimal bring-up version).
-use std::path::PathBuf;
-use std::process::Command;
+//! Bulkhead's host runner: parses the command line, packs the initramfs (cpio newc) and boots the
+//! kernel in QEMU, turning QEMU's exit status into init's verdict.
+//!
+//! `main.rs` is a thin wrapper around this library; the integration tests under `tests/` drive the
+//! real binary and use [`USER_BIN_DIR`] to find the user programs.
 
+mod initramfs;
+mod options;
+mod run;
+
+pub use initramfs::{Initramfs, Node, build_initramfs};
+pub use options::{Command, Options, USAGE, parse_args};
+pub use run::{Outcome, Verdict, qemu_command, run};
+
+/// The kernel ELF built by `qemu/build.rs`.
 pub const KERNEL_ELF: &str = env!("KERNEL_ELF");
+
+/// The directory holding the user binaries (`init`, `t_*`, `fail_demo`, ...) built by `qemu/build.rs`.
 pub const USER_BIN_DIR: &str = env!("USER_BIN_DIR");
 
-/// Packs `(path in archive, contents)` entries as a cpio newc archive.
-pub fn cpio_newc(entries: &[(String, u32, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut ino = 1;
-    let mut push = |name: &str, mode: u32, data: &[u8], out: &mut Vec<u8>| {
-        let hdr = format!(
-            "070701{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-            ino, mode, 0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0
-        );
-        ino += 1;
-        out.extend_from_slice(hdr.as_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-        out.extend_from_slice(data);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-    };
-    for (name, mode, data) in entries {
-        push(name, *mode, data, &mut out);
+/// A runner error: printed as one line `bulkhead: MESSAGE`, exit status 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
-    push("TRAILER!!!", 0, &[], &mut out);
-    out
 }
 
-pub fn qemu_command(initrd: &PathBuf) -> Command {
-    let mut c = Command::new("qemu-system-x86_64");
-    c.args(["-accel", "tcg", "-kernel", KERNEL_ELF, "-initrd"])
-        .arg(initrd)
-        .args(["-display", "none", "-serial", "stdio", "-no-reboot", "-m", "512"])
-        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
-    c
-}
+impl std::error::Error for Error {}
+
+/// Exit status of the runner for its own errors (bad option, QEMU missing, ...).
+pub const EXIT_RUNNER_ERROR: u8 = 2;

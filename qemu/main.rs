@@ -1,29 +1,28 @@
-use std::path::PathBuf;
+//! `bulkhead` (what `cargo run` starts): boots the kernel in QEMU with the serial console on this
+//! terminal and exits with init's verdict. See `--help` and README.md.
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut entries = vec![("init".to_string(), 0o100755, std::fs::read(PathBuf::from(bulkhead::USER_BIN_DIR).join("init")).unwrap())];
-    let mut append = String::new();
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--init" => {
-                i += 1;
-                entries[0].2 = std::fs::read(&args[i]).unwrap();
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let result =
+        bulkhead::parse_args(std::env::args_os().skip(1)).and_then(|command| match command {
+            bulkhead::Command::Help => {
+                print!("{}", bulkhead::USAGE);
+                Ok(0)
             }
-            "--append" => {
-                i += 1;
-                append = args[i].clone();
+            bulkhead::Command::Run(opts) => {
+                let outcome = bulkhead::run(&opts, false)?;
+                if let Some(message) = outcome.verdict.message() {
+                    eprintln!("bulkhead: {message}");
+                }
+                Ok(outcome.verdict.exit_code())
             }
-            _ => {}
+        });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("bulkhead: {e}");
+            ExitCode::from(bulkhead::EXIT_RUNNER_ERROR)
         }
-        i += 1;
     }
-    let cpio = bulkhead::cpio_newc(&entries);
-    let path = std::env::temp_dir().join(format!("bulkhead-initrd-{}.cpio", std::process::id()));
-    std::fs::write(&path, cpio).unwrap();
-    let status = bulkhead::qemu_command(&path).arg("-append").arg(append).status().unwrap();
-    let _ = std::fs::remove_file(&path);
-    let code = status.code().unwrap_or(1);
-    std::process::exit(if code & 1 == 1 { code >> 1 } else { 2 });
 }
