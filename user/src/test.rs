@@ -261,8 +261,8 @@ pub fn wait_exit(pid: i32) -> Exit {
     }
 }
 
-/// Whether the program runs as Bulkhead's test suite (init sets `BULKHEAD=1` in the environment);
-/// a few checks are stricter there than what a Linux host guarantees.
-pub fn on_bulkhead() -> bool {
-    crate::Args::get().getenv("BULKHEAD") == Some("1")
+/// Whether Bulkhead's init runs the program as PID 1 (it sets `BULKHEAD_INIT=1`): orphans then go
+/// to PID 1, which a Linux host (subreapers) does not guarantee.
+pub fn under_pid1_init() -> bool {
+    crate::Args::get().getenv("BULKHEAD_INIT") == Some("1")
 }
