@@ -1,0 +1,108 @@
+//! What the file system needs from the rest of the kernel (clock, sleeping, the serial
+//! console, signals, the caller's identity), in one place. On the host (unit tests)
+//! these are stand-ins: the clock is 0, a sleep is interrupted at once, output is kept.
+
+use super::vfs::Timespec;
+
+/// Outcome of a sleep (mirrors `crate::task::Wake`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    Woken,
+    TimedOut,
+    Interrupted,
+}
+
+/// Wait channel every poll()er sleeps on; every wakeup of a file object also wakes it.
+pub fn poll_chan() -> usize {
+    static POLL: u8 = 0;
+    &POLL as *const u8 as usize
+}
+
+#[cfg(target_os = "none")]
+mod imp {
+    use super::*;
+
+    pub fn now() -> Timespec {
+        Timespec::from_ns(crate::time::realtime_ns())
+    }
+
+    pub fn monotonic_ns() -> u64 {
+        crate::time::monotonic_ns()
+    }
+
+    pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
+        match crate::task::sleep(chan, deadline_ns) {
+            crate::task::Wake::Woken => Wake::Woken,
+            crate::task::Wake::TimedOut => Wake::TimedOut,
+            crate::task::Wake::Interrupted => Wake::Interrupted,
+        }
+    }
+
+    pub fn wakeup(chan: usize) {
+        crate::task::wakeup(chan);
+        crate::task::wakeup(poll_chan());
+    }
+
+    pub fn console_write(bytes: &[u8]) {
+        crate::klog::console_write(bytes);
+    }
+
+    /// SIGPIPE to the calling thread (a write to a pipe without readers).
+    pub fn sigpipe_current() {
+        crate::task::signal::send_to_thread(&crate::task::current(), 13);
+    }
+
+    pub fn current_pid() -> u32 {
+        crate::task::current().process().pid()
+    }
+
+    /// The caller's (uid, gid); every process runs as root until credentials exist.
+    pub fn current_ids() -> (u32, u32) {
+        (0, 0)
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+mod imp {
+    use super::*;
+    use alloc::vec::Vec;
+
+    pub fn now() -> Timespec {
+        Timespec::default()
+    }
+
+    pub fn monotonic_ns() -> u64 {
+        0
+    }
+
+    pub fn sleep(_chan: usize, _deadline_ns: Option<u64>) -> Wake {
+        Wake::Interrupted
+    }
+
+    pub fn wakeup(_chan: usize) {}
+
+    std::thread_local! {
+        pub static CONSOLE_OUT: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+    }
+
+    pub fn console_write(bytes: &[u8]) {
+        CONSOLE_OUT.with(|o| o.borrow_mut().extend_from_slice(bytes));
+    }
+
+    /// Takes what tests wrote to the console so far.
+    pub fn take_console_output() -> Vec<u8> {
+        CONSOLE_OUT.with(|o| core::mem::take(&mut *o.borrow_mut()))
+    }
+
+    pub fn sigpipe_current() {}
+
+    pub fn current_pid() -> u32 {
+        1
+    }
+
+    pub fn current_ids() -> (u32, u32) {
+        (0, 0)
+    }
+}
+
+pub use imp::*;

@@ -1,0 +1,472 @@
+//! Open file descriptions: `OpenFile` (what an fd points to: offset, status flags, the
+//! inode and path it was opened by) over a `FileOps` object (an inode's generic file, a
+//! pipe end, a device). Dropping the last `Arc<OpenFile>` is the close.
+
+use super::vfs::{DirEntry, FileType, InodeRef, Metadata};
+use crate::errno::Errno;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+use spin::Mutex;
+
+pub const O_ACCMODE: u32 = 0o3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_DSYNC: u32 = 0o10000;
+pub const O_ASYNC: u32 = 0o20000;
+pub const O_DIRECT: u32 = 0o40000;
+pub const O_LARGEFILE: u32 = 0o100000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_NOATIME: u32 = 0o1000000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_PATH: u32 = 0o10000000;
+pub const O_TMPFILE: u32 = 0o20200000;
+
+/// Status flags `fcntl(F_SETFL)` may change.
+pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+
+pub const SEEK_SET: u32 = 0;
+pub const SEEK_CUR: u32 = 1;
+pub const SEEK_END: u32 = 2;
+pub const SEEK_DATA: u32 = 3;
+pub const SEEK_HOLE: u32 = 4;
+
+pub const POLLIN: u16 = 0x1;
+pub const POLLPRI: u16 = 0x2;
+pub const POLLOUT: u16 = 0x4;
+pub const POLLERR: u16 = 0x8;
+pub const POLLHUP: u16 = 0x10;
+pub const POLLNVAL: u16 = 0x20;
+pub const POLLRDNORM: u16 = 0x40;
+pub const POLLWRNORM: u16 = 0x100;
+
+/// The operations of one kind of open file. `file` gives access to the offset and flags.
+pub trait FileOps: Send + Sync {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno>;
+    fn write(&self, file: &OpenFile, buf: &[u8]) -> Result<usize, Errno>;
+    fn pread(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::ESPIPE)
+    }
+    fn pwrite(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::ESPIPE)
+    }
+    /// Repositions the offset; returns the new one.
+    fn seek(&self, _file: &OpenFile, _offset: i64, _whence: u32) -> Result<u64, Errno> {
+        Err(Errno::ESPIPE)
+    }
+    /// Metadata of files that have no inode in any mounted file system (pipes).
+    fn stat(&self) -> Result<Metadata, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// The entries of a directory from entry `index` on, `.` and `..` included.
+    fn readdir(&self, _index: usize) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn truncate(&self, _size: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// `ioctl(2)`; `arg` is the raw user argument.
+    fn ioctl(&self, _file: &OpenFile, _cmd: u32, _arg: u64) -> Result<usize, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// Readiness now (`POLLIN`, `POLLOUT`, `POLLHUP`, ...).
+    fn poll(&self) -> u16 {
+        POLLIN | POLLOUT
+    }
+}
+
+pub struct OpenFile {
+    ops: Arc<dyn FileOps>,
+    inode: Option<InodeRef>,
+    path: String,
+    flags: AtomicU32,
+    pos: Mutex<u64>,
+}
+
+impl OpenFile {
+    pub fn new(
+        ops: Arc<dyn FileOps>,
+        inode: Option<InodeRef>,
+        path: String,
+        flags: u32,
+    ) -> Arc<OpenFile> {
+        let flags = flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+        Arc::new(OpenFile {
+            ops,
+            inode,
+            path,
+            flags: AtomicU32::new(flags),
+            pos: Mutex::new(0),
+        })
+    }
+
+    /// Access mode and status flags (what `fcntl(F_GETFL)` returns).
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// `fcntl(F_SETFL)`: only the status flags in `SETFL_MASK` change.
+    pub fn set_status_flags(&self, flags: u32) {
+        let old = self.flags();
+        self.flags.store(
+            (old & !SETFL_MASK) | (flags & SETFL_MASK),
+            Ordering::Relaxed,
+        );
+    }
+
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & O_NONBLOCK != 0
+    }
+
+    pub fn is_path_only(&self) -> bool {
+        self.flags() & O_PATH != 0
+    }
+
+    pub fn readable(&self) -> bool {
+        !self.is_path_only() && matches!(self.flags() & O_ACCMODE, O_RDONLY | O_RDWR)
+    }
+
+    pub fn writable(&self) -> bool {
+        !self.is_path_only() && matches!(self.flags() & O_ACCMODE, O_WRONLY | O_RDWR)
+    }
+
+    /// The inode this file was opened from (none for pipes).
+    pub fn inode(&self) -> Option<&InodeRef> {
+        self.inode.as_ref()
+    }
+
+    /// The canonical path it was opened by (`pipe:[ino]` for pipes).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn pos(&self) -> &Mutex<u64> {
+        &self.pos
+    }
+
+    pub fn ops(&self) -> &Arc<dyn FileOps> {
+        &self.ops
+    }
+
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.read(self, buf)
+    }
+
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.write(self, buf)
+    }
+
+    pub fn pread(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.pread(offset, buf)
+    }
+
+    pub fn pwrite(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.pwrite(offset, buf)
+    }
+
+    pub fn seek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        if self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.seek(self, offset, whence)
+    }
+
+    pub fn stat(&self) -> Result<Metadata, Errno> {
+        match &self.inode {
+            Some(i) => Ok(i.metadata()),
+            None => self.ops.stat(),
+        }
+    }
+
+    pub fn truncate(&self, size: u64) -> Result<(), Errno> {
+        if !self.writable() {
+            return Err(Errno::EINVAL);
+        }
+        self.ops.truncate(size)
+    }
+
+    pub fn ioctl(&self, cmd: u32, arg: u64) -> Result<usize, Errno> {
+        if self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.ioctl(self, cmd, arg)
+    }
+
+    pub fn poll(&self) -> u16 {
+        if self.is_path_only() {
+            return POLLNVAL;
+        }
+        self.ops.poll()
+    }
+
+    /// Fills `buf` with `linux_dirent64` records from the current position on and
+    /// advances it; returns the byte count (0 at the end), `EINVAL` if `buf` cannot hold
+    /// even one record.
+    pub fn getdents64(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        let mut pos = self.pos.lock();
+        let entries = self.ops.readdir(*pos as usize)?;
+        let (n, used) = fill_dirents64(&entries, *pos, buf);
+        if used == 0 && !entries.is_empty() {
+            return Err(Errno::EINVAL);
+        }
+        *pos += used as u64;
+        Ok(n)
+    }
+}
+
+/// Encodes as many entries as fit into `buf` as `linux_dirent64` records (`d_off` of
+/// each is the position after it, `first_index` being the position of the first);
+/// returns (bytes written, entries written).
+pub fn fill_dirents64(entries: &[DirEntry], first_index: u64, buf: &mut [u8]) -> (usize, usize) {
+    let mut off = 0;
+    for (i, e) in entries.iter().enumerate() {
+        let reclen = (19 + e.name.len() + 1).next_multiple_of(8);
+        if off + reclen > buf.len() {
+            return (off, i);
+        }
+        let rec = &mut buf[off..off + reclen];
+        rec[0..8].copy_from_slice(&e.ino.to_le_bytes());
+        rec[8..16].copy_from_slice(&(first_index + i as u64 + 1).to_le_bytes());
+        rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
+        rec[18] = e.ftype.dirent_type();
+        rec[19..19 + e.name.len()].copy_from_slice(e.name.as_bytes());
+        rec[19 + e.name.len()..].fill(0);
+        off += reclen;
+    }
+    (off, entries.len())
+}
+
+/// The file object of an ordinary inode (regular file, directory, symlink opened with
+/// `O_PATH`): reads and writes go to `read_at`/`write_at` at the file offset.
+pub struct InodeFile {
+    inode: InodeRef,
+    /// A directory's listing, taken when reading starts at position 0 so that entries
+    /// removed while reading do not shift the positions of the others.
+    listing: Mutex<Option<Vec<DirEntry>>>,
+}
+
+impl InodeFile {
+    pub fn new(inode: InodeRef) -> Arc<InodeFile> {
+        Arc::new(InodeFile {
+            inode,
+            listing: Mutex::new(None),
+        })
+    }
+
+    fn is_dir(&self) -> bool {
+        self.inode.metadata().file_type() == FileType::Directory
+    }
+}
+
+impl FileOps for InodeFile {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        let mut pos = file.pos.lock();
+        let n = self.inode.read_at(*pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    fn write(&self, file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+        let mut pos = file.pos.lock();
+        if file.flags() & O_APPEND != 0 {
+            *pos = self.inode.metadata().size;
+        }
+        let n = self.inode.write_at(*pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    fn pread(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        self.inode.read_at(offset, buf)
+    }
+
+    fn pwrite(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        self.inode.write_at(offset, buf)
+    }
+
+    fn seek(&self, file: &OpenFile, offset: i64, whence: u32) -> Result<u64, Errno> {
+        let mut pos = file.pos.lock();
+        let size = self.inode.metadata().size;
+        let new = match whence {
+            SEEK_SET => offset,
+            SEEK_CUR => (*pos as i64).checked_add(offset).ok_or(Errno::EOVERFLOW)?,
+            SEEK_END => (size as i64).checked_add(offset).ok_or(Errno::EOVERFLOW)?,
+            SEEK_DATA | SEEK_HOLE => {
+                if offset < 0 || offset as u64 >= size {
+                    return Err(Errno::ENXIO);
+                }
+                if whence == SEEK_DATA {
+                    offset
+                } else {
+                    size as i64
+                }
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        if new < 0 {
+            return Err(Errno::EINVAL);
+        }
+        if new == 0 {
+            *self.listing.lock() = None;
+        }
+        *pos = new as u64;
+        Ok(new as u64)
+    }
+
+    fn readdir(&self, index: usize) -> Result<Vec<DirEntry>, Errno> {
+        let mut listing = self.listing.lock();
+        if index == 0 || listing.is_none() {
+            let meta = self.inode.metadata();
+            let mut all = self.inode.readdir()?;
+            let dot = |name: &str| DirEntry {
+                name: name.into(),
+                ino: meta.ino,
+                ftype: FileType::Directory,
+            };
+            all.insert(0, dot(".."));
+            all.insert(0, dot("."));
+            *listing = Some(all);
+        }
+        Ok(listing
+            .as_ref()
+            .map(|l| l.iter().skip(index).cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn truncate(&self, size: u64) -> Result<(), Errno> {
+        self.inode.truncate(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::ramfs::RamFs;
+    use crate::fs::vfs::{FileSystem, S_IFREG};
+
+    fn open(inode: InodeRef, flags: u32) -> Arc<OpenFile> {
+        OpenFile::new(
+            InodeFile::new(inode.clone()),
+            Some(inode),
+            "/x".into(),
+            flags,
+        )
+    }
+
+    #[test]
+    fn reads_and_writes_move_the_offset_and_append_goes_to_the_end() {
+        let fs = RamFs::new("tmpfs");
+        let f = fs
+            .root()
+            .create("f", S_IFREG | 0o644, 0, 0, 0)
+            .expect("create");
+        let w = open(f.clone(), O_WRONLY);
+        assert_eq!(w.write(b"hello"), Ok(5));
+        assert_eq!(w.seek(0, SEEK_CUR), Ok(5));
+        let a = open(f.clone(), O_WRONLY | O_APPEND);
+        assert_eq!(w.seek(0, SEEK_SET), Ok(0));
+        assert_eq!(a.write(b"!"), Ok(1));
+        let r = open(f, O_RDONLY);
+        let mut buf = [0u8; 16];
+        assert_eq!(r.read(&mut buf), Ok(6));
+        assert_eq!(&buf[..6], b"hello!");
+        assert_eq!(r.read(&mut buf), Ok(0), "EOF");
+        assert_eq!(r.write(b"x"), Err(Errno::EBADF), "read-only fd");
+        assert_eq!(w.read(&mut buf), Err(Errno::EBADF), "write-only fd");
+        assert_eq!(r.seek(-1, SEEK_SET), Err(Errno::EINVAL));
+        assert_eq!(r.seek(-2, SEEK_END), Ok(4));
+    }
+
+    #[test]
+    fn getdents64_lists_dot_entries_and_resumes_at_the_offset() {
+        let fs = RamFs::new("tmpfs");
+        for n in ["a", "b", "c"] {
+            fs.root()
+                .create(n, S_IFREG | 0o644, 0, 0, 0)
+                .expect("create");
+        }
+        let d = open(fs.root(), O_RDONLY | O_DIRECTORY);
+        // Room for exactly two 24-byte records.
+        let mut buf = [0u8; 48];
+        let mut names = Vec::new();
+        loop {
+            let n = d.getdents64(&mut buf).expect("getdents64");
+            if n == 0 {
+                break;
+            }
+            let mut off = 0;
+            while off < n {
+                let reclen = u16::from_le_bytes([buf[off + 16], buf[off + 17]]) as usize;
+                let name = &buf[off + 19..off + reclen];
+                let end = name
+                    .iter()
+                    .position(|&b| b == 0)
+                    .expect("NUL-terminated name");
+                names.push(String::from_utf8(name[..end].to_vec()).expect("utf8"));
+                off += reclen;
+            }
+            // Removing entries while reading does not skip the others.
+            let _ = fs.root().unlink("a");
+        }
+        assert_eq!(names, [".", "..", "a", "b", "c"]);
+        assert_eq!(
+            d.getdents64(&mut [0u8; 8]),
+            Ok(0),
+            "at the end nothing is returned"
+        );
+        d.seek(0, SEEK_SET).expect("rewind");
+        assert_eq!(
+            d.getdents64(&mut [0u8; 8]),
+            Err(Errno::EINVAL),
+            "buffer too small for one record"
+        );
+    }
+
+    #[test]
+    fn setfl_changes_only_status_flags() {
+        let fs = RamFs::new("tmpfs");
+        let f = open(
+            fs.root()
+                .create("f", S_IFREG | 0o644, 0, 0, 0)
+                .expect("create"),
+            O_RDWR | O_CLOEXEC,
+        );
+        assert_eq!(
+            f.flags(),
+            O_RDWR,
+            "O_CLOEXEC is an fd flag, not a status flag"
+        );
+        f.set_status_flags(O_NONBLOCK | O_WRONLY | O_APPEND);
+        assert_eq!(f.flags(), O_RDWR | O_NONBLOCK | O_APPEND);
+    }
+}

@@ -1,0 +1,231 @@
+//! The mount table: which file system instance is mounted at which canonical path.
+//! One table per mount tree (one global tree for now; per-container trees later each
+//! get their own `MountTable`).
+
+use super::path;
+use super::vfs::{FileSystem, InodeRef};
+use super::walk::Loc;
+use crate::errno::Errno;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU32, Ordering};
+use spin::RwLock;
+
+pub const MS_RDONLY: u64 = 1;
+pub const MS_NOSUID: u64 = 2;
+pub const MS_NODEV: u64 = 4;
+pub const MS_NOEXEC: u64 = 8;
+
+pub struct Mount {
+    pub id: u32,
+    /// Canonical path of the mount point.
+    pub path: String,
+    pub fs: Arc<dyn FileSystem>,
+    /// The `source` argument of `mount(2)` (`proc`, `tmpfs`, `none`).
+    pub source: String,
+    pub flags: u64,
+}
+
+impl Mount {
+    pub fn root(&self) -> InodeRef {
+        self.fs.root()
+    }
+}
+
+pub struct MountTable {
+    /// In mount order; of several mounts at one path the last one is visible.
+    mounts: RwLock<Vec<Arc<Mount>>>,
+    next_id: AtomicU32,
+}
+
+impl MountTable {
+    /// A table with `root_fs` mounted at `/`.
+    pub fn new(root_fs: Arc<dyn FileSystem>, source: &str) -> Arc<MountTable> {
+        let t = Arc::new(MountTable {
+            mounts: RwLock::new(Vec::new()),
+            next_id: AtomicU32::new(1),
+        });
+        t.push("/", root_fs, source, 0);
+        t
+    }
+
+    fn push(&self, path: &str, fs: Arc<dyn FileSystem>, source: &str, flags: u64) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let m = Mount {
+            id,
+            path: path.to_string(),
+            fs,
+            source: source.to_string(),
+            flags,
+        };
+        self.mounts.write().push(Arc::new(m));
+    }
+
+    /// The root of the tree.
+    pub fn root(&self) -> Loc {
+        let inode = self
+            .mount_at("/")
+            .map(|m| m.root())
+            .expect("a mount table always has a root mount");
+        Loc {
+            path: "/".to_string(),
+            inode,
+        }
+    }
+
+    /// Mounts `fs` at canonical `path` (the caller has checked it is a directory).
+    pub fn mount(
+        &self,
+        path: &str,
+        fs: Arc<dyn FileSystem>,
+        source: &str,
+        flags: u64,
+    ) -> Result<(), Errno> {
+        if !path.starts_with('/') {
+            return Err(Errno::EINVAL);
+        }
+        self.push(path, fs, source, flags);
+        Ok(())
+    }
+
+    /// Removes the visible mount at canonical `path`: `EINVAL` if nothing is mounted
+    /// there, `EBUSY` for the root or when something is mounted below it.
+    pub fn umount(&self, path: &str) -> Result<Arc<Mount>, Errno> {
+        let mut mounts = self.mounts.write();
+        let idx = mounts
+            .iter()
+            .rposition(|m| m.path == path)
+            .ok_or(Errno::EINVAL)?;
+        if path == "/" {
+            return Err(Errno::EBUSY);
+        }
+        let busy = mounts[idx + 1..]
+            .iter()
+            .any(|m| path::is_within(&m.path, path));
+        if busy {
+            return Err(Errno::EBUSY);
+        }
+        Ok(mounts.remove(idx))
+    }
+
+    /// The visible mount whose mount point is exactly `path`.
+    pub fn mount_at(&self, path: &str) -> Option<Arc<Mount>> {
+        self.mounts
+            .read()
+            .iter()
+            .rev()
+            .find(|m| m.path == path)
+            .cloned()
+    }
+
+    pub fn list(&self) -> Vec<Arc<Mount>> {
+        self.mounts.read().clone()
+    }
+
+    /// `/proc/mounts` text.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        for m in self.mounts.read().iter() {
+            let _ = writeln!(
+                s,
+                "{} {} {} {} 0 0",
+                escape(&m.source),
+                escape(&m.path),
+                m.fs.name(),
+                options(m.flags)
+            );
+        }
+        s
+    }
+}
+
+fn options(flags: u64) -> String {
+    let mut s = String::from(if flags & MS_RDONLY != 0 { "ro" } else { "rw" });
+    for (bit, name) in [
+        (MS_NOSUID, ",nosuid"),
+        (MS_NODEV, ",nodev"),
+        (MS_NOEXEC, ",noexec"),
+    ] {
+        if flags & bit != 0 {
+            s.push_str(name);
+        }
+    }
+    s.push_str(",relatime");
+    s
+}
+
+/// Escapes as the kernel does in `/proc/mounts` (space, tab, newline, backslash in octal).
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => {
+                let _ = write!(out, "\\{:03o}", c as u32);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::ramfs::RamFs;
+
+    #[test]
+    fn later_mounts_hide_earlier_ones_and_umount_uncovers_them() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        let a = RamFs::new("tmpfs");
+        let b = RamFs::new("tmpfs");
+        t.mount("/mnt", a.clone(), "a", 0).expect("mount a");
+        t.mount("/mnt", b.clone(), "b", 0).expect("mount b");
+        assert_eq!(
+            t.mount_at("/mnt").map(|m| m.source.clone()).as_deref(),
+            Some("b")
+        );
+        t.umount("/mnt").expect("umount b");
+        assert_eq!(
+            t.mount_at("/mnt").map(|m| m.source.clone()).as_deref(),
+            Some("a")
+        );
+        t.umount("/mnt").expect("umount a");
+        assert!(t.mount_at("/mnt").is_none());
+        assert_eq!(
+            t.umount("/mnt").err(),
+            Some(Errno::EINVAL),
+            "nothing mounted"
+        );
+    }
+
+    #[test]
+    fn umount_is_busy_for_root_and_for_mounts_with_mounts_below() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/a", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /a");
+        t.mount("/a/b", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /a/b");
+        assert_eq!(t.umount("/").err(), Some(Errno::EBUSY));
+        assert_eq!(t.umount("/a").err(), Some(Errno::EBUSY));
+        t.umount("/a/b").expect("leaf first");
+        t.umount("/a").expect("then its parent");
+    }
+
+    #[test]
+    fn render_uses_the_proc_mounts_format() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount(
+            "/my dir",
+            RamFs::new("tmpfs"),
+            "tmpfs",
+            MS_NOSUID | MS_NODEV,
+        )
+        .expect("mount");
+        assert_eq!(
+            t.render(),
+            "rootfs / rootfs rw,relatime 0 0\ntmpfs /my\\040dir tmpfs rw,nosuid,nodev,relatime 0 0\n"
+        );
+    }
+}

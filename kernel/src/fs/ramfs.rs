@@ -1,0 +1,660 @@
+//! ramfs/tmpfs: a file system in memory. The root file system (filled from the
+//! initramfs), `/dev` and every `tmpfs`/`ramfs` mount are instances of it. Regular file
+//! data lives in a `PageStore`, so tmpfs files can be mapped shared.
+
+use super::env;
+use super::pagestore::PageStore;
+use super::vfs::*;
+use crate::errno::Errno;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Mutex;
+
+struct Shared {
+    dev: u64,
+    next_ino: AtomicU64,
+}
+
+pub struct RamFs {
+    name: &'static str,
+    shared: Arc<Shared>,
+    root: Arc<RamInode>,
+}
+
+impl RamFs {
+    /// A new empty instance; `name` is the type shown in `/proc/mounts` (`tmpfs`,
+    /// `ramfs`, `rootfs`, `devtmpfs`).
+    pub fn new(name: &'static str) -> Arc<RamFs> {
+        let shared = Arc::new(Shared {
+            dev: alloc_dev(),
+            next_ino: AtomicU64::new(2),
+        });
+        let root = RamInode::new(
+            &shared,
+            1,
+            S_IFDIR | 0o755,
+            0,
+            0,
+            0,
+            Kind::Dir(Mutex::new(BTreeMap::new())),
+        );
+        root.meta.lock().nlink = 2;
+        Arc::new(RamFs { name, shared, root })
+    }
+}
+
+impl FileSystem for RamFs {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn root(&self) -> InodeRef {
+        self.root.clone()
+    }
+    fn dev(&self) -> u64 {
+        self.shared.dev
+    }
+}
+
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    nlink: u32,
+    rdev: u64,
+    atime: Timespec,
+    mtime: Timespec,
+    ctime: Timespec,
+}
+
+enum Kind {
+    File(Arc<Mutex<PageStore>>),
+    Dir(Mutex<BTreeMap<String, Arc<RamInode>>>),
+    Symlink(String),
+    /// Device nodes, fifos, sockets: metadata only.
+    Node,
+}
+
+pub struct RamInode {
+    ino: u64,
+    shared: Arc<Shared>,
+    meta: Mutex<Meta>,
+    kind: Kind,
+}
+
+impl RamInode {
+    fn new(
+        shared: &Arc<Shared>,
+        ino: u64,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        rdev: u64,
+        kind: Kind,
+    ) -> Arc<RamInode> {
+        let now = env::now();
+        Arc::new(RamInode {
+            ino,
+            shared: shared.clone(),
+            meta: Mutex::new(Meta {
+                mode,
+                uid,
+                gid,
+                nlink: 1,
+                rdev,
+                atime: now,
+                mtime: now,
+                ctime: now,
+            }),
+            kind,
+        })
+    }
+
+    fn dir(&self) -> Result<&Mutex<BTreeMap<String, Arc<RamInode>>>, Errno> {
+        match &self.kind {
+            Kind::Dir(d) => Ok(d),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn is_dir(&self) -> bool {
+        matches!(self.kind, Kind::Dir(_))
+    }
+
+    fn touch(&self) {
+        let now = env::now();
+        let mut m = self.meta.lock();
+        m.mtime = now;
+        m.ctime = now;
+    }
+
+    /// Adds a new child built by `make`; `EEXIST` if the name is taken, `ENOENT` if this
+    /// directory has been removed.
+    fn add_child(
+        &self,
+        name: &str,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        rdev: u64,
+        kind: Kind,
+    ) -> Result<Arc<RamInode>, Errno> {
+        check_name(name)?;
+        let dir = self.dir()?;
+        let mut entries = dir.lock();
+        if self.meta.lock().nlink == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if entries.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let ino = self.shared.next_ino.fetch_add(1, Ordering::Relaxed);
+        let is_dir = matches!(kind, Kind::Dir(_));
+        let child = RamInode::new(&self.shared, ino, mode, uid, gid, rdev, kind);
+        if is_dir {
+            child.meta.lock().nlink = 2;
+            self.meta.lock().nlink += 1;
+        }
+        entries.insert(name.to_string(), child.clone());
+        drop(entries);
+        self.touch();
+        Ok(child)
+    }
+
+    fn is_empty_dir(&self) -> bool {
+        match &self.kind {
+            Kind::Dir(d) => d.lock().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<(), Errno> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(Errno::EINVAL);
+    }
+    if name.len() > super::path::NAME_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(())
+}
+
+fn downcast(inode: &InodeRef) -> Option<&RamInode> {
+    let any: &dyn Any = &**inode;
+    any.downcast_ref::<RamInode>()
+}
+
+impl Inode for RamInode {
+    fn metadata(&self) -> Metadata {
+        let m = self.meta.lock();
+        let (size, blocks) = match &self.kind {
+            Kind::File(s) => {
+                let s = s.lock();
+                (s.size(), s.allocated_pages() as u64 * 8)
+            }
+            Kind::Dir(d) => (d.lock().len() as u64 * 32 + 64, 0),
+            Kind::Symlink(t) => (t.len() as u64, 0),
+            Kind::Node => (0, 0),
+        };
+        Metadata {
+            dev: self.shared.dev,
+            ino: self.ino,
+            mode: m.mode,
+            nlink: m.nlink,
+            uid: m.uid,
+            gid: m.gid,
+            size,
+            rdev: m.rdev,
+            blksize: 4096,
+            blocks,
+            atime: m.atime,
+            mtime: m.mtime,
+            ctime: m.ctime,
+        }
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        match &self.kind {
+            Kind::File(s) => Ok(s.lock().read_at(offset, buf)),
+            Kind::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        let n = match &self.kind {
+            Kind::File(s) => s.lock().write_at(offset, buf)?,
+            Kind::Dir(_) => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        };
+        self.touch();
+        Ok(n)
+    }
+
+    fn truncate(&self, size: u64) -> Result<(), Errno> {
+        match &self.kind {
+            Kind::File(s) => {
+                // Pages may be freed only if no mapping holds the store besides us.
+                let may_free = Arc::strong_count(s) == 1;
+                s.lock().truncate(size, may_free)?;
+            }
+            Kind::Dir(_) => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        }
+        self.touch();
+        Ok(())
+    }
+
+    fn lookup(&self, name: &str) -> Result<InodeRef, Errno> {
+        let child = self.dir()?.lock().get(name).cloned().ok_or(Errno::ENOENT)?;
+        Ok(child)
+    }
+
+    fn create(
+        &self,
+        name: &str,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        rdev: u64,
+    ) -> Result<InodeRef, Errno> {
+        let kind = match FileType::from_mode(mode) {
+            Some(FileType::Regular) => Kind::File(Arc::new(Mutex::new(PageStore::new()))),
+            Some(
+                FileType::CharDevice | FileType::BlockDevice | FileType::Fifo | FileType::Socket,
+            ) => Kind::Node,
+            _ => return Err(Errno::EINVAL),
+        };
+        Ok(self.add_child(name, mode, uid, gid, rdev, kind)?)
+    }
+
+    fn mkdir(&self, name: &str, mode: u32, uid: u32, gid: u32) -> Result<InodeRef, Errno> {
+        let mode = S_IFDIR | (mode & MODE_PERM);
+        Ok(self.add_child(
+            name,
+            mode,
+            uid,
+            gid,
+            0,
+            Kind::Dir(Mutex::new(BTreeMap::new())),
+        )?)
+    }
+
+    fn symlink(&self, name: &str, target: &str, uid: u32, gid: u32) -> Result<InodeRef, Errno> {
+        Ok(self.add_child(
+            name,
+            S_IFLNK | 0o777,
+            uid,
+            gid,
+            0,
+            Kind::Symlink(target.to_string()),
+        )?)
+    }
+
+    fn link(&self, name: &str, target: &InodeRef) -> Result<(), Errno> {
+        check_name(name)?;
+        let dir = self.dir()?;
+        let t = downcast(target).ok_or(Errno::EXDEV)?;
+        if !Arc::ptr_eq(&t.shared, &self.shared) {
+            return Err(Errno::EXDEV);
+        }
+        if t.is_dir() {
+            return Err(Errno::EPERM);
+        }
+        let any: Arc<dyn Any + Send + Sync> = target.clone();
+        let child = any.downcast::<RamInode>().map_err(|_| Errno::EXDEV)?;
+        let mut entries = dir.lock();
+        if self.meta.lock().nlink == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if entries.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        {
+            let mut m = child.meta.lock();
+            if m.nlink == 0 {
+                return Err(Errno::ENOENT);
+            }
+            m.nlink += 1;
+            m.ctime = env::now();
+        }
+        entries.insert(name.to_string(), child);
+        drop(entries);
+        self.touch();
+        Ok(())
+    }
+
+    fn unlink(&self, name: &str) -> Result<(), Errno> {
+        let dir = self.dir()?;
+        let mut entries = dir.lock();
+        let child = entries.get(name).ok_or(Errno::ENOENT)?;
+        if child.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        let child = entries.remove(name).ok_or(Errno::ENOENT)?;
+        drop(entries);
+        {
+            let mut m = child.meta.lock();
+            m.nlink = m.nlink.saturating_sub(1);
+            m.ctime = env::now();
+        }
+        self.touch();
+        Ok(())
+    }
+
+    fn rmdir(&self, name: &str) -> Result<(), Errno> {
+        let dir = self.dir()?;
+        let mut entries = dir.lock();
+        let child = entries.get(name).ok_or(Errno::ENOENT)?;
+        if !child.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        if !child.is_empty_dir() {
+            return Err(Errno::ENOTEMPTY);
+        }
+        let child = entries.remove(name).ok_or(Errno::ENOENT)?;
+        drop(entries);
+        child.meta.lock().nlink = 0;
+        {
+            let mut m = self.meta.lock();
+            m.nlink = m.nlink.saturating_sub(1);
+        }
+        self.touch();
+        Ok(())
+    }
+
+    fn rename(&self, old: &str, new_dir: &InodeRef, new: &str) -> Result<(), Errno> {
+        check_name(new)?;
+        let src_dir = self.dir()?;
+        let dst = downcast(new_dir).ok_or(Errno::EXDEV)?;
+        if !Arc::ptr_eq(&dst.shared, &self.shared) {
+            return Err(Errno::EXDEV);
+        }
+        let dst_dir = dst.dir()?;
+        let same_dir = core::ptr::eq(self, dst);
+        // Lock the two directories in inode order so concurrent renames cannot deadlock.
+        let (mut src, mut dst_guard) = if same_dir {
+            (src_dir.lock(), None)
+        } else if self.ino < dst.ino {
+            let s = src_dir.lock();
+            (s, Some(dst_dir.lock()))
+        } else {
+            let d = dst_dir.lock();
+            (src_dir.lock(), Some(d))
+        };
+        let moving = src.get(old).cloned().ok_or(Errno::ENOENT)?;
+        if dst.meta.lock().nlink == 0 {
+            return Err(Errno::ENOENT);
+        }
+        let target = match &dst_guard {
+            Some(d) => d.get(new).cloned(),
+            None => src.get(new).cloned(),
+        };
+        if let Some(t) = &target {
+            if Arc::ptr_eq(t, &moving) {
+                return Ok(());
+            }
+            match (moving.is_dir(), t.is_dir()) {
+                (true, false) => return Err(Errno::ENOTDIR),
+                (false, true) => return Err(Errno::EISDIR),
+                (true, true) if !t.is_empty_dir() => return Err(Errno::ENOTEMPTY),
+                _ => {}
+            }
+        }
+        src.remove(old);
+        let entries = match &mut dst_guard {
+            Some(d) => &mut **d,
+            None => &mut *src,
+        };
+        if let Some(t) = entries.insert(new.to_string(), moving.clone()) {
+            let mut m = t.meta.lock();
+            if t.is_dir() {
+                m.nlink = 0;
+                drop(m);
+                let mut dm = dst.meta.lock();
+                dm.nlink = dm.nlink.saturating_sub(1);
+            } else {
+                m.nlink = m.nlink.saturating_sub(1);
+            }
+        }
+        drop(dst_guard);
+        drop(src);
+        if moving.is_dir() && !same_dir {
+            let mut sm = self.meta.lock();
+            sm.nlink = sm.nlink.saturating_sub(1);
+            drop(sm);
+            dst.meta.lock().nlink += 1;
+        }
+        moving.meta.lock().ctime = env::now();
+        self.touch();
+        if !same_dir {
+            dst.touch();
+        }
+        Ok(())
+    }
+
+    fn readlink(&self) -> Result<String, Errno> {
+        match &self.kind {
+            Kind::Symlink(t) => Ok(t.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        let entries = self.dir()?.lock();
+        Ok(entries
+            .iter()
+            .map(|(name, i)| DirEntry {
+                name: name.clone(),
+                ino: i.ino,
+                ftype: FileType::from_mode(i.meta.lock().mode).unwrap_or(FileType::Regular),
+            })
+            .collect())
+    }
+
+    fn chmod(&self, mode: u32) -> Result<(), Errno> {
+        let mut m = self.meta.lock();
+        m.mode = (m.mode & S_IFMT) | (mode & MODE_PERM);
+        m.ctime = env::now();
+        Ok(())
+    }
+
+    fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> Result<(), Errno> {
+        let mut m = self.meta.lock();
+        if let Some(u) = uid {
+            m.uid = u;
+        }
+        if let Some(g) = gid {
+            m.gid = g;
+        }
+        m.ctime = env::now();
+        Ok(())
+    }
+
+    fn page_store(&self) -> Option<Arc<Mutex<PageStore>>> {
+        match &self.kind {
+            Kind::File(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Fills a ramfs from a cpio newc archive (names relative to its root, `./` prefixes
+/// allowed; missing parent directories are created). Returns the number of entries.
+pub fn unpack_cpio(fs: &RamFs, archive: &[u8]) -> Result<usize, Errno> {
+    let mut count = 0;
+    for entry in super::cpio::Reader::new(archive) {
+        let e = entry?;
+        let comps: Vec<&str> = super::path::components(e.name)
+            .filter(|c| *c != ".")
+            .collect();
+        let Some((last, dirs)) = comps.split_last() else {
+            continue;
+        };
+        if comps.contains(&"..") {
+            return Err(Errno::EINVAL);
+        }
+        let mut dir: InodeRef = fs.root();
+        for d in dirs {
+            dir = match dir.lookup(d) {
+                Ok(i) => i,
+                Err(Errno::ENOENT) => dir.mkdir(d, 0o755, 0, 0)?,
+                Err(err) => return Err(err),
+            };
+        }
+        let perm = e.mode & MODE_PERM;
+        match FileType::from_mode(e.mode) {
+            Some(FileType::Directory) => match dir.lookup(last) {
+                Ok(existing) => existing.chmod(perm)?,
+                Err(_) => {
+                    dir.mkdir(last, perm, e.uid, e.gid)?;
+                }
+            },
+            Some(FileType::Symlink) => {
+                let target = core::str::from_utf8(e.data).map_err(|_| Errno::EINVAL)?;
+                let _ = dir.unlink(last);
+                dir.symlink(last, target, e.uid, e.gid)?;
+            }
+            Some(t) => {
+                let _ = dir.unlink(last);
+                let rdev = makedev(e.rdev_major, e.rdev_minor);
+                let node = dir.create(last, t.mode_bits() | perm, e.uid, e.gid, rdev)?;
+                if t == FileType::Regular {
+                    node.write_at(0, e.data)?;
+                }
+            }
+            None => return Err(Errno::EINVAL),
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new() -> (Arc<RamFs>, InodeRef) {
+        let fs = RamFs::new("tmpfs");
+        let root = fs.root();
+        (fs, root)
+    }
+
+    #[test]
+    fn inode_numbers_are_unique_and_nlink_counts_subdirectories() {
+        let (_fs, r) = new();
+        let a = r.mkdir("a", 0o755, 0, 0).expect("mkdir a");
+        let f = r.create("f", S_IFREG | 0o644, 0, 0, 0).expect("create f");
+        assert_ne!(a.metadata().ino, f.metadata().ino);
+        assert_eq!(r.metadata().nlink, 3, "root: itself, its entry, a's ..");
+        assert_eq!(a.metadata().nlink, 2);
+        assert_eq!(r.create("f", S_IFREG, 0, 0, 0).err(), Some(Errno::EEXIST));
+        r.rmdir("a").expect("rmdir");
+        assert_eq!(r.metadata().nlink, 2);
+        assert_eq!(
+            a.mkdir("x", 0o755, 0, 0).err(),
+            Some(Errno::ENOENT),
+            "removed directory"
+        );
+    }
+
+    #[test]
+    fn unlink_rmdir_errors_follow_linux() {
+        let (_fs, r) = new();
+        let a = r.mkdir("a", 0o755, 0, 0).expect("mkdir");
+        a.create("x", S_IFREG, 0, 0, 0).expect("create");
+        r.create("f", S_IFREG, 0, 0, 0).expect("create");
+        assert_eq!(r.unlink("a"), Err(Errno::EISDIR));
+        assert_eq!(r.rmdir("f"), Err(Errno::ENOTDIR));
+        assert_eq!(r.rmdir("a"), Err(Errno::ENOTEMPTY));
+        assert_eq!(r.unlink("nope"), Err(Errno::ENOENT));
+        assert_eq!(
+            r.lookup("f").and_then(|f| f.lookup("x")).err(),
+            Some(Errno::ENOTDIR)
+        );
+    }
+
+    #[test]
+    fn hard_links_share_data_and_count_links() {
+        let (_fs, r) = new();
+        let f = r.create("f", S_IFREG | 0o644, 0, 0, 0).expect("create");
+        f.write_at(0, b"data").expect("write");
+        r.link("g", &f).expect("link");
+        assert_eq!(f.metadata().nlink, 2);
+        r.unlink("f").expect("unlink");
+        let g = r.lookup("g").expect("g remains");
+        let mut buf = [0u8; 4];
+        assert_eq!(g.read_at(0, &mut buf), Ok(4));
+        assert_eq!(&buf, b"data");
+        assert_eq!(g.metadata().nlink, 1);
+        assert_eq!(
+            r.link("d", &r.clone()).err(),
+            Some(Errno::EPERM),
+            "no links to directories"
+        );
+        let other = RamFs::new("tmpfs")
+            .root()
+            .create("o", S_IFREG, 0, 0, 0)
+            .expect("create");
+        assert_eq!(r.link("o", &other).err(), Some(Errno::EXDEV));
+    }
+
+    #[test]
+    fn rename_moves_replaces_and_checks_types() {
+        let (_fs, r) = new();
+        let a = r.mkdir("a", 0o755, 0, 0).expect("mkdir a");
+        let b = r.mkdir("b", 0o755, 0, 0).expect("mkdir b");
+        let f = a.create("f", S_IFREG, 0, 0, 0).expect("create f");
+        b.create("g", S_IFREG, 0, 0, 0).expect("create g");
+        a.rename("f", &b, "g").expect("replace g");
+        assert_eq!(b.lookup("g").expect("g").metadata().ino, f.metadata().ino);
+        assert_eq!(a.lookup("f").err(), Some(Errno::ENOENT));
+        let d = a.mkdir("d", 0o755, 0, 0).expect("mkdir d");
+        assert_eq!(a.rename("d", &b, "g"), Err(Errno::ENOTDIR));
+        assert_eq!(b.rename("g", &a, "d"), Err(Errno::EISDIR));
+        d.create("x", S_IFREG, 0, 0, 0).expect("create x");
+        b.mkdir("e", 0o755, 0, 0).expect("mkdir e");
+        assert_eq!(b.rename("e", &a, "d"), Err(Errno::ENOTEMPTY));
+        a.rename("d", &b, "e").expect("replace empty dir");
+        assert_eq!(a.metadata().nlink, 2, "a lost its subdirectory");
+        assert_eq!(b.metadata().nlink, 3, "b has e (the replaced one is gone)");
+        b.rename("e", &b, "e").expect("rename to itself");
+        assert_eq!(r.rename("nope", &b, "x"), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn unpack_cpio_builds_the_tree() {
+        use crate::fs::cpio::build;
+        let mut a = Vec::new();
+        build::push(&mut a, ".", 0o040755, &[]);
+        build::push(&mut a, "./bin/init", 0o100755, b"\x7fELF");
+        build::push(&mut a, "etc", 0o040700, &[]);
+        build::push(&mut a, "etc/sh", 0o120777, b"/bin/init");
+        build::finish(&mut a);
+        let fs = RamFs::new("rootfs");
+        assert_eq!(
+            unpack_cpio(&fs, &a),
+            Ok(3),
+            "the \".\" entry names the root itself"
+        );
+        let init = fs
+            .root()
+            .lookup("bin")
+            .and_then(|b| b.lookup("init"))
+            .expect("bin/init");
+        assert_eq!(init.metadata().mode, S_IFREG | 0o755);
+        assert_eq!(init.metadata().size, 4);
+        let etc = fs.root().lookup("etc").expect("etc");
+        assert_eq!(etc.metadata().mode, S_IFDIR | 0o700);
+        assert_eq!(
+            etc.lookup("sh").and_then(|s| s.readlink()),
+            Ok("/bin/init".into())
+        );
+        let mut bad = a.clone();
+        bad[0] = b'x';
+        assert_eq!(unpack_cpio(&RamFs::new("rootfs"), &bad), Err(Errno::EINVAL));
+    }
+}

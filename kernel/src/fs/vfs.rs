@@ -1,0 +1,297 @@
+//! The VFS object model: `Inode` (one file, directory, link or device node of some file
+//! system), `FileSystem` (one instance, mounted somewhere) and the metadata they report.
+
+use super::file::FileOps;
+use crate::errno::Errno;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFBLK: u32 = 0o060000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
+/// Permission bits plus set-id and sticky bits: what `chmod` may change.
+pub const MODE_PERM: u32 = 0o7777;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileType {
+    Regular,
+    Directory,
+    Symlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    Socket,
+}
+
+impl FileType {
+    pub fn from_mode(mode: u32) -> Option<FileType> {
+        Some(match mode & S_IFMT {
+            S_IFREG => FileType::Regular,
+            S_IFDIR => FileType::Directory,
+            S_IFLNK => FileType::Symlink,
+            S_IFCHR => FileType::CharDevice,
+            S_IFBLK => FileType::BlockDevice,
+            S_IFIFO => FileType::Fifo,
+            S_IFSOCK => FileType::Socket,
+            _ => return None,
+        })
+    }
+
+    pub fn mode_bits(self) -> u32 {
+        match self {
+            FileType::Regular => S_IFREG,
+            FileType::Directory => S_IFDIR,
+            FileType::Symlink => S_IFLNK,
+            FileType::CharDevice => S_IFCHR,
+            FileType::BlockDevice => S_IFBLK,
+            FileType::Fifo => S_IFIFO,
+            FileType::Socket => S_IFSOCK,
+        }
+    }
+
+    /// The `d_type` of a `linux_dirent64`.
+    pub fn dirent_type(self) -> u8 {
+        match self {
+            FileType::Fifo => 1,
+            FileType::CharDevice => 2,
+            FileType::Directory => 4,
+            FileType::BlockDevice => 6,
+            FileType::Regular => 8,
+            FileType::Symlink => 10,
+            FileType::Socket => 12,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+impl Timespec {
+    pub fn from_ns(ns: u64) -> Timespec {
+        Timespec {
+            sec: (ns / 1_000_000_000) as i64,
+            nsec: (ns % 1_000_000_000) as i64,
+        }
+    }
+}
+
+/// What `stat` reports about an inode (file type bits included in `mode`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub rdev: u64,
+    pub blksize: u32,
+    /// 512-byte blocks allocated.
+    pub blocks: u64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+impl Metadata {
+    /// Every inode has a valid type; an unknown one reads as a regular file.
+    pub fn file_type(&self) -> FileType {
+        FileType::from_mode(self.mode).unwrap_or(FileType::Regular)
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == FileType::Directory
+    }
+}
+
+/// Linux's device number encoding (`makedev`).
+pub fn makedev(major: u32, minor: u32) -> u64 {
+    let (ma, mi) = (major as u64, minor as u64);
+    ((ma & 0xfffff000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffffff00) << 12) | (mi & 0xff)
+}
+
+pub fn major(dev: u64) -> u32 {
+    (((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff)) as u32
+}
+
+pub fn minor(dev: u64) -> u32 {
+    (((dev >> 12) & 0xffffff00) | (dev & 0xff)) as u32
+}
+
+/// A fresh anonymous device number (major 0) for a new file system instance.
+pub fn alloc_dev() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(16);
+    makedev(0, NEXT.fetch_add(1, Ordering::Relaxed) as u32)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: String,
+    pub ino: u64,
+    pub ftype: FileType,
+}
+
+pub type InodeRef = Arc<dyn Inode>;
+
+/// One object of a file system. Operations that do not apply to the object's type
+/// return the errno Linux gives (`ENOTDIR` for directory operations on a non-directory,
+/// `EINVAL` for `readlink` on a non-link, ...).
+pub trait Inode: Send + Sync + Any {
+    fn metadata(&self) -> Metadata;
+
+    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    fn truncate(&self, _size: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    /// Looks up one name (never `.` or `..`: the path walk handles those).
+    fn lookup(&self, _name: &str) -> Result<InodeRef, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Creates a non-directory, non-symlink node (regular file, device, fifo).
+    fn create(
+        &self,
+        _name: &str,
+        _mode: u32,
+        _uid: u32,
+        _gid: u32,
+        _rdev: u64,
+    ) -> Result<InodeRef, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn mkdir(&self, _name: &str, _mode: u32, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn symlink(&self, _name: &str, _target: &str, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Adds a hard link `name` to `target` (which must be on the same file system).
+    fn link(&self, _name: &str, _target: &InodeRef) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Removes a non-directory entry.
+    fn unlink(&self, _name: &str) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Removes an empty directory entry.
+    fn rmdir(&self, _name: &str) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Moves entry `old` of this directory to `new` in `new_dir` (same file system),
+    /// replacing a compatible existing entry as `rename(2)` does.
+    fn rename(&self, _old: &str, _new_dir: &InodeRef, _new: &str) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    fn readlink(&self) -> Result<String, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// The entries of a directory, without `.` and `..`.
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    fn chmod(&self, _mode: u32) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+    fn chown(&self, _uid: Option<u32>, _gid: Option<u32>) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    /// A file object of the inode's own (procfs, special files); `None` means the
+    /// generic one that reads and writes through `read_at`/`write_at`.
+    fn open(&self, _flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+        None
+    }
+
+    /// The pages of a tmpfs regular file, for `mmap(MAP_SHARED)`.
+    fn page_store(&self) -> Option<Arc<spin::Mutex<super::pagestore::PageStore>>> {
+        None
+    }
+}
+
+/// One file system instance.
+pub trait FileSystem: Send + Sync {
+    /// The type name as in `/proc/filesystems` and `/proc/mounts` (`tmpfs`, `proc`).
+    fn name(&self) -> &'static str;
+    fn root(&self) -> InodeRef;
+    fn dev(&self) -> u64;
+}
+
+/// Access bits for `permits`.
+pub const MAY_READ: u32 = 4;
+pub const MAY_WRITE: u32 = 2;
+pub const MAY_EXEC: u32 = 1;
+
+/// The classic Unix permission check. uid 0 may read and write anything, and execute
+/// what has any execute bit (or is a directory).
+pub fn permits(meta: &Metadata, uid: u32, gid: u32, mask: u32) -> bool {
+    if uid == 0 {
+        return mask & MAY_EXEC == 0 || meta.is_dir() || meta.mode & 0o111 != 0;
+    }
+    let bits = if meta.uid == uid {
+        (meta.mode >> 6) & 7
+    } else if meta.gid == gid {
+        (meta.mode >> 3) & 7
+    } else {
+        meta.mode & 7
+    };
+    bits & mask == mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn makedev_round_trips_like_linux() {
+        assert_eq!(makedev(1, 3), 0x103);
+        assert_eq!(makedev(5, 1), 0x501);
+        let d = makedev(300, 70000);
+        assert_eq!((major(d), minor(d)), (300, 70000));
+    }
+
+    #[test]
+    fn root_needs_an_execute_bit_to_execute() {
+        let mut m = Metadata {
+            mode: S_IFREG | 0o644,
+            ..Default::default()
+        };
+        assert!(permits(&m, 0, 0, MAY_READ | MAY_WRITE));
+        assert!(!permits(&m, 0, 0, MAY_EXEC));
+        m.mode = S_IFREG | 0o100;
+        assert!(permits(&m, 0, 0, MAY_EXEC));
+        m.mode = S_IFDIR;
+        assert!(permits(&m, 0, 0, MAY_EXEC));
+    }
+
+    #[test]
+    fn owner_group_and_other_bits_apply_in_order() {
+        let m = Metadata {
+            mode: S_IFREG | 0o640,
+            uid: 1000,
+            gid: 100,
+            ..Default::default()
+        };
+        assert!(permits(&m, 1000, 5, MAY_READ | MAY_WRITE));
+        assert!(permits(&m, 7, 100, MAY_READ));
+        assert!(!permits(&m, 7, 100, MAY_WRITE));
+        assert!(!permits(&m, 7, 7, MAY_READ));
+    }
+}
