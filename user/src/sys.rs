@@ -875,3 +875,24 @@ pub fn wifsignaled(status: i32) -> bool {
 pub fn wtermsig(status: i32) -> i32 {
     status & 0x7f
 }
+
+/// Reads the byte at `addr` with one `mov`, so a bad address faults exactly there (tests use it
+/// to provoke SIGSEGV; a Rust read of a null pointer would hit a debug assertion instead).
+///
+/// # Safety
+/// Faults (SIGSEGV) if `addr` is not readable.
+pub unsafe fn peek(addr: usize) -> u8 {
+    let v: u8;
+    // SAFETY: the caller's contract.
+    unsafe { asm!("mov {v}, byte ptr [{a}]", a = in(reg) addr, v = out(reg_byte) v, options(nostack, readonly)) };
+    v
+}
+
+/// Writes the byte at `addr` with one `mov` (see [`peek`]).
+///
+/// # Safety
+/// Faults (SIGSEGV) if `addr` is not writable; corrupts whatever lives there.
+pub unsafe fn poke(addr: usize, v: u8) {
+    // SAFETY: the caller's contract.
+    unsafe { asm!("mov byte ptr [{a}], {v}", a = in(reg) addr, v = in(reg_byte) v, options(nostack)) };
+}

@@ -1,0 +1,237 @@
+//! Memory: brk, anonymous and shared mappings, munmap/mprotect faults, mmap argument errors.
+//! Faulting accesses happen in forked children: the child dies with SIGSEGV and the parent
+//! (and the next program) carries on.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod imp {
+    extern crate alloc;
+    use ulib::sys::{errno::*, *};
+    use ulib::test::{Exit, fork_run, wait_exit};
+    use ulib::{check, check_eq, check_ok, test_main};
+
+    const PAGE: usize = 4096;
+
+    /// Runs `f` in a child and says how the child ended.
+    fn in_child(f: impl FnOnce()) -> Exit {
+        wait_exit(fork_run(f))
+    }
+
+    /// Fills `[addr, addr+len)` with a pattern and checks it reads back.
+    fn fill_and_verify(addr: usize, len: usize, seed: u8) -> bool {
+        // SAFETY: callers pass a mapping they own.
+        let mem = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len) };
+        for (i, b) in mem.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(31).wrapping_add(seed);
+        }
+        mem.iter().enumerate().all(|(i, &b)| b == (i as u8).wrapping_mul(31).wrapping_add(seed))
+    }
+
+    /// brk grows the heap (the new memory is zeroed and usable), shrinks it back, and a request
+    /// it cannot satisfy returns the unchanged break; memory past a shrunk break faults.
+    fn brk_grow_touch_shrink() {
+        let start = brk(0);
+        check!(start > 0);
+        let grown = brk(start + 64 * 1024);
+        check_eq!(grown, start + 64 * 1024);
+        // SAFETY: the range was just added to the heap.
+        let mem = unsafe { core::slice::from_raw_parts(start as *const u8, 64 * 1024) };
+        check!(mem.iter().all(|&b| b == 0));
+        check!(fill_and_verify(start, 64 * 1024, 3));
+        check_eq!(brk(0), grown);
+        check_eq!(brk(start), start);
+        let far = start.next_multiple_of(PAGE) + 16 * PAGE;
+        check_eq!(in_child(|| unsafe { poke(far, 1) }), Exit::Signal(SIGSEGV));
+        check_eq!(brk(1 << 46), start, "an impossible break leaves it unchanged");
+        check_eq!(brk(0), start);
+    }
+
+    /// An anonymous private mapping is page aligned, zero filled, readable and writable.
+    fn mmap_anonymous_private_rw() {
+        let len = 1 << 20;
+        let a = check_ok!(mmap_anon(len));
+        check_eq!(a % PAGE, 0);
+        // SAFETY: fresh mapping of `len` bytes.
+        let mem = unsafe { core::slice::from_raw_parts(a as *const u8, len) };
+        check!(mem.iter().all(|&b| b == 0));
+        check!(fill_and_verify(a, len, 9));
+        // SAFETY: ours, unused after this.
+        check_eq!(unsafe { munmap(a, len) }, Ok(0));
+    }
+
+    /// Access after munmap faults (SIGSEGV in the child); the neighbours of an unmapped page stay.
+    fn munmap_then_access_segfaults() {
+        let a = check_ok!(mmap_anon(3 * PAGE));
+        check!(fill_and_verify(a, 3 * PAGE, 1));
+        // SAFETY: the middle page is ours and unused.
+        check_eq!(unsafe { munmap(a + PAGE, PAGE) }, Ok(0));
+        check_eq!(in_child(|| unsafe { poke(a + PAGE, 1) }), Exit::Signal(SIGSEGV));
+        check_eq!(in_child(|| unsafe { core::hint::black_box(peek(a + PAGE + 100)); }), Exit::Signal(SIGSEGV));
+        // SAFETY: the outer pages are still mapped (pattern byte i is i*31+1, and PAGE*k ≡ 0).
+        check_eq!(unsafe { (peek(a), peek(a + 2 * PAGE)) }, (1, 1));
+        // SAFETY: ours.
+        check_eq!(unsafe { munmap(a, 3 * PAGE) }, Ok(0));
+        check_eq!(in_child(|| unsafe { poke(a, 1) }), Exit::Signal(SIGSEGV));
+    }
+
+    /// mprotect to read-only: reads work, a write faults; PROT_NONE makes reads fault too.
+    fn mprotect_readonly_then_write_segfaults() {
+        let a = check_ok!(mmap_anon(2 * PAGE));
+        // SAFETY: ours.
+        unsafe { poke(a, 77) };
+        // SAFETY: nothing relies on writing it.
+        check_eq!(unsafe { mprotect(a, 2 * PAGE, PROT_READ) }, Ok(0));
+        // SAFETY: still readable.
+        check_eq!(unsafe { peek(a) }, 77);
+        check_eq!(in_child(|| unsafe { poke(a + PAGE, 1) }), Exit::Signal(SIGSEGV));
+        // SAFETY: as above.
+        check_eq!(unsafe { mprotect(a, PAGE, PROT_NONE) }, Ok(0));
+        check_eq!(in_child(|| unsafe { core::hint::black_box(peek(a)); }), Exit::Signal(SIGSEGV));
+        // SAFETY: as above.
+        check_eq!(unsafe { mprotect(a, 2 * PAGE, PROT_READ | PROT_WRITE) }, Ok(0));
+        // SAFETY: writable again; the data survived the protection changes.
+        unsafe { poke(a + PAGE, 5) };
+        check_eq!(unsafe { (peek(a), peek(a + PAGE)) }, (77, 5));
+        check_eq!(unsafe { munmap(a, 2 * PAGE) }, Ok(0));
+    }
+
+    /// MAP_SHARED|MAP_ANONYMOUS memory is shared with a forked child; MAP_PRIVATE is copied.
+    fn map_shared_anonymous_visible_across_fork() {
+        // SAFETY: no MAP_FIXED.
+        let shared = check_ok!(unsafe { mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) });
+        let private = check_ok!(mmap_anon(PAGE));
+        // SAFETY: both ours.
+        unsafe { (poke(shared, 1), poke(private, 1)) };
+        let pid = fork_run(|| unsafe {
+            poke(shared, 42);
+            poke(private, 42);
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        // SAFETY: both still mapped.
+        check_eq!(unsafe { peek(shared) }, 42);
+        check_eq!(unsafe { peek(private) }, 1);
+        // And the other way round: the parent's write after fork reaches the child.
+        let [r, w] = check_ok!(pipe());
+        let pid = fork_run(|| {
+            let _ = close(w);
+            let mut b = [0u8; 1];
+            let _ = read(r, &mut b);
+            check_eq!(unsafe { peek(shared + 1) }, 9);
+        });
+        check_ok!(close(r));
+        // SAFETY: ours.
+        unsafe { poke(shared + 1, 9) };
+        check_ok!(close(w));
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        // SAFETY: ours.
+        unsafe { (munmap(shared, PAGE).ok(), munmap(private, PAGE).ok()) };
+    }
+
+    /// A MAP_SHARED mapping of a tmpfs file (/dev/shm) is shared across fork and writes reach
+    /// the file itself.
+    fn map_shared_file_in_dev_shm() {
+        if stat(c"/dev/shm").is_err() {
+            let _ = mkdir(c"/dev/shm", 0o1777);
+            let _ = mount(c"tmpfs", c"/dev/shm", c"tmpfs", 0);
+        }
+        let name = alloc::ffi::CString::new(alloc::format!("/dev/shm/t_mm.{}", getpid())).unwrap();
+        let fd = check_ok!(open(&name, O_RDWR | O_CREAT | O_TRUNC, 0o600));
+        check_ok!(write_all(fd, &[0u8; 2 * PAGE]));
+        // SAFETY: no MAP_FIXED.
+        let a = check_ok!(unsafe { mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) });
+        let pid = fork_run(|| unsafe {
+            poke(a + 10, b'x');
+            poke(a + PAGE, b'y');
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        // SAFETY: mapped.
+        check_eq!(unsafe { (peek(a + 10), peek(a + PAGE)) }, (b'x', b'y'));
+        let mut buf = [0u8; 1];
+        check_eq!(pread(fd, &mut buf, 10), Ok(1));
+        check_eq!(buf[0], b'x');
+        // A second mapping of the same file sees the same bytes.
+        // SAFETY: no MAP_FIXED.
+        let b = check_ok!(unsafe { mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, PAGE) });
+        check_eq!(unsafe { peek(b) }, b'y');
+        // SAFETY: ours.
+        unsafe { (munmap(a, 2 * PAGE).ok(), munmap(b, PAGE).ok()) };
+        check_ok!(close(fd));
+        check_ok!(unlink(&name));
+    }
+
+    /// mmap/munmap/mprotect argument errors.
+    fn mmap_bad_arguments() {
+        // SAFETY: all these calls fail before mapping anything.
+        unsafe {
+            let rw = PROT_READ | PROT_WRITE;
+            check_eq!(mmap(0, 0, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), Err(EINVAL), "length 0");
+            check_eq!(mmap(0, PAGE, rw, MAP_ANONYMOUS, -1, 0), Err(EINVAL), "neither shared nor private");
+            check_eq!(mmap(0x1000_0001, PAGE, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), Err(EINVAL), "unaligned fixed");
+            check_eq!(mmap(0, PAGE, rw, MAP_PRIVATE, -1, 0), Err(EBADF), "file mapping of fd -1");
+            check_eq!(mmap(0, PAGE, rw, MAP_PRIVATE, 999, 0), Err(EBADF), "file mapping of a closed fd");
+            check_eq!(mmap(0, PAGE, rw, MAP_PRIVATE, 0, 1), Err(EINVAL), "unaligned offset");
+            check_eq!(munmap(0x1000_0001, PAGE), Err(EINVAL), "unaligned munmap");
+            check_eq!(munmap(0x1000_0000, 0), Err(EINVAL), "munmap length 0");
+            check_eq!(mprotect(0x1000_0001, PAGE, PROT_READ), Err(EINVAL), "unaligned mprotect");
+        }
+    }
+
+    /// MAP_FIXED replaces part of an existing mapping with fresh zeroed memory.
+    fn mmap_fixed_replaces_pages() {
+        let a = check_ok!(mmap_anon(3 * PAGE));
+        check!(fill_and_verify(a, 3 * PAGE, 4));
+        // SAFETY: the middle page is ours and unused.
+        let b = check_ok!(unsafe { mmap(a + PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) });
+        check_eq!(b, a + PAGE);
+        // SAFETY: all three pages are mapped.
+        unsafe {
+            check_eq!(peek(a + PAGE), 0);
+            check_eq!(peek(a + 2 * PAGE - 1), 0);
+            check_eq!(peek(a + 1), 31u8.wrapping_add(4));
+            check_eq!(munmap(a, 3 * PAGE), Ok(0));
+        }
+    }
+
+    /// Many large mappings touched and freed in turn: memory is given back (this would run out
+    /// of memory otherwise on a small machine).
+    fn large_mappings_are_reclaimed() {
+        let len = 16 << 20;
+        for round in 0..8u8 {
+            let a = check_ok!(mmap_anon(len));
+            for off in (0..len).step_by(PAGE) {
+                // SAFETY: inside the mapping.
+                unsafe { poke(a + off, round) };
+            }
+            // SAFETY: as above.
+            check_eq!(unsafe { peek(a + len - PAGE) }, round);
+            // SAFETY: ours.
+            check_eq!(unsafe { munmap(a, len) }, Ok(0));
+        }
+    }
+
+    /// A child that dereferences NULL dies with SIGSEGV; so does one writing to its own code.
+    fn null_dereference_segfaults() {
+        check_eq!(in_child(|| unsafe { core::hint::black_box(peek(0)); }), Exit::Signal(SIGSEGV));
+        check_eq!(in_child(|| unsafe { poke(8, 1) }), Exit::Signal(SIGSEGV));
+        let code = null_dereference_segfaults as *const () as usize;
+        check_eq!(in_child(|| unsafe { poke(code, 0xc3) }), Exit::Signal(SIGSEGV));
+        // The parent is unharmed.
+        check_eq!(in_child(|| {}), Exit::Code(0));
+    }
+
+    test_main!(
+        brk_grow_touch_shrink,
+        mmap_anonymous_private_rw,
+        munmap_then_access_segfaults,
+        mprotect_readonly_then_write_segfaults,
+        map_shared_anonymous_visible_across_fork,
+        map_shared_file_in_dev_shm,
+        mmap_bad_arguments,
+        mmap_fixed_replaces_pages,
+        large_mappings_are_reclaimed,
+        null_dereference_segfaults,
+    );
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {}
