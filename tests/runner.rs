@@ -1,0 +1,94 @@
+//! The runner's own behaviour, without booting: `--help`, and the one-line errors (exit
+//! status 2) for bad options, a missing `--add` directory, an `--init` program that is not in
+//! the initramfs and a missing QEMU.
+
+mod common;
+
+use common::{Run, bulkhead, bulkhead_with};
+use std::process::Command;
+use std::time::Duration;
+
+const BOUND: Duration = Duration::from_secs(60);
+
+/// Checks exit status 2 and exactly one stderr line `bulkhead: ...` containing `expected`.
+fn assert_runner_error(run: &Run, expected: &str) {
+    assert_eq!(
+        run.status,
+        Some(2),
+        "exit status should be 2\n{}",
+        run.describe()
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "stderr should be one line\n{}",
+        run.describe()
+    );
+    assert!(
+        lines[0].starts_with("bulkhead: ") && lines[0].contains(expected),
+        "stderr line {:?} should start with `bulkhead: ` and contain {expected:?}",
+        lines[0]
+    );
+}
+
+#[test]
+fn help_exits_zero_and_lists_every_option() {
+    let run = bulkhead(&["--help"], BOUND);
+    assert_eq!(run.status, Some(0), "{}", run.describe());
+    for option in [
+        "--add DIR",
+        "--init PATH [ARGS...]",
+        "--append ARGS",
+        "--timeout SECS",
+        "--icount",
+        "--memory MiB",
+        "--kvm",
+        "--gdb",
+        "--help",
+    ] {
+        assert!(
+            run.stdout.contains(option),
+            "--help should list {option:?}\n{}",
+            run.describe()
+        );
+    }
+}
+
+#[test]
+fn unknown_option_is_one_line_and_exit_2() {
+    assert_runner_error(
+        &bulkhead(&["--frobnicate"], BOUND),
+        "unknown option --frobnicate",
+    );
+}
+
+#[test]
+fn option_without_value_is_one_line_and_exit_2() {
+    assert_runner_error(&bulkhead(&["--timeout"], BOUND), "--timeout needs a value");
+}
+
+#[test]
+fn missing_add_dir_is_one_line_and_exit_2() {
+    assert_runner_error(
+        &bulkhead(&["--add", "/nonexistent/bulkhead-dir"], BOUND),
+        "/nonexistent/bulkhead-dir",
+    );
+}
+
+#[test]
+fn init_not_in_initramfs_is_one_line_and_exit_2() {
+    assert_runner_error(
+        &bulkhead(&["--init", "/no-such-program"], BOUND),
+        "--init /no-such-program",
+    );
+}
+
+#[test]
+fn missing_qemu_is_one_line_and_exit_2() {
+    let run = bulkhead_with(
+        Command::new(env!("CARGO_BIN_EXE_bulkhead")).env("PATH", "/nonexistent"),
+        BOUND,
+    );
+    assert_runner_error(&run, "qemu-system-x86_64 not found");
+}
