@@ -673,6 +673,26 @@ pub fn gettid() -> i32 {
     unsafe { syscall0(nr::GETTID) as i32 }
 }
 
+pub fn getuid() -> u32 {
+    // SAFETY: no pointer.
+    unsafe { syscall0(nr::GETUID) as u32 }
+}
+
+pub fn geteuid() -> u32 {
+    // SAFETY: no pointer.
+    unsafe { syscall0(nr::GETEUID) as u32 }
+}
+
+pub fn getgid() -> u32 {
+    // SAFETY: no pointer.
+    unsafe { syscall0(nr::GETGID) as u32 }
+}
+
+pub fn getegid() -> u32 {
+    // SAFETY: no pointer.
+    unsafe { syscall0(nr::GETEGID) as u32 }
+}
+
 pub fn sched_yield() {
     // SAFETY: no pointer.
     unsafe { syscall0(nr::SCHED_YIELD) };
