@@ -43,18 +43,16 @@ impl Verdict {
         signal: Option<i32>,
         qemu_error: Option<&str>,
     ) -> Verdict {
-        match (code, signal) {
-            (Some(1), _) if qemu_error.is_some() => {
-                Verdict::QemuFailed(qemu_error.unwrap_or_default().to_string())
-            }
-            (Some(c @ 1..=255), _) if c & 1 == 1 => match c >> 1 {
+        match (code, signal, qemu_error) {
+            (Some(1), _, Some(line)) => Verdict::QemuFailed(line.to_string()),
+            (Some(c @ 1..=255), _, _) if c & 1 == 1 => match c >> 1 {
                 126 => Verdict::InitKilled,
                 127 => Verdict::KernelPanic,
                 v => Verdict::InitExited(v as u8),
             },
-            (Some(c), _) => Verdict::NoVerdict(format!("status {c}")),
-            (None, Some(s)) => Verdict::NoVerdict(format!("killed by signal {s}")),
-            (None, None) => Verdict::NoVerdict("unknown status".into()),
+            (Some(c), _, _) => Verdict::NoVerdict(format!("status {c}")),
+            (None, Some(s), _) => Verdict::NoVerdict(format!("killed by signal {s}")),
+            (None, None, _) => Verdict::NoVerdict("unknown status".into()),
         }
     }
 
