@@ -904,7 +904,9 @@ pub fn wtermsig(status: i32) -> i32 {
 pub unsafe fn peek(addr: usize) -> u8 {
     let v: u8;
     // SAFETY: the caller's contract.
-    unsafe { asm!("mov {v}, byte ptr [{a}]", a = in(reg) addr, v = out(reg_byte) v, options(nostack, readonly)) };
+    unsafe {
+        asm!("mov {v}, byte ptr [{a}]", a = in(reg) addr, v = out(reg_byte) v, options(nostack, readonly))
+    };
     v
 }
 
@@ -914,5 +916,7 @@ pub unsafe fn peek(addr: usize) -> u8 {
 /// Faults (SIGSEGV) if `addr` is not writable; corrupts whatever lives there.
 pub unsafe fn poke(addr: usize, v: u8) {
     // SAFETY: the caller's contract.
-    unsafe { asm!("mov byte ptr [{a}], {v}", a = in(reg) addr, v = in(reg_byte) v, options(nostack)) };
+    unsafe {
+        asm!("mov byte ptr [{a}], {v}", a = in(reg) addr, v = in(reg_byte) v, options(nostack))
+    };
 }

@@ -266,3 +266,9 @@ pub fn wait_exit(pid: i32) -> Exit {
 pub fn under_pid1_init() -> bool {
     crate::Args::get().getenv("BULKHEAD_INIT") == Some("1")
 }
+
+/// Whether the kernel is Bulkhead (its `uname` release ends in `-bulkhead`): for the few
+/// checks where Bulkhead promises more than Linux in general (e.g. exactly one CPU).
+pub fn on_bulkhead() -> bool {
+    sys::uname().is_ok_and(|u| u.release.windows(8).any(|w| w == b"bulkhead"))
+}

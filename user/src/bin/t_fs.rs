@@ -53,7 +53,9 @@ mod imp {
     /// `(name, d_type)` of each entry of the directory at `path`, via getdents64.
     fn read_dir(path: &str) -> Vec<(String, u8)> {
         let mut out = Vec::new();
-        let Ok(fd) = open(&c(path), O_RDONLY | O_DIRECTORY, 0) else { return out };
+        let Ok(fd) = open(&c(path), O_RDONLY | O_DIRECTORY, 0) else {
+            return out;
+        };
         let mut buf = vec![0u8; 512]; // small, so a listing takes several calls
         while let Ok(n) = getdents64(fd, &mut buf) {
             if n == 0 {
@@ -109,7 +111,11 @@ mod imp {
         let fd = check_ok!(creat(&f, 0o644));
         check_eq!(write(fd, b"hello world"), Ok(11));
         check_eq!(lseek(fd, 0, SEEK_CUR), Ok(11));
-        check_eq!(read(fd, &mut [0u8; 4]), Err(EBADF), "creat opens write-only");
+        check_eq!(
+            read(fd, &mut [0u8; 4]),
+            Err(EBADF),
+            "creat opens write-only"
+        );
         check_ok!(close(fd));
         let fd = check_ok!(open(&f, O_RDWR, 0));
         check_eq!(read_n(fd, 5), b"hello");
@@ -120,7 +126,11 @@ mod imp {
         check_eq!(lseek(fd, -1, SEEK_SET), Err(EINVAL));
         check_eq!(lseek(fd, 20, SEEK_SET), Ok(20));
         check_eq!(write(fd, b"!"), Ok(1));
-        check_eq!(check_ok!(fstat(fd)).st_size, 21, "a write past EOF extends the file");
+        check_eq!(
+            check_ok!(fstat(fd)).st_size,
+            21,
+            "a write past EOF extends the file"
+        );
         check_eq!(pread(fd, &mut [9u8; 1], 15).ok(), Some(1));
         let mut hole = [9u8; 9];
         check_eq!(pread(fd, &mut hole, 11), Ok(9));
@@ -156,14 +166,32 @@ mod imp {
         let fd = check_ok!(open(&s.path("f"), O_RDWR | O_CREAT, 0o644));
         let (a, b, e) = (b"abc", b"defgh", b"");
         let iov = [
-            IoVec { base: a.as_ptr() as usize, len: 3 },
-            IoVec { base: e.as_ptr() as usize, len: 0 },
-            IoVec { base: b.as_ptr() as usize, len: 5 },
+            IoVec {
+                base: a.as_ptr() as usize,
+                len: 3,
+            },
+            IoVec {
+                base: e.as_ptr() as usize,
+                len: 0,
+            },
+            IoVec {
+                base: b.as_ptr() as usize,
+                len: 5,
+            },
         ];
         check_eq!(writev(fd, &iov), Ok(8));
         check_ok!(lseek(fd, 0, SEEK_SET));
         let (mut x, mut y) = ([0u8; 2], [0u8; 10]);
-        let iov = [IoVec { base: x.as_mut_ptr() as usize, len: 2 }, IoVec { base: y.as_mut_ptr() as usize, len: 10 }];
+        let iov = [
+            IoVec {
+                base: x.as_mut_ptr() as usize,
+                len: 2,
+            },
+            IoVec {
+                base: y.as_mut_ptr() as usize,
+                len: 10,
+            },
+        ];
         check_eq!(readv(fd, &iov), Ok(8));
         check_eq!(&x, b"ab");
         check_eq!(&y[..6], b"cdefgh");
@@ -192,7 +220,7 @@ mod imp {
         check_ok!(unlink(&s.path("h")));
         let mut names = list_dir(&s.0);
         names.sort();
-        check_eq!(names, ["." , ".."]);
+        check_eq!(names, [".", ".."]);
     }
 
     /// getdents64 lists every entry once, with "." and "..", and d_type for files and dirs.
@@ -215,11 +243,19 @@ mod imp {
         const DT_DIR: u8 = 4;
         const DT_REG: u8 = 8;
         for (name, t) in &entries {
-            let expect = if name.starts_with('.') || name == "sub" { DT_DIR } else { DT_REG };
+            let expect = if name.starts_with('.') || name == "sub" {
+                DT_DIR
+            } else {
+                DT_REG
+            };
             check_eq!(*t, expect, "d_type of {}", name);
         }
         let fd = check_ok!(open(&s.path("sub"), O_RDONLY | O_DIRECTORY, 0));
-        check_eq!(getdents64(fd, &mut [0u8; 8]), Err(EINVAL), "buffer too small for one entry");
+        check_eq!(
+            getdents64(fd, &mut [0u8; 8]),
+            Err(EINVAL),
+            "buffer too small for one entry"
+        );
         check_ok!(close(fd));
         let fd = check_ok!(open(&s.path("file-with-a-longish-name-00"), O_RDONLY, 0));
         check_eq!(getdents64(fd, &mut [0u8; 512]), Err(ENOTDIR));
@@ -245,7 +281,10 @@ mod imp {
         let dirfd = check_ok!(open(&c(&s.0), O_RDONLY | O_DIRECTORY, 0));
         check_eq!(check_ok!(newfstatat(dirfd as isize, c"f", 0)).st_size, 1000);
         check_eq!(check_ok!(fstat(dirfd)).st_mode & S_IFMT, S_IFDIR);
-        check_eq!(newfstatat(dirfd as isize, c"missing", 0).err(), Some(ENOENT));
+        check_eq!(
+            newfstatat(dirfd as isize, c"missing", 0).err(),
+            Some(ENOENT)
+        );
         check_ok!(close(dirfd));
         check_eq!(check_ok!(stat(c"/dev/null")).st_mode & S_IFMT, S_IFCHR);
         check_eq!(check_ok!(stat(c"/")).st_mode & S_IFMT, S_IFDIR);
@@ -271,7 +310,11 @@ mod imp {
         check_eq!(fcntl(50, F_GETFD, 0), Ok(0));
         check_ok!(fcntl(50, F_SETFD, FD_CLOEXEC));
         check_eq!(fcntl(50, F_GETFD, 0), Ok(FD_CLOEXEC));
-        check_eq!(fcntl(fd, F_GETFD, 0), Ok(0), "FD_CLOEXEC belongs to one descriptor");
+        check_eq!(
+            fcntl(fd, F_GETFD, 0),
+            Ok(0),
+            "FD_CLOEXEC belongs to one descriptor"
+        );
         let fl = check_ok!(fcntl(fd, F_GETFL, 0));
         check_eq!(fl & 3, O_RDWR);
         check_eq!(fl & O_APPEND, O_APPEND);
@@ -312,7 +355,11 @@ mod imp {
             }
         }
         check_eq!(got.len(), 10000);
-        check!(got.chunks(100).enumerate().all(|(i, ch)| ch.iter().all(|&b| b as usize == i)));
+        check!(
+            got.chunks(100)
+                .enumerate()
+                .all(|(i, ch)| ch.iter().all(|&b| b as usize == i))
+        );
         check_eq!(wait_exit(pid), Exit::Code(0));
         check_ok!(close(r));
         check_eq!(lseek(r, 0, SEEK_SET), Err(EBADF));
@@ -364,7 +411,9 @@ mod imp {
     /// /proc/self/status has "Pid:" equal to getpid() (also in a child) and the PPid.
     fn proc_self_status_pid() {
         let field = |text: &str, key: &str| -> Option<i32> {
-            text.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().parse().ok())
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().parse().ok())
         };
         let text = check_ok!(read_file("/proc/self/status").ok_or("unreadable"));
         check_eq!(field(&text, "Pid:"), Some(getpid()));
@@ -403,7 +452,13 @@ mod imp {
         check!(total.is_some_and(|t| t > 0), "MemTotal: {:?}", total);
         check!(free.is_some(), "MemFree: {:?}", free);
         check!(avail.is_some(), "MemAvailable: {:?}", avail);
-        check!(free <= total && avail <= total, "{:?} {:?} {:?}", total, free, avail);
+        check!(
+            free <= total && avail <= total,
+            "{:?} {:?} {:?}",
+            total,
+            free,
+            avail
+        );
     }
 
     /// /proc/mounts lists the proc file system mounted on /proc.
@@ -420,9 +475,16 @@ mod imp {
     fn readlink_proc_self() {
         let mut buf = [0u8; 32];
         let n = check_ok!(readlink(c"/proc/self", &mut buf));
-        check_eq!(core::str::from_utf8(&buf[..n]).ok(), Some(format!("{}", getpid()).as_str()));
+        check_eq!(
+            core::str::from_utf8(&buf[..n]).ok(),
+            Some(format!("{}", getpid()).as_str())
+        );
         let mut tiny = [0u8; 1];
-        check_eq!(readlink(c"/proc/self", &mut tiny), Ok(1), "readlink truncates silently");
+        check_eq!(
+            readlink(c"/proc/self", &mut tiny),
+            Ok(1),
+            "readlink truncates silently"
+        );
         check_eq!(readlink(c"/", &mut buf), Err(EINVAL));
         check_eq!(readlink(c"/no/such/link", &mut buf), Err(ENOENT));
     }
@@ -475,7 +537,10 @@ mod imp {
         let fd = check_ok!(creat(&s.path("d/inner"), 0o644));
         check_ok!(close(fd));
         check_eq!(open(&s.path("missing"), O_RDONLY, 0), Err(ENOENT));
-        check_eq!(open(&s.path("missing/x"), O_RDONLY | O_CREAT, 0o644), Err(ENOENT));
+        check_eq!(
+            open(&s.path("missing/x"), O_RDONLY | O_CREAT, 0o644),
+            Err(ENOENT)
+        );
         check_eq!(open(&f, O_RDWR | O_CREAT | O_EXCL, 0o644), Err(EEXIST));
         check_eq!(mkdir(&d, 0o755), Err(EEXIST));
         check_eq!(mkdir(&f, 0o755), Err(EEXIST));

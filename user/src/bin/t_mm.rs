@@ -24,7 +24,9 @@ mod imp {
         for (i, b) in mem.iter_mut().enumerate() {
             *b = (i as u8).wrapping_mul(31).wrapping_add(seed);
         }
-        mem.iter().enumerate().all(|(i, &b)| b == (i as u8).wrapping_mul(31).wrapping_add(seed))
+        mem.iter()
+            .enumerate()
+            .all(|(i, &b)| b == (i as u8).wrapping_mul(31).wrapping_add(seed))
     }
 
     /// brk grows the heap (the new memory is zeroed and usable), shrinks it back, and a request
@@ -42,7 +44,11 @@ mod imp {
         check_eq!(brk(start), start);
         let far = start.next_multiple_of(PAGE) + 16 * PAGE;
         check_eq!(in_child(|| unsafe { poke(far, 1) }), Exit::Signal(SIGSEGV));
-        check_eq!(brk(1 << 46), start, "an impossible break leaves it unchanged");
+        check_eq!(
+            brk(1 << 46),
+            start,
+            "an impossible break leaves it unchanged"
+        );
         check_eq!(brk(0), start);
     }
 
@@ -65,8 +71,16 @@ mod imp {
         check!(fill_and_verify(a, 3 * PAGE, 1));
         // SAFETY: the middle page is ours and unused.
         check_eq!(unsafe { munmap(a + PAGE, PAGE) }, Ok(0));
-        check_eq!(in_child(|| unsafe { poke(a + PAGE, 1) }), Exit::Signal(SIGSEGV));
-        check_eq!(in_child(|| unsafe { core::hint::black_box(peek(a + PAGE + 100)); }), Exit::Signal(SIGSEGV));
+        check_eq!(
+            in_child(|| unsafe { poke(a + PAGE, 1) }),
+            Exit::Signal(SIGSEGV)
+        );
+        check_eq!(
+            in_child(|| unsafe {
+                core::hint::black_box(peek(a + PAGE + 100));
+            }),
+            Exit::Signal(SIGSEGV)
+        );
         // SAFETY: the outer pages are still mapped (pattern byte i is i*31+1, and PAGE*k ≡ 0).
         check_eq!(unsafe { (peek(a), peek(a + 2 * PAGE)) }, (1, 1));
         // SAFETY: ours.
@@ -83,12 +97,23 @@ mod imp {
         check_eq!(unsafe { mprotect(a, 2 * PAGE, PROT_READ) }, Ok(0));
         // SAFETY: still readable.
         check_eq!(unsafe { peek(a) }, 77);
-        check_eq!(in_child(|| unsafe { poke(a + PAGE, 1) }), Exit::Signal(SIGSEGV));
+        check_eq!(
+            in_child(|| unsafe { poke(a + PAGE, 1) }),
+            Exit::Signal(SIGSEGV)
+        );
         // SAFETY: as above.
         check_eq!(unsafe { mprotect(a, PAGE, PROT_NONE) }, Ok(0));
-        check_eq!(in_child(|| unsafe { core::hint::black_box(peek(a)); }), Exit::Signal(SIGSEGV));
+        check_eq!(
+            in_child(|| unsafe {
+                core::hint::black_box(peek(a));
+            }),
+            Exit::Signal(SIGSEGV)
+        );
         // SAFETY: as above.
-        check_eq!(unsafe { mprotect(a, 2 * PAGE, PROT_READ | PROT_WRITE) }, Ok(0));
+        check_eq!(
+            unsafe { mprotect(a, 2 * PAGE, PROT_READ | PROT_WRITE) },
+            Ok(0)
+        );
         // SAFETY: writable again; the data survived the protection changes.
         unsafe { poke(a + PAGE, 5) };
         check_eq!(unsafe { (peek(a), peek(a + PAGE)) }, (77, 5));
@@ -98,7 +123,16 @@ mod imp {
     /// MAP_SHARED|MAP_ANONYMOUS memory is shared with a forked child; MAP_PRIVATE is copied.
     fn map_shared_anonymous_visible_across_fork() {
         // SAFETY: no MAP_FIXED.
-        let shared = check_ok!(unsafe { mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) });
+        let shared = check_ok!(unsafe {
+            mmap(
+                0,
+                PAGE,
+                PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        });
         let private = check_ok!(mmap_anon(PAGE));
         // SAFETY: both ours.
         unsafe { (poke(shared, 1), poke(private, 1)) };
@@ -164,15 +198,50 @@ mod imp {
         // SAFETY: all these calls fail before mapping anything.
         unsafe {
             let rw = PROT_READ | PROT_WRITE;
-            check_eq!(mmap(0, 0, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), Err(EINVAL), "length 0");
-            check_eq!(mmap(0, PAGE, rw, MAP_ANONYMOUS, -1, 0), Err(EINVAL), "neither shared nor private");
-            check_eq!(mmap(0x1000_0001, PAGE, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), Err(EINVAL), "unaligned fixed");
-            check_eq!(mmap(0, PAGE, rw, MAP_PRIVATE, -1, 0), Err(EBADF), "file mapping of fd -1");
-            check_eq!(mmap(0, PAGE, rw, MAP_PRIVATE, 999, 0), Err(EBADF), "file mapping of a closed fd");
-            check_eq!(mmap(0, PAGE, rw, MAP_PRIVATE, 0, 1), Err(EINVAL), "unaligned offset");
+            check_eq!(
+                mmap(0, 0, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                Err(EINVAL),
+                "length 0"
+            );
+            check_eq!(
+                mmap(0, PAGE, rw, MAP_ANONYMOUS, -1, 0),
+                Err(EINVAL),
+                "neither shared nor private"
+            );
+            check_eq!(
+                mmap(
+                    0x1000_0001,
+                    PAGE,
+                    rw,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                    -1,
+                    0
+                ),
+                Err(EINVAL),
+                "unaligned fixed"
+            );
+            check_eq!(
+                mmap(0, PAGE, rw, MAP_PRIVATE, -1, 0),
+                Err(EBADF),
+                "file mapping of fd -1"
+            );
+            check_eq!(
+                mmap(0, PAGE, rw, MAP_PRIVATE, 999, 0),
+                Err(EBADF),
+                "file mapping of a closed fd"
+            );
+            check_eq!(
+                mmap(0, PAGE, rw, MAP_PRIVATE, 0, 1),
+                Err(EINVAL),
+                "unaligned offset"
+            );
             check_eq!(munmap(0x1000_0001, PAGE), Err(EINVAL), "unaligned munmap");
             check_eq!(munmap(0x1000_0000, 0), Err(EINVAL), "munmap length 0");
-            check_eq!(mprotect(0x1000_0001, PAGE, PROT_READ), Err(EINVAL), "unaligned mprotect");
+            check_eq!(
+                mprotect(0x1000_0001, PAGE, PROT_READ),
+                Err(EINVAL),
+                "unaligned mprotect"
+            );
         }
     }
 
@@ -181,7 +250,16 @@ mod imp {
         let a = check_ok!(mmap_anon(3 * PAGE));
         check!(fill_and_verify(a, 3 * PAGE, 4));
         // SAFETY: the middle page is ours and unused.
-        let b = check_ok!(unsafe { mmap(a + PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) });
+        let b = check_ok!(unsafe {
+            mmap(
+                a + PAGE,
+                PAGE,
+                PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                -1,
+                0,
+            )
+        });
         check_eq!(b, a + PAGE);
         // SAFETY: all three pages are mapped.
         unsafe {
@@ -211,10 +289,18 @@ mod imp {
 
     /// A child that dereferences NULL dies with SIGSEGV; so does one writing to its own code.
     fn null_dereference_segfaults() {
-        check_eq!(in_child(|| unsafe { core::hint::black_box(peek(0)); }), Exit::Signal(SIGSEGV));
+        check_eq!(
+            in_child(|| unsafe {
+                core::hint::black_box(peek(0));
+            }),
+            Exit::Signal(SIGSEGV)
+        );
         check_eq!(in_child(|| unsafe { poke(8, 1) }), Exit::Signal(SIGSEGV));
         let code = null_dereference_segfaults as *const () as usize;
-        check_eq!(in_child(|| unsafe { poke(code, 0xc3) }), Exit::Signal(SIGSEGV));
+        check_eq!(
+            in_child(|| unsafe { poke(code, 0xc3) }),
+            Exit::Signal(SIGSEGV)
+        );
         // The parent is unharmed.
         check_eq!(in_child(|| {}), Exit::Code(0));
     }

@@ -266,8 +266,18 @@ mod imp {
         }
         check_eq!(counter.load(Ordering::SeqCst), 4000);
         for (i, &tid) in tids.iter().enumerate() {
-            check_eq!(ids[2 * i].load(Ordering::SeqCst), getpid() as usize, "getpid in thread {}", i);
-            check_eq!(ids[2 * i + 1].load(Ordering::SeqCst), tid as usize, "gettid in thread {}", i);
+            check_eq!(
+                ids[2 * i].load(Ordering::SeqCst),
+                getpid() as usize,
+                "getpid in thread {}",
+                i
+            );
+            check_eq!(
+                ids[2 * i + 1].load(Ordering::SeqCst),
+                tid as usize,
+                "gettid in thread {}",
+                i
+            );
             check_ne!(tid, getpid());
         }
         check_eq!(gettid(), getpid());
@@ -292,7 +302,10 @@ mod imp {
         check_eq!(woke.load(Ordering::SeqCst), 1);
         check_eq!(futex_wait(&word, 5, None), Err(EAGAIN));
         let start = monotonic_ns();
-        check_eq!(futex_wait(&word, 1, Some(&Timespec::from_nanos(20_000_000))), Err(ETIMEDOUT));
+        check_eq!(
+            futex_wait(&word, 1, Some(&Timespec::from_nanos(20_000_000))),
+            Err(ETIMEDOUT)
+        );
         check!(monotonic_ns() - start >= 20_000_000);
         check_eq!(futex_wake(&word, 1), Ok(0));
     }
@@ -340,11 +353,33 @@ mod imp {
             let start = monotonic_ns();
             check_ok!(sleep_ms(ms));
             let elapsed = monotonic_ns() - start;
-            check!(elapsed >= ms * 1_000_000, "slept {} ns for {} ms", elapsed, ms);
-            check!(elapsed < ms * 1_000_000 + 2_000_000_000, "slept {} ns for {} ms", elapsed, ms);
+            check!(
+                elapsed >= ms * 1_000_000,
+                "slept {} ns for {} ms",
+                elapsed,
+                ms
+            );
+            check!(
+                elapsed < ms * 1_000_000 + 2_000_000_000,
+                "slept {} ns for {} ms",
+                elapsed,
+                ms
+            );
         }
-        check_eq!(nanosleep(&Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 }), Err(EINVAL));
-        check_eq!(nanosleep(&Timespec { tv_sec: -1, tv_nsec: 0 }), Err(EINVAL));
+        check_eq!(
+            nanosleep(&Timespec {
+                tv_sec: 0,
+                tv_nsec: 1_000_000_000
+            }),
+            Err(EINVAL)
+        );
+        check_eq!(
+            nanosleep(&Timespec {
+                tv_sec: -1,
+                tv_nsec: 0
+            }),
+            Err(EINVAL)
+        );
     }
 
     const EXEC_FLAG: &str = "--exec-child";
@@ -358,19 +393,29 @@ mod imp {
         };
         let path = alloc::ffi::CString::new(me).unwrap();
         let pid = fork_run(|| {
-            let argv = [path.as_ptr().cast(), c"--exec-child".as_ptr().cast(), c"two words".as_ptr().cast(), core::ptr::null()];
+            let argv = [
+                path.as_ptr().cast(),
+                c"--exec-child".as_ptr().cast(),
+                c"two words".as_ptr().cast(),
+                core::ptr::null(),
+            ];
             let envp = [c"ULIB_EXEC=yes".as_ptr().cast(), core::ptr::null()];
             let e = execve(&path, &argv, &envp);
             check!(false, "execve returned {:?}", e);
         });
         check_eq!(wait_exit(pid), Exit::Code(42));
         let argv = [c"/nonexistent".as_ptr().cast(), core::ptr::null()];
-        check_eq!(execve(c"/nonexistent", &argv, &[core::ptr::null()]), Err(ENOENT));
+        check_eq!(
+            execve(c"/nonexistent", &argv, &[core::ptr::null()]),
+            Err(ENOENT)
+        );
     }
 
     /// Run in the exec'd child: exit 42 if the arguments and environment arrived intact.
     fn exec_child(args: Args) -> i32 {
-        let ok = args.argc() == 3 && args.arg_str(2) == Some("two words") && args.getenv("ULIB_EXEC") == Some("yes");
+        let ok = args.argc() == 3
+            && args.arg_str(2) == Some("two words")
+            && args.getenv("ULIB_EXEC") == Some("yes");
         if ok { 42 } else { 1 }
     }
 
