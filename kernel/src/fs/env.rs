@@ -60,6 +60,18 @@ mod imp {
     pub fn current_ids() -> (u32, u32) {
         (0, 0)
     }
+
+    pub fn current_pgid() -> u32 {
+        crate::task::current().process().inner.lock().pgid
+    }
+
+    pub fn copy_to_user(addr: u64, bytes: &[u8]) -> Result<(), crate::errno::Errno> {
+        crate::mm::user::copy_to_user(addr, bytes)
+    }
+
+    pub fn copy_from_user(addr: u64, buf: &mut [u8]) -> Result<(), crate::errno::Errno> {
+        crate::mm::user::copy_from_user(addr, buf)
+    }
 }
 
 #[cfg(not(target_os = "none"))]
@@ -102,6 +114,19 @@ mod imp {
 
     pub fn current_ids() -> (u32, u32) {
         (0, 0)
+    }
+
+    pub fn current_pgid() -> u32 {
+        1
+    }
+
+    /// There is no user memory on the host.
+    pub fn copy_to_user(_addr: u64, _bytes: &[u8]) -> Result<(), crate::errno::Errno> {
+        Err(crate::errno::Errno::EFAULT)
+    }
+
+    pub fn copy_from_user(_addr: u64, _buf: &mut [u8]) -> Result<(), crate::errno::Errno> {
+        Err(crate::errno::Errno::EFAULT)
     }
 }
 

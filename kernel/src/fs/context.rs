@@ -1,0 +1,128 @@
+//! `FsContext`: a process's view of the file tree (mount tree, root, working directory,
+//! umask), and the path resolution entry points the system calls use.
+
+use super::mount::MountTable;
+use super::walk::{Loc, Parent, Walker};
+use crate::errno::Errno;
+use alloc::sync::Arc;
+use spin::Mutex;
+
+struct State {
+    root: Loc,
+    cwd: Loc,
+    umask: u32,
+}
+
+pub struct FsContext {
+    mounts: Arc<MountTable>,
+    state: Mutex<State>,
+}
+
+impl FsContext {
+    /// A context at the root of `mounts`, umask 022.
+    pub fn new(mounts: Arc<MountTable>) -> Arc<FsContext> {
+        let root = mounts.root();
+        Arc::new(FsContext {
+            mounts,
+            state: Mutex::new(State {
+                cwd: root.clone(),
+                root,
+                umask: 0o022,
+            }),
+        })
+    }
+
+    /// The context a forked child (without `CLONE_FS`) starts with.
+    pub fn fork_copy(&self) -> Arc<FsContext> {
+        let s = self.state.lock();
+        let state = State {
+            root: s.root.clone(),
+            cwd: s.cwd.clone(),
+            umask: s.umask,
+        };
+        Arc::new(FsContext {
+            mounts: self.mounts.clone(),
+            state: Mutex::new(state),
+        })
+    }
+
+    pub fn mounts(&self) -> &Arc<MountTable> {
+        &self.mounts
+    }
+
+    pub fn root(&self) -> Loc {
+        self.state.lock().root.clone()
+    }
+
+    pub fn cwd(&self) -> Loc {
+        self.state.lock().cwd.clone()
+    }
+
+    /// Changes the working directory (the caller checked it is a searchable directory).
+    pub fn set_cwd(&self, loc: Loc) {
+        self.state.lock().cwd = loc;
+    }
+
+    pub fn umask(&self) -> u32 {
+        self.state.lock().umask
+    }
+
+    /// Sets the umask; returns the old one.
+    pub fn set_umask(&self, mask: u32) -> u32 {
+        core::mem::replace(&mut self.state.lock().umask, mask & 0o777)
+    }
+
+    /// Resolves `path` relative to `base` (the working directory when `None`).
+    pub fn resolve_at(&self, base: Option<&Loc>, path: &str, follow: bool) -> Result<Loc, Errno> {
+        let (root, cwd) = self.root_and(base);
+        Walker {
+            mounts: &self.mounts,
+            root: &root,
+            cwd: &cwd,
+        }
+        .resolve(path, follow)
+    }
+
+    pub fn resolve(&self, path: &str, follow: bool) -> Result<Loc, Errno> {
+        self.resolve_at(None, path, follow)
+    }
+
+    /// Resolves the parent directory of `path` relative to `base`.
+    pub fn resolve_parent_at(&self, base: Option<&Loc>, path: &str) -> Result<Parent, Errno> {
+        let (root, cwd) = self.root_and(base);
+        Walker {
+            mounts: &self.mounts,
+            root: &root,
+            cwd: &cwd,
+        }
+        .resolve_parent(path)
+    }
+
+    fn root_and(&self, base: Option<&Loc>) -> (Loc, Loc) {
+        let s = self.state.lock();
+        (
+            s.root.clone(),
+            base.cloned().unwrap_or_else(|| s.cwd.clone()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::ramfs::RamFs;
+
+    #[test]
+    fn fork_copy_has_its_own_cwd_and_umask() {
+        let mounts = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        mounts.root().inode.mkdir("d", 0o755, 0, 0).expect("mkdir");
+        let a = FsContext::new(mounts);
+        let b = a.fork_copy();
+        b.set_cwd(b.resolve("/d", true).expect("/d"));
+        assert_eq!(b.set_umask(0o7777), 0o022);
+        assert_eq!(b.umask(), 0o777, "umask keeps permission bits only");
+        assert_eq!(a.cwd().path, "/");
+        assert_eq!(b.cwd().path, "/d");
+        assert_eq!(b.resolve("..", true).map(|l| l.path), Ok("/".into()));
+    }
+}

@@ -1,0 +1,242 @@
+//! Per-process file descriptor tables: lowest free number, close-on-exec per fd, the
+//! `dup` family, copy on fork, and the 1024-descriptor limit (`EMFILE`).
+
+use super::file::OpenFile;
+use crate::errno::Errno;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use spin::Mutex;
+
+/// Descriptors per process (`RLIMIT_NOFILE`'s usual soft limit).
+pub const FD_LIMIT: usize = 1024;
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<OpenFile>,
+    cloexec: bool,
+}
+
+#[derive(Default)]
+pub struct FdTable {
+    slots: Mutex<Vec<Option<Slot>>>,
+}
+
+fn index(fd: i32) -> Result<usize, Errno> {
+    usize::try_from(fd)
+        .ok()
+        .filter(|&i| i < FD_LIMIT)
+        .ok_or(Errno::EBADF)
+}
+
+impl FdTable {
+    pub fn new() -> Arc<FdTable> {
+        Arc::new(FdTable::default())
+    }
+
+    /// Installs `file` at the lowest free descriptor.
+    pub fn install(&self, file: Arc<OpenFile>, cloexec: bool) -> Result<i32, Errno> {
+        self.install_from(0, file, cloexec)
+            .map_err(|e| if e == Errno::EINVAL { Errno::EMFILE } else { e })
+    }
+
+    /// Installs `file` at the lowest free descriptor `>= min` (`F_DUPFD`): `EINVAL` if
+    /// `min` is beyond the limit, `EMFILE` if no descriptor is free.
+    pub fn install_from(
+        &self,
+        min: usize,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+    ) -> Result<i32, Errno> {
+        if min >= FD_LIMIT {
+            return Err(Errno::EINVAL);
+        }
+        let mut slots = self.slots.lock();
+        let free = (min..FD_LIMIT)
+            .find(|&i| slots.get(i).is_none_or(|s| s.is_none()))
+            .ok_or(Errno::EMFILE)?;
+        if slots.len() <= free {
+            slots.resize(free + 1, None);
+        }
+        slots[free] = Some(Slot { file, cloexec });
+        Ok(free as i32)
+    }
+
+    pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+        let i = index(fd)?;
+        self.slots
+            .lock()
+            .get(i)
+            .and_then(|s| s.as_ref())
+            .map(|s| s.file.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    pub fn close(&self, fd: i32) -> Result<(), Errno> {
+        let i = index(fd)?;
+        let old = self
+            .slots
+            .lock()
+            .get_mut(i)
+            .and_then(|s| s.take())
+            .ok_or(Errno::EBADF)?;
+        // The last reference may run a close hook (pipe end, ...): outside the lock.
+        drop(old);
+        Ok(())
+    }
+
+    pub fn dup(&self, fd: i32) -> Result<i32, Errno> {
+        let file = self.get(fd)?;
+        self.install(file, false)
+    }
+
+    /// `dup2`/`dup3`: makes `new` refer to `old`'s file, closing what `new` held.
+    /// `old == new` is the caller's business (dup2 returns it, dup3 gives EINVAL).
+    pub fn dup_to(&self, old: i32, new: i32, cloexec: bool) -> Result<i32, Errno> {
+        let file = self.get(old)?;
+        let i = index(new)?;
+        let prev = {
+            let mut slots = self.slots.lock();
+            if slots.len() <= i {
+                slots.resize(i + 1, None);
+            }
+            slots[i].replace(Slot { file, cloexec })
+        };
+        drop(prev);
+        Ok(new)
+    }
+
+    pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
+        let i = index(fd)?;
+        self.slots
+            .lock()
+            .get(i)
+            .and_then(|s| s.as_ref())
+            .map(|s| s.cloexec)
+            .ok_or(Errno::EBADF)
+    }
+
+    pub fn set_cloexec(&self, fd: i32, on: bool) -> Result<(), Errno> {
+        let i = index(fd)?;
+        let mut slots = self.slots.lock();
+        let slot = slots
+            .get_mut(i)
+            .and_then(|s| s.as_mut())
+            .ok_or(Errno::EBADF)?;
+        slot.cloexec = on;
+        Ok(())
+    }
+
+    /// The table a forked child starts with: the same open files, the same flags.
+    pub fn fork_copy(&self) -> Arc<FdTable> {
+        Arc::new(FdTable {
+            slots: Mutex::new(self.slots.lock().clone()),
+        })
+    }
+
+    /// Closes the close-on-exec descriptors (at `execve`).
+    pub fn close_on_exec(&self) {
+        let closed: Vec<Slot> = {
+            let mut slots = self.slots.lock();
+            slots
+                .iter_mut()
+                .filter(|s| s.as_ref().is_some_and(|s| s.cloexec))
+                .filter_map(|s| s.take())
+                .collect()
+        };
+        drop(closed);
+    }
+
+    /// Closes everything (at exit).
+    pub fn close_all(&self) {
+        let all = core::mem::take(&mut *self.slots.lock());
+        drop(all);
+    }
+
+    /// The open descriptors in ascending order.
+    pub fn fds(&self) -> Vec<i32> {
+        let slots = self.slots.lock();
+        (0..slots.len())
+            .filter(|&i| slots[i].is_some())
+            .map(|i| i as i32)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::file::{InodeFile, O_RDONLY};
+    use crate::fs::ramfs::RamFs;
+    use crate::fs::vfs::FileSystem;
+
+    fn file() -> Arc<OpenFile> {
+        let fs = RamFs::new("tmpfs");
+        OpenFile::new(
+            InodeFile::new(fs.root()),
+            Some(fs.root()),
+            "/".into(),
+            O_RDONLY,
+        )
+    }
+
+    #[test]
+    fn lowest_free_descriptor_is_used_and_reused() {
+        let t = FdTable::new();
+        assert_eq!(t.install(file(), false), Ok(0));
+        assert_eq!(t.install(file(), false), Ok(1));
+        assert_eq!(t.install(file(), false), Ok(2));
+        t.close(1).expect("close 1");
+        assert_eq!(t.install(file(), false), Ok(1));
+        assert_eq!(t.close(7), Err(Errno::EBADF));
+        assert_eq!(t.close(-1), Err(Errno::EBADF));
+        assert_eq!(t.get(1 << 20).err(), Some(Errno::EBADF));
+    }
+
+    #[test]
+    fn the_limit_gives_emfile_and_dupfd_beyond_it_einval() {
+        let t = FdTable::new();
+        let f = file();
+        for i in 0..FD_LIMIT {
+            assert_eq!(t.install(f.clone(), false), Ok(i as i32));
+        }
+        assert_eq!(t.install(f.clone(), false), Err(Errno::EMFILE));
+        assert_eq!(
+            t.install_from(FD_LIMIT, f.clone(), false),
+            Err(Errno::EINVAL)
+        );
+        t.close_all();
+        assert_eq!(t.fds(), Vec::<i32>::new());
+        assert_eq!(
+            Arc::strong_count(&f),
+            1,
+            "close_all dropped every reference"
+        );
+    }
+
+    #[test]
+    fn dup_shares_the_file_and_dup_to_replaces() {
+        let t = FdTable::new();
+        let a = file();
+        t.install(a.clone(), true).expect("install");
+        assert_eq!(t.dup(0), Ok(1));
+        assert!(Arc::ptr_eq(&t.get(1).expect("fd 1"), &a));
+        assert_eq!(t.cloexec(1), Ok(false), "dup clears close-on-exec");
+        assert_eq!(t.install_from(10, a.clone(), false), Ok(10));
+        t.install(file(), false).expect("fd 2");
+        assert_eq!(t.dup_to(0, 2, true), Ok(2));
+        assert!(Arc::ptr_eq(&t.get(2).expect("fd 2"), &a));
+        assert_eq!(t.dup_to(5, 3, false), Err(Errno::EBADF));
+        assert_eq!(t.dup_to(0, FD_LIMIT as i32, false), Err(Errno::EBADF));
+    }
+
+    #[test]
+    fn fork_copy_and_close_on_exec() {
+        let t = FdTable::new();
+        t.install(file(), true).expect("fd 0");
+        t.install(file(), false).expect("fd 1");
+        let c = t.fork_copy();
+        c.close_on_exec();
+        assert_eq!(c.fds(), [1]);
+        assert_eq!(t.fds(), [0, 1], "the parent's table is untouched");
+    }
+}

@@ -1,0 +1,306 @@
+//! Pipes: a 64 KiB buffer between a read end and a write end. Reads block until data
+//! or until every writer is gone (then EOF); writes block for room, and fail with
+//! `EPIPE` plus `SIGPIPE` once every reader is gone. `O_NONBLOCK` gives `EAGAIN`.
+//! Writes of at most `PIPE_BUF` bytes are atomic.
+
+use super::env::{self, Wake};
+use super::file::{FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use super::vfs::{Metadata, S_IFIFO, alloc_dev};
+use crate::errno::Errno;
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::{Mutex, Once};
+
+pub const PIPE_CAPACITY: usize = 64 * 1024;
+pub const PIPE_BUF: usize = 4096;
+
+struct State {
+    buf: VecDeque<u8>,
+    readers: usize,
+    writers: usize,
+}
+
+pub struct Pipe {
+    ino: u64,
+    state: Mutex<State>,
+}
+
+impl Pipe {
+    fn chan(&self) -> usize {
+        self as *const Pipe as usize
+    }
+
+    fn metadata(&self) -> Metadata {
+        static DEV: Once<u64> = Once::new();
+        let now = env::now();
+        Metadata {
+            dev: *DEV.call_once(alloc_dev),
+            ino: self.ino,
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            blksize: 4096,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            ..Default::default()
+        }
+    }
+}
+
+pub struct PipeReader(Arc<Pipe>);
+pub struct PipeWriter(Arc<Pipe>);
+
+/// A new pipe as its two open files: (read end, write end). `flags` may hold
+/// `O_NONBLOCK` (and `O_CLOEXEC`, which is the fd table's business).
+pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
+    static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+    let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
+    let pipe = Arc::new(Pipe {
+        ino,
+        state: Mutex::new(State {
+            buf: VecDeque::new(),
+            readers: 1,
+            writers: 1,
+        }),
+    });
+    let name = format!("pipe:[{ino}]");
+    let status = flags & super::file::O_NONBLOCK;
+    let r = OpenFile::new(
+        Arc::new(PipeReader(pipe.clone())),
+        None,
+        name.clone(),
+        super::file::O_RDONLY | status,
+    );
+    let w = OpenFile::new(
+        Arc::new(PipeWriter(pipe)),
+        None,
+        name,
+        super::file::O_WRONLY | status,
+    );
+    (r, w)
+}
+
+/// Sleeps on the pipe; `EINTR` if a signal arrived.
+fn wait(pipe: &Pipe) -> Result<(), Errno> {
+    match env::sleep(pipe.chan(), None) {
+        Wake::Interrupted => Err(Errno::EINTR),
+        _ => Ok(()),
+    }
+}
+
+impl FileOps for PipeReader {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let p = &self.0;
+        loop {
+            {
+                let mut s = p.state.lock();
+                if !s.buf.is_empty() {
+                    let n = buf.len().min(s.buf.len());
+                    for (dst, src) in buf.iter_mut().zip(s.buf.drain(..n)) {
+                        *dst = src;
+                    }
+                    drop(s);
+                    env::wakeup(p.chan());
+                    return Ok(n);
+                }
+                if s.writers == 0 {
+                    return Ok(0);
+                }
+            }
+            if file.nonblocking() {
+                return Err(Errno::EAGAIN);
+            }
+            wait(p)?;
+        }
+    }
+
+    fn write(&self, _file: &OpenFile, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+
+    fn stat(&self) -> Result<Metadata, Errno> {
+        Ok(self.0.metadata())
+    }
+
+    fn poll(&self) -> u16 {
+        let s = self.0.state.lock();
+        let mut ev = 0;
+        if !s.buf.is_empty() {
+            ev |= POLLIN;
+        }
+        if s.writers == 0 {
+            ev |= POLLHUP;
+        }
+        ev
+    }
+
+    fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
+        fionread(cmd, arg, self.0.state.lock().buf.len())
+    }
+}
+
+fn fionread(cmd: u32, arg: u64, avail: usize) -> Result<usize, Errno> {
+    const FIONREAD: u32 = 0x541B;
+    if cmd != FIONREAD {
+        return Err(Errno::ENOTTY);
+    }
+    env::copy_to_user(arg, &(avail as i32).to_le_bytes())?;
+    Ok(0)
+}
+
+impl Drop for PipeReader {
+    fn drop(&mut self) {
+        self.0.state.lock().readers -= 1;
+        env::wakeup(self.0.chan());
+    }
+}
+
+impl FileOps for PipeWriter {
+    fn read(&self, _file: &OpenFile, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+
+    fn write(&self, file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let p = &self.0;
+        let mut done = 0;
+        loop {
+            {
+                let mut s = p.state.lock();
+                if s.readers == 0 {
+                    drop(s);
+                    env::sigpipe_current();
+                    return if done > 0 {
+                        Ok(done)
+                    } else {
+                        Err(Errno::EPIPE)
+                    };
+                }
+                let room = PIPE_CAPACITY - s.buf.len();
+                let left = buf.len() - done;
+                // A small write goes in whole or waits; a large one goes in pieces.
+                let n = if buf.len() <= PIPE_BUF {
+                    if room >= left { left } else { 0 }
+                } else {
+                    room.min(left)
+                };
+                if n > 0 {
+                    s.buf.extend(&buf[done..done + n]);
+                    done += n;
+                    drop(s);
+                    env::wakeup(p.chan());
+                    if done == buf.len() {
+                        return Ok(done);
+                    }
+                    continue;
+                }
+            }
+            if file.nonblocking() {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EAGAIN)
+                };
+            }
+            if let Err(e) = wait(p) {
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
+        }
+    }
+
+    fn stat(&self) -> Result<Metadata, Errno> {
+        Ok(self.0.metadata())
+    }
+
+    fn poll(&self) -> u16 {
+        let s = self.0.state.lock();
+        let mut ev = 0;
+        if s.buf.len() + PIPE_BUF <= PIPE_CAPACITY {
+            ev |= POLLOUT;
+        }
+        if s.readers == 0 {
+            ev |= POLLERR;
+        }
+        ev
+    }
+
+    fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
+        fionread(cmd, arg, self.0.state.lock().buf.len())
+    }
+}
+
+impl Drop for PipeWriter {
+    fn drop(&mut self) {
+        self.0.state.lock().writers -= 1;
+        env::wakeup(self.0.chan());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::file::O_NONBLOCK;
+    use alloc::vec;
+
+    #[test]
+    fn data_flows_from_the_write_end_to_the_read_end() {
+        let (r, w) = new_pipe(0);
+        assert_eq!(w.write(b"hello"), Ok(5));
+        let mut buf = [0u8; 3];
+        assert_eq!(r.read(&mut buf), Ok(3));
+        assert_eq!(&buf, b"hel");
+        assert_eq!(r.poll() & POLLIN, POLLIN);
+        assert_eq!(r.read(&mut buf), Ok(2));
+        assert_eq!(
+            r.read(&mut buf),
+            Err(Errno::EINTR),
+            "blocking (interrupted at once on the host)"
+        );
+        assert_eq!(
+            w.read(&mut buf),
+            Err(Errno::EBADF),
+            "the write end is write-only"
+        );
+        assert_eq!(r.stat().map(|m| m.mode), Ok(S_IFIFO | 0o600));
+    }
+
+    #[test]
+    fn eof_when_writers_are_gone_and_epipe_when_readers_are_gone() {
+        let (r, w) = new_pipe(O_NONBLOCK);
+        let mut buf = [0u8; 4];
+        assert_eq!(r.read(&mut buf), Err(Errno::EAGAIN));
+        w.write(b"x").expect("write");
+        drop(w);
+        assert_eq!(r.read(&mut buf), Ok(1), "buffered data survives the writer");
+        assert_eq!(r.read(&mut buf), Ok(0), "then EOF");
+        assert_eq!(r.poll() & POLLHUP, POLLHUP);
+        let (r, w) = new_pipe(0);
+        drop(r);
+        assert_eq!(w.write(b"x"), Err(Errno::EPIPE));
+        assert_eq!(w.poll() & POLLERR, POLLERR);
+    }
+
+    #[test]
+    fn a_full_pipe_takes_what_fits_then_gives_eagain() {
+        let (r, w) = new_pipe(O_NONBLOCK);
+        let big = vec![7u8; PIPE_CAPACITY + 100];
+        assert_eq!(w.write(&big), Ok(PIPE_CAPACITY));
+        assert_eq!(w.write(b"x"), Err(Errno::EAGAIN));
+        assert_eq!(w.poll() & POLLOUT, 0);
+        let mut buf = vec![0u8; 10];
+        r.read(&mut buf).expect("read");
+        assert_eq!(
+            w.write(&[1u8; PIPE_BUF]),
+            Err(Errno::EAGAIN),
+            "small writes are all or nothing"
+        );
+        assert_eq!(w.write(&[1u8; 10]), Ok(10));
+    }
+}
