@@ -5,14 +5,23 @@
 
 extern crate alloc;
 
+pub mod elf;
 pub mod errno;
+pub mod fs;
+pub mod mm;
 
 #[cfg(target_os = "none")]
 pub mod arch;
 #[cfg(target_os = "none")]
+mod boot;
+#[cfg(target_os = "none")]
 mod klog;
 #[cfg(target_os = "none")]
 pub mod syscall;
+#[cfg(target_os = "none")]
+pub mod task;
+#[cfg(target_os = "none")]
+pub mod time;
 
 #[cfg(not(target_os = "none"))]
 fn main() {}
@@ -23,13 +32,4 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::x86_64::cpu::disable_interrupts();
     klog::emergency(format_args!("KERNEL PANIC: {info}\n"));
     arch::x86_64::cpu::qemu_exit(arch::EXIT_PANIC)
-}
-
-#[cfg(target_os = "none")]
-#[unsafe(no_mangle)]
-extern "C" fn kernel_main(start_info: u32) -> ! {
-    arch::x86_64::serial::init();
-    klog::init("info");
-    log::info!("Bulkhead booting, start_info at {start_info:#x}");
-    arch::x86_64::cpu::qemu_exit(0)
 }

@@ -31,3 +31,11 @@ pub fn page_down(a: u64) -> u64 {
 pub fn page_up(a: u64) -> Option<u64> {
     a.checked_add(PAGE_SIZE - 1).map(page_down)
 }
+
+/// A view of physical memory through the direct map (boot modules).
+#[cfg(target_os = "none")]
+pub fn phys_slice(pa: u64, len: u64) -> &'static [u8] {
+    // SAFETY: used at boot for the initramfs module, RAM that nothing else owns or
+    // writes until the slice is no longer used (its frames are freed after unpacking).
+    unsafe { core::slice::from_raw_parts(phys_to_virt(pa) as *const u8, len as usize) }
+}

@@ -174,8 +174,17 @@ pub fn parse_start_info(start_info: u32) -> BootInfo {
         unsafe { (phys_to_virt(pa) as *const u32).read_unaligned() }
     };
     let si = start_info as u64;
-    assert_eq!(rd32(si), 0x336e_c578, "PVH start_info magic (booted by a PVH loader)");
-    let mut info = BootInfo { ram: [(0, 0); 16], ram_count: 0, initrd: None, cmdline: "" };
+    assert_eq!(
+        rd32(si),
+        0x336e_c578,
+        "PVH start_info magic (booted by a PVH loader)"
+    );
+    let mut info = BootInfo {
+        ram: [(0, 0); 16],
+        ram_count: 0,
+        initrd: None,
+        cmdline: "",
+    };
     let nr_modules = rd32(si + 12);
     if nr_modules > 0 {
         let m = rd64(si + 16);

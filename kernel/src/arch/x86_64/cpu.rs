@@ -4,25 +4,33 @@ use core::arch::asm;
 
 pub fn outb(port: u16, val: u8) {
     // SAFETY: port I/O has no memory effects visible to Rust; callers own the device.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") val, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") val, options(nomem, nostack, preserves_flags))
+    }
 }
 
 pub fn inb(port: u16) -> u8 {
     let v: u8;
     // SAFETY: as for `outb`.
-    unsafe { asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
     v
 }
 
 pub fn outl(port: u16, val: u32) {
     // SAFETY: as for `outb`.
-    unsafe { asm!("out dx, eax", in("dx") port, in("eax") val, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("out dx, eax", in("dx") port, in("eax") val, options(nomem, nostack, preserves_flags))
+    }
 }
 
 pub fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: reading an architectural MSR the caller names.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    }
     (hi as u64) << 32 | lo as u64
 }
 

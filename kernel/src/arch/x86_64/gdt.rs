@@ -35,7 +35,10 @@ pub struct Racy<T>(pub UnsafeCell<T>);
 unsafe impl<T> Sync for Racy<T> {}
 
 #[unsafe(no_mangle)]
-pub static CPU_LOCAL: Racy<CpuLocal> = Racy(UnsafeCell::new(CpuLocal { kernel_rsp: 0, user_rsp_scratch: 0 }));
+pub static CPU_LOCAL: Racy<CpuLocal> = Racy(UnsafeCell::new(CpuLocal {
+    kernel_rsp: 0,
+    user_rsp_scratch: 0,
+}));
 
 static TSS: Racy<Tss> = Racy(UnsafeCell::new(Tss {
     _reserved0: 0,
@@ -79,7 +82,10 @@ pub fn init() {
             limit: u16,
             base: u64,
         }
-        let ptr = Ptr { limit: (7 * 8 - 1) as u16, base: gdt.as_ptr() as u64 };
+        let ptr = Ptr {
+            limit: (7 * 8 - 1) as u16,
+            base: gdt.as_ptr() as u64,
+        };
         asm!("lgdt [{}]", in(reg) &ptr, options(nostack));
         asm!(
             "push {cs}",
@@ -97,7 +103,10 @@ pub fn init() {
         asm!("ltr {:x}", in(reg) TSS_SEL, options(nostack));
     }
     cpu::wrmsr(cpu::MSR_STAR, (0x10u64 << 48) | ((KERNEL_CS as u64) << 32));
-    cpu::wrmsr(cpu::MSR_LSTAR, super::trap::syscall_entry as *const () as u64);
+    cpu::wrmsr(
+        cpu::MSR_LSTAR,
+        super::trap::syscall_entry as *const () as u64,
+    );
     // Mask IF, TF, DF, AC on entry: the kernel runs with interrupts off.
     cpu::wrmsr(cpu::MSR_FMASK, 0x4_0700);
 }

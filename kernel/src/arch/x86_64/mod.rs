@@ -1,6 +1,7 @@
 //! x86_64: PVH boot, GDT/TSS/IDT, trap and syscall entry, context switch, port I/O,
 //! serial console, PIC and PIT.
 pub mod boot;
+pub mod context;
 pub mod cpu;
 pub mod gdt;
 pub mod interrupts;

@@ -31,5 +31,9 @@ pub fn write_bytes(bytes: &[u8]) {
 
 /// Reads one received byte, if any.
 pub fn try_read() -> Option<u8> {
-    if inb(COM1 + 5) & 1 != 0 { Some(inb(COM1)) } else { None }
+    if inb(COM1 + 5) & 1 != 0 {
+        Some(inb(COM1))
+    } else {
+        None
+    }
 }

@@ -40,7 +40,13 @@ pub fn rtc_epoch_seconds() -> u64 {
     }
     while reg(0x0A) & 0x80 != 0 {}
     let b = reg(0x0B);
-    let conv = |v: u8| if b & 0x04 != 0 { v as u64 } else { ((v >> 4) * 10 + (v & 0xf)) as u64 };
+    let conv = |v: u8| {
+        if b & 0x04 != 0 {
+            v as u64
+        } else {
+            ((v >> 4) * 10 + (v & 0xf)) as u64
+        }
+    };
     let sec = conv(reg(0x00));
     let min = conv(reg(0x02));
     let hour_raw = reg(0x04);

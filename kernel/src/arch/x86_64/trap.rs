@@ -180,11 +180,13 @@ switch_context:
 
     .global thread_trampoline
 thread_trampoline:
+    call {finish_switch}
     jmp trap_return
 "#,
     trap_handler = sym super::interrupts::trap_handler,
     syscall_handler = sym crate::syscall::syscall_handler,
     cpu = sym CPU_LOCAL,
+    finish_switch = sym crate::task::sched::finish_switch,
 );
 
 unsafe extern "C" {
@@ -219,7 +221,10 @@ pub fn init_idt() {
             limit: u16,
             base: u64,
         }
-        let ptr = Ptr { limit: (256 * 16 - 1) as u16, base: idt.as_ptr() as u64 };
+        let ptr = Ptr {
+            limit: (256 * 16 - 1) as u16,
+            base: idt.as_ptr() as u64,
+        };
         asm!("lidt [{}]", in(reg) &ptr, options(nostack));
     }
 }

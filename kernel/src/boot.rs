@@ -1,0 +1,111 @@
+//! Bring-up: from the PVH entry to the first user process.
+
+use crate::arch::x86_64::{boot, cpu, gdt, timer, trap};
+use crate::mm::{self, KERNEL_BASE, PAGE_SIZE, frame, heap};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Physical memory above 4 GiB is not direct-mapped and not used.
+const DIRECT_MAP_LIMIT: u64 = 4 << 30;
+
+#[unsafe(no_mangle)]
+extern "C" fn kernel_main(start_info: u32) -> ! {
+    crate::arch::x86_64::serial::init();
+    let info = boot::parse_start_info(start_info);
+    let level = info.cmdline.split_whitespace().find_map(|w| w.strip_prefix("log=")).unwrap_or("info");
+    crate::klog::init(level);
+    log::info!("Bulkhead kernel, command line: {:?}", info.cmdline);
+    gdt::init();
+    trap::init_idt();
+    init_memory(&info);
+    timer::init();
+    crate::time::init();
+
+    let initrd: &[u8] = match info.initrd {
+        // SAFETY-free: the module is direct-mapped RAM the frame allocator does not own.
+        Some((pa, size)) => crate::mm::phys_slice(pa, size),
+        None => &[],
+    };
+    crate::fs::init(initrd);
+    if let Some((pa, size)) = info.initrd {
+        // The files are now in the ramfs: the archive's memory becomes free frames.
+        frame::add_range(pa, pa + size);
+    }
+    start_init(info.cmdline);
+    cpu::enable_interrupts();
+    crate::task::sched::start()
+}
+
+fn init_memory(info: &boot::BootInfo) {
+    unsafe extern "C" {
+        static __kernel_end: u8;
+    }
+    let kernel_end = (&raw const __kernel_end) as u64 - KERNEL_BASE;
+    let reserved_initrd = info.initrd.map(|(pa, size)| (pa, pa + size));
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    let mut heap_done = false;
+    let total: u64 = info.ram[..info.ram_count].iter().map(|(s, e)| e.min(&DIRECT_MAP_LIMIT).saturating_sub(*s)).sum();
+    let heap_size = (total / 4).clamp(16 << 20, 512 << 20) & !(PAGE_SIZE - 1);
+    for &(s, e) in &info.ram[..info.ram_count] {
+        let s = s.max(kernel_end).max(1 << 20);
+        let e = e.min(DIRECT_MAP_LIMIT);
+        if s >= e {
+            continue;
+        }
+        // Cut the initramfs out of the range.
+        let pieces = match reserved_initrd {
+            Some((rs, re)) if rs < e && re > s => [(s, rs.max(s)), (re.min(e), e)],
+            _ => [(s, e), (0, 0)],
+        };
+        for (mut ps, pe) in pieces {
+            ps = mm::page_up(ps).unwrap_or(pe);
+            if ps >= pe {
+                continue;
+            }
+            if !heap_done && pe - ps >= heap_size {
+                heap::init(ps, heap_size);
+                heap_done = true;
+                ps += heap_size;
+            }
+            if ps < pe {
+                ranges.push((ps, pe));
+            }
+        }
+    }
+    assert!(heap_done, "no RAM range large enough for the kernel heap");
+    for (s, e) in ranges {
+        frame::add_range(s, e);
+    }
+    let (free, total) = frame::counts();
+    log::info!("memory: {} MiB in frames ({} free), heap {} MiB", total * 4 / 1024, free, heap_size >> 20);
+}
+
+/// Creates PID 1 from the command line: `init=PATH` (default `/init`), its arguments
+/// from `/.bulkhead/argv` (NUL-separated, written by the runner), and every other
+/// `key=value` word as its environment.
+fn start_init(cmdline: &str) {
+    let mut path = String::from("/init");
+    let mut envp: Vec<Vec<u8>> = Vec::new();
+    for w in cmdline.split_whitespace() {
+        if let Some(p) = w.strip_prefix("init=") {
+            path = String::from(p);
+        } else if w.starts_with("log=") {
+        } else if w.contains('=') {
+            envp.push(w.as_bytes().to_vec());
+        }
+    }
+    if !envp.iter().any(|e| e.starts_with(b"PATH=")) {
+        envp.insert(0, b"PATH=/bin:/sbin:/usr/bin:/usr/sbin".to_vec());
+    }
+    let mut argv = alloc::vec![path.as_bytes().to_vec()];
+    if let Ok(extra) = crate::fs::read_whole_file("/.bulkhead/argv") {
+        let body = extra.strip_suffix(&[0]).unwrap_or(&extra);
+        if !body.is_empty() {
+            argv.extend(body.split(|&b| b == 0).map(|a| a.to_vec()));
+        }
+    }
+    match crate::task::spawn_init(&path, argv, envp) {
+        Ok(()) => log::info!("starting {path} as init"),
+        Err(e) => panic!("cannot start init {path}: {e:?}"),
+    }
+}

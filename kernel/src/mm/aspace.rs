@@ -1,0 +1,272 @@
+//! A process address space: its page tables and VMAs, demand paging, fork copies.
+
+use super::paging::{self, NO_EXECUTE, SHARED, USER, WRITABLE};
+use super::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, VmaSet};
+use super::{PAGE_SIZE, frame, page_down, phys_to_virt};
+use crate::errno::Errno;
+use alloc::string::String;
+
+/// Where anonymous `mmap` without a hint starts searching.
+pub const MMAP_BASE: u64 = 0x0000_1000_0000_0000;
+/// Top of the initial stack of a program.
+pub const STACK_TOP: u64 = 0x0000_7fff_ffff_f000;
+pub const STACK_SIZE: u64 = 8 << 20;
+
+pub struct AddressSpace {
+    pub pml4: u64,
+    pub vmas: VmaSet,
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+/// The outcome of a page fault.
+#[derive(PartialEq, Eq, Debug)]
+pub enum Fault {
+    Handled,
+    /// No area, or the access is not allowed: SIGSEGV.
+    Violation,
+    OutOfMemory,
+}
+
+fn pte_flags(prot: u32) -> u64 {
+    let mut f = USER;
+    if prot & PROT_WRITE != 0 {
+        f |= WRITABLE;
+    }
+    if prot & PROT_EXEC == 0 {
+        f |= NO_EXECUTE;
+    }
+    f
+}
+
+fn kernel_pml4() -> u64 {
+    crate::arch::x86_64::boot::boot_pml4_phys() - super::KERNEL_BASE
+}
+
+impl AddressSpace {
+    pub fn new() -> Result<Self, Errno> {
+        let pml4 = paging::new_pml4(kernel_pml4()).ok_or(Errno::ENOMEM)?;
+        Ok(AddressSpace { pml4, vmas: VmaSet::new(), brk_start: 0, brk: 0 })
+    }
+
+    /// Loads these page tables into CR3.
+    pub fn activate(&self) {
+        if crate::arch::x86_64::cpu::read_cr3() & !0xfff != self.pml4 {
+            // SAFETY: the PML4 shares the kernel half with every other one.
+            unsafe { crate::arch::x86_64::cpu::write_cr3(self.pml4) }
+        }
+    }
+
+    /// Switches to the kernel's own tables (before the current address space is freed).
+    pub fn activate_kernel() {
+        // SAFETY: the boot PML4 maps the kernel half like every address space.
+        unsafe { crate::arch::x86_64::cpu::write_cr3(kernel_pml4()) }
+    }
+
+    /// Maps the page containing `va` for an access, as a page fault would.
+    pub fn fault(&mut self, va: u64, write: bool, exec: bool) -> Fault {
+        let Some(vma) = self.vmas.find(va) else { return Fault::Violation };
+        let allowed = if exec {
+            vma.prot & PROT_EXEC != 0
+        } else if write {
+            vma.prot & PROT_WRITE != 0
+        } else {
+            vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0
+        };
+        if !allowed {
+            return Fault::Violation;
+        }
+        let page = page_down(va);
+        if let Some(e) = paging::lookup(self.pml4, page) {
+            // Present and allowed by the VMA: a stale TLB entry or a racing thread.
+            let ok = !write || e & WRITABLE != 0;
+            return if ok { Fault::Handled } else { Fault::Violation };
+        }
+        let flags = pte_flags(vma.prot);
+        let (pa, flags) = match &vma.backing {
+            Backing::Private => match frame::alloc() {
+                Some(pa) => (pa, flags),
+                None => return Fault::OutOfMemory,
+            },
+            Backing::Shared { src, pgoff } => match src.page_phys(pgoff + (page - vma.start) / PAGE_SIZE) {
+                Some(pa) => (pa, flags | SHARED),
+                None => return Fault::Violation,
+            },
+        };
+        if paging::map(self.pml4, page, pa, flags).is_none() {
+            if flags & SHARED == 0 {
+                frame::free(pa);
+            }
+            return Fault::OutOfMemory;
+        }
+        Fault::Handled
+    }
+
+    /// Physical address of user byte `va` for a kernel access, faulting the page in;
+    /// `EFAULT` when the process could not make that access itself.
+    pub fn user_phys(&mut self, va: u64, write: bool) -> Result<u64, Errno> {
+        if va >= super::USER_END {
+            return Err(Errno::EFAULT);
+        }
+        let page = page_down(va);
+        let entry = match paging::lookup(self.pml4, page) {
+            Some(e) if e & USER != 0 && (!write || e & WRITABLE != 0) => e,
+            _ => {
+                if self.fault(va, write, false) != Fault::Handled {
+                    return Err(Errno::EFAULT);
+                }
+                paging::lookup(self.pml4, page).ok_or(Errno::EFAULT)?
+            }
+        };
+        Ok(paging::entry_addr(entry) + (va - page))
+    }
+
+    /// Copies `data` to user address `va` regardless of protection (program loading).
+    pub fn write_force(&mut self, va: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < data.len() {
+            let at = va + done as u64;
+            let page = page_down(at);
+            let e = match paging::lookup(self.pml4, page) {
+                Some(e) => e,
+                None => {
+                    let vma = self.vmas.find(at).ok_or(Errno::EFAULT)?;
+                    let flags = pte_flags(vma.prot);
+                    let pa = frame::alloc().ok_or(Errno::ENOMEM)?;
+                    if paging::map(self.pml4, page, pa, flags).is_none() {
+                        frame::free(pa);
+                        return Err(Errno::ENOMEM);
+                    }
+                    pa | flags
+                }
+            };
+            let off = (at - page) as usize;
+            let n = (PAGE_SIZE as usize - off).min(data.len() - done);
+            let dst = phys_to_virt(paging::entry_addr(e)) + off as u64;
+            // SAFETY: `dst..dst+n` lies within one frame owned by this address space.
+            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst as *mut u8, n) };
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Adds an area after removing whatever was mapped in its range.
+    pub fn map_area(&mut self, vma: Vma) {
+        self.unmap_range(vma.start, vma.end);
+        self.vmas.insert(vma);
+    }
+
+    /// Unmaps `[start, end)`: private frames are freed, shared ones left to their object.
+    pub fn unmap_range(&mut self, start: u64, end: u64) {
+        for v in self.vmas.remove_range(start, end) {
+            let mut va = v.start;
+            while va < v.end {
+                if let Some(e) = paging::unmap(self.pml4, va)
+                    && e & SHARED == 0
+                {
+                    frame::free(paging::entry_addr(e));
+                }
+                va += PAGE_SIZE;
+            }
+        }
+    }
+
+    /// Changes the protection of `[start, end)`; `ENOMEM` if part of it is unmapped.
+    pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> Result<(), Errno> {
+        if !self.vmas.protect(start, end, prot) {
+            return Err(Errno::ENOMEM);
+        }
+        let pml4 = self.pml4;
+        let mut pages = alloc::vec::Vec::new();
+        paging::for_each_present(pml4, start, end, &mut |va, _| pages.push(va));
+        for va in pages {
+            if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+                // PROT_NONE: keep the frame, but make the page unreachable.
+                // PROT_NONE: the frame stays (its contents survive a later
+                // mprotect) but without USER no ring-3 access reaches it.
+                let shared = paging::lookup(pml4, va).map_or(0, |e| e & SHARED);
+                paging::protect(pml4, va, shared | NO_EXECUTE);
+                continue;
+            }
+            let shared = paging::lookup(pml4, va).map_or(0, |e| e & SHARED);
+            paging::protect(pml4, va, pte_flags(prot) | shared);
+        }
+        Ok(())
+    }
+
+    /// A copy for `fork`: private pages are copied, shared pages stay shared.
+    pub fn fork(&self) -> Result<AddressSpace, Errno> {
+        let mut child = AddressSpace::new()?;
+        child.vmas = self.vmas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let mut result = Ok(());
+        paging::for_each_present(self.pml4, 0, super::USER_END, &mut |va, e| {
+            if result.is_err() {
+                return;
+            }
+            let flags = e & !0x000f_ffff_ffff_f000 & !paging::PRESENT;
+            let pa = if e & SHARED != 0 {
+                paging::entry_addr(e)
+            } else {
+                match frame::alloc() {
+                    Some(pa) => {
+                        paging::copy_frame(pa, paging::entry_addr(e));
+                        pa
+                    }
+                    None => {
+                        result = Err(Errno::ENOMEM);
+                        return;
+                    }
+                }
+            };
+            if paging::map(child.pml4, va, pa, flags).is_none() {
+                if e & SHARED == 0 {
+                    frame::free(pa);
+                }
+                result = Err(Errno::ENOMEM);
+            }
+        });
+        result.map(|_| child)
+    }
+
+    /// Number of present user pages (resident set).
+    pub fn resident_pages(&self) -> u64 {
+        let mut n = 0;
+        paging::for_each_present(self.pml4, 0, super::USER_END, &mut |_, _| n += 1);
+        n
+    }
+
+    /// Sum of the sizes of all areas.
+    pub fn virtual_size(&self) -> u64 {
+        self.vmas.iter().map(|v| v.end - v.start).sum()
+    }
+
+    /// An anonymous private area (heap, stack, `mmap`).
+    pub fn anon(start: u64, end: u64, prot: u32, name: &str) -> Vma {
+        Vma { start, end, prot, backing: Backing::Private, name: String::from(name) }
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        paging::destroy(self.pml4);
+    }
+}
+
+impl AddressSpace {
+    /// Drops the private pages of `[start, end)` (MADV_DONTNEED): they read back as zeros.
+    pub fn discard_private(&mut self, start: u64, end: u64) {
+        let mut pages = alloc::vec::Vec::new();
+        paging::for_each_present(self.pml4, start, end, &mut |va, e| {
+            if e & SHARED == 0 {
+                pages.push(va);
+            }
+        });
+        for va in pages {
+            if let Some(e) = paging::unmap(self.pml4, va) {
+                frame::free(paging::entry_addr(e));
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! 4-level page tables, reached through the direct map. The upper half (PML4
+//! entries 256..512) is the kernel's and shared by every address space; the lower
+//! half belongs to one address space.
+
+use super::{PAGE_SIZE, frame, phys_to_virt};
+
+pub const PRESENT: u64 = 1;
+pub const WRITABLE: u64 = 1 << 1;
+pub const USER: u64 = 1 << 2;
+pub const HUGE: u64 = 1 << 7;
+/// Software bit: the frame is not owned by this table (shared memory), never freed here.
+pub const SHARED: u64 = 1 << 9;
+pub const NO_EXECUTE: u64 = 1 << 63;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+fn table(pa: u64) -> &'static mut [u64; 512] {
+    // SAFETY: `pa` is a page-table frame owned by an address space (or the kernel's),
+    // mapped through the direct map; the kernel runs on one CPU with interrupts off
+    // while editing tables, so no other reference is live.
+    unsafe { &mut *(phys_to_virt(pa) as *mut [u64; 512]) }
+}
+
+fn index(va: u64, level: u32) -> usize {
+    ((va >> (12 + 9 * level)) & 0x1ff) as usize
+}
+
+/// A new PML4 sharing the kernel half of `kernel_pml4`.
+pub fn new_pml4(kernel_pml4: u64) -> Option<u64> {
+    let pa = frame::alloc()?;
+    let (k, n) = (table(kernel_pml4), table(pa));
+    n[256..].copy_from_slice(&k[256..]);
+    Some(pa)
+}
+
+/// The leaf entry for `va`, creating intermediate tables when `create`.
+fn leaf(pml4: u64, va: u64, create: bool) -> Option<&'static mut u64> {
+    let mut t = pml4;
+    for level in (1..4).rev() {
+        let e = &mut table(t)[index(va, level)];
+        if *e & PRESENT == 0 {
+            if !create {
+                return None;
+            }
+            let pa = frame::alloc()?;
+            *e = pa | PRESENT | WRITABLE | USER;
+        }
+        if *e & HUGE != 0 {
+            return None;
+        }
+        t = *e & ADDR_MASK;
+    }
+    Some(&mut table(t)[index(va, 0)])
+}
+
+/// Maps the page at `va` to frame `pa`. `None` when a table frame could not be allocated.
+pub fn map(pml4: u64, va: u64, pa: u64, flags: u64) -> Option<()> {
+    let e = leaf(pml4, va, true)?;
+    *e = pa | flags | PRESENT;
+    super::super::arch::x86_64::cpu::invlpg(va);
+    Some(())
+}
+
+/// The entry mapping `va` (frame address and flags), if present.
+pub fn lookup(pml4: u64, va: u64) -> Option<u64> {
+    let e = leaf(pml4, va, false)?;
+    if *e & PRESENT != 0 { Some(*e) } else { None }
+}
+
+pub fn entry_addr(e: u64) -> u64 {
+    e & ADDR_MASK
+}
+
+/// Removes the mapping of `va`; returns the old entry.
+pub fn unmap(pml4: u64, va: u64) -> Option<u64> {
+    let e = leaf(pml4, va, false)?;
+    if *e & PRESENT == 0 {
+        return None;
+    }
+    let old = *e;
+    *e = 0;
+    super::super::arch::x86_64::cpu::invlpg(va);
+    Some(old)
+}
+
+/// Changes the flags of a present mapping, keeping its frame.
+pub fn protect(pml4: u64, va: u64, flags: u64) {
+    if let Some(e) = leaf(pml4, va, false)
+        && *e & PRESENT != 0
+    {
+        *e = (*e & (ADDR_MASK | SHARED)) | flags | PRESENT;
+        super::super::arch::x86_64::cpu::invlpg(va);
+    }
+}
+
+/// Calls `f(va, entry)` for every present user page in `[start, end)`.
+pub fn for_each_present(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, u64)) {
+    fn walk(t: u64, level: u32, base: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, u64)) {
+        let span = PAGE_SIZE << (9 * level);
+        for (i, &e) in table(t).iter().enumerate() {
+            let va = base + i as u64 * span;
+            if e & PRESENT == 0 || va + span <= start || va >= end {
+                continue;
+            }
+            if level == 0 {
+                f(va, e);
+            } else {
+                walk(e & ADDR_MASK, level - 1, va, start, end, f);
+            }
+        }
+    }
+    let t = table(pml4);
+    for i in 0..256 {
+        let e = t[i];
+        let va = (i as u64) << 39;
+        if e & PRESENT == 0 || va + (1 << 39) <= start || va >= end {
+            continue;
+        }
+        walk(e & ADDR_MASK, 2, va, start, end, f);
+    }
+}
+
+/// Frees every lower-half table and every owned (non-`SHARED`) leaf frame, then the PML4.
+pub fn destroy(pml4: u64) {
+    fn free_level(t: u64, level: u32) {
+        for &e in table(t).iter() {
+            if e & PRESENT == 0 {
+                continue;
+            }
+            if level == 0 {
+                if e & SHARED == 0 {
+                    frame::free(e & ADDR_MASK);
+                }
+            } else {
+                free_level(e & ADDR_MASK, level - 1);
+            }
+        }
+        frame::free(t);
+    }
+    let t = table(pml4);
+    for i in 0..256 {
+        if t[i] & PRESENT != 0 {
+            free_level(t[i] & ADDR_MASK, 2);
+        }
+    }
+    frame::free(pml4);
+}
+
+/// Copies one page between frames through the direct map.
+pub fn copy_frame(dst: u64, src: u64) {
+    // SAFETY: both are whole frames; `dst` is freshly allocated and not aliased.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(src) as *const u8,
+            phys_to_virt(dst) as *mut u8,
+            PAGE_SIZE as usize,
+        )
+    }
+}

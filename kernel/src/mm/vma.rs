@@ -1,0 +1,215 @@
+//! The virtual memory areas of an address space: an ordered set of non-overlapping
+//! page-aligned ranges with their protection and backing. Pure logic (splitting on
+//! `munmap`/`mprotect`, free-range search), unit-tested on the host.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+
+/// Pages shared between address spaces (a tmpfs file, a shared anonymous mapping).
+pub trait PageSource: Send + Sync {
+    /// Physical address of page `index`, allocating it zeroed; `None` when out of memory
+    /// or past the end of the object.
+    fn page_phys(&self, index: u64) -> Option<u64>;
+}
+
+#[derive(Clone)]
+pub enum Backing {
+    /// Private pages owned by the address space (anonymous, or a private file copy).
+    Private,
+    /// Pages of a shared object starting at page `pgoff`.
+    Shared { src: Arc<dyn PageSource>, pgoff: u64 },
+}
+
+#[derive(Clone)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: u32,
+    pub backing: Backing,
+    /// What `/proc/[pid]/maps` names it: a path, `[heap]`, `[stack]` or empty.
+    pub name: String,
+}
+
+impl Vma {
+    /// The part of `self` within `[start, end)` (which must overlap it).
+    fn slice(&self, start: u64, end: u64) -> Vma {
+        let s = start.max(self.start);
+        let e = end.min(self.end);
+        let backing = match &self.backing {
+            Backing::Private => Backing::Private,
+            Backing::Shared { src, pgoff } => {
+                Backing::Shared { src: src.clone(), pgoff: pgoff + (s - self.start) / 4096 }
+            }
+        };
+        Vma { start: s, end: e, prot: self.prot, backing, name: self.name.clone() }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backing, Backing::Shared { .. })
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct VmaSet {
+    map: BTreeMap<u64, Vma>,
+}
+
+impl VmaSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn find(&self, addr: u64) -> Option<&Vma> {
+        self.map.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Vma> {
+        self.map.values()
+    }
+
+    /// Whether any area overlaps `[start, end)`.
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.map.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+    }
+
+    /// Inserts an area; the caller made room with [`remove_range`](Self::remove_range).
+    pub fn insert(&mut self, vma: Vma) {
+        debug_assert!(!self.overlaps(vma.start, vma.end));
+        self.map.insert(vma.start, vma);
+    }
+
+    /// Removes `[start, end)` from every area, splitting as needed; returns the removed pieces.
+    pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        let keys: Vec<u64> = self
+            .map
+            .range(..end)
+            .filter(|(_, v)| v.end > start)
+            .map(|(&k, _)| k)
+            .collect();
+        let mut removed = Vec::new();
+        for k in keys {
+            let Some(v) = self.map.remove(&k) else { continue };
+            if v.start < start {
+                self.map.insert(v.start, v.slice(v.start, start));
+            }
+            if v.end > end {
+                self.map.insert(end, v.slice(end, v.end));
+            }
+            removed.push(v.slice(start, end));
+        }
+        removed
+    }
+
+    /// Whether `[start, end)` is entirely covered by areas.
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        for (_, v) in self.map.range(..end) {
+            if v.end <= at {
+                continue;
+            }
+            if v.start > at {
+                return false;
+            }
+            at = v.end;
+            if at >= end {
+                return true;
+            }
+        }
+        at >= end
+    }
+
+    /// Sets the protection of `[start, end)`, which must be fully mapped.
+    pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> bool {
+        if !self.covers(start, end) {
+            return false;
+        }
+        for mut v in self.remove_range(start, end) {
+            v.prot = prot;
+            self.map.insert(v.start, v);
+        }
+        true
+    }
+
+    /// The lowest address `>= from` where `len` bytes fit below `limit`.
+    pub fn find_free(&self, len: u64, from: u64, limit: u64) -> Option<u64> {
+        let mut at = from;
+        for v in self.map.values() {
+            if v.end <= at {
+                continue;
+            }
+            if v.start >= at && v.start - at >= len {
+                break;
+            }
+            at = at.max(v.end);
+        }
+        (at.checked_add(len)? <= limit).then_some(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anon(start: u64, end: u64) -> Vma {
+        Vma { start, end, prot: PROT_READ | PROT_WRITE, backing: Backing::Private, name: String::new() }
+    }
+
+    #[test]
+    fn munmap_in_the_middle_splits_an_area_in_two() {
+        let mut s = VmaSet::new();
+        s.insert(anon(0x1000, 0x5000));
+        let removed = s.remove_range(0x2000, 0x3000);
+        assert_eq!(removed.len(), 1);
+        assert_eq!((removed[0].start, removed[0].end), (0x2000, 0x3000));
+        let left: Vec<_> = s.iter().map(|v| (v.start, v.end)).collect();
+        assert_eq!(left, [(0x1000, 0x2000), (0x3000, 0x5000)]);
+        assert!(s.find(0x2800).is_none());
+        assert_eq!(s.find(0x4fff).map(|v| v.start), Some(0x3000));
+    }
+
+    #[test]
+    fn mprotect_needs_the_whole_range_mapped() {
+        let mut s = VmaSet::new();
+        s.insert(anon(0x1000, 0x3000));
+        s.insert(anon(0x4000, 0x5000));
+        assert!(!s.protect(0x1000, 0x5000, PROT_READ));
+        assert!(s.protect(0x2000, 0x3000, PROT_READ));
+        assert_eq!(s.find(0x2000).map(|v| v.prot), Some(PROT_READ));
+        assert_eq!(s.find(0x1000).map(|v| v.prot), Some(PROT_READ | PROT_WRITE));
+    }
+
+    #[test]
+    fn find_free_skips_areas_and_respects_the_limit() {
+        let mut s = VmaSet::new();
+        s.insert(anon(0x10000, 0x12000));
+        assert_eq!(s.find_free(0x1000, 0x10000, 0x100000), Some(0x12000));
+        assert_eq!(s.find_free(0x1000, 0x8000, 0x100000), Some(0x8000));
+        assert_eq!(s.find_free(0x9000, 0x8000, 0x100000), Some(0x12000));
+        assert_eq!(s.find_free(0x1000, 0xff000, 0xff800), None);
+    }
+
+    struct Pages;
+    impl PageSource for Pages {
+        fn page_phys(&self, index: u64) -> Option<u64> {
+            Some(index * 4096)
+        }
+    }
+
+    #[test]
+    fn splitting_a_shared_area_keeps_page_offsets() {
+        let mut s = VmaSet::new();
+        let src: Arc<dyn PageSource> = Arc::new(Pages);
+        s.insert(Vma { start: 0x1000, end: 0x5000, prot: 3, backing: Backing::Shared { src, pgoff: 2 }, name: String::new() });
+        s.remove_range(0x1000, 0x3000);
+        match &s.find(0x3000).map(|v| v.backing.clone()) {
+            Some(Backing::Shared { pgoff, .. }) => assert_eq!(*pgoff, 4),
+            _ => panic!("shared area expected at 0x3000"),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Memory system calls: brk, mmap, munmap, mprotect, madvise, msync.
+
+use super::as_i32;
+use crate::errno::{Errno, SysResult};
+use crate::fs::pagestore::PageStore;
+use crate::mm::aspace::{AddressSpace, MMAP_BASE, STACK_SIZE, STACK_TOP};
+use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, PageSource, Vma};
+use crate::mm::{PAGE_SIZE, PHYS_OFFSET, USER_END, page_down, page_up};
+use crate::task;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use spin::Mutex;
+
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+/// Flags accepted by MAP_SHARED_VALIDATE (the others are hints this kernel ignores).
+const MAP_KNOWN: u64 = 0x03 | MAP_FIXED | MAP_ANONYMOUS | 0x100 /* GROWSDOWN */ | 0x800 /* DENYWRITE */
+    | 0x1000 /* EXECUTABLE */ | 0x2000 /* LOCKED */ | 0x4000 /* NORESERVE */ | 0x8000 /* POPULATE */
+    | 0x10000 /* NONBLOCK */ | 0x20000 /* STACK */ | MAP_FIXED_NOREPLACE;
+/// Lowest address `mmap` hands out or accepts as a hint (vm.mmap_min_addr).
+const MMAP_MIN: u64 = 0x10000;
+
+impl PageSource for Mutex<PageStore> {
+    fn page_phys(&self, index: u64) -> Option<u64> {
+        let mut s = self.lock();
+        // Past the end of the file there is nothing to map (Linux sends SIGBUS).
+        if index.saturating_mul(PAGE_SIZE) >= s.size() {
+            return None;
+        }
+        Some(s.page_ptr(index as usize) as u64 - PHYS_OFFSET)
+    }
+}
+
+pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
+    Some(match nr {
+        12 => Ok(brk(a[0]) as usize),
+        9 => mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
+        11 => munmap(a[0], a[1]),
+        10 => mprotect(a[0], a[1], a[2]),
+        28 => madvise(a[0], a[1], a[2]),
+        26 => msync(a[0], a[1], a[2]),
+        _ => return None,
+    })
+}
+
+fn brk(addr: u64) -> u64 {
+    let vm = task::current_vm();
+    let mut vm = vm.lock();
+    if addr < vm.brk_start || addr >= STACK_TOP - STACK_SIZE {
+        return vm.brk;
+    }
+    let (Some(old_top), Some(new_top)) = (page_up(vm.brk), page_up(addr)) else { return vm.brk };
+    if new_top > old_top {
+        if vm.vmas.overlaps(old_top, new_top) {
+            return vm.brk;
+        }
+        vm.map_area(AddressSpace::anon(old_top, new_top, PROT_READ | PROT_WRITE, "[heap]"));
+    } else if new_top < old_top {
+        vm.unmap_range(new_top, old_top);
+    }
+    vm.brk = addr;
+    addr
+}
+
+fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
+    if addr % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = page_up(len).and_then(|l| addr.checked_add(l)).ok_or(Errno::EINVAL)?;
+    if end > USER_END {
+        return Err(Errno::EINVAL);
+    }
+    Ok(end)
+}
+
+fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
+    if len == 0 || off % PAGE_SIZE != 0 || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) as u64 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let kind = flags & 0x03;
+    if kind == 0 || (kind == MAP_SHARED_VALIDATE && flags & !MAP_KNOWN != 0) {
+        return Err(if kind == 0 { Errno::EINVAL } else { Errno::EOPNOTSUPP });
+    }
+    let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
+    let len = page_up(len).filter(|l| *l < USER_END).ok_or(Errno::ENOMEM)?;
+    let prot = prot as u32;
+    let mut private_data = None;
+    let (backing, name) = if flags & MAP_ANONYMOUS != 0 {
+        if shared {
+            let mut store = PageStore::new();
+            store.truncate(len, true)?;
+            (Backing::Shared { src: Arc::new(Mutex::new(store)), pgoff: 0 }, String::from("/dev/zero (deleted)"))
+        } else {
+            (Backing::Private, String::new())
+        }
+    } else {
+        let file = task::current_process().files().get(as_i32(fd))?;
+        if !file.readable() || (shared && prot & PROT_WRITE != 0 && !file.writable()) {
+            return Err(Errno::EACCES);
+        }
+        let store = file.inode().and_then(|i| i.page_store());
+        match (store, shared) {
+            (Some(store), true) => {
+                (Backing::Shared { src: store, pgoff: off / PAGE_SIZE }, String::from(file.path()))
+            }
+            (_, false) => {
+                // A private file mapping starts as a copy of the file's contents.
+                let mut buf = vec![0u8; len as usize];
+                let n = file.pread(off, &mut buf)?;
+                buf.truncate(n);
+                private_data = Some(buf);
+                (Backing::Private, String::from(file.path()))
+            }
+            (None, true) => return Err(Errno::ENODEV),
+        }
+    };
+
+    let vm = task::current_vm();
+    let mut vm = vm.lock();
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let start = if fixed {
+        let end = check_range(addr, len)?;
+        if addr < MMAP_MIN {
+            return Err(Errno::EPERM);
+        }
+        if flags & MAP_FIXED == 0 && vm.vmas.overlaps(addr, end) {
+            return Err(Errno::EEXIST);
+        }
+        addr
+    } else {
+        let hint = page_down(addr);
+        let limit = STACK_TOP - STACK_SIZE;
+        if hint >= MMAP_MIN && hint.checked_add(len).is_some_and(|e| e <= limit) && !vm.vmas.overlaps(hint, hint + len) {
+            hint
+        } else {
+            vm.vmas.find_free(len, MMAP_BASE, limit).ok_or(Errno::ENOMEM)?
+        }
+    };
+    vm.map_area(Vma { start, end: start + len, prot, backing, name });
+    if let Some(data) = private_data {
+        vm.write_force(start, &data)?;
+    }
+    Ok(start as usize)
+}
+
+fn munmap(addr: u64, len: u64) -> SysResult {
+    if len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = check_range(addr, len)?;
+    task::current_vm().lock().unmap_range(addr, end);
+    Ok(0)
+}
+
+fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
+    const PROT_GROWSDOWN: u64 = 0x0100_0000;
+    const PROT_GROWSUP: u64 = 0x0200_0000;
+    if prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 || addr % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    let end = check_range(addr, len).map_err(|_| Errno::ENOMEM)?;
+    task::current_vm().lock().protect(addr, end, (prot & 7) as u32)?;
+    Ok(0)
+}
+
+fn madvise(addr: u64, len: u64, advice: u64) -> SysResult {
+    const MADV_DONTNEED: u64 = 4;
+    const MADV_FREE: u64 = 8;
+    if addr % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = check_range(addr, len)?;
+    match advice {
+        MADV_DONTNEED | MADV_FREE => {
+            let vm = task::current_vm();
+            let mut vm = vm.lock();
+            if !vm.vmas.covers(addr, end) {
+                return Err(Errno::ENOMEM);
+            }
+            // Private pages are dropped and read back as zeros; shared pages keep their data.
+            vm.discard_private(addr, end);
+            Ok(0)
+        }
+        0..=3 | 9..=25 | 100 | 101 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn msync(addr: u64, len: u64, flags: u64) -> SysResult {
+    if addr % PAGE_SIZE != 0 || flags & !7 != 0 || flags & 5 == 5 {
+        return Err(Errno::EINVAL);
+    }
+    let end = check_range(addr, len)?;
+    if !task::current_vm().lock().vmas.covers(addr, end) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(0) // memory-backed files: nothing to write back
+}

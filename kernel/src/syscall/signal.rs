@@ -1,0 +1,210 @@
+//! Signal system calls: sigaction, masks, kill/tgkill, sigreturn, sigsuspend, pause.
+
+use super::{Ret, as_i32};
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::errno::{Errno, SysResult};
+use crate::mm::user::{read_user, write_user};
+use crate::task::signal::{self, NSIG, SigAction, UNBLOCKABLE, bit};
+use crate::task::{self, TABLES, sched};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
+    let r = match nr {
+        13 => rt_sigaction(a[0], a[1], a[2], a[3]),
+        14 => rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        15 => {
+            return Some(match signal::sigreturn(frame) {
+                Ok(()) => Ret::Frame,
+                Err(_) => crate::task::exit::exit_group(signal::SIGSEGV as i32),
+            });
+        }
+        127 => rt_sigpending(a[0], a[1]),
+        130 => rt_sigsuspend(a[0], a[1]),
+        131 => sigaltstack(a[0], a[1]),
+        34 => pause(),
+        62 => kill(a[0], a[1]),
+        200 => tgkill(None, a[0], a[1]),
+        234 => tgkill(Some(a[0]), a[1], a[2]),
+        _ => return None,
+    };
+    Some(Ret::Value(r))
+}
+
+fn check_sig(sig: u64) -> Result<u32, Errno> {
+    if sig > NSIG as u64 { Err(Errno::EINVAL) } else { Ok(sig as u32) }
+}
+
+fn rt_sigaction(sig: u64, act: u64, old: u64, size: u64) -> SysResult {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let sig = check_sig(sig)?;
+    if sig == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let new: Option<SigAction> = if act != 0 { Some(read_user(act)?) } else { None };
+    if new.is_some() && (sig == signal::SIGKILL || sig == signal::SIGSTOP) {
+        return Err(Errno::EINVAL);
+    }
+    let acts = task::current_process().inner.lock().sigactions.clone();
+    let prev = acts.lock()[(sig - 1) as usize];
+    if old != 0 {
+        write_user(old, &prev)?;
+    }
+    if let Some(mut n) = new {
+        n.mask &= !UNBLOCKABLE;
+        acts.lock()[(sig - 1) as usize] = n;
+        if n.handler == signal::SIG_IGN {
+            // Setting a signal to ignored discards it where it is pending.
+            let p = task::current_process();
+            p.inner.lock().pending &= !bit(sig);
+            for t in p.inner.lock().threads.clone() {
+                t.inner.lock().pending &= !bit(sig);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let t = sched::current();
+    let new: Option<u64> = if set != 0 { Some(read_user(set)?) } else { None };
+    if new.is_some() && how > 2 {
+        return Err(Errno::EINVAL);
+    }
+    let cur = t.inner.lock().sigmask;
+    if old != 0 {
+        write_user(old, &cur)?;
+    }
+    if let Some(s) = new {
+        let m = match how {
+            0 => cur | s,
+            1 => cur & !s,
+            _ => s,
+        };
+        t.inner.lock().sigmask = m & !UNBLOCKABLE;
+    }
+    Ok(0)
+}
+
+fn rt_sigpending(set: u64, size: u64) -> SysResult {
+    if size > 8 {
+        return Err(Errno::EINVAL);
+    }
+    let t = sched::current();
+    let (own, mask) = {
+        let ti = t.inner.lock();
+        (ti.pending, ti.sigmask)
+    };
+    let shared = t.process().inner.lock().pending;
+    let v = (own | shared) & mask;
+    crate::mm::user::copy_to_user(set, &v.to_le_bytes()[..size as usize])?;
+    Ok(0)
+}
+
+fn rt_sigsuspend(set: u64, size: u64) -> SysResult {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask: u64 = read_user(set)?;
+    let t = sched::current();
+    {
+        let mut ti = t.inner.lock();
+        ti.saved_mask = Some(ti.sigmask);
+        ti.sigmask = mask & !UNBLOCKABLE;
+    }
+    loop {
+        if sched::sleep(0, None) == sched::Wake::Interrupted {
+            return Err(Errno::EINTR);
+        }
+    }
+}
+
+fn pause() -> SysResult {
+    loop {
+        if sched::sleep(0, None) == sched::Wake::Interrupted {
+            return Err(Errno::EINTR);
+        }
+    }
+}
+
+fn sigaltstack(new: u64, old: u64) -> SysResult {
+    let n = if new != 0 {
+        let raw: [u64; 3] = read_user(new)?;
+        Some((raw[0], raw[2], raw[1] as u32 as i32))
+    } else {
+        None
+    };
+    let prev = signal::set_altstack(n)?;
+    if old != 0 {
+        write_user(old, &[prev.0, prev.2 as u32 as u64, prev.1])?;
+    }
+    Ok(0)
+}
+
+/// Sends to one process, honouring init's protection: PID 1 only receives signals it
+/// has a handler for (pid_namespaces(7)).
+fn send(p: &Arc<task::Process>, sig: u32) {
+    if sig == 0 {
+        return;
+    }
+    if p.pid() == 1 {
+        let acts = p.inner.lock().sigactions.clone();
+        if acts.lock()[(sig - 1) as usize].handler == signal::SIG_DFL {
+            return;
+        }
+    }
+    signal::send_to_process(p, sig);
+}
+
+fn kill(pid: u64, sig: u64) -> SysResult {
+    let sig = check_sig(sig)?;
+    let pid = as_i32(pid);
+    let me = task::current_process();
+    let all: Vec<_> = TABLES.lock().procs.values().cloned().collect();
+    let targets: Vec<_> = match pid {
+        p if p > 0 => all.into_iter().filter(|x| x.pid() == p as u32).collect(),
+        0 => {
+            let g = me.inner.lock().pgid;
+            all.into_iter().filter(|x| x.inner.lock().pgid == g).collect()
+        }
+        -1 => all.into_iter().filter(|x| x.pid() != 1 && !Arc::ptr_eq(x, &me)).collect(),
+        i32::MIN => return Err(Errno::ESRCH),
+        p => all.into_iter().filter(|x| x.inner.lock().pgid == (-p) as u32).collect(),
+    };
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    for p in &targets {
+        send(p, sig);
+    }
+    Ok(0)
+}
+
+fn tgkill(tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
+    let sig = check_sig(sig)?;
+    let tid = as_i32(tid);
+    if tid <= 0 || tgid.is_some_and(|g| as_i32(g) <= 0) {
+        return Err(Errno::EINVAL);
+    }
+    let t = task::find_thread(tid as u32).ok_or(Errno::ESRCH)?;
+    if let Some(g) = tgid
+        && t.process().pid() != g as u32
+    {
+        return Err(Errno::ESRCH);
+    }
+    if sig != 0 {
+        if t.process().pid() == 1 {
+            let acts = t.process().inner.lock().sigactions.clone();
+            if acts.lock()[(sig - 1) as usize].handler == signal::SIG_DFL {
+                return Ok(0);
+            }
+        }
+        signal::send_to_thread(&t, sig);
+    }
+    Ok(0)
+}

@@ -1,0 +1,197 @@
+//! System-wide calls: uname, reboot, identity (root until credentials exist),
+//! resource limits, sysinfo, prctl, getrandom, futex.
+
+use super::as_i32;
+use crate::errno::{Errno, SysResult};
+use crate::mm::user::{copy_to_user, read_user, write_user};
+use crate::task::{self, futex};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+pub const SYSNAME: &str = "Linux";
+pub const RELEASE: &str = "6.1.0-bulkhead";
+pub const VERSION: &str = "#1 SMP PREEMPT_DYNAMIC Bulkhead";
+pub const MACHINE: &str = "x86_64";
+pub const NODENAME: &str = "bulkhead";
+
+pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
+    Some(match nr {
+        63 => uname(a[0]),
+        169 => reboot(a[0], a[1], a[2]),
+        102 | 104 | 107 | 108 => Ok(0),
+        118 | 120 => (|| {
+            for p in [a[0], a[1], a[2]] {
+                write_user(p, &0u32)?;
+            }
+            Ok(0)
+        })(),
+        115 => Ok(0), // getgroups: no supplementary groups
+        97 => getrlimit(a[0], a[1]),
+        160 => prlimit(0, a[0], a[1], 0),
+        302 => prlimit(a[0], a[1], a[2], a[3]),
+        99 => sysinfo(a[0]),
+        157 => prctl(a[0], a[1]),
+        318 => getrandom(a[0], a[1], a[2]),
+        202 => futex_call(a),
+        _ => return None,
+    })
+}
+
+fn uname(buf: u64) -> SysResult {
+    let mut u = [0u8; 65 * 6];
+    for (i, s) in [SYSNAME, NODENAME, RELEASE, VERSION, MACHINE, "(none)"].iter().enumerate() {
+        u[i * 65..i * 65 + s.len()].copy_from_slice(s.as_bytes());
+    }
+    copy_to_user(buf, &u)?;
+    Ok(0)
+}
+
+fn reboot(magic1: u64, magic2: u64, cmd: u64) -> SysResult {
+    const MAGIC1: u32 = 0xfee1_dead;
+    const MAGIC2: [u32; 4] = [672_274_793, 85_072_278, 369_367_448, 537_993_216];
+    if magic1 as u32 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32)) {
+        return Err(Errno::EINVAL);
+    }
+    match cmd as u32 {
+        // Power off, halt and restart all end the QEMU run (it runs with -no-reboot).
+        0x4321_fedc | 0xcdef_0123 | 0x0123_4567 => {
+            log::info!("reboot({:#x}): powering off", cmd as u32);
+            crate::arch::x86_64::cpu::qemu_exit(0)
+        }
+        0x89ab_cdef | 0 => Ok(0), // Ctrl-Alt-Del on/off
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn getrlimit(res: u64, old: u64) -> SysResult {
+    prlimit(0, res, 0, old)
+}
+
+fn prlimit(pid: u64, res: u64, new: u64, old: u64) -> SysResult {
+    if res >= 16 {
+        return Err(Errno::EINVAL);
+    }
+    let p = if pid == 0 { task::current_process() } else { task::find_process(as_i32(pid) as u32).ok_or(Errno::ESRCH)? };
+    let newv: Option<[u64; 2]> = if new != 0 { Some(read_user(new)?) } else { None };
+    if let Some([cur, max]) = newv
+        && cur > max
+    {
+        return Err(Errno::EINVAL);
+    }
+    let prev = p.inner.lock().rlimits[res as usize];
+    if old != 0 {
+        write_user(old, &[prev.0, prev.1])?;
+    }
+    if let Some([cur, max]) = newv {
+        p.inner.lock().rlimits[res as usize] = (cur, max);
+    }
+    Ok(0)
+}
+
+fn sysinfo(buf: u64) -> SysResult {
+    let (free, total) = crate::mm::frame::counts();
+    let mut b = [0u8; 112];
+    let uptime = crate::time::monotonic_ns() / 1_000_000_000;
+    b[0..8].copy_from_slice(&uptime.to_le_bytes());
+    b[32..40].copy_from_slice(&(total * 4096).to_le_bytes());
+    b[40..48].copy_from_slice(&(free * 4096).to_le_bytes());
+    let procs = task::TABLES.lock().procs.len() as u16;
+    b[80..82].copy_from_slice(&procs.to_le_bytes());
+    b[104..108].copy_from_slice(&1u32.to_le_bytes());
+    copy_to_user(buf, &b)?;
+    Ok(0)
+}
+
+fn prctl(option: u64, arg2: u64) -> SysResult {
+    const PR_SET_NAME: u64 = 15;
+    const PR_GET_NAME: u64 = 16;
+    let p = task::current_process();
+    match option {
+        PR_SET_NAME => {
+            let mut name = [0u8; 16];
+            // Up to 16 bytes, NUL-terminated or not.
+            for (i, b) in name.iter_mut().enumerate().take(15) {
+                let c: u8 = read_user(arg2 + i as u64)?;
+                if c == 0 {
+                    break;
+                }
+                *b = c;
+            }
+            let len = name.iter().position(|&c| c == 0).unwrap_or(15);
+            p.inner.lock().name = alloc::string::String::from_utf8_lossy(&name[..len]).into_owned();
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut name = [0u8; 16];
+            let n = p.inner.lock().name.clone();
+            let len = n.len().min(15);
+            name[..len].copy_from_slice(&n.as_bytes()[..len]);
+            copy_to_user(arg2, &name)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+static RNG: AtomicU64 = AtomicU64::new(0x853c_49e6_748f_ea9b);
+
+fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
+    if flags & !7 != 0 || flags & 5 == 5 {
+        return Err(Errno::EINVAL);
+    }
+    let len = len.min(33_554_431) as usize;
+    let mut out = alloc::vec::Vec::with_capacity(len);
+    let mut x = RNG.load(Ordering::Relaxed) ^ crate::arch::x86_64::cpu::rdtsc();
+    while out.len() < len {
+        // xorshift64*: not cryptographic; seeded from the TSC.
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    RNG.store(x, Ordering::Relaxed);
+    out.truncate(len);
+    copy_to_user(buf, &out)?;
+    Ok(len)
+}
+
+fn futex_call(a: [u64; 6]) -> SysResult {
+    let op = a[1] as u32;
+    let cmd = op & !(futex::FUTEX_PRIVATE_FLAG | futex::FUTEX_CLOCK_REALTIME);
+    let timeout = |abs: bool| -> Result<Option<u64>, Errno> {
+        if a[3] == 0 {
+            return Ok(None);
+        }
+        let [s, ns]: [i64; 2] = read_user(a[3])?;
+        if s < 0 || !(0..1_000_000_000).contains(&ns) {
+            return Err(Errno::EINVAL);
+        }
+        let v = (s as u64).saturating_mul(1_000_000_000).saturating_add(ns as u64);
+        let now = crate::time::monotonic_ns();
+        Ok(Some(if !abs {
+            now.saturating_add(v)
+        } else if op & futex::FUTEX_CLOCK_REALTIME != 0 {
+            now.saturating_add(v.saturating_sub(crate::time::realtime_ns()))
+        } else {
+            v
+        }))
+    };
+    match cmd {
+        futex::FUTEX_WAIT => futex::wait(a[0], a[2] as u32, timeout(false)?),
+        futex::FUTEX_WAIT_BITSET => {
+            if a[5] as u32 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            futex::wait(a[0], a[2] as u32, timeout(true)?)
+        }
+        futex::FUTEX_WAKE => futex::wake(a[0], a[2] as u32),
+        futex::FUTEX_WAKE_BITSET => {
+            if a[5] as u32 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            futex::wake(a[0], a[2] as u32)
+        }
+        futex::FUTEX_REQUEUE => futex::requeue(a[0], a[2] as u32, a[3] as u32, a[4], None),
+        futex::FUTEX_CMP_REQUEUE => futex::requeue(a[0], a[2] as u32, a[3] as u32, a[4], Some(a[5] as u32)),
+        _ => Err(Errno::ENOSYS),
+    }
+}

@@ -1,0 +1,246 @@
+//! Clocks, sleeps and interval timers.
+
+use super::as_i32;
+use crate::errno::{Errno, SysResult};
+use crate::mm::user::{read_user, write_user};
+use crate::task::{self, sched, signal};
+use crate::time::{monotonic_ns, realtime_ns};
+
+const NS: u64 = 1_000_000_000;
+const CLOCK_REALTIME: i32 = 0;
+const CLOCK_MONOTONIC: i32 = 1;
+const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+const CLOCK_MONOTONIC_RAW: i32 = 4;
+const CLOCK_REALTIME_COARSE: i32 = 5;
+const CLOCK_MONOTONIC_COARSE: i32 = 6;
+const CLOCK_BOOTTIME: i32 = 7;
+const CLOCK_TAI: i32 = 11;
+const TIMER_ABSTIME: u64 = 1;
+/// Coarse clocks advance with the timer tick.
+const COARSE_NS: u64 = 1_000_000_000 / crate::arch::x86_64::timer::HZ;
+
+pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
+    Some(match nr {
+        228 => clock_gettime(a[0], a[1]),
+        229 => clock_getres(a[0], a[1]),
+        227 => clock_settime(a[0], a[1]),
+        96 => gettimeofday(a[0]),
+        201 => {
+            let t = realtime_ns() / NS;
+            if a[0] != 0 {
+                write_user(a[0], &t).map(|_| t as usize)
+            } else {
+                Ok(t as usize)
+            }
+        }
+        35 => nanosleep(CLOCK_MONOTONIC as u64, 0, a[0], a[1]),
+        230 => nanosleep(a[0], a[1], a[2], a[3]),
+        100 => times(a[0]),
+        98 => getrusage(a[0], a[1]),
+        37 => alarm(a[0]),
+        36 => getitimer(a[0], a[1]),
+        38 => setitimer(a[0], a[1], a[2]),
+        _ => return None,
+    })
+}
+
+fn read_timespec(addr: u64) -> Result<u64, Errno> {
+    let [sec, nsec]: [i64; 2] = read_user(addr)?;
+    if sec < 0 || !(0..NS as i64).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((sec as u64).saturating_mul(NS).saturating_add(nsec as u64))
+}
+
+fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
+    write_user(addr, &[(ns / NS) as i64, (ns % NS) as i64])
+}
+
+/// The value of a clock in nanoseconds.
+fn clock_value(clk: i32) -> Result<u64, Errno> {
+    Ok(match clk {
+        CLOCK_REALTIME | CLOCK_TAI => realtime_ns(),
+        CLOCK_REALTIME_COARSE => realtime_ns() / COARSE_NS * COARSE_NS,
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => monotonic_ns(),
+        CLOCK_MONOTONIC_COARSE => monotonic_ns() / COARSE_NS * COARSE_NS,
+        CLOCK_PROCESS_CPUTIME_ID => process_cpu_ns(&task::current_process()),
+        CLOCK_THREAD_CPUTIME_ID => sched::thread_cpu_ns(&sched::current()),
+        c if c < 0 => cpu_clock(c)?,
+        _ => return Err(Errno::EINVAL),
+    })
+}
+
+fn process_cpu_ns(p: &alloc::sync::Arc<task::Process>) -> u64 {
+    let (threads, dead) = {
+        let pi = p.inner.lock();
+        (pi.threads.clone(), pi.dead_threads_tsc)
+    };
+    crate::time::tsc_to_ns(dead) + threads.iter().map(sched::thread_cpu_ns).sum::<u64>()
+}
+
+/// Clock ids made by `clock_getcpuclockid`/`pthread_getcpuclockid`:
+/// `(~pid << 3) | which`, bit 2 set for a thread.
+fn cpu_clock(clk: i32) -> Result<u64, Errno> {
+    let which = clk & 3;
+    if which == 3 {
+        return Err(Errno::EINVAL);
+    }
+    let id = !(clk >> 3);
+    if clk & 4 != 0 {
+        let t = if id == 0 { sched::current() } else { task::find_thread(id as u32).ok_or(Errno::EINVAL)? };
+        Ok(sched::thread_cpu_ns(&t))
+    } else {
+        let p = if id == 0 { task::current_process() } else { task::find_process(id as u32).ok_or(Errno::EINVAL)? };
+        Ok(process_cpu_ns(&p))
+    }
+}
+
+fn clock_gettime(clk: u64, ts: u64) -> SysResult {
+    let v = clock_value(as_i32(clk))?;
+    write_timespec(ts, v)?;
+    Ok(0)
+}
+
+fn clock_getres(clk: u64, ts: u64) -> SysResult {
+    let clk = as_i32(clk);
+    clock_value(clk)?;
+    let res = if clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE { COARSE_NS } else { 1 };
+    if ts != 0 {
+        write_timespec(ts, res)?;
+    }
+    Ok(0)
+}
+
+fn clock_settime(clk: u64, ts: u64) -> SysResult {
+    let ns = read_timespec(ts)?;
+    match as_i32(clk) {
+        CLOCK_REALTIME => {
+            crate::time::set_realtime_ns(ns);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn gettimeofday(tv: u64) -> SysResult {
+    if tv != 0 {
+        let ns = realtime_ns();
+        write_user(tv, &[(ns / NS) as i64, ((ns % NS) / 1000) as i64])?;
+    }
+    Ok(0)
+}
+
+fn nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> SysResult {
+    let clk = as_i32(clk);
+    let ns = read_timespec(req)?;
+    let now = monotonic_ns();
+    let deadline = match clk {
+        CLOCK_MONOTONIC | CLOCK_BOOTTIME if flags & TIMER_ABSTIME != 0 => ns,
+        CLOCK_REALTIME | CLOCK_TAI if flags & TIMER_ABSTIME != 0 => {
+            now.saturating_add(ns.saturating_sub(realtime_ns()))
+        }
+        CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_REALTIME | CLOCK_TAI => now.saturating_add(ns),
+        CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EINVAL),
+        CLOCK_PROCESS_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
+        _ => return Err(Errno::EINVAL),
+    };
+    loop {
+        match sched::sleep(0, Some(deadline)) {
+            sched::Wake::TimedOut => return Ok(0),
+            sched::Wake::Interrupted => {
+                if rem != 0 && flags & TIMER_ABSTIME == 0 {
+                    write_timespec(rem, deadline.saturating_sub(monotonic_ns()))?;
+                }
+                return Err(Errno::EINTR);
+            }
+            sched::Wake::Woken => continue,
+        }
+    }
+}
+
+/// Clock ticks of `times` and `/proc` (USER_HZ).
+pub const USER_HZ: u64 = 100;
+
+fn ticks_to_user_hz(t: u64) -> u64 {
+    t * USER_HZ / crate::arch::x86_64::timer::HZ
+}
+
+fn times(buf: u64) -> SysResult {
+    if buf != 0 {
+        let p = task::current_process();
+        let pi = p.inner.lock();
+        let v = [
+            ticks_to_user_hz(pi.utime_ticks),
+            ticks_to_user_hz(pi.stime_ticks),
+            ticks_to_user_hz(pi.child_utime_ticks),
+            ticks_to_user_hz(pi.child_stime_ticks),
+        ];
+        drop(pi);
+        write_user(buf, &v)?;
+    }
+    Ok(ticks_to_user_hz(sched::ticks()) as usize)
+}
+
+fn getrusage(who: u64, buf: u64) -> SysResult {
+    let p = task::current_process();
+    let (u, s) = {
+        let pi = p.inner.lock();
+        match as_i32(who) {
+            0 | 1 => (pi.utime_ticks, pi.stime_ticks),
+            -1 => (pi.child_utime_ticks, pi.child_stime_ticks),
+            _ => return Err(Errno::EINVAL),
+        }
+    };
+    let us = |t: u64| t * 1_000_000 / crate::arch::x86_64::timer::HZ;
+    let mut r = [0u64; 18];
+    r[0] = us(u) / 1_000_000;
+    r[1] = us(u) % 1_000_000;
+    r[2] = us(s) / 1_000_000;
+    r[3] = us(s) % 1_000_000;
+    write_user(buf, &r)?;
+    Ok(0)
+}
+
+fn alarm(secs: u64) -> SysResult {
+    let p = task::current_process();
+    let (remaining, _) = signal::set_itimer_real(&p, (secs as u32 as u64) * NS, 0);
+    // Rounded to the nearest second, and never 0 while a timer was pending.
+    Ok(if remaining == 0 { 0 } else { ((remaining + NS / 2) / NS).max(1) as usize })
+}
+
+fn timeval_ns(v: [i64; 2]) -> Result<u64, Errno> {
+    if v[0] < 0 || !(0..1_000_000).contains(&v[1]) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(v[0] as u64 * NS + v[1] as u64 * 1000)
+}
+
+fn write_itimerval(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
+    let tv = |ns: u64| [(ns / NS) as i64, ((ns % NS) / 1000) as i64];
+    let (i, v) = (tv(interval), tv(value));
+    write_user(addr, &[i[0], i[1], v[0], v[1]])
+}
+
+fn getitimer(which: u64, addr: u64) -> SysResult {
+    match which {
+        0 => write_itimerval(addr, signal::get_itimer_real(&task::current_process())).map(|_| 0),
+        1 | 2 => write_itimerval(addr, (0, 0)).map(|_| 0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
+    if which != 0 {
+        // ITIMER_VIRTUAL and ITIMER_PROF are not implemented.
+        return Err(if which <= 2 { Errno::ENOSYS } else { Errno::EINVAL });
+    }
+    let v: [i64; 4] = if new != 0 { read_user(new)? } else { [0; 4] };
+    let interval = timeval_ns([v[0], v[1]])?;
+    let value = timeval_ns([v[2], v[3]])?;
+    let prev = signal::set_itimer_real(&task::current_process(), value, interval);
+    if old != 0 {
+        write_itimerval(old, prev)?;
+    }
+    Ok(0)
+}

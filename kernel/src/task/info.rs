@@ -1,0 +1,68 @@
+//! What `/proc` shows of processes: a snapshot of one process for procfs.
+
+use super::{TABLES, sched};
+use crate::fs::procfs::{MapLine, ProcInfo};
+use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
+use alloc::vec::Vec;
+
+/// Pids of all processes (zombies included until reaped), ascending.
+pub fn pids() -> Vec<u32> {
+    TABLES.lock().procs.keys().copied().collect()
+}
+
+pub fn proc_info(pid: u32) -> Option<ProcInfo> {
+    let p = super::find_process(pid)?;
+    let cur = sched::try_current();
+    let pi = p.inner.lock();
+    let running = cur.as_ref().is_some_and(|c| alloc::sync::Arc::ptr_eq(c.process(), &p));
+    let state = if pi.zombie.is_some() {
+        'Z'
+    } else if running || pi.threads.iter().any(|t| t.is_runnable()) {
+        'R'
+    } else {
+        'S'
+    };
+    let mut info = ProcInfo {
+        pid,
+        ppid: pi.parent.upgrade().map_or(0, |pp| pp.pid()),
+        tgid: pid,
+        name: pi.name.clone(),
+        state,
+        threads: pi.threads.len().max(1) as u32,
+        uid: 0,
+        gid: 0,
+        cmdline: if pi.zombie.is_some() { Vec::new() } else { pi.cmdline.clone() },
+        pgid: pi.pgid,
+        sid: pi.sid,
+        utime: pi.utime_ticks * 100 / crate::arch::x86_64::timer::HZ,
+        stime: pi.stime_ticks * 100 / crate::arch::x86_64::timer::HZ,
+        nice: pi.nice,
+        ..ProcInfo::default()
+    };
+    let vm = pi.vm.clone();
+    drop(pi);
+    if let Some(vm) = vm {
+        let vm = vm.lock();
+        info.vm_size_kb = vm.virtual_size() / 1024;
+        info.vm_rss_kb = vm.resident_pages() * 4;
+        info.maps = vm
+            .vmas
+            .iter()
+            .map(|v| {
+                let flag = |bit: u32, c: u8| if v.prot & bit != 0 { c } else { b'-' };
+                let (shared, offset) = match &v.backing {
+                    Backing::Shared { pgoff, .. } => (b's', pgoff * 4096),
+                    Backing::Private => (b'p', 0),
+                };
+                MapLine {
+                    start: v.start,
+                    end: v.end,
+                    perms: [flag(PROT_READ, b'r'), flag(PROT_WRITE, b'w'), flag(PROT_EXEC, b'x'), shared],
+                    offset,
+                    name: v.name.clone(),
+                }
+            })
+            .collect();
+    }
+    Some(info)
+}

@@ -1,0 +1,280 @@
+//! Processes and threads: the tables, the current thread, and the pieces of their
+//! life cycle (clone, exec, exit/wait, signals, futexes, scheduling).
+
+pub mod clone;
+pub mod exec;
+pub mod exit;
+pub mod futex;
+pub mod info;
+pub mod sched;
+pub mod signal;
+
+use crate::arch::x86_64::context::CpuContext;
+use crate::fs::{FdTable, FsContext};
+use crate::mm::aspace::AddressSpace;
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use spin::Mutex;
+
+pub use info::{pids, proc_info};
+pub use sched::{Wake, current, sleep, wakeup};
+pub use signal::SigAction;
+
+pub type Vm = Arc<Mutex<AddressSpace>>;
+
+/// Thread run states (`Thread::state`).
+pub const RUNNABLE: u8 = 0;
+pub const SLEEPING: u8 = 1;
+pub const DEAD: u8 = 2;
+
+pub struct Thread {
+    tid: u32,
+    process: Arc<Process>,
+    pub ctx: Box<CpuContext>,
+    pub state: AtomicU8,
+    pub inner: Mutex<ThreadInner>,
+    /// CPU time consumed, in TSC ticks.
+    pub cpu_tsc: AtomicU64,
+}
+
+pub struct ThreadInner {
+    pub sigmask: u64,
+    pub pending: u64,
+    pub clear_child_tid: u64,
+    pub altstack: (u64, u64, i32),
+    /// Mask to restore after `rt_sigsuspend` once a handler has run.
+    pub saved_mask: Option<u64>,
+    /// Set by `execve` in another thread: this thread ends at its next return to user.
+    pub exit_now: bool,
+}
+
+pub struct Process {
+    pid: u32,
+    pub inner: Mutex<ProcInner>,
+    /// Set when the process is exiting as a group: the wait status it will report.
+    pub group_exit: Mutex<Option<i32>>,
+    pub live_threads: AtomicU32,
+}
+
+pub struct ProcInner {
+    pub parent: Weak<Process>,
+    pub children: Vec<Arc<Process>>,
+    pub threads: Vec<Arc<Thread>>,
+    pub vm: Option<Vm>,
+    pub files: Arc<FdTable>,
+    pub fs: Arc<FsContext>,
+    pub sigactions: Arc<Mutex<[SigAction; 64]>>,
+    pub pending: u64,
+    /// Wait status once the process is a zombie.
+    pub zombie: Option<i32>,
+    pub exit_signal: u32,
+    pub pgid: u32,
+    pub sid: u32,
+    pub name: String,
+    pub cmdline: Vec<u8>,
+    pub vfork_done: bool,
+    pub policy: u32,
+    pub rt_priority: u32,
+    pub nice: i32,
+    pub utime_ticks: u64,
+    pub stime_ticks: u64,
+    pub child_utime_ticks: u64,
+    pub child_stime_ticks: u64,
+    /// CPU time of threads that already exited (TSC ticks).
+    pub dead_threads_tsc: u64,
+    /// ITIMER_REAL: (deadline ns, interval ns).
+    pub itimer_real: (u64, u64),
+    pub rlimits: [(u64, u64); 16],
+}
+
+impl Thread {
+    pub fn tid(&self) -> u32 {
+        self.tid
+    }
+    pub fn process(&self) -> &Arc<Process> {
+        &self.process
+    }
+    pub fn is_runnable(&self) -> bool {
+        self.state.load(Ordering::Acquire) == RUNNABLE
+    }
+}
+
+impl Process {
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+    pub fn files(&self) -> Arc<FdTable> {
+        self.inner.lock().files.clone()
+    }
+    pub fn fs(&self) -> Arc<FsContext> {
+        self.inner.lock().fs.clone()
+    }
+    pub fn vm(&self) -> Option<Vm> {
+        self.inner.lock().vm.clone()
+    }
+    pub fn parent(&self) -> Option<Arc<Process>> {
+        self.inner.lock().parent.upgrade()
+    }
+    pub fn ppid(&self) -> u32 {
+        self.parent().map_or(0, |p| p.pid)
+    }
+    pub fn is_exiting(&self) -> bool {
+        self.group_exit.lock().is_some()
+    }
+}
+
+/// All processes (zombies included until reaped) and threads, by number.
+pub struct Tables {
+    pub procs: BTreeMap<u32, Arc<Process>>,
+    pub threads: BTreeMap<u32, Weak<Thread>>,
+    next: u32,
+}
+
+pub static TABLES: Mutex<Tables> = Mutex::new(Tables { procs: BTreeMap::new(), threads: BTreeMap::new(), next: 1 });
+
+pub const PID_MAX: u32 = 32768;
+
+impl Tables {
+    /// The next free number for a process or thread (cyclic, as Linux).
+    pub fn alloc_id(&mut self) -> Option<u32> {
+        for _ in 0..PID_MAX {
+            let id = self.next;
+            self.next = if self.next >= PID_MAX - 1 { 2 } else { self.next + 1 };
+            if !self.procs.contains_key(&id) && !self.threads.contains_key(&id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+}
+
+pub fn find_process(pid: u32) -> Option<Arc<Process>> {
+    TABLES.lock().procs.get(&pid).cloned()
+}
+
+pub fn find_thread(tid: u32) -> Option<Arc<Thread>> {
+    TABLES.lock().threads.get(&tid).and_then(|w| w.upgrade())
+}
+
+/// The address space of the running thread.
+pub fn current_vm() -> Vm {
+    current().process().vm().expect("a running thread's process has an address space")
+}
+
+pub fn current_process() -> Arc<Process> {
+    current().process().clone()
+}
+
+pub const DEFAULT_RLIMITS: [(u64, u64); 16] = {
+    const INF: u64 = u64::MAX;
+    let mut r = [(INF, INF); 16];
+    r[3] = (8 << 20, INF); // RLIMIT_STACK
+    r[4] = (0, INF); // RLIMIT_CORE
+    r[7] = (1024, 4096); // RLIMIT_NOFILE
+    r[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
+    r
+};
+
+/// Creates a process with one thread that will resume `frame` in user mode.
+pub fn new_process(inner: ProcInner, frame: &crate::arch::x86_64::trap::TrapFrame, fpu: crate::arch::x86_64::trap::FpuState, fs_base: u64) -> Result<Arc<Thread>, crate::errno::Errno> {
+    let mut t = TABLES.lock();
+    let pid = t.alloc_id().ok_or(crate::errno::Errno::EAGAIN)?;
+    let proc = Arc::new(Process {
+        pid,
+        inner: Mutex::new(inner),
+        group_exit: Mutex::new(None),
+        live_threads: AtomicU32::new(1),
+    });
+    {
+        let mut pi = proc.inner.lock();
+        if pi.pgid == 0 {
+            pi.pgid = pid;
+            pi.sid = pid;
+        }
+    }
+    let thread = Arc::new(Thread {
+        tid: pid,
+        process: proc.clone(),
+        ctx: CpuContext::new_user(frame, fpu, fs_base),
+        state: AtomicU8::new(RUNNABLE),
+        inner: Mutex::new(ThreadInner { sigmask: 0, pending: 0, clear_child_tid: 0, altstack: (0, 0, 2), saved_mask: None, exit_now: false }),
+        cpu_tsc: AtomicU64::new(0),
+    });
+    proc.inner.lock().threads.push(thread.clone());
+    t.procs.insert(pid, proc);
+    t.threads.insert(pid, Arc::downgrade(&thread));
+    Ok(thread)
+}
+
+/// Adds a thread to `proc` (CLONE_THREAD).
+pub fn new_thread(proc: &Arc<Process>, frame: &crate::arch::x86_64::trap::TrapFrame, fpu: crate::arch::x86_64::trap::FpuState, fs_base: u64, sigmask: u64) -> Result<Arc<Thread>, crate::errno::Errno> {
+    let mut t = TABLES.lock();
+    let tid = t.alloc_id().ok_or(crate::errno::Errno::EAGAIN)?;
+    let thread = Arc::new(Thread {
+        tid,
+        process: proc.clone(),
+        ctx: CpuContext::new_user(frame, fpu, fs_base),
+        state: AtomicU8::new(RUNNABLE),
+        inner: Mutex::new(ThreadInner { sigmask, pending: 0, clear_child_tid: 0, altstack: (0, 0, 2), saved_mask: None, exit_now: false }),
+        cpu_tsc: AtomicU64::new(0),
+    });
+    proc.inner.lock().threads.push(thread.clone());
+    proc.live_threads.fetch_add(1, Ordering::AcqRel);
+    t.threads.insert(tid, Arc::downgrade(&thread));
+    Ok(thread)
+}
+
+impl ProcInner {
+    /// A fresh process state with the given files and file-system context.
+    pub fn new(files: Arc<FdTable>, fs: Arc<FsContext>) -> ProcInner {
+        ProcInner {
+            parent: Weak::new(),
+            children: Vec::new(),
+            threads: Vec::new(),
+            vm: None,
+            files,
+            fs,
+            sigactions: Arc::new(Mutex::new([SigAction::default(); 64])),
+            pending: 0,
+            zombie: None,
+            exit_signal: signal::SIGCHLD,
+            pgid: 0,
+            sid: 0,
+            name: String::new(),
+            cmdline: Vec::new(),
+            vfork_done: false,
+            policy: 0,
+            rt_priority: 0,
+            nice: 0,
+            utime_ticks: 0,
+            stime_ticks: 0,
+            child_utime_ticks: 0,
+            child_stime_ticks: 0,
+            dead_threads_tsc: 0,
+            itimer_real: (0, 0),
+            rlimits: DEFAULT_RLIMITS,
+        }
+    }
+}
+
+/// Creates PID 1 running `path`, with fds 0–2 on `/dev/console`.
+pub fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), crate::errno::Errno> {
+    let (file, canonical) = crate::fs::resolve_exec(path)?;
+    let image = exec::load(&file, path.as_bytes(), &argv, &envp)?;
+    let files = FdTable::new();
+    for _ in 0..3 {
+        files.install(crate::fs::open_console()?, false)?;
+    }
+    let mut inner = ProcInner::new(files, FsContext::new(crate::fs::root_mounts()));
+    inner.name = String::from(canonical.rsplit('/').next().unwrap_or("init"));
+    inner.cmdline = argv.iter().flat_map(|a| a.iter().copied().chain(core::iter::once(0))).collect();
+    let frame = crate::arch::x86_64::trap::TrapFrame::new_user(image.entry, image.sp);
+    let t = new_process(inner, &frame, crate::arch::x86_64::trap::FpuState::initial(), 0)?;
+    t.process().inner.lock().vm = Some(Arc::new(Mutex::new(image.vm)));
+    sched::enqueue(t);
+    Ok(())
+}

@@ -1,0 +1,415 @@
+//! Signals: generation (`kill`, `tgkill`, faults, timers), delivery on the way back
+//! to user mode (default actions, handlers with Linux's `rt_sigframe`), `rt_sigreturn`.
+
+use super::{Process, Thread, exit, sched};
+use crate::arch::x86_64::trap::{FpuState, SYSCALL_VECTOR, TrapFrame};
+use crate::errno::Errno;
+use crate::impl_pod;
+use crate::mm::user::{copy_from_user, copy_to_user, read_user, write_user};
+use alloc::collections::BTreeMap;
+use alloc::sync::{Arc, Weak};
+use spin::Mutex;
+
+pub const SIGHUP: u32 = 1;
+pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGILL: u32 = 4;
+pub const SIGTRAP: u32 = 5;
+pub const SIGABRT: u32 = 6;
+pub const SIGBUS: u32 = 7;
+pub const SIGFPE: u32 = 8;
+pub const SIGKILL: u32 = 9;
+pub const SIGSEGV: u32 = 11;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGCHLD: u32 = 17;
+pub const SIGCONT: u32 = 18;
+pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGURG: u32 = 23;
+pub const SIGWINCH: u32 = 28;
+pub const NSIG: u32 = 64;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+pub const SA_NOCLDWAIT: u64 = 2;
+pub const SA_SIGINFO: u64 = 4;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+const SS_ONSTACK: i32 = 1;
+const SS_DISABLE: i32 = 2;
+
+/// Signals that can be neither blocked nor caught.
+pub const UNBLOCKABLE: u64 = bit(SIGKILL) | bit(SIGSTOP);
+
+pub const fn bit(sig: u32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// `struct sigaction` as the kernel ABI lays it out (`rt_sigaction`).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+impl_pod!(SigAction);
+
+#[derive(PartialEq, Eq)]
+enum Default_ {
+    Term,
+    Ignore,
+    Stop,
+}
+
+fn default_action(sig: u32) -> Default_ {
+    match sig {
+        SIGCHLD | SIGCONT | SIGURG | SIGWINCH => Default_::Ignore,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Stop,
+        _ => Default_::Term,
+    }
+}
+
+/// Whether `sig` would be discarded on arrival in `p` (ignored and not blocked).
+fn ignored(p: &Process, sig: u32) -> bool {
+    if sig == SIGKILL || sig == SIGSTOP {
+        return false;
+    }
+    let acts = p.inner.lock().sigactions.clone();
+    let a = acts.lock()[(sig - 1) as usize];
+    a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
+}
+
+/// Sends `sig` to process `p` (any thread that does not block it takes it).
+pub fn send_to_process(p: &Arc<Process>, sig: u32) {
+    if sig == 0 || sig > NSIG || ignored(p, sig) {
+        return;
+    }
+    let threads = {
+        let mut pi = p.inner.lock();
+        pi.pending |= bit(sig);
+        pi.threads.clone()
+    };
+    for t in threads {
+        let blocked = t.inner.lock().sigmask & !UNBLOCKABLE & bit(sig) != 0;
+        if !blocked {
+            sched::interrupt(&t);
+            if sig != SIGKILL {
+                break;
+            }
+        }
+    }
+}
+
+/// Sends `sig` to one thread (`tgkill`, synchronous faults).
+pub fn send_to_thread(t: &Arc<Thread>, sig: u32) {
+    if sig == 0 || sig > NSIG || ignored(t.process(), sig) {
+        return;
+    }
+    let blocked = {
+        let mut ti = t.inner.lock();
+        ti.pending |= bit(sig);
+        ti.sigmask & !UNBLOCKABLE & bit(sig) != 0
+    };
+    if !blocked {
+        sched::interrupt(t);
+    }
+}
+
+/// Whether `t` has a deliverable signal (or its process is exiting).
+pub fn has_pending(t: &Arc<Thread>) -> bool {
+    let p = t.process();
+    if p.is_exiting() {
+        return true;
+    }
+    if t.inner.lock().exit_now {
+        return true;
+    }
+    let (pending, mask) = {
+        let ti = t.inner.lock();
+        (ti.pending, ti.sigmask)
+    };
+    let ppending = p.inner.lock().pending;
+    (pending | ppending) & !(mask & !UNBLOCKABLE) != 0
+}
+
+/// Takes the lowest deliverable signal of `t`.
+fn dequeue(t: &Arc<Thread>) -> Option<u32> {
+    let mut ti = t.inner.lock();
+    let mask = ti.sigmask & !UNBLOCKABLE;
+    let own = ti.pending & !mask;
+    if own != 0 {
+        let sig = own.trailing_zeros() + 1;
+        ti.pending &= !bit(sig);
+        return Some(sig);
+    }
+    let mut pi = t.process().inner.lock();
+    let shared = pi.pending & !mask;
+    if shared != 0 {
+        let sig = shared.trailing_zeros() + 1;
+        pi.pending &= !bit(sig);
+        return Some(sig);
+    }
+    None
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct SigInfo {
+    signo: i32,
+    errno: i32,
+    code: i32,
+    _pad: i32,
+    fields: [u64; 14],
+}
+impl_pod!(SigInfo);
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct UContext {
+    flags: u64,
+    link: u64,
+    ss_sp: u64,
+    ss_flags: i32,
+    _pad: i32,
+    ss_size: u64,
+    /// `struct sigcontext`: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip,
+    /// eflags, cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate, reserved[8].
+    mcontext: [u64; 32],
+    sigmask: u64,
+}
+impl_pod!(UContext);
+
+/// System calls that are never restarted after a handler ran (Linux: `-EINTR` always).
+fn restartable(nr: u64) -> bool {
+    !matches!(nr, 7 | 23 | 34 | 35 | 130 | 230 | 232 | 270 | 271 | 281)
+}
+
+/// Called on every return to user mode: acts on pending signals and group exit.
+pub fn deliver(frame: &mut TrapFrame) {
+    let t = sched::current();
+    let mut handled = false;
+    loop {
+        if t.process().is_exiting() || t.inner.lock().exit_now {
+            exit::exit_thread(0);
+        }
+        let Some(sig) = dequeue(&t) else { break };
+        let acts = t.process().inner.lock().sigactions.clone();
+        let act = acts.lock()[(sig - 1) as usize];
+        match act.handler {
+            SIG_IGN => continue,
+            SIG_DFL => match default_action(sig) {
+                Default_::Ignore | Default_::Stop => continue,
+                Default_::Term => exit::exit_group(sig as i32 & 0x7f),
+            },
+            _ => {
+                if act.flags & SA_RESETHAND != 0 {
+                    acts.lock()[(sig - 1) as usize] = SigAction::default();
+                }
+                let restart = act.flags & SA_RESTART != 0;
+                fixup_interrupted_syscall(frame, restart);
+                handled = true;
+                if setup_frame(&t, frame, sig, &act).is_err() {
+                    // The stack is unusable: as Linux, the process dies with SIGSEGV.
+                    exit::exit_group(SIGSEGV as i32);
+                }
+                break;
+            }
+        }
+    }
+    if !handled {
+        fixup_interrupted_syscall(frame, true);
+    }
+    let mut ti = t.inner.lock();
+    if let Some(m) = ti.saved_mask.take() {
+        ti.sigmask = m;
+    }
+}
+
+/// A system call interrupted by a signal returns `EINTR`; restart it instead when no
+/// handler runs or the handler asked for `SA_RESTART`.
+fn fixup_interrupted_syscall(frame: &mut TrapFrame, restart: bool) {
+    if frame.vector == SYSCALL_VECTOR && frame.rax as i64 == -(Errno::EINTR as i64) && restart && restartable(frame.error) {
+        frame.rax = frame.error;
+        frame.rip -= 2;
+        frame.vector = 0;
+    }
+}
+
+fn setup_frame(t: &Arc<Thread>, frame: &mut TrapFrame, sig: u32, act: &SigAction) -> Result<(), Errno> {
+    let (mask, altstack, saved_mask) = {
+        let mut ti = t.inner.lock();
+        (ti.sigmask, ti.altstack, ti.saved_mask.take())
+    };
+    let old_mask = saved_mask.unwrap_or(mask);
+    let mut sp = frame.rsp;
+    let on_alt = altstack.2 & SS_DISABLE == 0 && sp.wrapping_sub(altstack.0) < altstack.1;
+    if act.flags & SA_ONSTACK != 0 && altstack.2 & SS_DISABLE == 0 && !on_alt {
+        sp = altstack.0 + altstack.1;
+    }
+    sp = sp.wrapping_sub(128);
+    let fp_addr = (sp - 512) & !63;
+    let info_addr = fp_addr - core::mem::size_of::<SigInfo>() as u64;
+    let uc_addr = (info_addr - core::mem::size_of::<UContext>() as u64) & !15;
+    let ret_addr = uc_addr - 8;
+
+    let fpu = t.ctx.capture_fpu();
+    copy_to_user(fp_addr, &fpu.0)?;
+    let mut info = SigInfo { signo: sig as i32, errno: 0, code: 0, _pad: 0, fields: [0; 14] };
+    info.fields[0] = t.process().pid() as u64;
+    write_user(info_addr, &info)?;
+    let f = frame;
+    let mc = [
+        f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15, f.rdi, f.rsi, f.rbp, f.rbx, f.rdx, f.rax, f.rcx, f.rsp,
+        f.rip, f.rflags, f.cs | (f.ss << 48), f.error, f.vector, old_mask, 0, fp_addr, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let uc = UContext {
+        flags: 0,
+        link: 0,
+        ss_sp: altstack.0,
+        ss_flags: if on_alt { SS_ONSTACK } else { altstack.2 },
+        _pad: 0,
+        ss_size: altstack.1,
+        mcontext: mc,
+        sigmask: old_mask,
+    };
+    write_user(uc_addr, &uc)?;
+    write_user(ret_addr, &act.restorer)?;
+
+    let mut new_mask = mask | act.mask;
+    if act.flags & SA_NODEFER == 0 {
+        new_mask |= bit(sig);
+    }
+    t.inner.lock().sigmask = new_mask & !UNBLOCKABLE;
+    *f = TrapFrame::new_user(act.handler, ret_addr);
+    f.rdi = sig as u64;
+    f.rsi = info_addr;
+    f.rdx = uc_addr;
+    Ok(())
+}
+
+/// `rt_sigreturn`: restores the registers, mask and FPU state saved by `setup_frame`.
+pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), Errno> {
+    let t = sched::current();
+    let uc: UContext = read_user(frame.rsp)?;
+    let m = &uc.mcontext;
+    let mut fpu = FpuState([0; 512]);
+    if m[23] != 0 {
+        copy_from_user(m[23], &mut fpu.0)?;
+        // Reserved MXCSR bits would fault in fxrstor: keep only what this CPU supports.
+        let live = t.ctx.capture_fpu();
+        let mut mask = u32::from_le_bytes([live.0[28], live.0[29], live.0[30], live.0[31]]);
+        if mask == 0 {
+            mask = 0xffbf;
+        }
+        let mxcsr = u32::from_le_bytes([fpu.0[24], fpu.0[25], fpu.0[26], fpu.0[27]]) & mask;
+        fpu.0[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        t.ctx.load_fpu(&fpu);
+    }
+    let mut f = TrapFrame::new_user(m[16], m[15]);
+    f.r8 = m[0];
+    f.r9 = m[1];
+    f.r10 = m[2];
+    f.r11 = m[3];
+    f.r12 = m[4];
+    f.r13 = m[5];
+    f.r14 = m[6];
+    f.r15 = m[7];
+    f.rdi = m[8];
+    f.rsi = m[9];
+    f.rbp = m[10];
+    f.rbx = m[11];
+    f.rdx = m[12];
+    f.rax = m[13];
+    f.rcx = m[14];
+    // Only the arithmetic and direction flags are the program's to restore.
+    f.rflags = (m[17] & 0x0DD5) | 0x202;
+    if f.rip >= crate::mm::USER_END {
+        return Err(Errno::EFAULT);
+    }
+    *frame = f;
+    t.inner.lock().sigmask = uc.sigmask & !UNBLOCKABLE;
+    Ok(())
+}
+
+/// `sigaltstack`.
+pub fn set_altstack(new: Option<(u64, u64, i32)>) -> Result<(u64, u64, i32), Errno> {
+    let t = sched::current();
+    let mut ti = t.inner.lock();
+    let old = ti.altstack;
+    if let Some((sp, size, flags)) = new {
+        if flags & !(SS_DISABLE | (1 << 31)) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if flags & SS_DISABLE != 0 {
+            ti.altstack = (0, 0, SS_DISABLE);
+        } else {
+            if size < 2048 {
+                return Err(Errno::ENOMEM);
+            }
+            ti.altstack = (sp, size, 0);
+        }
+    }
+    Ok(old)
+}
+
+/// Processes with an armed `ITIMER_REAL` (`alarm`, `setitimer`).
+static ARMED: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
+
+/// Arms or disarms `p`'s real-time timer; returns the previous (remaining, interval).
+pub fn set_itimer_real(p: &Arc<Process>, value_ns: u64, interval_ns: u64) -> (u64, u64) {
+    let now = crate::time::monotonic_ns();
+    let mut pi = p.inner.lock();
+    let (deadline, interval) = pi.itimer_real;
+    let remaining = if deadline == 0 { 0 } else { deadline.saturating_sub(now).max(1) };
+    pi.itimer_real = if value_ns == 0 { (0, 0) } else { (now + value_ns, interval_ns) };
+    drop(pi);
+    let mut armed = ARMED.lock();
+    if value_ns == 0 {
+        armed.remove(&p.pid());
+    } else {
+        armed.insert(p.pid(), Arc::downgrade(p));
+    }
+    (remaining, interval)
+}
+
+pub fn get_itimer_real(p: &Arc<Process>) -> (u64, u64) {
+    let now = crate::time::monotonic_ns();
+    let (deadline, interval) = p.inner.lock().itimer_real;
+    (if deadline == 0 { 0 } else { deadline.saturating_sub(now).max(1) }, interval)
+}
+
+/// Timer tick: fires expired real-time timers.
+pub fn check_timers(now: u64) {
+    let mut fire = alloc::vec::Vec::new();
+    {
+        let mut armed = ARMED.lock();
+        armed.retain(|_, w| {
+            let Some(p) = w.upgrade() else { return false };
+            let mut pi = p.inner.lock();
+            let (deadline, interval) = pi.itimer_real;
+            if deadline == 0 || pi.zombie.is_some() {
+                return false;
+            }
+            if deadline <= now {
+                fire.push(p.clone());
+                if interval == 0 {
+                    pi.itimer_real = (0, 0);
+                    return false;
+                }
+                pi.itimer_real.0 = now + interval;
+            }
+            true
+        });
+    }
+    for p in fire {
+        send_to_process(&p, SIGALRM);
+    }
+}
