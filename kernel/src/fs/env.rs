@@ -53,7 +53,7 @@ mod imp {
     }
 
     pub fn current_pid() -> u32 {
-        crate::task::current().process().pid()
+        crate::task::sched::try_current().map_or(0, |t| t.process().pid())
     }
 
     /// The caller's (uid, gid); every process runs as root until credentials exist.
@@ -63,6 +63,11 @@ mod imp {
 
     pub fn current_pgid() -> u32 {
         crate::task::current().process().inner.lock().pgid
+    }
+
+    /// The calling process's file context (none before the first process).
+    pub fn current_fs() -> Option<alloc::sync::Arc<crate::fs::FsContext>> {
+        crate::task::sched::try_current().map(|t| t.process().fs())
     }
 
     pub fn copy_to_user(addr: u64, bytes: &[u8]) -> Result<(), crate::errno::Errno> {
@@ -118,6 +123,10 @@ mod imp {
 
     pub fn current_pgid() -> u32 {
         1
+    }
+
+    pub fn current_fs() -> Option<alloc::sync::Arc<crate::fs::FsContext>> {
+        None
     }
 
     /// There is no user memory on the host.

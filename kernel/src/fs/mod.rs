@@ -1,5 +1,7 @@
 //! File systems: the VFS (inodes, mounts, path walk), open files and fd tables, and the
-//! file systems themselves (ramfs/tmpfs, devtmpfs, procfs, pipes).
+//! file systems themselves (ramfs/tmpfs, devtmpfs, procfs, pipes). This file holds the
+//! entry points the rest of the kernel uses: `init`, opening a path, reading a file for
+//! `execve`.
 #![deny(unsafe_code)]
 
 pub mod context;
@@ -19,6 +21,181 @@ pub mod vfs;
 pub mod walk;
 
 pub use context::FsContext;
+pub use devfs::console_input;
 pub use fdtable::FdTable;
 pub use file::OpenFile;
+pub use procfs::{MapLine, ProcInfo};
 pub use vfs::{Inode, InodeRef};
+
+use crate::errno::Errno;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use file::{FileOps, InodeFile, O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, O_TRUNC};
+use mount::{MS_NODEV, MS_NOEXEC, MS_NOSUID, MountTable};
+use spin::Once;
+use vfs::{FileSystem, FileType, MAY_EXEC, MAY_READ, MAY_WRITE};
+use walk::Loc;
+
+static KERNEL_FS: Once<Arc<FsContext>> = Once::new();
+
+/// Builds the root file system: a ramfs filled from the initramfs (cpio newc), with
+/// devtmpfs mounted on `/dev` and procfs on `/proc`. A malformed archive is logged and
+/// what was unpacked before the error stays.
+pub fn init(initramfs: &[u8], view: Arc<dyn procfs::KernelView>) {
+    let rootfs = ramfs::RamFs::new("rootfs");
+    match ramfs::unpack_cpio(&rootfs, initramfs) {
+        Ok(n) => log::info!("initramfs: {n} entries, {} bytes", initramfs.len()),
+        Err(e) => log::error!("initramfs: malformed archive ({e:?}); using what was unpacked"),
+    }
+    let mounts = MountTable::new(rootfs.clone(), "rootfs");
+    let dev: Arc<dyn FileSystem> = devfs::devtmpfs();
+    let proc: Arc<dyn FileSystem> = procfs::ProcFs::new(view);
+    for (dir, fs, flags) in [
+        ("dev", dev, MS_NOSUID),
+        ("proc", proc, MS_NOSUID | MS_NODEV | MS_NOEXEC),
+    ] {
+        let root = rootfs.root();
+        if root.lookup(dir).is_err() && root.mkdir(dir, 0o755, 0, 0).is_err() {
+            log::error!("cannot create /{dir} in the root file system");
+            continue;
+        }
+        let source = fs.name();
+        let _ = mounts.mount(&path::join("/", dir), fs, source, flags);
+    }
+    KERNEL_FS.call_once(|| FsContext::new(mounts));
+}
+
+/// The kernel's own context (root of the global mount tree), for code that runs before
+/// any process exists. Panics before `init`.
+pub fn kernel_context() -> Arc<FsContext> {
+    KERNEL_FS
+        .get()
+        .expect("fs::init runs before any file access")
+        .clone()
+}
+
+/// The context of the calling process, or the kernel's before processes exist.
+pub fn current_context() -> Arc<FsContext> {
+    env::current_fs().unwrap_or_else(kernel_context)
+}
+
+/// Opens a resolved location with `open(2)` flags (`O_CREAT`/`O_EXCL` are the caller's
+/// business): type and access checks, devices through their driver, `O_TRUNC`.
+pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
+    let meta = loc.inode.metadata();
+    let ftype = meta.file_type();
+    if flags & O_PATH != 0 {
+        let ops: Arc<dyn FileOps> = InodeFile::new(loc.inode.clone());
+        return Ok(OpenFile::new(
+            ops,
+            Some(loc.inode),
+            loc.path,
+            flags & (O_PATH | O_DIRECTORY),
+        ));
+    }
+    if flags & O_DIRECTORY != 0 && ftype != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    let acc = flags & O_ACCMODE;
+    if acc == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let want = match acc {
+        O_RDONLY => MAY_READ,
+        file::O_WRONLY => MAY_WRITE,
+        _ => MAY_READ | MAY_WRITE,
+    };
+    if ftype == FileType::Directory && want & MAY_WRITE != 0 {
+        return Err(Errno::EISDIR);
+    }
+    let (uid, gid) = env::current_ids();
+    if !vfs::permits(&meta, uid, gid, want) {
+        return Err(Errno::EACCES);
+    }
+    let ops: Arc<dyn FileOps> = match ftype {
+        FileType::CharDevice => devfs::open_device(meta.rdev)?,
+        FileType::BlockDevice | FileType::Fifo | FileType::Socket => return Err(Errno::ENXIO),
+        FileType::Symlink => return Err(Errno::ELOOP),
+        FileType::Regular | FileType::Directory => match loc.inode.open(flags) {
+            Some(ops) => ops?,
+            None => InodeFile::new(loc.inode.clone()),
+        },
+    };
+    if flags & O_TRUNC != 0 && ftype == FileType::Regular && want & MAY_WRITE != 0 {
+        loc.inode.truncate(0)?;
+    }
+    Ok(OpenFile::new(ops, Some(loc.inode), loc.path, flags))
+}
+
+/// Opens an existing file by path (relative to the caller's cwd), following symlinks.
+pub fn open_path(path: &str, flags: u32) -> Result<Arc<OpenFile>, Errno> {
+    let loc = current_context().resolve(path, flags & file::O_NOFOLLOW == 0)?;
+    open_loc(loc, flags)
+}
+
+/// The whole content of a regular file.
+pub fn read_whole_file(path: &str) -> Result<Vec<u8>, Errno> {
+    let loc = current_context().resolve(path, true)?;
+    read_loc(&loc)
+}
+
+fn read_loc(loc: &Loc) -> Result<Vec<u8>, Errno> {
+    let meta = loc.inode.metadata();
+    match meta.file_type() {
+        FileType::Regular => {}
+        FileType::Directory => return Err(Errno::EISDIR),
+        _ => return Err(Errno::EACCES),
+    }
+    let mut data = vec![0u8; meta.size as usize];
+    let mut done = 0;
+    while done < data.len() {
+        let n = loc.inode.read_at(done as u64, &mut data[done..])?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    data.truncate(done);
+    Ok(data)
+}
+
+/// For `execve`: the file's content and canonical path. `EACCES` for anything but a
+/// regular file with execute permission.
+pub fn resolve_exec(path: &str) -> Result<(Vec<u8>, String), Errno> {
+    let loc = current_context().resolve(path, true)?;
+    let meta = loc.inode.metadata();
+    let (uid, gid) = env::current_ids();
+    if meta.file_type() != FileType::Regular || !vfs::permits(&meta, uid, gid, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    let data = read_loc(&loc)?;
+    Ok((data, loc.path))
+}
+
+/// What procfs shows, from the task and memory code.
+#[cfg(target_os = "none")]
+pub struct KernelState;
+
+#[cfg(target_os = "none")]
+impl procfs::KernelView for KernelState {
+    fn pids(&self) -> Vec<u32> {
+        crate::task::pids()
+    }
+    fn proc_info(&self, pid: u32) -> Option<ProcInfo> {
+        crate::task::proc_info(pid)
+    }
+    fn self_pid(&self) -> u32 {
+        env::current_pid()
+    }
+    fn frames(&self) -> (u64, u64) {
+        crate::mm::frame::counts()
+    }
+    fn uptime_ns(&self) -> u64 {
+        env::monotonic_ns()
+    }
+    fn mounts(&self) -> String {
+        current_context().mounts().render()
+    }
+}

@@ -1,0 +1,1006 @@
+//! File system calls (Linux x86_64 numbers and semantics). Paths and buffers come from
+//! user memory through `crate::mm::user`; everything else is `crate::fs`.
+
+use crate::errno::{Errno, SysResult};
+use crate::fs::env::{self, Wake};
+use crate::fs::file::*;
+use crate::fs::mount::MountTable;
+use crate::fs::vfs::{self, FileSystem, FileType, InodeRef, Metadata, S_IFMT, S_IFREG};
+use crate::fs::walk::Loc;
+use crate::fs::{FdTable, FsContext, OpenFile, path};
+use crate::mm::user::{clear_user, copy_from_user, copy_to_user, read_user_cstr};
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+const AT_FDCWD: i32 = -100;
+const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+const AT_REMOVEDIR: u32 = 0x200;
+const AT_SYMLINK_FOLLOW: u32 = 0x400;
+const AT_NO_AUTOMOUNT: u32 = 0x800;
+const AT_EMPTY_PATH: u32 = 0x1000;
+const AT_EACCESS: u32 = 0x200;
+const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+
+/// Largest kernel buffer one read/write call uses; regular files loop over it.
+const IO_CHUNK: usize = 64 * 1024;
+/// `IOV_MAX`.
+const IOV_MAX: usize = 1024;
+
+pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
+    let fd = |i: usize| a[i] as u32 as i32;
+    let r = match nr {
+        0 => read(fd(0), a[1], a[2]),
+        1 => write(fd(0), a[1], a[2]),
+        2 => openat(AT_FDCWD, a[0], a[1] as u32, a[2] as u32),
+        3 => files().close(fd(0)).map(|_| 0),
+        4 => fstatat(AT_FDCWD, a[0], a[1], 0),
+        5 => fstat(fd(0), a[1]),
+        6 => fstatat(AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW),
+        7 => poll(
+            a[0],
+            a[1],
+            (a[2] as i32 >= 0).then(|| a[2] as i32 as u64 * 1_000_000),
+        ),
+        8 => lseek(fd(0), a[1] as i64, a[2] as u32),
+        16 => ioctl(fd(0), a[1] as u32, a[2]),
+        17 => pread(fd(0), a[1], a[2], a[3] as i64),
+        18 => pwrite(fd(0), a[1], a[2], a[3] as i64),
+        19 => readv(fd(0), a[1], a[2]),
+        20 => writev(fd(0), a[1], a[2]),
+        21 => faccessat(AT_FDCWD, a[0], a[1] as u32, 0),
+        22 => pipe2(a[0], 0),
+        32 => files().dup(fd(0)).map(|f| f as usize),
+        33 => dup2(fd(0), fd(1)),
+        72 => fcntl(fd(0), a[1] as u32, a[2]),
+        73 => files().get(fd(0)).map(|_| 0), // flock: advisory locks always succeed
+        74 | 75 => files().get(fd(0)).map(|_| 0),
+        76 => truncate(a[0], a[1] as i64),
+        77 => ftruncate(fd(0), a[1] as i64),
+        79 => getcwd(a[0], a[1]),
+        80 => chdir(a[0]),
+        81 => fchdir(fd(0)),
+        82 => renameat2(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
+        83 => mkdirat(AT_FDCWD, a[0], a[1] as u32),
+        84 => unlinkat(AT_FDCWD, a[0], AT_REMOVEDIR),
+        85 => openat(AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] as u32),
+        86 => linkat(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
+        87 => unlinkat(AT_FDCWD, a[0], 0),
+        88 => symlinkat(a[0], AT_FDCWD, a[1]),
+        89 => readlinkat(AT_FDCWD, a[0], a[1], a[2]),
+        90 => fchmodat(AT_FDCWD, a[0], a[1] as u32),
+        91 => fchmod(fd(0), a[1] as u32),
+        92 => fchownat(AT_FDCWD, a[0], a[1] as u32, a[2] as u32, 0),
+        93 => fchown(fd(0), a[1] as u32, a[2] as u32),
+        94 => fchownat(
+            AT_FDCWD,
+            a[0],
+            a[1] as u32,
+            a[2] as u32,
+            AT_SYMLINK_NOFOLLOW,
+        ),
+        95 => Ok(context().set_umask(a[0] as u32) as usize),
+        133 => mknodat(AT_FDCWD, a[0], a[1] as u32, a[2]),
+        162 | 306 => Ok(0),
+        165 => mount(a[0], a[1], a[2], a[3]),
+        166 => umount2(a[0], a[1] as u32),
+        217 => getdents64(fd(0), a[1], a[2]),
+        221 => files().get(fd(0)).map(|_| 0), // fadvise64: advice only
+        257 => openat(fd(0), a[1], a[2] as u32, a[3] as u32),
+        258 => mkdirat(fd(0), a[1], a[2] as u32),
+        259 => mknodat(fd(0), a[1], a[2] as u32, a[3]),
+        260 => fchownat(fd(0), a[1], a[2] as u32, a[3] as u32, a[4] as u32),
+        262 => fstatat(fd(0), a[1], a[2], a[3] as u32),
+        263 => unlinkat(fd(0), a[1], a[2] as u32),
+        264 => renameat2(fd(0), a[1], fd(2), a[3], 0),
+        265 => linkat(fd(0), a[1], fd(2), a[3], a[4] as u32),
+        266 => symlinkat(a[0], fd(1), a[2]),
+        267 => readlinkat(fd(0), a[1], a[2], a[3]),
+        268 => fchmodat(fd(0), a[1], a[2] as u32),
+        269 => faccessat(fd(0), a[1], a[2] as u32, 0),
+        271 => ppoll(a[0], a[1], a[2]),
+        280 => utimensat(fd(0), a[1], a[3] as u32),
+        292 => dup3(fd(0), fd(1), a[2] as u32),
+        293 => pipe2(a[0], a[1] as u32),
+        316 => renameat2(fd(0), a[1], fd(2), a[3], a[4] as u32),
+        332 => statx(fd(0), a[1], a[2] as u32, a[4]),
+        439 => faccessat(fd(0), a[1], a[2] as u32, a[3] as u32),
+        _ => return None,
+    };
+    Some(r)
+}
+
+fn files() -> Arc<FdTable> {
+    crate::task::current().process().files()
+}
+
+fn context() -> Arc<FsContext> {
+    crate::task::current().process().fs()
+}
+
+fn user_path(addr: u64) -> Result<String, Errno> {
+    let p = read_user_cstr(addr, path::PATH_MAX - 1)?;
+    if p.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    Ok(p)
+}
+
+/// A path that may be empty (with `AT_EMPTY_PATH`).
+fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
+    let p = read_user_cstr(addr, path::PATH_MAX - 1)?;
+    if p.is_empty() && flags & AT_EMPTY_PATH == 0 {
+        return Err(Errno::ENOENT);
+    }
+    Ok(p)
+}
+
+/// The location an fd refers to.
+fn fd_loc(file: &OpenFile) -> Result<Loc, Errno> {
+    let inode = file.inode().ok_or(Errno::ENOTDIR)?.clone();
+    Ok(Loc {
+        path: String::from(file.path()),
+        inode,
+    })
+}
+
+/// The directory a `*at` call resolves `path` from (`None`: the working directory).
+fn base_dir(dirfd: i32, p: &str) -> Result<Option<Loc>, Errno> {
+    if path::is_absolute(p) || dirfd == AT_FDCWD {
+        return Ok(None);
+    }
+    let loc = fd_loc(files().get(dirfd)?.as_ref())?;
+    if loc.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(Some(loc))
+}
+
+/// Resolves `(dirfd, path)`; an empty path (with `AT_EMPTY_PATH`) is `dirfd` itself.
+fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
+    if p.is_empty() {
+        return if dirfd == AT_FDCWD {
+            Ok(context().cwd())
+        } else {
+            fd_loc(files().get(dirfd)?.as_ref())
+        };
+    }
+    let base = base_dir(dirfd, p)?;
+    context().resolve_at(base.as_ref(), p, follow)
+}
+
+fn parent_at(dirfd: i32, p: &str) -> Result<crate::fs::walk::Parent, Errno> {
+    let base = base_dir(dirfd, p)?;
+    context().resolve_parent_at(base.as_ref(), p)
+}
+
+fn is_dot(name: &str) -> bool {
+    name.is_empty() || name == "." || name == ".."
+}
+
+// ---- reading and writing ----
+
+fn is_regular(file: &OpenFile) -> bool {
+    file.inode()
+        .is_some_and(|i| i.metadata().file_type() == FileType::Regular)
+}
+
+fn read(fd: i32, buf: u64, count: u64) -> SysResult {
+    let file = files().get(fd)?;
+    read_into(&file, buf, count as usize, None)
+}
+
+/// Reads into user memory at `buf`: one call for pipes and devices, chunks until short
+/// for regular files. `offset` makes it a `pread`.
+fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
+    if count == 0 {
+        return if file.readable() {
+            Ok(0)
+        } else {
+            Err(Errno::EBADF)
+        };
+    }
+    // Check the destination first, so a bad buffer does not consume data.
+    clear_user(buf, count)?;
+    let regular = is_regular(file);
+    let mut done = 0;
+    let mut kbuf = vec![0u8; count.min(IO_CHUNK)];
+    while done < count {
+        let want = (count - done).min(kbuf.len());
+        let n = match offset {
+            Some(off) => file.pread(off + done as u64, &mut kbuf[..want]),
+            None => file.read(&mut kbuf[..want]),
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        copy_to_user(buf + done as u64, &kbuf[..n])?;
+        done += n;
+        if n < want || !regular {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+fn write(fd: i32, buf: u64, count: u64) -> SysResult {
+    let file = files().get(fd)?;
+    write_from(&file, buf, count as usize, None)
+}
+
+fn write_from(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let mut done = 0;
+    let mut kbuf = vec![0u8; count.min(IO_CHUNK)];
+    while done < count {
+        let want = (count - done).min(kbuf.len());
+        copy_from_user(buf + done as u64, &mut kbuf[..want])
+            .or_else(|e| if done > 0 { Ok(()) } else { Err(e) })?;
+        let n = match offset {
+            Some(off) => file.pwrite(off + done as u64, &kbuf[..want]),
+            None => file.write(&kbuf[..want]),
+        };
+        match n {
+            Ok(n) => {
+                done += n;
+                if n < want {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+fn pread(fd: i32, buf: u64, count: u64, offset: i64) -> SysResult {
+    let off = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    let file = files().get(fd)?;
+    read_into(&file, buf, count as usize, Some(off))
+}
+
+fn pwrite(fd: i32, buf: u64, count: u64, offset: i64) -> SysResult {
+    let off = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    let file = files().get(fd)?;
+    write_from(&file, buf, count as usize, Some(off))
+}
+
+/// Reads an iovec array: (base, len) pairs.
+fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
+    let cnt = usize::try_from(cnt).map_err(|_| Errno::EINVAL)?;
+    if cnt > IOV_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = vec![0u8; cnt * 16];
+    copy_from_user(iov, &mut raw)?;
+    let mut total: usize = 0;
+    let v: Vec<(u64, usize)> = raw
+        .chunks_exact(16)
+        .map(|c| {
+            let base = u64::from_le_bytes(c[0..8].try_into().unwrap_or_default());
+            let len = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default()) as usize;
+            (base, len)
+        })
+        .collect();
+    for (_, len) in &v {
+        total = total
+            .checked_add(*len)
+            .filter(|t| *t <= isize::MAX as usize)
+            .ok_or(Errno::EINVAL)?;
+    }
+    Ok(v)
+}
+
+fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let file = files().get(fd)?;
+    let iovs = read_iovecs(iov, cnt)?;
+    let total: usize = iovs.iter().map(|(_, l)| l).sum();
+    for (base, len) in &iovs {
+        clear_user(*base, *len)?;
+    }
+    // One read for the whole vector, so a pipe delivers what it has at once.
+    let mut kbuf = vec![0u8; total.min(16 * IO_CHUNK)];
+    let n = if kbuf.is_empty() {
+        0
+    } else {
+        file.read(&mut kbuf)?
+    };
+    let mut off = 0;
+    for (base, len) in iovs {
+        if off >= n {
+            break;
+        }
+        let k = len.min(n - off);
+        copy_to_user(base, &kbuf[off..off + k])?;
+        off += k;
+    }
+    Ok(n)
+}
+
+fn writev(fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let file = files().get(fd)?;
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let iovs = read_iovecs(iov, cnt)?;
+    let mut kbuf = Vec::new();
+    for (base, len) in iovs {
+        let start = kbuf.len();
+        kbuf.resize(start + len, 0);
+        copy_from_user(base, &mut kbuf[start..])?;
+    }
+    if kbuf.is_empty() {
+        return Ok(0);
+    }
+    file.write(&kbuf)
+}
+
+fn lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
+    files().get(fd)?.seek(offset, whence).map(|p| p as usize)
+}
+
+fn getdents64(fd: i32, buf: u64, count: u64) -> SysResult {
+    let file = files().get(fd)?;
+    let count = (count as usize).min(IO_CHUNK);
+    clear_user(buf, count)?;
+    let mut kbuf = vec![0u8; count];
+    let n = file.getdents64(&mut kbuf)?;
+    copy_to_user(buf, &kbuf[..n])?;
+    Ok(n)
+}
+
+// ---- open, pipes, descriptors ----
+
+fn openat(dirfd: i32, pathname: u64, flags: u32, mode: u32) -> SysResult {
+    let p = user_path(pathname)?;
+    if flags & O_TMPFILE == O_TMPFILE {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let follow = flags & O_NOFOLLOW == 0;
+    let ctx = context();
+    let loc = match resolve_at(dirfd, &p, follow) {
+        Ok(loc) => {
+            if flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
+                return Err(Errno::EEXIST);
+            }
+            if flags & O_CREAT != 0 && loc.file_type() == FileType::Directory {
+                return Err(Errno::EISDIR);
+            }
+            loc
+        }
+        Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
+            let parent = parent_at(dirfd, &p)?;
+            if parent.trailing_slash || is_dot(&parent.name) {
+                return Err(Errno::EISDIR);
+            }
+            if parent.dir.inode.lookup(&parent.name).is_ok() {
+                // A dangling symlink: Linux would create its target; not supported.
+                return Err(if flags & O_EXCL != 0 {
+                    Errno::EEXIST
+                } else {
+                    Errno::ENOENT
+                });
+            }
+            let (uid, gid) = env::current_ids();
+            let perm = mode & vfs::MODE_PERM & !ctx.umask();
+            let inode = parent
+                .dir
+                .inode
+                .create(&parent.name, S_IFREG | perm, uid, gid, 0)?;
+            Loc {
+                path: path::join(&parent.dir.path, &parent.name),
+                inode,
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    let file = crate::fs::open_loc(loc, flags)?;
+    files()
+        .install(file, flags & O_CLOEXEC != 0)
+        .map(|fd| fd as usize)
+}
+
+fn pipe2(fds: u64, flags: u32) -> SysResult {
+    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (r, w) = crate::fs::pipe::new_pipe(flags);
+    let table = files();
+    let cloexec = flags & O_CLOEXEC != 0;
+    let rfd = table.install(r, cloexec)?;
+    let wfd = match table.install(w, cloexec) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = table.close(rfd);
+            return Err(e);
+        }
+    };
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&rfd.to_le_bytes());
+    out[4..].copy_from_slice(&wfd.to_le_bytes());
+    if let Err(e) = copy_to_user(fds, &out) {
+        let _ = table.close(rfd);
+        let _ = table.close(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+fn dup2(old: i32, new: i32) -> SysResult {
+    let t = files();
+    if old == new {
+        return t.get(old).map(|_| new as usize);
+    }
+    t.dup_to(old, new, false).map(|fd| fd as usize)
+}
+
+fn dup3(old: i32, new: i32, flags: u32) -> SysResult {
+    if old == new || flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    files()
+        .dup_to(old, new, flags & O_CLOEXEC != 0)
+        .map(|fd| fd as usize)
+}
+
+fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
+    const F_DUPFD: u32 = 0;
+    const F_GETFD: u32 = 1;
+    const F_SETFD: u32 = 2;
+    const F_GETFL: u32 = 3;
+    const F_SETFL: u32 = 4;
+    const F_GETLK: u32 = 5;
+    const F_SETLK: u32 = 6;
+    const F_SETLKW: u32 = 7;
+    const F_SETOWN: u32 = 8;
+    const F_GETOWN: u32 = 9;
+    const F_SETPIPE_SZ: u32 = 1031;
+    const F_GETPIPE_SZ: u32 = 1032;
+    const F_DUPFD_CLOEXEC: u32 = 1030;
+    const FD_CLOEXEC: u64 = 1;
+    let t = files();
+    let file = t.get(fd)?;
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let min = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
+            t.install_from(min, file, cmd == F_DUPFD_CLOEXEC)
+                .map(|fd| fd as usize)
+        }
+        F_GETFD => t.cloexec(fd).map(|c| c as usize),
+        F_SETFD => t.set_cloexec(fd, arg & FD_CLOEXEC != 0).map(|_| 0),
+        F_GETFL => Ok(file.flags() as usize),
+        F_SETFL => {
+            file.set_status_flags(arg as u32);
+            Ok(0)
+        }
+        // Advisory record locks: one process tree, nothing to arbitrate yet.
+        F_GETLK => {
+            // struct flock starts with l_type (short): F_UNLCK = 2.
+            copy_to_user(arg, &2u16.to_le_bytes())?;
+            Ok(0)
+        }
+        F_SETLK | F_SETLKW | F_SETOWN => Ok(0),
+        F_GETOWN => Ok(0),
+        F_GETPIPE_SZ | F_SETPIPE_SZ => {
+            if file.stat()?.file_type() != FileType::Fifo {
+                return Err(Errno::EBADF);
+            }
+            Ok(crate::fs::pipe::PIPE_CAPACITY)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn ioctl(fd: i32, cmd: u32, arg: u64) -> SysResult {
+    const FIONCLEX: u32 = 0x5450;
+    const FIOCLEX: u32 = 0x5451;
+    const FIONBIO: u32 = 0x5421;
+    let t = files();
+    let file = t.get(fd)?;
+    match cmd {
+        FIOCLEX | FIONCLEX => t.set_cloexec(fd, cmd == FIOCLEX).map(|_| 0),
+        FIONBIO => {
+            let mut v = [0u8; 4];
+            copy_from_user(arg, &mut v)?;
+            let flags = file.flags() & !O_NONBLOCK;
+            file.set_status_flags(if i32::from_le_bytes(v) != 0 {
+                flags | O_NONBLOCK
+            } else {
+                flags
+            });
+            Ok(0)
+        }
+        _ => file.ioctl(cmd, arg),
+    }
+}
+
+fn ftruncate(fd: i32, len: i64) -> SysResult {
+    let size = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
+    let file = files().get(fd)?;
+    if file.stat()?.file_type() == FileType::Directory {
+        return Err(Errno::EISDIR);
+    }
+    file.truncate(size).map(|_| 0)
+}
+
+fn truncate(pathname: u64, len: i64) -> SysResult {
+    let size = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
+    let loc = resolve_at(AT_FDCWD, &user_path(pathname)?, true)?;
+    match loc.file_type() {
+        FileType::Directory => Err(Errno::EISDIR),
+        FileType::Regular => loc.inode.truncate(size).map(|_| 0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+// ---- poll ----
+
+const POLL_MAX_FDS: u64 = 1024;
+/// Longest single sleep of a poller: an interrupt-time wakeup (console input) that
+/// comes between the readiness check and the sleep is caught this late at worst.
+const POLL_RECHECK_NS: u64 = 20_000_000;
+
+fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
+    if nfds > POLL_MAX_FDS {
+        return Err(Errno::EINVAL);
+    }
+    let n = nfds as usize;
+    let mut raw = vec![0u8; n * 8];
+    copy_from_user(fds, &mut raw)?;
+    let deadline = timeout_ns.map(|t| env::monotonic_ns().saturating_add(t));
+    let table = files();
+    loop {
+        let mut ready = 0;
+        for rec in raw.chunks_exact_mut(8) {
+            let fd = i32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]);
+            let events = u16::from_le_bytes([rec[4], rec[5]]);
+            let revents = if fd < 0 {
+                0
+            } else {
+                match table.get(fd) {
+                    Err(_) => POLLNVAL,
+                    Ok(f) => {
+                        let mut ev = f.poll();
+                        if ev & POLLIN != 0 {
+                            ev |= POLLRDNORM;
+                        }
+                        if ev & POLLOUT != 0 {
+                            ev |= POLLWRNORM;
+                        }
+                        ev & (events | POLLERR | POLLHUP | POLLNVAL)
+                    }
+                }
+            };
+            rec[6..8].copy_from_slice(&revents.to_le_bytes());
+            if revents != 0 {
+                ready += 1;
+            }
+        }
+        let now = env::monotonic_ns();
+        if ready > 0 || deadline.is_some_and(|d| now >= d) {
+            copy_to_user(fds, &raw)?;
+            return Ok(ready);
+        }
+        let wake_at = now + POLL_RECHECK_NS;
+        let wake_at = deadline.map_or(wake_at, |d| d.min(wake_at));
+        if env::sleep(env::poll_chan(), Some(wake_at)) == Wake::Interrupted {
+            return Err(Errno::EINTR);
+        }
+    }
+}
+
+fn ppoll(fds: u64, nfds: u64, tmo: u64) -> SysResult {
+    // The signal mask argument is not applied (no atomic mask swap yet).
+    let timeout = if tmo == 0 {
+        None
+    } else {
+        let mut ts = [0u8; 16];
+        copy_from_user(tmo, &mut ts)?;
+        let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or_default());
+        let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or_default());
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(
+            (sec as u64)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(nsec as u64),
+        )
+    };
+    poll(fds, nfds, timeout)
+}
+
+// ---- metadata ----
+
+fn stat_bytes(m: &Metadata) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let mut put = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    put(0, m.dev);
+    put(8, m.ino);
+    put(16, m.nlink as u64);
+    put(24, m.mode as u64 | ((m.uid as u64) << 32));
+    put(32, m.gid as u64);
+    put(40, m.rdev);
+    put(48, m.size);
+    put(56, m.blksize as u64);
+    put(64, m.blocks);
+    put(72, m.atime.sec as u64);
+    put(80, m.atime.nsec as u64);
+    put(88, m.mtime.sec as u64);
+    put(96, m.mtime.nsec as u64);
+    put(104, m.ctime.sec as u64);
+    put(112, m.ctime.nsec as u64);
+    b
+}
+
+fn fstat(fd: i32, buf: u64) -> SysResult {
+    let m = files().get(fd)?.stat()?;
+    copy_to_user(buf, &stat_bytes(&m))?;
+    Ok(0)
+}
+
+fn fstatat(dirfd: i32, pathname: u64, buf: u64, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let m = stat_at(dirfd, pathname, flags)?;
+    copy_to_user(buf, &stat_bytes(&m))?;
+    Ok(0)
+}
+
+fn stat_at(dirfd: i32, pathname: u64, flags: u32) -> Result<Metadata, Errno> {
+    let p = user_path_maybe_empty(pathname, flags)?;
+    if p.is_empty() && dirfd != AT_FDCWD {
+        return files().get(dirfd)?.stat();
+    }
+    Ok(resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
+        .inode
+        .metadata())
+}
+
+fn statx(dirfd: i32, pathname: u64, flags: u32, buf: u64) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let m = stat_at(dirfd, pathname, flags)?;
+    let mut b = [0u8; 256];
+    let put32 =
+        |b: &mut [u8; 256], off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    let put64 =
+        |b: &mut [u8; 256], off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    put32(&mut b, 0, 0x7ff); // STATX_BASIC_STATS
+    put32(&mut b, 4, m.blksize);
+    put32(&mut b, 16, m.nlink);
+    put32(&mut b, 20, m.uid);
+    put32(&mut b, 24, m.gid);
+    b[28..30].copy_from_slice(&(m.mode as u16).to_le_bytes());
+    put64(&mut b, 32, m.ino);
+    put64(&mut b, 40, m.size);
+    put64(&mut b, 48, m.blocks);
+    for (off, t) in [(64, m.atime), (96, m.ctime), (112, m.mtime)] {
+        put64(&mut b, off, t.sec as u64);
+        put32(&mut b, off + 8, t.nsec as u32);
+    }
+    put32(&mut b, 128, vfs::major(m.rdev));
+    put32(&mut b, 132, vfs::minor(m.rdev));
+    put32(&mut b, 136, vfs::major(m.dev));
+    put32(&mut b, 140, vfs::minor(m.dev));
+    copy_to_user(buf, &b)?;
+    Ok(0)
+}
+
+fn faccessat(dirfd: i32, pathname: u64, mode: u32, flags: u32) -> SysResult {
+    if mode & !7 != 0 || flags & !(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = user_path_maybe_empty(pathname, flags)?;
+    let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    let (uid, gid) = env::current_ids();
+    if mode != 0 && !vfs::permits(&loc.inode.metadata(), uid, gid, mode) {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+fn fchmod(fd: i32, mode: u32) -> SysResult {
+    let file = files().get(fd)?;
+    file.inode()
+        .ok_or(Errno::EPERM)?
+        .chmod(mode & vfs::MODE_PERM)
+        .map(|_| 0)
+}
+
+fn fchmodat(dirfd: i32, pathname: u64, mode: u32) -> SysResult {
+    let loc = resolve_at(dirfd, &user_path(pathname)?, true)?;
+    loc.inode.chmod(mode & vfs::MODE_PERM).map(|_| 0)
+}
+
+fn id_arg(v: u32) -> Option<u32> {
+    (v != u32::MAX).then_some(v)
+}
+
+fn fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
+    let file = files().get(fd)?;
+    file.inode()
+        .ok_or(Errno::EPERM)?
+        .chown(id_arg(uid), id_arg(gid))
+        .map(|_| 0)
+}
+
+fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = user_path_maybe_empty(pathname, flags)?;
+    let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    loc.inode.chown(id_arg(uid), id_arg(gid)).map(|_| 0)
+}
+
+/// Timestamps are not settable yet; the call checks the path and succeeds.
+fn utimensat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
+    if pathname == 0 {
+        return files().get(dirfd).map(|_| 0);
+    }
+    let p = user_path_maybe_empty(pathname, flags)?;
+    resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0).map(|_| 0)
+}
+
+// ---- the directory tree ----
+
+fn getcwd(buf: u64, size: u64) -> SysResult {
+    let cwd = context().cwd().path;
+    let len = cwd.len() + 1;
+    if (size as usize) < len {
+        return Err(Errno::ERANGE);
+    }
+    let mut out = cwd.into_bytes();
+    out.push(0);
+    copy_to_user(buf, &out)?;
+    Ok(len)
+}
+
+fn enter_dir(loc: Loc) -> SysResult {
+    let meta = loc.inode.metadata();
+    if !meta.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let (uid, gid) = env::current_ids();
+    if !vfs::permits(&meta, uid, gid, vfs::MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    context().set_cwd(loc);
+    Ok(0)
+}
+
+fn chdir(pathname: u64) -> SysResult {
+    enter_dir(resolve_at(AT_FDCWD, &user_path(pathname)?, true)?)
+}
+
+fn fchdir(fd: i32) -> SysResult {
+    enter_dir(fd_loc(files().get(fd)?.as_ref())?)
+}
+
+fn mkdirat(dirfd: i32, pathname: u64, mode: u32) -> SysResult {
+    let p = user_path(pathname)?;
+    let parent = parent_at(dirfd, &p)?;
+    if is_dot(&parent.name) {
+        return Err(Errno::EEXIST);
+    }
+    let (uid, gid) = env::current_ids();
+    let perm = mode & vfs::MODE_PERM & !context().umask();
+    parent
+        .dir
+        .inode
+        .mkdir(&parent.name, perm, uid, gid)
+        .map(|_| 0)
+}
+
+fn mknodat(dirfd: i32, pathname: u64, mode: u32, dev: u64) -> SysResult {
+    let p = user_path(pathname)?;
+    let ftype = match mode & S_IFMT {
+        0 => FileType::Regular,
+        m => FileType::from_mode(m).ok_or(Errno::EINVAL)?,
+    };
+    if ftype == FileType::Directory || ftype == FileType::Symlink {
+        return Err(Errno::EINVAL);
+    }
+    let parent = parent_at(dirfd, &p)?;
+    if is_dot(&parent.name) {
+        return Err(Errno::EEXIST);
+    }
+    let (uid, gid) = env::current_ids();
+    let perm = mode & vfs::MODE_PERM & !context().umask();
+    let rdev = vfs::makedev(
+        ((dev >> 8) & 0xfff) as u32,
+        ((dev & 0xff) | ((dev >> 12) & 0xfff00)) as u32,
+    );
+    parent
+        .dir
+        .inode
+        .create(&parent.name, ftype.mode_bits() | perm, uid, gid, rdev)
+        .map(|_| 0)
+}
+
+fn is_mount_point(mounts: &MountTable, p: &str) -> bool {
+    mounts.mount_at(p).is_some()
+}
+
+fn unlinkat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = user_path(pathname)?;
+    let parent = parent_at(dirfd, &p)?;
+    let ctx = context();
+    let full = path::join(&parent.dir.path, &parent.name);
+    if flags & AT_REMOVEDIR != 0 {
+        match parent.name.as_str() {
+            "" => return Err(Errno::EBUSY),
+            "." => return Err(Errno::EINVAL),
+            ".." => return Err(Errno::ENOTEMPTY),
+            _ => {}
+        }
+        if is_mount_point(ctx.mounts(), &full) {
+            return Err(Errno::EBUSY);
+        }
+        return parent.dir.inode.rmdir(&parent.name).map(|_| 0);
+    }
+    if is_dot(&parent.name) {
+        return Err(Errno::EISDIR);
+    }
+    if parent.trailing_slash {
+        let target = parent.dir.inode.lookup(&parent.name)?;
+        return Err(if target.metadata().is_dir() {
+            Errno::EISDIR
+        } else {
+            Errno::ENOTDIR
+        });
+    }
+    parent.dir.inode.unlink(&parent.name).map(|_| 0)
+}
+
+fn renameat2(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -> SysResult {
+    const RENAME_NOREPLACE: u32 = 1;
+    if flags & !RENAME_NOREPLACE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (op, np) = (user_path(oldpath)?, user_path(newpath)?);
+    let old = parent_at(olddfd, &op)?;
+    let new = parent_at(newdfd, &np)?;
+    if is_dot(&old.name) || is_dot(&new.name) {
+        return Err(Errno::EBUSY);
+    }
+    let moving = old.dir.inode.lookup(&old.name)?;
+    let ctx = context();
+    let (old_full, new_full) = (
+        path::join(&old.dir.path, &old.name),
+        path::join(&new.dir.path, &new.name),
+    );
+    if is_mount_point(ctx.mounts(), &old_full) || is_mount_point(ctx.mounts(), &new_full) {
+        return Err(Errno::EBUSY);
+    }
+    if old.dir.inode.metadata().dev != new.dir.inode.metadata().dev {
+        return Err(Errno::EXDEV);
+    }
+    if (old.trailing_slash || new.trailing_slash) && !moving.metadata().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if old_full != new_full && path::is_within(&new_full, &old_full) {
+        return Err(Errno::EINVAL);
+    }
+    if flags & RENAME_NOREPLACE != 0 && new.dir.inode.lookup(&new.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    old.dir
+        .inode
+        .rename(&old.name, &new.dir.inode, &new.name)
+        .map(|_| 0)
+}
+
+fn linkat(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let op = user_path_maybe_empty(oldpath, flags)?;
+    let target: InodeRef = resolve_at(olddfd, &op, flags & AT_SYMLINK_FOLLOW != 0)?.inode;
+    if target.metadata().is_dir() {
+        return Err(Errno::EPERM);
+    }
+    let new = parent_at(newdfd, &user_path(newpath)?)?;
+    if is_dot(&new.name) {
+        return Err(Errno::EEXIST);
+    }
+    if new.dir.inode.metadata().dev != target.metadata().dev {
+        return Err(Errno::EXDEV);
+    }
+    new.dir.inode.link(&new.name, &target).map(|_| 0)
+}
+
+fn symlinkat(target: u64, newdfd: i32, linkpath: u64) -> SysResult {
+    let t = user_path(target)?;
+    let parent = parent_at(newdfd, &user_path(linkpath)?)?;
+    if is_dot(&parent.name) || parent.trailing_slash {
+        return Err(Errno::EEXIST);
+    }
+    let (uid, gid) = env::current_ids();
+    parent
+        .dir
+        .inode
+        .symlink(&parent.name, &t, uid, gid)
+        .map(|_| 0)
+}
+
+fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
+    if size as i64 <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let loc = resolve_at(dirfd, &user_path(pathname)?, false)?;
+    let target = loc.inode.readlink()?;
+    let n = target.len().min(size as usize);
+    copy_to_user(buf, &target.as_bytes()[..n])?;
+    Ok(n)
+}
+
+// ---- mounts ----
+
+fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
+    const MS_REMOUNT: u64 = 32;
+    const MS_BIND: u64 = 4096;
+    const MS_MOVE: u64 = 8192;
+    const MS_PROPAGATION: u64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
+    if env::current_ids().0 != 0 {
+        return Err(Errno::EPERM);
+    }
+    let ctx = context();
+    let loc = ctx.resolve(&user_path(target)?, true)?;
+    if flags & (MS_REMOUNT | MS_PROPAGATION) != 0 {
+        // Remount options and propagation types are accepted and not kept.
+        return Ok(0);
+    }
+    if flags & (MS_BIND | MS_MOVE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !loc.inode.metadata().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let fstype = read_user_cstr(fstype, 64)?;
+    let fs: Arc<dyn FileSystem> = match fstype.as_str() {
+        "proc" => crate::fs::procfs::ProcFs::new(Arc::new(crate::fs::KernelState)),
+        "devtmpfs" => crate::fs::devfs::devtmpfs(),
+        "tmpfs" => crate::fs::ramfs::RamFs::new("tmpfs"),
+        "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
+        _ => return Err(Errno::ENODEV),
+    };
+    let source = if source == 0 {
+        String::from("none")
+    } else {
+        read_user_cstr(source, path::PATH_MAX)?
+    };
+    ctx.mounts()
+        .mount(&loc.path, fs, &source, flags & 0xf)
+        .map(|_| 0)
+}
+
+fn umount2(target: u64, flags: u32) -> SysResult {
+    const UMOUNT_NOFOLLOW: u32 = 8;
+    if flags & !(1 | 2 | 4 | UMOUNT_NOFOLLOW) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if env::current_ids().0 != 0 {
+        return Err(Errno::EPERM);
+    }
+    let ctx = context();
+    let loc = ctx.resolve(&user_path(target)?, flags & UMOUNT_NOFOLLOW == 0)?;
+    let m = ctx.mounts().mount_at(&loc.path).ok_or(Errno::EINVAL)?;
+    let (root, here) = (m.root().metadata(), loc.inode.metadata());
+    if (root.dev, root.ino) != (here.dev, here.ino) {
+        return Err(Errno::EINVAL);
+    }
+    ctx.mounts().umount(&loc.path).map(|_| 0)
+}
