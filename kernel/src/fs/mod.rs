@@ -148,9 +148,13 @@ fn read_loc(loc: &Loc) -> Result<Vec<u8>, Errno> {
         FileType::Directory => return Err(Errno::EISDIR),
         _ => return Err(Errno::EACCES),
     }
-    let mut data = vec![0u8; meta.size as usize];
+    // Read to EOF rather than to `size`: generated files (procfs) report size 0.
+    let mut data = vec![0u8; (meta.size as usize).max(4096)];
     let mut done = 0;
-    while done < data.len() {
+    loop {
+        if done == data.len() {
+            data.resize(done * 2, 0);
+        }
         let n = loc.inode.read_at(done as u64, &mut data[done..])?;
         if n == 0 {
             break;
@@ -197,5 +201,67 @@ impl procfs::KernelView for KernelState {
     }
     fn mounts(&self) -> String {
         current_context().mounts().render()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoProcesses;
+
+    impl procfs::KernelView for NoProcesses {
+        fn pids(&self) -> Vec<u32> {
+            Vec::new()
+        }
+        fn proc_info(&self, _pid: u32) -> Option<ProcInfo> {
+            None
+        }
+        fn self_pid(&self) -> u32 {
+            0
+        }
+        fn frames(&self) -> (u64, u64) {
+            (1, 2)
+        }
+        fn uptime_ns(&self) -> u64 {
+            0
+        }
+        fn mounts(&self) -> String {
+            kernel_context().mounts().render()
+        }
+    }
+
+    /// The only test that calls `init` (it sets a global once).
+    #[test]
+    fn init_builds_root_dev_and_proc_and_exec_reads_files() {
+        let mut a = Vec::new();
+        cpio::build::push(&mut a, "init", 0o100755, b"\x7fELF-init");
+        cpio::build::push(&mut a, "etc/motd", 0o100644, b"hello");
+        cpio::build::finish(&mut a);
+        init(&a, Arc::new(NoProcesses));
+        assert_eq!(
+            resolve_exec("/init"),
+            Ok((b"\x7fELF-init".to_vec(), "/init".into()))
+        );
+        assert_eq!(
+            resolve_exec("/etc/motd").err(),
+            Some(Errno::EACCES),
+            "no execute bit"
+        );
+        assert_eq!(
+            resolve_exec("/etc").err(),
+            Some(Errno::EACCES),
+            "a directory"
+        );
+        assert_eq!(read_whole_file("etc/motd"), Ok(b"hello".to_vec()));
+        let con = open_path("/dev/console", file::O_RDWR).expect("/dev/console");
+        assert_eq!(con.path(), "/dev/console");
+        assert_eq!(open_path("/dev", file::O_WRONLY).err(), Some(Errno::EISDIR));
+        let mounts = read_whole_file("/proc/mounts").expect("/proc/mounts");
+        assert_eq!(
+            String::from_utf8(mounts).expect("utf8"),
+            "rootfs / rootfs rw,relatime 0 0\ndevtmpfs /dev devtmpfs rw,nosuid,relatime 0 0\n\
+             proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+        );
     }
 }
