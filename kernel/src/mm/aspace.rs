@@ -40,7 +40,7 @@ fn pte_flags(prot: u32) -> u64 {
 }
 
 fn kernel_pml4() -> u64 {
-    crate::arch::x86_64::boot::boot_pml4_phys() - super::KERNEL_BASE
+    crate::arch::x86_64::boot::boot_pml4_phys()
 }
 
 impl AddressSpace {

@@ -13,7 +13,6 @@ use alloc::vec;
 use spin::Mutex;
 
 const MAP_SHARED: u64 = 0x01;
-const MAP_PRIVATE: u64 = 0x02;
 const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
@@ -56,7 +55,7 @@ fn brk(addr: u64) -> u64 {
     }
     let (Some(old_top), Some(new_top)) = (page_up(vm.brk), page_up(addr)) else { return vm.brk };
     if new_top > old_top {
-        if vm.vmas.overlaps(old_top, new_top) {
+        if vm.vmas.overlaps(old_top, new_top) || !commit_ok(new_top - vm.brk_start) {
             return vm.brk;
         }
         vm.map_area(AddressSpace::anon(old_top, new_top, PROT_READ | PROT_WRITE, "[heap]"));
@@ -65,6 +64,11 @@ fn brk(addr: u64) -> u64 {
     }
     vm.brk = addr;
     addr
+}
+
+/// Linux's heuristic overcommit: one request larger than all of RAM fails.
+fn commit_ok(len: u64) -> bool {
+    len <= crate::mm::frame::counts().1 * PAGE_SIZE
 }
 
 fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
@@ -89,6 +93,9 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
     let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
     let len = page_up(len).filter(|l| *l < USER_END).ok_or(Errno::ENOMEM)?;
     let prot = prot as u32;
+    if !shared && !commit_ok(len) {
+        return Err(Errno::ENOMEM);
+    }
     let mut private_data = None;
     let (backing, name) = if flags & MAP_ANONYMOUS != 0 {
         if shared {

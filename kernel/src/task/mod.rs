@@ -267,9 +267,9 @@ pub fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<
     let image = exec::load(&file, path.as_bytes(), &argv, &envp)?;
     let files = FdTable::new();
     for _ in 0..3 {
-        files.install(crate::fs::open_console()?, false)?;
+        files.install(crate::fs::open_path("/dev/console", crate::fs::file::O_RDWR)?, false)?;
     }
-    let mut inner = ProcInner::new(files, FsContext::new(crate::fs::root_mounts()));
+    let mut inner = ProcInner::new(files, crate::fs::kernel_context().fork_copy());
     inner.name = String::from(canonical.rsplit('/').next().unwrap_or("init"));
     inner.cmdline = argv.iter().flat_map(|a| a.iter().copied().chain(core::iter::once(0))).collect();
     let frame = crate::arch::x86_64::trap::TrapFrame::new_user(image.entry, image.sp);

@@ -17,7 +17,7 @@ pub extern "C" fn trap_handler(frame: &mut TrapFrame) {
         }
         36 => {
             while let Some(b) = serial::try_read() {
-                crate::fs::console_input(b);
+                crate::fs::devfs::console_input(b);
             }
             timer::eoi(4);
         }
