@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 const TARGET: &str = "x86_64-unknown-none";
 
 fn main() {
-    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let profile = env::var("PROFILE").unwrap_or_else(|_| "debug".into());
     let target_dir = root.join("target").join("kernel");
     for dir in ["kernel", "user", "Cargo.lock", "Cargo.toml"] {
@@ -49,6 +50,9 @@ fn main() {
         }
     }
     let out = target_dir.join(TARGET).join(&profile);
-    println!("cargo:rustc-env=KERNEL_ELF={}", out.join("kernel").display());
+    println!(
+        "cargo:rustc-env=KERNEL_ELF={}",
+        out.join("kernel").display()
+    );
     println!("cargo:rustc-env=USER_BIN_DIR={}", out.display());
 }

@@ -12,7 +12,11 @@ const DIRECT_MAP_LIMIT: u64 = 4 << 30;
 extern "C" fn kernel_main(start_info: u32) -> ! {
     crate::arch::x86_64::serial::init();
     let info = boot::parse_start_info(start_info);
-    let level = info.cmdline.split_whitespace().find_map(|w| w.strip_prefix("log=")).unwrap_or("info");
+    let level = info
+        .cmdline
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("log="))
+        .unwrap_or("info");
     crate::klog::init(level);
     log::info!("Bulkhead kernel, command line: {:?}", info.cmdline);
     gdt::init();
@@ -44,7 +48,10 @@ fn init_memory(info: &boot::BootInfo) {
     let reserved_initrd = info.initrd.map(|(pa, size)| (pa, pa + size));
     let mut ranges: Vec<(u64, u64)> = Vec::new();
     let mut heap_done = false;
-    let total: u64 = info.ram[..info.ram_count].iter().map(|(s, e)| e.min(&DIRECT_MAP_LIMIT).saturating_sub(*s)).sum();
+    let total: u64 = info.ram[..info.ram_count]
+        .iter()
+        .map(|(s, e)| e.min(&DIRECT_MAP_LIMIT).saturating_sub(*s))
+        .sum();
     let heap_size = (total / 4).clamp(16 << 20, 512 << 20) & !(PAGE_SIZE - 1);
     for &(s, e) in &info.ram[..info.ram_count] {
         let s = s.max(kernel_end).max(1 << 20);
@@ -77,7 +84,12 @@ fn init_memory(info: &boot::BootInfo) {
         frame::add_range(s, e);
     }
     let (free, total) = frame::counts();
-    log::info!("memory: {} MiB in frames ({} free), heap {} MiB", total * 4 / 1024, free, heap_size >> 20);
+    log::info!(
+        "memory: {} MiB in frames ({} free), heap {} MiB",
+        total * 4 / 1024,
+        free,
+        heap_size >> 20
+    );
 }
 
 /// Creates PID 1 from the command line: `init=PATH` (default `/init`), its arguments

@@ -62,7 +62,9 @@ pub fn parse(b: &[u8]) -> Result<Elf, Errno> {
     if phentsize < 56 || phnum == 0 || phnum > 256 {
         return Err(Errno::ENOEXEC);
     }
-    let end = phoff.checked_add(phnum * phentsize as u64).ok_or(Errno::ENOEXEC)?;
+    let end = phoff
+        .checked_add(phnum * phentsize as u64)
+        .ok_or(Errno::ENOEXEC)?;
     if end > b.len() as u64 {
         return Err(Errno::ENOEXEC);
     }
@@ -91,7 +93,14 @@ pub fn parse(b: &[u8]) -> Result<Elf, Errno> {
     if !phdrs.iter().any(|p| p.p_type == PT_LOAD) {
         return Err(Errno::ENOEXEC);
     }
-    Ok(Elf { pie: ty == ET_DYN, entry, phoff, phentsize, phdrs, interp })
+    Ok(Elf {
+        pie: ty == ET_DYN,
+        entry,
+        phoff,
+        phentsize,
+        phdrs,
+        interp,
+    })
 }
 
 impl Elf {
@@ -102,7 +111,9 @@ impl Elf {
         }
         self.phdrs
             .iter()
-            .find(|p| p.p_type == PT_LOAD && p.offset <= self.phoff && self.phoff < p.offset + p.filesz)
+            .find(|p| {
+                p.p_type == PT_LOAD && p.offset <= self.phoff && self.phoff < p.offset + p.filesz
+            })
             .map(|p| p.vaddr + (self.phoff - p.offset))
     }
 }

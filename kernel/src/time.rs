@@ -14,7 +14,10 @@ pub fn init() {
     let tsc_per_ms = calibrate_tsc();
     TSC_PER_MS.store(tsc_per_ms.max(1), Ordering::Relaxed);
     TSC_START.store(cpu::rdtsc(), Ordering::Relaxed);
-    REALTIME_OFFSET.store((timer::rtc_epoch_seconds() * 1_000_000_000) as i64, Ordering::Relaxed);
+    REALTIME_OFFSET.store(
+        (timer::rtc_epoch_seconds() * 1_000_000_000) as i64,
+        Ordering::Relaxed,
+    );
     log::info!("time: TSC {} kHz", tsc_per_ms);
 }
 
@@ -43,7 +46,9 @@ pub fn monotonic_ns() -> u64 {
 }
 
 pub fn realtime_ns() -> u64 {
-    (monotonic_ns() as i64).saturating_add(REALTIME_OFFSET.load(Ordering::Relaxed)).max(0) as u64
+    (monotonic_ns() as i64)
+        .saturating_add(REALTIME_OFFSET.load(Ordering::Relaxed))
+        .max(0) as u64
 }
 
 pub fn set_realtime_ns(ns: u64) {

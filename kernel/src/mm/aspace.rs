@@ -46,7 +46,12 @@ fn kernel_pml4() -> u64 {
 impl AddressSpace {
     pub fn new() -> Result<Self, Errno> {
         let pml4 = paging::new_pml4(kernel_pml4()).ok_or(Errno::ENOMEM)?;
-        Ok(AddressSpace { pml4, vmas: VmaSet::new(), brk_start: 0, brk: 0 })
+        Ok(AddressSpace {
+            pml4,
+            vmas: VmaSet::new(),
+            brk_start: 0,
+            brk: 0,
+        })
     }
 
     /// Loads these page tables into CR3.
@@ -65,7 +70,9 @@ impl AddressSpace {
 
     /// Maps the page containing `va` for an access, as a page fault would.
     pub fn fault(&mut self, va: u64, write: bool, exec: bool) -> Fault {
-        let Some(vma) = self.vmas.find(va) else { return Fault::Violation };
+        let Some(vma) = self.vmas.find(va) else {
+            return Fault::Violation;
+        };
         let allowed = if exec {
             vma.prot & PROT_EXEC != 0
         } else if write {
@@ -88,10 +95,12 @@ impl AddressSpace {
                 Some(pa) => (pa, flags),
                 None => return Fault::OutOfMemory,
             },
-            Backing::Shared { src, pgoff } => match src.page_phys(pgoff + (page - vma.start) / PAGE_SIZE) {
-                Some(pa) => (pa, flags | SHARED),
-                None => return Fault::Violation,
-            },
+            Backing::Shared { src, pgoff } => {
+                match src.page_phys(pgoff + (page - vma.start) / PAGE_SIZE) {
+                    Some(pa) => (pa, flags | SHARED),
+                    None => return Fault::Violation,
+                }
+            }
         };
         if paging::map(self.pml4, page, pa, flags).is_none() {
             if flags & SHARED == 0 {
@@ -244,7 +253,13 @@ impl AddressSpace {
 
     /// An anonymous private area (heap, stack, `mmap`).
     pub fn anon(start: u64, end: u64, prot: u32, name: &str) -> Vma {
-        Vma { start, end, prot, backing: Backing::Private, name: String::from(name) }
+        Vma {
+            start,
+            end,
+            prot,
+            backing: Backing::Private,
+            name: String::from(name),
+        }
     }
 }
 

@@ -11,7 +11,11 @@ struct FreeList {
     total: u64,
 }
 
-static FRAMES: Mutex<FreeList> = Mutex::new(FreeList { head: 0, free: 0, total: 0 });
+static FRAMES: Mutex<FreeList> = Mutex::new(FreeList {
+    head: 0,
+    free: 0,
+    total: 0,
+});
 
 /// Adds the frames of `[start, end)` to the pool.
 pub fn add_range(start: u64, end: u64) {

@@ -12,7 +12,8 @@ static mut HEAP_SIZE: u64 = 0;
 pub fn init(start_pa: u64, size: u64) {
     // SAFETY: called once at boot with RAM nobody else uses.
     unsafe {
-        HEAP.lock().init(super::phys_to_virt(start_pa) as *mut u8, size as usize);
+        HEAP.lock()
+            .init(super::phys_to_virt(start_pa) as *mut u8, size as usize);
         HEAP_SIZE = size;
     }
 }

@@ -108,9 +108,7 @@ pub fn for_each_present(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, 
             }
         }
     }
-    let t = table(pml4);
-    for i in 0..256 {
-        let e = t[i];
+    for (i, &e) in table(pml4).iter().enumerate().take(256) {
         let va = (i as u64) << 39;
         if e & PRESENT == 0 || va + (1 << 39) <= start || va >= end {
             continue;
@@ -136,10 +134,9 @@ pub fn destroy(pml4: u64) {
         }
         frame::free(t);
     }
-    let t = table(pml4);
-    for i in 0..256 {
-        if t[i] & PRESENT != 0 {
-            free_level(t[i] & ADDR_MASK, 2);
+    for &e in table(pml4).iter().take(256) {
+        if e & PRESENT != 0 {
+            free_level(e & ADDR_MASK, 2);
         }
     }
     frame::free(pml4);

@@ -8,7 +8,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 /// Runs `f(kernel_ptr, len, offset)` over each page-sized chunk of `[addr, addr+len)`.
-fn for_chunks(addr: u64, len: usize, write: bool, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), Errno> {
+fn for_chunks(
+    addr: u64,
+    len: usize,
+    write: bool,
+    mut f: impl FnMut(*mut u8, usize, usize),
+) -> Result<(), Errno> {
     if len == 0 {
         return Ok(());
     }
@@ -87,7 +92,9 @@ macro_rules! impl_pod {
 pub fn read_user<T: Pod>(addr: u64) -> Result<T, Errno> {
     let mut v = core::mem::MaybeUninit::<T>::zeroed();
     // SAFETY: the bytes of a zeroed T, which is Pod, are valid to overwrite.
-    let bytes = unsafe { core::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, core::mem::size_of::<T>()) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, core::mem::size_of::<T>())
+    };
     copy_from_user(addr, bytes)?;
     // SAFETY: T is Pod, so any bytes form a valid value.
     Ok(unsafe { v.assume_init() })
@@ -95,7 +102,9 @@ pub fn read_user<T: Pod>(addr: u64) -> Result<T, Errno> {
 
 pub fn write_user<T: Pod>(addr: u64, val: &T) -> Result<(), Errno> {
     // SAFETY: T is Pod: its bytes are plain data without padding.
-    let bytes = unsafe { core::slice::from_raw_parts(val as *const T as *const u8, core::mem::size_of::<T>()) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts(val as *const T as *const u8, core::mem::size_of::<T>())
+    };
     copy_to_user(addr, bytes)
 }
 
@@ -140,7 +149,13 @@ pub fn read_user_strv(addr: u64, max_total: usize) -> Result<Vec<Vec<u8>>, Errno
         if p == 0 {
             break;
         }
-        let s = read_user_cstr_bytes(p, 128 * 1024).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        let s = read_user_cstr_bytes(p, 128 * 1024).map_err(|e| {
+            if e == Errno::ENAMETOOLONG {
+                Errno::E2BIG
+            } else {
+                e
+            }
+        })?;
         total += s.len() + 1 + 8;
         if total > max_total {
             return Err(Errno::E2BIG);
@@ -153,7 +168,12 @@ pub fn read_user_strv(addr: u64, max_total: usize) -> Result<Vec<Vec<u8>>, Errno
 /// Writes `bytes` at physical address `pa` (all within one page), e.g. into another
 /// address space after [`AddressSpace::user_phys`](super::aspace::AddressSpace::user_phys).
 pub fn write_phys(pa: u64, bytes: &[u8]) {
-    assert!(page_down(pa) == page_down(pa + bytes.len() as u64 - 1), "write_phys stays within one page");
+    assert!(
+        page_down(pa) == page_down(pa + bytes.len() as u64 - 1),
+        "write_phys stays within one page"
+    );
     // SAFETY: `pa` was obtained from a user mapping checked writable; direct-mapped.
-    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), phys_to_virt(pa) as *mut u8, bytes.len()) }
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), phys_to_virt(pa) as *mut u8, bytes.len())
+    }
 }

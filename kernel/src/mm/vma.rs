@@ -23,7 +23,10 @@ pub enum Backing {
     /// Private pages owned by the address space (anonymous, or a private file copy).
     Private,
     /// Pages of a shared object starting at page `pgoff`.
-    Shared { src: Arc<dyn PageSource>, pgoff: u64 },
+    Shared {
+        src: Arc<dyn PageSource>,
+        pgoff: u64,
+    },
 }
 
 #[derive(Clone)]
@@ -43,11 +46,18 @@ impl Vma {
         let e = end.min(self.end);
         let backing = match &self.backing {
             Backing::Private => Backing::Private,
-            Backing::Shared { src, pgoff } => {
-                Backing::Shared { src: src.clone(), pgoff: pgoff + (s - self.start) / 4096 }
-            }
+            Backing::Shared { src, pgoff } => Backing::Shared {
+                src: src.clone(),
+                pgoff: pgoff + (s - self.start) / 4096,
+            },
         };
-        Vma { start: s, end: e, prot: self.prot, backing, name: self.name.clone() }
+        Vma {
+            start: s,
+            end: e,
+            prot: self.prot,
+            backing,
+            name: self.name.clone(),
+        }
     }
 
     pub fn is_shared(&self) -> bool {
@@ -66,7 +76,11 @@ impl VmaSet {
     }
 
     pub fn find(&self, addr: u64) -> Option<&Vma> {
-        self.map.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
+        self.map
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| addr < v.end)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Vma> {
@@ -75,7 +89,10 @@ impl VmaSet {
 
     /// Whether any area overlaps `[start, end)`.
     pub fn overlaps(&self, start: u64, end: u64) -> bool {
-        self.map.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+        self.map
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > start)
     }
 
     /// Inserts an area; the caller made room with [`remove_range`](Self::remove_range).
@@ -94,7 +111,9 @@ impl VmaSet {
             .collect();
         let mut removed = Vec::new();
         for k in keys {
-            let Some(v) = self.map.remove(&k) else { continue };
+            let Some(v) = self.map.remove(&k) else {
+                continue;
+            };
             if v.start < start {
                 self.map.insert(v.start, v.slice(v.start, start));
             }
@@ -157,7 +176,13 @@ mod tests {
     use super::*;
 
     fn anon(start: u64, end: u64) -> Vma {
-        Vma { start, end, prot: PROT_READ | PROT_WRITE, backing: Backing::Private, name: String::new() }
+        Vma {
+            start,
+            end,
+            prot: PROT_READ | PROT_WRITE,
+            backing: Backing::Private,
+            name: String::new(),
+        }
     }
 
     #[test]
@@ -205,7 +230,13 @@ mod tests {
     fn splitting_a_shared_area_keeps_page_offsets() {
         let mut s = VmaSet::new();
         let src: Arc<dyn PageSource> = Arc::new(Pages);
-        s.insert(Vma { start: 0x1000, end: 0x5000, prot: 3, backing: Backing::Shared { src, pgoff: 2 }, name: String::new() });
+        s.insert(Vma {
+            start: 0x1000,
+            end: 0x5000,
+            prot: 3,
+            backing: Backing::Shared { src, pgoff: 2 },
+            name: String::new(),
+        });
         s.remove_range(0x1000, 0x3000);
         match &s.find(0x3000).map(|v| v.backing.clone()) {
             Some(Backing::Shared { pgoff, .. }) => assert_eq!(*pgoff, 4),

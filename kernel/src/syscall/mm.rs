@@ -53,12 +53,19 @@ fn brk(addr: u64) -> u64 {
     if addr < vm.brk_start || addr >= STACK_TOP - STACK_SIZE {
         return vm.brk;
     }
-    let (Some(old_top), Some(new_top)) = (page_up(vm.brk), page_up(addr)) else { return vm.brk };
+    let (Some(old_top), Some(new_top)) = (page_up(vm.brk), page_up(addr)) else {
+        return vm.brk;
+    };
     if new_top > old_top {
         if vm.vmas.overlaps(old_top, new_top) || !commit_ok(new_top - vm.brk_start) {
             return vm.brk;
         }
-        vm.map_area(AddressSpace::anon(old_top, new_top, PROT_READ | PROT_WRITE, "[heap]"));
+        vm.map_area(AddressSpace::anon(
+            old_top,
+            new_top,
+            PROT_READ | PROT_WRITE,
+            "[heap]",
+        ));
     } else if new_top < old_top {
         vm.unmap_range(new_top, old_top);
     }
@@ -72,10 +79,12 @@ fn commit_ok(len: u64) -> bool {
 }
 
 fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
-    let end = page_up(len).and_then(|l| addr.checked_add(l)).ok_or(Errno::EINVAL)?;
+    let end = page_up(len)
+        .and_then(|l| addr.checked_add(l))
+        .ok_or(Errno::EINVAL)?;
     if end > USER_END {
         return Err(Errno::EINVAL);
     }
@@ -83,15 +92,24 @@ fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
 }
 
 fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
-    if len == 0 || off % PAGE_SIZE != 0 || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) as u64 != 0 {
+    if len == 0
+        || !off.is_multiple_of(PAGE_SIZE)
+        || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) as u64 != 0
+    {
         return Err(Errno::EINVAL);
     }
     let kind = flags & 0x03;
     if kind == 0 || (kind == MAP_SHARED_VALIDATE && flags & !MAP_KNOWN != 0) {
-        return Err(if kind == 0 { Errno::EINVAL } else { Errno::EOPNOTSUPP });
+        return Err(if kind == 0 {
+            Errno::EINVAL
+        } else {
+            Errno::EOPNOTSUPP
+        });
     }
     let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
-    let len = page_up(len).filter(|l| *l < USER_END).ok_or(Errno::ENOMEM)?;
+    let len = page_up(len)
+        .filter(|l| *l < USER_END)
+        .ok_or(Errno::ENOMEM)?;
     let prot = prot as u32;
     if !shared && !commit_ok(len) {
         return Err(Errno::ENOMEM);
@@ -101,7 +119,13 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
         if shared {
             let mut store = PageStore::new();
             store.truncate(len, true)?;
-            (Backing::Shared { src: Arc::new(Mutex::new(store)), pgoff: 0 }, String::from("/dev/zero (deleted)"))
+            (
+                Backing::Shared {
+                    src: Arc::new(Mutex::new(store)),
+                    pgoff: 0,
+                },
+                String::from("/dev/zero (deleted)"),
+            )
         } else {
             (Backing::Private, String::new())
         }
@@ -112,9 +136,13 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
         }
         let store = file.inode().and_then(|i| i.page_store());
         match (store, shared) {
-            (Some(store), true) => {
-                (Backing::Shared { src: store, pgoff: off / PAGE_SIZE }, String::from(file.path()))
-            }
+            (Some(store), true) => (
+                Backing::Shared {
+                    src: store,
+                    pgoff: off / PAGE_SIZE,
+                },
+                String::from(file.path()),
+            ),
             (_, false) => {
                 // A private file mapping starts as a copy of the file's contents.
                 let mut buf = vec![0u8; len as usize];
@@ -142,13 +170,24 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
     } else {
         let hint = page_down(addr);
         let limit = STACK_TOP - STACK_SIZE;
-        if hint >= MMAP_MIN && hint.checked_add(len).is_some_and(|e| e <= limit) && !vm.vmas.overlaps(hint, hint + len) {
+        if hint >= MMAP_MIN
+            && hint.checked_add(len).is_some_and(|e| e <= limit)
+            && !vm.vmas.overlaps(hint, hint + len)
+        {
             hint
         } else {
-            vm.vmas.find_free(len, MMAP_BASE, limit).ok_or(Errno::ENOMEM)?
+            vm.vmas
+                .find_free(len, MMAP_BASE, limit)
+                .ok_or(Errno::ENOMEM)?
         }
     };
-    vm.map_area(Vma { start, end: start + len, prot, backing, name });
+    vm.map_area(Vma {
+        start,
+        end: start + len,
+        prot,
+        backing,
+        name,
+    });
     if let Some(data) = private_data {
         vm.write_force(start, &data)?;
     }
@@ -167,21 +206,23 @@ fn munmap(addr: u64, len: u64) -> SysResult {
 fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
     const PROT_GROWSDOWN: u64 = 0x0100_0000;
     const PROT_GROWSUP: u64 = 0x0200_0000;
-    if prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 || addr % PAGE_SIZE != 0 {
+    if prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 || !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     if len == 0 {
         return Ok(0);
     }
     let end = check_range(addr, len).map_err(|_| Errno::ENOMEM)?;
-    task::current_vm().lock().protect(addr, end, (prot & 7) as u32)?;
+    task::current_vm()
+        .lock()
+        .protect(addr, end, (prot & 7) as u32)?;
     Ok(0)
 }
 
 fn madvise(addr: u64, len: u64, advice: u64) -> SysResult {
     const MADV_DONTNEED: u64 = 4;
     const MADV_FREE: u64 = 8;
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let end = check_range(addr, len)?;
@@ -202,7 +243,7 @@ fn madvise(addr: u64, len: u64, advice: u64) -> SysResult {
 }
 
 fn msync(addr: u64, len: u64, flags: u64) -> SysResult {
-    if addr % PAGE_SIZE != 0 || flags & !7 != 0 || flags & 5 == 5 {
+    if !addr.is_multiple_of(PAGE_SIZE) || flags & !7 != 0 || flags & 5 == 5 {
         return Err(Errno::EINVAL);
     }
     let end = check_range(addr, len)?;

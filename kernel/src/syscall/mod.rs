@@ -31,7 +31,9 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax;
     // The original number, for restarting after a signal.
     frame.error = nr;
-    let a = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
+    let a = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
     let ret = dispatch(frame, nr as usize, a);
     if let Ret::Value(r) = ret {
         frame.rax = match r {

@@ -16,8 +16,14 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
         39 => Ok(task::current_process().pid() as usize),
         110 => Ok(task::current_process().ppid() as usize),
         186 => Ok(sched::current().tid() as usize),
-        57 => clone::do_clone(frame, clone::legacy_args(signal::SIGCHLD as u64, 0, 0, 0, 0)),
-        58 => clone::do_clone(frame, clone::legacy_args(CLONE_VM | CLONE_VFORK | signal::SIGCHLD as u64, 0, 0, 0, 0)),
+        57 => clone::do_clone(
+            frame,
+            clone::legacy_args(signal::SIGCHLD as u64, 0, 0, 0, 0),
+        ),
+        58 => clone::do_clone(
+            frame,
+            clone::legacy_args(CLONE_VM | CLONE_VFORK | signal::SIGCHLD as u64, 0, 0, 0, 0),
+        ),
         56 => clone::do_clone(frame, clone::legacy_args(a[0], a[1], a[2], a[3], a[4])),
         435 => clone::read_clone3_args(a[0], a[1]).and_then(|args| clone::do_clone(frame, args)),
         59 => return Some(execve(frame, a[0], a[1], a[2])),
@@ -78,7 +84,11 @@ fn with_process(pid: u64, f: impl FnOnce(&Arc<task::Process>) -> SysResult) -> S
     if pid < 0 {
         return Err(Errno::EINVAL);
     }
-    let p = if pid == 0 { task::current_process() } else { task::find_process(pid as u32).ok_or(Errno::ESRCH)? };
+    let p = if pid == 0 {
+        task::current_process()
+    } else {
+        task::find_process(pid as u32).ok_or(Errno::ESRCH)?
+    };
     if p.inner.lock().zombie.is_some() && pid != 0 {
         return Err(Errno::ESRCH);
     }
@@ -116,15 +126,22 @@ fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysRes
     let who = match idtype {
         0 => WaitWho::Any,
         1 if as_i32(id) > 0 => WaitWho::Pid(id as u32),
-        2 if as_i32(id) >= 0 => WaitWho::Pgid(if id == 0 { task::current_process().inner.lock().pgid } else { id as u32 }),
+        2 if as_i32(id) >= 0 => WaitWho::Pgid(if id == 0 {
+            task::current_process().inner.lock().pgid
+        } else {
+            id as u32
+        }),
         _ => return Err(Errno::EINVAL),
     };
     let found = exit::wait_child(who, options)?;
     if infop != 0 {
         let mut info = [0u8; 128];
         if let Some((pid, st)) = found {
-            let (code, status) =
-                if st & 0x7f == 0 { (1i32, (st >> 8) & 0xff) } else { (2i32, st & 0x7f) }; // CLD_EXITED, CLD_KILLED
+            let (code, status) = if st & 0x7f == 0 {
+                (1i32, (st >> 8) & 0xff)
+            } else {
+                (2i32, st & 0x7f)
+            }; // CLD_EXITED, CLD_KILLED
             info[0..4].copy_from_slice(&(signal::SIGCHLD as i32).to_le_bytes());
             info[8..12].copy_from_slice(&code.to_le_bytes());
             info[16..20].copy_from_slice(&(pid as i32).to_le_bytes());
@@ -165,7 +182,13 @@ fn setpgid(pid: u64, pgid: u64) -> SysResult {
     let target = if pid == 0 || pid as u32 == me.pid() {
         me.clone()
     } else {
-        let c = me.inner.lock().children.iter().find(|c| c.pid() == pid as u32).cloned();
+        let c = me
+            .inner
+            .lock()
+            .children
+            .iter()
+            .find(|c| c.pid() == pid as u32)
+            .cloned();
         c.ok_or(Errno::ESRCH)?
     };
     let new = if pgid == 0 { target.pid() } else { pgid as u32 };
@@ -196,7 +219,11 @@ fn setpgid(pid: u64, pgid: u64) -> SysResult {
 fn setsid() -> SysResult {
     let me = task::current_process();
     let pid = me.pid();
-    let leader = TABLES.lock().procs.values().any(|p| !Arc::ptr_eq(p, &me) && p.inner.lock().pgid == pid);
+    let leader = TABLES
+        .lock()
+        .procs
+        .values()
+        .any(|p| !Arc::ptr_eq(p, &me) && p.inner.lock().pgid == pid);
     let mut pi = me.inner.lock();
     if pi.pgid == pid || leader {
         return Err(Errno::EPERM);
@@ -217,8 +244,14 @@ fn priority_targets(which: u64, who: u64) -> Result<Vec<Arc<task::Process>>, Err
             all.into_iter().filter(|p| p.pid() == pid).collect()
         }
         1 => {
-            let g = if who == 0 { me.inner.lock().pgid } else { who as u32 };
-            all.into_iter().filter(|p| p.inner.lock().pgid == g).collect()
+            let g = if who == 0 {
+                me.inner.lock().pgid
+            } else {
+                who as u32
+            };
+            all.into_iter()
+                .filter(|p| p.inner.lock().pgid == g)
+                .collect()
         }
         2 => {
             // Every process belongs to uid 0 until credentials exist.
@@ -226,8 +259,15 @@ fn priority_targets(which: u64, who: u64) -> Result<Vec<Arc<task::Process>>, Err
         }
         _ => return Err(Errno::EINVAL),
     };
-    let v: Vec<_> = v.into_iter().filter(|p| p.inner.lock().zombie.is_none()).collect();
-    if v.is_empty() { Err(Errno::ESRCH) } else { Ok(v) }
+    let v: Vec<_> = v
+        .into_iter()
+        .filter(|p| p.inner.lock().zombie.is_none())
+        .collect();
+    if v.is_empty() {
+        Err(Errno::ESRCH)
+    } else {
+        Ok(v)
+    }
 }
 
 fn getpriority(which: u64, who: u64) -> SysResult {
@@ -302,7 +342,7 @@ fn rr_interval(pid: u64, ts: u64) -> SysResult {
 
 /// One CPU: the mask is `{0}`; `len` must hold a `long`.
 fn affinity_get(len: u64, mask: u64) -> SysResult {
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     write_user(mask, &1u64)?;

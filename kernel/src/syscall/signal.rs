@@ -32,7 +32,11 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
 }
 
 fn check_sig(sig: u64) -> Result<u32, Errno> {
-    if sig > NSIG as u64 { Err(Errno::EINVAL) } else { Ok(sig as u32) }
+    if sig > NSIG as u64 {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(sig as u32)
+    }
 }
 
 fn rt_sigaction(sig: u64, act: u64, old: u64, size: u64) -> SysResult {
@@ -43,7 +47,11 @@ fn rt_sigaction(sig: u64, act: u64, old: u64, size: u64) -> SysResult {
     if sig == 0 {
         return Err(Errno::EINVAL);
     }
-    let new: Option<SigAction> = if act != 0 { Some(read_user(act)?) } else { None };
+    let new: Option<SigAction> = if act != 0 {
+        Some(read_user(act)?)
+    } else {
+        None
+    };
     if new.is_some() && (sig == signal::SIGKILL || sig == signal::SIGSTOP) {
         return Err(Errno::EINVAL);
     }
@@ -72,7 +80,11 @@ fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let t = sched::current();
-    let new: Option<u64> = if set != 0 { Some(read_user(set)?) } else { None };
+    let new: Option<u64> = if set != 0 {
+        Some(read_user(set)?)
+    } else {
+        None
+    };
     if new.is_some() && how > 2 {
         return Err(Errno::EINVAL);
     }
@@ -170,11 +182,19 @@ fn kill(pid: u64, sig: u64) -> SysResult {
         p if p > 0 => all.into_iter().filter(|x| x.pid() == p as u32).collect(),
         0 => {
             let g = me.inner.lock().pgid;
-            all.into_iter().filter(|x| x.inner.lock().pgid == g).collect()
+            all.into_iter()
+                .filter(|x| x.inner.lock().pgid == g)
+                .collect()
         }
-        -1 => all.into_iter().filter(|x| x.pid() != 1 && !Arc::ptr_eq(x, &me)).collect(),
+        -1 => all
+            .into_iter()
+            .filter(|x| x.pid() != 1 && !Arc::ptr_eq(x, &me))
+            .collect(),
         i32::MIN => return Err(Errno::ESRCH),
-        p => all.into_iter().filter(|x| x.inner.lock().pgid == (-p) as u32).collect(),
+        p => all
+            .into_iter()
+            .filter(|x| x.inner.lock().pgid == (-p) as u32)
+            .collect(),
     };
     if targets.is_empty() {
         return Err(Errno::ESRCH);

@@ -38,7 +38,10 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
 
 fn uname(buf: u64) -> SysResult {
     let mut u = [0u8; 65 * 6];
-    for (i, s) in [SYSNAME, NODENAME, RELEASE, VERSION, MACHINE, "(none)"].iter().enumerate() {
+    for (i, s) in [SYSNAME, NODENAME, RELEASE, VERSION, MACHINE, "(none)"]
+        .iter()
+        .enumerate()
+    {
         u[i * 65..i * 65 + s.len()].copy_from_slice(s.as_bytes());
     }
     copy_to_user(buf, &u)?;
@@ -70,8 +73,16 @@ fn prlimit(pid: u64, res: u64, new: u64, old: u64) -> SysResult {
     if res >= 16 {
         return Err(Errno::EINVAL);
     }
-    let p = if pid == 0 { task::current_process() } else { task::find_process(as_i32(pid) as u32).ok_or(Errno::ESRCH)? };
-    let newv: Option<[u64; 2]> = if new != 0 { Some(read_user(new)?) } else { None };
+    let p = if pid == 0 {
+        task::current_process()
+    } else {
+        task::find_process(as_i32(pid) as u32).ok_or(Errno::ESRCH)?
+    };
+    let newv: Option<[u64; 2]> = if new != 0 {
+        Some(read_user(new)?)
+    } else {
+        None
+    };
     if let Some([cur, max]) = newv
         && cur > max
     {
@@ -165,7 +176,9 @@ fn futex_call(a: [u64; 6]) -> SysResult {
         if s < 0 || !(0..1_000_000_000).contains(&ns) {
             return Err(Errno::EINVAL);
         }
-        let v = (s as u64).saturating_mul(1_000_000_000).saturating_add(ns as u64);
+        let v = (s as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(ns as u64);
         let now = crate::time::monotonic_ns();
         Ok(Some(if !abs {
             now.saturating_add(v)
@@ -191,7 +204,9 @@ fn futex_call(a: [u64; 6]) -> SysResult {
             futex::wake(a[0], a[2] as u32)
         }
         futex::FUTEX_REQUEUE => futex::requeue(a[0], a[2] as u32, a[3] as u32, a[4], None),
-        futex::FUTEX_CMP_REQUEUE => futex::requeue(a[0], a[2] as u32, a[3] as u32, a[4], Some(a[5] as u32)),
+        futex::FUTEX_CMP_REQUEUE => {
+            futex::requeue(a[0], a[2] as u32, a[3] as u32, a[4], Some(a[5] as u32))
+        }
         _ => Err(Errno::ENOSYS),
     }
 }

@@ -88,10 +88,18 @@ fn cpu_clock(clk: i32) -> Result<u64, Errno> {
     }
     let id = !(clk >> 3);
     if clk & 4 != 0 {
-        let t = if id == 0 { sched::current() } else { task::find_thread(id as u32).ok_or(Errno::EINVAL)? };
+        let t = if id == 0 {
+            sched::current()
+        } else {
+            task::find_thread(id as u32).ok_or(Errno::EINVAL)?
+        };
         Ok(sched::thread_cpu_ns(&t))
     } else {
-        let p = if id == 0 { task::current_process() } else { task::find_process(id as u32).ok_or(Errno::EINVAL)? };
+        let p = if id == 0 {
+            task::current_process()
+        } else {
+            task::find_process(id as u32).ok_or(Errno::EINVAL)?
+        };
         Ok(process_cpu_ns(&p))
     }
 }
@@ -105,7 +113,11 @@ fn clock_gettime(clk: u64, ts: u64) -> SysResult {
 fn clock_getres(clk: u64, ts: u64) -> SysResult {
     let clk = as_i32(clk);
     clock_value(clk)?;
-    let res = if clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE { COARSE_NS } else { 1 };
+    let res = if clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE {
+        COARSE_NS
+    } else {
+        1
+    };
     if ts != 0 {
         write_timespec(ts, res)?;
     }
@@ -206,7 +218,11 @@ fn alarm(secs: u64) -> SysResult {
     let p = task::current_process();
     let (remaining, _) = signal::set_itimer_real(&p, (secs as u32 as u64) * NS, 0);
     // Rounded to the nearest second, and never 0 while a timer was pending.
-    Ok(if remaining == 0 { 0 } else { ((remaining + NS / 2) / NS).max(1) as usize })
+    Ok(if remaining == 0 {
+        0
+    } else {
+        ((remaining + NS / 2) / NS).max(1) as usize
+    })
 }
 
 fn timeval_ns(v: [i64; 2]) -> Result<u64, Errno> {
@@ -233,7 +249,11 @@ fn getitimer(which: u64, addr: u64) -> SysResult {
 fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
     if which != 0 {
         // ITIMER_VIRTUAL and ITIMER_PROF are not implemented.
-        return Err(if which <= 2 { Errno::ENOSYS } else { Errno::EINVAL });
+        return Err(if which <= 2 {
+            Errno::ENOSYS
+        } else {
+            Errno::EINVAL
+        });
     }
     let v: [i64; 4] = if new != 0 { read_user(new)? } else { [0; 4] };
     let interval = timeval_ns([v[0], v[1]])?;

@@ -7,7 +7,6 @@ use crate::errno::{Errno, SysResult};
 use crate::impl_pod;
 use crate::mm::user::write_user;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use spin::Mutex;
 
 pub const CSIGNAL: u64 = 0xff;
@@ -74,7 +73,7 @@ impl_pod!(RawCloneArgs);
 
 /// Reads and checks `clone3`'s argument structure.
 pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
-    if size < 64 || size > 4096 {
+    if !(64..=4096).contains(&size) {
         return Err(Errno::EINVAL);
     }
     let mut raw = RawCloneArgs::default();
@@ -83,14 +82,15 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
     crate::mm::user::copy_from_user(addr, &mut bytes[..n])?;
     if size > 88 {
         // Fields this kernel does not know must be zero (E2BIG otherwise, as Linux).
-        let mut extra = Vec::new();
-        extra.resize((size - 88) as usize, 0u8);
+        let mut extra = alloc::vec![0u8; (size - 88) as usize];
         crate::mm::user::copy_from_user(addr + 88, &mut extra)?;
         if extra.iter().any(|&b| b != 0) {
             return Err(Errno::E2BIG);
         }
     }
-    let fields: [u64; 11] = core::array::from_fn(|i| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8])));
+    let fields: [u64; 11] = core::array::from_fn(|i| {
+        u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+    });
     raw.flags = fields[0];
     raw.child_tid = fields[2];
     raw.parent_tid = fields[3];
@@ -99,7 +99,8 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
     raw.stack_size = fields[6];
     raw.tls = fields[7];
     raw.set_tid_size = fields[9];
-    if raw.flags & CSIGNAL != 0 || raw.exit_signal > 64 || raw.set_tid_size != 0 || fields[10] != 0 {
+    if raw.flags & CSIGNAL != 0 || raw.exit_signal > 64 || raw.set_tid_size != 0 || fields[10] != 0
+    {
         return Err(Errno::EINVAL);
     }
     if (raw.stack == 0) != (raw.stack_size == 0) {
@@ -108,7 +109,11 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
     Ok(CloneArgs {
         flags: raw.flags,
         exit_signal: raw.exit_signal as u32,
-        stack: if raw.stack != 0 { raw.stack + raw.stack_size } else { 0 },
+        stack: if raw.stack != 0 {
+            raw.stack + raw.stack_size
+        } else {
+            0
+        },
         parent_tid: raw.parent_tid,
         child_tid: raw.child_tid,
         tls: raw.tls,
@@ -117,7 +122,14 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
 
 /// Legacy `clone(flags, stack, parent_tid, child_tid, tls)`.
 pub fn legacy_args(flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> CloneArgs {
-    CloneArgs { flags: flags & !CSIGNAL, exit_signal: (flags & CSIGNAL) as u32, stack, parent_tid: ptid, child_tid: ctid, tls }
+    CloneArgs {
+        flags: flags & !CSIGNAL,
+        exit_signal: (flags & CSIGNAL) as u32,
+        stack,
+        parent_tid: ptid,
+        child_tid: ctid,
+        tls,
+    }
 }
 
 /// Creates the child described by `args`; the child resumes a copy of `frame` with
@@ -127,7 +139,9 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     if flags & !SUPPORTED != 0 {
         return Err(Errno::EINVAL);
     }
-    if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0) || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0) {
+    if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
+        || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0)
+    {
         return Err(Errno::EINVAL);
     }
     let cur = sched::current();
@@ -142,7 +156,11 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         child_frame.rsp = args.stack;
     }
     let fpu = cur.ctx.capture_fpu();
-    let fs_base = if flags & CLONE_SETTLS != 0 { args.tls } else { cur.ctx.fs_base() };
+    let fs_base = if flags & CLONE_SETTLS != 0 {
+        args.tls
+    } else {
+        cur.ctx.fs_base()
+    };
     let sigmask = cur.inner.lock().sigmask;
 
     let thread = if flags & CLONE_THREAD != 0 {
@@ -156,13 +174,29 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         let files = pi.files.clone();
         let fs = pi.fs.clone();
         let sigactions = pi.sigactions.clone();
-        let parent = if flags & CLONE_PARENT != 0 { pi.parent.clone() } else { Arc::downgrade(&me) };
+        let parent = if flags & CLONE_PARENT != 0 {
+            pi.parent.clone()
+        } else {
+            Arc::downgrade(&me)
+        };
         let mut inner = ProcInner::new(
-            if flags & CLONE_FILES != 0 { files } else { files.fork_copy() },
-            if flags & CLONE_FS != 0 { fs } else { fs.fork_copy() },
+            if flags & CLONE_FILES != 0 {
+                files
+            } else {
+                files.fork_copy()
+            },
+            if flags & CLONE_FS != 0 {
+                fs
+            } else {
+                fs.fork_copy()
+            },
         );
         inner.parent = parent;
-        inner.sigactions = if flags & CLONE_SIGHAND != 0 { sigactions } else { Arc::new(Mutex::new(*sigactions.lock())) };
+        inner.sigactions = if flags & CLONE_SIGHAND != 0 {
+            sigactions
+        } else {
+            Arc::new(Mutex::new(*sigactions.lock()))
+        };
         inner.exit_signal = args.exit_signal;
         inner.pgid = pi.pgid;
         inner.sid = pi.sid;
@@ -173,7 +207,11 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.nice = pi.nice;
         inner.rlimits = pi.rlimits;
         drop(pi);
-        let child_vm = if flags & CLONE_VM != 0 { vm } else { Arc::new(Mutex::new(vm.lock().fork()?)) };
+        let child_vm = if flags & CLONE_VM != 0 {
+            vm
+        } else {
+            Arc::new(Mutex::new(vm.lock().fork()?))
+        };
         let t = super::new_process(inner, &child_frame, fpu, fs_base)?;
         t.process().inner.lock().vm = Some(child_vm);
         let parent = t.process().parent().unwrap_or_else(|| me.clone());

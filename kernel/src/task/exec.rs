@@ -76,14 +76,24 @@ pub fn load(file: &[u8], path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
         if let Some(prev) = vm.vmas.find(start) {
             prot |= prev.prot;
         }
-        vm.map_area(AddressSpace::anon(start, end, prot, core::str::from_utf8(path).unwrap_or("")));
+        vm.map_area(AddressSpace::anon(
+            start,
+            end,
+            prot,
+            core::str::from_utf8(path).unwrap_or(""),
+        ));
         let data = &file[ph.offset as usize..(ph.offset + ph.filesz) as usize];
         vm.write_force(ph.vaddr + bias, data)?;
         top = top.max(end);
     }
     vm.brk_start = top;
     vm.brk = top;
-    vm.map_area(AddressSpace::anon(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, "[stack]"));
+    vm.map_area(AddressSpace::anon(
+        STACK_TOP - STACK_SIZE,
+        STACK_TOP,
+        PROT_READ | PROT_WRITE,
+        "[stack]",
+    ));
 
     // Strings at the top of the stack, then the pointer block below them.
     let mut sp = STACK_TOP;
@@ -150,12 +160,21 @@ pub fn load(file: &[u8], path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
     }
     let bytes: Vec<u8> = block.iter().flat_map(|w| w.to_le_bytes()).collect();
     vm.write_force(sp, &bytes)?;
-    Ok(Image { vm, entry: e.entry + bias, sp })
+    Ok(Image {
+        vm,
+        entry: e.entry + bias,
+        sp,
+    })
 }
 
 /// Replaces the calling process's program. On success the caller's `frame` now
 /// starts the new program; on failure nothing has changed.
-pub fn execve(frame: &mut TrapFrame, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), Errno> {
+pub fn execve(
+    frame: &mut TrapFrame,
+    path: &[u8],
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> Result<(), Errno> {
     let path_str = core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?;
     let (file, canonical) = crate::fs::resolve_exec(path_str)?;
     let image = load(&file, path, &argv, &envp)?;
@@ -163,7 +182,14 @@ pub fn execve(frame: &mut TrapFrame, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<
     let p = cur.process().clone();
 
     // Other threads of the process end (Linux's de_thread).
-    let others: Vec<_> = p.inner.lock().threads.iter().filter(|t| !Arc::ptr_eq(t, &cur)).cloned().collect();
+    let others: Vec<_> = p
+        .inner
+        .lock()
+        .threads
+        .iter()
+        .filter(|t| !Arc::ptr_eq(t, &cur))
+        .cloned()
+        .collect();
     for t in &others {
         t.inner.lock().exit_now = true;
         sched::interrupt(t);
@@ -176,7 +202,10 @@ pub fn execve(frame: &mut TrapFrame, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<
         let old = pi.vm.replace(new_vm);
         let name = canonical.rsplit('/').next().unwrap_or("");
         pi.name = alloc::string::String::from(&name[..name.len().min(15)]);
-        pi.cmdline = argv.iter().flat_map(|a| a.iter().copied().chain(core::iter::once(0))).collect();
+        pi.cmdline = argv
+            .iter()
+            .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
+            .collect();
         pi.vfork_done = true;
         (old, pi.files.clone())
     };
@@ -189,7 +218,10 @@ pub fn execve(frame: &mut TrapFrame, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<
         let mut a = *pi.sigactions.lock();
         for act in a.iter_mut() {
             if act.handler != SIG_IGN {
-                *act = SigAction { handler: SIG_DFL, ..SigAction::default() };
+                *act = SigAction {
+                    handler: SIG_DFL,
+                    ..SigAction::default()
+                };
             } else {
                 act.flags = 0;
                 act.mask = 0;

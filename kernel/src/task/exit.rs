@@ -113,7 +113,10 @@ fn exit_process(p: &Arc<Process>, status: i32) {
 fn reap(parent: &Arc<Process>, child: &Arc<Process>) {
     let (u, s) = {
         let ci = child.inner.lock();
-        (ci.utime_ticks + ci.child_utime_ticks, ci.stime_ticks + ci.child_stime_ticks)
+        (
+            ci.utime_ticks + ci.child_utime_ticks,
+            ci.stime_ticks + ci.child_stime_ticks,
+        )
     };
     let mut pi = parent.inner.lock();
     pi.children.retain(|c| !Arc::ptr_eq(c, child));
@@ -124,7 +127,11 @@ fn reap(parent: &Arc<Process>, child: &Arc<Process>) {
 }
 
 fn shutdown_with_init_status(status: i32) -> ! {
-    let code = if status & 0x7f == 0 { ((status >> 8) & 0xff).min(125) } else { 126 };
+    let code = if status & 0x7f == 0 {
+        ((status >> 8) & 0xff).min(125)
+    } else {
+        126
+    };
     log::info!("init exited (wait status {status:#x}): powering off with verdict {code}");
     crate::arch::x86_64::cpu::qemu_exit(code as u32)
 }
@@ -189,7 +196,8 @@ pub fn check_wait4_options(options: u32) -> Result<(), Errno> {
 
 /// Validates `waitid` options.
 pub fn check_waitid_options(options: u32) -> Result<(), Errno> {
-    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE) != 0
+    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
+        != 0
         || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
     {
         return Err(Errno::EINVAL);

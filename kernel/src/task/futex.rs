@@ -16,7 +16,7 @@ pub const FUTEX_CLOCK_REALTIME: u32 = 256;
 
 /// The wait channel of the futex word at `uaddr`.
 fn key(uaddr: u64) -> Result<usize, Errno> {
-    if uaddr % 4 != 0 {
+    if !uaddr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     let vm = super::current_vm();
@@ -50,7 +50,13 @@ pub fn wake_addr(uaddr: u64, n: u32) {
 }
 
 /// FUTEX_REQUEUE / FUTEX_CMP_REQUEUE.
-pub fn requeue(uaddr: u64, n_wake: u32, n_requeue: u32, uaddr2: u64, cmp: Option<u32>) -> SysResult {
+pub fn requeue(
+    uaddr: u64,
+    n_wake: u32,
+    n_requeue: u32,
+    uaddr2: u64,
+    cmp: Option<u32>,
+) -> SysResult {
     let k1 = key(uaddr)?;
     let k2 = key(uaddr2)?;
     if let Some(expected) = cmp {

@@ -14,7 +14,9 @@ pub fn proc_info(pid: u32) -> Option<ProcInfo> {
     let p = super::find_process(pid)?;
     let cur = sched::try_current();
     let pi = p.inner.lock();
-    let running = cur.as_ref().is_some_and(|c| alloc::sync::Arc::ptr_eq(c.process(), &p));
+    let running = cur
+        .as_ref()
+        .is_some_and(|c| alloc::sync::Arc::ptr_eq(c.process(), &p));
     let state = if pi.zombie.is_some() {
         'Z'
     } else if running || pi.threads.iter().any(|t| t.is_runnable()) {
@@ -31,7 +33,11 @@ pub fn proc_info(pid: u32) -> Option<ProcInfo> {
         threads: pi.threads.len().max(1) as u32,
         uid: 0,
         gid: 0,
-        cmdline: if pi.zombie.is_some() { Vec::new() } else { pi.cmdline.clone() },
+        cmdline: if pi.zombie.is_some() {
+            Vec::new()
+        } else {
+            pi.cmdline.clone()
+        },
         pgid: pi.pgid,
         sid: pi.sid,
         utime: pi.utime_ticks * 100 / crate::arch::x86_64::timer::HZ,
@@ -57,7 +63,12 @@ pub fn proc_info(pid: u32) -> Option<ProcInfo> {
                 MapLine {
                     start: v.start,
                     end: v.end,
-                    perms: [flag(PROT_READ, b'r'), flag(PROT_WRITE, b'w'), flag(PROT_EXEC, b'x'), shared],
+                    perms: [
+                        flag(PROT_READ, b'r'),
+                        flag(PROT_WRITE, b'w'),
+                        flag(PROT_EXEC, b'x'),
+                        shared,
+                    ],
                     offset,
                     name: v.name.clone(),
                 }

@@ -134,7 +134,11 @@ pub struct Tables {
     next: u32,
 }
 
-pub static TABLES: Mutex<Tables> = Mutex::new(Tables { procs: BTreeMap::new(), threads: BTreeMap::new(), next: 1 });
+pub static TABLES: Mutex<Tables> = Mutex::new(Tables {
+    procs: BTreeMap::new(),
+    threads: BTreeMap::new(),
+    next: 1,
+});
 
 pub const PID_MAX: u32 = 32768;
 
@@ -143,7 +147,11 @@ impl Tables {
     pub fn alloc_id(&mut self) -> Option<u32> {
         for _ in 0..PID_MAX {
             let id = self.next;
-            self.next = if self.next >= PID_MAX - 1 { 2 } else { self.next + 1 };
+            self.next = if self.next >= PID_MAX - 1 {
+                2
+            } else {
+                self.next + 1
+            };
             if !self.procs.contains_key(&id) && !self.threads.contains_key(&id) {
                 return Some(id);
             }
@@ -162,7 +170,10 @@ pub fn find_thread(tid: u32) -> Option<Arc<Thread>> {
 
 /// The address space of the running thread.
 pub fn current_vm() -> Vm {
-    current().process().vm().expect("a running thread's process has an address space")
+    current()
+        .process()
+        .vm()
+        .expect("a running thread's process has an address space")
 }
 
 pub fn current_process() -> Arc<Process> {
@@ -180,7 +191,12 @@ pub const DEFAULT_RLIMITS: [(u64, u64); 16] = {
 };
 
 /// Creates a process with one thread that will resume `frame` in user mode.
-pub fn new_process(inner: ProcInner, frame: &crate::arch::x86_64::trap::TrapFrame, fpu: crate::arch::x86_64::trap::FpuState, fs_base: u64) -> Result<Arc<Thread>, crate::errno::Errno> {
+pub fn new_process(
+    inner: ProcInner,
+    frame: &crate::arch::x86_64::trap::TrapFrame,
+    fpu: crate::arch::x86_64::trap::FpuState,
+    fs_base: u64,
+) -> Result<Arc<Thread>, crate::errno::Errno> {
     let mut t = TABLES.lock();
     let pid = t.alloc_id().ok_or(crate::errno::Errno::EAGAIN)?;
     let proc = Arc::new(Process {
@@ -201,7 +217,14 @@ pub fn new_process(inner: ProcInner, frame: &crate::arch::x86_64::trap::TrapFram
         process: proc.clone(),
         ctx: CpuContext::new_user(frame, fpu, fs_base),
         state: AtomicU8::new(RUNNABLE),
-        inner: Mutex::new(ThreadInner { sigmask: 0, pending: 0, clear_child_tid: 0, altstack: (0, 0, 2), saved_mask: None, exit_now: false }),
+        inner: Mutex::new(ThreadInner {
+            sigmask: 0,
+            pending: 0,
+            clear_child_tid: 0,
+            altstack: (0, 0, 2),
+            saved_mask: None,
+            exit_now: false,
+        }),
         cpu_tsc: AtomicU64::new(0),
     });
     proc.inner.lock().threads.push(thread.clone());
@@ -211,7 +234,13 @@ pub fn new_process(inner: ProcInner, frame: &crate::arch::x86_64::trap::TrapFram
 }
 
 /// Adds a thread to `proc` (CLONE_THREAD).
-pub fn new_thread(proc: &Arc<Process>, frame: &crate::arch::x86_64::trap::TrapFrame, fpu: crate::arch::x86_64::trap::FpuState, fs_base: u64, sigmask: u64) -> Result<Arc<Thread>, crate::errno::Errno> {
+pub fn new_thread(
+    proc: &Arc<Process>,
+    frame: &crate::arch::x86_64::trap::TrapFrame,
+    fpu: crate::arch::x86_64::trap::FpuState,
+    fs_base: u64,
+    sigmask: u64,
+) -> Result<Arc<Thread>, crate::errno::Errno> {
     let mut t = TABLES.lock();
     let tid = t.alloc_id().ok_or(crate::errno::Errno::EAGAIN)?;
     let thread = Arc::new(Thread {
@@ -219,7 +248,14 @@ pub fn new_thread(proc: &Arc<Process>, frame: &crate::arch::x86_64::trap::TrapFr
         process: proc.clone(),
         ctx: CpuContext::new_user(frame, fpu, fs_base),
         state: AtomicU8::new(RUNNABLE),
-        inner: Mutex::new(ThreadInner { sigmask, pending: 0, clear_child_tid: 0, altstack: (0, 0, 2), saved_mask: None, exit_now: false }),
+        inner: Mutex::new(ThreadInner {
+            sigmask,
+            pending: 0,
+            clear_child_tid: 0,
+            altstack: (0, 0, 2),
+            saved_mask: None,
+            exit_now: false,
+        }),
         cpu_tsc: AtomicU64::new(0),
     });
     proc.inner.lock().threads.push(thread.clone());
@@ -262,18 +298,33 @@ impl ProcInner {
 }
 
 /// Creates PID 1 running `path`, with fds 0–2 on `/dev/console`.
-pub fn spawn_init(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), crate::errno::Errno> {
+pub fn spawn_init(
+    path: &str,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> Result<(), crate::errno::Errno> {
     let (file, canonical) = crate::fs::resolve_exec(path)?;
     let image = exec::load(&file, path.as_bytes(), &argv, &envp)?;
     let files = FdTable::new();
     for _ in 0..3 {
-        files.install(crate::fs::open_path("/dev/console", crate::fs::file::O_RDWR)?, false)?;
+        files.install(
+            crate::fs::open_path("/dev/console", crate::fs::file::O_RDWR)?,
+            false,
+        )?;
     }
     let mut inner = ProcInner::new(files, crate::fs::kernel_context().fork_copy());
     inner.name = String::from(canonical.rsplit('/').next().unwrap_or("init"));
-    inner.cmdline = argv.iter().flat_map(|a| a.iter().copied().chain(core::iter::once(0))).collect();
+    inner.cmdline = argv
+        .iter()
+        .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
+        .collect();
     let frame = crate::arch::x86_64::trap::TrapFrame::new_user(image.entry, image.sp);
-    let t = new_process(inner, &frame, crate::arch::x86_64::trap::FpuState::initial(), 0)?;
+    let t = new_process(
+        inner,
+        &frame,
+        crate::arch::x86_64::trap::FpuState::initial(),
+        0,
+    )?;
     t.process().inner.lock().vm = Some(Arc::new(Mutex::new(image.vm)));
     sched::enqueue(t);
     Ok(())

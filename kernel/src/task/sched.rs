@@ -38,15 +38,20 @@ struct Sched {
     dead: Option<Arc<Thread>>,
 }
 
-static SCHED: Mutex<Sched> =
-    Mutex::new(Sched { runq: VecDeque::new(), current: None, sleepers: Vec::new(), dead: None });
+static SCHED: Mutex<Sched> = Mutex::new(Sched {
+    runq: VecDeque::new(),
+    current: None,
+    sleepers: Vec::new(),
+    dead: None,
+});
 
 const WAKE_NONE: u8 = 0;
 const WAKE_WOKEN: u8 = 1;
 const WAKE_TIMEOUT: u8 = 2;
 const WAKE_SIGNAL: u8 = 3;
 /// Why the current sleeper woke (one CPU: one sleeper resumes at a time).
-static WAKE_REASONS: Mutex<alloc::collections::BTreeMap<u32, u8>> = Mutex::new(alloc::collections::BTreeMap::new());
+static WAKE_REASONS: Mutex<alloc::collections::BTreeMap<u32, u8>> =
+    Mutex::new(alloc::collections::BTreeMap::new());
 static SLICE_START: AtomicU64 = AtomicU64::new(0);
 static NEED_RESCHED: AtomicU8 = AtomicU8::new(0);
 /// Time slice in timer ticks.
@@ -56,7 +61,11 @@ static SWITCH_TSC: AtomicU64 = AtomicU64::new(0);
 
 /// The running thread.
 pub fn current() -> Arc<Thread> {
-    SCHED.lock().current.clone().expect("a thread is running after boot")
+    SCHED
+        .lock()
+        .current
+        .clone()
+        .expect("a thread is running after boot")
 }
 
 pub fn try_current() -> Option<Arc<Thread>> {
@@ -124,7 +133,8 @@ pub fn schedule() {
         SLICE_START.store(TICKS.load(Ordering::Relaxed), Ordering::Relaxed);
         let now = cpu::rdtsc();
         let last = SWITCH_TSC.swap(now, Ordering::Relaxed);
-        cur.cpu_tsc.fetch_add(now.wrapping_sub(last), Ordering::Relaxed);
+        cur.cpu_tsc
+            .fetch_add(now.wrapping_sub(last), Ordering::Relaxed);
         if let Some(vm) = next.process().vm() {
             vm.lock().activate();
         }
@@ -154,7 +164,12 @@ pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
     }
     WAKE_REASONS.lock().insert(cur.tid(), WAKE_NONE);
     cur.state.store(SLEEPING, Ordering::Release);
-    SCHED.lock().sleepers.push(Sleeper { thread: cur.clone(), chan, deadline: deadline_ns, interruptible: true });
+    SCHED.lock().sleepers.push(Sleeper {
+        thread: cur.clone(),
+        chan,
+        deadline: deadline_ns,
+        interruptible: true,
+    });
     schedule();
     match WAKE_REASONS.lock().remove(&cur.tid()).unwrap_or(WAKE_WOKEN) {
         WAKE_TIMEOUT => Wake::TimedOut,
@@ -167,7 +182,12 @@ pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
 pub fn sleep_uninterruptible(chan: usize) {
     let cur = current();
     cur.state.store(SLEEPING, Ordering::Release);
-    SCHED.lock().sleepers.push(Sleeper { thread: cur.clone(), chan, deadline: None, interruptible: false });
+    SCHED.lock().sleepers.push(Sleeper {
+        thread: cur.clone(),
+        chan,
+        deadline: None,
+        interruptible: false,
+    });
     schedule();
     WAKE_REASONS.lock().remove(&cur.tid());
 }
@@ -222,14 +242,24 @@ pub fn requeue(from: usize, to: usize, n: usize) -> usize {
 
 /// Interrupts `t`'s sleep because a signal arrived for it.
 pub fn interrupt(t: &Arc<Thread>) {
-    wake_where(|sl| (sl.interruptible && Arc::ptr_eq(&sl.thread, t)).then_some(WAKE_SIGNAL), 1);
+    wake_where(
+        |sl| (sl.interruptible && Arc::ptr_eq(&sl.thread, t)).then_some(WAKE_SIGNAL),
+        1,
+    );
 }
 
 /// Timer interrupt: advances time, wakes expired sleepers, asks for preemption.
 pub fn tick(from_user: bool) {
     let ticks = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
     let now = crate::time::monotonic_ns();
-    wake_where(|sl| sl.deadline.is_some_and(|d| d <= now).then_some(WAKE_TIMEOUT), usize::MAX);
+    wake_where(
+        |sl| {
+            sl.deadline
+                .is_some_and(|d| d <= now)
+                .then_some(WAKE_TIMEOUT)
+        },
+        usize::MAX,
+    );
     if let Some(cur) = try_current() {
         let mut p = cur.process().inner.lock();
         if from_user {

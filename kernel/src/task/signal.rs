@@ -236,14 +236,23 @@ pub fn deliver(frame: &mut TrapFrame) {
 /// A system call interrupted by a signal returns `EINTR`; restart it instead when no
 /// handler runs or the handler asked for `SA_RESTART`.
 fn fixup_interrupted_syscall(frame: &mut TrapFrame, restart: bool) {
-    if frame.vector == SYSCALL_VECTOR && frame.rax as i64 == -(Errno::EINTR as i64) && restart && restartable(frame.error) {
+    if frame.vector == SYSCALL_VECTOR
+        && frame.rax as i64 == -(Errno::EINTR as i64)
+        && restart
+        && restartable(frame.error)
+    {
         frame.rax = frame.error;
         frame.rip -= 2;
         frame.vector = 0;
     }
 }
 
-fn setup_frame(t: &Arc<Thread>, frame: &mut TrapFrame, sig: u32, act: &SigAction) -> Result<(), Errno> {
+fn setup_frame(
+    t: &Arc<Thread>,
+    frame: &mut TrapFrame,
+    sig: u32,
+    act: &SigAction,
+) -> Result<(), Errno> {
     let (mask, altstack, saved_mask) = {
         let mut ti = t.inner.lock();
         (ti.sigmask, ti.altstack, ti.saved_mask.take())
@@ -262,13 +271,49 @@ fn setup_frame(t: &Arc<Thread>, frame: &mut TrapFrame, sig: u32, act: &SigAction
 
     let fpu = t.ctx.capture_fpu();
     copy_to_user(fp_addr, &fpu.0)?;
-    let mut info = SigInfo { signo: sig as i32, errno: 0, code: 0, _pad: 0, fields: [0; 14] };
+    let mut info = SigInfo {
+        signo: sig as i32,
+        errno: 0,
+        code: 0,
+        _pad: 0,
+        fields: [0; 14],
+    };
     info.fields[0] = t.process().pid() as u64;
     write_user(info_addr, &info)?;
     let f = frame;
     let mc = [
-        f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15, f.rdi, f.rsi, f.rbp, f.rbx, f.rdx, f.rax, f.rcx, f.rsp,
-        f.rip, f.rflags, f.cs | (f.ss << 48), f.error, f.vector, old_mask, 0, fp_addr, 0, 0, 0, 0, 0, 0, 0, 0,
+        f.r8,
+        f.r9,
+        f.r10,
+        f.r11,
+        f.r12,
+        f.r13,
+        f.r14,
+        f.r15,
+        f.rdi,
+        f.rsi,
+        f.rbp,
+        f.rbx,
+        f.rdx,
+        f.rax,
+        f.rcx,
+        f.rsp,
+        f.rip,
+        f.rflags,
+        f.cs | (f.ss << 48),
+        f.error,
+        f.vector,
+        old_mask,
+        0,
+        fp_addr,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
     ];
     let uc = UContext {
         flags: 0,
@@ -368,8 +413,16 @@ pub fn set_itimer_real(p: &Arc<Process>, value_ns: u64, interval_ns: u64) -> (u6
     let now = crate::time::monotonic_ns();
     let mut pi = p.inner.lock();
     let (deadline, interval) = pi.itimer_real;
-    let remaining = if deadline == 0 { 0 } else { deadline.saturating_sub(now).max(1) };
-    pi.itimer_real = if value_ns == 0 { (0, 0) } else { (now + value_ns, interval_ns) };
+    let remaining = if deadline == 0 {
+        0
+    } else {
+        deadline.saturating_sub(now).max(1)
+    };
+    pi.itimer_real = if value_ns == 0 {
+        (0, 0)
+    } else {
+        (now + value_ns, interval_ns)
+    };
     drop(pi);
     let mut armed = ARMED.lock();
     if value_ns == 0 {
@@ -383,7 +436,14 @@ pub fn set_itimer_real(p: &Arc<Process>, value_ns: u64, interval_ns: u64) -> (u6
 pub fn get_itimer_real(p: &Arc<Process>) -> (u64, u64) {
     let now = crate::time::monotonic_ns();
     let (deadline, interval) = p.inner.lock().itimer_real;
-    (if deadline == 0 { 0 } else { deadline.saturating_sub(now).max(1) }, interval)
+    (
+        if deadline == 0 {
+            0
+        } else {
+            deadline.saturating_sub(now).max(1)
+        },
+        interval,
+    )
 }
 
 /// Timer tick: fires expired real-time timers.

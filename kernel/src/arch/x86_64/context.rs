@@ -36,7 +36,12 @@ impl CpuContext {
         let top = (stack.as_ptr() as u64 + KERNEL_STACK_SIZE as u64) & !0xf;
         let rsp = prepare_stack(top, frame);
         Box::new(CpuContext {
-            state: UnsafeCell::new(State { rsp, fpu, fs_base, gs_base: 0 }),
+            state: UnsafeCell::new(State {
+                rsp,
+                fpu,
+                fs_base,
+                gs_base: 0,
+            }),
             stack,
         })
     }
@@ -58,6 +63,7 @@ impl CpuContext {
         (self.stack.as_ptr() as u64 + self.stack.len() as u64) & !0xf
     }
 
+    #[allow(clippy::mut_from_ref)] // UnsafeCell: exclusive by the scheduler's discipline
     fn state(&self) -> &mut State {
         // SAFETY: see the `Sync` impl: exclusive by construction of the scheduler.
         unsafe { &mut *self.state.get() }

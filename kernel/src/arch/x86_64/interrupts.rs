@@ -73,7 +73,10 @@ fn force_signal(sig: u32) {
     let acts = t.process().inner.lock().sigactions.clone();
     let (blocked, ignored) = {
         let a = acts.lock()[(sig - 1) as usize];
-        (t.inner.lock().sigmask & signal::bit(sig) != 0, a.handler == signal::SIG_IGN)
+        (
+            t.inner.lock().sigmask & signal::bit(sig) != 0,
+            a.handler == signal::SIG_IGN,
+        )
     };
     if blocked || ignored || sig == signal::SIGKILL {
         task::exit::exit_group(sig as i32);
