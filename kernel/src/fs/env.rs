@@ -3,6 +3,10 @@
 //! these are stand-ins: the clock is 0, a sleep is interrupted at once, output is kept.
 
 use super::vfs::Timespec;
+use super::{FdTable, OpenFile};
+use crate::container::ContainerType;
+use crate::errno::Errno;
+use alloc::sync::Arc;
 
 /// Outcome of a sleep (mirrors `crate::task::Wake`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,8 +56,35 @@ mod imp {
         crate::task::signal::send_to_thread(&crate::task::current(), 13);
     }
 
+    /// The caller's number in its own PID container (what `/proc/self` shows).
     pub fn current_pid() -> u32 {
-        crate::task::sched::try_current().map_or(0, |t| t.process().pid())
+        crate::task::sched::try_current().map_or(0, |_| crate::task::current_vpid())
+    }
+
+    /// The calling process's descriptor table (none before the first process).
+    pub fn current_files() -> Option<Arc<FdTable>> {
+        crate::task::sched::try_current().map(|t| t.process().files())
+    }
+
+    /// The user container owning a container of another kind (`NS_GET_USERNS`). Until
+    /// user containers exist, the root one owns everything.
+    pub fn owning_user_container(_ns: &Arc<dyn ContainerType>) -> Option<Arc<dyn ContainerType>> {
+        Some(crate::container::user::root())
+    }
+
+    /// Whether `NS_GET_PARENT` may hand out `parent`: a PID container must be the
+    /// caller's own or one of its descendants (Linux's `pidns_get_parent`).
+    pub fn may_see_parent(parent: &Arc<dyn ContainerType>) -> bool {
+        let Some(p) = parent
+            .clone()
+            .downcast::<crate::container::pid::PidContainer>()
+        else {
+            return true;
+        };
+        let Some(mine) = crate::task::container_of(crate::task::current_vpid()) else {
+            return false;
+        };
+        mine.pid.is_ancestor_of(&p)
     }
 
     /// The caller's (uid, gid); every process runs as root until credentials exist.
@@ -62,7 +93,7 @@ mod imp {
     }
 
     pub fn current_pgid() -> u32 {
-        crate::task::current().process().inner.lock().pgid
+        crate::task::current_pgid()
     }
 
     /// The calling process's file context (none before the first process).
@@ -117,6 +148,24 @@ mod imp {
         1
     }
 
+    std::thread_local! {
+        static FILES: Arc<FdTable> = FdTable::new();
+    }
+
+    /// One descriptor table per test thread.
+    pub fn current_files() -> Option<Arc<FdTable>> {
+        Some(FILES.with(|f| f.clone()))
+    }
+
+    /// No root containers exist in host tests (`container::init` is not run).
+    pub fn owning_user_container(_ns: &Arc<dyn ContainerType>) -> Option<Arc<dyn ContainerType>> {
+        None
+    }
+
+    pub fn may_see_parent(_parent: &Arc<dyn ContainerType>) -> bool {
+        true
+    }
+
     pub fn current_ids() -> (u32, u32) {
         (0, 0)
     }
@@ -140,3 +189,8 @@ mod imp {
 }
 
 pub use imp::*;
+
+/// Installs `file` at the caller's lowest free descriptor (`ioctl`s that return an fd).
+pub fn install_fd(file: Arc<OpenFile>, cloexec: bool) -> Result<i32, Errno> {
+    current_files().ok_or(Errno::EBADF)?.install(file, cloexec)
+}

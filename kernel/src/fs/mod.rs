@@ -1,5 +1,5 @@
 //! File systems: the VFS (inodes, mounts, path walk), open files and fd tables, and the
-//! file systems themselves (ramfs/tmpfs, devtmpfs, procfs, pipes). This file holds the
+//! file systems themselves (ramfs/tmpfs, devtmpfs, procfs, nsfs, pipes). This file holds the
 //! entry points the rest of the kernel uses: `init`, opening a path, reading a file for
 //! `execve`.
 #![deny(unsafe_code)]
@@ -11,6 +11,7 @@ pub mod env;
 pub mod fdtable;
 pub mod file;
 pub mod mount;
+pub mod nsfs;
 pub mod pagestore;
 pub mod path;
 pub mod pipe;
@@ -24,6 +25,7 @@ pub use context::FsContext;
 pub use devfs::console_input;
 pub use fdtable::FdTable;
 pub use file::OpenFile;
+pub use nsfs::container_of_file;
 pub use procfs::{MapLine, ProcInfo};
 pub use vfs::{Inode, InodeRef};
 
@@ -201,6 +203,13 @@ impl procfs::KernelView for KernelState {
     }
     fn mounts(&self) -> String {
         current_context().mounts().render()
+    }
+    fn container_member(
+        &self,
+        pid: u32,
+        link: &str,
+    ) -> Option<Arc<dyn crate::container::ContainerType>> {
+        crate::task::container_of(pid)?.member(link)
     }
 }
 

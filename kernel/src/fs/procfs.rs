@@ -2,7 +2,9 @@
 //! `KernelView` trait (the kernel's implementation is in `procfs_kernel`; tests use a
 //! fake), and the text is rendered by pure functions.
 
+use super::nsfs::{NsInode, link_text};
 use super::vfs::*;
+use crate::container::{ContainerType, Kind, LINKS, limits};
 use crate::errno::Errno;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -58,6 +60,11 @@ pub trait KernelView: Send + Sync {
     fn uptime_ns(&self) -> u64;
     /// `/proc/mounts` of the caller's mount tree.
     fn mounts(&self) -> String;
+    /// The member behind link `link` (a [`LINKS`] name) of process `pid`'s containers;
+    /// `None` when the process is gone, a zombie or invisible.
+    fn container_member(&self, _pid: u32, _link: &str) -> Option<Arc<dyn ContainerType>> {
+        None
+    }
 }
 
 fn state_name(c: char) -> &'static str {
@@ -185,6 +192,14 @@ pub fn render_uptime(uptime_ns: u64) -> String {
 
 pub const FILESYSTEMS: &str = "nodev\tramfs\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\n";
 
+/// The two directories of container links: LiteOS-A's `container/` (quoted text) and
+/// Linux's `ns/` (plain text). Both show the same objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Links {
+    Container,
+    Ns,
+}
+
 /// Files below `/proc`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Node {
@@ -194,26 +209,61 @@ enum Node {
     Mounts,
     Filesystems,
     Uptime,
+    Sys,
+    SysUser,
+    SysKernel,
+    /// `/proc/sys/user/max_<kind>_container`.
+    MaxContainer(Kind),
+    OverflowUid,
+    OverflowGid,
     Pid(u32),
     Status(u32),
     Stat(u32),
     Cmdline(u32),
     Maps(u32),
+    LinkDir(u32, Links),
+    /// `/proc/[pid]/{container,ns}/<LINKS[i].0>`.
+    Link(u32, Links, u8),
 }
 
-const ROOT_FILES: [(&str, Node); 5] = [
+const ROOT_FILES: [(&str, Node); 6] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
     ("mounts", Node::Mounts),
     ("filesystems", Node::Filesystems),
     ("uptime", Node::Uptime),
+    ("sys", Node::Sys),
 ];
 
-const PID_FILES: [&str; 4] = ["status", "stat", "cmdline", "maps"];
+const PID_FILES: [(&str, FileType); 6] = [
+    ("status", FileType::Regular),
+    ("stat", FileType::Regular),
+    ("cmdline", FileType::Regular),
+    ("maps", FileType::Regular),
+    ("container", FileType::Directory),
+    ("ns", FileType::Directory),
+];
+
+/// The value of `/proc/sys/kernel/overflow{uid,gid}` (what unmapped ids read as).
+pub const OVERFLOW_ID: u32 = 65534;
+
+/// The `max_<kind>_container` file name.
+fn max_file_name(kind: Kind) -> String {
+    format!("max_{}_container", kind.name())
+}
+
+/// The link names shown (their kind's feature is on), with their index in [`LINKS`].
+fn shown_links() -> impl Iterator<Item = (u8, &'static str)> {
+    LINKS
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, k))| k.enabled())
+        .map(|(i, (n, _))| (i as u8, *n))
+}
 
 impl Node {
     fn ino(self) -> u64 {
-        let pid_ino = |pid: u32, k: u64| ((pid as u64 + 1) << 4) | k;
+        let pid_ino = |pid: u32, k: u64| (((pid as u64 + 1) << 4) | k) << 8;
         match self {
             Node::Root => 1,
             Node::SelfLink => 2,
@@ -221,21 +271,60 @@ impl Node {
             Node::Mounts => 4,
             Node::Filesystems => 5,
             Node::Uptime => 6,
-            Node::Pid(p) => pid_ino(p, 0) << 8,
-            Node::Status(p) => pid_ino(p, 1) << 8,
-            Node::Stat(p) => pid_ino(p, 2) << 8,
-            Node::Cmdline(p) => pid_ino(p, 3) << 8,
-            Node::Maps(p) => pid_ino(p, 4) << 8,
+            Node::Sys => 7,
+            Node::SysUser => 8,
+            Node::SysKernel => 9,
+            Node::OverflowUid => 10,
+            Node::OverflowGid => 11,
+            Node::MaxContainer(k) => 16 + k.index() as u64,
+            Node::Pid(p) => pid_ino(p, 0),
+            Node::Status(p) => pid_ino(p, 1),
+            Node::Stat(p) => pid_ino(p, 2),
+            Node::Cmdline(p) => pid_ino(p, 3),
+            Node::Maps(p) => pid_ino(p, 4),
+            Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
+            Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
+            Node::Link(p, Links::Container, i) => pid_ino(p, 7) | i as u64,
+            Node::Link(p, Links::Ns, i) => pid_ino(p, 8) | i as u64,
         }
     }
 
     fn pid(self) -> Option<u32> {
         match self {
-            Node::Pid(p) | Node::Status(p) | Node::Stat(p) | Node::Cmdline(p) | Node::Maps(p) => {
-                Some(p)
-            }
+            Node::Pid(p)
+            | Node::Status(p)
+            | Node::Stat(p)
+            | Node::Cmdline(p)
+            | Node::Maps(p)
+            | Node::LinkDir(p, _)
+            | Node::Link(p, _, _) => Some(p),
             _ => None,
         }
+    }
+
+    fn file_type(self) -> FileType {
+        match self {
+            Node::Root
+            | Node::Sys
+            | Node::SysUser
+            | Node::SysKernel
+            | Node::Pid(_)
+            | Node::LinkDir(..) => FileType::Directory,
+            Node::SelfLink | Node::Link(..) => FileType::Symlink,
+            _ => FileType::Regular,
+        }
+    }
+
+    fn mode(self) -> u32 {
+        self.file_type().mode_bits()
+            | match self {
+                // Linux's modes (LiteOS-A makes /proc/sys and /proc/sys/user 0755).
+                Node::LinkDir(_, Links::Ns) => 0o511,
+                Node::SelfLink | Node::Link(..) => 0o777,
+                Node::MaxContainer(_) => 0o664,
+                n if n.file_type() == FileType::Directory => 0o555,
+                _ => 0o444,
+            }
     }
 }
 
@@ -295,12 +384,19 @@ impl ProcInode {
             Node::Mounts => v.mounts().into_bytes(),
             Node::Filesystems => FILESYSTEMS.as_bytes().to_vec(),
             Node::Uptime => render_uptime(v.uptime_ns()).into_bytes(),
+            Node::MaxContainer(k) => limits::render(k).into_bytes(),
+            Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
             Node::Cmdline(_) => self.info()?.cmdline,
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
-            Node::Root | Node::Pid(_) => return Err(Errno::EISDIR),
-            Node::SelfLink => return Err(Errno::EINVAL),
+            Node::Root
+            | Node::Sys
+            | Node::SysUser
+            | Node::SysKernel
+            | Node::Pid(_)
+            | Node::LinkDir(..) => return Err(Errno::EISDIR),
+            Node::SelfLink | Node::Link(..) => return Err(Errno::EINVAL),
         })
     }
 
@@ -310,16 +406,52 @@ impl ProcInode {
             node,
         })
     }
+
+    /// `ENOENT` unless process `pid` is visible to the reader.
+    fn check_pid(&self, pid: u32) -> Result<(), Errno> {
+        match self.fs.view.proc_info(pid) {
+            Some(_) => Ok(()),
+            None => Err(Errno::ENOENT),
+        }
+    }
+
+    /// The container behind a link node.
+    fn link_target(&self) -> Result<Arc<dyn ContainerType>, Errno> {
+        let Node::Link(pid, _, i) = self.node else {
+            return Err(Errno::EINVAL);
+        };
+        let (name, _) = LINKS[i as usize];
+        self.fs
+            .view
+            .container_member(pid, name)
+            .ok_or(Errno::ENOENT)
+    }
+
+    fn is_dir(&self) -> bool {
+        self.node.file_type() == FileType::Directory
+    }
+
+    /// What Linux gives for making an entry in a procfs directory: `EEXIST` if `name`
+    /// exists, else `err` (procfs directories have no such operation).
+    fn no_new_entry(&self, name: &str, err: Errno) -> Errno {
+        match self.lookup(name) {
+            _ if !self.is_dir() => Errno::ENOTDIR,
+            Ok(_) => Errno::EEXIST,
+            Err(_) => err,
+        }
+    }
+
+    /// Removing or renaming `name`: `ENOENT` if it does not exist, else `EPERM`.
+    fn no_removal(&self, name: &str) -> Errno {
+        match self.lookup(name) {
+            Ok(_) => Errno::EPERM,
+            Err(e) => e,
+        }
+    }
 }
 
 impl Inode for ProcInode {
     fn metadata(&self) -> Metadata {
-        let (mode, nlink) = match self.node {
-            Node::Root => (S_IFDIR | 0o555, 2),
-            Node::Pid(_) => (S_IFDIR | 0o555, 2),
-            Node::SelfLink => (S_IFLNK | 0o777, 1),
-            _ => (S_IFREG | 0o444, 1),
-        };
         let (uid, gid) = match self.node.pid().and_then(|p| self.fs.view.proc_info(p)) {
             Some(i) => (i.uid, i.gid),
             None => (0, 0),
@@ -327,8 +459,8 @@ impl Inode for ProcInode {
         Metadata {
             dev: self.fs.dev,
             ino: self.node.ino(),
-            mode,
-            nlink,
+            mode: self.node.mode(),
+            nlink: if self.is_dir() { 2 } else { 1 },
             uid,
             gid,
             blksize: 1024,
@@ -349,86 +481,186 @@ impl Inode for ProcInode {
         Ok(n)
     }
 
-    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
-        Err(Errno::EACCES)
+    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        match self.node {
+            // One whole write at offset 0: LiteOS-A's digits-only rule (limits::write).
+            Node::MaxContainer(k) => {
+                if offset != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                limits::write(k, buf)?;
+                Ok(buf.len())
+            }
+            _ => Err(Errno::EACCES),
+        }
+    }
+
+    /// `O_TRUNC` on a writable file is ignored, as Linux's procfs does.
+    fn truncate(&self, _size: u64) -> Result<(), Errno> {
+        match self.node {
+            Node::MaxContainer(_) => Ok(()),
+            _ => Err(Errno::EACCES),
+        }
     }
 
     fn lookup(&self, name: &str) -> Result<InodeRef, Errno> {
-        match self.node {
+        let node = match self.node {
             Node::Root => {
                 if let Some((_, n)) = ROOT_FILES.iter().find(|(f, _)| *f == name) {
                     return Ok(self.child(*n));
                 }
                 let pid: u32 = name.parse().map_err(|_| Errno::ENOENT)?;
-                if name.starts_with('0') || self.fs.view.proc_info(pid).is_none() {
+                if name.starts_with('0') {
                     return Err(Errno::ENOENT);
                 }
-                Ok(self.child(Node::Pid(pid)))
+                self.check_pid(pid)?;
+                Node::Pid(pid)
             }
+            Node::Sys => match name {
+                "user" => Node::SysUser,
+                "kernel" => Node::SysKernel,
+                _ => return Err(Errno::ENOENT),
+            },
+            Node::SysUser => Kind::ALL
+                .into_iter()
+                .filter(|k| k.enabled())
+                .find(|k| max_file_name(*k) == name)
+                .map(Node::MaxContainer)
+                .ok_or(Errno::ENOENT)?,
+            Node::SysKernel => match name {
+                "overflowuid" => Node::OverflowUid,
+                "overflowgid" => Node::OverflowGid,
+                _ => return Err(Errno::ENOENT),
+            },
             Node::Pid(pid) => {
-                if self.fs.view.proc_info(pid).is_none() {
-                    return Err(Errno::ENOENT);
-                }
-                let node = match name {
+                self.check_pid(pid)?;
+                match name {
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),
                     "cmdline" => Node::Cmdline(pid),
                     "maps" => Node::Maps(pid),
+                    "container" => Node::LinkDir(pid, Links::Container),
+                    "ns" => Node::LinkDir(pid, Links::Ns),
                     _ => return Err(Errno::ENOENT),
-                };
-                Ok(self.child(node))
+                }
             }
-            _ => Err(Errno::ENOTDIR),
-        }
+            Node::LinkDir(pid, links) => {
+                self.check_pid(pid)?;
+                let (i, _) = shown_links()
+                    .find(|(_, n)| *n == name)
+                    .ok_or(Errno::ENOENT)?;
+                Node::Link(pid, links, i)
+            }
+            _ => return Err(Errno::ENOTDIR),
+        };
+        Ok(self.child(node))
     }
 
     fn readlink(&self) -> Result<String, Errno> {
         match self.node {
             Node::SelfLink => Ok(self.fs.view.self_pid().to_string()),
+            Node::Link(_, links, _) => {
+                let c = self.link_target()?;
+                Ok(link_text(c.kind(), c.number(), links == Links::Container))
+            }
             _ => Err(Errno::EINVAL),
         }
     }
 
-    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+    fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
         match self.node {
+            Node::Link(..) => Some(self.link_target().map(NsInode::for_container)),
+            _ => None,
+        }
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        let entry = |name: String, n: Node| DirEntry {
+            name,
+            ino: n.ino(),
+            ftype: n.file_type(),
+        };
+        Ok(match self.node {
             Node::Root => {
                 let mut v: Vec<DirEntry> = ROOT_FILES
                     .iter()
-                    .map(|(name, n)| DirEntry {
-                        name: name.to_string(),
-                        ino: n.ino(),
-                        ftype: if *n == Node::SelfLink {
-                            FileType::Symlink
-                        } else {
-                            FileType::Regular
-                        },
-                    })
+                    .map(|(name, n)| entry(name.to_string(), *n))
                     .collect();
-                v.extend(self.fs.view.pids().into_iter().map(|p| DirEntry {
-                    name: p.to_string(),
-                    ino: Node::Pid(p).ino(),
-                    ftype: FileType::Directory,
-                }));
-                Ok(v)
+                v.extend(
+                    self.fs
+                        .view
+                        .pids()
+                        .into_iter()
+                        .map(|p| entry(p.to_string(), Node::Pid(p))),
+                );
+                v
             }
+            Node::Sys => alloc::vec![
+                entry("kernel".into(), Node::SysKernel),
+                entry("user".into(), Node::SysUser),
+            ],
+            Node::SysUser => Kind::ALL
+                .into_iter()
+                .filter(|k| k.enabled())
+                .map(|k| entry(max_file_name(k), Node::MaxContainer(k)))
+                .collect(),
+            Node::SysKernel => alloc::vec![
+                entry("overflowgid".into(), Node::OverflowGid),
+                entry("overflowuid".into(), Node::OverflowUid),
+            ],
             Node::Pid(pid) => {
-                if self.fs.view.proc_info(pid).is_none() {
-                    return Err(Errno::ENOENT);
-                }
-                Ok(PID_FILES
+                self.check_pid(pid)?;
+                PID_FILES
                     .iter()
-                    .map(|name| {
+                    .map(|(name, ftype)| {
                         let ino = self.lookup(name).map(|i| i.metadata().ino).unwrap_or(0);
                         DirEntry {
                             name: name.to_string(),
                             ino,
-                            ftype: FileType::Regular,
+                            ftype: *ftype,
                         }
                     })
-                    .collect())
+                    .collect()
             }
-            _ => Err(Errno::ENOTDIR),
-        }
+            Node::LinkDir(pid, links) => {
+                self.check_pid(pid)?;
+                shown_links()
+                    .map(|(i, name)| entry(name.to_string(), Node::Link(pid, links, i)))
+                    .collect()
+            }
+            _ => return Err(Errno::ENOTDIR),
+        })
+    }
+
+    // Nothing is created or removed in procfs: Linux's errno for directories without
+    // those operations (`open(O_CREAT)` gives EACCES, the others EPERM).
+    fn create(
+        &self,
+        name: &str,
+        _mode: u32,
+        _uid: u32,
+        _gid: u32,
+        _rdev: u64,
+    ) -> Result<InodeRef, Errno> {
+        Err(self.no_new_entry(name, Errno::EACCES))
+    }
+    fn mkdir(&self, name: &str, _mode: u32, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
+        Err(self.no_new_entry(name, Errno::EPERM))
+    }
+    fn symlink(&self, name: &str, _target: &str, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
+        Err(self.no_new_entry(name, Errno::EPERM))
+    }
+    fn link(&self, name: &str, _target: &InodeRef) -> Result<(), Errno> {
+        Err(self.no_new_entry(name, Errno::EPERM))
+    }
+    fn unlink(&self, name: &str) -> Result<(), Errno> {
+        Err(self.no_removal(name))
+    }
+    fn rmdir(&self, name: &str) -> Result<(), Errno> {
+        Err(self.no_removal(name))
+    }
+    fn rename(&self, old: &str, _new_dir: &InodeRef, _new: &str) -> Result<(), Errno> {
+        Err(self.no_removal(old))
     }
 }
 
@@ -548,7 +780,15 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["self", "meminfo", "mounts", "filesystems", "uptime", "1"]
+            [
+                "self",
+                "meminfo",
+                "mounts",
+                "filesystems",
+                "uptime",
+                "sys",
+                "1"
+            ]
         );
         let p = root.lookup("1").expect("/proc/1");
         assert!(p.metadata().is_dir());
@@ -573,5 +813,257 @@ mod tests {
         assert_eq!(status.read_at(4, &mut buf), Ok(4), "reads at an offset");
         assert_eq!(&buf, b":\tin");
         assert_eq!(status.write_at(0, b"x"), Err(Errno::EACCES));
+    }
+
+    /// Process 1 with a UTS container and a PID container (its pid_for_children).
+    struct WithContainers {
+        uts: Arc<dyn ContainerType>,
+        pid: Arc<dyn ContainerType>,
+    }
+
+    impl WithContainers {
+        /// One set for every test (each container takes a counted slot).
+        fn new() -> Arc<WithContainers> {
+            static ONE: spin::Once<Arc<WithContainers>> = spin::Once::new();
+            ONE.call_once(|| {
+                Arc::new(WithContainers {
+                    uts: crate::fs::nsfs::fake_container(Kind::Uts, None),
+                    pid: crate::fs::nsfs::fake_container(Kind::Pid, None),
+                })
+            })
+            .clone()
+        }
+    }
+
+    impl KernelView for WithContainers {
+        fn pids(&self) -> Vec<u32> {
+            Fake.pids()
+        }
+        fn proc_info(&self, pid: u32) -> Option<ProcInfo> {
+            Fake.proc_info(pid)
+        }
+        fn self_pid(&self) -> u32 {
+            1
+        }
+        fn frames(&self) -> (u64, u64) {
+            (0, 0)
+        }
+        fn uptime_ns(&self) -> u64 {
+            0
+        }
+        fn mounts(&self) -> String {
+            String::new()
+        }
+        fn container_member(&self, pid: u32, link: &str) -> Option<Arc<dyn ContainerType>> {
+            match (pid, link) {
+                (1, "uts") => Some(self.uts.clone()),
+                (1, "pid" | "pid_for_children") => Some(self.pid.clone()),
+                _ => None,
+            }
+        }
+    }
+
+    fn names(dir: &InodeRef) -> Vec<String> {
+        dir.readdir()
+            .expect("readdir")
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    }
+
+    #[test]
+    fn container_and_ns_dirs_list_the_enabled_links() {
+        let v = WithContainers::new();
+        let p = ProcFs::new(v.clone()).root().lookup("1").expect("/proc/1");
+        assert!(names(&p).contains(&"container".to_string()));
+        assert!(names(&p).contains(&"ns".to_string()));
+        let c = p.lookup("container").expect("container/");
+        let ns = p.lookup("ns").expect("ns/");
+        assert_eq!(c.metadata().mode, S_IFDIR | 0o555);
+        assert_eq!(ns.metadata().mode, S_IFDIR | 0o511);
+        let want: Vec<String> = LINKS
+            .iter()
+            .filter(|(_, k)| k.enabled())
+            .map(|(n, _)| n.to_string())
+            .collect();
+        assert_eq!(names(&c), want);
+        assert_eq!(names(&ns), want);
+        for e in c.readdir().expect("readdir") {
+            assert_eq!(e.ftype, FileType::Symlink);
+            assert_eq!(
+                Some(e.ino),
+                c.lookup(&e.name).ok().map(|l| l.metadata().ino)
+            );
+        }
+        assert_eq!(c.lookup("cgroup").err(), Some(Errno::ENOENT));
+        for (name, kind) in LINKS {
+            if !kind.enabled() {
+                assert_eq!(
+                    c.lookup(name).err(),
+                    Some(Errno::ENOENT),
+                    "{name} is built out"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn links_read_liteos_text_in_container_and_linux_text_in_ns() {
+        let v = WithContainers::new();
+        let p = ProcFs::new(v.clone()).root().lookup("1").expect("/proc/1");
+        let (c, ns) = (p.lookup("container").unwrap(), p.lookup("ns").unwrap());
+        let (u, pn) = (v.uts.number(), v.pid.number());
+        if Kind::Uts.enabled() {
+            let l = c.lookup("uts").expect("container/uts");
+            assert_eq!(l.metadata().mode, S_IFLNK | 0o777, "lstat: a symlink");
+            assert_eq!(l.readlink(), Ok(format!("'uts:[{u}]'")));
+            assert_eq!(
+                ns.lookup("uts").unwrap().readlink(),
+                Ok(format!("uts:[{u}]"))
+            );
+        }
+        if Kind::Pid.enabled() {
+            let l = ns.lookup("pid_for_children").expect("ns/pid_for_children");
+            assert_eq!(l.readlink(), Ok(format!("pid:[{pn}]")), "the base name");
+            let l = c
+                .lookup("pid_for_children")
+                .expect("container/pid_for_children");
+            assert_eq!(l.readlink(), Ok(format!("'pid:[{pn}]'")));
+        }
+        if Kind::Mnt.enabled() {
+            let l = ns.lookup("mnt").expect("ns/mnt");
+            assert_eq!(
+                l.readlink(),
+                Err(Errno::ENOENT),
+                "no member: the process is gone"
+            );
+            assert_eq!(l.magic_target().map(|r| r.err()), Some(Some(Errno::ENOENT)));
+        }
+        assert_eq!(p.lookup("nope").err(), Some(Errno::ENOENT));
+    }
+
+    #[test]
+    fn following_a_link_lands_on_the_nsfs_inode_of_its_container() {
+        use crate::fs::mount::MountTable;
+        use crate::fs::nsfs::NSFS_DEV;
+        use crate::fs::walk::Walker;
+        if !Kind::Uts.enabled() {
+            return;
+        }
+        let v = WithContainers::new();
+        let t = MountTable::new(crate::fs::ramfs::RamFs::new("rootfs"), "rootfs");
+        t.root()
+            .inode
+            .mkdir("proc", 0o555, 0, 0)
+            .expect("mkdir /proc");
+        t.mount("/proc", ProcFs::new(v.clone()), "proc", 0)
+            .expect("mount /proc");
+        let root = t.root();
+        let w = Walker {
+            mounts: &t,
+            root: &root,
+            cwd: &root,
+        };
+        let a = w.resolve("/proc/1/ns/uts", true).expect("stat ns/uts");
+        let b = w
+            .resolve("/proc/self/container/uts", true)
+            .expect("stat container/uts");
+        let (ma, mb) = (a.inode.metadata(), b.inode.metadata());
+        assert_eq!(
+            (ma.ino, ma.dev, ma.mode),
+            (v.uts.number() as u64, NSFS_DEV, S_IFREG | 0o444)
+        );
+        assert_eq!(mb, ma, "two links to one container: one inode number");
+        let l = w.resolve("/proc/1/ns/uts", false).expect("lstat");
+        assert_eq!(l.file_type(), FileType::Symlink);
+        assert_eq!(
+            w.resolve("/proc/1/ns/uts/x", true).err(),
+            Some(Errno::ENOTDIR)
+        );
+        assert_eq!(w.resolve("/proc/2/ns/uts", true).err(), Some(Errno::ENOENT));
+        let f = crate::fs::open_loc(a, crate::fs::file::O_RDONLY).expect("open ns/uts");
+        let got = crate::fs::container_of_file(&f).expect("setns finds the container");
+        assert!(Arc::ptr_eq(&got, &v.uts));
+        assert_eq!(f.read(&mut [0u8; 4]), Err(Errno::EINVAL));
+        assert_eq!(
+            crate::fs::open_loc(l, crate::fs::file::O_RDONLY).err(),
+            Some(Errno::ELOOP),
+            "O_NOFOLLOW on the link itself"
+        );
+    }
+
+    #[test]
+    fn sys_user_has_one_limit_file_per_enabled_kind() {
+        let root = ProcFs::new(Arc::new(Fake)).root();
+        let sys = root.lookup("sys").expect("/proc/sys");
+        assert_eq!(sys.metadata().mode, S_IFDIR | 0o555);
+        assert_eq!(names(&sys), ["kernel", "user"]);
+        let user = sys.lookup("user").expect("/proc/sys/user");
+        let want: Vec<String> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.enabled())
+            .map(max_file_name)
+            .collect();
+        assert_eq!(names(&user), want);
+        for k in Kind::ALL.into_iter().filter(|k| k.enabled()) {
+            let f = user.lookup(&max_file_name(k)).expect("max file");
+            assert_eq!(f.metadata().mode, S_IFREG | 0o664);
+            let text = read(&f);
+            assert!(
+                text.starts_with("\nlimit: ") && text.contains("\ncount: "),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            user.lookup("max_cgroup_container").err(),
+            Some(Errno::ENOENT)
+        );
+        if Kind::Uts.enabled() {
+            let f = user.lookup("max_uts_container").unwrap();
+            // The default value back: other tests create UTS containers meanwhile.
+            assert_eq!(f.write_at(0, b"10"), Ok(2));
+            assert_eq!(f.write_at(0, b"10\n"), Err(Errno::EINVAL), "digits only");
+            assert_eq!(f.write_at(1, b"0"), Err(Errno::EINVAL), "one write at 0");
+            assert_eq!(f.truncate(0), Ok(()), "O_TRUNC is ignored");
+            assert!(read(&f).starts_with("\nlimit: 10\ncount: "));
+        }
+    }
+
+    #[test]
+    fn overflow_ids_read_65534() {
+        let root = ProcFs::new(Arc::new(Fake)).root();
+        let k = root
+            .lookup("sys")
+            .and_then(|s| s.lookup("kernel"))
+            .expect("sys/kernel");
+        assert_eq!(names(&k), ["overflowgid", "overflowuid"]);
+        assert_eq!(read(&k.lookup("overflowuid").unwrap()), "65534\n");
+        assert_eq!(read(&k.lookup("overflowgid").unwrap()), "65534\n");
+        assert_eq!(
+            k.lookup("overflowuid").unwrap().write_at(0, b"1"),
+            Err(Errno::EACCES)
+        );
+    }
+
+    #[test]
+    fn nothing_is_created_or_removed() {
+        let root = ProcFs::new(Arc::new(Fake)).root();
+        let user = root.lookup("sys").and_then(|s| s.lookup("user")).unwrap();
+        assert_eq!(
+            user.create("max_foo_container", S_IFREG | 0o644, 0, 0, 0)
+                .err(),
+            Some(Errno::EACCES),
+            "open(O_CREAT)"
+        );
+        assert_eq!(
+            root.create("x", S_IFREG | 0o644, 0, 0, 0).err(),
+            Some(Errno::EACCES)
+        );
+        assert_eq!(root.mkdir("sys", 0o755, 0, 0).err(), Some(Errno::EEXIST));
+        assert_eq!(root.mkdir("new", 0o755, 0, 0).err(), Some(Errno::EPERM));
+        assert_eq!(root.unlink("meminfo"), Err(Errno::EPERM));
+        assert_eq!(root.unlink("nope"), Err(Errno::ENOENT));
+        let f = root.lookup("meminfo").unwrap();
+        assert_eq!(f.create("x", S_IFREG, 0, 0, 0).err(), Some(Errno::ENOTDIR));
     }
 }

@@ -117,7 +117,7 @@ impl Metadata {
 }
 
 /// Linux's device number encoding (`makedev`).
-pub fn makedev(major: u32, minor: u32) -> u64 {
+pub const fn makedev(major: u32, minor: u32) -> u64 {
     let (ma, mi) = (major as u64, minor as u64);
     ((ma & 0xfffff000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffffff00) << 12) | (mi & 0xff)
 }
@@ -201,6 +201,12 @@ pub trait Inode: Send + Sync + Any {
     }
     fn readlink(&self) -> Result<String, Errno> {
         Err(Errno::EINVAL)
+    }
+    /// For a "magic" symlink (like Linux's `/proc/[pid]/ns/*`): the object that following
+    /// it lands on, instead of resolving its text. `None` for ordinary symlinks; an error
+    /// (the process is gone...) fails the path walk.
+    fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
+        None
     }
     /// The entries of a directory, without `.` and `..`.
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {

@@ -143,6 +143,14 @@ impl Walker<'_> {
                         if links > MAX_SYMLINKS {
                             return Err(Errno::ELOOP);
                         }
+                        if let Some(target) = child.inode.magic_target() {
+                            // A magic link lands on its object; it keeps the link's path.
+                            stack.push(Loc {
+                                path: child.path,
+                                inode: target?,
+                            });
+                            continue;
+                        }
                         let target = child.inode.readlink()?;
                         if target.is_empty() {
                             return Err(Errno::ENOENT);
