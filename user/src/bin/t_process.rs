@@ -453,6 +453,436 @@ mod imp {
         check_eq!(kill(getpid(), 65), Err(EINVAL));
     }
 
+    const WAITID: usize = 247;
+    const VFORK: usize = 58;
+    const CLONE3: usize = 435;
+    const SIGALTSTACK: usize = 131;
+    const RT_SIGSUSPEND: usize = 130;
+    const P_PID: usize = 1;
+    const WEXITED: usize = 4;
+    const WNOWAIT: usize = 0x0100_0000;
+    const CLD_EXITED: i32 = 1;
+    const CLD_KILLED: i32 = 2;
+    const SA_ONSTACK: u64 = 0x0800_0000;
+    const SS_ONSTACK: i32 = 1;
+    const SS_DISABLE: i32 = 2;
+
+    /// The fields of a `siginfo_t` that waitid fills for SIGCHLD.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct ChildInfo {
+        signo: i32,
+        code: i32,
+        pid: i32,
+        status: i32,
+    }
+
+    fn waitid(idtype: usize, id: i32, options: usize) -> SysResult<ChildInfo> {
+        let mut si = [0i32; 32]; // siginfo_t is 128 bytes
+        si[0] = -1;
+        // SAFETY: `si` is 128 live bytes; no rusage.
+        check(unsafe {
+            syscall5(
+                WAITID,
+                idtype,
+                id as isize as usize,
+                si.as_mut_ptr() as usize,
+                options,
+                0,
+            )
+        })?;
+        // si_signo, si_errno, si_code, pad, then si_pid, si_uid, si_status.
+        Ok(ChildInfo {
+            signo: si[0],
+            code: si[2],
+            pid: si[4],
+            status: si[6],
+        })
+    }
+
+    /// waitid(P_PID, pid, WEXITED) fills the siginfo as Linux does: si_signo SIGCHLD, si_code
+    /// CLD_EXITED (1) with si_status the exit code, or CLD_KILLED (2) with the signal. With
+    /// WNOWAIT the child stays a zombie: a second waitid reaps it, a third gives ECHILD.
+    fn waitid_fills_siginfo_and_wnowait_keeps_zombie() {
+        let pid = check_ok!(fork());
+        if pid == 0 {
+            exit(37);
+        }
+        let info = check_ok!(waitid(P_PID, pid, WEXITED | WNOWAIT));
+        let expected = ChildInfo {
+            signo: SIGCHLD,
+            code: CLD_EXITED,
+            pid,
+            status: 37,
+        };
+        check_eq!(info, expected, "WNOWAIT");
+        check_eq!(kill(pid, 0), Ok(0), "still a zombie after WNOWAIT");
+        check_eq!(
+            waitid(P_PID, pid, WEXITED),
+            Ok(expected),
+            "the reaping waitid"
+        );
+        check_eq!(waitid(P_PID, pid, WEXITED), Err(ECHILD));
+        check_eq!(kill(pid, 0), Err(ESRCH));
+        let pid = fork_run(|| sleep_forever());
+        check_ok!(kill(pid, SIGKILL));
+        let info = check_ok!(waitid(P_PID, pid, WEXITED));
+        check_eq!(
+            (info.code, info.pid, info.status),
+            (CLD_KILLED, pid, SIGKILL)
+        );
+        // WNOHANG with nothing to report: 0 and si_pid 0 (Linux zeroes the siginfo).
+        let pid = fork_run(|| sleep_forever());
+        let info = check_ok!(waitid(P_PID, pid, WEXITED | WNOHANG));
+        check_eq!(info.pid, 0);
+        check_ok!(kill(pid, SIGKILL));
+        check_eq!(wait_exit(pid), Exit::Signal(SIGKILL));
+    }
+
+    /// waitid needs at least one of WEXITED, WSTOPPED, WCONTINUED (EINVAL otherwise, even with
+    /// WNOHANG); an unknown idtype is EINVAL too.
+    fn waitid_without_event_flags_is_einval() {
+        let pid = fork_run(|| {});
+        check_eq!(waitid(P_PID, pid, 0), Err(EINVAL));
+        check_eq!(waitid(P_PID, pid, WNOHANG), Err(EINVAL));
+        check_eq!(waitid(P_PID, pid, WNOWAIT), Err(EINVAL));
+        check_eq!(waitid(7, pid, WEXITED), Err(EINVAL), "idtype 7");
+        check_eq!(wait_exit(pid), Exit::Code(0));
+    }
+
+    static VFORK_TS: Timespec = Timespec {
+        tv_sec: 0,
+        tv_nsec: 50_000_000,
+    };
+    static VFORK_VAR: AtomicUsize = AtomicUsize::new(0);
+
+    /// vfork shares memory with the parent and suspends it until the child exits (or execs):
+    /// the child sleeps 50 ms, then writes a variable and _exits; when vfork returns in the
+    /// parent the write is already there.
+    fn vfork_suspends_parent_until_child_exits() {
+        VFORK_VAR.store(0, Ordering::SeqCst);
+        let start = monotonic_ns();
+        let ret: isize;
+        // SAFETY: the child runs on the parent's stack, so it only uses registers and the two
+        // statics, makes raw system calls (nanosleep, exit_group) and never returns.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                "test rax, rax",
+                "jnz 2f",
+                // Child: nanosleep(&VFORK_TS, NULL); VFORK_VAR = 1234; exit_group(7).
+                "mov eax, 35",
+                "mov rdi, {ts}",
+                "xor esi, esi",
+                "syscall",
+                "mov qword ptr [{var}], 1234",
+                "mov eax, 231",
+                "mov edi, 7",
+                "syscall",
+                "ud2",
+                "2:",
+                ts = in(reg) &VFORK_TS as *const Timespec,
+                var = in(reg) VFORK_VAR.as_ptr(),
+                inlateout("rax") VFORK as isize => ret,
+                out("rdi") _,
+                out("rsi") _,
+                out("rcx") _,
+                out("r11") _,
+            );
+        }
+        let elapsed = monotonic_ns() - start;
+        let pid = check_ok!(check(ret)) as i32;
+        check!(pid > 0);
+        check_eq!(
+            VFORK_VAR.load(Ordering::SeqCst),
+            1234,
+            "the parent ran first"
+        );
+        check!(elapsed >= 50_000_000, "vfork returned after {} ns", elapsed);
+        check_eq!(wait_exit(pid), Exit::Code(7));
+    }
+
+    /// `struct clone_args` (CLONE_ARGS_SIZE_VER2, 88 bytes).
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+
+    fn clone3(args: &CloneArgs, size: usize) -> SysResult<i32> {
+        // SAFETY: `args` is live; without CLONE_VM the child gets a copy of the address space,
+        // so it can go on running Rust code like a fork child.
+        check(unsafe { syscall2(CLONE3, args as *const CloneArgs as usize, size) })
+            .map(|p| p as i32)
+    }
+
+    /// clone3 with flags 0 and exit_signal SIGCHLD is a fork: 0 in the child, its pid in the
+    /// parent, the child's getppid is the parent, wait4 sees its exit code. Both the first
+    /// published size (64) and the current one (88) are accepted; a size below 64 is EINVAL,
+    /// as is an exit_signal above 64.
+    fn clone3_basic_is_fork() {
+        let me = getpid();
+        for size in [64, core::mem::size_of::<CloneArgs>()] {
+            let args = CloneArgs {
+                exit_signal: SIGCHLD as u64,
+                ..Default::default()
+            };
+            let pid = check_ok!(clone3(&args, size));
+            if pid == 0 {
+                exit(if getppid() == me { 5 } else { 1 });
+            }
+            check!(pid > 0);
+            check_eq!(wait_exit(pid), Exit::Code(5), "clone_args size {}", size);
+        }
+        let args = CloneArgs {
+            exit_signal: SIGCHLD as u64,
+            ..Default::default()
+        };
+        check_eq!(clone3(&args, 32), Err(EINVAL));
+        let args = CloneArgs {
+            exit_signal: 65,
+            ..Default::default()
+        };
+        check_eq!(clone3(&args, 64), Err(EINVAL));
+    }
+
+    /// A shared (non-private) futex on a MAP_SHARED anonymous page works across processes: the
+    /// child's FUTEX_WAIT is woken by the parent's FUTEX_WAKE (which reports 1 woken).
+    fn futex_across_processes_on_shared_page() {
+        // SAFETY: no MAP_FIXED.
+        let page = check_ok!(unsafe {
+            mmap(
+                0,
+                4096,
+                PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        });
+        // SAFETY: page aligned, zeroed, mapped until the munmap below.
+        let (word, ready) = unsafe {
+            (
+                &*(page as *const AtomicU32),
+                &*((page + 64) as *const AtomicU32),
+            )
+        };
+        let pid = fork_run(|| {
+            ready.store(1, Ordering::SeqCst);
+            while word.load(Ordering::SeqCst) == 0 {
+                let _ = futex_wait(word, 0, None);
+            }
+        });
+        while ready.load(Ordering::SeqCst) == 0 {
+            let _ = sleep_ms(1);
+        }
+        let _ = sleep_ms(50); // let the child reach FUTEX_WAIT
+        word.store(1, Ordering::SeqCst);
+        check_eq!(futex_wake(word, 1), Ok(1), "the child was waiting");
+        // The child should exit now; kill it if the wake did not reach it.
+        let mut done = None;
+        for _ in 0..200 {
+            if let Ok((p, st)) = wait4(pid, WNOHANG)
+                && p == pid
+            {
+                done = Some(Exit::from_status(st));
+                break;
+            }
+            let _ = sleep_ms(10);
+        }
+        if done.is_none() {
+            let _ = kill(pid, SIGKILL);
+            let _ = waitpid(pid);
+        }
+        check_eq!(done, Some(Exit::Code(0)), "the woken child exits");
+        // SAFETY: ours, no longer used.
+        unsafe { munmap(page, 4096).ok() };
+    }
+
+    /// A SIGCHLD handler installed with SA_RESTART does not break a blocking pipe read: the
+    /// read is restarted after the handler and returns the data a second child writes later.
+    /// Without SA_RESTART the same read fails with EINTR.
+    fn sa_restart_restarts_blocking_read() {
+        for restart in [true, false] {
+            CHLD_COUNT.store(0, Ordering::SeqCst);
+            check_ok!(set_handler(
+                SIGCHLD,
+                on_chld,
+                if restart { SA_RESTART } else { 0 },
+                0
+            ));
+            let [r, w] = check_ok!(pipe());
+            let quick = fork_run(|| {
+                let _ = sleep_ms(30);
+            });
+            let writer = fork_run(|| {
+                let _ = sleep_ms(200);
+                let _ = write_all(w, b"hi");
+            });
+            check_ok!(close(w));
+            let mut buf = [0u8; 8];
+            let got = read(r, &mut buf);
+            check!(
+                CHLD_COUNT.load(Ordering::SeqCst) >= 1,
+                "SIGCHLD handler did not run"
+            );
+            if restart {
+                check_eq!(got, Ok(2), "SA_RESTART");
+                check_eq!(&buf[..2], b"hi");
+            } else {
+                check_eq!(got, Err(EINTR), "no SA_RESTART");
+            }
+            check_eq!(wait_exit(quick), Exit::Code(0));
+            check_eq!(wait_exit(writer), Exit::Code(0));
+            check_ok!(close(r));
+        }
+        check_ok!(set_disposition(SIGCHLD, SIG_DFL));
+    }
+
+    /// `stack_t`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default)]
+    struct StackT {
+        sp: usize,
+        flags: i32,
+        size: usize,
+    }
+
+    fn sigaltstack(new: Option<&StackT>) -> SysResult<StackT> {
+        let mut old = StackT::default();
+        let n = new.map_or(0, |s| s as *const StackT as usize);
+        // SAFETY: both structs are live.
+        check(unsafe { syscall2(SIGALTSTACK, n, &mut old as *mut StackT as usize) })?;
+        Ok(old)
+    }
+
+    static ONSTACK_ADDR: AtomicUsize = AtomicUsize::new(0);
+    static ONSTACK_FLAGS: AtomicUsize = AtomicUsize::new(usize::MAX);
+    extern "C" fn on_usr2_onstack(_: i32) {
+        let local = 0u8;
+        ONSTACK_ADDR.store(
+            core::hint::black_box(&local) as *const u8 as usize,
+            Ordering::SeqCst,
+        );
+        let flags = sigaltstack(None).map_or(-1, |s| s.flags);
+        ONSTACK_FLAGS.store(flags as usize, Ordering::SeqCst);
+    }
+
+    /// sigaltstack + SA_ONSTACK: the handler runs on the alternate stack (a local variable's
+    /// address lies inside it, and sigaltstack reports SS_ONSTACK there); outside a handler the
+    /// flags read 0; SS_DISABLE turns it off; a stack smaller than MINSIGSTKSZ (2048) is ENOMEM.
+    fn sigaltstack_onstack_handler_runs_on_alt_stack() {
+        let pid = fork_run(|| {
+            let size = 64 * 1024;
+            let base = check_ok!(mmap_anon(size));
+            let ss = StackT {
+                sp: base,
+                flags: 0,
+                size,
+            };
+            let old = check_ok!(sigaltstack(Some(&ss)));
+            check_eq!(old.flags, SS_DISABLE, "no alternate stack at first");
+            let cur = check_ok!(sigaltstack(None));
+            check_eq!((cur.sp, cur.flags, cur.size), (base, 0, size));
+            check_ok!(set_handler(SIGUSR2, on_usr2_onstack, SA_ONSTACK, 0));
+            check_ok!(kill(getpid(), SIGUSR2));
+            let addr = ONSTACK_ADDR.load(Ordering::SeqCst);
+            check!(
+                (base..base + size).contains(&addr),
+                "handler local at {:#x}, altstack {:#x}..{:#x}",
+                addr,
+                base,
+                base + size
+            );
+            check_eq!(ONSTACK_FLAGS.load(Ordering::SeqCst), SS_ONSTACK as usize);
+            // Without SA_ONSTACK the handler stays on the normal stack.
+            check_ok!(set_handler(SIGUSR2, on_usr2_onstack, 0, 0));
+            check_ok!(kill(getpid(), SIGUSR2));
+            let addr = ONSTACK_ADDR.load(Ordering::SeqCst);
+            check!(
+                !(base..base + size).contains(&addr),
+                "handler local at {:#x}",
+                addr
+            );
+            check_eq!(ONSTACK_FLAGS.load(Ordering::SeqCst), 0);
+            let off = StackT {
+                flags: SS_DISABLE,
+                ..Default::default()
+            };
+            check_ok!(sigaltstack(Some(&off)));
+            check_eq!(check_ok!(sigaltstack(None)).flags, SS_DISABLE);
+            let tiny = StackT {
+                sp: base,
+                flags: 0,
+                size: 1024,
+            };
+            check_eq!(sigaltstack(Some(&tiny)).map(|_| ()), Err(ENOMEM));
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+    }
+
+    fn sigsuspend(mask: u64) -> SysResult {
+        // SAFETY: `mask` is 8 live bytes.
+        check(unsafe { syscall2(RT_SIGSUSPEND, &mask as *const u64 as usize, 8) })
+    }
+
+    /// rt_sigsuspend swaps in a temporary mask and sleeps until a handler has run, then fails
+    /// with EINTR and puts the old mask back: for a signal already pending (blocked before) and
+    /// for one sent later by a child.
+    fn rt_sigsuspend_returns_eintr_and_restores_mask() {
+        USR1_COUNT.store(0, Ordering::SeqCst);
+        check_ok!(set_handler(SIGUSR1, on_usr1, 0, 0));
+        let old = check_ok!(sigprocmask(SIG_BLOCK, Some(sigbit(SIGUSR1))));
+        check_ok!(kill(getpid(), SIGUSR1));
+        check_eq!(USR1_COUNT.load(Ordering::SeqCst), 0);
+        let blocked = check_ok!(sigprocmask(SIG_BLOCK, None));
+        check_eq!(sigsuspend(blocked & !sigbit(SIGUSR1)), Err(EINTR));
+        check_eq!(USR1_COUNT.load(Ordering::SeqCst), 1);
+        check_eq!(
+            check_ok!(sigprocmask(SIG_BLOCK, None)),
+            blocked,
+            "mask restored"
+        );
+        check_eq!(check_ok!(sigpending()) & sigbit(SIGUSR1), 0);
+        // Sent later, by a child, while we are suspended.
+        let parent = getpid();
+        let pid = fork_run(move || {
+            let _ = sleep_ms(50);
+            let _ = kill(parent, SIGUSR1);
+        });
+        let start = monotonic_ns();
+        check_eq!(sigsuspend(blocked & !sigbit(SIGUSR1)), Err(EINTR));
+        check!(
+            monotonic_ns() - start >= 40_000_000,
+            "returned before the signal"
+        );
+        check_eq!(USR1_COUNT.load(Ordering::SeqCst), 2);
+        check_eq!(
+            check_ok!(sigprocmask(SIG_BLOCK, None)),
+            blocked,
+            "mask restored"
+        );
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        check_ok!(sigprocmask(SIG_SETMASK, Some(old)));
+        check_ok!(set_disposition(SIGUSR1, SIG_DFL));
+        // A mask size other than 8 is EINVAL.
+        let m = 0u64;
+        // SAFETY: `m` is live.
+        check_eq!(
+            check(unsafe { syscall2(RT_SIGSUSPEND, &m as *const u64 as usize, 4) }),
+            Err(EINVAL)
+        );
+    }
+
     fn main(args: Args) -> i32 {
         if args.arg_str(1) == Some(EXEC_FLAG) {
             return exec_child(args);
@@ -480,6 +910,14 @@ mod imp {
             exit_group_from_thread_ends_all_threads,
             exit_of_main_thread_leaves_others,
             kill_checks_target,
+            waitid_fills_siginfo_and_wnowait_keeps_zombie,
+            waitid_without_event_flags_is_einval,
+            vfork_suspends_parent_until_child_exits,
+            clone3_basic_is_fork,
+            futex_across_processes_on_shared_page,
+            sa_restart_restarts_blocking_read,
+            sigaltstack_onstack_handler_runs_on_alt_stack,
+            rt_sigsuspend_returns_eintr_and_restores_mask,
         ])
     }
 
