@@ -305,6 +305,192 @@ mod imp {
         check_eq!(in_child(|| {}), Exit::Code(0));
     }
 
+    const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
+    const MADVISE: usize = 28;
+    const MADV_DONTNEED: usize = 4;
+
+    fn madvise(addr: usize, len: usize, advice: usize) -> SysResult {
+        // SAFETY: callers pass mappings they own; DONTNEED only drops their contents.
+        check(unsafe { syscall3(MADVISE, addr, len, advice) })
+    }
+
+    /// A PROT_NONE mapping faults on any access; mprotect to RW makes it usable (zero filled),
+    /// and data written survives a round trip through PROT_NONE (Linux keeps the pages, only
+    /// the page-table permissions change).
+    fn prot_none_mapping_then_mprotect_keeps_data() {
+        let len = 3 * PAGE;
+        // SAFETY: no MAP_FIXED.
+        let a = check_ok!(unsafe { mmap(0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) });
+        check_eq!(
+            in_child(|| unsafe {
+                core::hint::black_box(peek(a + PAGE));
+            }),
+            Exit::Signal(SIGSEGV)
+        );
+        check_eq!(in_child(|| unsafe { poke(a, 1) }), Exit::Signal(SIGSEGV));
+        // SAFETY: ours.
+        check_eq!(unsafe { mprotect(a, len, PROT_READ | PROT_WRITE) }, Ok(0));
+        // SAFETY: now readable.
+        let mem = unsafe { core::slice::from_raw_parts(a as *const u8, len) };
+        check!(mem.iter().all(|&b| b == 0));
+        check!(fill_and_verify(a, len, 6));
+        // SAFETY: nothing touches it while it is PROT_NONE.
+        check_eq!(unsafe { mprotect(a, len, PROT_NONE) }, Ok(0));
+        check_eq!(
+            in_child(|| unsafe {
+                core::hint::black_box(peek(a + 2 * PAGE));
+            }),
+            Exit::Signal(SIGSEGV)
+        );
+        // SAFETY: ours.
+        check_eq!(unsafe { mprotect(a, len, PROT_READ | PROT_WRITE) }, Ok(0));
+        // SAFETY: readable again.
+        let mem = unsafe { core::slice::from_raw_parts(a as *const u8, len) };
+        check!(
+            mem.iter()
+                .enumerate()
+                .all(|(i, &b)| b == (i as u8).wrapping_mul(31).wrapping_add(6)),
+            "data lost across PROT_NONE"
+        );
+        // SAFETY: ours.
+        check_eq!(unsafe { munmap(a, len) }, Ok(0));
+    }
+
+    /// Creates `/dev/shm/NAME.PID` (mounting tmpfs there if needed) holding two pages of
+    /// `i % 251`; returns the path, the open fd and the content.
+    fn tmpfs_file(name: &str) -> SysResult<(alloc::ffi::CString, i32, alloc::vec::Vec<u8>)> {
+        if stat(c"/dev/shm").is_err() {
+            let _ = mkdir(c"/dev/shm", 0o1777);
+            let _ = mount(c"tmpfs", c"/dev/shm", c"tmpfs", 0);
+        }
+        let path =
+            alloc::ffi::CString::new(alloc::format!("/dev/shm/{}.{}", name, getpid())).unwrap();
+        let fd = open(&path, O_RDWR | O_CREAT | O_TRUNC, 0o600)?;
+        let content: alloc::vec::Vec<u8> = (0..2 * PAGE).map(|i| (i % 251) as u8).collect();
+        write_all(fd, &content)?;
+        Ok((path, fd, content))
+    }
+
+    /// A MAP_PRIVATE mapping of a tmpfs file shows the file's bytes; writes to it are
+    /// copy-on-write: they change neither the file (pread) nor a MAP_SHARED mapping of it, and
+    /// a forked child's writes to its copy do not reach the parent.
+    fn map_private_file_writes_stay_private() {
+        let (name, fd, content) = check_ok!(tmpfs_file("t_mm_priv"));
+        // SAFETY: no MAP_FIXED.
+        let p = check_ok!(unsafe { mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) });
+        // SAFETY: no MAP_FIXED.
+        let s = check_ok!(unsafe { mmap(0, 2 * PAGE, PROT_READ, MAP_SHARED, fd, 0) });
+        // SAFETY: both mapped for 2 pages.
+        let (pm, sm) = unsafe {
+            (
+                core::slice::from_raw_parts_mut(p as *mut u8, 2 * PAGE),
+                core::slice::from_raw_parts(s as *const u8, 2 * PAGE),
+            )
+        };
+        check!(pm[..] == content[..], "the private mapping shows the file");
+        pm[10] = 0xAA;
+        pm[PAGE + 7] = 0xBB;
+        check_eq!((pm[10], pm[PAGE + 7]), (0xAA, 0xBB));
+        let mut buf = [0u8; 1];
+        check_eq!(pread(fd, &mut buf, 10), Ok(1));
+        check_eq!(buf[0], content[10], "the file is unchanged");
+        check_eq!(pread(fd, &mut buf, (PAGE + 7) as u64), Ok(1));
+        check_eq!(buf[0], content[PAGE + 7], "the file is unchanged");
+        check_eq!(
+            sm[10],
+            content[10],
+            "a shared mapping does not see private writes"
+        );
+        // A private copy made in a forked child does not reach the parent either.
+        let pid = fork_run(|| {
+            // SAFETY: the child's copy of the mapping.
+            unsafe { poke(p + 20, 0xCC) };
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        check_eq!(pm[20], content[20]);
+        // SAFETY: ours.
+        unsafe { (munmap(p, 2 * PAGE).ok(), munmap(s, 2 * PAGE).ok()) };
+        check_ok!(close(fd));
+        check_ok!(unlink(&name));
+    }
+
+    /// MADV_DONTNEED on a MAP_PRIVATE file mapping drops the private (written) copy of the
+    /// page: it reads the file's bytes again, not zeros (Linux re-faults private file pages
+    /// from the page cache; only anonymous pages come back zero-filled).
+    fn madvise_dontneed_private_file_rereads_file() {
+        let (name, fd, content) = check_ok!(tmpfs_file("t_mm_dontneed"));
+        // SAFETY: no MAP_FIXED.
+        let p = check_ok!(unsafe { mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) });
+        // SAFETY: mapped for 2 pages.
+        let pm = unsafe { core::slice::from_raw_parts_mut(p as *mut u8, 2 * PAGE) };
+        pm[10] = 0xAA;
+        pm[PAGE + 7] = 0xBB;
+        check_eq!(madvise(p, PAGE, MADV_DONTNEED), Ok(0));
+        check_eq!(pm[10], content[10], "after MADV_DONTNEED");
+        check!(pm[..PAGE] == content[..PAGE], "after MADV_DONTNEED");
+        check_eq!(pm[PAGE + 7], 0xBB, "the other page keeps its private copy");
+        // SAFETY: ours.
+        unsafe { munmap(p, 2 * PAGE).ok() };
+        check_ok!(close(fd));
+        check_ok!(unlink(&name));
+    }
+
+    /// MAP_FIXED_NOREPLACE maps at exactly the hint when the range is free, and fails with
+    /// EEXIST (leaving the old mapping intact) when any page of it is taken.
+    fn map_fixed_noreplace_over_existing_is_eexist() {
+        let a = check_ok!(mmap_anon(4 * PAGE));
+        // SAFETY: ours.
+        unsafe { poke(a + PAGE, 42) };
+        // Free the last two pages: a free hole right after two mapped ones.
+        // SAFETY: unused.
+        check_eq!(unsafe { munmap(a + 2 * PAGE, 2 * PAGE) }, Ok(0));
+        let rw = PROT_READ | PROT_WRITE;
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+        // SAFETY: these fail, or map the free hole.
+        unsafe {
+            check_eq!(mmap(a, PAGE, rw, flags, -1, 0), Err(EEXIST), "fully taken");
+            check_eq!(
+                mmap(a + PAGE, 2 * PAGE, rw, flags, -1, 0),
+                Err(EEXIST),
+                "overlap"
+            );
+            check_eq!(peek(a + PAGE), 42, "the old mapping is intact");
+            check_eq!(
+                mmap(a + 2 * PAGE, 2 * PAGE, rw, flags, -1, 0),
+                Ok(a + 2 * PAGE)
+            );
+            poke(a + 3 * PAGE, 5);
+            check_eq!(peek(a + 3 * PAGE), 5);
+            check_eq!(munmap(a, 4 * PAGE), Ok(0));
+        }
+    }
+
+    /// MADV_DONTNEED on private anonymous memory frees the pages: they read back as zeros
+    /// (Linux); pages outside the range keep their data.
+    fn madvise_dontneed_zeroes_private_anon() {
+        let a = check_ok!(mmap_anon(4 * PAGE));
+        check!(fill_and_verify(a, 4 * PAGE, 8));
+        check_eq!(madvise(a + PAGE, 2 * PAGE, MADV_DONTNEED), Ok(0));
+        // SAFETY: still mapped.
+        let mem = unsafe { core::slice::from_raw_parts(a as *const u8, 4 * PAGE) };
+        check!(
+            mem[PAGE..3 * PAGE].iter().all(|&b| b == 0),
+            "dropped pages read zero"
+        );
+        check_eq!(mem[1], 31u8.wrapping_add(8));
+        check_eq!(mem[3 * PAGE + 1], 31u8.wrapping_add(8));
+        // The pages are usable again.
+        check!(fill_and_verify(a + PAGE, PAGE, 2));
+        check_eq!(
+            madvise(a + 1, PAGE, MADV_DONTNEED),
+            Err(EINVAL),
+            "unaligned"
+        );
+        // SAFETY: ours.
+        check_eq!(unsafe { munmap(a, 4 * PAGE) }, Ok(0));
+        check_eq!(madvise(a, PAGE, MADV_DONTNEED), Err(ENOMEM), "unmapped");
+    }
+
     test_main!(
         brk_grow_touch_shrink,
         mmap_anonymous_private_rw,
@@ -316,6 +502,11 @@ mod imp {
         mmap_fixed_replaces_pages,
         large_mappings_are_reclaimed,
         null_dereference_segfaults,
+        prot_none_mapping_then_mprotect_keeps_data,
+        map_private_file_writes_stay_private,
+        madvise_dontneed_private_file_rereads_file,
+        map_fixed_noreplace_over_existing_is_eexist,
+        madvise_dontneed_zeroes_private_anon,
     );
 }
 
