@@ -53,6 +53,12 @@ pub trait KernelView: Send + Sync {
     /// Visible pids, ascending (zombies included until reaped).
     fn pids(&self) -> Vec<u32>;
     fn proc_info(&self, pid: u32) -> Option<ProcInfo>;
+    /// The (uid, gid) of visible process `pid` (the owner of its `/proc` entries); `None`
+    /// when the reader cannot see it. Path walks ask this at every step below
+    /// `/proc/[pid]`, so a kernel should answer without building the whole `ProcInfo`.
+    fn pid_owner(&self, pid: u32) -> Option<(u32, u32)> {
+        self.proc_info(pid).map(|i| (i.uid, i.gid))
+    }
     /// The calling process (what `/proc/self` points to).
     fn self_pid(&self) -> u32;
     /// (free, total) 4 KiB frames.
@@ -409,7 +415,7 @@ impl ProcInode {
 
     /// `ENOENT` unless process `pid` is visible to the reader.
     fn check_pid(&self, pid: u32) -> Result<(), Errno> {
-        match self.fs.view.proc_info(pid) {
+        match self.fs.view.pid_owner(pid) {
             Some(_) => Ok(()),
             None => Err(Errno::ENOENT),
         }
@@ -451,11 +457,16 @@ impl ProcInode {
 }
 
 impl Inode for ProcInode {
+    fn file_type(&self) -> FileType {
+        self.node.file_type()
+    }
+
     fn metadata(&self) -> Metadata {
-        let (uid, gid) = match self.node.pid().and_then(|p| self.fs.view.proc_info(p)) {
-            Some(i) => (i.uid, i.gid),
-            None => (0, 0),
-        };
+        let (uid, gid) = self
+            .node
+            .pid()
+            .and_then(|p| self.fs.view.pid_owner(p))
+            .unwrap_or((0, 0));
         Metadata {
             dev: self.fs.dev,
             ino: self.node.ino(),

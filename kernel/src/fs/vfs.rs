@@ -151,6 +151,12 @@ pub type InodeRef = Arc<dyn Inode>;
 pub trait Inode: Send + Sync + Any {
     fn metadata(&self) -> Metadata;
 
+    /// The type alone: what a path walk asks at every step. File systems whose
+    /// `metadata` is costly (procfs) answer it without building the whole `Metadata`.
+    fn file_type(&self) -> FileType {
+        self.metadata().file_type()
+    }
+
     fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }

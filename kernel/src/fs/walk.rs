@@ -29,7 +29,7 @@ impl core::fmt::Debug for Loc {
 
 impl Loc {
     pub fn file_type(&self) -> FileType {
-        self.inode.metadata().file_type()
+        self.inode.file_type()
     }
 }
 
@@ -109,20 +109,23 @@ impl Walker<'_> {
     }
 
     fn walk(&self, start: Loc, path: &str, follow_last: bool) -> Result<Loc, Errno> {
-        // Directories walked so far; `..` pops.
-        let mut stack = vec![start];
+        // Directories walked so far (with their type); `..` pops.
+        let start_type = start.file_type();
+        let mut stack = vec![(start, start_type)];
+        // The texts being walked: the path, then the targets of the symlinks met. A
+        // component is a (text, start, end) triple, so none is copied.
+        let mut texts: Vec<String> = vec![String::from(path)];
         // Components still to walk, the next one last.
-        let mut todo: Vec<String> = path::components(path)
-            .rev()
-            .map(|c| c.to_string())
-            .collect();
+        let mut todo: Vec<(usize, usize, usize)> = Vec::new();
+        push_components(&mut todo, 0, path);
         let mut links = 0;
-        while let Some(name) = todo.pop() {
-            let cur = stack.last().expect("the walk stack is never empty");
-            if cur.file_type() != FileType::Directory {
+        while let Some((t, a, b)) = todo.pop() {
+            let (cur, cur_type) = stack.last().expect("the walk stack is never empty");
+            if *cur_type != FileType::Directory {
                 return Err(Errno::ENOTDIR);
             }
-            match name.as_str() {
+            let name = &texts[t][a..b];
+            match name {
                 "." => {}
                 ".." => {
                     if cur.path == self.root.path {
@@ -132,23 +135,30 @@ impl Walker<'_> {
                         stack.pop();
                     } else {
                         let parent = self.canonical(path::parent(&cur.path))?;
-                        stack[0] = parent;
+                        let ty = parent.file_type();
+                        stack[0] = (parent, ty);
                     }
                 }
                 _ => {
-                    let child = self.step(cur, &name)?;
+                    let child = self.step(cur, name)?;
+                    let ty = child.file_type();
                     let is_last = todo.is_empty();
-                    if child.file_type() == FileType::Symlink && (!is_last || follow_last) {
+                    if ty == FileType::Symlink && (!is_last || follow_last) {
                         links += 1;
                         if links > MAX_SYMLINKS {
                             return Err(Errno::ELOOP);
                         }
                         if let Some(target) = child.inode.magic_target() {
                             // A magic link lands on its object; it keeps the link's path.
-                            stack.push(Loc {
-                                path: child.path,
-                                inode: target?,
-                            });
+                            let inode = target?;
+                            let ty = inode.file_type();
+                            stack.push((
+                                Loc {
+                                    path: child.path,
+                                    inode,
+                                },
+                                ty,
+                            ));
                             continue;
                         }
                         let target = child.inode.readlink()?;
@@ -156,17 +166,37 @@ impl Walker<'_> {
                             return Err(Errno::ENOENT);
                         }
                         if path::is_absolute(&target) {
-                            stack = vec![self.root.clone()];
+                            stack = vec![(self.root.clone(), FileType::Directory)];
                         }
-                        todo.extend(path::components(&target).rev().map(|c| c.to_string()));
+                        push_components(&mut todo, texts.len(), &target);
+                        texts.push(target);
                         continue;
                     }
-                    stack.push(child);
+                    stack.push((child, ty));
                 }
             }
         }
-        Ok(stack.pop().expect("the walk stack is never empty"))
+        Ok(stack.pop().expect("the walk stack is never empty").0)
     }
+}
+
+/// Pushes the non-empty components of `text` (text number `t`) onto `todo`, last first.
+fn push_components(todo: &mut Vec<(usize, usize, usize)>, t: usize, text: &str) {
+    let mark = todo.len();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'/' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] != b'/' {
+            i += 1;
+        }
+        todo.push((t, start, i));
+    }
+    todo[mark..].reverse();
 }
 
 #[cfg(test)]

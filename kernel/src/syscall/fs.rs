@@ -119,8 +119,32 @@ fn context() -> Arc<FsContext> {
     crate::task::current().process().fs()
 }
 
+/// A path from user memory: `ENAMETOOLONG` past `PATH_MAX - 1` bytes, `EFAULT`,
+/// `EINVAL` if not UTF-8. Read in small pieces (never past a page end): paths are short,
+/// and copying a whole page per call made path system calls several times slower.
+fn read_user_path(addr: u64) -> Result<String, Errno> {
+    const PIECE: u64 = 128;
+    let mut out = Vec::new();
+    let mut at = addr;
+    loop {
+        let page_end = (at | 0xfff) + 1;
+        let n = PIECE.min(page_end - at) as usize;
+        let mut piece = [0u8; PIECE as usize];
+        copy_from_user(at, &mut piece[..n])?;
+        let z = piece[..n].iter().position(|&b| b == 0);
+        out.extend_from_slice(&piece[..z.unwrap_or(n)]);
+        if out.len() > path::PATH_MAX - 1 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if z.is_some() {
+            return String::from_utf8(out).map_err(|_| Errno::EINVAL);
+        }
+        at += n as u64;
+    }
+}
+
 fn user_path(addr: u64) -> Result<String, Errno> {
-    let p = read_user_cstr(addr, path::PATH_MAX - 1)?;
+    let p = read_user_path(addr)?;
     if p.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -129,7 +153,7 @@ fn user_path(addr: u64) -> Result<String, Errno> {
 
 /// A path that may be empty (with `AT_EMPTY_PATH`).
 fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
-    let p = read_user_cstr(addr, path::PATH_MAX - 1)?;
+    let p = read_user_path(addr)?;
     if p.is_empty() && flags & AT_EMPTY_PATH == 0 {
         return Err(Errno::ENOENT);
     }
