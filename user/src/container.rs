@@ -638,3 +638,70 @@ pub fn limit_test_unshare(t: &str, flag: usize) {
     crate::check_ok!(write_limit(t, 10));
     crate::check_eq!(read_limit(t), Ok((10, count)));
 }
+
+/// The names in a directory (without `.` and `..`), sorted.
+pub fn list_dir(path: &str) -> SysResult<Vec<String>> {
+    let fd = sys::open(
+        &cpath(path),
+        sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC,
+        0,
+    )?;
+    let mut names = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match sys::getdents64(fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = sys::close(fd);
+                return Err(e);
+            }
+        };
+        let mut off = 0;
+        while off < n {
+            let d = &buf[off..n];
+            let reclen = u16::from_ne_bytes([d[16], d[17]]) as usize;
+            let name = &d[19..reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if name != b"." && name != b".." {
+                names.push(String::from_utf8_lossy(name).into_owned());
+            }
+            off += reclen;
+        }
+    }
+    let _ = sys::close(fd);
+    names.sort();
+    Ok(names)
+}
+
+/// `clone(flags, stack_top)` with a fresh stack: the child pops `arg` from `stack_top` and
+/// calls `entry(arg)` (LiteOS-A's `clone(fn, stack, flags, arg)`). Returns the raw result.
+///
+/// # Safety
+/// `stack_top` must be the 16-byte aligned top of a writable mapping with `arg` stored at
+/// `stack_top`, and `entry` must never return.
+#[unsafe(naked)]
+pub unsafe extern "C" fn clone_on_stack(
+    flags: usize,
+    stack_top: usize,
+    entry: extern "C" fn(usize) -> !,
+) -> isize {
+    core::arch::naked_asm!(
+        "mov r9, rdx",
+        "xor edx, edx",
+        "xor r10d, r10d",
+        "xor r8d, r8d",
+        "mov eax, 56",
+        "syscall",
+        "test rax, rax",
+        "jnz 2f",
+        // Child: on the new stack; r9 (entry) survives the syscall.
+        "xor ebp, ebp",
+        "pop rdi",
+        "and rsp, -16",
+        "call r9",
+        "ud2",
+        "2:",
+        "ret",
+    )
+}

@@ -89,14 +89,18 @@ mod imp {
     fn uts_005_setns_then_closed_fd() {
         let t = check_ok!(clone_run(CLONE_NEWUTS | SIGCHLD_EXIT, || {
             let [r, w] = pipe_pair();
+            let [rr, wr] = pipe_pair();
             let c = clone_code(CLONE_NEWUTS | SIGCHLD_EXIT, || {
                 let _ = close(w);
                 let _ = sethostname(b"uts005-child");
+                go(wr);
                 wait_go(r);
                 3
             });
             let c = check_ok!(c);
-            let _ = close(r);
+            close_all(&[r, wr]);
+            wait_go(rr);
+            let _ = close(rr);
             let old = own_container("uts");
             let fd = open_path(&container_path(&format!("{}", c), "uts"), O_RDONLY);
             let fd = check_ok!(fd);
