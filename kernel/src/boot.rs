@@ -30,6 +30,7 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         Some((pa, size)) => crate::mm::phys_slice(pa, size),
         None => &[],
     };
+    crate::container::init(info.cmdline);
     crate::fs::init(initrd, alloc::sync::Arc::new(crate::fs::KernelState));
     if let Some((pa, size)) = info.initrd {
         // The files are now in the ramfs: the archive's memory becomes free frames.

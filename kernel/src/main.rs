@@ -5,6 +5,7 @@
 
 extern crate alloc;
 
+pub mod container;
 pub mod elf;
 pub mod errno;
 pub mod fs;

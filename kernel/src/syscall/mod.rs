@@ -3,6 +3,7 @@
 //! through `crate::mm::user`. Unknown numbers give `ENOSYS`.
 #![deny(unsafe_code)]
 
+mod container;
 pub mod fs;
 mod mm;
 mod process;
@@ -45,11 +46,19 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
 }
 
 /// The last step before any return to ring 3: preemption, then signals.
+/// A thread that exited leaves the CPU here, where its stack holds no references.
 pub fn return_to_user(frame: &mut TrapFrame) {
-    if crate::task::sched::need_resched() {
-        crate::task::sched::yield_now();
+    use crate::task::sched;
+    if sched::current_is_dead() {
+        sched::exit_current();
+    }
+    if sched::need_resched() {
+        sched::yield_now();
     }
     crate::task::signal::deliver(frame);
+    if sched::current_is_dead() {
+        sched::exit_current();
+    }
 }
 
 fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
@@ -61,6 +70,9 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
     }
     if let Some(r) = signal::dispatch(frame, nr, a) {
         return r;
+    }
+    if let Some(r) = container::dispatch(nr, a) {
+        return Ret::Value(r);
     }
     if let Some(r) = mm::dispatch(nr, a) {
         return Ret::Value(r);

@@ -7,15 +7,15 @@ use crate::errno::{Errno, SysResult};
 use crate::mm::user::{read_user, read_user_cstr_bytes, read_user_strv, write_user};
 use crate::task::clone::{self, CLONE_VFORK, CLONE_VM};
 use crate::task::exit::{self, WaitWho};
-use crate::task::{self, TABLES, sched, signal};
+use crate::task::{self, sched, signal};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
     let r: SysResult = match nr {
-        39 => Ok(task::current_process().pid() as usize),
+        39 => Ok(task::current_vpid() as usize),
         110 => Ok(task::current_process().ppid() as usize),
-        186 => Ok(sched::current().tid() as usize),
+        186 => Ok(sched::current().tid_ref().vnr() as usize),
         57 => clone::do_clone(
             frame,
             clone::legacy_args(signal::SIGCHLD as u64, 0, 0, 0, 0),
@@ -27,8 +27,14 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
         56 => clone::do_clone(frame, clone::legacy_args(a[0], a[1], a[2], a[3], a[4])),
         435 => clone::read_clone3_args(a[0], a[1]).and_then(|args| clone::do_clone(frame, args)),
         59 => return Some(execve(frame, a[0], a[1], a[2])),
-        60 => exit::exit_thread(((a[0] & 0xff) << 8) as i32),
-        231 => exit::exit_group(((a[0] & 0xff) << 8) as i32),
+        60 => {
+            exit::exit_thread(((a[0] & 0xff) << 8) as i32);
+            Ok(0)
+        }
+        231 => {
+            exit::exit_group(((a[0] & 0xff) << 8) as i32);
+            Ok(0)
+        }
         61 => wait4(a[0], a[1], a[2], a[3]),
         247 => waitid(a[0], a[1], a[2], a[3], a[4]),
         24 => {
@@ -42,9 +48,9 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
         }
         158 => arch_prctl(a[0], a[1]),
         109 => setpgid(a[0], a[1]),
-        111 => Ok(task::current_process().inner.lock().pgid as usize),
-        121 => with_process(a[0], |p| Ok(p.inner.lock().pgid as usize)),
-        124 => with_process(a[0], |p| Ok(p.inner.lock().sid as usize)),
+        111 => Ok(group_view(&task::current_process(), false)),
+        121 => with_process(a[0], |p| Ok(group_view(p, false))),
+        124 => with_process(a[0], |p| Ok(group_view(p, true))),
         112 => setsid(),
         140 => getpriority(a[0], a[1]),
         141 => setpriority(a[0], a[1], a[2]),
@@ -101,10 +107,10 @@ fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
     let pid = as_i32(pid);
     let who = match pid {
         -1 => WaitWho::Any,
-        0 => WaitWho::Pgid(task::current_process().inner.lock().pgid),
-        p if p > 0 => WaitWho::Pid(p as u32),
+        0 => WaitWho::Pgid(task::current_process().pgid()),
+        p if p > 0 => WaitWho::Pid(global_of(p as u32).ok_or(Errno::ECHILD)?),
         p if p == i32::MIN => return Err(Errno::ESRCH),
-        p => WaitWho::Pgid((-p) as u32),
+        p => WaitWho::Pgid(global_of((-p) as u32).ok_or(Errno::ECHILD)?),
     };
     match exit::wait_child(who, options)? {
         None => Ok(0),
@@ -125,11 +131,11 @@ fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysRes
     exit::check_waitid_options(options)?;
     let who = match idtype {
         0 => WaitWho::Any,
-        1 if as_i32(id) > 0 => WaitWho::Pid(id as u32),
+        1 if as_i32(id) > 0 => WaitWho::Pid(global_of(id as u32).ok_or(Errno::ECHILD)?),
         2 if as_i32(id) >= 0 => WaitWho::Pgid(if id == 0 {
-            task::current_process().inner.lock().pgid
+            task::current_process().pgid()
         } else {
-            id as u32
+            global_of(id as u32).ok_or(Errno::ECHILD)?
         }),
         _ => return Err(Errno::EINVAL),
     };
@@ -179,79 +185,86 @@ fn setpgid(pid: u64, pgid: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let me = task::current_process();
-    let target = if pid == 0 || pid as u32 == me.pid() {
+    let target = if pid == 0 || pid as u32 == task::current_vpid() {
         me.clone()
     } else {
-        let c = me
-            .inner
-            .lock()
-            .children
-            .iter()
-            .find(|c| c.pid() == pid as u32)
-            .cloned();
-        c.ok_or(Errno::ESRCH)?
+        let t = task::find_process(pid as u32).ok_or(Errno::ESRCH)?;
+        if !t.parent().is_some_and(|pp| Arc::ptr_eq(&pp, &me)) {
+            return Err(Errno::ESRCH);
+        }
+        t
     };
-    let new = if pgid == 0 { target.pid() } else { pgid as u32 };
-    let my_sid = me.inner.lock().sid;
-    let mut ti = target.inner.lock();
-    if ti.sid != my_sid {
+    let my_sid = me.sid();
+    if target.sid() != my_sid || target.sid() == target.pid() {
+        // Another session, or a session leader (which cannot change its group).
         return Err(Errno::EPERM);
     }
-    if ti.sid == target.pid() {
-        return Err(Errno::EPERM); // a session leader cannot change its group
-    }
-    if new != target.pid() {
-        // The group must exist in the same session.
-        let exists = TABLES.lock().procs.values().any(|p| {
-            !Arc::ptr_eq(p, &target) && {
-                let pi = p.inner.lock();
-                pi.pgid == new && pi.sid == my_sid
-            }
-        });
-        if !exists {
+    let group = if pgid == 0 || pgid as u32 == task::view_nr(target.pid_ref()) {
+        target.pid_ref().clone()
+    } else {
+        // The group must exist in the same session, among the processes the caller sees.
+        let leader = task::find_process(pgid as u32).ok_or(Errno::EPERM)?;
+        let g = leader.inner.lock().pgrp.clone().ok_or(Errno::EPERM)?;
+        if g.global() != leader.pid() || leader.sid() != my_sid {
             return Err(Errno::EPERM);
         }
-    }
-    ti.pgid = new;
+        g
+    };
+    target.inner.lock().pgrp = Some(group);
     Ok(0)
 }
 
 fn setsid() -> SysResult {
     let me = task::current_process();
     let pid = me.pid();
-    let leader = TABLES
-        .lock()
-        .procs
-        .values()
-        .any(|p| !Arc::ptr_eq(p, &me) && p.inner.lock().pgid == pid);
-    let mut pi = me.inner.lock();
-    if pi.pgid == pid || leader {
+    let leader = task::visible_processes()
+        .iter()
+        .any(|(_, p)| !Arc::ptr_eq(p, &me) && p.pgid() == pid);
+    if me.pgid() == pid || leader {
         return Err(Errno::EPERM);
     }
-    pi.pgid = pid;
-    pi.sid = pid;
-    Ok(pid as usize)
+    let mut pi = me.inner.lock();
+    pi.pgrp = Some(me.pid_ref().clone());
+    pi.session = Some(me.pid_ref().clone());
+    Ok(task::current_vpid() as usize)
 }
 
-/// Processes selected by `which`/`who` of get/setpriority.
+/// The caller's view of `p`'s process group (or session) id.
+fn group_view(p: &Arc<task::Process>, session: bool) -> usize {
+    let pi = p.inner.lock();
+    let g = if session { &pi.session } else { &pi.pgrp };
+    g.as_ref().map_or(0, |g| task::view_nr(g)) as usize
+}
+
+/// The global number of the process the caller calls `nr`.
+fn global_of(nr: u32) -> Option<u32> {
+    task::caller_pid_container().lookup(nr).map(|p| p.global())
+}
+
+/// Processes selected by `which`/`who` of get/setpriority, in the caller's view.
 fn priority_targets(which: u64, who: u64) -> Result<Vec<Arc<task::Process>>, Errno> {
     let who = as_i32(who);
     let me = task::current_process();
-    let all: Vec<_> = TABLES.lock().procs.values().cloned().collect();
+    let all: Vec<_> = task::visible_processes()
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
     let v: Vec<_> = match which {
         0 => {
-            let pid = if who == 0 { me.pid() } else { who as u32 };
-            all.into_iter().filter(|p| p.pid() == pid).collect()
+            let p = if who == 0 {
+                Some(me)
+            } else {
+                task::find_process(who as u32)
+            };
+            p.into_iter().collect()
         }
         1 => {
             let g = if who == 0 {
-                me.inner.lock().pgid
+                Some(me.pgid())
             } else {
-                who as u32
+                global_of(who as u32)
             };
-            all.into_iter()
-                .filter(|p| p.inner.lock().pgid == g)
-                .collect()
+            all.into_iter().filter(|p| Some(p.pgid()) == g).collect()
         }
         2 => {
             // Every process belongs to uid 0 until credentials exist.

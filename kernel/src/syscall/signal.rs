@@ -5,7 +5,7 @@ use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{read_user, write_user};
 use crate::task::signal::{self, NSIG, SigAction, UNBLOCKABLE, bit};
-use crate::task::{self, TABLES, sched};
+use crate::task::{self, sched};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -16,12 +16,15 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
         15 => {
             return Some(match signal::sigreturn(frame) {
                 Ok(()) => Ret::Frame,
-                Err(_) => crate::task::exit::exit_group(signal::SIGSEGV as i32),
+                Err(_) => {
+                    crate::task::exit::exit_group(signal::SIGSEGV as i32);
+                    Ret::Frame
+                }
             });
         }
         127 => rt_sigpending(a[0], a[1]),
         130 => rt_sigsuspend(a[0], a[1]),
-        131 => sigaltstack(a[0], a[1]),
+        131 => sigaltstack(a[0], a[1], frame.rsp),
         34 => pause(),
         62 => kill(a[0], a[1]),
         200 => tgkill(None, a[0], a[1]),
@@ -144,57 +147,69 @@ fn pause() -> SysResult {
     }
 }
 
-fn sigaltstack(new: u64, old: u64) -> SysResult {
+fn sigaltstack(new: u64, old: u64, sp: u64) -> SysResult {
     let n = if new != 0 {
         let raw: [u64; 3] = read_user(new)?;
         Some((raw[0], raw[2], raw[1] as u32 as i32))
     } else {
         None
     };
-    let prev = signal::set_altstack(n)?;
+    let prev = signal::set_altstack(n, sp)?;
     if old != 0 {
         write_user(old, &[prev.0, prev.2 as u32 as u64, prev.1])?;
     }
     Ok(0)
 }
 
-/// Sends to one process, honouring init's protection: PID 1 only receives signals it
-/// has a handler for (pid_namespaces(7)).
-fn send(p: &Arc<task::Process>, sig: u32) {
-    if sig == 0 {
-        return;
+/// Whether the caller may deliver `sig` to `p` given init protection
+/// (pid_namespaces(7)): an init (the global one or a container's) only receives
+/// signals it has a handler for, except SIGKILL and SIGSTOP from an ancestor container.
+fn init_accepts(p: &Arc<task::Process>, sig: u32) -> bool {
+    let pid = p.pid_ref();
+    if p.pid() != 1 && !pid.is_container_init() {
+        return true;
     }
-    if p.pid() == 1 {
-        let acts = p.inner.lock().sigactions.clone();
-        if acts.lock()[(sig - 1) as usize].handler == signal::SIG_DFL {
-            return;
+    if (sig == signal::SIGKILL || sig == signal::SIGSTOP) && pid.is_container_init() {
+        let mine = task::caller_pid_container();
+        let theirs = pid.container();
+        if !Arc::ptr_eq(&mine, theirs) && mine.is_ancestor_of(theirs) {
+            return true;
         }
     }
-    signal::send_to_process(p, sig);
+    let acts = p.inner.lock().sigactions.clone();
+    acts.lock()[(sig - 1) as usize].handler != signal::SIG_DFL
+}
+
+fn send(p: &Arc<task::Process>, sig: u32) {
+    if sig != 0 && init_accepts(p, sig) {
+        signal::send_to_process(p, sig);
+    }
 }
 
 fn kill(pid: u64, sig: u64) -> SysResult {
     let sig = check_sig(sig)?;
     let pid = as_i32(pid);
     let me = task::current_process();
-    let all: Vec<_> = TABLES.lock().procs.values().cloned().collect();
-    let targets: Vec<_> = match pid {
-        p if p > 0 => all.into_iter().filter(|x| x.pid() == p as u32).collect(),
-        0 => {
-            let g = me.inner.lock().pgid;
-            all.into_iter()
-                .filter(|x| x.inner.lock().pgid == g)
-                .collect()
-        }
-        -1 => all
+    let group = |g: u32| -> Vec<Arc<task::Process>> {
+        task::visible_processes()
             .into_iter()
-            .filter(|x| x.pid() != 1 && !Arc::ptr_eq(x, &me))
+            .map(|(_, p)| p)
+            .filter(|p| p.pgid() == g)
+            .collect()
+    };
+    let targets: Vec<_> = match pid {
+        p if p > 0 => task::find_process(p as u32).into_iter().collect(),
+        0 => group(me.pgid()),
+        -1 => task::visible_processes()
+            .into_iter()
+            .map(|(_, p)| p)
+            .filter(|x| x.pid() != 1 && !x.pid_ref().is_container_init() && !Arc::ptr_eq(x, &me))
             .collect(),
         i32::MIN => return Err(Errno::ESRCH),
-        p => all
-            .into_iter()
-            .filter(|x| x.inner.lock().pgid == (-p) as u32)
-            .collect(),
+        p => match task::caller_pid_container().lookup((-p) as u32) {
+            Some(leader) => group(leader.global()),
+            None => Vec::new(),
+        },
     };
     if targets.is_empty() {
         return Err(Errno::ESRCH);
@@ -213,17 +228,11 @@ fn tgkill(tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
     }
     let t = task::find_thread(tid as u32).ok_or(Errno::ESRCH)?;
     if let Some(g) = tgid
-        && t.process().pid() != g as u32
+        && task::view_nr(t.process().pid_ref()) != g as u32
     {
         return Err(Errno::ESRCH);
     }
-    if sig != 0 {
-        if t.process().pid() == 1 {
-            let acts = t.process().inner.lock().sigactions.clone();
-            if acts.lock()[(sig - 1) as usize].handler == signal::SIG_DFL {
-                return Ok(0);
-            }
-        }
+    if sig != 0 && init_accepts(t.process(), sig) {
         signal::send_to_thread(&t, sig);
     }
     Ok(0)

@@ -7,15 +7,8 @@ use crate::mm::user::{copy_to_user, read_user, write_user};
 use crate::task::{self, futex};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-pub const SYSNAME: &str = "Linux";
-pub const RELEASE: &str = "6.1.0-bulkhead";
-pub const VERSION: &str = "#1 SMP PREEMPT_DYNAMIC Bulkhead";
-pub const MACHINE: &str = "x86_64";
-pub const NODENAME: &str = "bulkhead";
-
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
-        63 => uname(a[0]),
         169 => reboot(a[0], a[1], a[2]),
         102 | 104 | 107 | 108 => Ok(0),
         118 | 120 => (|| {
@@ -36,23 +29,22 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     })
 }
 
-fn uname(buf: u64) -> SysResult {
-    let mut u = [0u8; 65 * 6];
-    for (i, s) in [SYSNAME, NODENAME, RELEASE, VERSION, MACHINE, "(none)"]
-        .iter()
-        .enumerate()
-    {
-        u[i * 65..i * 65 + s.len()].copy_from_slice(s.as_bytes());
-    }
-    copy_to_user(buf, &u)?;
-    Ok(0)
-}
-
 fn reboot(magic1: u64, magic2: u64, cmd: u64) -> SysResult {
     const MAGIC1: u32 = 0xfee1_dead;
     const MAGIC2: [u32; 4] = [672_274_793, 85_072_278, 369_367_448, 537_993_216];
     if magic1 as u32 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32)) {
         return Err(Errno::EINVAL);
+    }
+    let pidc = task::caller_pid_container();
+    if pidc.level() > 0 && matches!(cmd as u32, 0x4321_fedc | 0xcdef_0123 | 0x0123_4567) {
+        // Inside a child PID container reboot ends that container's init (its status
+        // says SIGINT for restart, SIGHUP otherwise), and the caller, not the machine.
+        let sig = if cmd as u32 == 0x0123_4567 { 2 } else { 1 };
+        if let Some(init) = pidc.lookup(1).and_then(|p| p.process::<task::Process>()) {
+            task::exit::kill_with_status(&init, sig);
+        }
+        task::exit::exit_group(0);
+        return Ok(0);
     }
     match cmd as u32 {
         // Power off, halt and restart all end the QEMU run (it runs with -no-reboot).

@@ -3,6 +3,7 @@
 use super::exit::vfork_chan;
 use super::{ProcInner, sched};
 use crate::arch::x86_64::trap::TrapFrame;
+use crate::container::{self, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, Kind};
 use crate::errno::{Errno, SysResult};
 use crate::impl_pod;
 use crate::mm::user::write_user;
@@ -27,7 +28,7 @@ pub const CLONE_DETACHED: u64 = 0x0040_0000;
 pub const CLONE_UNTRACED: u64 = 0x0080_0000;
 pub const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
 
-/// Flags this kernel implements; any other bit gives `EINVAL`.
+/// Flags this kernel implements besides the container flags; any other bit gives `EINVAL`.
 const SUPPORTED: u64 = CSIGNAL
     | CLONE_VM
     | CLONE_FS
@@ -99,7 +100,10 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
     raw.stack_size = fields[6];
     raw.tls = fields[7];
     raw.set_tid_size = fields[9];
-    if raw.flags & CSIGNAL != 0 || raw.exit_signal > 64 || raw.set_tid_size != 0 || fields[10] != 0
+    if raw.flags & CSIGNAL & !container::CLONE_NEWTIME != 0
+        || raw.exit_signal > 64
+        || raw.set_tid_size != 0
+        || fields[10] != 0
     {
         return Err(Errno::EINVAL);
     }
@@ -136,7 +140,18 @@ pub fn legacy_args(flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> Cl
 /// `rax = 0`. Returns the child's number to the parent.
 pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     let flags = args.flags;
-    if flags & !SUPPORTED != 0 {
+    let ns = flags & container::ALL_NEW_FLAGS;
+    if flags & !(SUPPORTED | ns) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    check_new_flags(ns)?;
+    // clone(2)'s invalid combinations; a thread shares its process's containers.
+    if (ns & CLONE_NEWPID != 0 && flags & (CLONE_THREAD | CLONE_PARENT) != 0)
+        || (ns & CLONE_NEWUSER != 0 && flags & (CLONE_FS | CLONE_THREAD) != 0)
+        || (ns & CLONE_NEWNS != 0 && flags & CLONE_FS != 0)
+        || (ns & CLONE_NEWIPC != 0 && flags & CLONE_SYSVSEM != 0)
+        || (ns != 0 && flags & CLONE_THREAD != 0)
+    {
         return Err(Errno::EINVAL);
     }
     if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
@@ -146,7 +161,13 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     }
     let cur = sched::current();
     let me = cur.process().clone();
-    if flags & CLONE_PARENT != 0 && me.pid() == 1 {
+    if flags & CLONE_PARENT != 0 && (me.pid() == 1 || me.pid_ref().is_container_init()) {
+        return Err(Errno::EINVAL);
+    }
+    let my_container = me.container();
+    let unshared_pid = !Arc::ptr_eq(&my_container.pid, &my_container.pid_for_children);
+    // After unshare(CLONE_NEWPID) the caller cannot add threads or nest again (Linux).
+    if unshared_pid && (flags & CLONE_THREAD != 0 || ns & CLONE_NEWPID != 0) {
         return Err(Errno::EINVAL);
     }
     let mut child_frame = *frame;
@@ -179,6 +200,11 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         } else {
             Arc::downgrade(&me)
         };
+        let child_container = if ns != 0 || unshared_pid {
+            Arc::new(my_container.derive(ns, false)?)
+        } else {
+            my_container.clone()
+        };
         let mut inner = ProcInner::new(
             if flags & CLONE_FILES != 0 {
                 files
@@ -190,6 +216,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             } else {
                 fs.fork_copy()
             },
+            child_container,
         );
         inner.parent = parent;
         inner.sigactions = if flags & CLONE_SIGHAND != 0 {
@@ -198,8 +225,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             Arc::new(Mutex::new(*sigactions.lock()))
         };
         inner.exit_signal = args.exit_signal;
-        inner.pgid = pi.pgid;
-        inner.sid = pi.sid;
+        inner.pgrp = pi.pgrp.clone();
+        inner.session = pi.session.clone();
         inner.name = pi.name.clone();
         inner.cmdline = pi.cmdline.clone();
         inner.policy = pi.policy;
@@ -219,7 +246,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         t.inner.lock().sigmask = sigmask;
         t
     };
-    let tid = thread.tid();
+    // The caller sees the child under its number in the caller's PID container.
+    let tid = thread.tid_ref().nr_in(&my_container.pid).unwrap_or(0);
     if flags & CLONE_CHILD_CLEARTID != 0 {
         thread.inner.lock().clear_child_tid = args.child_tid;
     }
@@ -230,7 +258,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         // In the child's memory: the same address space for threads, the copy for fork.
         let vm = thread.process().vm().ok_or(Errno::ESRCH)?;
         let mut vm = vm.lock();
-        for (i, b) in tid.to_le_bytes().iter().enumerate() {
+        // The child's own view of its number.
+        for (i, b) in thread.tid_ref().vnr().to_le_bytes().iter().enumerate() {
             let pa = vm.user_phys(args.child_tid.wrapping_add(i as u64), true)?;
             crate::mm::user::write_phys(pa, core::slice::from_ref(b));
         }
@@ -244,4 +273,18 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         }
     }
     Ok(tid as usize)
+}
+
+/// `EINVAL` for a container flag whose type this kernel does not create.
+pub fn check_new_flags(ns: u64) -> Result<(), Errno> {
+    let mut rest = ns;
+    while rest != 0 {
+        let bit = rest & rest.wrapping_neg();
+        rest &= !bit;
+        match Kind::from_flag(bit) {
+            Some(k) if k.creatable() => {}
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    Ok(())
 }

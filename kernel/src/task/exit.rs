@@ -17,8 +17,10 @@ pub fn vfork_chan(child: &Arc<Process>) -> usize {
     Arc::as_ptr(child) as usize + 1
 }
 
-/// `exit_group`: ends every thread of the process with wait status `status`.
-pub fn exit_group(status: i32) -> ! {
+/// `exit_group`: ends every thread of the process with wait status `status`. The
+/// calling thread is marked dead and leaves the CPU on its way back to user mode
+/// (`syscall::return_to_user`), where no references are held on its stack.
+pub fn exit_group(status: i32) {
     let cur = sched::current();
     let p = cur.process().clone();
     {
@@ -34,9 +36,22 @@ pub fn exit_group(status: i32) -> ! {
     exit_thread(status)
 }
 
-/// Ends the calling thread. If it is the last one, the process exits with the
-/// group-exit status, or with `status` (a wait status) when there is none.
-pub fn exit_thread(status: i32) -> ! {
+/// Ends process `p` as if killed by `sig` (reboot inside a PID container ends its init).
+pub fn kill_with_status(p: &Arc<Process>, sig: u32) {
+    {
+        let mut g = p.group_exit.lock();
+        if g.is_none() {
+            *g = Some(sig as i32 & 0x7f);
+        }
+    }
+    for t in p.inner.lock().threads.clone() {
+        sched::interrupt(&t);
+    }
+}
+
+/// Ends the calling thread (marks it dead; see [`exit_group`]). If it is the last one,
+/// the process exits with the group-exit status, or with `status` (a wait status).
+pub fn exit_thread(status: i32) {
     let cur = sched::current();
     let p = cur.process().clone();
     let ctid = {
@@ -50,7 +65,6 @@ pub fn exit_thread(status: i32) -> ! {
             futex::wake_addr(ctid, 1);
         }
     }
-    TABLES.lock().threads.remove(&cur.tid());
     {
         let mut pi = p.inner.lock();
         pi.threads.retain(|t| !Arc::ptr_eq(t, &cur));
@@ -61,8 +75,6 @@ pub fn exit_thread(status: i32) -> ! {
         exit_process(&p, status);
     }
     cur.state.store(DEAD, Ordering::Release);
-    sched::schedule();
-    unreachable!("a dead thread is never scheduled again")
 }
 
 /// The last thread left: release everything, become a zombie, tell the parent.
@@ -77,18 +89,34 @@ fn exit_process(p: &Arc<Process>, status: i32) {
     if p.pid() == 1 {
         shutdown_with_init_status(status);
     }
-    let init = super::find_process(1);
+    if p.pid_ref().is_container_init() {
+        // A container's init died: everything else in it (and below) is killed, and
+        // nothing may enter it any more (pid_namespaces(7)).
+        let c = p.pid_ref().container().clone();
+        c.mark_dead();
+        for (_, pid) in c.members() {
+            if let Some(q) = pid.process::<Process>()
+                && !Arc::ptr_eq(&q, p)
+                && Arc::ptr_eq(q.pid_ref(), &pid)
+            {
+                signal::send_to_process(&q, signal::SIGKILL);
+            }
+        }
+        reap_container(p, &c);
+    }
     let children = core::mem::take(&mut p.inner.lock().children);
-    if let Some(init) = &init {
+    if !children.is_empty()
+        && let Some(reaper) = reaper_for(p)
+    {
         let mut any_zombie = false;
         for c in &children {
             let mut ci = c.inner.lock();
-            ci.parent = Arc::downgrade(init);
+            ci.parent = Arc::downgrade(&reaper);
             any_zombie |= ci.zombie.is_some();
         }
-        init.inner.lock().children.extend(children);
+        reaper.inner.lock().children.extend(children);
         if any_zombie {
-            sched::wakeup(child_chan(init));
+            sched::wakeup(child_chan(&reaper));
         }
     }
     let parent = p.parent();
@@ -108,6 +136,57 @@ fn exit_process(p: &Arc<Process>, status: i32) {
         signal::send_to_process(&parent, exit_signal);
     }
     sched::wakeup(child_chan(&parent));
+}
+
+/// Who adopts the orphans of `p`: the init of p's PID container, unless that is `p`
+/// or already dying; then the init of the nearest ancestor container.
+fn reaper_for(p: &Arc<Process>) -> Option<Arc<Process>> {
+    let mut c = Some(p.pid_ref().container().clone());
+    while let Some(pc) = c {
+        if let Some(init) = pc.lookup(1).and_then(|pid| pid.process::<Process>())
+            && !Arc::ptr_eq(&init, p)
+            && init.inner.lock().zombie.is_none()
+        {
+            return Some(init);
+        }
+        c = pc.parent_container().cloned();
+    }
+    TABLES.lock().procs.get(&1).cloned()
+}
+
+/// The dying init of a PID container reaps its members before it becomes a zombie
+/// itself (Linux's zap_pid_ns_processes): they were killed and re-parent to it.
+/// Members whose parent is outside (they entered with setns) are left to that parent.
+fn reap_container(init: &Arc<Process>, c: &Arc<crate::container::pid::PidContainer>) {
+    loop {
+        let zombies: alloc::vec::Vec<_> = init
+            .inner
+            .lock()
+            .children
+            .iter()
+            .filter(|ch| ch.inner.lock().zombie.is_some())
+            .cloned()
+            .collect();
+        for z in &zombies {
+            reap(init, z);
+        }
+        // Drop them first: a reaped process held here would still count as a member.
+        drop(zombies);
+        let waiting = c.members().into_iter().any(|(_, pid)| {
+            pid.process::<Process>().is_some_and(|q| {
+                !Arc::ptr_eq(&q, init)
+                    && q.inner
+                        .lock()
+                        .parent
+                        .upgrade()
+                        .is_some_and(|pp| Arc::ptr_eq(&pp, init))
+            })
+        });
+        if !waiting {
+            return;
+        }
+        sched::sleep_uninterruptible(child_chan(init));
+    }
 }
 
 fn reap(parent: &Arc<Process>, child: &Arc<Process>) {
@@ -145,7 +224,7 @@ const WNOTHREAD: u32 = 0x2000_0000;
 const WALL: u32 = 0x4000_0000;
 const WCLONE: u32 = 0x8000_0000;
 
-/// Which children a wait call accepts.
+/// Which children a wait call accepts (global numbers).
 pub enum WaitWho {
     Any,
     Pid(u32),
@@ -161,10 +240,15 @@ pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errn
         let children = me.inner.lock().children.clone();
         let matching: alloc::vec::Vec<_> = children
             .into_iter()
+            .filter(|c| {
+                // A "clone child" (exit signal not SIGCHLD) needs __WCLONE or __WALL (wait(2)).
+                options & WALL != 0
+                    || (c.inner.lock().exit_signal != SIGCHLD) == (options & WCLONE != 0)
+            })
             .filter(|c| match who {
                 WaitWho::Any => true,
                 WaitWho::Pid(pid) => c.pid() == pid,
-                WaitWho::Pgid(g) => c.inner.lock().pgid == g,
+                WaitWho::Pgid(g) => c.pgid() == g,
             })
             .collect();
         if matching.is_empty() {
@@ -175,7 +259,7 @@ pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errn
             if options & WNOWAIT == 0 {
                 reap(&me, z);
             }
-            return Ok(Some((z.pid(), status)));
+            return Ok(Some((super::view_nr(z.pid_ref()), status)));
         }
         if options & WNOHANG != 0 {
             return Ok(None);

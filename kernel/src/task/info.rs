@@ -1,18 +1,20 @@
-//! What `/proc` shows of processes: a snapshot of one process for procfs.
+//! What `/proc` shows of processes, in the reader's PID-container view.
 
-use super::{TABLES, sched};
+use super::{sched, view_nr, visible_processes};
 use crate::fs::procfs::{MapLine, ProcInfo};
 use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
 use alloc::vec::Vec;
 
-/// Pids of all processes (zombies included until reaped), ascending.
+/// Numbers of the processes the caller can see (zombies included until reaped), ascending.
 pub fn pids() -> Vec<u32> {
-    TABLES.lock().procs.keys().copied().collect()
+    visible_processes().into_iter().map(|(n, _)| n).collect()
 }
 
-pub fn proc_info(pid: u32) -> Option<ProcInfo> {
-    let p = super::find_process(pid)?;
+/// Process `nr` of the caller's view.
+pub fn proc_info(nr: u32) -> Option<ProcInfo> {
+    let p = super::find_process(nr)?;
     let cur = sched::try_current();
+    let ppid = p.ppid();
     let pi = p.inner.lock();
     let running = cur
         .as_ref()
@@ -25,9 +27,9 @@ pub fn proc_info(pid: u32) -> Option<ProcInfo> {
         'S'
     };
     let mut info = ProcInfo {
-        pid,
-        ppid: pi.parent.upgrade().map_or(0, |pp| pp.pid()),
-        tgid: pid,
+        pid: nr,
+        ppid,
+        tgid: nr,
         name: pi.name.clone(),
         state,
         threads: pi.threads.len().max(1) as u32,
@@ -38,8 +40,8 @@ pub fn proc_info(pid: u32) -> Option<ProcInfo> {
         } else {
             pi.cmdline.clone()
         },
-        pgid: pi.pgid,
-        sid: pi.sid,
+        pgid: pi.pgrp.as_ref().map_or(0, |g| view_nr(g)),
+        sid: pi.session.as_ref().map_or(0, |g| view_nr(g)),
         utime: pi.utime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         stime: pi.stime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         nice: pi.nice,

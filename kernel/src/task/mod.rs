@@ -6,10 +6,13 @@ pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod info;
+pub mod pidfd;
 pub mod sched;
 pub mod signal;
 
 use crate::arch::x86_64::context::CpuContext;
+use crate::container::Container;
+use crate::container::pid::{Pid, PidContainer};
 use crate::fs::{FdTable, FsContext};
 use crate::mm::aspace::AddressSpace;
 use alloc::boxed::Box;
@@ -32,7 +35,7 @@ pub const SLEEPING: u8 = 1;
 pub const DEAD: u8 = 2;
 
 pub struct Thread {
-    tid: u32,
+    tid: Arc<Pid>,
     process: Arc<Process>,
     pub ctx: Box<CpuContext>,
     pub state: AtomicU8,
@@ -53,7 +56,7 @@ pub struct ThreadInner {
 }
 
 pub struct Process {
-    pid: u32,
+    pid: Arc<Pid>,
     pub inner: Mutex<ProcInner>,
     /// Set when the process is exiting as a group: the wait status it will report.
     pub group_exit: Mutex<Option<i32>>,
@@ -72,8 +75,10 @@ pub struct ProcInner {
     /// Wait status once the process is a zombie.
     pub zombie: Option<i32>,
     pub exit_signal: u32,
-    pub pgid: u32,
-    pub sid: u32,
+    /// Process group and session (their leaders' pids; they outlive the leaders).
+    pub pgrp: Option<Arc<Pid>>,
+    pub session: Option<Arc<Pid>>,
+    pub container: Arc<Container>,
     pub name: String,
     pub cmdline: Vec<u8>,
     pub vfork_done: bool,
@@ -92,8 +97,12 @@ pub struct ProcInner {
 }
 
 impl Thread {
+    /// The kernel-wide (root container) thread number.
     pub fn tid(&self) -> u32 {
-        self.tid
+        self.tid.global()
+    }
+    pub fn tid_ref(&self) -> &Arc<Pid> {
+        &self.tid
     }
     pub fn process(&self) -> &Arc<Process> {
         &self.process
@@ -104,8 +113,22 @@ impl Thread {
 }
 
 impl Process {
+    /// The kernel-wide (root container) number.
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.pid.global()
+    }
+    pub fn pid_ref(&self) -> &Arc<Pid> {
+        &self.pid
+    }
+    pub fn container(&self) -> Arc<Container> {
+        self.inner.lock().container.clone()
+    }
+    /// Global numbers of the process group and session.
+    pub fn pgid(&self) -> u32 {
+        self.inner.lock().pgrp.as_ref().map_or(0, |p| p.global())
+    }
+    pub fn sid(&self) -> u32 {
+        self.inner.lock().session.as_ref().map_or(0, |p| p.global())
     }
     pub fn files(&self) -> Arc<FdTable> {
         self.inner.lock().files.clone()
@@ -119,53 +142,80 @@ impl Process {
     pub fn parent(&self) -> Option<Arc<Process>> {
         self.inner.lock().parent.upgrade()
     }
+    /// The parent's number as the caller sees it (0 when invisible).
     pub fn ppid(&self) -> u32 {
-        self.parent().map_or(0, |p| p.pid)
+        self.parent().map_or(0, |p| view_nr(&p.pid))
     }
     pub fn is_exiting(&self) -> bool {
         self.group_exit.lock().is_some()
     }
 }
 
-/// All processes (zombies included until reaped) and threads, by number.
+/// All processes (zombies included until reaped) and threads, by global number.
 pub struct Tables {
     pub procs: BTreeMap<u32, Arc<Process>>,
     pub threads: BTreeMap<u32, Weak<Thread>>,
-    next: u32,
 }
 
 pub static TABLES: Mutex<Tables> = Mutex::new(Tables {
     procs: BTreeMap::new(),
     threads: BTreeMap::new(),
-    next: 1,
 });
 
-pub const PID_MAX: u32 = 32768;
-
-impl Tables {
-    /// The next free number for a process or thread (cyclic, as Linux).
-    pub fn alloc_id(&mut self) -> Option<u32> {
-        for _ in 0..PID_MAX {
-            let id = self.next;
-            self.next = if self.next >= PID_MAX - 1 {
-                2
-            } else {
-                self.next + 1
-            };
-            if !self.procs.contains_key(&id) && !self.threads.contains_key(&id) {
-                return Some(id);
-            }
-        }
-        None
+/// The PID container the caller sees others through (its own, innermost one).
+pub fn caller_pid_container() -> Arc<PidContainer> {
+    match sched::try_current() {
+        Some(t) => t.process().pid.container().clone(),
+        None => crate::container::root().pid.clone(),
     }
 }
 
-pub fn find_process(pid: u32) -> Option<Arc<Process>> {
-    TABLES.lock().procs.get(&pid).cloned()
+/// The number of `pid` in the caller's PID container, 0 if it is not visible there.
+pub fn view_nr(pid: &Pid) -> u32 {
+    pid.nr_in(&caller_pid_container()).unwrap_or(0)
 }
 
-pub fn find_thread(tid: u32) -> Option<Arc<Thread>> {
-    TABLES.lock().threads.get(&tid).and_then(|w| w.upgrade())
+/// The caller's own number (`getpid`).
+pub fn current_vpid() -> u32 {
+    current().process().pid.vnr()
+}
+
+/// The process with number `nr` in the caller's PID container (zombies included).
+pub fn find_process(nr: u32) -> Option<Arc<Process>> {
+    let pid = caller_pid_container().lookup(nr)?;
+    pid.process::<Process>()
+}
+
+/// The thread with number `nr` in the caller's PID container.
+pub fn find_thread(nr: u32) -> Option<Arc<Thread>> {
+    let pid = caller_pid_container().lookup(nr)?;
+    pid.thread::<Thread>()
+}
+
+/// The containers of process `nr` as the caller sees it; `None` for zombies.
+pub fn container_of(nr: u32) -> Option<Arc<Container>> {
+    let p = find_process(nr)?;
+    let pi = p.inner.lock();
+    if pi.zombie.is_some() {
+        None
+    } else {
+        Some(pi.container.clone())
+    }
+}
+
+/// Every process visible to the caller, with its number there.
+pub fn visible_processes() -> Vec<(u32, Arc<Process>)> {
+    let mut v: Vec<_> = caller_pid_container()
+        .members()
+        .into_iter()
+        .filter_map(|(n, pid)| {
+            let p = pid.process::<Process>()?;
+            // Thread numbers share the table: keep only thread-group leaders.
+            Arc::ptr_eq(&p.pid, &pid).then_some((n, p))
+        })
+        .collect();
+    v.sort_by_key(|(n, _)| *n);
+    v
 }
 
 /// The address space of the running thread.
@@ -190,30 +240,27 @@ pub const DEFAULT_RLIMITS: [(u64, u64); 16] = {
     r
 };
 
-/// Creates a process with one thread that will resume `frame` in user mode.
+/// Creates a process with one thread that will resume `frame` in user mode, numbered
+/// in `inner.container.pid`.
 pub fn new_process(
-    inner: ProcInner,
+    mut inner: ProcInner,
     frame: &crate::arch::x86_64::trap::TrapFrame,
     fpu: crate::arch::x86_64::trap::FpuState,
     fs_base: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
-    let mut t = TABLES.lock();
-    let pid = t.alloc_id().ok_or(crate::errno::Errno::EAGAIN)?;
+    let pid = inner.container.pid.alloc()?;
+    if inner.pgrp.is_none() {
+        inner.pgrp = Some(pid.clone());
+        inner.session = Some(pid.clone());
+    }
     let proc = Arc::new(Process {
-        pid,
+        pid: pid.clone(),
         inner: Mutex::new(inner),
         group_exit: Mutex::new(None),
         live_threads: AtomicU32::new(1),
     });
-    {
-        let mut pi = proc.inner.lock();
-        if pi.pgid == 0 {
-            pi.pgid = pid;
-            pi.sid = pid;
-        }
-    }
     let thread = Arc::new(Thread {
-        tid: pid,
+        tid: pid.clone(),
         process: proc.clone(),
         ctx: CpuContext::new_user(frame, fpu, fs_base),
         state: AtomicU8::new(RUNNABLE),
@@ -227,9 +274,10 @@ pub fn new_process(
         }),
         cpu_tsc: AtomicU64::new(0),
     });
+    pid.set_process(&proc);
+    pid.set_thread(&thread);
     proc.inner.lock().threads.push(thread.clone());
-    t.procs.insert(pid, proc);
-    t.threads.insert(pid, Arc::downgrade(&thread));
+    TABLES.lock().procs.insert(pid.global(), proc);
     Ok(thread)
 }
 
@@ -241,10 +289,9 @@ pub fn new_thread(
     fs_base: u64,
     sigmask: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
-    let mut t = TABLES.lock();
-    let tid = t.alloc_id().ok_or(crate::errno::Errno::EAGAIN)?;
+    let tid = proc.pid.container().alloc()?;
     let thread = Arc::new(Thread {
-        tid,
+        tid: tid.clone(),
         process: proc.clone(),
         ctx: CpuContext::new_user(frame, fpu, fs_base),
         state: AtomicU8::new(RUNNABLE),
@@ -258,15 +305,20 @@ pub fn new_thread(
         }),
         cpu_tsc: AtomicU64::new(0),
     });
+    tid.set_process(proc);
+    tid.set_thread(&thread);
     proc.inner.lock().threads.push(thread.clone());
     proc.live_threads.fetch_add(1, Ordering::AcqRel);
-    t.threads.insert(tid, Arc::downgrade(&thread));
+    TABLES
+        .lock()
+        .threads
+        .insert(tid.global(), Arc::downgrade(&thread));
     Ok(thread)
 }
 
 impl ProcInner {
     /// A fresh process state with the given files and file-system context.
-    pub fn new(files: Arc<FdTable>, fs: Arc<FsContext>) -> ProcInner {
+    pub fn new(files: Arc<FdTable>, fs: Arc<FsContext>, container: Arc<Container>) -> ProcInner {
         ProcInner {
             parent: Weak::new(),
             children: Vec::new(),
@@ -278,8 +330,9 @@ impl ProcInner {
             pending: 0,
             zombie: None,
             exit_signal: signal::SIGCHLD,
-            pgid: 0,
-            sid: 0,
+            pgrp: None,
+            session: None,
+            container,
             name: String::new(),
             cmdline: Vec::new(),
             vfork_done: false,
@@ -312,7 +365,11 @@ pub fn spawn_init(
             false,
         )?;
     }
-    let mut inner = ProcInner::new(files, crate::fs::kernel_context().fork_copy());
+    let mut inner = ProcInner::new(
+        files,
+        crate::fs::kernel_context().fork_copy(),
+        crate::container::root(),
+    );
     inner.name = String::from(canonical.rsplit('/').next().unwrap_or("init"));
     inner.cmdline = argv
         .iter()
@@ -328,4 +385,11 @@ pub fn spawn_init(
     t.process().inner.lock().vm = Some(Arc::new(Mutex::new(image.vm)));
     sched::enqueue(t);
     Ok(())
+}
+
+/// The caller's process group id in its own view (the console's foreground group).
+pub fn current_pgid() -> u32 {
+    let p = current_process();
+    let g = p.inner.lock().pgrp.clone();
+    g.map_or(0, |g| view_nr(&g))
 }

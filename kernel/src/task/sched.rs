@@ -73,7 +73,13 @@ pub fn try_current() -> Option<Arc<Thread>> {
 }
 
 /// Makes a new or woken thread runnable.
+#[track_caller]
 pub fn enqueue(t: Arc<Thread>) {
+    assert!(
+        t.state.load(Ordering::Acquire) != DEAD,
+        "enqueue dead from {}",
+        core::panic::Location::caller()
+    );
     t.state.store(RUNNABLE, Ordering::Release);
     SCHED.lock().runq.push_back(t);
 }
@@ -100,9 +106,12 @@ pub fn start() -> ! {
 /// Gives the CPU to another runnable thread; returns when this thread runs again.
 /// If the current thread is not runnable (sleeping, dead), waits for one to become runnable.
 pub fn schedule() {
-    let cur = current();
+    // A running thread goes back to the queue; one that slept and was woken while
+    // this loop idled is already there (pushing it again would run it twice).
+    let requeue = current().is_runnable();
     loop {
         let mut s = SCHED.lock();
+        let cur = s.current.clone().expect("a thread is running after boot");
         let next = match s.runq.pop_front() {
             Some(n) => n,
             None if cur.is_runnable() => {
@@ -112,16 +121,23 @@ pub fn schedule() {
             }
             None => {
                 drop(s);
+                // Idle time is nobody's CPU time.
+                let now = cpu::rdtsc();
+                let last = SWITCH_TSC.swap(now, Ordering::Relaxed);
+                cur.cpu_tsc
+                    .fetch_add(now.wrapping_sub(last), Ordering::Relaxed);
+                drop(cur);
                 // Idle: the timer or the console makes someone runnable.
                 cpu::enable_and_halt();
                 cpu::disable_interrupts();
+                SWITCH_TSC.store(cpu::rdtsc(), Ordering::Relaxed);
                 continue;
             }
         };
         if Arc::ptr_eq(&next, &cur) {
             return;
         }
-        if cur.is_runnable() {
+        if requeue {
             s.runq.push_back(cur.clone());
         }
         if cur.state.load(Ordering::Acquire) == DEAD {
@@ -138,10 +154,30 @@ pub fn schedule() {
         if let Some(vm) = next.process().vm() {
             vm.lock().activate();
         }
-        context::switch_to(&cur.ctx, &next.ctx);
+        context::switch_consuming(cur, next, |t| &t.ctx);
         finish_switch();
         return;
     }
+}
+
+pub fn current_is_dead() -> bool {
+    SCHED
+        .lock()
+        .current
+        .as_ref()
+        .is_some_and(|t| t.state.load(Ordering::Acquire) == DEAD)
+}
+
+/// Leaves the CPU for good (the current thread has exited). Called only where the
+/// thread's stack holds no references (`syscall::return_to_user`).
+pub fn exit_current() -> ! {
+    schedule();
+    let t = current();
+    panic!(
+        "dead thread {} (state {}) was scheduled again",
+        t.tid(),
+        t.state.load(Ordering::Acquire)
+    )
 }
 
 /// Runs on the new thread right after a switch: frees the thread that died.
@@ -192,6 +228,7 @@ pub fn sleep_uninterruptible(chan: usize) {
     WAKE_REASONS.lock().remove(&cur.tid());
 }
 
+#[track_caller]
 fn wake_where(mut pred: impl FnMut(&Sleeper) -> Option<u8>, limit: usize) -> usize {
     let mut s = SCHED.lock();
     let mut woken = Vec::new();
@@ -207,6 +244,12 @@ fn wake_where(mut pred: impl FnMut(&Sleeper) -> Option<u8>, limit: usize) -> usi
     let n = woken.len();
     let mut reasons = WAKE_REASONS.lock();
     for (t, reason) in woken {
+        assert!(
+            t.state.load(Ordering::Acquire) != DEAD,
+            "waking dead thread {} from {}",
+            t.tid(),
+            core::panic::Location::caller()
+        );
         reasons.insert(t.tid(), reason);
         t.state.store(RUNNABLE, Ordering::Release);
         s.runq.push_back(t);
@@ -215,11 +258,13 @@ fn wake_where(mut pred: impl FnMut(&Sleeper) -> Option<u8>, limit: usize) -> usi
 }
 
 /// Wakes every thread sleeping on `chan`.
+#[track_caller]
 pub fn wakeup(chan: usize) {
     wake_where(|sl| (sl.chan == chan).then_some(WAKE_WOKEN), usize::MAX);
 }
 
 /// Wakes at most `n` threads sleeping on `chan`; returns how many.
+#[track_caller]
 pub fn wakeup_n(chan: usize, n: usize) -> usize {
     wake_where(|sl| (sl.chan == chan).then_some(WAKE_WOKEN), n)
 }
@@ -241,6 +286,7 @@ pub fn requeue(from: usize, to: usize, n: usize) -> usize {
 }
 
 /// Interrupts `t`'s sleep because a signal arrived for it.
+#[track_caller]
 pub fn interrupt(t: &Arc<Thread>) {
     wake_where(
         |sl| (sl.interruptible && Arc::ptr_eq(&sl.thread, t)).then_some(WAKE_SIGNAL),
@@ -249,6 +295,7 @@ pub fn interrupt(t: &Arc<Thread>) {
 }
 
 /// Timer interrupt: advances time, wakes expired sleepers, asks for preemption.
+#[track_caller]
 pub fn tick(from_user: bool) {
     let ticks = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
     let now = crate::time::monotonic_ns();

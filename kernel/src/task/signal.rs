@@ -199,6 +199,7 @@ pub fn deliver(frame: &mut TrapFrame) {
     loop {
         if t.process().is_exiting() || t.inner.lock().exit_now {
             exit::exit_thread(0);
+            return;
         }
         let Some(sig) = dequeue(&t) else { break };
         let acts = t.process().inner.lock().sigactions.clone();
@@ -207,7 +208,10 @@ pub fn deliver(frame: &mut TrapFrame) {
             SIG_IGN => continue,
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore | Default_::Stop => continue,
-                Default_::Term => exit::exit_group(sig as i32 & 0x7f),
+                Default_::Term => {
+                    exit::exit_group(sig as i32 & 0x7f);
+                    return;
+                }
             },
             _ => {
                 if act.flags & SA_RESETHAND != 0 {
@@ -219,6 +223,7 @@ pub fn deliver(frame: &mut TrapFrame) {
                 if setup_frame(&t, frame, sig, &act).is_err() {
                     // The stack is unusable: as Linux, the process dies with SIGSEGV.
                     exit::exit_group(SIGSEGV as i32);
+                    return;
                 }
                 break;
             }
@@ -385,11 +390,20 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), Errno> {
 }
 
 /// `sigaltstack`.
-pub fn set_altstack(new: Option<(u64, u64, i32)>) -> Result<(u64, u64, i32), Errno> {
+/// `sigaltstack`; `user_sp` is the caller's stack pointer (on the alternate stack, the
+/// old value reports `SS_ONSTACK` and changing it gives `EPERM`).
+pub fn set_altstack(new: Option<(u64, u64, i32)>, user_sp: u64) -> Result<(u64, u64, i32), Errno> {
     let t = sched::current();
     let mut ti = t.inner.lock();
-    let old = ti.altstack;
+    let mut old = ti.altstack;
+    let on_alt = old.2 & SS_DISABLE == 0 && user_sp.wrapping_sub(old.0) < old.1;
+    if on_alt {
+        old.2 = SS_ONSTACK;
+    }
     if let Some((sp, size, flags)) = new {
+        if on_alt {
+            return Err(Errno::EPERM);
+        }
         if flags & !(SS_DISABLE | (1 << 31)) != 0 {
             return Err(Errno::EINVAL);
         }

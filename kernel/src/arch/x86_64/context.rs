@@ -118,3 +118,26 @@ pub fn switch_to(prev: &CpuContext, next: &CpuContext) {
     super::gdt::set_kernel_stack(next.stack_top());
     switch(&mut p.rsp, n.rsp);
 }
+
+/// Switches from `prev` to `next`, giving up the caller's references first, so that
+/// a thread that never resumes (it exited) leaks nothing on its stack. The scheduler
+/// must hold other references to both (its current slot, run queue, sleepers or dead
+/// slot): checked, since the contexts must outlive the switch.
+pub fn switch_consuming<T>(
+    prev: alloc::sync::Arc<T>,
+    next: alloc::sync::Arc<T>,
+    ctx: fn(&T) -> &CpuContext,
+) {
+    assert!(
+        alloc::sync::Arc::strong_count(&prev) >= 2 && alloc::sync::Arc::strong_count(&next) >= 2,
+        "the scheduler keeps both threads alive across a switch"
+    );
+    let p: *const CpuContext = ctx(&prev);
+    let n: *const CpuContext = ctx(&next);
+    drop(prev);
+    drop(next);
+    // SAFETY: the scheduler holds other references (asserted above), so both contexts
+    // stay alive until the switch completes; the next thread frees a dead one only
+    // after it runs (`finish_switch`).
+    unsafe { switch_to(&*p, &*n) }
+}

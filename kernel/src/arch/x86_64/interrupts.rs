@@ -80,8 +80,9 @@ fn force_signal(sig: u32) {
     };
     if blocked || ignored || sig == signal::SIGKILL {
         task::exit::exit_group(sig as i32);
+    } else {
+        signal::send_to_thread(&t, sig);
     }
-    signal::send_to_thread(&t, sig);
 }
 
 fn kernel_fault(frame: &TrapFrame) -> ! {

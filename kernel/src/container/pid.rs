@@ -1,0 +1,242 @@
+//! The PID container: per-container numbering with a number in every ancestor, the
+//! container init, and the depth limit. A [`Pid`] is one process's or thread's set of
+//! numbers (Linux's `struct pid`); dropping it frees the numbers.
+
+use super::pidmap::PidMap;
+use super::{ContainerCommon, ContainerType, Kind};
+use crate::errno::Errno;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU32, Ordering};
+use spin::Mutex;
+
+/// Deepest level that may be created (root is 0): LiteOS-A allows levels 0..2.
+static MAX_LEVEL: AtomicU32 = AtomicU32::new(2);
+/// Linux's limit (`MAX_PID_NS_LEVEL`).
+pub const LEVEL_CAP: u32 = 32;
+
+pub fn set_max_level(n: u32) {
+    MAX_LEVEL.store(n.min(LEVEL_CAP), Ordering::Relaxed);
+}
+
+type Owner = Weak<dyn Any + Send + Sync>;
+
+fn no_owner() -> Owner {
+    Weak::<()>::new()
+}
+
+struct Inner {
+    map: PidMap<Weak<Pid>>,
+    /// Set when the container's init died: no process may enter any more.
+    dead: bool,
+}
+
+pub struct PidContainer {
+    common: ContainerCommon,
+    level: u32,
+    parent: Option<Arc<PidContainer>>,
+    inner: Mutex<Inner>,
+}
+
+impl ContainerType for PidContainer {
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
+    fn parent(&self) -> Option<Arc<dyn ContainerType>> {
+        self.parent.clone().map(|p| p as Arc<dyn ContainerType>)
+    }
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+impl PidContainer {
+    pub fn root(common: ContainerCommon) -> Self {
+        PidContainer {
+            common,
+            level: 0,
+            parent: None,
+            inner: Mutex::new(Inner {
+                map: PidMap::new(),
+                dead: false,
+            }),
+        }
+    }
+
+    /// A child container of `parent`: `ENOSPC` beyond the depth limit or the count limit.
+    pub fn new_child(parent: &Arc<PidContainer>) -> Result<PidContainer, Errno> {
+        let level = parent.level + 1;
+        if level > MAX_LEVEL.load(Ordering::Relaxed) {
+            return Err(Errno::ENOSPC);
+        }
+        Ok(PidContainer {
+            common: ContainerCommon::new(Kind::Pid)?,
+            level,
+            parent: Some(parent.clone()),
+            inner: Mutex::new(Inner {
+                map: PidMap::new(),
+                dead: false,
+            }),
+        })
+    }
+
+    pub fn level(&self) -> u32 {
+        self.level
+    }
+
+    pub fn parent_container(&self) -> Option<&Arc<PidContainer>> {
+        self.parent.as_ref()
+    }
+
+    /// Whether `self` is `other` or one of its ancestors.
+    pub fn is_ancestor_of(&self, other: &PidContainer) -> bool {
+        let mut c = Some(other);
+        while let Some(x) = c {
+            if core::ptr::eq(x, self) {
+                return true;
+            }
+            c = x.parent.as_deref();
+        }
+        false
+    }
+
+    /// Allocates a number here and in every ancestor. `ENOMEM` if this container's init
+    /// has died (Linux), `EAGAIN` when a table is full.
+    pub fn alloc(self: &Arc<Self>) -> Result<Arc<Pid>, Errno> {
+        let mut chain = Vec::new();
+        let mut c = Some(self.clone());
+        while let Some(x) = c {
+            c = x.parent.clone();
+            chain.push(x);
+        }
+        chain.reverse(); // root first
+        let mut err = None;
+        let pid = Arc::new_cyclic(|weak: &Weak<Pid>| {
+            let mut numbers = Vec::with_capacity(chain.len());
+            for c in &chain {
+                let mut inner = c.inner.lock();
+                if inner.dead {
+                    err = Some(Errno::ENOMEM);
+                    break;
+                }
+                match inner.map.alloc(weak.clone()) {
+                    Some(n) => numbers.push((c.clone(), n)),
+                    None => {
+                        err = Some(Errno::EAGAIN);
+                        break;
+                    }
+                }
+            }
+            Pid {
+                numbers,
+                process: Mutex::new(no_owner()),
+                thread: Mutex::new(no_owner()),
+            }
+        });
+        match err {
+            // Dropping the partial Pid frees the numbers it got.
+            Some(e) => Err(e),
+            None => Ok(pid),
+        }
+    }
+
+    pub fn lookup(&self, nr: u32) -> Option<Arc<Pid>> {
+        self.inner.lock().map.get(nr).and_then(Weak::upgrade)
+    }
+
+    /// Every live `Pid` with a number here, with that number.
+    pub fn members(&self) -> Vec<(u32, Arc<Pid>)> {
+        self.inner
+            .lock()
+            .map
+            .iter()
+            .filter_map(|(n, w)| w.upgrade().map(|p| (n, p)))
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The container's init died: later forks into it fail.
+    pub fn mark_dead(&self) {
+        self.inner.lock().dead = true;
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.inner.lock().dead
+    }
+
+    fn free(&self, nr: u32) {
+        self.inner.lock().map.remove(nr);
+    }
+}
+
+/// The numbers of one process or thread, root level first.
+pub struct Pid {
+    numbers: Vec<(Arc<PidContainer>, u32)>,
+    process: Mutex<Owner>,
+    thread: Mutex<Owner>,
+}
+
+impl Pid {
+    /// The number in the root container (the kernel-wide identity).
+    pub fn global(&self) -> u32 {
+        self.numbers[0].1
+    }
+
+    /// The innermost container and the number there (what `getpid` returns).
+    pub fn container(&self) -> &Arc<PidContainer> {
+        &self.numbers[self.numbers.len() - 1].0
+    }
+
+    pub fn vnr(&self) -> u32 {
+        self.numbers[self.numbers.len() - 1].1
+    }
+
+    /// The number as seen from `c`, if `c` is one of this pid's containers.
+    pub fn nr_in(&self, c: &PidContainer) -> Option<u32> {
+        self.numbers
+            .get(c.level as usize)
+            .filter(|(x, _)| core::ptr::eq(&**x, c))
+            .map(|(_, n)| *n)
+    }
+
+    /// Whether this is the init (number 1) of its innermost, non-root container.
+    pub fn is_container_init(&self) -> bool {
+        self.numbers.len() > 1 && self.vnr() == 1
+    }
+
+    pub fn set_process<T: Any + Send + Sync>(&self, p: &Arc<T>) {
+        let w: Weak<dyn Any + Send + Sync> =
+            Arc::downgrade(&(p.clone() as Arc<dyn Any + Send + Sync>));
+        *self.process.lock() = w;
+    }
+
+    pub fn set_thread<T: Any + Send + Sync>(&self, t: &Arc<T>) {
+        let w: Weak<dyn Any + Send + Sync> =
+            Arc::downgrade(&(t.clone() as Arc<dyn Any + Send + Sync>));
+        *self.thread.lock() = w;
+    }
+
+    pub fn process<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.process.lock().upgrade()?.downcast::<T>().ok()
+    }
+
+    pub fn thread<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.thread.lock().upgrade()?.downcast::<T>().ok()
+    }
+}
+
+impl Drop for Pid {
+    fn drop(&mut self) {
+        for (c, n) in &self.numbers {
+            c.free(*n);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The number table of one PID container: O(1) lookup (hashbrown) and cyclic
+//! allocation (the next number after the last one given, wrapping, skipping those in
+//! use), which gives LiteOS-A's "pid 3 after pid 2 exited". Pure logic.
+
+use hashbrown::HashMap;
+
+/// Numbers run from 1 to `PID_MAX - 1`.
+pub const PID_MAX: u32 = 32768;
+
+pub struct PidMap<T> {
+    map: HashMap<u32, T>,
+    last: u32,
+}
+
+impl<T> Default for PidMap<T> {
+    fn default() -> Self {
+        PidMap {
+            map: HashMap::new(),
+            last: 0,
+        }
+    }
+}
+
+impl<T> PidMap<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Allocates the next free number and stores `value` under it.
+    pub fn alloc(&mut self, value: T) -> Option<u32> {
+        if self.map.len() as u32 >= PID_MAX - 1 {
+            return None;
+        }
+        let mut n = self.last;
+        loop {
+            n = if n >= PID_MAX - 1 { 1 } else { n + 1 };
+            if !self.map.contains_key(&n) {
+                break;
+            }
+        }
+        self.last = n;
+        self.map.insert(n, value);
+        Some(n)
+    }
+
+    pub fn get(&self, n: u32) -> Option<&T> {
+        self.map.get(&n)
+    }
+
+    pub fn remove(&mut self, n: u32) -> Option<T> {
+        self.map.remove(&n)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.map.iter().map(|(&k, v)| (k, v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_number_is_one_and_freed_numbers_are_not_reused_at_once() {
+        let mut m = PidMap::new();
+        assert_eq!(m.alloc('a'), Some(1));
+        assert_eq!(m.alloc('b'), Some(2));
+        m.remove(2);
+        assert_eq!(m.alloc('c'), Some(3), "cyclic: after 2 exits the next is 3");
+        assert_eq!(m.get(1), Some(&'a'));
+        assert_eq!(m.get(2), None);
+    }
+
+    #[test]
+    fn allocation_wraps_and_skips_numbers_in_use() {
+        let mut m = PidMap::new();
+        for _ in 1..PID_MAX - 1 {
+            m.alloc(()).expect("room");
+        }
+        assert_eq!(m.len() as u32, PID_MAX - 2);
+        m.remove(5);
+        assert_eq!(m.alloc(()), Some(PID_MAX - 1));
+        assert_eq!(m.alloc(()), Some(5), "wraps to the only free number");
+        assert_eq!(m.alloc(()), None, "full");
+    }
+
+    #[test]
+    fn many_live_entries_are_found_by_number() {
+        let mut m = PidMap::new();
+        let ids: Vec<u32> = (0..4000).map(|i| m.alloc(i).expect("room")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(m.get(*id), Some(&i));
+        }
+    }
+}
