@@ -101,6 +101,16 @@ impl AddressSpace {
                     None => return Fault::Violation,
                 }
             }
+            Backing::PrivateCopy { src, pgoff } => match frame::alloc() {
+                Some(pa) => {
+                    // Past the end of the object the page stays zero.
+                    if let Some(from) = src.page_phys(pgoff + (page - vma.start) / PAGE_SIZE) {
+                        paging::copy_frame(pa, from);
+                    }
+                    (pa, flags)
+                }
+                None => return Fault::OutOfMemory,
+            },
         };
         if paging::map(self.pml4, page, pa, flags).is_none() {
             if flags & SHARED == 0 {

@@ -27,6 +27,12 @@ pub enum Backing {
         src: Arc<dyn PageSource>,
         pgoff: u64,
     },
+    /// Private pages that start as copies of an object's pages (a `MAP_PRIVATE` file
+    /// mapping): copied at the first fault, and again after `MADV_DONTNEED`.
+    PrivateCopy {
+        src: Arc<dyn PageSource>,
+        pgoff: u64,
+    },
 }
 
 #[derive(Clone)]
@@ -47,6 +53,10 @@ impl Vma {
         let backing = match &self.backing {
             Backing::Private => Backing::Private,
             Backing::Shared { src, pgoff } => Backing::Shared {
+                src: src.clone(),
+                pgoff: pgoff + (s - self.start) / 4096,
+            },
+            Backing::PrivateCopy { src, pgoff } => Backing::PrivateCopy {
                 src: src.clone(),
                 pgoff: pgoff + (s - self.start) / 4096,
             },

@@ -143,8 +143,15 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
                 },
                 String::from(file.path()),
             ),
-            (_, false) => {
-                // A private file mapping starts as a copy of the file's contents.
+            (Some(store), false) => (
+                Backing::PrivateCopy {
+                    src: store,
+                    pgoff: off / PAGE_SIZE,
+                },
+                String::from(file.path()),
+            ),
+            (None, false) => {
+                // A device without pages: the mapping starts as a copy of what it reads.
                 let mut buf = vec![0u8; len as usize];
                 let n = file.pread(off, &mut buf)?;
                 buf.truncate(n);

@@ -60,6 +60,7 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
                 let flag = |bit: u32, c: u8| if v.prot & bit != 0 { c } else { b'-' };
                 let (shared, offset) = match &v.backing {
                     Backing::Shared { pgoff, .. } => (b's', pgoff * 4096),
+                    Backing::PrivateCopy { pgoff, .. } => (b'p', pgoff * 4096),
                     Backing::Private => (b'p', 0),
                 };
                 MapLine {

@@ -192,15 +192,10 @@ pub fn find_thread(nr: u32) -> Option<Arc<Thread>> {
     pid.thread::<Thread>()
 }
 
-/// The containers of process `nr` as the caller sees it; `None` for zombies.
+/// The containers of process `nr` as the caller sees it. A zombie keeps them until
+/// it is reaped (as LiteOS-A; Linux keeps at least its PID container visible).
 pub fn container_of(nr: u32) -> Option<Arc<Container>> {
-    let p = find_process(nr)?;
-    let pi = p.inner.lock();
-    if pi.zombie.is_some() {
-        None
-    } else {
-        Some(pi.container.clone())
-    }
+    Some(find_process(nr)?.container())
 }
 
 /// Every process visible to the caller, with its number there.
