@@ -953,8 +953,10 @@ mod imp {
                 wait_go(r);
             }));
             let c2 = check_ok!(clone_code(SIGCHLD_EXIT, move || {
+                let _ = close(w);
                 let ok = getpid() == 2 && getppid() == 0;
                 send(lw, ns_number("self", "pid").unwrap_or(0) as i64);
+                wait_go(r);
                 if ok { 7 } else { 8 }
             }));
             let n1 = recv(lr);
@@ -963,11 +965,11 @@ mod imp {
             check_eq!(n1, n2);
             check_eq!(readlink_container(c1, "pid"), readlink_container(c2, "pid"));
             check_eq!(unshare(CLONE_NEWPID), Err(EINVAL));
+            // Both wake at EOF.
+            close_all(&[r, w, lr, lw]);
             let (got, st) = check_ok!(wait_all(c2));
             check_eq!(got, c2);
             check_eq!(Exit::from_status(st), Exit::Code(7));
-            go(w);
-            close_all(&[r, w, lr, lw]);
             check_eq!(wait_exit(c1), Exit::Code(0));
         }));
         check_eq!(wait_exit(f), Exit::Code(0));
