@@ -105,7 +105,6 @@ mod imp {
         for bad in [
             &b"10\n"[..],
             b"abc",
-            b"",
             b"-1",
             b"1 ",
             b" 1",
@@ -121,6 +120,14 @@ mod imp {
             );
             check_eq!(read_limit(t), Ok((10, 1)));
         }
+        // An empty write is no value: it sets nothing (0 bytes written, or EINVAL).
+        let empty = write_text(&limit_path(t), b"");
+        check!(
+            empty == Ok(0) || empty == Err(EINVAL),
+            "empty write: {:?}",
+            empty
+        );
+        check_eq!(read_limit(t), Ok((10, 1)));
         check_eq!(write_limit(t, 1_000_000), Ok(7));
         check_eq!(read_limit(t), Ok((1_000_000, 1)));
         check_eq!(read_limit("time"), Ok((10, 1)), "max_time follows max_uts");
