@@ -952,11 +952,14 @@ mod imp {
                 send(lw, ns_number("self", "pid").unwrap_or(0) as i64);
                 wait_go(r);
             }));
+            // The second child waits on its own pipe: it must end before the init, whose
+            // death would kill it.
+            let [r2, w2] = pipe_pair();
             let c2 = check_ok!(clone_code(SIGCHLD_EXIT, move || {
-                let _ = close(w);
+                close_all(&[w, w2]);
                 let ok = getpid() == 2 && getppid() == 0;
                 send(lw, ns_number("self", "pid").unwrap_or(0) as i64);
-                wait_go(r);
+                wait_go(r2);
                 if ok { 7 } else { 8 }
             }));
             let n1 = recv(lr);
@@ -965,11 +968,11 @@ mod imp {
             check_eq!(n1, n2);
             check_eq!(readlink_container(c1, "pid"), readlink_container(c2, "pid"));
             check_eq!(unshare(CLONE_NEWPID), Err(EINVAL));
-            // Both wake at EOF.
-            close_all(&[r, w, lr, lw]);
+            close_all(&[r2, w2, lr, lw]);
             let (got, st) = check_ok!(wait_all(c2));
             check_eq!(got, c2);
             check_eq!(Exit::from_status(st), Exit::Code(7));
+            close_all(&[r, w]);
             check_eq!(wait_exit(c1), Exit::Code(0));
         }));
         check_eq!(wait_exit(f), Exit::Code(0));
