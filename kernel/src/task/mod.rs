@@ -42,6 +42,8 @@ pub struct Thread {
     pub inner: Mutex<ThreadInner>,
     /// CPU time consumed, in TSC ticks.
     pub cpu_tsc: AtomicU64,
+    /// Why the last sleep ended (`sched`'s WAKE_* values).
+    pub wake_reason: AtomicU8,
 }
 
 pub struct ThreadInner {
@@ -268,6 +270,7 @@ pub fn new_process(
             exit_now: false,
         }),
         cpu_tsc: AtomicU64::new(0),
+        wake_reason: AtomicU8::new(0),
     });
     pid.set_process(&proc);
     pid.set_thread(&thread);
@@ -299,6 +302,7 @@ pub fn new_thread(
             exit_now: false,
         }),
         cpu_tsc: AtomicU64::new(0),
+        wake_reason: AtomicU8::new(0),
     });
     tid.set_process(proc);
     tid.set_thread(&thread);

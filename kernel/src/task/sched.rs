@@ -8,7 +8,7 @@
 
 use super::{DEAD, RUNNABLE, SLEEPING, Thread};
 use crate::arch::x86_64::{context, cpu};
-use alloc::collections::VecDeque;
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -25,15 +25,77 @@ pub enum Wake {
 
 struct Sleeper {
     thread: Arc<Thread>,
-    chan: usize,
     deadline: Option<u64>,
     interruptible: bool,
+}
+
+/// Sleeping threads by wait channel (FIFO per channel), with an index of deadlines
+/// and of each sleeper's channel: waking is proportional to the woken, not to all
+/// sleepers (thousands of processes may sleep at once).
+struct Sleepers {
+    by_chan: BTreeMap<usize, VecDeque<Sleeper>>,
+    /// (deadline, tid) of timed sleepers.
+    timed: BTreeSet<(u64, u32)>,
+    /// The channel each sleeping thread waits on, by tid.
+    chan_of: BTreeMap<u32, usize>,
+}
+
+impl Sleepers {
+    fn add(&mut self, chan: usize, sl: Sleeper) {
+        let tid = sl.thread.tid();
+        if let Some(d) = sl.deadline {
+            self.timed.insert((d, tid));
+        }
+        self.chan_of.insert(tid, chan);
+        self.by_chan.entry(chan).or_default().push_back(sl);
+    }
+
+    fn forget(&mut self, sl: &Sleeper) {
+        let tid = sl.thread.tid();
+        if let Some(d) = sl.deadline {
+            self.timed.remove(&(d, tid));
+        }
+        self.chan_of.remove(&tid);
+    }
+
+    fn take_chan(&mut self, chan: usize, n: usize) -> Vec<Sleeper> {
+        let Some(q) = self.by_chan.get_mut(&chan) else { return Vec::new() };
+        let k = n.min(q.len());
+        let taken: Vec<Sleeper> = q.drain(..k).collect();
+        if q.is_empty() {
+            self.by_chan.remove(&chan);
+        }
+        for sl in &taken {
+            self.forget(sl);
+        }
+        taken
+    }
+
+    fn take_thread(&mut self, tid: u32, only_interruptible: bool) -> Option<Sleeper> {
+        let chan = *self.chan_of.get(&tid)?;
+        let q = self.by_chan.get_mut(&chan)?;
+        let i = q.iter().position(|sl| sl.thread.tid() == tid)?;
+        if only_interruptible && !q[i].interruptible {
+            return None;
+        }
+        let sl = q.remove(i)?;
+        if q.is_empty() {
+            self.by_chan.remove(&chan);
+        }
+        self.forget(&sl);
+        Some(sl)
+    }
+
+    fn take_expired(&mut self, now: u64) -> Vec<Sleeper> {
+        let due: Vec<u32> = self.timed.iter().take_while(|(d, _)| *d <= now).map(|(_, t)| *t).collect();
+        due.into_iter().filter_map(|tid| self.take_thread(tid, false)).collect()
+    }
 }
 
 struct Sched {
     runq: VecDeque<Arc<Thread>>,
     current: Option<Arc<Thread>>,
-    sleepers: Vec<Sleeper>,
+    sleepers: Sleepers,
     /// A thread that exited and switched away; freed by the next thread to run.
     dead: Option<Arc<Thread>>,
 }
@@ -41,7 +103,7 @@ struct Sched {
 static SCHED: Mutex<Sched> = Mutex::new(Sched {
     runq: VecDeque::new(),
     current: None,
-    sleepers: Vec::new(),
+    sleepers: Sleepers { by_chan: BTreeMap::new(), timed: BTreeSet::new(), chan_of: BTreeMap::new() },
     dead: None,
 });
 
@@ -50,8 +112,6 @@ const WAKE_WOKEN: u8 = 1;
 const WAKE_TIMEOUT: u8 = 2;
 const WAKE_SIGNAL: u8 = 3;
 /// Why the current sleeper woke (one CPU: one sleeper resumes at a time).
-static WAKE_REASONS: Mutex<alloc::collections::BTreeMap<u32, u8>> =
-    Mutex::new(alloc::collections::BTreeMap::new());
 static SLICE_START: AtomicU64 = AtomicU64::new(0);
 static NEED_RESCHED: AtomicU8 = AtomicU8::new(0);
 /// Time slice in timer ticks.
@@ -198,16 +258,11 @@ pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
     {
         return Wake::TimedOut;
     }
-    WAKE_REASONS.lock().insert(cur.tid(), WAKE_NONE);
+    cur.wake_reason.store(WAKE_NONE, Ordering::Relaxed);
     cur.state.store(SLEEPING, Ordering::Release);
-    SCHED.lock().sleepers.push(Sleeper {
-        thread: cur.clone(),
-        chan,
-        deadline: deadline_ns,
-        interruptible: true,
-    });
+    SCHED.lock().sleepers.add(chan, Sleeper { thread: cur.clone(), deadline: deadline_ns, interruptible: true });
     schedule();
-    match WAKE_REASONS.lock().remove(&cur.tid()).unwrap_or(WAKE_WOKEN) {
+    match cur.wake_reason.load(Ordering::Relaxed) {
         WAKE_TIMEOUT => Wake::TimedOut,
         WAKE_SIGNAL => Wake::Interrupted,
         _ => Wake::Woken,
@@ -218,80 +273,51 @@ pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
 pub fn sleep_uninterruptible(chan: usize) {
     let cur = current();
     cur.state.store(SLEEPING, Ordering::Release);
-    SCHED.lock().sleepers.push(Sleeper {
-        thread: cur.clone(),
-        chan,
-        deadline: None,
-        interruptible: false,
-    });
+    SCHED.lock().sleepers.add(chan, Sleeper { thread: cur.clone(), deadline: None, interruptible: false });
     schedule();
-    WAKE_REASONS.lock().remove(&cur.tid());
 }
 
-#[track_caller]
-fn wake_where(mut pred: impl FnMut(&Sleeper) -> Option<u8>, limit: usize) -> usize {
-    let mut s = SCHED.lock();
-    let mut woken = Vec::new();
-    let mut i = 0;
-    while i < s.sleepers.len() && woken.len() < limit {
-        if let Some(reason) = pred(&s.sleepers[i]) {
-            let sl = s.sleepers.remove(i);
-            woken.push((sl.thread, reason));
-        } else {
-            i += 1;
-        }
-    }
+/// Makes woken sleepers runnable.
+fn make_runnable(s: &mut Sched, woken: Vec<Sleeper>, reason: u8) -> usize {
     let n = woken.len();
-    let mut reasons = WAKE_REASONS.lock();
-    for (t, reason) in woken {
-        assert!(
-            t.state.load(Ordering::Acquire) != DEAD,
-            "waking dead thread {} from {}",
-            t.tid(),
-            core::panic::Location::caller()
-        );
-        reasons.insert(t.tid(), reason);
-        t.state.store(RUNNABLE, Ordering::Release);
-        s.runq.push_back(t);
+    for sl in woken {
+        debug_assert!(sl.thread.state.load(Ordering::Acquire) != DEAD, "waking a dead thread");
+        sl.thread.wake_reason.store(reason, Ordering::Relaxed);
+        sl.thread.state.store(RUNNABLE, Ordering::Release);
+        s.runq.push_back(sl.thread);
     }
     n
 }
 
 /// Wakes every thread sleeping on `chan`.
-#[track_caller]
 pub fn wakeup(chan: usize) {
-    wake_where(|sl| (sl.chan == chan).then_some(WAKE_WOKEN), usize::MAX);
+    wakeup_n(chan, usize::MAX);
 }
 
-/// Wakes at most `n` threads sleeping on `chan`; returns how many.
-#[track_caller]
+/// Wakes at most `n` threads sleeping on `chan` (longest sleeping first); returns how many.
 pub fn wakeup_n(chan: usize, n: usize) -> usize {
-    wake_where(|sl| (sl.chan == chan).then_some(WAKE_WOKEN), n)
+    let mut s = SCHED.lock();
+    let woken = s.sleepers.take_chan(chan, n);
+    make_runnable(&mut s, woken, WAKE_WOKEN)
 }
 
 /// Moves up to `n` sleepers from `from` to `to` without waking them (FUTEX_REQUEUE).
 pub fn requeue(from: usize, to: usize, n: usize) -> usize {
     let mut s = SCHED.lock();
-    let mut moved = 0;
-    for sl in s.sleepers.iter_mut() {
-        if moved >= n {
-            break;
-        }
-        if sl.chan == from {
-            sl.chan = to;
-            moved += 1;
-        }
+    let moved = s.sleepers.take_chan(from, n);
+    let count = moved.len();
+    for sl in moved {
+        s.sleepers.add(to, sl);
     }
-    moved
+    count
 }
 
 /// Interrupts `t`'s sleep because a signal arrived for it.
-#[track_caller]
 pub fn interrupt(t: &Arc<Thread>) {
-    wake_where(
-        |sl| (sl.interruptible && Arc::ptr_eq(&sl.thread, t)).then_some(WAKE_SIGNAL),
-        1,
-    );
+    let mut s = SCHED.lock();
+    if let Some(sl) = s.sleepers.take_thread(t.tid(), true) {
+        make_runnable(&mut s, alloc::vec![sl], WAKE_SIGNAL);
+    }
 }
 
 /// Timer interrupt: advances time, wakes expired sleepers, asks for preemption.
@@ -299,14 +325,11 @@ pub fn interrupt(t: &Arc<Thread>) {
 pub fn tick(from_user: bool) {
     let ticks = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
     let now = crate::time::monotonic_ns();
-    wake_where(
-        |sl| {
-            sl.deadline
-                .is_some_and(|d| d <= now)
-                .then_some(WAKE_TIMEOUT)
-        },
-        usize::MAX,
-    );
+    {
+        let mut s = SCHED.lock();
+        let expired = s.sleepers.take_expired(now);
+        make_runnable(&mut s, expired, WAKE_TIMEOUT);
+    }
     if let Some(cur) = try_current() {
         let mut p = cur.process().inner.lock();
         if from_user {
