@@ -58,6 +58,18 @@ fn suite_passes() {
         "free memory before the suite vs after it (kB)\n{}",
         run.describe()
     );
+    let live = run
+        .lines()
+        .find(|l| l.starts_with("init: live containers"))
+        .unwrap_or_else(|| panic!("no `init: live containers` line\n{}", run.describe()))
+        .to_string();
+    for t in ["user", "pid", "uts", "mnt", "ipc", "time", "net"] {
+        assert!(
+            live.split_whitespace().any(|w| w == format!("{t}=1")),
+            "after the suite only the root {t} container is left: {live}\n{}",
+            run.describe()
+        );
+    }
 }
 
 #[test]

@@ -15,7 +15,7 @@
 mod imp {
     use core::cell::UnsafeCell;
     use ulib::sys::{self, errno};
-    use ulib::{Args, println};
+    use ulib::{Args, print, println};
 
     const TESTS_DIR: &str = "/tests";
     const MAX_TESTS: usize = 128;
@@ -123,6 +123,28 @@ mod imp {
         line["MemFree:".len()..]
             .trim()
             .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// The live count of container type `t` (`count:` of `/proc/sys/user/max_<t>_container`).
+    fn container_count(t: &str) -> Option<u32> {
+        let mut path = [0u8; 64];
+        let head = b"/proc/sys/user/max_";
+        let tail = b"_container\0";
+        let n = head.len() + t.len() + tail.len();
+        path[..head.len()].copy_from_slice(head);
+        path[head.len()..head.len() + t.len()].copy_from_slice(t.as_bytes());
+        path[head.len() + t.len()..n].copy_from_slice(tail);
+        let path = core::ffi::CStr::from_bytes_until_nul(&path[..n]).ok()?;
+        let fd = sys::open(path, sys::O_RDONLY | sys::O_CLOEXEC, 0).ok()?;
+        let mut buf = [0u8; 64];
+        let len = sys::read(fd, &mut buf).unwrap_or(0);
+        let _ = sys::close(fd);
+        let text = core::str::from_utf8(&buf[..len]).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("count: "))?
             .trim()
             .parse()
             .ok()
@@ -278,6 +300,15 @@ mod imp {
         } else {
             println!("init: free memory unknown (no MemFree in /proc/meminfo)");
         }
+        // Every container freed: each type is back to its root alone.
+        print!("init: live containers");
+        for t in ["user", "pid", "uts", "mnt", "ipc", "time", "net"] {
+            match container_count(t) {
+                Some(c) => print!(" {}={}", t, c),
+                None => print!(" {}=?", t),
+            }
+        }
+        println!();
         println!("{} passed, {} failed", passed, failed);
         if failed == 0 { 0 } else { 1 }
     }
