@@ -16,7 +16,15 @@ fn failing_program_makes_runner_exit_nonzero() {
         .unwrap_or_else(|e| panic!("copying {}: {e}", demo.display()));
 
     let run = bulkhead(
-        &["--timeout", "600", "--add", dir.path()],
+        &[
+            "--timeout",
+            "600",
+            "--add",
+            dir.path(),
+            "--init",
+            "/init",
+            "fail_demo",
+        ],
         Duration::from_secs(660),
     );
     let status = run.status.unwrap_or(-1);

@@ -59,7 +59,9 @@ impl Sleepers {
     }
 
     fn take_chan(&mut self, chan: usize, n: usize) -> Vec<Sleeper> {
-        let Some(q) = self.by_chan.get_mut(&chan) else { return Vec::new() };
+        let Some(q) = self.by_chan.get_mut(&chan) else {
+            return Vec::new();
+        };
         let k = n.min(q.len());
         let taken: Vec<Sleeper> = q.drain(..k).collect();
         if q.is_empty() {
@@ -87,8 +89,15 @@ impl Sleepers {
     }
 
     fn take_expired(&mut self, now: u64) -> Vec<Sleeper> {
-        let due: Vec<u32> = self.timed.iter().take_while(|(d, _)| *d <= now).map(|(_, t)| *t).collect();
-        due.into_iter().filter_map(|tid| self.take_thread(tid, false)).collect()
+        let due: Vec<u32> = self
+            .timed
+            .iter()
+            .take_while(|(d, _)| *d <= now)
+            .map(|(_, t)| *t)
+            .collect();
+        due.into_iter()
+            .filter_map(|tid| self.take_thread(tid, false))
+            .collect()
     }
 }
 
@@ -103,7 +112,11 @@ struct Sched {
 static SCHED: Mutex<Sched> = Mutex::new(Sched {
     runq: VecDeque::new(),
     current: None,
-    sleepers: Sleepers { by_chan: BTreeMap::new(), timed: BTreeSet::new(), chan_of: BTreeMap::new() },
+    sleepers: Sleepers {
+        by_chan: BTreeMap::new(),
+        timed: BTreeSet::new(),
+        chan_of: BTreeMap::new(),
+    },
     dead: None,
 });
 
@@ -260,7 +273,14 @@ pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
     }
     cur.wake_reason.store(WAKE_NONE, Ordering::Relaxed);
     cur.state.store(SLEEPING, Ordering::Release);
-    SCHED.lock().sleepers.add(chan, Sleeper { thread: cur.clone(), deadline: deadline_ns, interruptible: true });
+    SCHED.lock().sleepers.add(
+        chan,
+        Sleeper {
+            thread: cur.clone(),
+            deadline: deadline_ns,
+            interruptible: true,
+        },
+    );
     schedule();
     match cur.wake_reason.load(Ordering::Relaxed) {
         WAKE_TIMEOUT => Wake::TimedOut,
@@ -273,7 +293,14 @@ pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
 pub fn sleep_uninterruptible(chan: usize) {
     let cur = current();
     cur.state.store(SLEEPING, Ordering::Release);
-    SCHED.lock().sleepers.add(chan, Sleeper { thread: cur.clone(), deadline: None, interruptible: false });
+    SCHED.lock().sleepers.add(
+        chan,
+        Sleeper {
+            thread: cur.clone(),
+            deadline: None,
+            interruptible: false,
+        },
+    );
     schedule();
 }
 
@@ -281,7 +308,10 @@ pub fn sleep_uninterruptible(chan: usize) {
 fn make_runnable(s: &mut Sched, woken: Vec<Sleeper>, reason: u8) -> usize {
     let n = woken.len();
     for sl in woken {
-        debug_assert!(sl.thread.state.load(Ordering::Acquire) != DEAD, "waking a dead thread");
+        debug_assert!(
+            sl.thread.state.load(Ordering::Acquire) != DEAD,
+            "waking a dead thread"
+        );
         sl.thread.wake_reason.store(reason, Ordering::Relaxed);
         sl.thread.state.store(RUNNABLE, Ordering::Release);
         s.runq.push_back(sl.thread);

@@ -58,7 +58,8 @@ mod imp {
     }
 
     /// Fills `s.names` with the regular files in /tests, sorted by name.
-    fn list_tests(s: &mut Storage) {
+    /// Lists /tests; with arguments, only the programs they name (`--init /init t_fs`).
+    fn list_tests(s: &mut Storage, args: &Args) {
         let Ok(fd) = sys::open(
             c"/tests",
             sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC,
@@ -83,7 +84,10 @@ mod imp {
                 const DT_UNKNOWN: u8 = 0;
                 const DT_REG: u8 = 8;
                 let is_file = dtype == DT_REG || dtype == DT_UNKNOWN;
+                let wanted =
+                    args.argc() <= 1 || (1..args.argc()).any(|i| args.arg(i) == Some(name));
                 if name.starts_with(b".")
+                    || !wanted
                     || !is_file
                     || name.len() >= MAX_NAME
                     || s.count == MAX_TESTS
@@ -258,7 +262,7 @@ mod imp {
         }
         s.env[n_env] = core::ptr::null();
 
-        list_tests(s);
+        list_tests(s, &args);
         println!("init: {} test programs in {}", s.count, TESTS_DIR);
         touch_stack();
         s.meminfo.fill(0);
