@@ -1,26 +1,299 @@
-//! The kernel heap: a `linked_list_allocator` over a physically contiguous region
-//! reached through the direct map.
+//! The kernel heap: power-of-two size classes (16 to 2048 bytes) with free lists, in
+//! front of a `linked_list_allocator` over a physically contiguous region reached
+//! through the direct map. Small blocks come from a class's free list, which is refilled
+//! a page at a time from the underlying heap and never returns memory to it; larger
+//! blocks go to the underlying heap directly. The linked-list heap alone searched a
+//! list of holes on every allocation and free, which cost path walks thousands of
+//! instructions.
 
-use linked_list_allocator::LockedHeap;
+use core::alloc::Layout;
+use core::ptr::{self, NonNull};
 
-#[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+/// The smallest class is `1 << MIN_SHIFT` bytes (room for the free-list link).
+const MIN_SHIFT: u32 = 4;
+/// The largest class is `1 << MAX_SHIFT` bytes.
+const MAX_SHIFT: u32 = 11;
+const CLASSES: usize = (MAX_SHIFT - MIN_SHIFT + 1) as usize;
+/// Bytes taken from the underlying heap when a class's free list is empty.
+const REFILL_BYTES: usize = 4096;
 
-static mut HEAP_SIZE: u64 = 0;
+/// A free block, linked through its first word.
+struct FreeBlock {
+    next: Option<NonNull<FreeBlock>>,
+}
 
-/// Hands `[start, start + size)` (physical) to the heap.
-pub fn init(start_pa: u64, size: u64) {
-    // SAFETY: called once at boot with RAM nobody else uses.
-    unsafe {
-        HEAP.lock()
-            .init(super::phys_to_virt(start_pa) as *mut u8, size as usize);
-        HEAP_SIZE = size;
+/// The size-class free lists. The blocks belong to the cache while they are on a list.
+pub struct SizeClasses {
+    heads: [Option<NonNull<FreeBlock>>; CLASSES],
+    /// Bytes sitting on the free lists (allocated from the underlying heap, not in use).
+    cached: usize,
+}
+
+// SAFETY: the lists only hold blocks no one else references; whoever owns the
+// `SizeClasses` (behind a lock) owns them.
+unsafe impl Send for SizeClasses {}
+
+/// The class serving `layout`, if it is small enough. A block of class `c` is
+/// `1 << (MIN_SHIFT + c)` bytes aligned to its size, so it meets any alignment up to it.
+fn class_of(layout: Layout) -> Option<usize> {
+    let size = layout.size().max(layout.align());
+    if size > 1 << MAX_SHIFT {
+        return None;
+    }
+    let shift = size.next_power_of_two().trailing_zeros().max(MIN_SHIFT);
+    Some((shift - MIN_SHIFT) as usize)
+}
+
+fn class_size(class: usize) -> usize {
+    1 << (MIN_SHIFT as usize + class)
+}
+
+impl SizeClasses {
+    pub const fn new() -> SizeClasses {
+        SizeClasses {
+            heads: [None; CLASSES],
+            cached: 0,
+        }
+    }
+
+    /// Bytes on the free lists.
+    pub fn cached(&self) -> usize {
+        self.cached
+    }
+
+    /// A block for `layout`: from its class's list (refilled through `backing`), or from
+    /// `backing` itself for a large one. Null when `backing` fails.
+    pub fn alloc(&mut self, layout: Layout, backing: impl FnOnce(Layout) -> *mut u8) -> *mut u8 {
+        let Some(class) = class_of(layout) else {
+            return backing(layout);
+        };
+        if self.heads[class].is_none() {
+            self.refill(class, backing);
+        }
+        let Some(block) = self.heads[class] else {
+            return ptr::null_mut();
+        };
+        // SAFETY: `block` is on a free list, so it is a live, unused block of this class
+        // that holds a `FreeBlock` (written by `push`).
+        self.heads[class] = unsafe { block.as_ref().next };
+        self.cached -= class_size(class);
+        block.as_ptr().cast()
+    }
+
+    /// Takes back a block `alloc` returned for `layout`: onto its class's list, or to
+    /// `backing` for a large one.
+    pub fn dealloc(
+        &mut self,
+        block: *mut u8,
+        layout: Layout,
+        backing: impl FnOnce(*mut u8, Layout),
+    ) {
+        match class_of(layout) {
+            Some(class) => self.push(class, block),
+            None => backing(block, layout),
+        }
+    }
+
+    /// Whether a block allocated for `old` also serves `new`: both in one class (large
+    /// blocks are the backing heap's business).
+    pub fn same_class(old: Layout, new: Layout) -> bool {
+        matches!((class_of(old), class_of(new)), (Some(a), Some(b)) if a == b)
+    }
+
+    /// Carves `REFILL_BYTES` (at least one block) from `backing` into blocks of `class`.
+    fn refill(&mut self, class: usize, backing: impl FnOnce(Layout) -> *mut u8) {
+        let size = class_size(class);
+        let bytes = REFILL_BYTES.max(size);
+        let Ok(layout) = Layout::from_size_align(bytes, size) else {
+            return;
+        };
+        let chunk = backing(layout);
+        if chunk.is_null() {
+            return;
+        }
+        for i in (0..bytes / size).rev() {
+            // SAFETY: `i * size < bytes`, inside the chunk just allocated.
+            self.push(class, unsafe { chunk.add(i * size) });
+        }
+    }
+
+    fn push(&mut self, class: usize, block: *mut u8) {
+        let block = block.cast::<FreeBlock>();
+        // SAFETY: `block` is an unused block of `class` (at least 16 bytes, aligned to its
+        // size) that now belongs to the cache, so it can hold the link.
+        unsafe {
+            block.write(FreeBlock {
+                next: self.heads[class],
+            })
+        };
+        self.heads[class] = NonNull::new(block);
+        self.cached += class_size(class);
     }
 }
 
-/// `(used, size)` in bytes.
-pub fn usage() -> (u64, u64) {
-    let used = HEAP.lock().used() as u64;
-    // SAFETY: written once at boot before any reader.
-    (used, unsafe { HEAP_SIZE })
+impl Default for SizeClasses {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(target_os = "none")]
+pub use kernel_heap::{init, usage};
+
+#[cfg(target_os = "none")]
+mod kernel_heap {
+    use super::SizeClasses;
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::ptr::{self, NonNull};
+    use core::sync::atomic::{AtomicU64, Ordering};
+    use linked_list_allocator::Heap;
+    use spin::Mutex;
+
+    struct KernelHeap {
+        inner: Mutex<(SizeClasses, Heap)>,
+    }
+
+    #[global_allocator]
+    static HEAP: KernelHeap = KernelHeap {
+        inner: Mutex::new((SizeClasses::new(), Heap::empty())),
+    };
+
+    static HEAP_SIZE: AtomicU64 = AtomicU64::new(0);
+
+    fn backing_alloc(heap: &mut Heap, layout: Layout) -> *mut u8 {
+        heap.allocate_first_fit(layout)
+            .map_or(ptr::null_mut(), |p| p.as_ptr())
+    }
+
+    fn backing_free(heap: &mut Heap, block: *mut u8, layout: Layout) {
+        if let Some(p) = NonNull::new(block) {
+            // SAFETY: `block` came from `allocate_first_fit` with this `layout` (the
+            // size classes hand large blocks back unchanged).
+            unsafe { heap.deallocate(p, layout) };
+        }
+    }
+
+    // SAFETY: blocks come from the size classes or the linked-list heap, both behind one
+    // lock; a block is handed out once until it is freed.
+    unsafe impl GlobalAlloc for KernelHeap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let mut g = self.inner.lock();
+            let (classes, heap) = &mut *g;
+            classes.alloc(layout, |l| backing_alloc(heap, l))
+        }
+
+        unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+            let mut g = self.inner.lock();
+            let (classes, heap) = &mut *g;
+            classes.dealloc(block, layout, |b, l| backing_free(heap, b, l));
+        }
+
+        /// In place when the new size falls in the same class (a `String` or `Vec`
+        /// growing within its block); otherwise a new block, copy, free.
+        unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: the caller guarantees `new_size` rounded to `layout.align()` fits.
+            let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            if SizeClasses::same_class(layout, new) {
+                return block;
+            }
+            // SAFETY: `new` has a non-zero size (the caller's contract).
+            let to = unsafe { self.alloc(new) };
+            if !to.is_null() {
+                // SAFETY: both blocks are live, distinct and at least this long.
+                unsafe {
+                    ptr::copy_nonoverlapping(block, to, layout.size().min(new_size));
+                    self.dealloc(block, layout);
+                }
+            }
+            to
+        }
+    }
+
+    /// Hands `[start, start + size)` (physical) to the heap.
+    pub fn init(start_pa: u64, size: u64) {
+        // SAFETY: called once at boot with RAM nobody else uses, mapped by the direct map.
+        unsafe {
+            HEAP.inner.lock().1.init(
+                super::super::phys_to_virt(start_pa) as *mut u8,
+                size as usize,
+            )
+        };
+        HEAP_SIZE.store(size, Ordering::Relaxed);
+    }
+
+    /// `(used, size)` in bytes; blocks on the size-class free lists count as free.
+    pub fn usage() -> (u64, u64) {
+        let g = HEAP.inner.lock();
+        let used = g.1.used() - g.0.cached();
+        (used as u64, HEAP_SIZE.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::alloc::{GlobalAlloc, System};
+
+    fn sys_alloc(l: Layout) -> *mut u8 {
+        // SAFETY: test layouts have a non-zero size.
+        unsafe { System.alloc(l) }
+    }
+
+    #[test]
+    fn small_blocks_are_reused_from_their_class() {
+        let mut c = SizeClasses::new();
+        let l = Layout::from_size_align(24, 8).unwrap();
+        let a = c.alloc(l, sys_alloc);
+        assert!(!a.is_null());
+        assert_eq!(a as usize % 32, 0, "a 32-byte block, aligned to 32");
+        assert_eq!(c.cached(), 4096 - 32, "one page refilled, one block out");
+        c.dealloc(a, l, |_, _| {
+            panic!("small blocks never reach the backing heap")
+        });
+        assert_eq!(c.cached(), 4096);
+        let b = c.alloc(Layout::from_size_align(17, 1).unwrap(), |_| {
+            panic!("the list is not empty")
+        });
+        assert_eq!(b, a, "the block just freed comes back first");
+    }
+
+    #[test]
+    fn alignment_picks_the_class() {
+        let mut c = SizeClasses::new();
+        let p = c.alloc(Layout::from_size_align(8, 256).unwrap(), sys_alloc);
+        assert_eq!(p as usize % 256, 0, "aligned to 256");
+        assert_eq!(class_of(Layout::from_size_align(1, 1).unwrap()), Some(0));
+        assert_eq!(class_of(Layout::from_size_align(2048, 8).unwrap()), Some(7));
+        assert_eq!(class_of(Layout::from_size_align(2049, 8).unwrap()), None);
+        assert_eq!(class_of(Layout::from_size_align(16, 4096).unwrap()), None);
+    }
+
+    #[test]
+    fn large_blocks_go_to_the_backing_heap() {
+        let mut c = SizeClasses::new();
+        let l = Layout::from_size_align(4000, 8).unwrap();
+        let mut seen = None;
+        let p = c.alloc(l, |got| {
+            seen = Some(got);
+            sys_alloc(got)
+        });
+        assert_eq!(seen, Some(l), "passed through unchanged");
+        let mut freed = false;
+        c.dealloc(p, l, |b, got| {
+            assert_eq!((b, got), (p, l));
+            freed = true;
+            // SAFETY: allocated above with this layout.
+            unsafe { System.dealloc(b, got) }
+        });
+        assert!(freed, "a large block is freed by the backing heap");
+        assert_eq!(c.cached(), 0);
+    }
+
+    #[test]
+    fn a_failed_refill_gives_null() {
+        let mut c = SizeClasses::new();
+        let p = c.alloc(Layout::from_size_align(64, 8).unwrap(), |_| ptr::null_mut());
+        assert!(p.is_null());
+        assert_eq!(c.cached(), 0);
+    }
 }

@@ -4,7 +4,6 @@
 pub mod aspace;
 #[cfg(target_os = "none")]
 pub mod frame;
-#[cfg(target_os = "none")]
 pub mod heap;
 #[cfg(target_os = "none")]
 pub mod paging;
