@@ -6,6 +6,7 @@
 extern crate alloc;
 
 pub mod container;
+pub mod cred;
 pub mod elf;
 pub mod errno;
 pub mod fs;

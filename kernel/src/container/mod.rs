@@ -106,7 +106,9 @@ impl Kind {
     /// Whether this kernel creates containers of this type (its cargo feature is on
     /// and its issue has landed). Flags of other types give `EINVAL`.
     pub fn creatable(self) -> bool {
-        (self == Kind::Uts && cfg!(feature = "uts")) || (self == Kind::Pid && cfg!(feature = "pid"))
+        (self == Kind::Uts && cfg!(feature = "uts"))
+            || (self == Kind::Pid && cfg!(feature = "pid"))
+            || (self == Kind::User && cfg!(feature = "user"))
     }
 
     /// Whether `/proc/[pid]/container/<name>` and `ns/<name>` exist.
@@ -127,20 +129,22 @@ impl Kind {
 static NEXT_NUMBER: AtomicU32 = AtomicU32::new(0xF000_0000);
 
 /// What every container object carries: its number and its counted slot.
-#[derive(Debug)]
 pub struct ContainerCommon {
     number: u32,
     kind: Kind,
+    /// The user container that owns this one (for a user container: its parent).
+    owner: Option<alloc::sync::Arc<user::UserContainer>>,
     _slot: limits::Slot,
 }
 
 impl ContainerCommon {
     /// A new container of `kind`: `ENOSPC` at the limit (nothing is consumed then).
-    pub fn new(kind: Kind) -> Result<ContainerCommon, Errno> {
+    pub fn new(kind: Kind, owner: &Arc<user::UserContainer>) -> Result<ContainerCommon, Errno> {
         let slot = limits::Slot::acquire(kind)?;
         Ok(ContainerCommon {
             number: NEXT_NUMBER.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
             kind,
+            owner: Some(owner.clone()),
             _slot: slot,
         })
     }
@@ -150,8 +154,18 @@ impl ContainerCommon {
         ContainerCommon {
             number: NEXT_NUMBER.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
             kind,
+            owner: if kind == Kind::User {
+                None
+            } else {
+                Some(user::root_user())
+            },
             _slot: limits::Slot::root(kind),
         }
+    }
+
+    /// The owning user container (`None` only for the root user container).
+    pub fn owner(&self) -> Option<&Arc<user::UserContainer>> {
+        self.owner.as_ref()
     }
 
     pub fn number(&self) -> u32 {
@@ -225,7 +239,6 @@ impl Container {
             "time" => self.time.clone(),
             "time_for_children" => self.time_for_children.clone(),
             "net" => self.net.clone(),
-            "user" => user::root(),
             _ => return None,
         })
     }
@@ -253,13 +266,20 @@ impl Container {
     /// The containers of a child created with `flags` (clone) or of the caller after
     /// `unshare(flags)`: new objects for each `CLONE_NEW*` flag, shared ones otherwise.
     /// Either everything is built or nothing is (an error drops what was made).
-    pub fn derive(&self, flags: u64, for_unshare: bool) -> Result<Container, Errno> {
+    /// New containers are owned by `owner` (the caller's user container, or the one
+    /// created in the same call).
+    pub fn derive(
+        &self,
+        flags: u64,
+        for_unshare: bool,
+        owner: &Arc<user::UserContainer>,
+    ) -> Result<Container, Errno> {
         let mut c = self.clone();
         if flags & CLONE_NEWUTS != 0 {
-            c.uts = Arc::new(self.uts.new_child()?);
+            c.uts = Arc::new(self.uts.new_child(owner)?);
         }
         if flags & CLONE_NEWPID != 0 {
-            let child = Arc::new(pid::PidContainer::new_child(&self.pid_for_children)?);
+            let child = Arc::new(pid::PidContainer::new_child(&self.pid_for_children, owner)?);
             c.pid_for_children = child.clone();
             if !for_unshare {
                 c.pid = child;

@@ -65,13 +65,16 @@ impl PidContainer {
     }
 
     /// A child container of `parent`: `ENOSPC` beyond the depth limit or the count limit.
-    pub fn new_child(parent: &Arc<PidContainer>) -> Result<PidContainer, Errno> {
+    pub fn new_child(
+        parent: &Arc<PidContainer>,
+        owner: &Arc<super::user::UserContainer>,
+    ) -> Result<PidContainer, Errno> {
         let level = parent.level + 1;
         if level > MAX_LEVEL.load(Ordering::Relaxed) {
             return Err(Errno::ENOSPC);
         }
         Ok(PidContainer {
-            common: ContainerCommon::new(Kind::Pid)?,
+            common: ContainerCommon::new(Kind::Pid, owner)?,
             level,
             parent: Some(parent.clone()),
             inner: Mutex::new(Inner {

@@ -1,23 +1,186 @@
-//! The user container. Until credentials land, the root one is the only one: every
-//! process belongs to it and its link shows its number.
+//! The user container: uid/gid maps, its owner, its level, and the capability rule
+//! "the owner of a container's parent has every capability in it". It lives in the
+//! process's [`Credentials`](crate::cred::Credentials), not in the `Container` set.
 
-use super::{ContainerCommon, ContainerType};
+use super::{ContainerCommon, ContainerType, Kind};
+use crate::cred::idmap::IdMap;
+use crate::errno::Errno;
 use alloc::sync::Arc;
-use spin::Once;
+use core::any::Any;
+use spin::{Mutex, Once};
+
+/// Deepest level (root is 0): LiteOS-A allows levels 0..3; creating level 4 → ENOSPC.
+pub const MAX_LEVEL: u32 = 3;
 
 pub struct UserContainer {
     common: ContainerCommon,
+    level: u32,
+    parent: Option<Arc<UserContainer>>,
+    /// Kernel uid and gid of the creator.
+    owner: u32,
+    group: u32,
+    maps: Mutex<Maps>,
 }
 
-crate::container_type!(UserContainer);
+#[derive(Default)]
+struct Maps {
+    uid: Option<IdMap>,
+    gid: Option<IdMap>,
+    /// `/proc/[pid]/setgroups`: "allow" until "deny" is written (before the gid map).
+    setgroups_denied: bool,
+}
+
+impl ContainerType for UserContainer {
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
+    fn parent(&self) -> Option<Arc<dyn ContainerType>> {
+        self.parent.clone().map(|p| p as Arc<dyn ContainerType>)
+    }
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
 
 static ROOT: Once<Arc<UserContainer>> = Once::new();
 
 pub(super) fn init_root(common: ContainerCommon) {
-    ROOT.call_once(|| Arc::new(UserContainer { common }));
+    ROOT.call_once(|| {
+        Arc::new(UserContainer {
+            common,
+            level: 0,
+            parent: None,
+            owner: 0,
+            group: 0,
+            maps: Mutex::new(Maps {
+                uid: Some(IdMap::identity()),
+                gid: Some(IdMap::identity()),
+                setgroups_denied: false,
+            }),
+        })
+    });
 }
 
 /// The root user container.
-pub fn root() -> Arc<dyn ContainerType> {
+pub fn root_user() -> Arc<UserContainer> {
     ROOT.get().expect("container::init runs at boot").clone()
+}
+
+/// The root user container as a generic container.
+pub fn root() -> Arc<dyn ContainerType> {
+    root_user()
+}
+
+impl UserContainer {
+    /// A child of `parent` owned by kernel ids `owner`/`group`: `ENOSPC` beyond level 3
+    /// or at `max_user_container`.
+    pub fn new_child(
+        parent: &Arc<UserContainer>,
+        owner: u32,
+        group: u32,
+    ) -> Result<UserContainer, Errno> {
+        if parent.level >= MAX_LEVEL {
+            return Err(Errno::ENOSPC);
+        }
+        Ok(UserContainer {
+            common: ContainerCommon::new(Kind::User, parent)?,
+            level: parent.level + 1,
+            parent: Some(parent.clone()),
+            owner,
+            group,
+            maps: Mutex::new(Maps::default()),
+        })
+    }
+
+    pub fn level(&self) -> u32 {
+        self.level
+    }
+    pub fn parent_user(&self) -> Option<&Arc<UserContainer>> {
+        self.parent.as_ref()
+    }
+    pub fn owner(&self) -> u32 {
+        self.owner
+    }
+    pub fn group(&self) -> u32 {
+        self.group
+    }
+
+    /// Whether `self` is `other` or one of its ancestors.
+    pub fn is_ancestor_of(&self, other: &UserContainer) -> bool {
+        let mut c = Some(other);
+        while let Some(x) = c {
+            if core::ptr::eq(x, self) {
+                return true;
+            }
+            c = x.parent.as_deref();
+        }
+        false
+    }
+
+    /// Kernel uid of `uid` as seen in this container.
+    pub fn uid_to_kernel(&self, uid: u32) -> Option<u32> {
+        self.maps.lock().uid.as_ref()?.to_kernel(uid)
+    }
+    pub fn gid_to_kernel(&self, gid: u32) -> Option<u32> {
+        self.maps.lock().gid.as_ref()?.to_kernel(gid)
+    }
+    /// This container's view of kernel uid `kuid` (65534 when unmapped).
+    pub fn uid_from_kernel(&self, kuid: u32) -> u32 {
+        self.maps
+            .lock()
+            .uid
+            .as_ref()
+            .and_then(|m| m.from_kernel(kuid))
+            .unwrap_or(crate::cred::idmap::OVERFLOW_ID)
+    }
+    pub fn gid_from_kernel(&self, kgid: u32) -> u32 {
+        self.maps
+            .lock()
+            .gid
+            .as_ref()
+            .and_then(|m| m.from_kernel(kgid))
+            .unwrap_or(crate::cred::idmap::OVERFLOW_ID)
+    }
+
+    /// The text of `uid_map` (`gid` false) or `gid_map`.
+    pub fn render_map(&self, gid: bool) -> alloc::string::String {
+        let m = self.maps.lock();
+        let map = if gid { &m.gid } else { &m.uid };
+        map.as_ref().map(IdMap::render).unwrap_or_default()
+    }
+
+    pub fn map_written(&self, gid: bool) -> bool {
+        let m = self.maps.lock();
+        if gid {
+            m.gid.is_some()
+        } else {
+            m.uid.is_some()
+        }
+    }
+
+    /// Installs a map (written once: `EPERM` afterwards).
+    pub fn set_map(&self, gid: bool, map: IdMap) -> Result<(), Errno> {
+        let mut m = self.maps.lock();
+        let slot = if gid { &mut m.gid } else { &mut m.uid };
+        if slot.is_some() {
+            return Err(Errno::EPERM);
+        }
+        *slot = Some(map);
+        Ok(())
+    }
+
+    pub fn setgroups_denied(&self) -> bool {
+        self.maps.lock().setgroups_denied
+            || self.parent.as_ref().is_some_and(|p| p.setgroups_denied())
+    }
+
+    /// `/proc/[pid]/setgroups` write: "deny" before the gid map; "allow" only while allowed.
+    pub fn set_setgroups(&self, deny: bool) -> Result<(), Errno> {
+        let mut m = self.maps.lock();
+        if m.gid.is_some() || (!deny && m.setgroups_denied) {
+            return Err(Errno::EPERM);
+        }
+        m.setgroups_denied = deny;
+        Ok(())
+    }
 }

@@ -31,8 +31,11 @@ impl UtsContainer {
     }
 
     /// A new container with a copy of this one's names.
-    pub fn new_child(&self) -> Result<UtsContainer, Errno> {
-        let common = ContainerCommon::new(Kind::Uts)?;
+    pub fn new_child(
+        &self,
+        owner: &alloc::sync::Arc<super::user::UserContainer>,
+    ) -> Result<UtsContainer, Errno> {
+        let common = ContainerCommon::new(Kind::Uts, owner)?;
         Ok(UtsContainer {
             common,
             names: Mutex::new(self.names.lock().clone()),

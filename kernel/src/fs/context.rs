@@ -7,9 +7,11 @@ use crate::errno::Errno;
 use alloc::sync::Arc;
 use spin::Mutex;
 
+/// Root and working directory are shared, never changed in place: a path walk takes
+/// them with two reference counts instead of copying their paths.
 struct State {
-    root: Loc,
-    cwd: Loc,
+    root: Arc<Loc>,
+    cwd: Arc<Loc>,
     umask: u32,
 }
 
@@ -21,7 +23,7 @@ pub struct FsContext {
 impl FsContext {
     /// A context at the root of `mounts`, umask 022.
     pub fn new(mounts: Arc<MountTable>) -> Arc<FsContext> {
-        let root = mounts.root();
+        let root = Arc::new(mounts.root());
         Arc::new(FsContext {
             mounts,
             state: Mutex::new(State {
@@ -51,16 +53,16 @@ impl FsContext {
     }
 
     pub fn root(&self) -> Loc {
-        self.state.lock().root.clone()
+        Loc::clone(&self.state.lock().root)
     }
 
     pub fn cwd(&self) -> Loc {
-        self.state.lock().cwd.clone()
+        Loc::clone(&self.state.lock().cwd)
     }
 
     /// Changes the working directory (the caller checked it is a searchable directory).
     pub fn set_cwd(&self, loc: Loc) {
-        self.state.lock().cwd = loc;
+        self.state.lock().cwd = Arc::new(loc);
     }
 
     pub fn umask(&self) -> u32 {
@@ -74,11 +76,11 @@ impl FsContext {
 
     /// Resolves `path` relative to `base` (the working directory when `None`).
     pub fn resolve_at(&self, base: Option<&Loc>, path: &str, follow: bool) -> Result<Loc, Errno> {
-        let (root, cwd) = self.root_and(base);
+        let (root, cwd) = self.root_and_cwd();
         Walker {
             mounts: &self.mounts,
             root: &root,
-            cwd: &cwd,
+            cwd: base.unwrap_or(&cwd),
         }
         .resolve(path, follow)
     }
@@ -89,21 +91,18 @@ impl FsContext {
 
     /// Resolves the parent directory of `path` relative to `base`.
     pub fn resolve_parent_at(&self, base: Option<&Loc>, path: &str) -> Result<Parent, Errno> {
-        let (root, cwd) = self.root_and(base);
+        let (root, cwd) = self.root_and_cwd();
         Walker {
             mounts: &self.mounts,
             root: &root,
-            cwd: &cwd,
+            cwd: base.unwrap_or(&cwd),
         }
         .resolve_parent(path)
     }
 
-    fn root_and(&self, base: Option<&Loc>) -> (Loc, Loc) {
+    fn root_and_cwd(&self) -> (Arc<Loc>, Arc<Loc>) {
         let s = self.state.lock();
-        (
-            s.root.clone(),
-            base.cloned().unwrap_or_else(|| s.cwd.clone()),
-        )
+        (s.root.clone(), s.cwd.clone())
     }
 }
 

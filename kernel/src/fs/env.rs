@@ -66,10 +66,10 @@ mod imp {
         crate::task::sched::try_current().map(|t| t.process().files())
     }
 
-    /// The user container owning a container of another kind (`NS_GET_USERNS`). Until
-    /// user containers exist, the root one owns everything.
-    pub fn owning_user_container(_ns: &Arc<dyn ContainerType>) -> Option<Arc<dyn ContainerType>> {
-        Some(crate::container::user::root())
+    /// The user container owning a container (`NS_GET_USERNS`); for a user container,
+    /// its parent.
+    pub fn owning_user_container(ns: &Arc<dyn ContainerType>) -> Option<Arc<dyn ContainerType>> {
+        ns.common().owner().map(|u| u.clone() as Arc<dyn ContainerType>)
     }
 
     /// Whether `NS_GET_PARENT` may hand out `parent`: a PID container must be the
@@ -88,8 +88,24 @@ mod imp {
     }
 
     /// The caller's (uid, gid); every process runs as root until credentials exist.
+    /// The caller's filesystem (uid, gid) as kernel ids for permission checks and new
+    /// files; a caller with CAP_DAC_OVERRIDE checks as root does.
     pub fn current_ids() -> (u32, u32) {
-        (0, 0)
+        let Some(t) = crate::task::sched::try_current() else { return (0, 0) };
+        let c = t.process().cred();
+        let uid = if c.capable(crate::cred::CAP_DAC_OVERRIDE) { 0 } else { c.fsuid };
+        (uid, c.fsgid)
+    }
+
+    /// Kernel owner ids as the caller's user container sees them (65534 if unmapped).
+    pub fn view_ids(uid: u32, gid: u32) -> (u32, u32) {
+        match crate::task::sched::try_current() {
+            Some(t) => {
+                let c = t.process().cred();
+                (c.view_uid(uid), c.view_gid(gid))
+            }
+            None => (uid, gid),
+        }
     }
 
     pub fn current_pgid() -> u32 {
@@ -164,6 +180,10 @@ mod imp {
 
     pub fn may_see_parent(_parent: &Arc<dyn ContainerType>) -> bool {
         true
+    }
+
+    pub fn view_ids(uid: u32, gid: u32) -> (u32, u32) {
+        (uid, gid)
     }
 
     pub fn current_ids() -> (u32, u32) {

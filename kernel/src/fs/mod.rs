@@ -214,7 +214,7 @@ impl procfs::KernelView for KernelState {
         pid: u32,
         link: &str,
     ) -> Option<Arc<dyn crate::container::ContainerType>> {
-        crate::task::container_of(pid)?.member(link)
+        crate::task::container_member(pid, link)
     }
 }
 

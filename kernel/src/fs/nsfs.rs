@@ -7,10 +7,10 @@
 
 use super::env;
 use super::file::{FileOps, O_RDONLY, OpenFile};
+use super::procfs::push_decimal;
 use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, makedev};
 use crate::container::{ContainerType, Kind};
 use crate::errno::Errno;
-use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::any::Any;
@@ -27,12 +27,21 @@ pub const NS_GET_OWNER_UID: u32 = 0xb704;
 
 /// The text of a container link: LiteOS-A's `'uts:[4026531843]'` (quoted, in
 /// `/proc/[pid]/container/`) or Linux's `uts:[4026531843]` (in `/proc/[pid]/ns/`).
+/// Built by hand: `readlink` of a link runs it every time, and `format!` costs several
+/// times more.
 pub fn link_text(kind: Kind, number: u32, quoted: bool) -> String {
+    let mut s = String::with_capacity(32);
     if quoted {
-        format!("'{}:[{}]'", kind.name(), number)
-    } else {
-        format!("{}:[{}]", kind.name(), number)
+        s.push('\'');
     }
+    s.push_str(kind.name());
+    s.push_str(":[");
+    push_decimal(&mut s, number);
+    s.push(']');
+    if quoted {
+        s.push('\'');
+    }
+    s
 }
 
 /// The nsfs inode of one container.
@@ -187,7 +196,7 @@ pub(crate) fn fake_container(
     }
 
     Arc::new(Fake {
-        common: ContainerCommon::new(kind).expect("below the limit"),
+        common: ContainerCommon::new(kind, &crate::container::user::root_user()).expect("below the limit"),
         parent,
     })
 }

@@ -73,6 +73,23 @@ pub trait KernelView: Send + Sync {
     }
 }
 
+/// Appends `n` in decimal (what `to_string` gives, without the formatting machinery:
+/// `/proc/self` and the container links are read on every walk through them).
+pub fn push_decimal(s: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.push_str(core::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+}
+
 fn state_name(c: char) -> &'static str {
     match c {
         'R' => "R (running)",
@@ -341,16 +358,21 @@ struct Shared {
 
 pub struct ProcFs {
     shared: Arc<Shared>,
+    /// Made once: every walk through `/proc` starts here.
+    root: InodeRef,
 }
 
 impl ProcFs {
     pub fn new(view: Arc<dyn KernelView>) -> Arc<ProcFs> {
-        Arc::new(ProcFs {
-            shared: Arc::new(Shared {
-                dev: alloc_dev(),
-                view,
-            }),
-        })
+        let shared = Arc::new(Shared {
+            dev: alloc_dev(),
+            view,
+        });
+        let root = Arc::new(ProcInode {
+            fs: shared.clone(),
+            node: Node::Root,
+        });
+        Arc::new(ProcFs { shared, root })
     }
 }
 
@@ -359,10 +381,7 @@ impl FileSystem for ProcFs {
         "proc"
     }
     fn root(&self) -> InodeRef {
-        Arc::new(ProcInode {
-            fs: self.shared.clone(),
-            node: Node::Root,
-        })
+        self.root.clone()
     }
     fn dev(&self) -> u64 {
         self.shared.dev
@@ -569,7 +588,11 @@ impl Inode for ProcInode {
 
     fn readlink(&self) -> Result<String, Errno> {
         match self.node {
-            Node::SelfLink => Ok(self.fs.view.self_pid().to_string()),
+            Node::SelfLink => {
+                let mut s = String::with_capacity(10);
+                push_decimal(&mut s, self.fs.view.self_pid());
+                Ok(s)
+            }
             Node::Link(_, links, _) => {
                 let c = self.link_target()?;
                 Ok(link_text(c.kind(), c.number(), links == Links::Container))
@@ -738,6 +761,15 @@ mod tests {
         let mut buf = vec![0u8; 8192];
         let n = i.read_at(0, &mut buf).expect("read");
         String::from_utf8(buf[..n].to_vec()).expect("utf8")
+    }
+
+    #[test]
+    fn push_decimal_writes_what_to_string_writes() {
+        for n in [0, 7, 10, 4026531841, u32::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"), "{n}");
+        }
     }
 
     #[test]

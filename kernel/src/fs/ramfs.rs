@@ -188,6 +188,17 @@ fn downcast(inode: &InodeRef) -> Option<&RamInode> {
 }
 
 impl Inode for RamInode {
+    /// From the kind (the type bits of `mode` never change after creation): a path walk
+    /// asks at every step.
+    fn file_type(&self) -> FileType {
+        match &self.kind {
+            Kind::File(_) => FileType::Regular,
+            Kind::Dir(_) => FileType::Directory,
+            Kind::Symlink(_) => FileType::Symlink,
+            Kind::Node => self.metadata().file_type(),
+        }
+    }
+
     fn metadata(&self) -> Metadata {
         let m = self.meta.lock();
         let (size, blocks) = match &self.kind {

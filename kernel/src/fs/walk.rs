@@ -8,7 +8,6 @@ use super::path;
 use super::vfs::{FileType, InodeRef};
 use crate::errno::Errno;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// Symlinks followed in one resolution before `ELOOP` (Linux's `MAXSYMLINKS`).
@@ -59,7 +58,7 @@ impl Walker<'_> {
             self.cwd
         };
         let slash = path::has_trailing_slash(path);
-        let loc = self.walk(start.clone(), path, follow || slash)?;
+        let loc = self.walk(start, path, follow || slash)?;
         if slash && loc.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
@@ -74,9 +73,9 @@ impl Walker<'_> {
             "" => self.cwd.clone(),
             d => self.walk(
                 if path::is_absolute(d) {
-                    self.root.clone()
+                    self.root
                 } else {
-                    self.cwd.clone()
+                    self.cwd
                 },
                 d,
                 true,
@@ -94,109 +93,128 @@ impl Walker<'_> {
 
     /// The location of an existing canonical path (no symlinks in it).
     fn canonical(&self, path: &str) -> Result<Loc, Errno> {
-        self.walk(self.mounts.root(), path, false)
+        self.walk(&self.mounts.root(), path, false)
     }
 
-    /// The child `name` of directory `dir`, or the root of what is mounted on it.
-    fn step(&self, dir: &Loc, name: &str) -> Result<Loc, Errno> {
-        let inode = dir.inode.lookup(name)?;
-        let path = path::join(&dir.path, name);
-        let inode = match self.mounts.mount_at(&path) {
-            Some(m) => m.root(),
-            None => inode,
-        };
-        Ok(Loc { path, inode })
-    }
-
-    fn walk(&self, start: Loc, path: &str, follow_last: bool) -> Result<Loc, Errno> {
-        // Directories walked so far (with their type); `..` pops.
-        let start_type = start.file_type();
-        let mut stack = vec![(start, start_type)];
-        // The texts being walked: the path, then the targets of the symlinks met. A
-        // component is a (text, start, end) triple, so none is copied.
-        let mut texts: Vec<String> = vec![String::from(path)];
-        // Components still to walk, the next one last.
-        let mut todo: Vec<(usize, usize, usize)> = Vec::new();
-        push_components(&mut todo, 0, path);
+    /// Walks `path` from `start`. Allocation-free apart from the result's path, the stack
+    /// of directories and the targets of symlinks met: path walks run on every path
+    /// system call.
+    fn walk(&self, start: &Loc, path: &str, follow_last: bool) -> Result<Loc, Errno> {
+        // The canonical path of the directory (or file) reached, always the path of the
+        // top of `stack`.
+        let mut at = String::with_capacity(start.path.len() + 1 + path.len());
+        at.push_str(&start.path);
+        // Directories walked so far (inode, type, length of `at` there); `..` pops.
+        let mut stack: Vec<(InodeRef, FileType, usize)> = Vec::with_capacity(8);
+        stack.push((start.inode.clone(), start.file_type(), at.len()));
+        // What is left to walk: `path` from `rest`, after the rest of the symlink targets
+        // met (the innermost last), each with the offset reached in it.
+        let mut rest = 0;
+        let mut targets: Vec<(String, usize)> = Vec::new();
         let mut links = 0;
-        while let Some((t, a, b)) = todo.pop() {
-            let (cur, cur_type) = stack.last().expect("the walk stack is never empty");
-            if *cur_type != FileType::Directory {
+        loop {
+            let (text, pos) = match targets.last_mut() {
+                Some((t, p)) => (t.as_str(), p),
+                None => (path, &mut rest),
+            };
+            let Some((a, b)) = next_component(text, *pos) else {
+                if targets.pop().is_none() {
+                    break;
+                }
+                continue;
+            };
+            *pos = b;
+            let &(ref cur, cur_type, _) = stack.last().expect("the walk stack is never empty");
+            if cur_type != FileType::Directory {
                 return Err(Errno::ENOTDIR);
             }
-            let name = &texts[t][a..b];
-            match name {
+            match &text[a..b] {
                 "." => {}
                 ".." => {
-                    if cur.path == self.root.path {
+                    if at == self.root.path {
                         continue;
                     }
                     if stack.len() > 1 {
                         stack.pop();
+                        let &(_, _, len) = stack.last().expect("the walk stack is never empty");
+                        at.truncate(len);
                     } else {
-                        let parent = self.canonical(path::parent(&cur.path))?;
+                        let parent = self.canonical(path::parent(&at))?;
                         let ty = parent.file_type();
-                        stack[0] = (parent, ty);
+                        at.clear();
+                        at.push_str(&parent.path);
+                        stack[0] = (parent.inode, ty, at.len());
                     }
                 }
-                _ => {
-                    let child = self.step(cur, name)?;
-                    let ty = child.file_type();
-                    let is_last = todo.is_empty();
-                    if ty == FileType::Symlink && (!is_last || follow_last) {
+                name => {
+                    let inode = cur.lookup(name)?;
+                    let dir_len = at.len();
+                    if !at.ends_with('/') {
+                        at.push('/');
+                    }
+                    at.push_str(name);
+                    let mut ty = inode.file_type();
+                    // Only directories are mount points (`mount` checks).
+                    let inode = match ty {
+                        FileType::Directory => match self.mounts.mount_at(&at) {
+                            Some(m) => {
+                                let root = m.root();
+                                ty = root.file_type();
+                                root
+                            }
+                            None => inode,
+                        },
+                        _ => inode,
+                    };
+                    let is_last = || {
+                        next_component(path, rest).is_none()
+                            && targets.iter().all(|(t, p)| next_component(t, *p).is_none())
+                    };
+                    if ty == FileType::Symlink && (follow_last || !is_last()) {
                         links += 1;
                         if links > MAX_SYMLINKS {
                             return Err(Errno::ELOOP);
                         }
-                        if let Some(target) = child.inode.magic_target() {
+                        if let Some(target) = inode.magic_target() {
                             // A magic link lands on its object; it keeps the link's path.
                             let inode = target?;
                             let ty = inode.file_type();
-                            stack.push((
-                                Loc {
-                                    path: child.path,
-                                    inode,
-                                },
-                                ty,
-                            ));
+                            stack.push((inode, ty, at.len()));
                             continue;
                         }
-                        let target = child.inode.readlink()?;
+                        let target = inode.readlink()?;
                         if target.is_empty() {
                             return Err(Errno::ENOENT);
                         }
                         if path::is_absolute(&target) {
-                            stack = vec![(self.root.clone(), FileType::Directory)];
+                            stack.clear();
+                            at.clear();
+                            at.push_str(&self.root.path);
+                            stack.push((self.root.inode.clone(), FileType::Directory, at.len()));
+                        } else {
+                            at.truncate(dir_len);
                         }
-                        push_components(&mut todo, texts.len(), &target);
-                        texts.push(target);
+                        targets.push((target, 0));
                         continue;
                     }
-                    stack.push((child, ty));
+                    stack.push((inode, ty, at.len()));
                 }
             }
         }
-        Ok(stack.pop().expect("the walk stack is never empty").0)
+        let (inode, _, _) = stack.pop().expect("the walk stack is never empty");
+        Ok(Loc { path: at, inode })
     }
 }
 
-/// Pushes the non-empty components of `text` (text number `t`) onto `todo`, last first.
-fn push_components(todo: &mut Vec<(usize, usize, usize)>, t: usize, text: &str) {
-    let mark = todo.len();
+/// The next non-empty component of `text` at or after byte `from`, as a byte range.
+fn next_component(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'/' {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i] != b'/' {
-            i += 1;
-        }
-        todo.push((t, start, i));
-    }
-    todo[mark..].reverse();
+    let a = from + bytes.get(from..)?.iter().position(|&c| c != b'/')?;
+    let b = bytes[a..]
+        .iter()
+        .position(|&c| c == b'/')
+        .map_or(bytes.len(), |n| a + n);
+    Some((a, b))
 }
 
 #[cfg(test)]
@@ -270,6 +288,21 @@ mod tests {
             Ok("/a".to_string()),
             ".. after a symlink is the target's parent"
         );
+    }
+
+    #[test]
+    fn symlinks_in_symlink_targets_continue_with_the_rest_of_each_text() {
+        let t = tree();
+        t.root()
+            .inode
+            .lookup("a")
+            .and_then(|a| a.symlink("up", "../abs", 0, 0))
+            .expect("symlink up");
+        assert_eq!(resolve(&t, "/", "/a/up/f", false), Ok("/a/b/f".to_string()));
+        assert_eq!(resolve(&t, "/a", "up//./f", true), Ok("/a/b/f".to_string()));
+        assert_eq!(resolve(&t, "/", "/a/up", false), Ok("/a/up".to_string()));
+        assert_eq!(resolve(&t, "/", "/a/up/", false), Ok("/a/b".to_string()));
+        assert_eq!(resolve(&t, "/", "/a/up/..", true), Ok("/a".to_string()));
     }
 
     #[test]

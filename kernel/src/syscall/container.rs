@@ -2,9 +2,14 @@
 //! and the UTS calls `uname`, `sethostname`, `setdomainname`.
 
 use super::as_i32;
-use crate::container::{ALL_NEW_FLAGS, CLONE_NEWPID, Container, ContainerType, Kind};
+use crate::container::user::UserContainer;
+use crate::container::{
+    ALL_NEW_FLAGS, CLONE_NEWPID, CLONE_NEWUSER, Container, ContainerType, Kind,
+};
+use crate::cred::{CAP_SYS_ADMIN, Credentials};
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{copy_from_user, copy_to_user};
+use crate::task::clone::credentials_for_new_containers;
 use crate::task::clone::{
     CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM, check_new_flags,
 };
@@ -37,6 +42,10 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
     let mut buf = vec![0u8; len as usize];
     copy_from_user(name, &mut buf)?;
     let uts = task::current_process().container().uts.clone();
+    // CAP_SYS_ADMIN over the user container that owns this UTS container.
+    if let Some(owner) = uts.common().owner() {
+        task::require_cap_in(owner, CAP_SYS_ADMIN)?;
+    }
     if host {
         uts.set_hostname(&buf)
     } else {
@@ -64,20 +73,25 @@ fn unshare(flags: u64) -> SysResult {
     let ns = flags & ALL_NEW_FLAGS;
     check_new_flags(ns)?;
     let p = task::current_process();
-    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0
-        && p.live_threads.load(core::sync::atomic::Ordering::Acquire) > 1
-    {
-        return Err(Errno::EINVAL);
+    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 || ns & CLONE_NEWUSER != 0 {
+        // These need a single-threaded caller (unshare(2)).
+        if p.live_threads.load(core::sync::atomic::Ordering::Acquire) > 1 {
+            return Err(Errno::EINVAL);
+        }
     }
     let cur = p.container();
     if ns & CLONE_NEWPID != 0 && !Arc::ptr_eq(&cur.pid, &cur.pid_for_children) {
         return Err(Errno::EINVAL);
     }
-    let new = if ns != 0 {
-        Some(cur.derive(ns, true)?)
+    let (new_cred, owner) = credentials_for_new_containers(&p.cred(), ns)?;
+    let new = if ns & !CLONE_NEWUSER != 0 {
+        Some(cur.derive(ns, true, &owner)?)
     } else {
         None
     };
+    if ns & CLONE_NEWUSER != 0 {
+        super::cred::commit(&p, (*new_cred).clone());
+    }
     if flags & CLONE_FILES != 0 {
         let files = p.files().fork_copy();
         p.inner.lock().files = files;
@@ -92,62 +106,96 @@ fn unshare(flags: u64) -> SysResult {
     Ok(0)
 }
 
-/// Joins `target` (one container) into `c`, with the rules of setns(2).
-fn join(c: &Container, target: Arc<dyn ContainerType>) -> Result<Container, Errno> {
-    match target.kind() {
-        // Only the root user container exists: the caller is always in it already.
-        Kind::User => Err(Errno::EINVAL),
-        Kind::Pid => {
-            let t: Arc<crate::container::pid::PidContainer> =
-                target.clone().downcast().ok_or(Errno::EINVAL)?;
-            // Only the caller's own PID container or one below it.
-            if !c.pid.is_ancestor_of(&t) {
-                return Err(Errno::EINVAL);
-            }
-            c.replace(target)
-        }
-        _ => c.replace(target),
+/// Joins `target` (one container of a kind other than user) into `c`, with the rules
+/// of setns(2): CAP_SYS_ADMIN in the caller's own user container and in the one
+/// that owns the target.
+fn join(
+    cred: &Credentials,
+    c: &Container,
+    target: Arc<dyn ContainerType>,
+) -> Result<Container, Errno> {
+    let owner = target.common().owner().ok_or(Errno::EINVAL)?;
+    if !cred.capable(CAP_SYS_ADMIN) || !cred.capable_in(owner, CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
     }
+    if target.kind() == Kind::Pid {
+        let t: Arc<crate::container::pid::PidContainer> =
+            target.clone().downcast().ok_or(Errno::EINVAL)?;
+        // Only the caller's own PID container or one below it.
+        if !c.pid.is_ancestor_of(&t) {
+            return Err(Errno::EINVAL);
+        }
+    }
+    c.replace(target)
+}
+
+/// Joining a user container: not one's own (`EINVAL`), CAP_SYS_ADMIN in the target;
+/// the caller then has every capability inside it.
+fn join_user(cred: &Credentials, target: Arc<dyn ContainerType>) -> Result<Credentials, Errno> {
+    let u: Arc<UserContainer> = target.downcast().ok_or(Errno::EINVAL)?;
+    if Arc::ptr_eq(&u, &cred.user) {
+        return Err(Errno::EINVAL);
+    }
+    if !cred.capable_in(&u, CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    let mut c = cred.clone();
+    c.user = u;
+    c.cap_permitted = crate::cred::CAP_FULL;
+    c.cap_effective = crate::cred::CAP_FULL;
+    Ok(c)
 }
 
 fn setns(fd: u64, nstype: u64) -> SysResult {
     let p = task::current_process();
     let file = p.files().get(as_i32(fd))?;
     let cur = p.container();
+    let cred = p.cred();
     if let Some(target) = pidfd::process_of(&file) {
-        // setns(pidfd, flags): every named container of the target, all or nothing.
+        // setns(pidfd, flags): every named container of the target, all or nothing;
+        // the user container first, so the others are checked with its rights.
         if nstype == 0 || nstype & !ALL_NEW_FLAGS != 0 {
             return Err(Errno::EINVAL);
         }
-        let theirs = {
+        let (theirs, their_cred) = {
             let ti = target.inner.lock();
             if ti.zombie.is_some() {
                 return Err(Errno::ESRCH);
             }
-            ti.container.clone()
+            (ti.container.clone(), ti.cred.clone())
         };
+        let mut new_cred = (*cred).clone();
+        if nstype & CLONE_NEWUSER != 0 && !Arc::ptr_eq(&their_cred.user, &cred.user) {
+            new_cred = join_user(&cred, their_cred.user.clone())?;
+        }
         let mut c = (*cur).clone();
         for kind in Kind::ALL {
-            if nstype & kind.clone_flag() == 0 {
+            if nstype & kind.clone_flag() == 0 || kind == Kind::User {
                 continue;
             }
             if !kind.enabled() {
                 return Err(Errno::EINVAL);
             }
-            if kind == Kind::User {
-                continue; // one user container: joining it changes nothing
-            }
             let member = theirs.member(kind.name()).ok_or(Errno::EINVAL)?;
-            c = join(&c, member)?;
+            c = join(&new_cred, &c, member)?;
         }
         install(&p, c);
+        super::cred::commit(&p, new_cred);
         return Ok(0);
     }
     let target = crate::fs::container_of_file(&file).ok_or(Errno::EINVAL)?;
     if nstype != 0 && nstype != target.kind().clone_flag() {
         return Err(Errno::EINVAL);
     }
-    let c = join(&cur, target)?;
+    if target.kind() == Kind::User {
+        if p.live_threads.load(core::sync::atomic::Ordering::Acquire) > 1 {
+            return Err(Errno::EINVAL);
+        }
+        let c = join_user(&cred, target)?;
+        super::cred::commit(&p, c);
+        return Ok(0);
+    }
+    let c = join(&cred, &cur, target)?;
     install(&p, c);
     Ok(0)
 }

@@ -124,7 +124,7 @@ fn context() -> Arc<FsContext> {
 /// and copying a whole page per call made path system calls several times slower.
 fn read_user_path(addr: u64) -> Result<String, Errno> {
     const PIECE: u64 = 128;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(PIECE as usize);
     let mut at = addr;
     loop {
         let page_end = (at | 0xfff) + 1;
@@ -648,8 +648,10 @@ fn stat_bytes(m: &Metadata) -> [u8; 144] {
     put(0, m.dev);
     put(8, m.ino);
     put(16, m.nlink as u64);
-    put(24, m.mode as u64 | ((m.uid as u64) << 32));
-    put(32, m.gid as u64);
+    // Owners are kernel ids: show them as the caller's user container sees them.
+    let (uid, gid) = env::view_ids(m.uid, m.gid);
+    put(24, m.mode as u64 | ((uid as u64) << 32));
+    put(32, gid as u64);
     put(40, m.rdev);
     put(48, m.size);
     put(56, m.blksize as u64);
@@ -701,8 +703,9 @@ fn statx(dirfd: i32, pathname: u64, flags: u32, buf: u64) -> SysResult {
     put32(&mut b, 0, 0x7ff); // STATX_BASIC_STATS
     put32(&mut b, 4, m.blksize);
     put32(&mut b, 16, m.nlink);
-    put32(&mut b, 20, m.uid);
-    put32(&mut b, 24, m.gid);
+    let (uid, gid) = env::view_ids(m.uid, m.gid);
+    put32(&mut b, 20, uid);
+    put32(&mut b, 24, gid);
     b[28..30].copy_from_slice(&(m.mode as u16).to_le_bytes());
     put64(&mut b, 32, m.ino);
     put64(&mut b, 40, m.size);

@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 mod container;
+mod cred;
 pub mod fs;
 mod mm;
 mod process;
@@ -70,6 +71,9 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
     }
     if let Some(r) = signal::dispatch(frame, nr, a) {
         return r;
+    }
+    if let Some(r) = cred::dispatch(nr, a) {
+        return Ret::Value(r);
     }
     if let Some(r) = container::dispatch(nr, a) {
         return Ret::Value(r);

@@ -291,8 +291,14 @@ fn getpriority(which: u64, who: u64) -> SysResult {
 
 fn setpriority(which: u64, who: u64, prio: u64) -> SysResult {
     let nice = as_i32(prio).clamp(-20, 19);
+    let may_raise = task::current_cred().capable(crate::cred::CAP_SYS_NICE);
     for p in priority_targets(which, who)? {
-        p.inner.lock().nice = nice;
+        let mut pi = p.inner.lock();
+        // Lowering the nice value (raising priority) needs CAP_SYS_NICE (setpriority(2)).
+        if nice < pi.nice && !may_raise {
+            return Err(Errno::EACCES);
+        }
+        pi.nice = nice;
     }
     Ok(0)
 }
@@ -325,6 +331,10 @@ fn sched_setparam(pid: u64, param: u64, policy: Option<u64>) -> SysResult {
         let (min, max) = priority_range(policy)?;
         if prio < min as i32 || prio > max as i32 {
             return Err(Errno::EINVAL);
+        }
+        // Real-time policies need CAP_SYS_NICE (sched(7)).
+        if max > 0 && !task::current_cred().capable(crate::cred::CAP_SYS_NICE) {
+            return Err(Errno::EPERM);
         }
         let mut pi = p.inner.lock();
         pi.policy = policy as u32;

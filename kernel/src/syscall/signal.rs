@@ -180,10 +180,27 @@ fn init_accepts(p: &Arc<task::Process>, sig: u32) -> bool {
     acts.lock()[(sig - 1) as usize].handler != signal::SIG_DFL
 }
 
-fn send(p: &Arc<task::Process>, sig: u32) {
+/// kill(2)'s permission rule: same real or effective uid as the target's real or
+/// saved uid (in the same user container), or CAP_KILL over the target's container.
+fn may_signal(p: &Arc<task::Process>) -> bool {
+    let me = task::current_cred();
+    let them = p.cred();
+    let ids_match = Arc::ptr_eq(&me.user, &them.user)
+        && [me.uid, me.euid]
+            .iter()
+            .any(|id| *id == them.uid || *id == them.suid);
+    ids_match || me.capable_in(&them.user, crate::cred::CAP_KILL)
+}
+
+/// Sends `sig` to `p` if allowed; `EPERM` when the caller may not signal it.
+fn send(p: &Arc<task::Process>, sig: u32) -> Result<(), Errno> {
+    if !may_signal(p) {
+        return Err(Errno::EPERM);
+    }
     if sig != 0 && init_accepts(p, sig) {
         signal::send_to_process(p, sig);
     }
+    Ok(())
 }
 
 fn kill(pid: u64, sig: u64) -> SysResult {
@@ -214,10 +231,14 @@ fn kill(pid: u64, sig: u64) -> SysResult {
     if targets.is_empty() {
         return Err(Errno::ESRCH);
     }
+    // Success if at least one process could be signalled (kill(2)).
+    let mut result = Err(Errno::EPERM);
     for p in &targets {
-        send(p, sig);
+        if send(p, sig).is_ok() {
+            result = Ok(0);
+        }
     }
-    Ok(0)
+    result
 }
 
 fn tgkill(tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
@@ -231,6 +252,9 @@ fn tgkill(tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
         && task::view_nr(t.process().pid_ref()) != g as u32
     {
         return Err(Errno::ESRCH);
+    }
+    if !may_signal(t.process()) {
+        return Err(Errno::EPERM);
     }
     if sig != 0 && init_accepts(t.process(), sig) {
         signal::send_to_thread(&t, sig);

@@ -10,19 +10,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
         169 => reboot(a[0], a[1], a[2]),
-        102 | 104 | 107 | 108 => Ok(0),
-        118 | 120 => (|| {
-            for p in [a[0], a[1], a[2]] {
-                write_user(p, &0u32)?;
-            }
-            Ok(0)
-        })(),
-        115 => Ok(0), // getgroups: no supplementary groups
         97 => getrlimit(a[0], a[1]),
         160 => prlimit(0, a[0], a[1], 0),
         302 => prlimit(a[0], a[1], a[2], a[3]),
         99 => sysinfo(a[0]),
-        157 => prctl(a[0], a[1]),
         318 => getrandom(a[0], a[1], a[2]),
         202 => futex_call(a),
         _ => return None,
@@ -34,6 +25,11 @@ fn reboot(magic1: u64, magic2: u64, cmd: u64) -> SysResult {
     const MAGIC2: [u32; 4] = [672_274_793, 85_072_278, 369_367_448, 537_993_216];
     if magic1 as u32 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32)) {
         return Err(Errno::EINVAL);
+    }
+    // CAP_SYS_BOOT in the user container that owns the caller's PID container.
+    let pidc = task::caller_pid_container();
+    if let Some(owner) = crate::container::ContainerType::common(&*pidc).owner() {
+        task::require_cap_in(owner, crate::cred::CAP_SYS_BOOT)?;
     }
     let pidc = task::caller_pid_container();
     if pidc.level() > 0 && matches!(cmd as u32, 0x4321_fedc | 0xcdef_0123 | 0x0123_4567) {
@@ -104,7 +100,9 @@ fn sysinfo(buf: u64) -> SysResult {
     Ok(0)
 }
 
-fn prctl(option: u64, arg2: u64) -> SysResult {
+/// PR_SET_NAME / PR_GET_NAME.
+pub fn prctl_name(set: bool, arg2: u64) -> SysResult {
+    let option = if set { 15 } else { 16 };
     const PR_SET_NAME: u64 = 15;
     const PR_GET_NAME: u64 = 16;
     let p = task::current_process();

@@ -26,6 +26,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         229 => clock_getres(a[0], a[1]),
         227 => clock_settime(a[0], a[1]),
         96 => gettimeofday(a[0]),
+        164 => settimeofday(a[0], a[1]),
         201 => {
             let t = realtime_ns() / NS;
             if a[0] != 0 {
@@ -126,6 +127,7 @@ fn clock_getres(clk: u64, ts: u64) -> SysResult {
 
 fn clock_settime(clk: u64, ts: u64) -> SysResult {
     let ns = read_timespec(ts)?;
+    task::require_cap(crate::cred::CAP_SYS_TIME)?;
     match as_i32(clk) {
         CLOCK_REALTIME => {
             crate::time::set_realtime_ns(ns);
@@ -133,6 +135,20 @@ fn clock_settime(clk: u64, ts: u64) -> SysResult {
         }
         _ => Err(Errno::EINVAL),
     }
+}
+
+fn settimeofday(tv: u64, tz: u64) -> SysResult {
+    if tv == 0 {
+        // Only a timezone: the kernel keeps none (and Linux ignores it for clocks).
+        let _ = tz;
+        task::require_cap(crate::cred::CAP_SYS_TIME)?;
+        return Ok(0);
+    }
+    let v: [i64; 2] = read_user(tv)?;
+    let ns = timeval_ns(v)?;
+    task::require_cap(crate::cred::CAP_SYS_TIME)?;
+    crate::time::set_realtime_ns(ns);
+    Ok(0)
 }
 
 fn gettimeofday(tv: u64) -> SysResult {

@@ -200,8 +200,9 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         } else {
             Arc::downgrade(&me)
         };
-        let child_container = if ns != 0 || unshared_pid {
-            Arc::new(my_container.derive(ns, false)?)
+        let (child_cred, owner) = credentials_for_new_containers(&pi.cred, ns)?;
+        let child_container = if ns & !CLONE_NEWUSER != 0 || unshared_pid {
+            Arc::new(my_container.derive(ns, false, &owner)?)
         } else {
             my_container.clone()
         };
@@ -217,6 +218,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
                 fs.fork_copy()
             },
             child_container,
+            child_cred,
         );
         inner.parent = parent;
         inner.sigactions = if flags & CLONE_SIGHAND != 0 {
@@ -287,4 +289,40 @@ pub fn check_new_flags(ns: u64) -> Result<(), Errno> {
         }
     }
     Ok(())
+}
+
+/// The credentials a process gets when `ns` includes `CLONE_NEWUSER` (a new user
+/// container owned by the caller, with every capability inside it), and the user
+/// container that will own the other new containers. Creating any other container
+/// needs CAP_SYS_ADMIN in that owner (capabilities(7)); `EPERM` otherwise.
+pub fn credentials_for_new_containers(
+    cred: &Arc<crate::cred::Credentials>,
+    ns: u64,
+) -> Result<
+    (
+        Arc<crate::cred::Credentials>,
+        Arc<crate::container::user::UserContainer>,
+    ),
+    Errno,
+> {
+    let mut new_cred = cred.clone();
+    if ns & CLONE_NEWUSER != 0 {
+        let user = Arc::new(crate::container::user::UserContainer::new_child(
+            &cred.user, cred.euid, cred.egid,
+        )?);
+        let mut c = (**cred).clone();
+        c.user = user;
+        c.cap_permitted = crate::cred::CAP_FULL;
+        c.cap_effective = crate::cred::CAP_FULL;
+        c.cap_bounding = crate::cred::CAP_FULL;
+        c.cap_inheritable = 0;
+        c.cap_ambient = 0;
+        c.securebits = 0;
+        new_cred = Arc::new(c);
+    }
+    let owner = new_cred.user.clone();
+    if ns & !CLONE_NEWUSER != 0 && !new_cred.capable_in(&owner, crate::cred::CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    Ok((new_cred, owner))
 }

@@ -230,6 +230,12 @@ pub fn execve(
         pi.sigactions = Arc::new(Mutex::new(a));
     }
     {
+        // Capabilities after exec (capabilities(7), no file capabilities).
+        let mut c = (*p.cred()).clone();
+        c.exec_transform();
+        p.inner.lock().cred = Arc::new(c);
+    }
+    {
         let mut ti = cur.inner.lock();
         ti.clear_child_tid = 0;
         ti.altstack = (0, 0, 2);

@@ -81,6 +81,7 @@ pub struct ProcInner {
     pub pgrp: Option<Arc<Pid>>,
     pub session: Option<Arc<Pid>>,
     pub container: Arc<Container>,
+    pub cred: Arc<crate::cred::Credentials>,
     pub name: String,
     pub cmdline: Vec<u8>,
     pub vfork_done: bool,
@@ -124,6 +125,9 @@ impl Process {
     }
     pub fn container(&self) -> Arc<Container> {
         self.inner.lock().container.clone()
+    }
+    pub fn cred(&self) -> Arc<crate::cred::Credentials> {
+        self.inner.lock().cred.clone()
     }
     /// Global numbers of the process group and session.
     pub fn pgid(&self) -> u32 {
@@ -317,7 +321,12 @@ pub fn new_thread(
 
 impl ProcInner {
     /// A fresh process state with the given files and file-system context.
-    pub fn new(files: Arc<FdTable>, fs: Arc<FsContext>, container: Arc<Container>) -> ProcInner {
+    pub fn new(
+        files: Arc<FdTable>,
+        fs: Arc<FsContext>,
+        container: Arc<Container>,
+        cred: Arc<crate::cred::Credentials>,
+    ) -> ProcInner {
         ProcInner {
             parent: Weak::new(),
             children: Vec::new(),
@@ -332,6 +341,7 @@ impl ProcInner {
             pgrp: None,
             session: None,
             container,
+            cred,
             name: String::new(),
             cmdline: Vec::new(),
             vfork_done: false,
@@ -364,10 +374,14 @@ pub fn spawn_init(
             false,
         )?;
     }
+    let root_cred = Arc::new(crate::cred::Credentials::root(
+        crate::container::user::root_user(),
+    ));
     let mut inner = ProcInner::new(
         files,
         crate::fs::kernel_context().fork_copy(),
         crate::container::root(),
+        root_cred,
     );
     inner.name = String::from(canonical.rsplit('/').next().unwrap_or("init"));
     inner.cmdline = argv
@@ -391,4 +405,37 @@ pub fn current_pgid() -> u32 {
     let p = current_process();
     let g = p.inner.lock().pgrp.clone();
     g.map_or(0, |g| view_nr(&g))
+}
+
+/// The calling process's credentials.
+pub fn current_cred() -> Arc<crate::cred::Credentials> {
+    current_process().cred()
+}
+
+/// `EPERM` unless the caller has `cap` in user container `ns`.
+pub fn require_cap_in(
+    ns: &Arc<crate::container::user::UserContainer>,
+    cap: u32,
+) -> Result<(), crate::errno::Errno> {
+    if current_cred().capable_in(ns, cap) {
+        Ok(())
+    } else {
+        Err(crate::errno::Errno::EPERM)
+    }
+}
+
+/// `EPERM` unless the caller has `cap` in the root user container (machine-wide rights:
+/// the clock, reboot, `/proc/sys`).
+pub fn require_cap(cap: u32) -> Result<(), crate::errno::Errno> {
+    require_cap_in(&crate::container::user::root_user(), cap)
+}
+
+/// The user container behind link `user` of process `nr` (it lives in the credentials),
+/// or the container-set member for the other links.
+pub fn container_member(nr: u32, link: &str) -> Option<Arc<dyn crate::container::ContainerType>> {
+    let p = find_process(nr)?;
+    if link == "user" {
+        return Some(p.cred().user.clone());
+    }
+    p.container().member(link)
 }
