@@ -19,6 +19,8 @@ extern crate alloc;
 #[cfg(target_os = "none")]
 pub mod container;
 #[cfg(target_os = "none")]
+pub mod cred;
+#[cfg(target_os = "none")]
 mod heap;
 #[cfg(target_os = "none")]
 pub mod io;
