@@ -160,12 +160,10 @@ impl Process {
 /// All processes (zombies included until reaped) and threads, by global number.
 pub struct Tables {
     pub procs: BTreeMap<u32, Arc<Process>>,
-    pub threads: BTreeMap<u32, Weak<Thread>>,
 }
 
 pub static TABLES: Mutex<Tables> = Mutex::new(Tables {
     procs: BTreeMap::new(),
-    threads: BTreeMap::new(),
 });
 
 /// The PID container the caller sees others through (its own, innermost one).
@@ -260,22 +258,7 @@ pub fn new_process(
         group_exit: Mutex::new(None),
         live_threads: AtomicU32::new(1),
     });
-    let thread = Arc::new(Thread {
-        tid: pid.clone(),
-        process: proc.clone(),
-        ctx: CpuContext::new_user(frame, fpu, fs_base),
-        state: AtomicU8::new(RUNNABLE),
-        inner: Mutex::new(ThreadInner {
-            sigmask: 0,
-            pending: 0,
-            clear_child_tid: 0,
-            altstack: (0, 0, 2),
-            saved_mask: None,
-            exit_now: false,
-        }),
-        cpu_tsc: AtomicU64::new(0),
-        wake_reason: AtomicU8::new(0),
-    });
+    let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0);
     pid.set_process(&proc);
     pid.set_thread(&thread);
     proc.inner.lock().threads.push(thread.clone());
@@ -292,8 +275,25 @@ pub fn new_thread(
     sigmask: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
     let tid = proc.pid.container().alloc()?;
-    let thread = Arc::new(Thread {
-        tid: tid.clone(),
+    let thread = make_thread(tid.clone(), proc, frame, fpu, fs_base, sigmask);
+    tid.set_process(proc);
+    tid.set_thread(&thread);
+    proc.inner.lock().threads.push(thread.clone());
+    proc.live_threads.fetch_add(1, Ordering::AcqRel);
+    Ok(thread)
+}
+
+/// A runnable thread of `proc` that will resume `frame` in user mode.
+fn make_thread(
+    tid: Arc<Pid>,
+    proc: &Arc<Process>,
+    frame: &crate::arch::x86_64::trap::TrapFrame,
+    fpu: crate::arch::x86_64::trap::FpuState,
+    fs_base: u64,
+    sigmask: u64,
+) -> Arc<Thread> {
+    Arc::new(Thread {
+        tid,
         process: proc.clone(),
         ctx: CpuContext::new_user(frame, fpu, fs_base),
         state: AtomicU8::new(RUNNABLE),
@@ -307,16 +307,7 @@ pub fn new_thread(
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),
-    });
-    tid.set_process(proc);
-    tid.set_thread(&thread);
-    proc.inner.lock().threads.push(thread.clone());
-    proc.live_threads.fetch_add(1, Ordering::AcqRel);
-    TABLES
-        .lock()
-        .threads
-        .insert(tid.global(), Arc::downgrade(&thread));
-    Ok(thread)
+    })
 }
 
 impl ProcInner {
