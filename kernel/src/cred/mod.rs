@@ -128,8 +128,8 @@ impl Credentials {
 
     /// capabilities(7)'s transformation at `execve` (no file capabilities).
     pub fn exec_transform(&mut self) {
-        let root =
-            !self.no_new_privs_blocks_root() && (self.is_root(self.euid) || self.is_root(self.uid));
+        let before = self.cap_permitted;
+        let root = self.is_root(self.euid) || self.is_root(self.uid);
         if root && self.securebits & SECBIT_NOROOT == 0 {
             self.cap_permitted = (self.cap_inheritable | self.cap_bounding) & CAP_FULL;
             self.cap_ambient = 0;
@@ -143,15 +143,16 @@ impl Credentials {
             self.cap_permitted = self.cap_ambient;
             self.cap_effective = self.cap_ambient;
         }
+        if self.no_new_privs {
+            // no_new_privs: an exec never gains capabilities (Linux: LSM_UNSAFE_NO_NEW_PRIVS).
+            self.cap_permitted &= before;
+            self.cap_effective &= before;
+        }
         self.securebits &= !SECBIT_KEEP_CAPS;
         self.suid = self.euid;
         self.fsuid = self.euid;
         self.sgid = self.egid;
         self.fsgid = self.egid;
-    }
-
-    fn no_new_privs_blocks_root(&self) -> bool {
-        false
     }
 }
 

@@ -39,7 +39,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         116 => setgroups(a[0], a[1]),
         125 => capget(a[0], a[1]),
         126 => capset(a[0], a[1]),
-        157 => prctl(a[0], a[1], a[2]),
+        157 => prctl(a[0], a[1], a[2], a[3] | a[4]),
         _ => return None,
     })
 }
@@ -310,7 +310,8 @@ fn capset(hdr: u64, data: u64) -> SysResult {
     Ok(0)
 }
 
-fn prctl(option: u64, arg2: u64, arg3: u64) -> SysResult {
+/// `args_rest` is arg4 | arg5, which several options require to be zero.
+fn prctl(option: u64, arg2: u64, arg3: u64, args_rest: u64) -> SysResult {
     const PR_GET_KEEPCAPS: u64 = 7;
     const PR_SET_KEEPCAPS: u64 = 8;
     const PR_SET_NAME: u64 = 15;
@@ -379,7 +380,7 @@ fn prctl(option: u64, arg2: u64, arg3: u64) -> SysResult {
             Ok(0)
         }
         PR_SET_NO_NEW_PRIVS => {
-            if arg2 != 1 {
+            if arg2 != 1 || arg3 != 0 || args_rest != 0 {
                 return Err(Errno::EINVAL);
             }
             let mut new = (*old).clone();
@@ -387,12 +388,20 @@ fn prctl(option: u64, arg2: u64, arg3: u64) -> SysResult {
             commit(&p, new);
             Ok(0)
         }
-        PR_GET_NO_NEW_PRIVS => Ok(old.no_new_privs as usize),
+        PR_GET_NO_NEW_PRIVS => {
+            if arg2 != 0 || arg3 != 0 || args_rest != 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(old.no_new_privs as usize)
+        }
         PR_CAP_AMBIENT => {
             const IS_SET: u64 = 1;
             const RAISE: u64 = 2;
             const LOWER: u64 = 3;
             const CLEAR_ALL: u64 = 4;
+            if args_rest != 0 {
+                return Err(Errno::EINVAL);
+            }
             let mut new = (*old).clone();
             match arg2 {
                 IS_SET => return Ok((old.cap_ambient & cap_bit(cap_arg(arg3)?) != 0) as usize),

@@ -291,11 +291,17 @@ fn getpriority(which: u64, who: u64) -> SysResult {
 
 fn setpriority(which: u64, who: u64, prio: u64) -> SysResult {
     let nice = as_i32(prio).clamp(-20, 19);
-    let may_raise = task::current_cred().capable(crate::cred::CAP_SYS_NICE);
+    let me = task::current_cred();
     for p in priority_targets(which, who)? {
+        let them = p.cred();
+        let may_nice = me.capable_in(&them.user, crate::cred::CAP_SYS_NICE);
+        // Another user's process needs CAP_SYS_NICE (EPERM); lowering the nice value
+        // (raising priority) too (EACCES) (setpriority(2)).
+        if them.uid != me.euid && them.euid != me.euid && !may_nice {
+            return Err(Errno::EPERM);
+        }
         let mut pi = p.inner.lock();
-        // Lowering the nice value (raising priority) needs CAP_SYS_NICE (setpriority(2)).
-        if nice < pi.nice && !may_raise {
+        if nice < pi.nice && !may_nice {
             return Err(Errno::EACCES);
         }
         pi.nice = nice;

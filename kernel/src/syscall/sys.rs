@@ -23,13 +23,14 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
 fn reboot(magic1: u64, magic2: u64, cmd: u64) -> SysResult {
     const MAGIC1: u32 = 0xfee1_dead;
     const MAGIC2: [u32; 4] = [672_274_793, 85_072_278, 369_367_448, 537_993_216];
-    if magic1 as u32 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32)) {
-        return Err(Errno::EINVAL);
-    }
-    // CAP_SYS_BOOT in the user container that owns the caller's PID container.
+    // CAP_SYS_BOOT in the user container that owns the caller's PID container,
+    // checked before the magic numbers (as Linux).
     let pidc = task::caller_pid_container();
     if let Some(owner) = crate::container::ContainerType::common(&*pidc).owner() {
         task::require_cap_in(owner, crate::cred::CAP_SYS_BOOT)?;
+    }
+    if magic1 as u32 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32)) {
+        return Err(Errno::EINVAL);
     }
     let pidc = task::caller_pid_container();
     if pidc.level() > 0 && matches!(cmd as u32, 0x4321_fedc | 0xcdef_0123 | 0x0123_4567) {
