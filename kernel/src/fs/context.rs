@@ -4,6 +4,7 @@
 use super::mount::MountTable;
 use super::walk::{Loc, Parent, Walker};
 use crate::errno::Errno;
+use alloc::string::String;
 use alloc::sync::Arc;
 use spin::Mutex;
 
@@ -65,6 +66,26 @@ impl FsContext {
         self.state.lock().cwd = Arc::new(loc);
     }
 
+    /// Changes the root directory (`chroot`; the caller checked it is a searchable
+    /// directory). The working directory stays.
+    pub fn set_root(&self, loc: Loc) {
+        self.state.lock().root = Arc::new(loc);
+    }
+
+    /// A canonical path as the caller names it: relative to its root directory, or
+    /// `(unreachable)` before it when outside (Linux's `getcwd` after `chroot`).
+    pub fn path_from_root(&self, path: &str) -> String {
+        let root = self.root().path;
+        if root == "/" {
+            return String::from(path);
+        }
+        match path.strip_prefix(root.as_str()) {
+            Some("") => String::from("/"),
+            Some(rest) if rest.starts_with('/') => String::from(rest),
+            _ => alloc::format!("(unreachable){path}"),
+        }
+    }
+
     pub fn umask(&self) -> u32 {
         self.state.lock().umask
     }
@@ -123,5 +144,27 @@ mod tests {
         assert_eq!(a.cwd().path, "/");
         assert_eq!(b.cwd().path, "/d");
         assert_eq!(b.resolve("..", true).map(|l| l.path), Ok("/".into()));
+    }
+
+    #[test]
+    fn after_chroot_paths_start_at_the_new_root_and_dotdot_stops_there() {
+        let mounts = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        let d = mounts
+            .root()
+            .inode
+            .mkdir("jail", 0o755, 0, 0)
+            .expect("mkdir");
+        d.mkdir("a", 0o755, 0, 0).expect("mkdir");
+        let c = FsContext::new(mounts);
+        c.set_root(c.resolve("/jail", true).expect("/jail"));
+        assert_eq!(c.resolve("/a", true).map(|l| l.path), Ok("/jail/a".into()));
+        assert_eq!(
+            c.resolve("/../../a", true).map(|l| l.path),
+            Ok("/jail/a".into())
+        );
+        assert_eq!(c.path_from_root("/jail/a"), "/a");
+        assert_eq!(c.path_from_root("/jail"), "/");
+        assert_eq!(c.path_from_root("/jailx"), "(unreachable)/jailx");
+        assert_eq!(c.path_from_root("/"), "(unreachable)/");
     }
 }

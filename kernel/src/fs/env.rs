@@ -2,7 +2,7 @@
 //! console, signals, the caller's identity), in one place. On the host (unit tests)
 //! these are stand-ins: the clock is 0, a sleep is interrupted at once, output is kept.
 
-use super::vfs::Timespec;
+use super::vfs::{Caller, Timespec};
 use super::{FdTable, OpenFile};
 use crate::container::ContainerType;
 use crate::errno::Errno;
@@ -69,7 +69,9 @@ mod imp {
     /// The user container owning a container (`NS_GET_USERNS`); for a user container,
     /// its parent.
     pub fn owning_user_container(ns: &Arc<dyn ContainerType>) -> Option<Arc<dyn ContainerType>> {
-        ns.common().owner().map(|u| u.clone() as Arc<dyn ContainerType>)
+        ns.common()
+            .owner()
+            .map(|u| u.clone() as Arc<dyn ContainerType>)
     }
 
     /// Whether `NS_GET_PARENT` may hand out `parent`: a PID container must be the
@@ -87,14 +89,44 @@ mod imp {
         mine.pid.is_ancestor_of(&p)
     }
 
-    /// The caller's (uid, gid); every process runs as root until credentials exist.
-    /// The caller's filesystem (uid, gid) as kernel ids for permission checks and new
-    /// files; a caller with CAP_DAC_OVERRIDE checks as root does.
+    /// The caller's filesystem (uid, gid) as kernel ids: the owner of the files it
+    /// creates.
     pub fn current_ids() -> (u32, u32) {
-        let Some(t) = crate::task::sched::try_current() else { return (0, 0) };
+        let Some(t) = crate::task::sched::try_current() else {
+            return (0, 0);
+        };
         let c = t.process().cred();
-        let uid = if c.capable(crate::cred::CAP_DAC_OVERRIDE) { 0 } else { c.fsuid };
-        (uid, c.fsgid)
+        (c.fsuid, c.fsgid)
+    }
+
+    /// The caller for permission checks (the kernel itself before processes exist).
+    pub fn caller() -> Caller {
+        let Some(t) = crate::task::sched::try_current() else {
+            return Caller::root();
+        };
+        let c = t.process().cred();
+        let root = crate::container::user::root_user();
+        Caller {
+            uid: c.fsuid,
+            gid: c.fsgid,
+            groups: c.groups.clone(),
+            caps: c.cap_effective,
+            user: (!Arc::ptr_eq(&c.user, &root)).then(|| c.user.clone()),
+        }
+    }
+
+    /// `EPERM` unless the caller has `cap` in the root user container (machine-wide
+    /// rights: mounts until mount containers have owners, `/proc/sys`).
+    pub fn require_cap(cap: u32) -> Result<(), Errno> {
+        match crate::task::sched::try_current() {
+            Some(_) => crate::task::require_cap(cap),
+            None => Ok(()),
+        }
+    }
+
+    /// The calling process's credentials (none before the first process).
+    pub fn current_cred() -> Option<Arc<crate::cred::Credentials>> {
+        crate::task::sched::try_current().map(|t| t.process().cred())
     }
 
     /// Kernel owner ids as the caller's user container sees them (65534 if unmapped).
@@ -188,6 +220,34 @@ mod imp {
 
     pub fn current_ids() -> (u32, u32) {
         (0, 0)
+    }
+
+    std::thread_local! {
+        static CALLER: core::cell::RefCell<Option<Caller>> = const { core::cell::RefCell::new(None) };
+    }
+
+    /// Root with every capability, unless a test set another caller.
+    pub fn caller() -> Caller {
+        CALLER
+            .with(|c| c.borrow().clone())
+            .unwrap_or_else(Caller::root)
+    }
+
+    /// Makes `c` the caller of this test thread (`None`: root again).
+    pub fn set_caller(c: Option<Caller>) {
+        CALLER.with(|x| *x.borrow_mut() = c);
+    }
+
+    pub fn require_cap(cap: u32) -> Result<(), Errno> {
+        if caller().capable(cap) {
+            Ok(())
+        } else {
+            Err(Errno::EPERM)
+        }
+    }
+
+    pub fn current_cred() -> Option<Arc<crate::cred::Credentials>> {
+        None
     }
 
     pub fn current_pgid() -> u32 {

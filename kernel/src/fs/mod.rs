@@ -112,8 +112,7 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     if ftype == FileType::Directory && want & MAY_WRITE != 0 {
         return Err(Errno::EISDIR);
     }
-    let (uid, gid) = env::current_ids();
-    if !vfs::permits(&meta, uid, gid, want) {
+    if !vfs::permits(&meta, &env::caller(), want) {
         return Err(Errno::EACCES);
     }
     let ops: Arc<dyn FileOps> = match ftype {
@@ -172,8 +171,7 @@ fn read_loc(loc: &Loc) -> Result<Vec<u8>, Errno> {
 pub fn resolve_exec(path: &str) -> Result<(Vec<u8>, String), Errno> {
     let loc = current_context().resolve(path, true)?;
     let meta = loc.inode.metadata();
-    let (uid, gid) = env::current_ids();
-    if meta.file_type() != FileType::Regular || !vfs::permits(&meta, uid, gid, MAY_EXEC) {
+    if meta.file_type() != FileType::Regular || !vfs::permits(&meta, &env::caller(), MAY_EXEC) {
         return Err(Errno::EACCES);
     }
     let data = read_loc(&loc)?;

@@ -196,7 +196,8 @@ pub(crate) fn fake_container(
     }
 
     Arc::new(Fake {
-        common: ContainerCommon::new(kind, &crate::container::user::root_user()).expect("below the limit"),
+        common: ContainerCommon::new(kind, &crate::container::user::root_user())
+            .expect("below the limit"),
         parent,
     })
 }

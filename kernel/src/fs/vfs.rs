@@ -2,6 +2,7 @@
 //! system), `FileSystem` (one instance, mounted somewhere) and the metadata they report.
 
 use super::file::FileOps;
+use crate::container::user::UserContainer;
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -251,20 +252,122 @@ pub const MAY_READ: u32 = 4;
 pub const MAY_WRITE: u32 = 2;
 pub const MAY_EXEC: u32 = 1;
 
-/// The classic Unix permission check. uid 0 may read and write anything, and execute
-/// what has any execute bit (or is a directory).
-pub fn permits(meta: &Metadata, uid: u32, gid: u32, mask: u32) -> bool {
-    if uid == 0 {
-        return mask & MAY_EXEC == 0 || meta.is_dir() || meta.mode & 0o111 != 0;
+/// Who asks, for permission checks: Linux's fsuid/fsgid and supplementary groups (kernel
+/// ids), and the capabilities that override file permissions. A capability counts over an
+/// inode only when the caller's user container maps the inode's owner and group
+/// (Linux's `capable_wrt_inode_uidgid`): root of a child user container is not root over
+/// the files of the ids it does not map.
+#[derive(Clone, Default)]
+pub struct Caller {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    /// Effective capability bits (`crate::cred::cap_bit`).
+    pub caps: u64,
+    /// The caller's user container; `None` for the root one (every id is mapped).
+    pub user: Option<Arc<UserContainer>>,
+}
+
+impl Caller {
+    /// Root of the root user container with every capability (the kernel itself, host tests).
+    pub fn root() -> Caller {
+        Caller {
+            caps: crate::cred::CAP_FULL,
+            ..Default::default()
+        }
     }
-    let bits = if meta.uid == uid {
-        (meta.mode >> 6) & 7
-    } else if meta.gid == gid {
-        (meta.mode >> 3) & 7
-    } else {
-        meta.mode & 7
-    };
-    bits & mask == mask
+
+    /// A caller of the root user container without capabilities.
+    pub fn plain(uid: u32, gid: u32) -> Caller {
+        Caller {
+            uid,
+            gid,
+            ..Default::default()
+        }
+    }
+
+    fn maps_uid(&self, kuid: u32) -> bool {
+        self.user.as_ref().is_none_or(|u| {
+            u.uid_from_kernel(kuid) != crate::cred::idmap::OVERFLOW_ID
+                || u.uid_to_kernel(crate::cred::idmap::OVERFLOW_ID) == Some(kuid)
+        })
+    }
+
+    fn maps_gid(&self, kgid: u32) -> bool {
+        self.user.as_ref().is_none_or(|u| {
+            u.gid_from_kernel(kgid) != crate::cred::idmap::OVERFLOW_ID
+                || u.gid_to_kernel(crate::cred::idmap::OVERFLOW_ID) == Some(kgid)
+        })
+    }
+
+    /// `cap` in the caller's own user container.
+    pub fn capable(&self, cap: u32) -> bool {
+        self.caps & crate::cred::cap_bit(cap) != 0
+    }
+
+    /// `cap` over the inode with metadata `meta`.
+    pub fn capable_over(&self, cap: u32, meta: &Metadata) -> bool {
+        self.capable(cap) && self.maps_uid(meta.uid) && self.maps_gid(meta.gid)
+    }
+
+    /// Kernel uid of `uid` as the caller names it (`None` when its container does not map it).
+    pub fn kernel_uid(&self, uid: u32) -> Option<u32> {
+        match &self.user {
+            None => Some(uid),
+            Some(u) => u.uid_to_kernel(uid),
+        }
+    }
+
+    pub fn kernel_gid(&self, gid: u32) -> Option<u32> {
+        match &self.user {
+            None => Some(gid),
+            Some(u) => u.gid_to_kernel(gid),
+        }
+    }
+
+    /// Whether the caller is in group `gid` (fsgid or a supplementary group).
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.gid == gid || self.groups.contains(&gid)
+    }
+
+    /// The owner of the inode, or `CAP_FOWNER` over it (chmod, utimes, sticky directories).
+    pub fn owns(&self, meta: &Metadata) -> bool {
+        self.uid == meta.uid || self.capable_over(crate::cred::CAP_FOWNER, meta)
+    }
+
+    /// Linux's `generic_permission`: the owner, group or other bits, else
+    /// `CAP_DAC_OVERRIDE` (execute of a non-directory still needs an execute bit) or
+    /// `CAP_DAC_READ_SEARCH` (reading files, reading and searching directories).
+    pub fn permits(&self, meta: &Metadata, mask: u32) -> bool {
+        let bits = if meta.uid == self.uid {
+            (meta.mode >> 6) & 7
+        } else if self.in_group(meta.gid) {
+            (meta.mode >> 3) & 7
+        } else {
+            meta.mode & 7
+        };
+        if bits & mask == mask {
+            return true;
+        }
+        use crate::cred::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
+        if meta.is_dir() {
+            if mask & MAY_WRITE == 0 && self.capable_over(CAP_DAC_READ_SEARCH, meta) {
+                return true;
+            }
+            return self.capable_over(CAP_DAC_OVERRIDE, meta);
+        }
+        if (mask & MAY_EXEC == 0 || meta.mode & 0o111 != 0)
+            && self.capable_over(CAP_DAC_OVERRIDE, meta)
+        {
+            return true;
+        }
+        mask == MAY_READ && self.capable_over(CAP_DAC_READ_SEARCH, meta)
+    }
+}
+
+/// The permission check of `caller` (see [`Caller::permits`]).
+pub fn permits(meta: &Metadata, caller: &Caller, mask: u32) -> bool {
+    caller.permits(meta, mask)
 }
 
 #[cfg(test)]
@@ -281,16 +384,18 @@ mod tests {
 
     #[test]
     fn root_needs_an_execute_bit_to_execute() {
+        let root = Caller::root();
         let mut m = Metadata {
             mode: S_IFREG | 0o644,
+            uid: 1000,
             ..Default::default()
         };
-        assert!(permits(&m, 0, 0, MAY_READ | MAY_WRITE));
-        assert!(!permits(&m, 0, 0, MAY_EXEC));
+        assert!(permits(&m, &root, MAY_READ | MAY_WRITE));
+        assert!(!permits(&m, &root, MAY_EXEC));
         m.mode = S_IFREG | 0o100;
-        assert!(permits(&m, 0, 0, MAY_EXEC));
+        assert!(permits(&m, &root, MAY_EXEC));
         m.mode = S_IFDIR;
-        assert!(permits(&m, 0, 0, MAY_EXEC));
+        assert!(permits(&m, &root, MAY_EXEC | MAY_WRITE));
     }
 
     #[test]
@@ -301,9 +406,42 @@ mod tests {
             gid: 100,
             ..Default::default()
         };
-        assert!(permits(&m, 1000, 5, MAY_READ | MAY_WRITE));
-        assert!(permits(&m, 7, 100, MAY_READ));
-        assert!(!permits(&m, 7, 100, MAY_WRITE));
-        assert!(!permits(&m, 7, 7, MAY_READ));
+        assert!(permits(&m, &Caller::plain(1000, 5), MAY_READ | MAY_WRITE));
+        assert!(permits(&m, &Caller::plain(7, 100), MAY_READ));
+        assert!(!permits(&m, &Caller::plain(7, 100), MAY_WRITE));
+        assert!(!permits(&m, &Caller::plain(7, 7), MAY_READ));
+        let mut member = Caller::plain(7, 7);
+        member.groups = alloc::vec![3, 100];
+        assert!(permits(&m, &member, MAY_READ), "a supplementary group");
+    }
+
+    #[test]
+    fn uid_0_without_capabilities_is_an_ordinary_user() {
+        let m = Metadata {
+            mode: S_IFREG | 0o600,
+            uid: 1000,
+            ..Default::default()
+        };
+        assert!(!permits(&m, &Caller::plain(0, 0), MAY_READ));
+        let mut c = Caller::plain(0, 0);
+        c.caps = crate::cred::cap_bit(crate::cred::CAP_DAC_READ_SEARCH);
+        assert!(permits(&m, &c, MAY_READ), "CAP_DAC_READ_SEARCH reads");
+        assert!(!permits(&m, &c, MAY_WRITE), "but does not write");
+        let d = Metadata {
+            mode: S_IFDIR | 0o700,
+            uid: 1000,
+            ..Default::default()
+        };
+        assert!(
+            permits(&d, &c, MAY_READ | MAY_EXEC),
+            "and searches directories"
+        );
+        assert!(!permits(&d, &c, MAY_WRITE | MAY_EXEC));
+        c.caps = crate::cred::cap_bit(crate::cred::CAP_DAC_OVERRIDE);
+        assert!(permits(&d, &c, MAY_WRITE | MAY_EXEC));
+        assert!(permits(&m, &c, MAY_READ | MAY_WRITE));
+        assert!(!c.owns(&m), "chmod needs the owner or CAP_FOWNER");
+        c.caps = crate::cred::cap_bit(crate::cred::CAP_FOWNER);
+        assert!(c.owns(&m));
     }
 }

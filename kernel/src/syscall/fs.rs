@@ -1,11 +1,14 @@
 //! File system calls (Linux x86_64 numbers and semantics). Paths and buffers come from
 //! user memory through `crate::mm::user`; everything else is `crate::fs`.
 
+use crate::cred::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD, CAP_SYS_ADMIN, CAP_SYS_CHROOT};
 use crate::errno::{Errno, SysResult};
 use crate::fs::env::{self, Wake};
 use crate::fs::file::*;
 use crate::fs::mount::MountTable;
-use crate::fs::vfs::{self, FileSystem, FileType, InodeRef, Metadata, S_IFMT, S_IFREG};
+use crate::fs::vfs::{
+    self, Caller, FileSystem, FileType, InodeRef, MAY_EXEC, MAY_WRITE, Metadata, S_IFMT, S_IFREG,
+};
 use crate::fs::walk::Loc;
 use crate::fs::{FdTable, FsContext, OpenFile, path};
 use crate::mm::user::{clear_user, copy_from_user, copy_to_user, read_user_cstr};
@@ -82,6 +85,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         ),
         95 => Ok(context().set_umask(a[0] as u32) as usize),
         133 => mknodat(AT_FDCWD, a[0], a[1] as u32, a[2]),
+        161 => chroot(a[0]),
         162 | 306 => Ok(0),
         165 => mount(a[0], a[1], a[2], a[3]),
         166 => umount2(a[0], a[1] as u32),
@@ -411,6 +415,7 @@ fn openat(dirfd: i32, pathname: u64, flags: u32, mode: u32) -> SysResult {
                     Errno::ENOENT
                 });
             }
+            may_create(&parent.dir.inode, &parent.name, &env::caller())?;
             let (uid, gid) = env::current_ids();
             let perm = mode & vfs::MODE_PERM & !ctx.umask();
             let inode = parent
@@ -558,7 +563,12 @@ fn truncate(pathname: u64, len: i64) -> SysResult {
     let loc = resolve_at(AT_FDCWD, &user_path(pathname)?, true)?;
     match loc.file_type() {
         FileType::Directory => Err(Errno::EISDIR),
-        FileType::Regular => loc.inode.truncate(size).map(|_| 0),
+        FileType::Regular => {
+            if !vfs::permits(&loc.inode.metadata(), &env::caller(), MAY_WRITE) {
+                return Err(Errno::EACCES);
+            }
+            loc.inode.truncate(size).map(|_| 0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -728,36 +738,98 @@ fn faccessat(dirfd: i32, pathname: u64, mode: u32, flags: u32) -> SysResult {
     }
     let p = user_path_maybe_empty(pathname, flags)?;
     let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    let (uid, gid) = env::current_ids();
-    if mode != 0 && !vfs::permits(&loc.inode.metadata(), uid, gid, mode) {
+    if mode != 0 && !vfs::permits(&loc.inode.metadata(), &access_caller(flags), mode) {
         return Err(Errno::EACCES);
     }
     Ok(0)
 }
 
+/// The caller of `access`/`faccessat`: the real uid and gid instead of the filesystem
+/// ones, and (capabilities(7)) the permitted set if the real uid is root in its user
+/// container, none otherwise; `AT_EACCESS` checks as `open` does.
+fn access_caller(flags: u32) -> Caller {
+    let mut c = env::caller();
+    if flags & AT_EACCESS != 0 {
+        return c;
+    }
+    if let Some(cred) = env::current_cred() {
+        c.uid = cred.uid;
+        c.gid = cred.gid;
+        let root = cred.user.uid_to_kernel(0) == Some(cred.uid);
+        c.caps = if root { cred.cap_permitted } else { 0 };
+    }
+    c
+}
+
+/// `chmod`: the owner or `CAP_FOWNER`; the set-group-id bit is dropped when the caller
+/// is not in the file's group and lacks `CAP_FSETID` (Linux's `setattr_prepare`).
+fn chmod_inode(inode: &InodeRef, mode: u32) -> SysResult {
+    let meta = inode.metadata();
+    let caller = env::caller();
+    if !caller.owns(&meta) {
+        return Err(Errno::EPERM);
+    }
+    let mut mode = mode & vfs::MODE_PERM;
+    if !caller.in_group(meta.gid) && !caller.capable_over(CAP_FSETID, &meta) {
+        mode &= !S_ISGID;
+    }
+    inode.chmod(mode).map(|_| 0)
+}
+
 fn fchmod(fd: i32, mode: u32) -> SysResult {
     let file = files().get(fd)?;
-    file.inode()
-        .ok_or(Errno::EPERM)?
-        .chmod(mode & vfs::MODE_PERM)
-        .map(|_| 0)
+    chmod_inode(file.inode().ok_or(Errno::EPERM)?, mode)
 }
 
 fn fchmodat(dirfd: i32, pathname: u64, mode: u32) -> SysResult {
     let loc = resolve_at(dirfd, &user_path(pathname)?, true)?;
-    loc.inode.chmod(mode & vfs::MODE_PERM).map(|_| 0)
+    chmod_inode(&loc.inode, mode)
 }
 
 fn id_arg(v: u32) -> Option<u32> {
     (v != u32::MAX).then_some(v)
 }
 
+const S_ISUID: u32 = 0o4000;
+const S_ISGID: u32 = 0o2000;
+const S_ISVTX: u32 = 0o1000;
+const S_IXGRP: u32 = 0o010;
+
+/// Linux's `chown_ok`/`chgrp_ok`: ids are the caller's (`EINVAL` if its user container
+/// does not map them); the owner may "change" the owner to itself and the group to one
+/// of its groups, anything else needs `CAP_CHOWN` over the file. A non-directory loses
+/// its set-user-id bit, and its set-group-id bit when group-executable.
+fn chown_inode(inode: &InodeRef, uid: u32, gid: u32) -> SysResult {
+    let caller = env::caller();
+    let uid = id_arg(uid)
+        .map(|u| caller.kernel_uid(u).ok_or(Errno::EINVAL))
+        .transpose()?;
+    let gid = id_arg(gid)
+        .map(|g| caller.kernel_gid(g).ok_or(Errno::EINVAL))
+        .transpose()?;
+    let meta = inode.metadata();
+    let owner = caller.uid == meta.uid;
+    let may_chown = || caller.capable_over(CAP_CHOWN, &meta);
+    if uid.is_some_and(|u| !(owner && u == meta.uid)) && !may_chown() {
+        return Err(Errno::EPERM);
+    }
+    if gid.is_some_and(|g| !(owner && (g == meta.gid || caller.in_group(g)))) && !may_chown() {
+        return Err(Errno::EPERM);
+    }
+    inode.chown(uid, gid)?;
+    if !meta.is_dir() && meta.mode & (S_ISUID | S_ISGID) != 0 {
+        let mut mode = meta.mode & vfs::MODE_PERM & !S_ISUID;
+        if mode & S_IXGRP != 0 {
+            mode &= !S_ISGID;
+        }
+        inode.chmod(mode)?;
+    }
+    Ok(0)
+}
+
 fn fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
     let file = files().get(fd)?;
-    file.inode()
-        .ok_or(Errno::EPERM)?
-        .chown(id_arg(uid), id_arg(gid))
-        .map(|_| 0)
+    chown_inode(file.inode().ok_or(Errno::EPERM)?, uid, gid)
 }
 
 fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
@@ -766,7 +838,38 @@ fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysRes
     }
     let p = user_path_maybe_empty(pathname, flags)?;
     let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    loc.inode.chown(id_arg(uid), id_arg(gid)).map(|_| 0)
+    chown_inode(&loc.inode, uid, gid)
+}
+
+/// Linux's `may_create`: `EEXIST` if `name` exists in `dir`, else write and search
+/// permission on `dir` (`EACCES`).
+fn may_create(dir: &InodeRef, name: &str, caller: &Caller) -> Result<(), Errno> {
+    if dir.lookup(name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if !vfs::permits(&dir.metadata(), caller, MAY_WRITE | MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
+/// Linux's `may_delete`: write and search permission on `dir` (`EACCES`), and in a
+/// sticky directory the caller must own the file or the directory or have
+/// `CAP_FOWNER` over the file (`EPERM`).
+fn may_delete(dir: &InodeRef, name: &str, caller: &Caller) -> Result<(), Errno> {
+    let victim = dir.lookup(name)?.metadata();
+    let d = dir.metadata();
+    if !vfs::permits(&d, caller, MAY_WRITE | MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    if d.mode & S_ISVTX != 0
+        && caller.uid != victim.uid
+        && caller.uid != d.uid
+        && !caller.capable_over(CAP_FOWNER, &victim)
+    {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
 }
 
 /// Timestamps are not settable yet; the call checks the path and succeeds.
@@ -781,7 +884,8 @@ fn utimensat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
 // ---- the directory tree ----
 
 fn getcwd(buf: u64, size: u64) -> SysResult {
-    let cwd = context().cwd().path;
+    let ctx = context();
+    let cwd = ctx.path_from_root(&ctx.cwd().path);
     let len = cwd.len() + 1;
     if (size as usize) < len {
         return Err(Errno::ERANGE);
@@ -797,11 +901,30 @@ fn enter_dir(loc: Loc) -> SysResult {
     if !meta.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let (uid, gid) = env::current_ids();
-    if !vfs::permits(&meta, uid, gid, vfs::MAY_EXEC) {
+    if !vfs::permits(&meta, &env::caller(), MAY_EXEC) {
         return Err(Errno::EACCES);
     }
     context().set_cwd(loc);
+    Ok(0)
+}
+
+/// `chroot`: a searchable directory (`ENOTDIR`, `EACCES`) and `CAP_SYS_CHROOT` in the
+/// caller's user container (`EPERM`). The working directory stays where it is.
+fn chroot(pathname: u64) -> SysResult {
+    let ctx = context();
+    let loc = ctx.resolve(&user_path(pathname)?, true)?;
+    let meta = loc.inode.metadata();
+    if !meta.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let caller = env::caller();
+    if !vfs::permits(&meta, &caller, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    if !caller.capable(CAP_SYS_CHROOT) {
+        return Err(Errno::EPERM);
+    }
+    ctx.set_root(loc);
     Ok(0)
 }
 
@@ -819,6 +942,7 @@ fn mkdirat(dirfd: i32, pathname: u64, mode: u32) -> SysResult {
     if is_dot(&parent.name) {
         return Err(Errno::EEXIST);
     }
+    may_create(&parent.dir.inode, &parent.name, &env::caller())?;
     let (uid, gid) = env::current_ids();
     let perm = mode & vfs::MODE_PERM & !context().umask();
     parent
@@ -840,6 +964,11 @@ fn mknodat(dirfd: i32, pathname: u64, mode: u32, dev: u64) -> SysResult {
     let parent = parent_at(dirfd, &p)?;
     if is_dot(&parent.name) {
         return Err(Errno::EEXIST);
+    }
+    may_create(&parent.dir.inode, &parent.name, &env::caller())?;
+    // Device nodes need CAP_MKNOD in the root user container (Linux's `capable`).
+    if matches!(ftype, FileType::CharDevice | FileType::BlockDevice) {
+        env::require_cap(CAP_MKNOD)?;
     }
     let (uid, gid) = env::current_ids();
     let perm = mode & vfs::MODE_PERM & !context().umask();
@@ -873,6 +1002,7 @@ fn unlinkat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
             ".." => return Err(Errno::ENOTEMPTY),
             _ => {}
         }
+        may_delete(&parent.dir.inode, &parent.name, &env::caller())?;
         if is_mount_point(ctx.mounts(), &full) {
             return Err(Errno::EBUSY);
         }
@@ -889,6 +1019,7 @@ fn unlinkat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
             Errno::ENOTDIR
         });
     }
+    may_delete(&parent.dir.inode, &parent.name, &env::caller())?;
     parent.dir.inode.unlink(&parent.name).map(|_| 0)
 }
 
@@ -921,8 +1052,16 @@ fn renameat2(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -
     if old_full != new_full && path::is_within(&new_full, &old_full) {
         return Err(Errno::EINVAL);
     }
-    if flags & RENAME_NOREPLACE != 0 && new.dir.inode.lookup(&new.name).is_ok() {
+    let replaces = new.dir.inode.lookup(&new.name).is_ok();
+    if flags & RENAME_NOREPLACE != 0 && replaces {
         return Err(Errno::EEXIST);
+    }
+    let caller = env::caller();
+    may_delete(&old.dir.inode, &old.name, &caller)?;
+    if replaces {
+        may_delete(&new.dir.inode, &new.name, &caller)?;
+    } else {
+        may_create(&new.dir.inode, &new.name, &caller)?;
     }
     old.dir
         .inode
@@ -946,6 +1085,7 @@ fn linkat(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -> S
     if new.dir.inode.metadata().dev != target.metadata().dev {
         return Err(Errno::EXDEV);
     }
+    may_create(&new.dir.inode, &new.name, &env::caller())?;
     new.dir.inode.link(&new.name, &target).map(|_| 0)
 }
 
@@ -955,6 +1095,7 @@ fn symlinkat(target: u64, newdfd: i32, linkpath: u64) -> SysResult {
     if is_dot(&parent.name) || parent.trailing_slash {
         return Err(Errno::EEXIST);
     }
+    may_create(&parent.dir.inode, &parent.name, &env::caller())?;
     let (uid, gid) = env::current_ids();
     parent
         .dir
@@ -981,9 +1122,8 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
     const MS_BIND: u64 = 4096;
     const MS_MOVE: u64 = 8192;
     const MS_PROPAGATION: u64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
-    if env::current_ids().0 != 0 {
-        return Err(Errno::EPERM);
-    }
+    // CAP_SYS_ADMIN in the root user container until mount containers have owners.
+    env::require_cap(CAP_SYS_ADMIN)?;
     let ctx = context();
     let loc = ctx.resolve(&user_path(target)?, true)?;
     if flags & (MS_REMOUNT | MS_PROPAGATION) != 0 {
@@ -1019,9 +1159,7 @@ fn umount2(target: u64, flags: u32) -> SysResult {
     if flags & !(1 | 2 | 4 | UMOUNT_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL);
     }
-    if env::current_ids().0 != 0 {
-        return Err(Errno::EPERM);
-    }
+    env::require_cap(CAP_SYS_ADMIN)?;
     let ctx = context();
     let loc = ctx.resolve(&user_path(target)?, flags & UMOUNT_NOFOLLOW == 0)?;
     let m = ctx.mounts().mount_at(&loc.path).ok_or(Errno::EINVAL)?;
