@@ -18,6 +18,7 @@ pub mod pipe;
 pub mod procfs;
 pub mod ramfs;
 pub mod tty;
+pub mod usermap;
 pub mod vfs;
 pub mod walk;
 
@@ -187,13 +188,37 @@ impl procfs::KernelView for KernelState {
     fn pids(&self) -> Vec<u32> {
         crate::task::pids()
     }
+    /// The task's facts, with the credentials as the reader's user container sees them.
     fn proc_info(&self, pid: u32) -> Option<ProcInfo> {
-        crate::task::proc_info(pid)
+        let mut info = crate::task::proc_info(pid)?;
+        let c = crate::task::find_process(pid)?.cred();
+        let reader = env::current_cred();
+        let vu = |k: u32| reader.as_ref().map_or(k, |r| r.view_uid(k));
+        let vg = |k: u32| reader.as_ref().map_or(k, |r| r.view_gid(k));
+        info.uids = [c.uid, c.euid, c.suid, c.fsuid].map(vu);
+        info.gids = [c.gid, c.egid, c.sgid, c.fsgid].map(vg);
+        info.groups = c.groups.iter().map(|&k| vg(k)).collect();
+        info.caps = [
+            c.cap_inheritable,
+            c.cap_permitted,
+            c.cap_effective,
+            c.cap_bounding,
+            c.cap_ambient,
+        ];
+        info.no_new_privs = c.no_new_privs;
+        (info.uid, info.gid) = (c.euid, c.egid);
+        Some(info)
     }
-    /// Every process runs as root until credentials exist (then: its euid/egid, as
-    /// `proc_info` reports them).
+    /// The owner of `/proc/[pid]` and its files: the process's effective uid and gid
+    /// (kernel ids; `stat` translates them).
     fn pid_owner(&self, pid: u32) -> Option<(u32, u32)> {
-        crate::task::find_process(pid).map(|_| (0, 0))
+        crate::task::find_process(pid).map(|p| {
+            let c = p.cred();
+            (c.euid, c.egid)
+        })
+    }
+    fn user_container(&self, pid: u32) -> Option<Arc<crate::container::user::UserContainer>> {
+        crate::task::find_process(pid).map(|p| p.cred().user.clone())
     }
     fn self_pid(&self) -> u32 {
         env::current_pid()

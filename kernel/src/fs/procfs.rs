@@ -2,8 +2,11 @@
 //! `KernelView` trait (the kernel's implementation is in `procfs_kernel`; tests use a
 //! fake), and the text is rendered by pure functions.
 
+use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
 use super::nsfs::{NsInode, link_text};
+use super::usermap::{self, UserFile, UserFileOps};
 use super::vfs::*;
+use crate::container::user::UserContainer;
 use crate::container::{ContainerType, Kind, LINKS, limits};
 use crate::errno::Errno;
 use alloc::format;
@@ -36,6 +39,14 @@ pub struct ProcInfo {
     /// Start time in clock ticks after boot.
     pub start_time: u64,
     pub nice: i32,
+    /// Real, effective, saved and filesystem uid and gid, and the supplementary groups,
+    /// as the reader's user container sees them.
+    pub uids: [u32; 4],
+    pub gids: [u32; 4],
+    pub groups: Vec<u32>,
+    /// Capability sets: inheritable, permitted, effective, bounding, ambient.
+    pub caps: [u64; 5],
+    pub no_new_privs: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,6 +80,10 @@ pub trait KernelView: Send + Sync {
     /// The member behind link `link` (a [`LINKS`] name) of process `pid`'s containers;
     /// `None` when the process is gone, a zombie or invisible.
     fn container_member(&self, _pid: u32, _link: &str) -> Option<Arc<dyn ContainerType>> {
+        None
+    }
+    /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
+    fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
         None
     }
 }
@@ -112,24 +127,30 @@ fn comm(name: &str) -> &str {
 
 pub fn render_status(p: &ProcInfo) -> String {
     let mut s = String::new();
+    let [u0, u1, u2, u3] = p.uids;
+    let [g0, g1, g2, g3] = p.gids;
     let _ = write!(
         s,
         "Name:\t{}\nUmask:\t0022\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\n\
-         Uid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\nFDSize:\t64\nGroups:\t\n\
-         VmPeak:\t{:>8} kB\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n\
-         SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n\
-         Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+         Uid:\t{u0}\t{u1}\t{u2}\t{u3}\nGid:\t{g0}\t{g1}\t{g2}\t{g3}\nFDSize:\t64\nGroups:\t",
         comm(&p.name),
         state_name(p.state),
         p.tgid,
         p.pid,
         p.ppid,
-        p.vm_size_kb,
-        p.vm_size_kb,
-        p.vm_rss_kb,
-        p.threads,
-        u = p.uid,
-        g = p.gid,
+    );
+    for (i, g) in p.groups.iter().enumerate() {
+        let _ = write!(s, "{}{g}", if i == 0 { "" } else { " " });
+    }
+    let [inh, prm, eff, bnd, amb] = p.caps;
+    let _ = write!(
+        s,
+        "\nVmPeak:\t{:>8} kB\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n\
+         SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n\
+         CapInh:\t{inh:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{bnd:016x}\n\
+         CapAmb:\t{amb:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\n\
+         Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+        p.vm_size_kb, p.vm_size_kb, p.vm_rss_kb, p.threads, p.no_new_privs as u32,
     );
     s
 }
@@ -247,6 +268,8 @@ enum Node {
     LinkDir(u32, Links),
     /// `/proc/[pid]/{container,ns}/<LINKS[i].0>`.
     Link(u32, Links, u8),
+    /// `/proc/[pid]/{uid_map,gid_map,setgroups}`.
+    User(u32, UserFile),
 }
 
 const ROOT_FILES: [(&str, Node); 6] = [
@@ -258,13 +281,16 @@ const ROOT_FILES: [(&str, Node); 6] = [
     ("sys", Node::Sys),
 ];
 
-const PID_FILES: [(&str, FileType); 6] = [
+const PID_FILES: [(&str, FileType); 9] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
     ("maps", FileType::Regular),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
+    ("uid_map", FileType::Regular),
+    ("gid_map", FileType::Regular),
+    ("setgroups", FileType::Regular),
 ];
 
 /// The value of `/proc/sys/kernel/overflow{uid,gid}` (what unmapped ids read as).
@@ -309,6 +335,9 @@ impl Node {
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
             Node::Link(p, Links::Container, i) => pid_ino(p, 7) | i as u64,
             Node::Link(p, Links::Ns, i) => pid_ino(p, 8) | i as u64,
+            Node::User(p, UserFile::UidMap) => pid_ino(p, 9),
+            Node::User(p, UserFile::GidMap) => pid_ino(p, 10),
+            Node::User(p, UserFile::Setgroups) => pid_ino(p, 11),
         }
     }
 
@@ -320,7 +349,8 @@ impl Node {
             | Node::Cmdline(p)
             | Node::Maps(p)
             | Node::LinkDir(p, _)
-            | Node::Link(p, _, _) => Some(p),
+            | Node::Link(p, _, _)
+            | Node::User(p, _) => Some(p),
             _ => None,
         }
     }
@@ -345,6 +375,7 @@ impl Node {
                 Node::LinkDir(_, Links::Ns) => 0o511,
                 Node::SelfLink | Node::Link(..) => 0o777,
                 Node::MaxContainer(_) => 0o664,
+                Node::User(..) => 0o644,
                 n if n.file_type() == FileType::Directory => 0o555,
                 _ => 0o444,
             }
@@ -415,6 +446,11 @@ impl ProcInode {
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
             Node::Cmdline(_) => self.info()?.cmdline,
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
+            Node::User(pid, which) => {
+                let target = v.user_container(pid).ok_or(Errno::ESRCH)?;
+                let reader = super::env::current_cred();
+                usermap::render(which, &target, reader.as_deref()).into_bytes()
+            }
             Node::Root
             | Node::Sys
             | Node::SysUser
@@ -438,6 +474,22 @@ impl ProcInode {
             Some(_) => Ok(()),
             None => Err(Errno::ENOENT),
         }
+    }
+
+    fn open_user_file(&self, flags: u32) -> Result<Arc<UserFileOps>, Errno> {
+        let Node::User(pid, which) = self.node else {
+            return Err(Errno::EINVAL);
+        };
+        let target = self.fs.view.user_container(pid).ok_or(Errno::ESRCH)?;
+        let opener = super::env::current_cred();
+        let write = flags & O_ACCMODE != O_RDONLY;
+        usermap::may_open(which, &target, opener.as_deref(), write)?;
+        Ok(Arc::new(UserFileOps {
+            which,
+            view: self.fs.view.clone(),
+            pid,
+            opener,
+        }))
     }
 
     /// The container behind a link node.
@@ -515,20 +567,32 @@ impl Inode for ProcInode {
         match self.node {
             // One whole write at offset 0: LiteOS-A's digits-only rule (limits::write).
             Node::MaxContainer(k) => {
+                // Machine-wide limits: CAP_SYS_ADMIN in the root user container.
+                super::env::require_cap(crate::cred::CAP_SYS_ADMIN)?;
                 if offset != 0 {
                     return Err(Errno::EINVAL);
                 }
                 limits::write(k, buf)?;
                 Ok(buf.len())
             }
+            Node::User(..) => self.open_user_file(O_WRONLY)?.write_at(offset, buf),
             _ => Err(Errno::EACCES),
+        }
+    }
+
+    /// The file object of uid_map, gid_map and setgroups: it keeps the opener's
+    /// credentials and the target's user container (see `usermap`).
+    fn open(&self, flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+        match self.node {
+            Node::User(..) => Some(self.open_user_file(flags).map(|f| f as Arc<dyn FileOps>)),
+            _ => None,
         }
     }
 
     /// `O_TRUNC` on a writable file is ignored, as Linux's procfs does.
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.node {
-            Node::MaxContainer(_) => Ok(()),
+            Node::MaxContainer(_) | Node::User(..) => Ok(()),
             _ => Err(Errno::EACCES),
         }
     }
@@ -571,6 +635,9 @@ impl Inode for ProcInode {
                     "maps" => Node::Maps(pid),
                     "container" => Node::LinkDir(pid, Links::Container),
                     "ns" => Node::LinkDir(pid, Links::Ns),
+                    "uid_map" => Node::User(pid, UserFile::UidMap),
+                    "gid_map" => Node::User(pid, UserFile::GidMap),
+                    "setgroups" => Node::User(pid, UserFile::Setgroups),
                     _ => return Err(Errno::ENOENT),
                 }
             }
