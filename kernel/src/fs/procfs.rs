@@ -854,6 +854,27 @@ mod tests {
         );
         assert!(st.contains("\nPid:\t1\nPPid:\t0\n"), "{st}");
         assert!(st.contains("\nVmRSS:\t      64 kB\n"), "{st}");
+        let p = ProcInfo {
+            uids: [1, 2, 3, 4],
+            gids: [5, 6, 7, 8],
+            groups: vec![10, 65534],
+            caps: [0, 0x1ff_ffff_ffff, 0x20, 0x1ff_ffff_ffff, 0],
+            no_new_privs: true,
+            ..init_info()
+        };
+        let st = render_status(&p);
+        assert!(
+            st.contains("\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nFDSize:\t64\nGroups:\t10 65534\n"),
+            "{st}"
+        );
+        assert!(
+            st.contains(
+                "\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t0000000000000020\n\
+                 CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\n"
+            ),
+            "{st}"
+        );
+        assert!(render_status(&init_info()).contains("\nGroups:\t\nVmPeak:"));
         let stat = render_stat(&init_info());
         assert!(stat.starts_with("1 (init-with-a-lon) S 0 "), "{stat}");
         assert_eq!(stat.split(' ').count(), 52, "{stat}");

@@ -444,4 +444,56 @@ mod tests {
         c.caps = crate::cred::cap_bit(crate::cred::CAP_FOWNER);
         assert!(c.owns(&m));
     }
+
+    #[test]
+    fn root_of_a_child_user_container_is_root_only_over_ids_it_maps() {
+        use crate::container::user::{UserContainer, root_user};
+        crate::container::init("");
+        let child =
+            Arc::new(UserContainer::new_child(&root_user(), 1000, 1000).expect("below the limit"));
+        let c = Caller {
+            uid: 1000,
+            gid: 1000,
+            caps: crate::cred::CAP_FULL,
+            user: Some(child.clone()),
+            ..Default::default()
+        };
+        let root_file = Metadata {
+            mode: S_IFREG | 0o600,
+            ..Default::default()
+        };
+        assert!(
+            !permits(&root_file, &c, MAY_READ),
+            "no map yet: nothing is mapped"
+        );
+        child
+            .set_map(
+                false,
+                crate::cred::idmap::IdMap::parse("0 1000 1", |l, _| Ok(l)).expect("map"),
+            )
+            .expect("uid map");
+        child
+            .set_map(
+                true,
+                crate::cred::idmap::IdMap::parse("0 1000 1", |l, _| Ok(l)).expect("map"),
+            )
+            .expect("gid map");
+        assert!(
+            !permits(&root_file, &c, MAY_READ),
+            "kernel uid 0 is not mapped"
+        );
+        assert!(!c.owns(&root_file));
+        let other = Metadata {
+            uid: 1000,
+            gid: 1000,
+            mode: S_IFREG | 0o000,
+            ..Default::default()
+        };
+        assert!(
+            permits(&other, &c, MAY_READ | MAY_WRITE),
+            "its own files: CAP_DAC_OVERRIDE counts"
+        );
+        assert_eq!(c.kernel_uid(0), Some(1000));
+        assert_eq!(c.kernel_uid(1), None, "chown to an unmapped id is EINVAL");
+    }
 }
