@@ -486,7 +486,7 @@ mod tests {
         let other = Metadata {
             uid: 1000,
             gid: 1000,
-            mode: S_IFREG | 0o000,
+            mode: S_IFREG, // mode 000
             ..Default::default()
         };
         assert!(
