@@ -37,7 +37,9 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         frame::add_range(pa, pa + size);
     }
     start_init(info.cmdline);
-    cpu::enable_interrupts();
+    // Interrupts stay off in the kernel: the first return to user mode (iretq with
+    // IF set in the frame) turns them on. Enabling them here could let the timer
+    // interrupt `sched::start` while it holds the scheduler's lock.
     crate::task::sched::start()
 }
 
