@@ -1,6 +1,6 @@
 //! Bring-up: from the PVH entry to the first user process.
 
-use crate::arch::x86_64::{boot, cpu, gdt, timer, trap};
+use crate::arch::x86_64::{boot, gdt, timer, trap};
 use crate::mm::{self, KERNEL_BASE, PAGE_SIZE, frame, heap};
 use alloc::string::String;
 use alloc::vec::Vec;
