@@ -88,7 +88,11 @@ impl UserContainer {
             parent: Some(parent.clone()),
             owner,
             group,
-            maps: Mutex::new(Maps::default()),
+            // A child starts with its parent's setgroups setting (Linux copies it).
+            maps: Mutex::new(Maps {
+                setgroups_denied: parent.setgroups_denied(),
+                ..Maps::default()
+            }),
         })
     }
 
@@ -171,13 +175,13 @@ impl UserContainer {
 
     pub fn setgroups_denied(&self) -> bool {
         self.maps.lock().setgroups_denied
-            || self.parent.as_ref().is_some_and(|p| p.setgroups_denied())
     }
 
     /// `/proc/[pid]/setgroups` write: "deny" before the gid map; "allow" only while allowed.
     pub fn set_setgroups(&self, deny: bool) -> Result<(), Errno> {
         let mut m = self.maps.lock();
-        if m.gid.is_some() || (!deny && m.setgroups_denied) {
+        // "allow" only while allowed; "deny" only before the gid map (user_namespaces(7)).
+        if (!deny && m.setgroups_denied) || (deny && m.gid.is_some()) {
             return Err(Errno::EPERM);
         }
         m.setgroups_denied = deny;

@@ -88,7 +88,12 @@ impl IdMap {
             if f.next().is_some() || count == 0 {
                 return Err(Errno::EINVAL);
             }
-            if first.checked_add(count - 1).is_none() || lower.checked_add(count - 1).is_none() {
+            // As Linux: no id u32::MAX, and first + count must not wrap.
+            if first == u32::MAX
+                || lower == u32::MAX
+                || first.checked_add(count).is_none()
+                || lower.checked_add(count).is_none()
+            {
                 return Err(Errno::EINVAL);
             }
             extents.push(Extent {
@@ -170,10 +175,16 @@ mod tests {
             "outside ranges overlap"
         );
         assert_eq!(
-            IdMap::parse("4294967295 0 2", ident),
+            IdMap::parse("4294967294 0 2", ident),
             Err(Errno::EINVAL),
             "wraps"
         );
+        assert_eq!(
+            IdMap::parse("4294967295 0 1", ident),
+            Err(Errno::EINVAL),
+            "id u32::MAX"
+        );
+        assert!(IdMap::parse("4294967294 0 1", ident).is_ok());
         let many: String = (0..341).map(|i| format!("{i} {i} 1\n")).collect();
         assert_eq!(IdMap::parse(&many, ident), Err(Errno::EINVAL));
         let ok: String = (0..340).map(|i| format!("{i} {i} 1\n")).collect();
