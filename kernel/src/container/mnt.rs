@@ -1,15 +1,55 @@
-//! The mount container. Only the root one exists until its issue lands: every
-//! process shares it, its flag gives `EINVAL`, and its links show the root's number.
+//! The mount container: one mount tree ([`MountTable`]). The root one holds the boot
+//! tree (made by `fs::init`); a new one gets a copy of its creator's tree, with the
+//! same file system instances, after which mounts and unmounts in one never show in
+//! the other. The tree is freed with the last user (the container and the file-system
+//! contexts of the processes in it).
 
-use super::ContainerCommon;
+use super::{ContainerCommon, Kind};
+use crate::errno::Errno;
+use crate::fs::mount::MountTable;
+use alloc::sync::Arc;
+use spin::Once;
+
+/// The boot tree, registered by `fs::init` (which runs after `container::init`).
+static BOOT_TABLE: Once<Arc<MountTable>> = Once::new();
+
+/// Makes `t` the root mount container's tree (once, at boot).
+pub fn set_boot_table(t: Arc<MountTable>) {
+    BOOT_TABLE.call_once(|| t);
+}
 
 pub struct MntContainer {
     common: ContainerCommon,
+    /// `None` for the root container: its tree is [`BOOT_TABLE`].
+    mounts: Option<Arc<MountTable>>,
 }
 
 impl MntContainer {
     pub fn root(common: ContainerCommon) -> Self {
-        MntContainer { common }
+        MntContainer {
+            common,
+            mounts: None,
+        }
+    }
+
+    /// A new container with a copy of this one's tree.
+    pub fn new_child(&self, owner: &Arc<super::user::UserContainer>) -> Result<Self, Errno> {
+        let common = ContainerCommon::new(Kind::Mnt, owner)?;
+        Ok(MntContainer {
+            common,
+            mounts: Some(self.mounts().copy()),
+        })
+    }
+
+    /// The container's mount tree (the same object the contexts of its processes use).
+    pub fn mounts(&self) -> Arc<MountTable> {
+        match &self.mounts {
+            Some(t) => t.clone(),
+            None => BOOT_TABLE
+                .get()
+                .expect("fs::init registers the boot tree")
+                .clone(),
+        }
     }
 }
 

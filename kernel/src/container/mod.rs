@@ -109,6 +109,7 @@ impl Kind {
         (self == Kind::Uts && cfg!(feature = "uts"))
             || (self == Kind::Pid && cfg!(feature = "pid"))
             || (self == Kind::User && cfg!(feature = "user"))
+            || (self == Kind::Mnt && cfg!(feature = "mnt"))
     }
 
     /// Whether `/proc/[pid]/container/<name>` and `ns/<name>` exist.
@@ -277,6 +278,9 @@ impl Container {
         let mut c = self.clone();
         if flags & CLONE_NEWUTS != 0 {
             c.uts = Arc::new(self.uts.new_child(owner)?);
+        }
+        if flags & CLONE_NEWNS != 0 {
+            c.mnt = Arc::new(self.mnt.new_child(owner)?);
         }
         if flags & CLONE_NEWPID != 0 {
             let child = Arc::new(pid::PidContainer::new_child(&self.pid_for_children, owner)?);

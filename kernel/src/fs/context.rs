@@ -49,6 +49,41 @@ impl FsContext {
         })
     }
 
+    /// The context of a process that moved into a new mount tree copied from this
+    /// one's (`clone`/`unshare` with `CLONE_NEWNS`): root and working directory are
+    /// the same paths looked up again in `mounts` (its root when a path is gone).
+    pub fn copy_into(&self, mounts: Arc<MountTable>) -> Arc<FsContext> {
+        let (old_root, old_cwd, umask) = {
+            let s = self.state.lock();
+            (s.root.path.clone(), s.cwd.path.clone(), s.umask)
+        };
+        let top = Arc::new(mounts.root());
+        let find = |p: &str| {
+            Walker {
+                mounts: &mounts,
+                root: &top,
+                cwd: &top,
+            }
+            .resolve(p, true)
+            .map(Arc::new)
+            .unwrap_or_else(|_| top.clone())
+        };
+        let root = find(&old_root);
+        let cwd = find(&old_cwd);
+        Arc::new(FsContext {
+            mounts,
+            state: Mutex::new(State { root, cwd, umask }),
+        })
+    }
+
+    /// The context after `setns` into a mount container: root and working directory
+    /// at the root of `mounts`, the umask kept.
+    pub fn enter(&self, mounts: Arc<MountTable>) -> Arc<FsContext> {
+        let c = FsContext::new(mounts);
+        c.set_umask(self.umask());
+        c
+    }
+
     pub fn mounts(&self) -> &Arc<MountTable> {
         &self.mounts
     }
@@ -144,6 +179,37 @@ mod tests {
         assert_eq!(a.cwd().path, "/");
         assert_eq!(b.cwd().path, "/d");
         assert_eq!(b.resolve("..", true).map(|l| l.path), Ok("/".into()));
+    }
+
+    #[test]
+    fn copy_into_finds_root_and_cwd_again_in_the_new_table() {
+        let mounts = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        let r = mounts.root().inode;
+        r.mkdir("jail", 0o755, 0, 0)
+            .expect("mkdir")
+            .mkdir("w", 0o755, 0, 0)
+            .expect("mkdir");
+        r.mkdir("m", 0o755, 0, 0).expect("mkdir");
+        mounts
+            .mount("/m", RamFs::new("tmpfs"), "tmpfs", 0)
+            .expect("mount");
+        let a = FsContext::new(mounts.clone());
+        a.set_root(a.resolve("/jail", true).expect("/jail"));
+        a.set_cwd(a.resolve("/w", true).expect("/w"));
+        a.set_umask(0o077);
+        let copy = mounts.copy();
+        let b = a.copy_into(copy.clone());
+        assert!(Arc::ptr_eq(b.mounts(), &copy));
+        assert_eq!(b.root().path, "/jail");
+        assert_eq!(b.cwd().path, "/jail/w");
+        assert_eq!(b.umask(), 0o077);
+        let c = a.enter(copy);
+        assert_eq!((c.root().path, c.cwd().path), ("/".into(), "/".into()));
+        assert_eq!(c.umask(), 0o077);
+        assert!(
+            Arc::ptr_eq(a.fork_copy().mounts(), a.mounts()),
+            "fork keeps the table"
+        );
     }
 
     #[test]

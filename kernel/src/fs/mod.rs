@@ -67,6 +67,7 @@ pub fn init(initramfs: &[u8], view: Arc<dyn procfs::KernelView>) {
         let source = fs.name();
         let _ = mounts.mount(&path::join("/", dir), fs, source, flags);
     }
+    crate::container::mnt::set_boot_table(mounts.clone());
     KERNEL_FS.call_once(|| FsContext::new(mounts));
 }
 
@@ -184,6 +185,21 @@ pub fn resolve_exec(path: &str) -> Result<(Vec<u8>, String), Errno> {
 pub struct KernelState;
 
 #[cfg(target_os = "none")]
+impl KernelState {
+    /// The file-system context of visible process `pid` (`None` when gone or a zombie).
+    fn process_fs(&self, pid: u32) -> Option<Arc<FsContext>> {
+        use procfs::KernelView;
+        self.pid_owner(pid)?;
+        let p = crate::task::find_process(pid)?;
+        let pi = p.inner.lock();
+        if pi.zombie.is_some() {
+            return None;
+        }
+        Some(pi.fs.clone())
+    }
+}
+
+#[cfg(target_os = "none")]
 impl procfs::KernelView for KernelState {
     fn pids(&self) -> Vec<u32> {
         crate::task::pids()
@@ -231,6 +247,13 @@ impl procfs::KernelView for KernelState {
     }
     fn mounts(&self) -> String {
         current_context().mounts().render()
+    }
+    fn pid_mounts(&self, pid: u32) -> Option<String> {
+        Some(self.process_fs(pid)?.mounts().render())
+    }
+    fn mountinfo(&self, pid: u32) -> Option<String> {
+        let fs = self.process_fs(pid)?;
+        Some(fs.mounts().render_info(&fs.root().path))
     }
     fn container_member(
         &self,

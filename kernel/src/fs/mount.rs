@@ -1,6 +1,6 @@
 //! The mount table: which file system instance is mounted at which canonical path.
-//! One table per mount tree (one global tree for now; per-container trees later each
-//! get their own `MountTable`).
+//! One table per mount tree: the boot tree belongs to the root mount container, and
+//! each new mount container gets a copy ([`MountTable::copy`]).
 
 use super::path;
 use super::vfs::{FileSystem, InodeRef};
@@ -37,7 +37,13 @@ impl Mount {
 pub struct MountTable {
     /// In mount order; of several mounts at one path the last one is visible.
     mounts: RwLock<Vec<Arc<Mount>>>,
-    next_id: AtomicU32,
+}
+
+/// Mount ids are global, as Linux's (a copied tree gets new ones).
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+fn new_id() -> u32 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
 impl MountTable {
@@ -45,14 +51,35 @@ impl MountTable {
     pub fn new(root_fs: Arc<dyn FileSystem>, source: &str) -> Arc<MountTable> {
         let t = Arc::new(MountTable {
             mounts: RwLock::new(Vec::new()),
-            next_id: AtomicU32::new(1),
         });
         t.push("/", root_fs, source, 0);
         t
     }
 
+    /// A new table with the same mounts of the same file system instances (new mount
+    /// ids): later mounts and unmounts in one never show in the other.
+    pub fn copy(&self) -> Arc<MountTable> {
+        let mounts = self
+            .mounts
+            .read()
+            .iter()
+            .map(|m| {
+                Arc::new(Mount {
+                    id: new_id(),
+                    path: m.path.clone(),
+                    fs: m.fs.clone(),
+                    source: m.source.clone(),
+                    flags: m.flags,
+                })
+            })
+            .collect();
+        Arc::new(MountTable {
+            mounts: RwLock::new(mounts),
+        })
+    }
+
     fn push(&self, path: &str, fs: Arc<dyn FileSystem>, source: &str, flags: u64) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = new_id();
         let m = Mount {
             id,
             path: path.to_string(),
@@ -141,6 +168,43 @@ impl MountTable {
     }
 }
 
+impl MountTable {
+    /// `/proc/[pid]/mountinfo` text for a process whose root directory is canonical
+    /// `root`: mounts outside it are left out, mount points are shown from it.
+    /// Fields: id, parent id, major:minor, root in the file system, mount point,
+    /// mount options, (no optional fields), `-`, type, source, super options.
+    pub fn render_info(&self, root: &str) -> String {
+        let mounts = self.mounts.read();
+        let mut s = String::new();
+        for (i, m) in mounts.iter().enumerate() {
+            let Some(point) = path::strip_root(&m.path, root) else {
+                continue;
+            };
+            // The parent: the latest earlier mount whose tree holds the mount point.
+            let parent = mounts[..i]
+                .iter()
+                .rev()
+                .find(|p| p.path != m.path && path::is_within(&m.path, &p.path))
+                .map_or(m.id, |p| p.id);
+            let dev = m.fs.dev();
+            let _ = writeln!(
+                s,
+                "{} {} {}:{} / {} {} - {} {} {}",
+                m.id,
+                parent,
+                super::vfs::major(dev),
+                super::vfs::minor(dev),
+                escape(point),
+                options(m.flags),
+                m.fs.name(),
+                escape(&m.source),
+                if m.flags & MS_RDONLY != 0 { "ro" } else { "rw" },
+            );
+        }
+        s
+    }
+}
+
 fn options(flags: u64) -> String {
     let mut s = String::from(if flags & MS_RDONLY != 0 { "ro" } else { "rw" });
     for (bit, name) in [
@@ -211,6 +275,60 @@ mod tests {
         assert_eq!(t.umount("/a").err(), Some(Errno::EBUSY));
         t.umount("/a/b").expect("leaf first");
         t.umount("/a").expect("then its parent");
+    }
+
+    #[test]
+    fn a_copy_shares_file_systems_but_not_later_mounts() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/a", RamFs::new("tmpfs"), "a", 0)
+            .expect("mount /a");
+        let c = t.copy();
+        assert!(Arc::ptr_eq(
+            &t.mount_at("/a").expect("/a").fs,
+            &c.mount_at("/a").expect("/a in the copy").fs
+        ));
+        assert_ne!(
+            t.mount_at("/a").map(|m| m.id),
+            c.mount_at("/a").map(|m| m.id)
+        );
+        c.mount("/b", RamFs::new("tmpfs"), "b", 0)
+            .expect("mount /b");
+        assert!(t.mount_at("/b").is_none(), "not in the original");
+        t.umount("/a").expect("umount /a in the original");
+        assert!(c.mount_at("/a").is_some(), "still in the copy");
+    }
+
+    #[test]
+    fn mountinfo_has_ids_parents_and_paths_from_the_root() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/a", RamFs::new("tmpfs"), "none", MS_NOSUID)
+            .expect("mount /a");
+        t.mount("/a/b", RamFs::new("tmpfs"), "x y", 0)
+            .expect("mount /a/b");
+        let l = t.list();
+        let dev = |i: usize| {
+            let d = l[i].fs.dev();
+            format!("{}:{}", crate::fs::vfs::major(d), crate::fs::vfs::minor(d))
+        };
+        let (r, a, b) = (l[0].id, l[1].id, l[2].id);
+        assert_eq!(
+            t.render_info("/"),
+            format!(
+                "{r} {r} {} / / rw,relatime - rootfs rootfs rw\n\
+                 {a} {r} {} / /a rw,nosuid,relatime - tmpfs none rw\n\
+                 {b} {a} {} / /a/b rw,relatime - tmpfs x\\040y rw\n",
+                dev(0),
+                dev(1),
+                dev(2)
+            )
+        );
+        let inside = t.render_info("/a");
+        assert!(
+            inside.starts_with(&format!("{a} {r} {} / / rw", dev(1))),
+            "{inside}"
+        );
+        assert!(inside.contains(" / /b rw,relatime"), "{inside}");
+        assert_eq!(inside.lines().count(), 2, "the root mount is outside");
     }
 
     #[test]

@@ -88,6 +88,22 @@ pub fn is_within(path: &str, dir: &str) -> bool {
     path == dir || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
 }
 
+/// Canonical `path` as seen from a root directory at canonical `root`: `None` when
+/// it lies outside.
+pub fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
+    if root == "/" {
+        return Some(path);
+    }
+    if !is_within(path, root) {
+        return None;
+    }
+    Some(if path.len() == root.len() {
+        "/"
+    } else {
+        &path[root.len()..]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

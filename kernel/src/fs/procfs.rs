@@ -77,6 +77,14 @@ pub trait KernelView: Send + Sync {
     fn uptime_ns(&self) -> u64;
     /// `/proc/mounts` of the caller's mount tree.
     fn mounts(&self) -> String;
+    /// `/proc/[pid]/mounts` of process `pid`'s mount tree.
+    fn pid_mounts(&self, _pid: u32) -> Option<String> {
+        None
+    }
+    /// `/proc/[pid]/mountinfo` of process `pid` (its tree, from its root directory).
+    fn mountinfo(&self, _pid: u32) -> Option<String> {
+        None
+    }
     /// The member behind link `link` (a [`LINKS`] name) of process `pid`'s containers;
     /// `None` when the process is gone, a zombie or invisible.
     fn container_member(&self, _pid: u32, _link: &str) -> Option<Arc<dyn ContainerType>> {
@@ -270,6 +278,8 @@ enum Node {
     Link(u32, Links, u8),
     /// `/proc/[pid]/{uid_map,gid_map,setgroups}`.
     User(u32, UserFile),
+    PidMounts(u32),
+    MountInfo(u32),
 }
 
 const ROOT_FILES: [(&str, Node); 6] = [
@@ -281,7 +291,7 @@ const ROOT_FILES: [(&str, Node); 6] = [
     ("sys", Node::Sys),
 ];
 
-const PID_FILES: [(&str, FileType); 9] = [
+const PID_FILES: [(&str, FileType); 11] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
@@ -291,6 +301,8 @@ const PID_FILES: [(&str, FileType); 9] = [
     ("uid_map", FileType::Regular),
     ("gid_map", FileType::Regular),
     ("setgroups", FileType::Regular),
+    ("mounts", FileType::Regular),
+    ("mountinfo", FileType::Regular),
 ];
 
 /// The value of `/proc/sys/kernel/overflow{uid,gid}` (what unmapped ids read as).
@@ -338,6 +350,8 @@ impl Node {
             Node::User(p, UserFile::UidMap) => pid_ino(p, 9),
             Node::User(p, UserFile::GidMap) => pid_ino(p, 10),
             Node::User(p, UserFile::Setgroups) => pid_ino(p, 11),
+            Node::PidMounts(p) => pid_ino(p, 12),
+            Node::MountInfo(p) => pid_ino(p, 13),
         }
     }
 
@@ -350,7 +364,9 @@ impl Node {
             | Node::Maps(p)
             | Node::LinkDir(p, _)
             | Node::Link(p, _, _)
-            | Node::User(p, _) => Some(p),
+            | Node::User(p, _)
+            | Node::PidMounts(p)
+            | Node::MountInfo(p) => Some(p),
             _ => None,
         }
     }
@@ -446,6 +462,8 @@ impl ProcInode {
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
             Node::Cmdline(_) => self.info()?.cmdline,
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
+            Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
+            Node::MountInfo(pid) => v.mountinfo(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::User(pid, which) => {
                 let target = v.user_container(pid).ok_or(Errno::ESRCH)?;
                 let reader = super::env::current_cred();
@@ -638,6 +656,8 @@ impl Inode for ProcInode {
                     "uid_map" => Node::User(pid, UserFile::UidMap),
                     "gid_map" => Node::User(pid, UserFile::GidMap),
                     "setgroups" => Node::User(pid, UserFile::Setgroups),
+                    "mounts" => Node::PidMounts(pid),
+                    "mountinfo" => Node::MountInfo(pid),
                     _ => return Err(Errno::ENOENT),
                 }
             }

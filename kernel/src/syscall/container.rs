@@ -4,9 +4,9 @@
 use super::as_i32;
 use crate::container::user::UserContainer;
 use crate::container::{
-    ALL_NEW_FLAGS, CLONE_NEWPID, CLONE_NEWUSER, Container, ContainerType, Kind,
+    ALL_NEW_FLAGS, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, Container, ContainerType, Kind,
 };
-use crate::cred::{CAP_SYS_ADMIN, Credentials};
+use crate::cred::{CAP_SYS_ADMIN, CAP_SYS_CHROOT, Credentials};
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{copy_from_user, copy_to_user};
 use crate::task::clone::credentials_for_new_containers;
@@ -54,9 +54,14 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
     Ok(0)
 }
 
-/// Installs `c` as the caller's container set.
+/// Installs `c` as the caller's container set. When its mount container changes
+/// (`setns`), the caller's file-system context moves to the new tree's root.
 fn install(p: &Arc<Process>, c: Container) {
-    p.inner.lock().container = Arc::new(c);
+    let mut pi = p.inner.lock();
+    if !Arc::ptr_eq(&pi.container.mnt, &c.mnt) {
+        pi.fs = pi.fs.enter(c.mnt.mounts());
+    }
+    pi.container = Arc::new(c);
 }
 
 fn unshare(flags: u64) -> SysResult {
@@ -96,12 +101,24 @@ fn unshare(flags: u64) -> SysResult {
         let files = p.files().fork_copy();
         p.inner.lock().files = files;
     }
-    if flags & CLONE_FS != 0 {
+    if let Some(c) = new {
+        // CLONE_NEWNS implies CLONE_FS: a context of its own on the new tree, at the
+        // same paths (looked up before taking the process lock: a walk may enter /proc).
+        let fs = if ns & CLONE_NEWNS != 0 {
+            Some(p.fs().copy_into(c.mnt.mounts()))
+        } else if flags & CLONE_FS != 0 {
+            Some(p.fs().fork_copy())
+        } else {
+            None
+        };
+        let mut pi = p.inner.lock();
+        if let Some(fs) = fs {
+            pi.fs = fs;
+        }
+        pi.container = Arc::new(c);
+    } else if flags & CLONE_FS != 0 {
         let fs = p.fs().fork_copy();
         p.inner.lock().fs = fs;
-    }
-    if let Some(c) = new {
-        install(&p, c);
     }
     Ok(0)
 }
@@ -116,6 +133,10 @@ fn join(
 ) -> Result<Container, Errno> {
     let owner = target.common().owner().ok_or(Errno::EINVAL)?;
     if !cred.capable(CAP_SYS_ADMIN) || !cred.capable_in(owner, CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    // Entering a mount container also changes the root directory (setns(2)).
+    if target.kind() == Kind::Mnt && !cred.capable(CAP_SYS_CHROOT) {
         return Err(Errno::EPERM);
     }
     if target.kind() == Kind::Pid {

@@ -1117,13 +1117,21 @@ fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
 
 // ---- mounts ----
 
+/// CAP_SYS_ADMIN over the user container that owns the caller's mount container.
+fn require_mount_admin() -> Result<(), Errno> {
+    let mnt = crate::task::current_process().container().mnt.clone();
+    match crate::container::ContainerType::common(&*mnt).owner() {
+        Some(owner) => crate::task::require_cap_in(owner, CAP_SYS_ADMIN),
+        None => env::require_cap(CAP_SYS_ADMIN),
+    }
+}
+
 fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
     const MS_REMOUNT: u64 = 32;
     const MS_BIND: u64 = 4096;
     const MS_MOVE: u64 = 8192;
     const MS_PROPAGATION: u64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
-    // CAP_SYS_ADMIN in the root user container until mount containers have owners.
-    env::require_cap(CAP_SYS_ADMIN)?;
+    require_mount_admin()?;
     let ctx = context();
     let loc = ctx.resolve(&user_path(target)?, true)?;
     if flags & (MS_REMOUNT | MS_PROPAGATION) != 0 {
@@ -1159,7 +1167,7 @@ fn umount2(target: u64, flags: u32) -> SysResult {
     if flags & !(1 | 2 | 4 | UMOUNT_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL);
     }
-    env::require_cap(CAP_SYS_ADMIN)?;
+    require_mount_admin()?;
     let ctx = context();
     let loc = ctx.resolve(&user_path(target)?, flags & UMOUNT_NOFOLLOW == 0)?;
     let m = ctx.mounts().mount_at(&loc.path).ok_or(Errno::EINVAL)?;

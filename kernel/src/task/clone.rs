@@ -213,7 +213,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
                 files.fork_copy()
             },
             if flags & CLONE_FS != 0 {
-                fs
+                fs.clone()
             } else {
                 fs.fork_copy()
             },
@@ -236,6 +236,11 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.nice = pi.nice;
         inner.rlimits = pi.rlimits;
         drop(pi);
+        if ns & CLONE_NEWNS != 0 {
+            // The child's context moves onto its new container's tree (looked up without
+            // the process lock: a walk may enter /proc).
+            inner.fs = fs.copy_into(inner.container.mnt.mounts());
+        }
         let child_vm = if flags & CLONE_VM != 0 {
             vm
         } else {
