@@ -7,7 +7,7 @@ use super::env::{self, Wake};
 use super::file::{FileOps, OpenFile, POLLIN, POLLOUT};
 use super::ramfs::RamFs;
 use super::tty::{Event, LineDiscipline, TERMIOS_SIZE, Termios};
-use super::vfs::{FileSystem, S_IFCHR, makedev};
+use super::vfs::{FileSystem, S_IFBLK, S_IFCHR, makedev};
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -20,6 +20,26 @@ pub const RANDOM: (u32, u32) = (1, 8);
 pub const URANDOM: (u32, u32) = (1, 9);
 pub const TTY: (u32, u32) = (5, 0);
 pub const CONSOLE: (u32, u32) = (5, 1);
+/// RAM block devices `/dev/ram0`..`/dev/ram3`: block major 1 (Linux's ramdisk).
+pub const RAM_MAJOR: u32 = 1;
+pub const RAM_DEVICES: u32 = 4;
+
+/// The persistent file system (type `ramblk`) of RAM block device `rdev`: one instance
+/// per device for the kernel's lifetime, so its contents survive unmounting and every
+/// mount shows the same tree. `None` for other device numbers.
+pub fn ramblk(rdev: u64) -> Option<Arc<RamFs>> {
+    static DISKS: [Once<Arc<RamFs>>; RAM_DEVICES as usize] =
+        [const { Once::new() }; RAM_DEVICES as usize];
+    let (ma, mi) = (super::vfs::major(rdev), super::vfs::minor(rdev));
+    if ma != RAM_MAJOR || mi >= RAM_DEVICES {
+        return None;
+    }
+    Some(
+        DISKS[mi as usize]
+            .call_once(|| RamFs::new("ramblk"))
+            .clone(),
+    )
+}
 
 /// The devtmpfs instance (Linux has one, whatever the number of mounts).
 pub fn devtmpfs() -> Arc<RamFs> {
@@ -38,6 +58,16 @@ pub fn devtmpfs() -> Arc<RamFs> {
         for (name, (ma, mi), perm) in nodes {
             root.create(name, S_IFCHR | perm, 0, 0, makedev(ma, mi))
                 .expect("a fresh devtmpfs has room for its nodes");
+        }
+        for n in 0..RAM_DEVICES {
+            root.create(
+                &alloc::format!("ram{n}"),
+                S_IFBLK | 0o660,
+                0,
+                0,
+                makedev(RAM_MAJOR, n),
+            )
+            .expect("a fresh devtmpfs has room for its block devices");
         }
         root.mkdir("shm", 0o1777, 0, 0)
             .expect("a fresh devtmpfs has room for shm");
@@ -303,6 +333,27 @@ mod tests {
         assert_eq!(zero.read(&mut buf), Ok(8));
         assert_eq!(buf, [0; 8]);
         assert_eq!(zero.stat().map(|m| m.rdev), Ok(makedev(1, 5)));
+    }
+
+    #[test]
+    fn each_ram_device_has_one_persistent_file_system() {
+        let a = ramblk(makedev(RAM_MAJOR, 0)).expect("ram0");
+        assert!(Arc::ptr_eq(
+            &a,
+            &ramblk(makedev(RAM_MAJOR, 0)).expect("ram0")
+        ));
+        assert!(!Arc::ptr_eq(
+            &a,
+            &ramblk(makedev(RAM_MAJOR, 3)).expect("ram3")
+        ));
+        assert!(ramblk(makedev(RAM_MAJOR, 4)).is_none());
+        assert!(ramblk(makedev(8, 0)).is_none());
+        assert_eq!(a.name(), "ramblk");
+        let m = devtmpfs().root().lookup("ram2").expect("ram2").metadata();
+        assert_eq!(
+            (m.file_type(), m.rdev),
+            (super::super::vfs::FileType::BlockDevice, makedev(1, 2))
+        );
     }
 
     #[test]

@@ -1145,17 +1145,33 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
         return Err(Errno::ENOTDIR);
     }
     let fstype = read_user_cstr(fstype, 64)?;
+    let source = if source == 0 {
+        String::from("none")
+    } else {
+        read_user_cstr(source, path::PATH_MAX)?
+    };
     let fs: Arc<dyn FileSystem> = match fstype.as_str() {
         "proc" => crate::fs::procfs::ProcFs::new(Arc::new(crate::fs::KernelState)),
         "devtmpfs" => crate::fs::devfs::devtmpfs(),
         "tmpfs" => crate::fs::ramfs::RamFs::new("tmpfs"),
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
+        "sysfs" => crate::fs::ramfs::RamFs::new("sysfs"),
+        "ramblk" => {
+            // A block device file system: the source names the device.
+            let dev = ctx.resolve(&source, true)?.inode.metadata();
+            if dev.file_type() != vfs::FileType::BlockDevice {
+                return Err(Errno::ENOTBLK);
+            }
+            let disk = crate::fs::devfs::ramblk(dev.rdev).ok_or(Errno::ENXIO)?;
+            // The same device already on top here: EBUSY (other mounts stack).
+            if let Some(top) = ctx.mounts().mount_at(&loc.path)
+                && top.fs.dev() == disk.dev()
+            {
+                return Err(Errno::EBUSY);
+            }
+            disk
+        }
         _ => return Err(Errno::ENODEV),
-    };
-    let source = if source == 0 {
-        String::from("none")
-    } else {
-        read_user_cstr(source, path::PATH_MAX)?
     };
     ctx.mounts()
         .mount(&loc.path, fs, &source, flags & 0xf)
