@@ -114,6 +114,10 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     if ftype == FileType::Directory && want & MAY_WRITE != 0 {
         return Err(Errno::EISDIR);
     }
+    let on_disk = matches!(ftype, FileType::Regular | FileType::Directory);
+    if want & MAY_WRITE != 0 && on_disk && current_context().mounts().read_only(&loc.path) {
+        return Err(Errno::EROFS);
+    }
     if !vfs::permits(&meta, &env::caller(), want) {
         return Err(Errno::EACCES);
     }

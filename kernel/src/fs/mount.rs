@@ -147,6 +147,44 @@ impl MountTable {
             .cloned()
     }
 
+    /// The visible mount whose tree holds canonical `path` (the deepest mount point
+    /// above it; of several at one point the last).
+    pub fn mount_of(&self, path: &str) -> Option<Arc<Mount>> {
+        let mounts = self.mounts.read();
+        let mut best: Option<&Arc<Mount>> = None;
+        for m in mounts.iter() {
+            if path::is_within(path, &m.path) && best.is_none_or(|b| m.path.len() >= b.path.len()) {
+                best = Some(m);
+            }
+        }
+        best.cloned()
+    }
+
+    /// Whether `path` lies on a read-only mount.
+    pub fn read_only(&self, path: &str) -> bool {
+        self.mount_of(path)
+            .is_some_and(|m| m.flags & MS_RDONLY != 0)
+    }
+
+    /// `MS_REMOUNT`: new per-mount flags for the visible mount at `path` (`EINVAL` if
+    /// nothing is mounted there).
+    pub fn remount(&self, path: &str, flags: u64) -> Result<(), Errno> {
+        let mut mounts = self.mounts.write();
+        let idx = mounts
+            .iter()
+            .rposition(|m| m.path == path)
+            .ok_or(Errno::EINVAL)?;
+        let m = &mounts[idx];
+        mounts[idx] = Arc::new(Mount {
+            id: m.id,
+            path: m.path.clone(),
+            fs: m.fs.clone(),
+            source: m.source.clone(),
+            flags,
+        });
+        Ok(())
+    }
+
     pub fn list(&self) -> Vec<Arc<Mount>> {
         self.mounts.read().clone()
     }
@@ -329,6 +367,22 @@ mod tests {
         );
         assert!(inside.contains(" / /b rw,relatime"), "{inside}");
         assert_eq!(inside.lines().count(), 2, "the root mount is outside");
+    }
+
+    #[test]
+    fn remount_read_only_covers_the_tree_below_but_not_other_mounts() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/a", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /a");
+        t.mount("/a/b", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /a/b");
+        assert!(!t.read_only("/a/x"));
+        assert_eq!(t.remount("/nothing", MS_RDONLY), Err(Errno::EINVAL));
+        t.remount("/a", MS_RDONLY).expect("remount");
+        assert!(t.read_only("/a") && t.read_only("/a/x/y"));
+        assert!(!t.read_only("/a/b/c"), "its own mount");
+        assert!(!t.read_only("/ab"));
+        assert!(t.render().contains("none /a tmpfs ro,relatime"));
     }
 
     #[test]

@@ -415,7 +415,7 @@ fn openat(dirfd: i32, pathname: u64, flags: u32, mode: u32) -> SysResult {
                     Errno::ENOENT
                 });
             }
-            may_create(&parent.dir.inode, &parent.name, &env::caller())?;
+            may_create(&parent.dir, &parent.name, &env::caller())?;
             let (uid, gid) = env::current_ids();
             let perm = mode & vfs::MODE_PERM & !ctx.umask();
             let inode = parent
@@ -843,12 +843,23 @@ fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysRes
 
 /// Linux's `may_create`: `EEXIST` if `name` exists in `dir`, else write and search
 /// permission on `dir` (`EACCES`).
-fn may_create(dir: &InodeRef, name: &str, caller: &Caller) -> Result<(), Errno> {
+fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
+    let dir_loc = dir;
+    let dir = &dir.inode;
     if dir.lookup(name).is_ok() {
         return Err(Errno::EEXIST);
     }
+    writable(dir_loc)?;
     if !vfs::permits(&dir.metadata(), caller, MAY_WRITE | MAY_EXEC) {
         return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
+/// `EROFS` when `loc` lies on a read-only mount of the caller's tree.
+fn writable(loc: &Loc) -> Result<(), Errno> {
+    if context().mounts().read_only(&loc.path) {
+        return Err(Errno::EROFS);
     }
     Ok(())
 }
@@ -856,8 +867,11 @@ fn may_create(dir: &InodeRef, name: &str, caller: &Caller) -> Result<(), Errno> 
 /// Linux's `may_delete`: write and search permission on `dir` (`EACCES`), and in a
 /// sticky directory the caller must own the file or the directory or have
 /// `CAP_FOWNER` over the file (`EPERM`).
-fn may_delete(dir: &InodeRef, name: &str, caller: &Caller) -> Result<(), Errno> {
+fn may_delete(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
+    let dir_loc = dir;
+    let dir = &dir.inode;
     let victim = dir.lookup(name)?.metadata();
+    writable(dir_loc)?;
     let d = dir.metadata();
     if !vfs::permits(&d, caller, MAY_WRITE | MAY_EXEC) {
         return Err(Errno::EACCES);
@@ -942,7 +956,7 @@ fn mkdirat(dirfd: i32, pathname: u64, mode: u32) -> SysResult {
     if is_dot(&parent.name) {
         return Err(Errno::EEXIST);
     }
-    may_create(&parent.dir.inode, &parent.name, &env::caller())?;
+    may_create(&parent.dir, &parent.name, &env::caller())?;
     let (uid, gid) = env::current_ids();
     let perm = mode & vfs::MODE_PERM & !context().umask();
     parent
@@ -965,7 +979,7 @@ fn mknodat(dirfd: i32, pathname: u64, mode: u32, dev: u64) -> SysResult {
     if is_dot(&parent.name) {
         return Err(Errno::EEXIST);
     }
-    may_create(&parent.dir.inode, &parent.name, &env::caller())?;
+    may_create(&parent.dir, &parent.name, &env::caller())?;
     // Device nodes need CAP_MKNOD in the root user container (Linux's `capable`).
     if matches!(ftype, FileType::CharDevice | FileType::BlockDevice) {
         env::require_cap(CAP_MKNOD)?;
@@ -1002,7 +1016,7 @@ fn unlinkat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
             ".." => return Err(Errno::ENOTEMPTY),
             _ => {}
         }
-        may_delete(&parent.dir.inode, &parent.name, &env::caller())?;
+        may_delete(&parent.dir, &parent.name, &env::caller())?;
         if is_mount_point(ctx.mounts(), &full) {
             return Err(Errno::EBUSY);
         }
@@ -1019,7 +1033,7 @@ fn unlinkat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
             Errno::ENOTDIR
         });
     }
-    may_delete(&parent.dir.inode, &parent.name, &env::caller())?;
+    may_delete(&parent.dir, &parent.name, &env::caller())?;
     parent.dir.inode.unlink(&parent.name).map(|_| 0)
 }
 
@@ -1057,11 +1071,11 @@ fn renameat2(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -
         return Err(Errno::EEXIST);
     }
     let caller = env::caller();
-    may_delete(&old.dir.inode, &old.name, &caller)?;
+    may_delete(&old.dir, &old.name, &caller)?;
     if replaces {
-        may_delete(&new.dir.inode, &new.name, &caller)?;
+        may_delete(&new.dir, &new.name, &caller)?;
     } else {
-        may_create(&new.dir.inode, &new.name, &caller)?;
+        may_create(&new.dir, &new.name, &caller)?;
     }
     old.dir
         .inode
@@ -1085,7 +1099,7 @@ fn linkat(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -> S
     if new.dir.inode.metadata().dev != target.metadata().dev {
         return Err(Errno::EXDEV);
     }
-    may_create(&new.dir.inode, &new.name, &env::caller())?;
+    may_create(&new.dir, &new.name, &env::caller())?;
     new.dir.inode.link(&new.name, &target).map(|_| 0)
 }
 
@@ -1095,7 +1109,7 @@ fn symlinkat(target: u64, newdfd: i32, linkpath: u64) -> SysResult {
     if is_dot(&parent.name) || parent.trailing_slash {
         return Err(Errno::EEXIST);
     }
-    may_create(&parent.dir.inode, &parent.name, &env::caller())?;
+    may_create(&parent.dir, &parent.name, &env::caller())?;
     let (uid, gid) = env::current_ids();
     parent
         .dir
@@ -1134,8 +1148,17 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
     require_mount_admin()?;
     let ctx = context();
     let loc = ctx.resolve(&user_path(target)?, true)?;
-    if flags & (MS_REMOUNT | MS_PROPAGATION) != 0 {
-        // Remount options and propagation types are accepted and not kept.
+    if flags & MS_REMOUNT != 0 {
+        // New per-mount flags (read-only, nosuid, nodev, noexec) for the mount there.
+        let m = ctx.mounts().mount_at(&loc.path).ok_or(Errno::EINVAL)?;
+        let (root, here) = (m.root().metadata(), loc.inode.metadata());
+        if (root.dev, root.ino) != (here.dev, here.ino) {
+            return Err(Errno::EINVAL);
+        }
+        return ctx.mounts().remount(&loc.path, flags & 0xf).map(|_| 0);
+    }
+    if flags & MS_PROPAGATION != 0 {
+        // Propagation types are accepted and not kept.
         return Ok(0);
     }
     if flags & (MS_BIND | MS_MOVE) != 0 {
