@@ -349,6 +349,24 @@ pub fn root() -> Arc<Container> {
 /// Implements the boilerplate of [`ContainerType`] for a type with a `common` field.
 #[macro_export]
 macro_rules! container_type {
+    // A hierarchical type (PID, user): `parent: Option<Arc<Self>>` answers NS_GET_PARENT.
+    ($t:ty, hierarchical) => {
+        impl $crate::container::ContainerType for $t {
+            fn common(&self) -> &$crate::container::ContainerCommon {
+                &self.common
+            }
+            fn parent(&self) -> Option<alloc::sync::Arc<dyn $crate::container::ContainerType>> {
+                self.parent
+                    .clone()
+                    .map(|p| p as alloc::sync::Arc<dyn $crate::container::ContainerType>)
+            }
+            fn as_any(
+                self: alloc::sync::Arc<Self>,
+            ) -> alloc::sync::Arc<dyn core::any::Any + Send + Sync> {
+                self
+            }
+        }
+    };
     ($t:ty) => {
         impl $crate::container::ContainerType for $t {
             fn common(&self) -> &$crate::container::ContainerCommon {

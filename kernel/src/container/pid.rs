@@ -3,7 +3,7 @@
 //! numbers (Linux's `struct pid`); dropping it frees the numbers.
 
 use super::pidmap::PidMap;
-use super::{ContainerCommon, ContainerType, Kind};
+use super::{ContainerCommon, Kind};
 use crate::errno::Errno;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -39,17 +39,7 @@ pub struct PidContainer {
     inner: Mutex<Inner>,
 }
 
-impl ContainerType for PidContainer {
-    fn common(&self) -> &ContainerCommon {
-        &self.common
-    }
-    fn parent(&self) -> Option<Arc<dyn ContainerType>> {
-        self.parent.clone().map(|p| p as Arc<dyn ContainerType>)
-    }
-    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-}
+crate::container_type!(PidContainer, hierarchical);
 
 impl PidContainer {
     pub fn root(common: ContainerCommon) -> Self {

@@ -6,7 +6,6 @@ use super::{ContainerCommon, ContainerType, Kind};
 use crate::cred::idmap::IdMap;
 use crate::errno::Errno;
 use alloc::sync::Arc;
-use core::any::Any;
 use spin::{Mutex, Once};
 
 /// Deepest level (root is 0): LiteOS-A allows levels 0..3; creating level 4 → ENOSPC.
@@ -30,17 +29,7 @@ struct Maps {
     setgroups_denied: bool,
 }
 
-impl ContainerType for UserContainer {
-    fn common(&self) -> &ContainerCommon {
-        &self.common
-    }
-    fn parent(&self) -> Option<Arc<dyn ContainerType>> {
-        self.parent.clone().map(|p| p as Arc<dyn ContainerType>)
-    }
-    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-}
+crate::container_type!(UserContainer, hierarchical);
 
 static ROOT: Once<Arc<UserContainer>> = Once::new();
 
