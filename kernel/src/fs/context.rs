@@ -84,6 +84,32 @@ impl FsContext {
         c
     }
 
+    /// After `pivot_root(new_root, put_old)` on this context's mount table (canonical
+    /// paths from before it): a root or working directory at the old root moves to
+    /// the new one (`new_top`, the table's root after the pivot), others keep their
+    /// directory under its new path.
+    pub fn pivot(&self, new_root: &str, put_old: &str, new_top: &Loc) {
+        let mut s = self.state.lock();
+        let moved = |l: &Arc<Loc>| {
+            if l.path == "/" {
+                Arc::new(new_top.clone())
+            } else {
+                Arc::new(Loc {
+                    path: super::mount::pivot_path(&l.path, new_root, put_old),
+                    inode: l.inode.clone(),
+                })
+            }
+        };
+        s.root = moved(&s.root);
+        s.cwd = moved(&s.cwd);
+    }
+
+    /// Whether the root or working directory lies at or below canonical `path`.
+    pub fn uses(&self, path: &str) -> bool {
+        let s = self.state.lock();
+        super::path::is_within(&s.root.path, path) || super::path::is_within(&s.cwd.path, path)
+    }
+
     pub fn mounts(&self) -> &Arc<MountTable> {
         &self.mounts
     }

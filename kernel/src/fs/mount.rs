@@ -26,11 +26,29 @@ pub struct Mount {
     /// The `source` argument of `mount(2)` (`proc`, `tmpfs`, `none`).
     pub source: String,
     pub flags: u64,
+    /// The directory of `fs` shown at the mount point (its root, or a directory inside
+    /// it for a bind mount) and that directory's path inside `fs`.
+    pub root: InodeRef,
+    pub root_path: String,
 }
 
 impl Mount {
     pub fn root(&self) -> InodeRef {
-        self.fs.root()
+        self.root.clone()
+    }
+
+    /// The same mount (same id, file system, root) at another mount point or with
+    /// other flags.
+    fn with(&self, path: &str, flags: u64) -> Arc<Mount> {
+        Arc::new(Mount {
+            id: self.id,
+            path: path.to_string(),
+            fs: self.fs.clone(),
+            source: self.source.clone(),
+            flags,
+            root: self.root.clone(),
+            root_path: self.root_path.clone(),
+        })
     }
 }
 
@@ -70,6 +88,8 @@ impl MountTable {
                     fs: m.fs.clone(),
                     source: m.source.clone(),
                     flags: m.flags,
+                    root: m.root.clone(),
+                    root_path: m.root_path.clone(),
                 })
             })
             .collect();
@@ -83,6 +103,8 @@ impl MountTable {
         let m = Mount {
             id,
             path: path.to_string(),
+            root: fs.root(),
+            root_path: "/".to_string(),
             fs,
             source: source.to_string(),
             flags,
@@ -174,15 +196,94 @@ impl MountTable {
             .iter()
             .rposition(|m| m.path == path)
             .ok_or(Errno::EINVAL)?;
-        let m = &mounts[idx];
-        mounts[idx] = Arc::new(Mount {
-            id: m.id,
-            path: m.path.clone(),
-            fs: m.fs.clone(),
-            source: m.source.clone(),
+        mounts[idx] = mounts[idx].with(&mounts[idx].path, flags);
+        Ok(())
+    }
+
+    /// `MS_BIND`: shows the directory at canonical `src` (location `src_dir`) also at
+    /// canonical `path`, as a new mount of the same file system whose root is that
+    /// directory. With `rec` (`MS_REC`) the mounts below `src` are bound below `path`
+    /// too. `EINVAL` when `src` is in no mount.
+    pub fn bind(
+        &self,
+        src: &str,
+        src_dir: InodeRef,
+        path: &str,
+        flags: u64,
+        rec: bool,
+    ) -> Result<(), Errno> {
+        let from = self.mount_of(src).ok_or(Errno::EINVAL)?;
+        let mut copies = alloc::vec![Arc::new(Mount {
+            id: new_id(),
+            path: path.to_string(),
+            fs: from.fs.clone(),
+            source: from.source.clone(),
             flags,
+            root: src_dir,
+            root_path: path::join_under(
+                &from.root_path,
+                path::strip_root(src, &from.path).unwrap_or("/")
+            ),
+        })];
+        if rec {
+            for m in self.mounts.read().iter() {
+                if m.path == src {
+                    // Mounts on `src` itself: the bind above shows the visible one.
+                    continue;
+                }
+                if let Some(rest) = path::strip_root(&m.path, src) {
+                    copies.push(Arc::new(Mount {
+                        id: new_id(),
+                        path: path::join_under(path, rest),
+                        fs: m.fs.clone(),
+                        source: m.source.clone(),
+                        flags: m.flags,
+                        root: m.root.clone(),
+                        root_path: m.root_path.clone(),
+                    }));
+                }
+            }
+        }
+        self.mounts.write().extend(copies);
+        Ok(())
+    }
+
+    /// `MNT_DETACH`: removes the visible mount at canonical `path` and every mount
+    /// below it now; open files and directories in them keep working. `EINVAL` if
+    /// nothing is mounted there, `EBUSY` for the root.
+    pub fn detach(&self, path: &str) -> Result<(), Errno> {
+        if path == "/" {
+            return Err(Errno::EBUSY);
+        }
+        let mut mounts = self.mounts.write();
+        let idx = mounts
+            .iter()
+            .rposition(|m| m.path == path)
+            .ok_or(Errno::EINVAL)?;
+        let mut i = 0;
+        mounts.retain(|m| {
+            let keep = i < idx || (i > idx && !path::is_within(&m.path, path));
+            i += 1;
+            keep
         });
         Ok(())
+    }
+
+    /// `pivot_root`: the mount at canonical `new_root` becomes `/` and the old tree
+    /// moves to canonical `put_old` (which is under `new_root`): every mount point is
+    /// renamed by [`MountTable::pivot_path`]. The new root's mounts come first, so the
+    /// old root stacks on anything mounted at `put_old`.
+    pub fn pivot(&self, new_root: &str, put_old: &str) {
+        let mut mounts = self.mounts.write();
+        let (mut inside, outside): (Vec<_>, Vec<_>) = mounts
+            .iter()
+            .map(|m| {
+                let p = pivot_path(&m.path, new_root, put_old);
+                (path::is_within(&m.path, new_root), m.with(&p, m.flags))
+            })
+            .partition(|(inner, _)| *inner);
+        inside.extend(outside);
+        *mounts = inside.into_iter().map(|(_, m)| m).collect();
     }
 
     pub fn list(&self) -> Vec<Arc<Mount>> {
@@ -203,6 +304,18 @@ impl MountTable {
             );
         }
         s
+    }
+}
+
+/// Where canonical `p` is after `pivot_root(new_root, put_old)` (both canonical, before
+/// the pivot): paths under `new_root` lose that prefix, all others go under `put_old`.
+pub fn pivot_path(p: &str, new_root: &str, put_old: &str) -> String {
+    match path::strip_root(p, new_root) {
+        Some(rest) => rest.to_string(),
+        None => {
+            let old = path::strip_root(put_old, new_root).unwrap_or("/");
+            path::join_under(old, p)
+        }
     }
 }
 
@@ -227,11 +340,12 @@ impl MountTable {
             let dev = m.fs.dev();
             let _ = writeln!(
                 s,
-                "{} {} {}:{} / {} {} - {} {} {}",
+                "{} {} {}:{} {} {} {} - {} {} {}",
                 m.id,
                 parent,
                 super::vfs::major(dev),
                 super::vfs::minor(dev),
+                escape(&m.root_path),
                 escape(point),
                 options(m.flags),
                 m.fs.name(),
@@ -383,6 +497,54 @@ mod tests {
         assert!(!t.read_only("/a/b/c"), "its own mount");
         assert!(!t.read_only("/ab"));
         assert!(t.render().contains("none /a tmpfs ro,relatime"));
+    }
+
+    #[test]
+    fn bind_shows_a_directory_elsewhere_and_rec_takes_the_mounts_below() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        let r = t.root().inode;
+        let d = r.mkdir("d", 0o755, 0, 0).expect("mkdir d");
+        d.mkdir("sub", 0o755, 0, 0).expect("mkdir sub");
+        r.mkdir("b", 0o755, 0, 0).expect("mkdir b");
+        r.mkdir("c", 0o755, 0, 0).expect("mkdir c");
+        t.mount("/d/sub", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /d/sub");
+        t.bind("/d", d.clone(), "/b", 0, false).expect("bind");
+        t.bind("/d", d.clone(), "/c", 0, true).expect("rbind");
+        let b = t.mount_at("/b").expect("/b");
+        assert_eq!(b.root_path, "/d");
+        assert!(Arc::ptr_eq(&b.fs, &t.mount_at("/").expect("/").fs));
+        assert!(t.mount_at("/b/sub").is_none(), "not recursive");
+        assert!(t.mount_at("/c/sub").is_some(), "recursive");
+        assert!(t.render_info("/").contains(" /d /c rw"));
+        t.detach("/c").expect("detach");
+        assert!(t.mount_at("/c").is_none() && t.mount_at("/c/sub").is_none());
+        assert!(t.mount_at("/d/sub").is_some() && t.mount_at("/b").is_some());
+        assert_eq!(t.detach("/"), Err(Errno::EBUSY));
+        assert_eq!(t.detach("/c"), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn pivot_makes_new_root_the_top_and_moves_the_old_tree_under_put_old() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/proc", RamFs::new("proc"), "proc", 0)
+            .expect("mount /proc");
+        t.mount("/n", RamFs::new("tmpfs"), "new", 0)
+            .expect("mount /n");
+        t.mount("/n/m", RamFs::new("tmpfs"), "m", 0)
+            .expect("mount /n/m");
+        t.pivot("/n", "/n/old");
+        let paths: Vec<String> = t.list().iter().map(|m| m.path.clone()).collect();
+        assert_eq!(paths, ["/", "/m", "/old", "/old/proc"]);
+        assert_eq!(
+            t.mount_at("/").map(|m| m.source.clone()).as_deref(),
+            Some("new")
+        );
+        assert_eq!(pivot_path("/x", "/n", "/n/old"), "/old/x");
+        assert_eq!(pivot_path("/n/y", "/n", "/n/old"), "/y");
+        t.detach("/old").expect("detach the old root");
+        let paths: Vec<String> = t.list().iter().map(|m| m.path.clone()).collect();
+        assert_eq!(paths, ["/", "/m"]);
     }
 
     #[test]

@@ -72,6 +72,19 @@ pub fn join(dir: &str, name: &str) -> String {
     s
 }
 
+/// Canonical absolute `rest` placed under canonical `dir` (`"/"` gives `dir`).
+pub fn join_under(dir: &str, rest: &str) -> String {
+    match (dir, rest) {
+        (_, "/") => String::from(dir),
+        ("/", _) => String::from(rest),
+        _ => {
+            let mut s = String::from(dir);
+            s.push_str(rest);
+            s
+        }
+    }
+}
+
 /// The parent of a canonical absolute path (`"/"` is its own parent).
 pub fn parent(path: &str) -> &str {
     match path.rfind('/') {
@@ -108,6 +121,13 @@ pub fn strip_root<'a>(path: &'a str, root: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+
+    #[test]
+    fn join_under_places_a_path_below_a_directory() {
+        assert_eq!(join_under("/", "/a"), "/a");
+        assert_eq!(join_under("/old", "/"), "/old");
+        assert_eq!(join_under("/old", "/a/b"), "/old/a/b");
+    }
 
     #[test]
     fn components_skip_empty_and_keep_dots() {

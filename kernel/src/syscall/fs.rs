@@ -89,6 +89,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         162 | 306 => Ok(0),
         165 => mount(a[0], a[1], a[2], a[3]),
         166 => umount2(a[0], a[1] as u32),
+        155 => pivot_root(a[0], a[1]),
         217 => getdents64(fd(0), a[1], a[2]),
         221 => files().get(fd(0)).map(|_| 0), // fadvise64: advice only
         257 => openat(fd(0), a[1], a[2] as u32, a[3] as u32),
@@ -1161,11 +1162,32 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
         // Propagation types are accepted and not kept.
         return Ok(0);
     }
-    if flags & (MS_BIND | MS_MOVE) != 0 {
+    if flags & MS_MOVE != 0 {
         return Err(Errno::EINVAL);
     }
     if !loc.inode.metadata().is_dir() {
         return Err(Errno::ENOTDIR);
+    }
+    if flags & MS_BIND != 0 {
+        const MS_REC: u64 = 16384;
+        if source == 0 {
+            return Err(Errno::EFAULT);
+        }
+        let src = ctx.resolve(&user_path(source)?, true)?;
+        if !src.inode.metadata().is_dir() {
+            // Bind mounts of files are not supported.
+            return Err(Errno::ENOTDIR);
+        }
+        return ctx
+            .mounts()
+            .bind(
+                &src.path,
+                src.inode,
+                &loc.path,
+                flags & 0xf,
+                flags & MS_REC != 0,
+            )
+            .map(|_| 0);
     }
     let fstype = read_user_cstr(fstype, 64)?;
     let source = if source == 0 {
@@ -1201,8 +1223,67 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
         .map(|_| 0)
 }
 
+/// The file contexts (each once) of the live processes whose mount tree is `mounts`.
+fn contexts_on(mounts: &Arc<crate::fs::mount::MountTable>) -> Vec<Arc<FsContext>> {
+    let procs: Vec<_> = crate::task::TABLES.lock().procs.values().cloned().collect();
+    let mut out: Vec<Arc<FsContext>> = Vec::new();
+    for p in procs {
+        if p.is_exiting() {
+            continue;
+        }
+        let c = p.fs();
+        if Arc::ptr_eq(c.mounts(), mounts) && !out.iter().any(|o| Arc::ptr_eq(o, &c)) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `pivot_root(new_root, put_old)`: `new_root` (a mount point, not the root's mount)
+/// becomes the root of the caller's mount tree and the old tree moves to `put_old`
+/// (at or under `new_root`). Every process of the tree whose root or working
+/// directory is the old root moves to the new one. `EPERM` without `CAP_SYS_ADMIN`
+/// over the container's owner, `ENOTDIR`, `EINVAL` (not a mount point, `put_old`
+/// outside, a caller whose root is not the tree's root), `EBUSY` (new_root or
+/// put_old on the root's mount, checked first as Linux).
+fn pivot_root(new_root: u64, put_old: u64) -> SysResult {
+    require_mount_admin()?;
+    let ctx = context();
+    let new = ctx.resolve(&user_path(new_root)?, true)?;
+    let old = ctx.resolve(&user_path(put_old)?, true)?;
+    if !new.inode.metadata().is_dir() || !old.inode.metadata().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if ctx.root().path != "/" {
+        return Err(Errno::EINVAL);
+    }
+    // As Linux: new_root or put_old on the root's mount first gives EBUSY.
+    let top = ctx.mounts().mount_at("/").ok_or(Errno::EINVAL)?;
+    let on_top = |p: &str| ctx.mounts().mount_of(p).is_some_and(|m| m.id == top.id);
+    if on_top(&new.path) || on_top(&old.path) {
+        return Err(Errno::EBUSY);
+    }
+    let m = ctx.mounts().mount_at(&new.path).ok_or(Errno::EINVAL)?;
+    let (root, here) = (m.root().metadata(), new.inode.metadata());
+    if (root.dev, root.ino) != (here.dev, here.ino) {
+        return Err(Errno::EINVAL);
+    }
+    if !path::is_within(&old.path, &new.path) {
+        return Err(Errno::EINVAL);
+    }
+    let mounts = ctx.mounts().clone();
+    let users = contexts_on(&mounts);
+    mounts.pivot(&new.path, &old.path);
+    let top = mounts.root();
+    for c in users {
+        c.pivot(&new.path, &old.path, &top);
+    }
+    Ok(0)
+}
+
 fn umount2(target: u64, flags: u32) -> SysResult {
     const UMOUNT_NOFOLLOW: u32 = 8;
+    const MNT_DETACH: u32 = 2;
     if flags & !(1 | 2 | 4 | UMOUNT_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -1213,6 +1294,14 @@ fn umount2(target: u64, flags: u32) -> SysResult {
     let (root, here) = (m.root().metadata(), loc.inode.metadata());
     if (root.dev, root.ino) != (here.dev, here.ino) {
         return Err(Errno::EINVAL);
+    }
+    if flags & MNT_DETACH != 0 {
+        return ctx.mounts().detach(&loc.path).map(|_| 0);
+    }
+    // Busy while a process's root or working directory is inside (open files are
+    // not counted).
+    if loc.path != "/" && contexts_on(ctx.mounts()).iter().any(|c| c.uses(&loc.path)) {
+        return Err(Errno::EBUSY);
     }
     ctx.mounts().umount(&loc.path).map(|_| 0)
 }
