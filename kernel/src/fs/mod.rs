@@ -259,6 +259,11 @@ impl procfs::KernelView for KernelState {
         let fs = self.process_fs(pid)?;
         Some(fs.mounts().render_info(&fs.root().path))
     }
+    fn fs_link(&self, pid: u32, cwd: bool) -> Option<(String, InodeRef)> {
+        let fs = self.process_fs(pid)?;
+        let loc = if cwd { fs.cwd() } else { fs.root() };
+        Some((current_context().path_from_root(&loc.path), loc.inode))
+    }
     fn container_member(
         &self,
         pid: u32,

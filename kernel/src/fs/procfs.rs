@@ -90,6 +90,11 @@ pub trait KernelView: Send + Sync {
     fn container_member(&self, _pid: u32, _link: &str) -> Option<Arc<dyn ContainerType>> {
         None
     }
+    /// `/proc/[pid]/root` (`cwd` false) or `cwd` (true): the text the reader reads (the
+    /// directory's path from the reader's root) and the directory.
+    fn fs_link(&self, _pid: u32, _cwd: bool) -> Option<(String, InodeRef)> {
+        None
+    }
     /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
     fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
         None
@@ -281,6 +286,8 @@ enum Node {
     User(u32, UserFile),
     PidMounts(u32),
     MountInfo(u32),
+    /// `/proc/[pid]/root` (false) and `cwd` (true).
+    FsLink(u32, bool),
 }
 
 const ROOT_FILES: [(&str, Node); 6] = [
@@ -292,7 +299,7 @@ const ROOT_FILES: [(&str, Node); 6] = [
     ("sys", Node::Sys),
 ];
 
-const PID_FILES: [(&str, FileType); 11] = [
+const PID_FILES: [(&str, FileType); 13] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
@@ -304,6 +311,8 @@ const PID_FILES: [(&str, FileType); 11] = [
     ("setgroups", FileType::Regular),
     ("mounts", FileType::Regular),
     ("mountinfo", FileType::Regular),
+    ("root", FileType::Symlink),
+    ("cwd", FileType::Symlink),
 ];
 
 /// The value of `/proc/sys/kernel/overflow{uid,gid}` (what unmapped ids read as).
@@ -353,6 +362,7 @@ impl Node {
             Node::User(p, UserFile::Setgroups) => pid_ino(p, 11),
             Node::PidMounts(p) => pid_ino(p, 12),
             Node::MountInfo(p) => pid_ino(p, 13),
+            Node::FsLink(p, cwd) => pid_ino(p, 14 + cwd as u64),
         }
     }
 
@@ -367,7 +377,8 @@ impl Node {
             | Node::Link(p, _, _)
             | Node::User(p, _)
             | Node::PidMounts(p)
-            | Node::MountInfo(p) => Some(p),
+            | Node::MountInfo(p)
+            | Node::FsLink(p, _) => Some(p),
             _ => None,
         }
     }
@@ -380,7 +391,7 @@ impl Node {
             | Node::SysKernel
             | Node::Pid(_)
             | Node::LinkDir(..) => FileType::Directory,
-            Node::SelfLink | Node::Link(..) => FileType::Symlink,
+            Node::SelfLink | Node::Link(..) | Node::FsLink(..) => FileType::Symlink,
             _ => FileType::Regular,
         }
     }
@@ -390,7 +401,7 @@ impl Node {
             | match self {
                 // Linux's modes (LiteOS-A makes /proc/sys and /proc/sys/user 0755).
                 Node::LinkDir(_, Links::Ns) => 0o511,
-                Node::SelfLink | Node::Link(..) => 0o777,
+                Node::SelfLink | Node::Link(..) | Node::FsLink(..) => 0o777,
                 Node::MaxContainer(_) => 0o664,
                 Node::User(..) => 0o644,
                 n if n.file_type() == FileType::Directory => 0o555,
@@ -476,7 +487,7 @@ impl ProcInode {
             | Node::SysKernel
             | Node::Pid(_)
             | Node::LinkDir(..) => return Err(Errno::EISDIR),
-            Node::SelfLink | Node::Link(..) => return Err(Errno::EINVAL),
+            Node::SelfLink | Node::Link(..) | Node::FsLink(..) => return Err(Errno::EINVAL),
         })
     }
 
@@ -659,6 +670,8 @@ impl Inode for ProcInode {
                     "setgroups" => Node::User(pid, UserFile::Setgroups),
                     "mounts" => Node::PidMounts(pid),
                     "mountinfo" => Node::MountInfo(pid),
+                    "root" => Node::FsLink(pid, false),
+                    "cwd" => Node::FsLink(pid, true),
                     _ => return Err(Errno::ENOENT),
                 }
             }
@@ -685,6 +698,12 @@ impl Inode for ProcInode {
                 let c = self.link_target()?;
                 Ok(link_text(c.kind(), c.number(), links == Links::Container))
             }
+            Node::FsLink(pid, cwd) => self
+                .fs
+                .view
+                .fs_link(pid, cwd)
+                .map(|(text, _)| text)
+                .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
         }
     }
@@ -692,6 +711,13 @@ impl Inode for ProcInode {
     fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
         match self.node {
             Node::Link(..) => Some(self.link_target().map(NsInode::for_container)),
+            Node::FsLink(pid, cwd) => Some(
+                self.fs
+                    .view
+                    .fs_link(pid, cwd)
+                    .map(|(_, dir)| dir)
+                    .ok_or(Errno::ENOENT),
+            ),
             _ => None,
         }
     }
