@@ -259,10 +259,15 @@ impl procfs::KernelView for KernelState {
         let fs = self.process_fs(pid)?;
         Some(fs.mounts().render_info(&fs.root().path))
     }
-    fn fs_link(&self, pid: u32, cwd: bool) -> Option<(String, InodeRef)> {
+    fn fs_link(&self, pid: u32, cwd: bool) -> Option<(String, InodeRef, String)> {
         let fs = self.process_fs(pid)?;
+        let reader = current_context();
+        // A directory of another mount tree has no path in the reader's.
+        if !Arc::ptr_eq(fs.mounts(), reader.mounts()) {
+            return None;
+        }
         let loc = if cwd { fs.cwd() } else { fs.root() };
-        Some((current_context().path_from_root(&loc.path), loc.inode))
+        Some((reader.path_from_root(&loc.path), loc.inode, loc.path))
     }
     fn container_member(
         &self,

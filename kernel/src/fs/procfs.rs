@@ -92,7 +92,8 @@ pub trait KernelView: Send + Sync {
     }
     /// `/proc/[pid]/root` (`cwd` false) or `cwd` (true): the text the reader reads (the
     /// directory's path from the reader's root) and the directory.
-    fn fs_link(&self, _pid: u32, _cwd: bool) -> Option<(String, InodeRef)> {
+    /// The directory comes with its canonical path in the reader's mount tree.
+    fn fs_link(&self, _pid: u32, _cwd: bool) -> Option<(String, InodeRef, String)> {
         None
     }
     /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
@@ -702,9 +703,16 @@ impl Inode for ProcInode {
                 .fs
                 .view
                 .fs_link(pid, cwd)
-                .map(|(text, _)| text)
+                .map(|(text, _, _)| text)
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn magic_path(&self) -> Option<String> {
+        match self.node {
+            Node::FsLink(pid, cwd) => self.fs.view.fs_link(pid, cwd).map(|(_, _, p)| p),
+            _ => None,
         }
     }
 
@@ -715,7 +723,7 @@ impl Inode for ProcInode {
                 self.fs
                     .view
                     .fs_link(pid, cwd)
-                    .map(|(_, dir)| dir)
+                    .map(|(_, dir, _)| dir)
                     .ok_or(Errno::ENOENT),
             ),
             _ => None,

@@ -215,6 +215,12 @@ pub trait Inode: Send + Sync + Any {
     fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
         None
     }
+    /// For a magic symlink to a directory of the mount tree (`/proc/[pid]/root`, `cwd`):
+    /// that directory's canonical path, where the walk continues (so `..` from it is its
+    /// real parent). `None` keeps the link's own path.
+    fn magic_path(&self) -> Option<String> {
+        None
+    }
     /// The entries of a directory, without `.` and `..`.
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)

@@ -177,9 +177,14 @@ impl Walker<'_> {
                         }
                         if let Some(target) = inode.magic_target() {
                             // A magic link lands on its object; it keeps the link's path.
-                            let inode = target?;
-                            let ty = inode.file_type();
-                            stack.push((inode, ty, at.len()));
+                            let target = target?;
+                            let ty = target.file_type();
+                            if let Some(p) = inode.magic_path() {
+                                stack.clear();
+                                at.clear();
+                                at.push_str(&p);
+                            }
+                            stack.push((target, ty, at.len()));
                             continue;
                         }
                         let target = inode.readlink()?;
