@@ -152,6 +152,16 @@ impl FdTable {
         drop(all);
     }
 
+    /// The open files (each descriptor's; a file open twice comes twice).
+    pub fn open_files(&self) -> Vec<Arc<OpenFile>> {
+        self.slots
+            .lock()
+            .iter()
+            .flatten()
+            .map(|s| s.file.clone())
+            .collect()
+    }
+
     /// The open descriptors in ascending order.
     pub fn fds(&self) -> Vec<i32> {
         let slots = self.slots.lock();

@@ -1223,20 +1223,44 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
         .map(|_| 0)
 }
 
+/// The live processes whose mount tree is `mounts`, with their file contexts.
+fn processes_on(
+    mounts: &Arc<crate::fs::mount::MountTable>,
+) -> Vec<(Arc<crate::task::Process>, Arc<FsContext>)> {
+    let procs: Vec<_> = crate::task::TABLES.lock().procs.values().cloned().collect();
+    procs
+        .into_iter()
+        .filter(|p| !p.is_exiting())
+        .map(|p| {
+            let c = p.fs();
+            (p, c)
+        })
+        .filter(|(_, c)| Arc::ptr_eq(c.mounts(), mounts))
+        .collect()
+}
+
 /// The file contexts (each once) of the live processes whose mount tree is `mounts`.
 fn contexts_on(mounts: &Arc<crate::fs::mount::MountTable>) -> Vec<Arc<FsContext>> {
-    let procs: Vec<_> = crate::task::TABLES.lock().procs.values().cloned().collect();
     let mut out: Vec<Arc<FsContext>> = Vec::new();
-    for p in procs {
-        if p.is_exiting() {
-            continue;
-        }
-        let c = p.fs();
-        if Arc::ptr_eq(c.mounts(), mounts) && !out.iter().any(|o| Arc::ptr_eq(o, &c)) {
+    for (_, c) in processes_on(mounts) {
+        if !out.iter().any(|o| Arc::ptr_eq(o, &c)) {
             out.push(c);
         }
     }
     out
+}
+
+/// Whether the mount `m` (at canonical `m.path`) is busy: a process of the tree has
+/// its root or working directory in it, or a file of it open.
+fn mount_busy(mounts: &Arc<crate::fs::mount::MountTable>, m: &crate::fs::mount::Mount) -> bool {
+    let dev = m.fs.dev();
+    processes_on(mounts).iter().any(|(p, c)| {
+        c.uses(&m.path)
+            || p.files().open_files().iter().any(|f| {
+                path::is_within(f.path(), &m.path)
+                    && f.inode().is_some_and(|i| i.metadata().dev == dev)
+            })
+    })
 }
 
 /// `pivot_root(new_root, put_old)`: `new_root` (a mount point, not the root's mount)
@@ -1298,9 +1322,9 @@ fn umount2(target: u64, flags: u32) -> SysResult {
     if flags & MNT_DETACH != 0 {
         return ctx.mounts().detach(&loc.path).map(|_| 0);
     }
-    // Busy while a process's root or working directory is inside (open files are
-    // not counted).
-    if loc.path != "/" && contexts_on(ctx.mounts()).iter().any(|c| c.uses(&loc.path)) {
+    // Busy while a process's root or working directory is inside or one of its
+    // files is open (files that moved to another tree are not seen).
+    if loc.path != "/" && mount_busy(ctx.mounts(), &m) {
         return Err(Errno::EBUSY);
     }
     ctx.mounts().umount(&loc.path).map(|_| 0)

@@ -186,6 +186,7 @@ mod imp {
             let f = alloc::format!("{}/data", DST);
             check_ok!(create_text(&f, b"kept"));
             let fd = check_ok!(open_path(&f, sys::O_RDONLY));
+            check_eq!(umount2(DST, 0), Err(EBUSY), "a file open");
             check_ok!(chdir(DST));
             check_eq!(umount2(DST, MNT_DETACH), Ok(0));
             check!(!access_ok(&f), "gone from the tree");
