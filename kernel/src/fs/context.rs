@@ -239,6 +239,41 @@ mod tests {
     }
 
     #[test]
+    fn pivot_moves_contexts_at_the_old_root_and_renames_the_others() {
+        let mounts = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        let r = mounts.root().inode;
+        r.mkdir("n", 0o755, 0, 0).expect("mkdir n");
+        r.mkdir("w", 0o755, 0, 0).expect("mkdir w");
+        mounts
+            .mount("/n", RamFs::new("tmpfs"), "new", 0)
+            .expect("mount /n");
+        let at_root = FsContext::new(mounts.clone());
+        let elsewhere = FsContext::new(mounts.clone());
+        elsewhere.set_cwd(elsewhere.resolve("/w", true).expect("/w"));
+        elsewhere
+            .resolve("/n", true)
+            .expect("/n")
+            .inode
+            .mkdir("old", 0o755, 0, 0)
+            .expect("mkdir old");
+        mounts.pivot("/n", "/n/old");
+        let top = mounts.root();
+        at_root.pivot("/n", "/n/old", &top);
+        elsewhere.pivot("/n", "/n/old", &top);
+        assert_eq!(
+            (at_root.root().path, at_root.cwd().path),
+            ("/".into(), "/".into())
+        );
+        assert!(Arc::ptr_eq(&at_root.root().inode, &top.inode));
+        assert_eq!(elsewhere.cwd().path, "/old/w");
+        assert_eq!(at_root.resolve("/..", true).map(|l| l.path), Ok("/".into()));
+        assert_eq!(
+            at_root.resolve("/old/w", true).map(|l| l.path),
+            Ok("/old/w".into())
+        );
+    }
+
+    #[test]
     fn after_chroot_paths_start_at_the_new_root_and_dotdot_stops_there() {
         let mounts = MountTable::new(RamFs::new("rootfs"), "rootfs");
         let d = mounts
