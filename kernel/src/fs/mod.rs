@@ -121,6 +121,10 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     if !vfs::permits(&meta, &env::caller(), want) {
         return Err(Errno::EACCES);
     }
+    let device = matches!(ftype, FileType::CharDevice | FileType::BlockDevice);
+    if device && current_context().mounts().has_flag(&loc.path, MS_NODEV) {
+        return Err(Errno::EACCES);
+    }
     let ops: Arc<dyn FileOps> = match ftype {
         FileType::CharDevice => devfs::open_device(meta.rdev)?,
         FileType::BlockDevice | FileType::Fifo | FileType::Socket => return Err(Errno::ENXIO),
@@ -173,11 +177,15 @@ fn read_loc(loc: &Loc) -> Result<Vec<u8>, Errno> {
 }
 
 /// For `execve`: the file's content and canonical path. `EACCES` for anything but a
-/// regular file with execute permission.
+/// regular file with execute permission on a mount without `MS_NOEXEC`.
 pub fn resolve_exec(path: &str) -> Result<(Vec<u8>, String), Errno> {
-    let loc = current_context().resolve(path, true)?;
+    let ctx = current_context();
+    let loc = ctx.resolve(path, true)?;
     let meta = loc.inode.metadata();
     if meta.file_type() != FileType::Regular || !vfs::permits(&meta, &env::caller(), MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    if ctx.mounts().has_flag(&loc.path, MS_NOEXEC) {
         return Err(Errno::EACCES);
     }
     let data = read_loc(&loc)?;

@@ -184,8 +184,12 @@ impl MountTable {
 
     /// Whether `path` lies on a read-only mount.
     pub fn read_only(&self, path: &str) -> bool {
-        self.mount_of(path)
-            .is_some_and(|m| m.flags & MS_RDONLY != 0)
+        self.has_flag(path, MS_RDONLY)
+    }
+
+    /// Whether the mount holding `path` has per-mount flag `flag` (`MS_NOEXEC`, ...).
+    pub fn has_flag(&self, path: &str, flag: u64) -> bool {
+        self.mount_of(path).is_some_and(|m| m.flags & flag != 0)
     }
 
     /// `MS_REMOUNT`: new per-mount flags for the visible mount at `path` (`EINVAL` if

@@ -568,6 +568,7 @@ fn truncate(pathname: u64, len: i64) -> SysResult {
             if !vfs::permits(&loc.inode.metadata(), &env::caller(), MAY_WRITE) {
                 return Err(Errno::EACCES);
             }
+            writable(&loc)?;
             loc.inode.truncate(size).map(|_| 0)
         }
         _ => Err(Errno::EINVAL),
@@ -779,11 +780,14 @@ fn chmod_inode(inode: &InodeRef, mode: u32) -> SysResult {
 
 fn fchmod(fd: i32, mode: u32) -> SysResult {
     let file = files().get(fd)?;
-    chmod_inode(file.inode().ok_or(Errno::EPERM)?, mode)
+    let inode = file.inode().ok_or(Errno::EPERM)?;
+    writable_path(file.path())?;
+    chmod_inode(inode, mode)
 }
 
 fn fchmodat(dirfd: i32, pathname: u64, mode: u32) -> SysResult {
     let loc = resolve_at(dirfd, &user_path(pathname)?, true)?;
+    writable(&loc)?;
     chmod_inode(&loc.inode, mode)
 }
 
@@ -830,7 +834,9 @@ fn chown_inode(inode: &InodeRef, uid: u32, gid: u32) -> SysResult {
 
 fn fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
     let file = files().get(fd)?;
-    chown_inode(file.inode().ok_or(Errno::EPERM)?, uid, gid)
+    let inode = file.inode().ok_or(Errno::EPERM)?;
+    writable_path(file.path())?;
+    chown_inode(inode, uid, gid)
 }
 
 fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
@@ -839,6 +845,7 @@ fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysRes
     }
     let p = user_path_maybe_empty(pathname, flags)?;
     let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    writable(&loc)?;
     chown_inode(&loc.inode, uid, gid)
 }
 
@@ -859,7 +866,12 @@ fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
 
 /// `EROFS` when `loc` lies on a read-only mount of the caller's tree.
 fn writable(loc: &Loc) -> Result<(), Errno> {
-    if context().mounts().read_only(&loc.path) {
+    writable_path(&loc.path)
+}
+
+/// `EROFS` when canonical `path` lies on a read-only mount of the caller's tree.
+fn writable_path(path: &str) -> Result<(), Errno> {
+    if context().mounts().read_only(path) {
         return Err(Errno::EROFS);
     }
     Ok(())
@@ -887,13 +899,16 @@ fn may_delete(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Timestamps are not settable yet; the call checks the path and succeeds.
+/// Timestamps are not settable yet; the call checks the path (`EROFS` on a read-only
+/// mount) and succeeds.
 fn utimensat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
     if pathname == 0 {
-        return files().get(dirfd).map(|_| 0);
+        let file = files().get(dirfd)?;
+        return writable_path(file.path()).map(|_| 0);
     }
     let p = user_path_maybe_empty(pathname, flags)?;
-    resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0).map(|_| 0)
+    let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    writable(&loc).map(|_| 0)
 }
 
 // ---- the directory tree ----
