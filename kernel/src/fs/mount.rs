@@ -300,11 +300,12 @@ impl MountTable {
         for m in self.mounts.read().iter() {
             let _ = writeln!(
                 s,
-                "{} {} {} {} 0 0",
+                "{} {} {} {}{} 0 0",
                 escape(&m.source),
                 escape(&m.path),
                 m.fs.name(),
-                options(m.flags)
+                options(m.flags),
+                m.fs.options()
             );
         }
         s
@@ -344,7 +345,7 @@ impl MountTable {
             let dev = m.fs.dev();
             let _ = writeln!(
                 s,
-                "{} {} {}:{} {} {} {} - {} {} {}",
+                "{} {} {}:{} {} {} {} - {} {} {}{}",
                 m.id,
                 parent,
                 super::vfs::major(dev),
@@ -355,6 +356,7 @@ impl MountTable {
                 m.fs.name(),
                 escape(&m.source),
                 if m.flags & MS_RDONLY != 0 { "ro" } else { "rw" },
+                m.fs.options(),
             );
         }
         s

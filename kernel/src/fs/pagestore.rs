@@ -24,6 +24,8 @@ impl Page {
 pub struct PageStore {
     pages: Vec<Option<Box<Page>>>,
     size: u64,
+    /// How many of `pages` are allocated.
+    allocated: usize,
 }
 
 impl PageStore {
@@ -37,7 +39,27 @@ impl PageStore {
 
     /// Number of pages holding data (for `st_blocks`).
     pub fn allocated_pages(&self) -> usize {
-        self.pages.iter().filter(|p| p.is_some()).count()
+        self.allocated
+    }
+
+    /// How many bytes of a `len`-byte write at `offset` fit when at most `free` new pages
+    /// may be allocated (the write stops at the first page that does not fit).
+    pub fn fitting_len(&self, offset: u64, len: usize, free: u64) -> usize {
+        let mut new = 0;
+        let mut done = 0;
+        while done < len {
+            let pos = offset as usize + done;
+            let (idx, in_page) = (pos / PAGE_SIZE, pos % PAGE_SIZE);
+            let chunk = (PAGE_SIZE - in_page).min(len - done);
+            if self.page(idx).is_none() {
+                if new == free {
+                    break;
+                }
+                new += 1;
+            }
+            done += chunk;
+        }
+        done
     }
 
     /// The page at `index`, allocated (zeroed) if it was a hole. Its address is stable
@@ -46,7 +68,11 @@ impl PageStore {
         if self.pages.len() <= index {
             self.pages.resize_with(index + 1, || None);
         }
-        self.pages[index].get_or_insert_with(Page::zeroed)
+        let slot = &mut self.pages[index];
+        if slot.is_none() {
+            self.allocated += 1;
+        }
+        slot.get_or_insert_with(Page::zeroed)
     }
 
     /// The address of the page at `index` (allocated if needed), for mapping it.
@@ -116,6 +142,8 @@ impl PageStore {
                 p.0[in_page..].fill(0);
             }
             if may_free {
+                let freed = self.pages.iter().skip(keep).flatten().count();
+                self.allocated -= freed;
                 self.pages.truncate(keep);
             } else {
                 for p in self.pages.iter_mut().skip(keep).flatten() {

@@ -3,7 +3,7 @@
 //! data lives in a `PageStore`, so tmpfs files can be mapped shared.
 
 use super::env;
-use super::pagestore::PageStore;
+use super::pagestore::{PAGE_SIZE, PageStore};
 use super::vfs::*;
 use crate::errno::Errno;
 use alloc::collections::BTreeMap;
@@ -17,6 +17,10 @@ use spin::Mutex;
 struct Shared {
     dev: u64,
     next_ino: AtomicU64,
+    /// tmpfs `size=`: most data pages the instance may hold.
+    limit: Option<u64>,
+    /// Data pages its files hold.
+    used: AtomicU64,
 }
 
 pub struct RamFs {
@@ -29,9 +33,17 @@ impl RamFs {
     /// A new empty instance; `name` is the type shown in `/proc/mounts` (`tmpfs`,
     /// `ramfs`, `rootfs`, `devtmpfs`).
     pub fn new(name: &'static str) -> Arc<RamFs> {
+        Self::with_limit(name, None)
+    }
+
+    /// A new empty instance whose files may hold at most `limit` pages of data
+    /// (tmpfs `size=`); writes beyond give `ENOSPC`.
+    pub fn with_limit(name: &'static str, limit: Option<u64>) -> Arc<RamFs> {
         let shared = Arc::new(Shared {
             dev: alloc_dev(),
             next_ino: AtomicU64::new(2),
+            limit,
+            used: AtomicU64::new(0),
         });
         let root = RamInode::new(
             &shared,
@@ -47,6 +59,13 @@ impl RamFs {
     }
 }
 
+impl Drop for RamInode {
+    fn drop(&mut self) {
+        let n = *self.counted.get_mut();
+        self.shared.used.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
 impl FileSystem for RamFs {
     fn name(&self) -> &'static str {
         self.name
@@ -57,6 +76,31 @@ impl FileSystem for RamFs {
     fn dev(&self) -> u64 {
         self.shared.dev
     }
+    fn options(&self) -> String {
+        match self.shared.limit {
+            Some(pages) => alloc::format!(",size={}k", pages * (PAGE_SIZE as u64 / 1024)),
+            None => String::new(),
+        }
+    }
+}
+
+/// tmpfs's `size=` value in pages: bytes with an optional `k`/`m`/`g` suffix (either
+/// case), or `N%` of `total_bytes`; rounded up to whole pages. `None` if malformed.
+pub fn parse_size(v: &str, total_bytes: u64) -> Option<u64> {
+    let bytes = if let Some(pct) = v.strip_suffix('%') {
+        let n: u64 = pct.parse().ok()?;
+        total_bytes.checked_mul(n)? / 100
+    } else {
+        let (num, shift) = match v.as_bytes().last()? {
+            b'k' | b'K' => (&v[..v.len() - 1], 10),
+            b'm' | b'M' => (&v[..v.len() - 1], 20),
+            b'g' | b'G' => (&v[..v.len() - 1], 30),
+            _ => (v, 0),
+        };
+        let n: u64 = num.parse().ok()?;
+        n.checked_mul(1 << shift)?
+    };
+    Some(bytes.div_ceil(PAGE_SIZE as u64))
 }
 
 struct Meta {
@@ -81,6 +125,8 @@ enum Kind {
 pub struct RamInode {
     ino: u64,
     shared: Arc<Shared>,
+    /// The data pages of this file counted in `shared.used`.
+    counted: AtomicU64,
     meta: Mutex<Meta>,
     kind: Kind,
 }
@@ -99,6 +145,7 @@ impl RamInode {
         Arc::new(RamInode {
             ino,
             shared: shared.clone(),
+            counted: AtomicU64::new(0),
             meta: Mutex::new(Meta {
                 mode,
                 uid,
@@ -122,6 +169,17 @@ impl RamInode {
 
     fn is_dir(&self) -> bool {
         matches!(self.kind, Kind::Dir(_))
+    }
+
+    /// Brings `shared.used` up to date with the pages `store` (this file's) holds.
+    fn account(&self, store: &PageStore) {
+        let now = store.allocated_pages() as u64;
+        let old = self.counted.swap(now, Ordering::Relaxed);
+        if now >= old {
+            self.shared.used.fetch_add(now - old, Ordering::Relaxed);
+        } else {
+            self.shared.used.fetch_sub(old - now, Ordering::Relaxed);
+        }
     }
 
     fn touch(&self) {
@@ -237,7 +295,22 @@ impl Inode for RamInode {
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
         let n = match &self.kind {
-            Kind::File(s) => s.lock().write_at(offset, buf)?,
+            Kind::File(s) => {
+                let mut s = s.lock();
+                let mut buf = buf;
+                if let Some(limit) = self.shared.limit {
+                    self.account(&s);
+                    let free = limit.saturating_sub(self.shared.used.load(Ordering::Relaxed));
+                    let fit = s.fitting_len(offset, buf.len(), free);
+                    if fit == 0 && !buf.is_empty() {
+                        return Err(Errno::ENOSPC);
+                    }
+                    buf = &buf[..fit];
+                }
+                let n = s.write_at(offset, buf)?;
+                self.account(&s);
+                n
+            }
             Kind::Dir(_) => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
         };
@@ -250,7 +323,9 @@ impl Inode for RamInode {
             Kind::File(s) => {
                 // Pages may be freed only if no mapping holds the store besides us.
                 let may_free = Arc::strong_count(s) == 1;
-                s.lock().truncate(size, may_free)?;
+                let mut s = s.lock();
+                s.truncate(size, may_free)?;
+                self.account(&s);
             }
             Kind::Dir(_) => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
@@ -547,6 +622,36 @@ pub fn unpack_cpio(fs: &RamFs, archive: &[u8]) -> Result<usize, Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_option_parses_suffixes_and_percentages_into_pages() {
+        assert_eq!(parse_size("64k", 0), Some(16));
+        assert_eq!(parse_size("1M", 0), Some(256));
+        assert_eq!(parse_size("1g", 0), Some(262_144));
+        assert_eq!(parse_size("4097", 0), Some(2), "rounded up to pages");
+        assert_eq!(parse_size("50%", 1 << 20), Some(128));
+        assert_eq!(parse_size("x", 0), None);
+        assert_eq!(parse_size("", 0), None);
+    }
+
+    #[test]
+    fn a_limited_instance_gives_short_writes_then_enospc() {
+        let fs = RamFs::with_limit("tmpfs", Some(2));
+        assert_eq!(fs.options(), ",size=8k");
+        let f = fs
+            .root()
+            .create("f", S_IFREG | 0o644, 0, 0, 0)
+            .expect("create");
+        assert_eq!(f.write_at(0, &[1u8; 3 * 4096]), Ok(2 * 4096));
+        assert_eq!(f.write_at(2 * 4096, b"x"), Err(Errno::ENOSPC));
+        assert_eq!(
+            f.write_at(5, b"in place"),
+            Ok(8),
+            "allocated pages take writes"
+        );
+        f.truncate(4096).expect("truncate");
+        assert_eq!(f.write_at(4096, &[2u8; 4096]), Ok(4096));
+    }
 
     fn new() -> (Arc<RamFs>, InodeRef) {
         let fs = RamFs::new("tmpfs");

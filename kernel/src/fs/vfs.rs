@@ -251,6 +251,10 @@ pub trait FileSystem: Send + Sync {
     fn name(&self) -> &'static str;
     fn root(&self) -> InodeRef;
     fn dev(&self) -> u64;
+    /// Options of the instance for `/proc/mounts` after the per-mount ones (`,size=64k`).
+    fn options(&self) -> String {
+        String::new()
+    }
 }
 
 /// Access bits for `permits`.

@@ -87,7 +87,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         133 => mknodat(AT_FDCWD, a[0], a[1] as u32, a[2]),
         161 => chroot(a[0]),
         162 | 306 => Ok(0),
-        165 => mount(a[0], a[1], a[2], a[3]),
+        165 => mount(a[0], a[1], a[2], a[3], a[4]),
         166 => umount2(a[0], a[1] as u32),
         155 => pivot_root(a[0], a[1]),
         217 => getdents64(fd(0), a[1], a[2]),
@@ -1156,7 +1156,7 @@ fn require_mount_admin() -> Result<(), Errno> {
     }
 }
 
-fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
+fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysResult {
     const MS_REMOUNT: u64 = 32;
     const MS_BIND: u64 = 4096;
     const MS_MOVE: u64 = 8192;
@@ -1213,7 +1213,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
     let fs: Arc<dyn FileSystem> = match fstype.as_str() {
         "proc" => crate::fs::procfs::ProcFs::new(Arc::new(crate::fs::KernelState)),
         "devtmpfs" => crate::fs::devfs::devtmpfs(),
-        "tmpfs" => crate::fs::ramfs::RamFs::new("tmpfs"),
+        "tmpfs" => crate::fs::ramfs::RamFs::with_limit("tmpfs", tmpfs_size(data)?),
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
         "sysfs" => crate::fs::ramfs::RamFs::new("sysfs"),
         "ramblk" => {
@@ -1236,6 +1236,23 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64) -> SysResult {
     ctx.mounts()
         .mount(&loc.path, fs, &source, flags & 0xf)
         .map(|_| 0)
+}
+
+/// The `size=` option of a tmpfs mount's data string, in pages (`EINVAL` if malformed;
+/// other options are ignored).
+fn tmpfs_size(data: u64) -> Result<Option<u64>, Errno> {
+    if data == 0 {
+        return Ok(None);
+    }
+    let text = read_user_cstr(data, 4096)?;
+    let total = crate::mm::frame::counts().1 * 4096;
+    let mut size = None;
+    for opt in text.split(',') {
+        if let Some(v) = opt.strip_prefix("size=") {
+            size = Some(crate::fs::ramfs::parse_size(v, total).ok_or(Errno::EINVAL)?);
+        }
+    }
+    Ok(size)
 }
 
 /// The live processes whose mount tree is `mounts`, with their file contexts.

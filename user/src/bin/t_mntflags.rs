@@ -29,6 +29,7 @@ mod imp {
     const AT_FDCWD: usize = -100isize as usize;
     const S_IFCHR: usize = 0o020000;
     const EROFS: i32 = 30;
+    const ENOSPC: i32 = 28;
     const DIR: &str = "/tmp/t_mntflags.d";
 
     fn cpath(p: &str) -> CString {
@@ -158,11 +159,71 @@ mod imp {
         });
     }
 
+    /// `mount(source, target, fstype, flags, data)`.
+    fn mount_data(source: &str, target: &str, fstype: &str, flags: usize, data: &str) -> SysResult {
+        let (s, t, f, d) = (cpath(source), cpath(target), cpath(fstype), cpath(data));
+        // SAFETY: four NUL-terminated strings.
+        sys::check(unsafe {
+            sys::syscall5(
+                sys::nr::MOUNT,
+                s.as_ptr() as usize,
+                t.as_ptr() as usize,
+                f.as_ptr() as usize,
+                flags,
+                d.as_ptr() as usize,
+            )
+        })
+    }
+
+    /// tmpfs `size=`: writes beyond it are short, then ENOSPC; freed space is usable again;
+    /// the size is shown in /proc/self/mounts; a malformed size is EINVAL.
+    fn tmpfs_size_limit() {
+        in_newns("tmpfs_size_limit", || {
+            check_eq!(
+                mount_data("tmpfs", DIR, "tmpfs", 0, "size=abc"),
+                Err(EINVAL)
+            );
+            check_eq!(mount_data("tmpfs", DIR, "tmpfs", 0, "size=64k"), Ok(0));
+            let opts = options_of(DIR).unwrap_or_default();
+            check!(has_opt(&opts, "size=64k"), "options {}", opts);
+            let f = format!("{}/big", DIR);
+            let fd = check_ok!(open(&f, sys::O_RDWR | sys::O_CREAT));
+            let buf = alloc::vec![7u8; 100 * 1024];
+            check_eq!(sys::write(fd, &buf), Ok(64 * 1024));
+            check_eq!(sys::write(fd, b"x"), Err(ENOSPC));
+            let g = format!("{}/other", DIR);
+            let fd2 = check_ok!(open(&g, sys::O_RDWR | sys::O_CREAT));
+            check_eq!(sys::write(fd2, b"y"), Err(ENOSPC));
+            // Truncating frees pages for the other file.
+            check_eq!(truncate(&f, 4096), Ok(0));
+            check_eq!(sys::write(fd2, &buf[..8192]), Ok(8192));
+            check_ok!(sys::close(fd));
+            check_ok!(sys::close(fd2));
+            check_eq!(sys::unlink(&cpath(&g)), Ok(0));
+            check_eq!(sys::unlink(&cpath(&f)), Ok(0));
+            // All 64 KiB are free again.
+            let fd = check_ok!(open(&f, sys::O_RDWR | sys::O_CREAT));
+            check_eq!(sys::write(fd, &buf), Ok(64 * 1024));
+            check_ok!(sys::close(fd));
+            // Suffixes m and g, and a percentage, are accepted.
+            let sub = format!("{}/sub", DIR);
+            check_ok!(mkdir_p(&sub, 0o755));
+            check_eq!(mount_data("tmpfs", &sub, "tmpfs", 0, "size=1m"), Ok(0));
+            let opts = options_of(&sub).unwrap_or_default();
+            check!(has_opt(&opts, "size=1024k"), "options {}", opts);
+            check_eq!(mount_data("tmpfs", &sub, "tmpfs", 0, "size=10%"), Ok(0));
+            check_eq!(mount_data("tmpfs", &sub, "tmpfs", 0, "size=1g"), Ok(0));
+            let opts = options_of(&sub).unwrap_or_default();
+            check!(has_opt(&opts, "size=1048576k"), "options {}", opts);
+        });
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             noexec_and_nosuid,
             nodev_refuses_device_nodes,
             rdonly_refuses_metadata_changes,
+            tmpfs_size_limit,
         ])
     }
 
