@@ -7,16 +7,49 @@ use super::vfs::{FileSystem, InodeRef};
 use super::walk::Loc;
 use crate::errno::Errno;
 use alloc::string::{String, ToString};
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, Ordering};
-use spin::RwLock;
+use spin::{Mutex, RwLock};
 
 pub const MS_RDONLY: u64 = 1;
 pub const MS_NOSUID: u64 = 2;
 pub const MS_NODEV: u64 = 4;
 pub const MS_NOEXEC: u64 = 8;
+pub const MS_UNBINDABLE: u64 = 1 << 17;
+pub const MS_PRIVATE: u64 = 1 << 18;
+pub const MS_SLAVE: u64 = 1 << 19;
+pub const MS_SHARED: u64 = 1 << 20;
+
+/// A mount's propagation (mount_namespaces(7)): its peer group (0: not shared), the peer
+/// group it receives from (0: not a slave), and whether it is unbindable.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct Prop {
+    pub shared: u32,
+    pub master: u32,
+    pub unbindable: bool,
+}
+
+/// Peer group ids are global, as Linux's.
+static NEXT_GROUP: AtomicU32 = AtomicU32::new(1);
+
+fn new_group() -> u32 {
+    NEXT_GROUP.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Every mount table, for propagation across containers.
+static TABLES: Mutex<Vec<Weak<MountTable>>> = Mutex::new(Vec::new());
+
+fn register(t: &Arc<MountTable>) {
+    let mut tables = TABLES.lock();
+    tables.retain(|w| w.strong_count() > 0);
+    tables.push(Arc::downgrade(t));
+}
+
+fn all_tables() -> Vec<Arc<MountTable>> {
+    TABLES.lock().iter().filter_map(Weak::upgrade).collect()
+}
 
 pub struct Mount {
     pub id: u32,
@@ -30,6 +63,7 @@ pub struct Mount {
     /// it for a bind mount) and that directory's path inside `fs`.
     pub root: InodeRef,
     pub root_path: String,
+    pub prop: Prop,
 }
 
 impl Mount {
@@ -40,6 +74,10 @@ impl Mount {
     /// The same mount (same id, file system, root) at another mount point or with
     /// other flags.
     fn with(&self, path: &str, flags: u64) -> Arc<Mount> {
+        self.with_prop(path, flags, self.prop)
+    }
+
+    fn with_prop(&self, path: &str, flags: u64, prop: Prop) -> Arc<Mount> {
         Arc::new(Mount {
             id: self.id,
             path: path.to_string(),
@@ -48,7 +86,41 @@ impl Mount {
             flags,
             root: self.root.clone(),
             root_path: self.root_path.clone(),
+            prop,
         })
+    }
+
+    /// A new mount (new id) of the same directory at `path` with propagation `prop`.
+    fn copy_at(&self, path: &str, prop: Prop) -> Arc<Mount> {
+        Arc::new(Mount {
+            id: new_id(),
+            path: path.to_string(),
+            fs: self.fs.clone(),
+            source: self.source.clone(),
+            flags: self.flags,
+            root: self.root.clone(),
+            root_path: self.root_path.clone(),
+            prop,
+        })
+    }
+
+    /// Where canonical `p` (inside this mount's tree) shows in `other`, a mount of the
+    /// same file system (`None` when `other` does not show that directory).
+    fn path_in(&self, p: &str, other: &Mount) -> Option<String> {
+        let rel = path::strip_root(p, &self.path)?;
+        let in_fs = path::join_under(&self.root_path, rel);
+        let r2 = path::strip_root(&in_fs, &other.root_path)?;
+        Some(path::join_under(&other.path, r2))
+    }
+
+    /// The propagation a bind of this mount gets: a peer of a shared one, a slave of a
+    /// slave's master.
+    fn bind_prop(&self) -> Prop {
+        Prop {
+            shared: self.prop.shared,
+            master: self.prop.master,
+            unbindable: false,
+        }
     }
 }
 
@@ -71,6 +143,7 @@ impl MountTable {
             mounts: RwLock::new(Vec::new()),
         });
         t.push("/", root_fs, source, 0);
+        register(&t);
         t
     }
 
@@ -90,12 +163,15 @@ impl MountTable {
                     flags: m.flags,
                     root: m.root.clone(),
                     root_path: m.root_path.clone(),
+                    prop: m.prop,
                 })
             })
             .collect();
-        Arc::new(MountTable {
+        let t = Arc::new(MountTable {
             mounts: RwLock::new(mounts),
-        })
+        });
+        register(&t);
+        t
     }
 
     fn push(&self, path: &str, fs: Arc<dyn FileSystem>, source: &str, flags: u64) {
@@ -108,6 +184,7 @@ impl MountTable {
             fs,
             source: source.to_string(),
             flags,
+            prop: Prop::default(),
         };
         self.mounts.write().push(Arc::new(m));
     }
@@ -135,7 +212,152 @@ impl MountTable {
         if !path.starts_with('/') {
             return Err(Errno::EINVAL);
         }
+        let parent = self.mount_of(path);
         self.push(path, fs, source, flags);
+        if let Some(parent) = parent {
+            self.propagate_mount(&parent, path);
+        }
+        Ok(())
+    }
+
+    /// The mounts that receive what happens under a mount of peer group `group`, each
+    /// with its table and whether it is a slave (reached through a master link): the
+    /// group's peers and, recursively, its slaves and their peers.
+    fn receivers(group: u32) -> Vec<(Arc<MountTable>, Arc<Mount>, bool)> {
+        let tables = all_tables();
+        let mut out = Vec::new();
+        let mut todo = alloc::vec![(group, false)];
+        let mut seen = alloc::vec![group];
+        while let Some((g, slave)) = todo.pop() {
+            for t in &tables {
+                for m in t.mounts.read().iter() {
+                    if m.prop.shared == g {
+                        out.push((t.clone(), m.clone(), slave));
+                    } else if m.prop.master == g {
+                        out.push((t.clone(), m.clone(), true));
+                        if m.prop.shared != 0 && !seen.contains(&m.prop.shared) {
+                            seen.push(m.prop.shared);
+                            todo.push((m.prop.shared, true));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// After a new mount at canonical `path` under `parent`: when `parent` is shared,
+    /// the new mount joins a peer group (its own if it had none) and a copy of it is
+    /// mounted at the same place under every receiver of `parent`'s group (as a peer
+    /// under peers, as a slave under slaves).
+    fn propagate_mount(&self, parent: &Arc<Mount>, path: &str) {
+        if parent.prop.shared == 0 {
+            return;
+        }
+        let new = {
+            let mut mounts = self.mounts.write();
+            let Some(last) = mounts.last_mut() else {
+                return;
+            };
+            if last.prop.shared == 0 {
+                let prop = Prop {
+                    shared: new_group(),
+                    ..last.prop
+                };
+                *last = last.with_prop(&last.path, last.flags, prop);
+            }
+            last.clone()
+        };
+        for (t, m, slave) in Self::receivers(parent.prop.shared) {
+            if Arc::ptr_eq(&m, parent) {
+                continue;
+            }
+            let Some(p) = parent.path_in(path, &m) else {
+                continue;
+            };
+            let prop = if slave {
+                Prop {
+                    shared: 0,
+                    master: new.prop.shared,
+                    unbindable: false,
+                }
+            } else {
+                Prop {
+                    shared: new.prop.shared,
+                    master: 0,
+                    unbindable: false,
+                }
+            };
+            t.mounts.write().push(new.copy_at(&p, prop));
+        }
+    }
+
+    /// After the mount `gone` at canonical `path` was removed: when the mount now
+    /// holding `path` (its parent) is shared, the copies of `gone` at the receivers are
+    /// removed too (the top mount there of the same file system, with nothing below).
+    fn propagate_umount(&self, gone: &Mount, path: &str) {
+        let Some(parent) = self.mount_of(path) else {
+            return;
+        };
+        if parent.prop.shared == 0 {
+            return;
+        }
+        for (t, m, _) in Self::receivers(parent.prop.shared) {
+            if Arc::ptr_eq(&m, &parent) {
+                continue;
+            }
+            let Some(p) = parent.path_in(path, &m) else {
+                continue;
+            };
+            let mut mounts = t.mounts.write();
+            if let Some(idx) = mounts.iter().rposition(|x| x.path == p)
+                && mounts[idx].fs.dev() == gone.fs.dev()
+                && !mounts[idx + 1..]
+                    .iter()
+                    .any(|x| path::is_within(&x.path, &p))
+            {
+                mounts.remove(idx);
+            }
+        }
+    }
+
+    /// `MS_SHARED`, `MS_PRIVATE`, `MS_SLAVE` or `MS_UNBINDABLE` (`kind`) for the mount
+    /// at canonical `path` and, with `rec`, every mount below it.
+    pub fn set_propagation(&self, path: &str, kind: u64, rec: bool) -> Result<(), Errno> {
+        let mut mounts = self.mounts.write();
+        let top = mounts
+            .iter()
+            .rposition(|m| m.path == path)
+            .ok_or(Errno::EINVAL)?;
+        for i in 0..mounts.len() {
+            let m = &mounts[i];
+            let hit = i == top
+                || (rec && i > 0 && path::is_within(&m.path, path) && m.path != path)
+                || (rec && path == "/");
+            if !hit {
+                continue;
+            }
+            let p = m.prop;
+            let prop = match kind {
+                MS_SHARED => Prop {
+                    shared: if p.shared != 0 { p.shared } else { new_group() },
+                    master: p.master,
+                    unbindable: false,
+                },
+                MS_SLAVE => Prop {
+                    shared: 0,
+                    master: if p.shared != 0 { p.shared } else { p.master },
+                    unbindable: false,
+                },
+                MS_UNBINDABLE => Prop {
+                    shared: 0,
+                    master: 0,
+                    unbindable: true,
+                },
+                _ => Prop::default(),
+            };
+            mounts[i] = m.with_prop(&m.path, m.flags, prop);
+        }
         Ok(())
     }
 
@@ -156,7 +378,10 @@ impl MountTable {
         if busy {
             return Err(Errno::EBUSY);
         }
-        Ok(mounts.remove(idx))
+        let gone = mounts.remove(idx);
+        drop(mounts);
+        self.propagate_umount(&gone, path);
+        Ok(gone)
     }
 
     /// The visible mount whose mount point is exactly `path`.
@@ -217,6 +442,10 @@ impl MountTable {
         rec: bool,
     ) -> Result<(), Errno> {
         let from = self.mount_of(src).ok_or(Errno::EINVAL)?;
+        if from.prop.unbindable {
+            return Err(Errno::EINVAL);
+        }
+        let parent = self.mount_of(path);
         let mut copies = alloc::vec![Arc::new(Mount {
             id: new_id(),
             path: path.to_string(),
@@ -228,11 +457,15 @@ impl MountTable {
                 &from.root_path,
                 path::strip_root(src, &from.path).unwrap_or("/")
             ),
+            prop: from.bind_prop(),
         })];
         if rec {
             for m in self.mounts.read().iter() {
                 if m.path == src {
                     // Mounts on `src` itself: the bind above shows the visible one.
+                    continue;
+                }
+                if m.prop.unbindable {
                     continue;
                 }
                 if let Some(rest) = path::strip_root(&m.path, src) {
@@ -244,11 +477,16 @@ impl MountTable {
                         flags: m.flags,
                         root: m.root.clone(),
                         root_path: m.root_path.clone(),
+                        prop: m.bind_prop(),
                     }));
                 }
             }
         }
+        let single = copies.len() == 1;
         self.mounts.write().extend(copies);
+        if single && let Some(parent) = parent {
+            self.propagate_mount(&parent, path);
+        }
         Ok(())
     }
 
@@ -264,12 +502,15 @@ impl MountTable {
             .iter()
             .rposition(|m| m.path == path)
             .ok_or(Errno::EINVAL)?;
+        let gone = mounts[idx].clone();
         let mut i = 0;
         mounts.retain(|m| {
             let keep = i < idx || (i > idx && !path::is_within(&m.path, path));
             i += 1;
             keep
         });
+        drop(mounts);
+        self.propagate_umount(&gone, path);
         Ok(())
     }
 
@@ -345,7 +586,7 @@ impl MountTable {
             let dev = m.fs.dev();
             let _ = writeln!(
                 s,
-                "{} {} {}:{} {} {} {} - {} {} {}{}",
+                "{} {} {}:{} {} {} {}{} - {} {} {}{}",
                 m.id,
                 parent,
                 super::vfs::major(dev),
@@ -353,6 +594,7 @@ impl MountTable {
                 escape(&m.root_path),
                 escape(point),
                 options(m.flags),
+                optional_fields(&m.prop),
                 m.fs.name(),
                 escape(&m.source),
                 if m.flags & MS_RDONLY != 0 { "ro" } else { "rw" },
@@ -361,6 +603,21 @@ impl MountTable {
         }
         s
     }
+}
+
+/// mountinfo's optional fields, each after a space: `shared:N`, `master:N`, `unbindable`.
+fn optional_fields(p: &Prop) -> String {
+    let mut s = String::new();
+    if p.shared != 0 {
+        let _ = write!(s, " shared:{}", p.shared);
+    }
+    if p.master != 0 {
+        let _ = write!(s, " master:{}", p.master);
+    }
+    if p.unbindable {
+        s.push_str(" unbindable");
+    }
+    s
 }
 
 fn options(flags: u64) -> String {

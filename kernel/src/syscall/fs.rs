@@ -1174,8 +1174,20 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         return ctx.mounts().remount(&loc.path, flags & 0xf).map(|_| 0);
     }
     if flags & MS_PROPAGATION != 0 {
-        // Propagation types are accepted and not kept.
-        return Ok(0);
+        const MS_REC: u64 = 16384;
+        let kind = flags & MS_PROPAGATION;
+        if !kind.is_power_of_two() {
+            return Err(Errno::EINVAL);
+        }
+        let m = ctx.mounts().mount_at(&loc.path).ok_or(Errno::EINVAL)?;
+        let (root, here) = (m.root().metadata(), loc.inode.metadata());
+        if (root.dev, root.ino) != (here.dev, here.ino) {
+            return Err(Errno::EINVAL);
+        }
+        return ctx
+            .mounts()
+            .set_propagation(&loc.path, kind, flags & MS_REC != 0)
+            .map(|_| 0);
     }
     if flags & MS_MOVE != 0 {
         return Err(Errno::EINVAL);

@@ -31,6 +31,13 @@ mod imp {
     const EROFS: i32 = 30;
     const ENOSPC: i32 = 28;
     const DIR: &str = "/tmp/t_mntflags.d";
+    const DIR2: &str = "/tmp/t_mntflags.e";
+    const MS_BIND: usize = 4096;
+    const MS_REC: usize = 16384;
+    const MS_UNBINDABLE: usize = 1 << 17;
+    const MS_PRIVATE: usize = 1 << 18;
+    const MS_SLAVE: usize = 1 << 19;
+    const MS_SHARED: usize = 1 << 20;
 
     fn cpath(p: &str) -> CString {
         CString::new(p).expect("path has a NUL")
@@ -70,6 +77,7 @@ mod imp {
     fn in_newns(case: &str, f: impl FnOnce()) {
         let _ = sys::mkdir(c"/tmp", 0o1777);
         check_ok!(mkdir_p(DIR, 0o755));
+        check_ok!(mkdir_p(DIR2, 0o755));
         match clone_run(CLONE_NEWNS | SIGCHLD_EXIT, || {
             check_eq!(make_root_private(), Ok(0));
             f()
@@ -78,6 +86,7 @@ mod imp {
             Err(e) => println!("SKIP {}: clone(CLONE_NEWNS) gives {}", case, e),
         }
         let _ = rmdir(DIR);
+        let _ = rmdir(DIR2);
     }
 
     /// The options field of the `/proc/self/mounts` line for mount point `target`.
@@ -159,6 +168,149 @@ mod imp {
         });
     }
 
+    /// The optional fields of the `/proc/self/mountinfo` line for mount point `target`
+    /// (`None` when it is not a mount point).
+    fn prop_of(target: &str) -> Option<alloc::vec::Vec<alloc::string::String>> {
+        let text = read_text("/proc/self/mountinfo").ok()?;
+        text.lines().rev().find_map(|l| {
+            let f: alloc::vec::Vec<&str> = l.split(' ').collect();
+            if f.get(4) != Some(&target) {
+                return None;
+            }
+            Some(
+                f[6..]
+                    .iter()
+                    .take_while(|x| **x != "-")
+                    .map(|x| alloc::string::String::from(*x))
+                    .collect(),
+            )
+        })
+    }
+
+    /// The N of a `shared:N` (or `master:N`, by `tag`) field of mount point `target`.
+    fn group_of(target: &str, tag: &str) -> Option<u32> {
+        prop_of(target)?
+            .iter()
+            .find_map(|f| f.strip_prefix(tag)?.parse().ok())
+    }
+
+    fn set_prop(target: &str, flags: usize) -> SysResult {
+        mount("none", target, "", flags)
+    }
+
+    /// A shared mount and its bind are peers: a mount and an unmount under one show under
+    /// the other; the new mount is shared too.
+    fn shared_peers_in_one_tree() {
+        in_newns("shared_peers_in_one_tree", || {
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            check_eq!(group_of(DIR, "shared:"), None, "private by default");
+            check_eq!(set_prop(DIR, MS_SHARED), Ok(0));
+            let g = group_of(DIR, "shared:");
+            check!(g.is_some(), "fields {:?}", prop_of(DIR));
+            check_eq!(mount(DIR, DIR2, "", MS_BIND), Ok(0));
+            check_eq!(group_of(DIR2, "shared:"), g, "the bind is a peer");
+            let (m, m2) = (format!("{}/m", DIR), format!("{}/m", DIR2));
+            check_ok!(mkdir_p(&m, 0o755));
+            check_eq!(mount("tmpfs", &m, "tmpfs", 0), Ok(0));
+            let k = group_of(&m, "shared:");
+            check!(k.is_some() && k != g, "fields {:?}", prop_of(&m));
+            check_eq!(group_of(&m2, "shared:"), k, "propagated to the peer");
+            check_ok!(touch(&format!("{}/f", m)));
+            check!(ulib::mnt::access_ok(&format!("{}/f", m2)));
+            check_eq!(ulib::cred::umount2(&m, 0), Ok(0));
+            check_eq!(prop_of(&m2), None, "the unmount propagated");
+            check_eq!(prop_of(&m), None);
+        });
+    }
+
+    /// Across containers: a copy of a shared mount is a peer (mounts in the child show in
+    /// the parent); a slave receives the master's mounts and sends none back.
+    fn propagation_across_containers() {
+        in_newns("propagation_across_containers", || {
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            check_eq!(set_prop(DIR, MS_SHARED), Ok(0));
+            let g = group_of(DIR, "shared:");
+            for d in ["a", "b", "c"] {
+                check_ok!(mkdir_p(&format!("{}/{}", DIR, d), 0o755));
+            }
+            let (a, b, c) = (
+                format!("{}/a", DIR),
+                format!("{}/b", DIR),
+                format!("{}/c", DIR),
+            );
+            // A peer in a new container: its mount shows here.
+            let pid = check_ok!(clone_run(CLONE_NEWNS | SIGCHLD_EXIT, || {
+                check_eq!(group_of(DIR, "shared:"), g, "the copy is a peer");
+                check_eq!(mount("tmpfs", &c, "tmpfs", 0), Ok(0));
+            }));
+            check_eq!(wait_exit(pid), Exit::Code(0));
+            check!(prop_of(&c).is_some(), "the child's mount propagated back");
+            check_eq!(ulib::cred::umount2(&c, 0), Ok(0));
+            // A slave.
+            let up = check_ok!(sys::pipe());
+            let down = check_ok!(sys::pipe());
+            let pid = check_ok!(clone_run(CLONE_NEWNS | SIGCHLD_EXIT, || {
+                check_eq!(set_prop(DIR, MS_SLAVE), Ok(0));
+                check_eq!(group_of(DIR, "master:"), g);
+                check_eq!(group_of(DIR, "shared:"), None);
+                check_eq!(mount("tmpfs", &b, "tmpfs", 0), Ok(0));
+                check_eq!(sys::write(up[1], b"1"), Ok(1));
+                let mut buf = [0u8; 1];
+                check_eq!(sys::read(down[0], &mut buf), Ok(1));
+                check!(
+                    prop_of(&a).is_some(),
+                    "the master's mount reached the slave"
+                );
+                check!(
+                    group_of(&a, "master:").is_some(),
+                    "fields {:?}",
+                    prop_of(&a)
+                );
+            }));
+            let mut buf = [0u8; 1];
+            check_eq!(sys::read(up[0], &mut buf), Ok(1));
+            check_eq!(prop_of(&b), None, "a slave's mount does not come back");
+            check_eq!(mount("tmpfs", &a, "tmpfs", 0), Ok(0));
+            check_eq!(sys::write(down[1], b"1"), Ok(1));
+            check_eq!(wait_exit(pid), Exit::Code(0));
+            for fd in up.iter().chain(down.iter()) {
+                let _ = sys::close(*fd);
+            }
+        });
+    }
+
+    /// Private and unbindable mounts: MS_BIND of an unbindable mount is EINVAL, shown as
+    /// `unbindable`; a path that is not a mount point is EINVAL; MS_REC reaches the
+    /// mounts below.
+    fn private_and_unbindable() {
+        in_newns("private_and_unbindable", || {
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            let sub = format!("{}/sub", DIR);
+            check_ok!(mkdir_p(&sub, 0o755));
+            check_eq!(set_prop(&sub, MS_SHARED), Err(EINVAL));
+            check_eq!(mount("tmpfs", &sub, "tmpfs", 0), Ok(0));
+            check_eq!(set_prop(DIR, MS_SHARED | MS_REC), Ok(0));
+            check!(group_of(&sub, "shared:").is_some(), "rec reached below");
+            check_eq!(set_prop(DIR, MS_UNBINDABLE), Ok(0));
+            let fields = prop_of(DIR).unwrap_or_default();
+            check!(
+                fields.iter().any(|f| f == "unbindable"),
+                "fields {:?}",
+                fields
+            );
+            check_eq!(group_of(DIR, "shared:"), None);
+            check!(
+                group_of(&sub, "shared:").is_some(),
+                "not rec: sub stays shared"
+            );
+            check_eq!(mount(DIR, DIR2, "", MS_BIND), Err(EINVAL));
+            check_eq!(set_prop(DIR, MS_PRIVATE | MS_REC), Ok(0));
+            check_eq!(prop_of(DIR), Some(alloc::vec::Vec::new()));
+            check_eq!(prop_of(&sub), Some(alloc::vec::Vec::new()));
+            check_eq!(mount(DIR, DIR2, "", MS_BIND), Ok(0));
+        });
+    }
+
     /// `mount(source, target, fstype, flags, data)`.
     fn mount_data(source: &str, target: &str, fstype: &str, flags: usize, data: &str) -> SysResult {
         let (s, t, f, d) = (cpath(source), cpath(target), cpath(fstype), cpath(data));
@@ -224,6 +376,9 @@ mod imp {
             nodev_refuses_device_nodes,
             rdonly_refuses_metadata_changes,
             tmpfs_size_limit,
+            shared_peers_in_one_tree,
+            propagation_across_containers,
+            private_and_unbindable,
         ])
     }
 
