@@ -693,6 +693,45 @@ mod tests {
     }
 
     #[test]
+    fn shared_copies_are_peers_and_slaves_receive_without_sending() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/a", RamFs::new("tmpfs"), "a", 0)
+            .expect("mount /a");
+        assert_eq!(t.mount_at("/a").map(|m| m.prop), Some(Prop::default()));
+        t.set_propagation("/a", MS_SHARED, false).expect("shared");
+        let g = t.mount_at("/a").expect("/a").prop.shared;
+        assert_ne!(g, 0);
+        let peer = t.copy();
+        let slave = t.copy();
+        slave.set_propagation("/a", MS_SLAVE, false).expect("slave");
+        assert_eq!(slave.mount_at("/a").expect("/a").prop.master, g);
+        peer.mount("/a/x", RamFs::new("tmpfs"), "x", 0)
+            .expect("mount in the peer");
+        let x = t.mount_at("/a/x").expect("propagated to the original");
+        assert_ne!(x.prop.shared, 0);
+        assert_eq!(
+            slave
+                .mount_at("/a/x")
+                .expect("and to the slave")
+                .prop
+                .master,
+            x.prop.shared
+        );
+        slave
+            .mount("/a/y", RamFs::new("tmpfs"), "y", 0)
+            .expect("mount in the slave");
+        assert!(t.mount_at("/a/y").is_none(), "a slave sends nothing");
+        t.umount("/a/x").expect("umount");
+        assert!(peer.mount_at("/a/x").is_none() && slave.mount_at("/a/x").is_none());
+        t.set_propagation("/a", MS_UNBINDABLE, false)
+            .expect("unbindable");
+        let dir = t.mount_at("/a").expect("/a").root();
+        assert_eq!(t.bind("/a", dir, "/b", 0, false), Err(Errno::EINVAL));
+        let info = t.render_info("/");
+        assert!(info.contains(" unbindable - tmpfs"), "{info}");
+    }
+
+    #[test]
     fn a_copy_shares_file_systems_but_not_later_mounts() {
         let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
         t.mount("/a", RamFs::new("tmpfs"), "a", 0)

@@ -1,6 +1,9 @@
 //! Per-mount flags honoured: `MS_NOEXEC` (execve `EACCES`), `MS_NODEV` (opening a device node
 //! `EACCES`), `MS_NOSUID` shown in `/proc/self/mounts`, and a read-only mount refusing
-//! `truncate`, `chmod`, `chown` and `utimensat` with `EROFS`.
+//! `truncate`, `chmod`, `chown` and `utimensat` with `EROFS`; tmpfs `size=` (short write, then
+//! `ENOSPC`; shown in `/proc/self/mounts`); shared subtrees: peers in one tree and across
+//! containers, a slave receiving and not sending, private and unbindable mounts, and the
+//! `shared:N`/`master:N`/`unbindable` fields of `/proc/self/mountinfo`.
 //!
 //! Runs as root on a Linux host too, in a private mount namespace (each case runs in a
 //! `CLONE_NEWNS` child whose tree is made rprivate first).
