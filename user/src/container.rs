@@ -356,38 +356,10 @@ pub fn open_path(path: &str, flags: usize) -> SysResult<i32> {
 
 /// The numeric entries of `/proc` (the pids the reader can see), sorted.
 pub fn list_pids() -> SysResult<Vec<i32>> {
-    let fd = sys::open(
-        c"/proc",
-        sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC,
-        0,
-    )?;
-    let mut pids = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = match sys::getdents64(fd, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                let _ = sys::close(fd);
-                return Err(e);
-            }
-        };
-        let mut off = 0;
-        while off < n {
-            let d = &buf[off..n];
-            let reclen = u16::from_ne_bytes([d[16], d[17]]) as usize;
-            let name = &d[19..reclen];
-            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-            if let Some(p) = core::str::from_utf8(name)
-                .ok()
-                .and_then(|s| s.parse::<i32>().ok())
-            {
-                pids.push(p);
-            }
-            off += reclen;
-        }
-    }
-    let _ = sys::close(fd);
+    let mut pids: Vec<i32> = list_dir("/proc")?
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect();
     pids.sort_unstable();
     Ok(pids)
 }

@@ -200,12 +200,7 @@ pub fn execve(
     let (old_vm, files) = {
         let mut pi = p.inner.lock();
         let old = pi.vm.replace(new_vm);
-        let name = canonical.rsplit('/').next().unwrap_or("");
-        pi.name = alloc::string::String::from(&name[..name.len().min(15)]);
-        pi.cmdline = argv
-            .iter()
-            .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
-            .collect();
+        set_program(&mut pi, &canonical, &argv);
         pi.vfork_done = true;
         (old, pi.files.clone())
     };
@@ -245,4 +240,19 @@ pub fn execve(
     cur.ctx.load_fpu(&FpuState::initial());
     *frame = TrapFrame::new_user(image.entry, image.sp);
     Ok(())
+}
+
+/// Records the program a process runs: its name (the file name, at most 15 bytes like
+/// Linux's `comm`) and its command line (each argument NUL-terminated).
+pub fn set_program(pi: &mut super::ProcInner, canonical: &str, argv: &[Vec<u8>]) {
+    let name = canonical.rsplit('/').next().unwrap_or("");
+    let mut end = name.len().min(15);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    pi.name = alloc::string::String::from(&name[..end]);
+    pi.cmdline = argv
+        .iter()
+        .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
+        .collect();
 }

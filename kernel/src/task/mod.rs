@@ -374,11 +374,7 @@ pub fn spawn_init(
         crate::container::root(),
         root_cred,
     );
-    inner.name = String::from(canonical.rsplit('/').next().unwrap_or("init"));
-    inner.cmdline = argv
-        .iter()
-        .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))
-        .collect();
+    exec::set_program(&mut inner, &canonical, &argv);
     let frame = crate::arch::x86_64::trap::TrapFrame::new_user(image.entry, image.sp);
     let t = new_process(
         inner,
