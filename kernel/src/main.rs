@@ -10,6 +10,7 @@ pub mod cred;
 pub mod elf;
 pub mod errno;
 pub mod fs;
+pub mod ipc;
 pub mod mm;
 
 #[cfg(target_os = "none")]

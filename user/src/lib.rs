@@ -27,13 +27,19 @@ pub mod io;
 #[cfg(target_os = "none")]
 pub mod mnt;
 #[cfg(target_os = "none")]
+pub mod mq;
+#[cfg(target_os = "none")]
 pub mod rt;
 #[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]
+pub mod sysv;
+#[cfg(target_os = "none")]
 pub mod test;
 #[cfg(target_os = "none")]
 pub mod thread;
+#[cfg(target_os = "none")]
+pub mod timens;
 
 #[cfg(target_os = "none")]
 pub use rt::Args;

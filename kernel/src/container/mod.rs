@@ -110,6 +110,7 @@ impl Kind {
             || (self == Kind::Pid && cfg!(feature = "pid"))
             || (self == Kind::User && cfg!(feature = "user"))
             || (self == Kind::Mnt && cfg!(feature = "mnt"))
+            || (self == Kind::Ipc && cfg!(feature = "ipc"))
     }
 
     /// Whether `/proc/[pid]/container/<name>` and `ns/<name>` exist.
@@ -281,6 +282,9 @@ impl Container {
         }
         if flags & CLONE_NEWNS != 0 {
             c.mnt = Arc::new(self.mnt.new_child(owner)?);
+        }
+        if flags & CLONE_NEWIPC != 0 {
+            c.ipc = Arc::new(self.ipc.new_child(owner)?);
         }
         if flags & CLONE_NEWPID != 0 {
             let child = Arc::new(pid::PidContainer::new_child(&self.pid_for_children, owner)?);

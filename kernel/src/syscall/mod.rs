@@ -7,9 +7,11 @@ mod container;
 mod cred;
 pub mod fs;
 mod mm;
+mod mqueue;
 mod process;
 mod signal;
 mod sys;
+mod sysv;
 mod time;
 
 use crate::arch::x86_64::trap::TrapFrame;
@@ -76,6 +78,12 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
         return Ret::Value(r);
     }
     if let Some(r) = container::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = mqueue::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = sysv::dispatch(nr, a) {
         return Ret::Value(r);
     }
     if let Some(r) = mm::dispatch(nr, a) {

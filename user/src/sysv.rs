@@ -1,0 +1,1 @@
+//! SysV IPC: wrappers for shared memory, message queues and semaphores.

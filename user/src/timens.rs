@@ -1,0 +1,1 @@
+//! TIME containers: `/proc/[pid]/time_offsets` and `timens_offsets` helpers.
