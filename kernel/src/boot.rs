@@ -31,7 +31,10 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         None => &[],
     };
     crate::container::init(info.cmdline);
-    crate::fs::init(initrd, alloc::sync::Arc::new(crate::fs::KernelState));
+    crate::fs::init(
+        initrd,
+        alloc::sync::Arc::new(crate::fs::KernelState::for_caller()),
+    );
     if let Some((pa, size)) = info.initrd {
         // The files are now in the ramfs: the archive's memory becomes free frames.
         frame::add_range(pa, pa + size);

@@ -192,17 +192,36 @@ pub fn resolve_exec(path: &str) -> Result<(Vec<u8>, String), Errno> {
     Ok((data, loc.path))
 }
 
-/// What procfs shows, from the task and memory code.
+/// What procfs shows, from the task and memory code. One per `proc` mount: it belongs to
+/// the PID container of the process that mounted it and shows only that container's
+/// processes and its descendants' (named by their numbers in the reader's view).
 #[cfg(target_os = "none")]
-pub struct KernelState;
+pub struct KernelState {
+    owner: Arc<crate::container::pid::PidContainer>,
+    /// The owner is the root PID container: every process the reader sees is shown.
+    all: bool,
+}
 
 #[cfg(target_os = "none")]
 impl KernelState {
+    /// The view of a `proc` mounted by the caller (its active PID container).
+    pub fn for_caller() -> KernelState {
+        let owner = crate::task::caller_pid_container();
+        KernelState {
+            all: owner.parent_container().is_none(),
+            owner,
+        }
+    }
+
+    /// Process `pid` of the reader's view, if this proc instance shows it.
+    fn process(&self, pid: u32) -> Option<Arc<crate::task::Process>> {
+        let p = crate::task::find_process(pid)?;
+        (self.all || p.pid_ref().nr_in(&self.owner).is_some()).then_some(p)
+    }
+
     /// The file-system context of visible process `pid` (`None` when gone or a zombie).
     fn process_fs(&self, pid: u32) -> Option<Arc<FsContext>> {
-        use procfs::KernelView;
-        self.pid_owner(pid)?;
-        let p = crate::task::find_process(pid)?;
+        let p = self.process(pid)?;
         let pi = p.inner.lock();
         if pi.zombie.is_some() {
             return None;
@@ -214,12 +233,16 @@ impl KernelState {
 #[cfg(target_os = "none")]
 impl procfs::KernelView for KernelState {
     fn pids(&self) -> Vec<u32> {
-        crate::task::pids()
+        crate::task::visible_processes()
+            .into_iter()
+            .filter(|(_, p)| self.all || p.pid_ref().nr_in(&self.owner).is_some())
+            .map(|(n, _)| n)
+            .collect()
     }
     /// The task's facts, with the credentials as the reader's user container sees them.
     fn proc_info(&self, pid: u32) -> Option<ProcInfo> {
+        let c = self.process(pid)?.cred();
         let mut info = crate::task::proc_info(pid)?;
-        let c = crate::task::find_process(pid)?.cred();
         let reader = env::current_cred();
         let vu = |k: u32| reader.as_ref().map_or(k, |r| r.view_uid(k));
         let vg = |k: u32| reader.as_ref().map_or(k, |r| r.view_gid(k));
@@ -240,13 +263,13 @@ impl procfs::KernelView for KernelState {
     /// The owner of `/proc/[pid]` and its files: the process's effective uid and gid
     /// (kernel ids; `stat` translates them).
     fn pid_owner(&self, pid: u32) -> Option<(u32, u32)> {
-        crate::task::find_process(pid).map(|p| {
+        self.process(pid).map(|p| {
             let c = p.cred();
             (c.euid, c.egid)
         })
     }
     fn user_container(&self, pid: u32) -> Option<Arc<crate::container::user::UserContainer>> {
-        crate::task::find_process(pid).map(|p| p.cred().user.clone())
+        self.process(pid).map(|p| p.cred().user.clone())
     }
     fn self_pid(&self) -> u32 {
         env::current_pid()
@@ -282,6 +305,7 @@ impl procfs::KernelView for KernelState {
         pid: u32,
         link: &str,
     ) -> Option<Arc<dyn crate::container::ContainerType>> {
+        self.process(pid)?;
         crate::task::container_member(pid, link)
     }
 }

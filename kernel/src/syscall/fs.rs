@@ -1223,7 +1223,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         read_user_cstr(source, path::PATH_MAX)?
     };
     let fs: Arc<dyn FileSystem> = match fstype.as_str() {
-        "proc" => crate::fs::procfs::ProcFs::new(Arc::new(crate::fs::KernelState)),
+        "proc" => crate::fs::procfs::ProcFs::new(Arc::new(crate::fs::KernelState::for_caller())),
         "devtmpfs" => crate::fs::devfs::devtmpfs(),
         "tmpfs" => crate::fs::ramfs::RamFs::with_limit("tmpfs", tmpfs_size(data)?),
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),

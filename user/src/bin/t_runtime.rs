@@ -342,6 +342,61 @@ mod imp {
         let _ = rmdir(ROOT);
     }
 
+    /// The numeric entries of a proc mount at `dir`, sorted.
+    fn pid_entries(dir: &str) -> Vec<i32> {
+        let mut v: Vec<i32> = list_dir(dir)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// A `proc` mount belongs to the PID container of its mounter: mounted by the init of a
+    /// `CLONE_NEWPID` child (sharing the parent's mount tree), it shows that child and its own
+    /// child only, also to the parent, while the boot `/proc` still shows the parent. Entries
+    /// carry the reader's numbers (containers.md; Linux would show the mounter's numbers, so
+    /// the parent's half of this case differs on a Linux host).
+    fn proc_belongs_to_mounter() {
+        const AT: &str = "/tmp/t_runtime.proc";
+        let _ = sys::mkdir(c"/tmp", 0o1777);
+        check_ok!(mkdir_p(AT, 0o755));
+        let [ready_r, ready_w] = pipe_pair();
+        let [done_r, done_w] = pipe_pair();
+        let child = clone_run(CLONE_NEWPID | SIGCHLD_EXIT, || {
+            close_all(&[ready_r, done_w]);
+            let g = check_ok!(clone_run(SIGCHLD_EXIT, || wait_go(done_r)));
+            check_eq!(mount("proc", AT, "proc", 0), Ok(0));
+            check_eq!(pid_entries(AT), [1, g]);
+            send(ready_w, g as i64);
+            wait_go(done_r);
+            check_eq!(wait_exit(g), Exit::Code(0));
+            check_eq!(umount2(AT, 0), Ok(0));
+        });
+        close_all(&[ready_w, done_r]);
+        let Ok(child) = child else {
+            println!(
+                "SKIP proc_belongs_to_mounter: clone(NEWPID) gives {:?}",
+                child
+            );
+            close_all(&[ready_r, done_w]);
+            return;
+        };
+        check_eq!(recv(ready_r), Some(2), "the child's child is its pid 2");
+        let seen = pid_entries(AT);
+        check_eq!(seen.len(), 2, "{:?}", seen);
+        check!(seen.contains(&child), "{:?} has the child {}", seen, child);
+        let me = sys::getpid();
+        check!(!seen.contains(&me) && !seen.contains(&1), "{:?}", seen);
+        check!(!access_ok(&alloc::format!("{}/{}", AT, me)));
+        check!(list_pids().unwrap_or_default().contains(&me));
+        close_all(&[done_w]);
+        check_eq!(wait_exit(child), Exit::Code(0));
+        close_all(&[ready_r]);
+        let _ = rmdir(AT);
+    }
+
     fn main(_args: Args) -> i32 {
         record_start_counts();
         ulib::test::run(ulib::cases![
@@ -349,6 +404,7 @@ mod imp {
             detach_keeps_open_files,
             pivot_root_errors,
             runtime_sequence,
+            proc_belongs_to_mounter,
             counts_back_to_start,
         ])
     }
