@@ -104,6 +104,22 @@ impl FsContext {
         s.cwd = moved(&s.cwd);
     }
 
+    /// After `MS_MOVE` of the mount at canonical `from` to `to` on this context's table:
+    /// a root or working directory inside the moved tree keeps its directory under its
+    /// new path.
+    pub fn moved(&self, from: &str, to: &str) {
+        let mut s = self.state.lock();
+        let rename = |l: &Arc<Loc>| match super::path::strip_root(&l.path, from) {
+            Some(rest) => Arc::new(Loc {
+                path: super::path::join_under(to, rest),
+                inode: l.inode.clone(),
+            }),
+            None => l.clone(),
+        };
+        s.root = rename(&s.root);
+        s.cwd = rename(&s.cwd);
+    }
+
     /// Whether the root or working directory lies at or below canonical `path`.
     pub fn uses(&self, path: &str) -> bool {
         let s = self.state.lock();

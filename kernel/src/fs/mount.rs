@@ -124,6 +124,14 @@ impl Mount {
     }
 }
 
+/// A mount that receives propagation, in its table.
+struct Receiver {
+    table: Arc<MountTable>,
+    mount: Arc<Mount>,
+    /// Reached through a master link: receives without sending back.
+    slave: bool,
+}
+
 pub struct MountTable {
     /// In mount order; of several mounts at one path the last one is visible.
     mounts: RwLock<Vec<Arc<Mount>>>,
@@ -215,30 +223,35 @@ impl MountTable {
         let parent = self.mount_of(path);
         self.push(path, fs, source, flags);
         if let Some(parent) = parent {
-            self.propagate_mount(&parent, path);
+            self.propagate_mount(&parent, path, 1);
         }
         Ok(())
     }
 
     /// The mounts that receive what happens under a mount of peer group `group`, each
-    /// with its table and whether it is a slave (reached through a master link): the
-    /// group's peers and, recursively, its slaves and their peers.
-    fn receivers(group: u32) -> Vec<(Arc<MountTable>, Arc<Mount>, bool)> {
+    /// with its table and how it receives: the group's peers as peers, then (recursively)
+    /// its slaves and their peers as slaves. Each mount appears once.
+    fn receivers(group: u32) -> Vec<Receiver> {
         let tables = all_tables();
-        let mut out = Vec::new();
+        let mut out: Vec<Receiver> = Vec::new();
         let mut todo = alloc::vec![(group, false)];
         let mut seen = alloc::vec![group];
         while let Some((g, slave)) = todo.pop() {
             for t in &tables {
                 for m in t.mounts.read().iter() {
-                    if m.prop.shared == g {
-                        out.push((t.clone(), m.clone(), slave));
-                    } else if m.prop.master == g {
-                        out.push((t.clone(), m.clone(), true));
-                        if m.prop.shared != 0 && !seen.contains(&m.prop.shared) {
-                            seen.push(m.prop.shared);
-                            todo.push((m.prop.shared, true));
-                        }
+                    let hit = m.prop.shared == g || m.prop.master == g;
+                    if !hit || out.iter().any(|r| Arc::ptr_eq(&r.mount, m)) {
+                        continue;
+                    }
+                    let slave = slave || m.prop.shared != g;
+                    out.push(Receiver {
+                        table: t.clone(),
+                        mount: m.clone(),
+                        slave,
+                    });
+                    if m.prop.shared != 0 && !seen.contains(&m.prop.shared) {
+                        seen.push(m.prop.shared);
+                        todo.push((m.prop.shared, slave));
                     }
                 }
             }
@@ -246,76 +259,139 @@ impl MountTable {
         out
     }
 
-    /// After a new mount at canonical `path` under `parent`: when `parent` is shared,
-    /// the new mount joins a peer group (its own if it had none) and a copy of it is
-    /// mounted at the same place under every receiver of `parent`'s group (as a peer
-    /// under peers, as a slave under slaves).
-    fn propagate_mount(&self, parent: &Arc<Mount>, path: &str) {
-        if parent.prop.shared == 0 {
+    /// After the last `count` mounts were attached (a tree whose top is at canonical
+    /// `path`, under `parent`): when `parent` is shared, every mount of the tree joins a
+    /// peer group (its own if it had none) and a copy of the tree is attached at the
+    /// same place under every receiver of `parent`'s group: peers under peers; under a
+    /// slave, slaves of the new groups, which are also peers of one another when the
+    /// slave is itself shared (mount_namespaces(7)).
+    fn propagate_mount(&self, parent: &Arc<Mount>, path: &str, count: usize) {
+        if parent.prop.shared == 0 || count == 0 {
             return;
         }
-        let new = {
+        let tree: Vec<Arc<Mount>> = {
             let mut mounts = self.mounts.write();
-            let Some(last) = mounts.last_mut() else {
-                return;
-            };
-            if last.prop.shared == 0 {
-                let prop = Prop {
-                    shared: new_group(),
-                    ..last.prop
-                };
-                *last = last.with_prop(&last.path, last.flags, prop);
+            let start = mounts.len().saturating_sub(count);
+            for m in mounts[start..].iter_mut() {
+                if m.prop.shared == 0 {
+                    let prop = Prop {
+                        shared: new_group(),
+                        ..m.prop
+                    };
+                    *m = m.with_prop(&m.path, m.flags, prop);
+                }
             }
-            last.clone()
+            mounts[start..].to_vec()
         };
-        for (t, m, slave) in Self::receivers(parent.prop.shared) {
-            if Arc::ptr_eq(&m, parent) {
+        // For shared slaves: the groups their copies form, one per (receiving group, mount).
+        let mut slave_groups: Vec<((u32, u32), u32)> = Vec::new();
+        for r in Self::receivers(parent.prop.shared) {
+            if Arc::ptr_eq(&r.mount, parent) {
                 continue;
             }
-            let Some(p) = parent.path_in(path, &m) else {
+            let Some(top) = parent.path_in(path, &r.mount) else {
                 continue;
             };
-            let prop = if slave {
-                Prop {
-                    shared: 0,
-                    master: new.prop.shared,
-                    unbindable: false,
-                }
-            } else {
-                Prop {
-                    shared: new.prop.shared,
-                    master: 0,
-                    unbindable: false,
-                }
-            };
-            t.mounts.write().push(new.copy_at(&p, prop));
+            let mut copies = Vec::new();
+            for n in &tree {
+                let Some(rest) = path::strip_root(&n.path, path) else {
+                    continue;
+                };
+                let prop = if !r.slave {
+                    Prop {
+                        shared: n.prop.shared,
+                        master: 0,
+                        unbindable: false,
+                    }
+                } else if r.mount.prop.shared != 0 {
+                    let key = (r.mount.prop.shared, n.prop.shared);
+                    let g = match slave_groups.iter().find(|(k, _)| *k == key) {
+                        Some((_, g)) => *g,
+                        None => {
+                            let g = new_group();
+                            slave_groups.push((key, g));
+                            g
+                        }
+                    };
+                    Prop {
+                        shared: g,
+                        master: n.prop.shared,
+                        unbindable: false,
+                    }
+                } else {
+                    Prop {
+                        shared: 0,
+                        master: n.prop.shared,
+                        unbindable: false,
+                    }
+                };
+                copies.push(n.copy_at(&path::join_under(&top, rest), prop));
+            }
+            r.table.mounts.write().extend(copies);
         }
     }
 
-    /// After the mount `gone` at canonical `path` was removed: when the mount now
-    /// holding `path` (its parent) is shared, the copies of `gone` at the receivers are
-    /// removed too (the top mount there of the same file system, with nothing below).
-    fn propagate_umount(&self, gone: &Mount, path: &str) {
-        let Some(parent) = self.mount_of(path) else {
-            return;
+    /// The copies at the receivers of what a umount of `gone` at canonical `path` would
+    /// remove: each table with the index there (the top mount at the translated path, of
+    /// the same file system), and whether something is mounted below that copy.
+    pub fn propagated_copies(
+        &self,
+        gone: &Mount,
+        path: &str,
+    ) -> Vec<(Arc<MountTable>, String, bool)> {
+        // The mount holding `path` once `gone` is off it.
+        let parent = {
+            let mounts = self.mounts.read();
+            let mut best: Option<&Arc<Mount>> = None;
+            for m in mounts.iter() {
+                if m.id != gone.id
+                    && path::is_within(path, &m.path)
+                    && best.is_none_or(|b| m.path.len() >= b.path.len())
+                {
+                    best = Some(m);
+                }
+            }
+            best.cloned()
+        };
+        let Some(parent) = parent else {
+            return Vec::new();
         };
         if parent.prop.shared == 0 {
-            return;
+            return Vec::new();
         }
-        for (t, m, _) in Self::receivers(parent.prop.shared) {
-            if Arc::ptr_eq(&m, &parent) {
+        let mut out = Vec::new();
+        for r in Self::receivers(parent.prop.shared) {
+            if Arc::ptr_eq(&r.mount, &parent) {
                 continue;
             }
-            let Some(p) = parent.path_in(path, &m) else {
+            let Some(p) = parent.path_in(path, &r.mount) else {
                 continue;
             };
-            let mut mounts = t.mounts.write();
+            let mounts = r.table.mounts.read();
             if let Some(idx) = mounts.iter().rposition(|x| x.path == p)
                 && mounts[idx].fs.dev() == gone.fs.dev()
-                && !mounts[idx + 1..]
-                    .iter()
-                    .any(|x| path::is_within(&x.path, &p))
             {
+                let below = mounts[idx + 1..]
+                    .iter()
+                    .any(|x| path::is_within(&x.path, &p));
+                drop(mounts);
+                out.push((r.table.clone(), p, below));
+            }
+        }
+        out
+    }
+
+    /// After the mount `gone` at canonical `path` was removed (by umount or detach): when
+    /// the mount now holding `path` (its parent) is shared, the copies of `gone` at the
+    /// receivers go too, except a copy with mounts below it, which stays (Linux's
+    /// `__propagate_umount`).
+    fn propagate_umount(&self, gone: &Mount, path: &str) {
+        for (t, p, below) in self.propagated_copies(gone, path) {
+            if below {
+                continue;
+            }
+            let mut mounts = t.mounts.write();
+            if let Some(idx) = mounts.iter().rposition(|x| x.path == p) {
                 mounts.remove(idx);
             }
         }
@@ -364,7 +440,7 @@ impl MountTable {
     /// Removes the visible mount at canonical `path`: `EINVAL` if nothing is mounted
     /// there, `EBUSY` for the root or when something is mounted below it.
     pub fn umount(&self, path: &str) -> Result<Arc<Mount>, Errno> {
-        let mut mounts = self.mounts.write();
+        let mounts = self.mounts.read();
         let idx = mounts
             .iter()
             .rposition(|m| m.path == path)
@@ -378,6 +454,8 @@ impl MountTable {
         if busy {
             return Err(Errno::EBUSY);
         }
+        drop(mounts);
+        let mut mounts = self.mounts.write();
         let gone = mounts.remove(idx);
         drop(mounts);
         self.propagate_umount(&gone, path);
@@ -482,10 +560,64 @@ impl MountTable {
                 }
             }
         }
-        let single = copies.len() == 1;
+        let count = copies.len();
         self.mounts.write().extend(copies);
-        if single && let Some(parent) = parent {
-            self.propagate_mount(&parent, path);
+        if let Some(parent) = parent {
+            self.propagate_mount(&parent, path, count);
+        }
+        Ok(())
+    }
+
+    /// `MS_MOVE`: moves the visible mount at canonical `from` and every mount below it
+    /// to canonical `to` (where it stacks on what is there). `EINVAL` when nothing is
+    /// mounted at `from`, for the root, when `from`'s parent mount is shared, or for an
+    /// unbindable mount going under a shared one; `ELOOP` when `to` is inside `from`.
+    pub fn move_mount(&self, from: &str, to: &str) -> Result<(), Errno> {
+        if from == "/" {
+            return Err(Errno::EINVAL);
+        }
+        let mut mounts = self.mounts.write();
+        let idx = mounts
+            .iter()
+            .rposition(|m| m.path == from)
+            .ok_or(Errno::EINVAL)?;
+        if path::is_within(to, from) {
+            return Err(Errno::ELOOP);
+        }
+        let holder = |p: &str, mounts: &[Arc<Mount>]| -> Option<Arc<Mount>> {
+            let mut best: Option<&Arc<Mount>> = None;
+            for m in mounts {
+                if path::is_within(p, &m.path) && best.is_none_or(|b| m.path.len() >= b.path.len())
+                {
+                    best = Some(m);
+                }
+            }
+            best.cloned()
+        };
+        let old_parent = holder(from, &mounts[..idx]);
+        if old_parent.is_some_and(|p| p.prop.shared != 0) {
+            return Err(Errno::EINVAL);
+        }
+        let new_parent = holder(to, &mounts);
+        if mounts[idx].prop.unbindable && new_parent.as_ref().is_some_and(|p| p.prop.shared != 0) {
+            return Err(Errno::EINVAL);
+        }
+        let mut moved = Vec::new();
+        let mut i = 0;
+        mounts.retain(|m| {
+            let take = i == idx || (i > idx && path::is_within(&m.path, from));
+            i += 1;
+            if take {
+                let rest = path::strip_root(&m.path, from).unwrap_or("/");
+                moved.push(m.with(&path::join_under(to, rest), m.flags));
+            }
+            !take
+        });
+        let count = moved.len();
+        mounts.extend(moved);
+        drop(mounts);
+        if let Some(parent) = new_parent {
+            self.propagate_mount(&parent, to, count);
         }
         Ok(())
     }
@@ -729,6 +861,89 @@ mod tests {
         assert_eq!(t.bind("/a", dir, "/b", 0, false), Err(Errno::EINVAL));
         let info = t.render_info("/");
         assert!(info.contains(" unbindable - tmpfs"), "{info}");
+    }
+
+    #[test]
+    fn recursive_binds_and_moves_propagate_whole_trees() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        for p in ["/src", "/src/in", "/sh", "/m"] {
+            t.mount(p, RamFs::new("tmpfs"), "x", 0).expect(p);
+        }
+        t.set_propagation("/sh", MS_SHARED, false).expect("shared");
+        let peer = t.copy();
+        let dir = t.mount_at("/src").expect("/src").root();
+        t.bind("/src", dir, "/sh/b", 0, true).expect("rbind");
+        let (b, b_in) = (
+            peer.mount_at("/sh/b").expect("top propagated"),
+            peer.mount_at("/sh/b/in").expect("and the mount below it"),
+        );
+        assert_eq!(
+            b_in.prop.shared,
+            t.mount_at("/sh/b/in").expect("in").prop.shared
+        );
+        assert_ne!(b.prop.shared, b_in.prop.shared, "each mount its own group");
+        t.move_mount("/m", "/sh/m").expect("move");
+        assert!(t.mount_at("/m").is_none() && t.mount_at("/sh/m").is_some());
+        assert!(
+            peer.mount_at("/sh/m").is_some(),
+            "a move under a shared mount propagates"
+        );
+        assert_eq!(
+            t.move_mount("/sh/b", "/x"),
+            Err(Errno::EINVAL),
+            "parent shared"
+        );
+        assert_eq!(t.move_mount("/src", "/src/in/x"), Err(Errno::ELOOP));
+        assert_eq!(t.move_mount("/nothing", "/x"), Err(Errno::EINVAL));
+        // A copy with a mount below it makes the umount busy; detach takes it all.
+        peer.set_propagation("/sh/m", MS_PRIVATE, false)
+            .expect("private");
+        peer.mount("/sh/m/x", RamFs::new("tmpfs"), "x", 0)
+            .expect("mount below the copy");
+        assert!(t.mount_at("/sh/m/x").is_none(), "private: not sent back");
+        let m = t.mount_at("/sh/m").expect("/sh/m");
+        let copies = t.propagated_copies(&m, "/sh/m");
+        assert_eq!(copies.len(), 1);
+        assert!(Arc::ptr_eq(&copies[0].0, &peer) && copies[0].1 == "/sh/m" && copies[0].2);
+        t.umount("/sh/m").expect("umount");
+        assert!(
+            peer.mount_at("/sh/m/x").is_some(),
+            "a copy with a mount below stays"
+        );
+    }
+
+    #[test]
+    fn a_shared_slave_gets_copies_that_are_slaves_and_peers() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/a", RamFs::new("tmpfs"), "a", 0)
+            .expect("mount /a");
+        t.set_propagation("/a", MS_SHARED, false).expect("shared");
+        let s1 = t.copy();
+        s1.set_propagation("/a", MS_SLAVE, false).expect("slave");
+        s1.set_propagation("/a", MS_SHARED, false)
+            .expect("and shared");
+        let a1 = s1.mount_at("/a").expect("/a").prop;
+        assert!(a1.shared != 0 && a1.master == t.mount_at("/a").expect("/a").prop.shared);
+        let s2 = s1.copy();
+        t.mount("/a/x", RamFs::new("tmpfs"), "x", 0)
+            .expect("mount /a/x");
+        let x = t.mount_at("/a/x").expect("/a/x").prop.shared;
+        let (x1, x2) = (
+            s1.mount_at("/a/x").expect("to the slave").prop,
+            s2.mount_at("/a/x").expect("to its peer").prop,
+        );
+        assert_eq!((x1.master, x2.master), (x, x));
+        assert!(x1.shared != 0 && x1.shared == x2.shared && x1.shared != x);
+        assert_eq!(
+            t.list().iter().filter(|m| m.path == "/a/x").count(),
+            1,
+            "one copy each"
+        );
+        assert_eq!(s1.list().iter().filter(|m| m.path == "/a/x").count(), 1);
+        s1.mount("/a/y", RamFs::new("tmpfs"), "y", 0)
+            .expect("mount /a/y");
+        assert!(s2.mount_at("/a/y").is_some(), "peers share");
+        assert!(t.mount_at("/a/y").is_none(), "the master gets nothing back");
     }
 
     #[test]

@@ -14,19 +14,30 @@ use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
 
+const NO_LIMIT: u64 = u64::MAX;
+
 struct Shared {
     dev: u64,
     next_ino: AtomicU64,
-    /// tmpfs `size=`: most data pages the instance may hold.
-    limit: Option<u64>,
+    /// tmpfs `size=`: most data pages the instance may hold (`NO_LIMIT`: none).
+    limit: AtomicU64,
     /// Data pages its files hold.
     used: AtomicU64,
+    /// A limit `/proc/mounts` does not show (tmpfs's default).
+    default_limit: u64,
 }
 
 pub struct RamFs {
     name: &'static str,
     shared: Arc<Shared>,
     root: Arc<RamInode>,
+}
+
+impl Shared {
+    fn limit(&self) -> Option<u64> {
+        let l = self.limit.load(Ordering::Relaxed);
+        (l != NO_LIMIT).then_some(l)
+    }
 }
 
 impl RamFs {
@@ -37,12 +48,23 @@ impl RamFs {
     }
 
     /// A new empty instance whose files may hold at most `limit` pages of data
-    /// (tmpfs `size=`); writes beyond give `ENOSPC`.
+    /// (tmpfs `size=`; 0 as none); writes beyond give `ENOSPC`.
     pub fn with_limit(name: &'static str, limit: Option<u64>) -> Arc<RamFs> {
+        Self::build(name, limit, NO_LIMIT)
+    }
+
+    /// A tmpfs: `size` pages (`Some(0)`: no limit) or, without `size=`, `default` pages,
+    /// which `/proc/mounts` does not show (as Linux's half of RAM).
+    pub fn tmpfs(size: Option<u64>, default: u64) -> Arc<RamFs> {
+        Self::build("tmpfs", Some(size.unwrap_or(default)), default)
+    }
+
+    fn build(name: &'static str, limit: Option<u64>, default: u64) -> Arc<RamFs> {
         let shared = Arc::new(Shared {
+            default_limit: default,
             dev: alloc_dev(),
             next_ino: AtomicU64::new(2),
-            limit,
+            limit: AtomicU64::new(limit.filter(|&l| l != 0).unwrap_or(NO_LIMIT)),
             used: AtomicU64::new(0),
         });
         let root = RamInode::new(
@@ -77,10 +99,25 @@ impl FileSystem for RamFs {
         self.shared.dev
     }
     fn options(&self) -> String {
-        match self.shared.limit {
+        match self.shared.limit() {
+            Some(pages) if pages == self.shared.default_limit => String::new(),
             Some(pages) => alloc::format!(",size={}k", pages * (PAGE_SIZE as u64 / 1024)),
+            None if self.name == "tmpfs" => String::from(",size=0k"),
             None => String::new(),
         }
+    }
+    /// tmpfs remount with `size=`: not below the pages in use, and no limit for an
+    /// instance mounted without one (`size=0`; Linux: "Cannot retroactively limit size"):
+    /// `EINVAL`. 0 lifts the limit.
+    fn resize(&self, pages: u64) -> Result<(), Errno> {
+        if pages != 0
+            && (self.shared.limit().is_none() || pages < self.shared.used.load(Ordering::Relaxed))
+        {
+            return Err(Errno::EINVAL);
+        }
+        let limit = if pages == 0 { NO_LIMIT } else { pages };
+        self.shared.limit.store(limit, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -298,7 +335,7 @@ impl Inode for RamInode {
             Kind::File(s) => {
                 let mut s = s.lock();
                 let mut buf = buf;
-                if let Some(limit) = self.shared.limit {
+                if let Some(limit) = self.shared.limit() {
                     self.account(&s);
                     let free = limit.saturating_sub(self.shared.used.load(Ordering::Relaxed));
                     let fit = s.fitting_len(offset, buf.len(), free);

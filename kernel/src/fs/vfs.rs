@@ -255,6 +255,10 @@ pub trait FileSystem: Send + Sync {
     fn options(&self) -> String {
         String::new()
     }
+    /// A remount's new size limit in pages (tmpfs `size=`); `EINVAL` where there is none.
+    fn resize(&self, _pages: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
 }
 
 /// Access bits for `permits`.

@@ -1171,6 +1171,12 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         if (root.dev, root.ino) != (here.dev, here.ino) {
             return Err(Errno::EINVAL);
         }
+        // tmpfs takes a new `size=` (not below what it holds, and only if it had one).
+        if flags & MS_BIND == 0
+            && let Some(pages) = tmpfs_size(data)?
+        {
+            m.fs.resize(pages)?;
+        }
         return ctx.mounts().remount(&loc.path, flags & 0xf).map(|_| 0);
     }
     if flags & MS_PROPAGATION != 0 {
@@ -1190,7 +1196,23 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
             .map(|_| 0);
     }
     if flags & MS_MOVE != 0 {
-        return Err(Errno::EINVAL);
+        if source == 0 {
+            return Err(Errno::EFAULT);
+        }
+        let src = ctx.resolve(&user_path(source)?, true)?;
+        let m = ctx.mounts().mount_at(&src.path).ok_or(Errno::EINVAL)?;
+        let (root, here) = (m.root().metadata(), src.inode.metadata());
+        if (root.dev, root.ino) != (here.dev, here.ino) || src.path == ctx.root().path {
+            return Err(Errno::EINVAL);
+        }
+        if !loc.inode.metadata().is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        ctx.mounts().move_mount(&src.path, &loc.path)?;
+        for c in contexts_on(ctx.mounts()) {
+            c.moved(&src.path, &loc.path);
+        }
+        return Ok(0);
     }
     if !loc.inode.metadata().is_dir() {
         return Err(Errno::ENOTDIR);
@@ -1225,7 +1247,10 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
     let fs: Arc<dyn FileSystem> = match fstype.as_str() {
         "proc" => crate::fs::procfs::ProcFs::new(Arc::new(crate::fs::KernelState::for_caller())),
         "devtmpfs" => crate::fs::devfs::devtmpfs(),
-        "tmpfs" => crate::fs::ramfs::RamFs::with_limit("tmpfs", tmpfs_size(data)?),
+        // Without `size=`, half of RAM (Linux's default); `size=0` is no limit.
+        "tmpfs" => {
+            crate::fs::ramfs::RamFs::tmpfs(tmpfs_size(data)?, crate::mm::frame::counts().1 / 2)
+        }
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
         "sysfs" => crate::fs::ramfs::RamFs::new("sysfs"),
         "ramblk" => {
@@ -1370,6 +1395,12 @@ fn umount2(target: u64, flags: u32) -> SysResult {
     // files is open (files that moved to another tree are not seen).
     if loc.path != "/" && mount_busy(ctx.mounts(), &m) {
         return Err(Errno::EBUSY);
+    }
+    // So is a copy that the umount would take with it at a receiver.
+    for (t, p, below) in ctx.mounts().propagated_copies(&m, &loc.path) {
+        if !below && t.mount_at(&p).is_some_and(|c| mount_busy(&t, &c)) {
+            return Err(Errno::EBUSY);
+        }
     }
     ctx.mounts().umount(&loc.path).map(|_| 0)
 }

@@ -33,6 +33,7 @@ mod imp {
     const S_IFCHR: usize = 0o020000;
     const EROFS: i32 = 30;
     const ENOSPC: i32 = 28;
+    const ELOOP: i32 = 40;
     const DIR: &str = "/tmp/t_mntflags.d";
     const DIR2: &str = "/tmp/t_mntflags.e";
     const MS_BIND: usize = 4096;
@@ -373,6 +374,162 @@ mod imp {
         });
     }
 
+    /// A tmpfs remounted with a new `size=`: it grows (the write goes through), it does not
+    /// shrink below what it holds (EINVAL); `size=0` is no limit and cannot get one later
+    /// (EINVAL, shown as `size=0k`); without `size=` there is a default limit, not shown,
+    /// that a remount changes.
+    fn tmpfs_remount_size() {
+        in_newns("tmpfs_remount_size", || {
+            check_eq!(mount_data("tmpfs", DIR, "tmpfs", 0, "size=8k"), Ok(0));
+            let f = format!("{}/f", DIR);
+            let fd = check_ok!(open(&f, sys::O_RDWR | sys::O_CREAT));
+            let buf = alloc::vec![1u8; 16 * 1024];
+            check_eq!(sys::write(fd, &buf), Ok(8192));
+            check_eq!(
+                mount_data("tmpfs", DIR, "tmpfs", MS_REMOUNT, "size=16k"),
+                Ok(0)
+            );
+            check!(has_opt(&options_of(DIR).unwrap_or_default(), "size=16k"));
+            check_eq!(sys::write(fd, &buf), Ok(8192));
+            check_eq!(
+                mount_data("tmpfs", DIR, "tmpfs", MS_REMOUNT, "size=4k"),
+                Err(EINVAL)
+            );
+            check!(has_opt(&options_of(DIR).unwrap_or_default(), "size=16k"));
+            check_ok!(sys::close(fd));
+            // size=0 is no limit; a remount sets one.
+            check_eq!(mount_data("tmpfs", DIR2, "tmpfs", 0, "size=0"), Ok(0));
+            let g = format!("{}/g", DIR2);
+            let fd = check_ok!(open(&g, sys::O_RDWR | sys::O_CREAT));
+            check_eq!(sys::write(fd, &buf), Ok(buf.len()));
+            check_eq!(
+                mount_data("tmpfs", DIR2, "tmpfs", MS_REMOUNT, "size=8k"),
+                Err(EINVAL)
+            );
+            check_eq!(
+                mount_data("tmpfs", DIR2, "tmpfs", MS_REMOUNT, "size=20k"),
+                Err(EINVAL)
+            );
+            check!(has_opt(&options_of(DIR2).unwrap_or_default(), "size=0k"));
+            check_ok!(sys::close(fd));
+            // Without size= a tmpfs has Linux's default limit, and a remount changes it.
+            let sub = format!("{}/sub", DIR2);
+            check_ok!(mkdir_p(&sub, 0o755));
+            check_eq!(mount_data("tmpfs", &sub, "tmpfs", 0, ""), Ok(0));
+            check!(!options_of(&sub).unwrap_or_default().contains("size="));
+            check_eq!(
+                mount_data("tmpfs", &sub, "tmpfs", MS_REMOUNT, "size=20k"),
+                Ok(0)
+            );
+            check!(has_opt(&options_of(&sub).unwrap_or_default(), "size=20k"));
+        });
+    }
+
+    /// MS_MOVE: the mount and the mounts below it move (a file follows, the old place is
+    /// empty, the working directory inside keeps working); ELOOP into itself; EINVAL for a
+    /// path that is not a mount point and when the mount's parent is shared.
+    fn move_mounts() {
+        const MS_MOVE: usize = 8192;
+        in_newns("move_mounts", || {
+            let a = format!("{}/a", DIR2);
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            check_ok!(mkdir_p(&format!("{}/sub", DIR), 0o755));
+            check_eq!(mount("tmpfs", &format!("{}/sub", DIR), "tmpfs", 0), Ok(0));
+            check_ok!(touch(&format!("{}/sub/f", DIR)));
+            check_eq!(mount("tmpfs", DIR2, "tmpfs", 0), Ok(0));
+            check_ok!(mkdir_p(&a, 0o755));
+            check_eq!(sys::chdir(&cpath(&format!("{}/sub", DIR))), Ok(0));
+            check_eq!(mount(DIR, &a, "", MS_MOVE), Ok(0));
+            check!(ulib::mnt::access_ok(&format!("{}/sub/f", a)));
+            check!(!ulib::mnt::access_ok(&format!("{}/sub/f", DIR)));
+            check!(ulib::mnt::access_ok("f"), "the cwd moved with its mount");
+            check_eq!(prop_of(DIR), None);
+            check!(prop_of(&a).is_some() && prop_of(&format!("{}/sub", a)).is_some());
+            check_eq!(sys::chdir(c"/"), Ok(0));
+            check_eq!(mount(&a, &format!("{}/sub/x", a), "", MS_MOVE), Err(ENOENT));
+            check_ok!(mkdir_p(&format!("{}/x", a), 0o755));
+            check_eq!(mount(&a, &format!("{}/x", a), "", MS_MOVE), Err(ELOOP));
+            check_eq!(mount(&format!("{}/x", a), DIR, "", MS_MOVE), Err(EINVAL));
+            check_eq!(set_prop(DIR2, MS_SHARED), Ok(0));
+            check_eq!(mount(&a, DIR, "", MS_MOVE), Err(EINVAL), "parent shared");
+        });
+    }
+
+    /// Propagation of whole trees and of shared slaves across containers: an rbind under
+    /// a shared mount reaches the peer with its mounts below; a child's mount that is a
+    /// slave and shared gets copies that are slaves of the new mount; an umount leaves a
+    /// copy with a mount below it in place, and a file open in a copy makes it EBUSY.
+    fn tree_propagation() {
+        in_newns("tree_propagation", || {
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            check_eq!(set_prop(DIR, MS_SHARED), Ok(0));
+            check_eq!(mount("tmpfs", DIR2, "tmpfs", 0), Ok(0));
+            check_ok!(mkdir_p(&format!("{}/in", DIR2), 0o755));
+            check_eq!(mount("tmpfs", &format!("{}/in", DIR2), "tmpfs", 0), Ok(0));
+            check_ok!(touch(&format!("{}/in/f", DIR2)));
+            for d in ["r", "s", "busy"] {
+                check_ok!(mkdir_p(&format!("{}/{}", DIR, d), 0o755));
+            }
+            let [ready_r, ready_w] = pipe_pair();
+            let [done_r, done_w] = pipe_pair();
+            let (r, s, busy) = (
+                format!("{}/r", DIR),
+                format!("{}/s", DIR),
+                format!("{}/busy", DIR),
+            );
+            let pid = check_ok!(clone_run(CLONE_NEWNS | SIGCHLD_EXIT, || {
+                close_all(&[ready_r, done_w]);
+                check_eq!(set_prop(DIR, MS_SLAVE), Ok(0));
+                check_eq!(set_prop(DIR, MS_SHARED), Ok(0));
+                send(ready_w, 1);
+                wait_go(done_r);
+                // The parent's rbind arrived with the mount below it.
+                check!(ulib::mnt::access_ok(&format!("{}/in/f", r)));
+                let m = group_of(&s, "master:");
+                check!(
+                    m.is_some() && group_of(&s, "shared:").is_some(),
+                    "{:?}",
+                    prop_of(&s)
+                );
+                send(ready_w, m.map_or(0, |g| g as i64));
+                wait_go(done_r);
+            }));
+            close_all(&[ready_w, done_r]);
+            check_eq!(recv(ready_r), Some(1));
+            check_eq!(mount(DIR2, &r, "", MS_BIND | MS_REC), Ok(0));
+            check_eq!(mount("tmpfs", &s, "tmpfs", 0), Ok(0));
+            go(done_w);
+            let m = recv(ready_r);
+            close_all(&[done_w]);
+            check_eq!(m, group_of(&s, "shared:").map(|g| g as i64));
+            check_eq!(wait_exit(pid), Exit::Code(0));
+            close_all(&[ready_r]);
+            // A peer inside this process's own tree: a bind of DIR, made private below.
+            let peer = format!("{}/peer", DIR2);
+            check_ok!(mkdir_p(&peer, 0o755));
+            check_eq!(mount(DIR, &peer, "", MS_BIND), Ok(0));
+            check_eq!(mount("tmpfs", &busy, "tmpfs", 0), Ok(0));
+            let copy = format!("{}/busy", peer);
+            check!(prop_of(&copy).is_some(), "{:?}", prop_of(&copy));
+            check_eq!(set_prop(&copy, MS_PRIVATE), Ok(0));
+            check_ok!(mkdir_p(&format!("{}/x", copy), 0o755));
+            check_eq!(mount("tmpfs", &format!("{}/x", copy), "tmpfs", 0), Ok(0));
+            check_eq!(ulib::cred::umount2(&busy, 0), Ok(0));
+            check_eq!(prop_of(&busy), None);
+            check!(prop_of(&copy).is_some(), "a copy with a mount below stays");
+            // A file open in a copy makes the umount busy; closed, the copy goes too.
+            let open2 = format!("{}/open", DIR);
+            check_ok!(mkdir_p(&open2, 0o755));
+            check_eq!(mount("tmpfs", &open2, "tmpfs", 0), Ok(0));
+            let f = format!("{}/open/f", peer);
+            let fd = check_ok!(open(&f, sys::O_RDWR | sys::O_CREAT));
+            check_eq!(ulib::cred::umount2(&open2, 0), Err(EBUSY));
+            check_ok!(sys::close(fd));
+            check_eq!(ulib::cred::umount2(&open2, 0), Ok(0));
+            check_eq!(prop_of(&format!("{}/open", peer)), None);
+        });
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             noexec_and_nosuid,
@@ -382,6 +539,9 @@ mod imp {
             shared_peers_in_one_tree,
             propagation_across_containers,
             private_and_unbindable,
+            tmpfs_remount_size,
+            move_mounts,
+            tree_propagation,
         ])
     }
 
