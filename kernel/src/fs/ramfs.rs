@@ -102,7 +102,8 @@ impl FileSystem for RamFs {
         match self.shared.limit() {
             Some(pages) if pages == self.shared.default_limit => String::new(),
             Some(pages) => alloc::format!(",size={}k", pages * (PAGE_SIZE as u64 / 1024)),
-            None if self.name == "tmpfs" => String::from(",size=0k"),
+            // A tmpfs mounted with `size=0` (one with a default limit).
+            None if self.shared.default_limit != NO_LIMIT => String::from(",size=0k"),
             None => String::new(),
         }
     }
