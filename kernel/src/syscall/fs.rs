@@ -1160,6 +1160,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
     const MS_REMOUNT: u64 = 32;
     const MS_BIND: u64 = 4096;
     const MS_MOVE: u64 = 8192;
+    const MS_RDONLY: u64 = 1;
     const MS_PROPAGATION: u64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
     require_mount_admin()?;
     let ctx = context();
@@ -1176,6 +1177,16 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
             && let Some(pages) = tmpfs_size(data)?
         {
             m.fs.resize(pages)?;
+        }
+        // Read-only while a file there is open for writing: EBUSY (Linux's
+        // mnt_make_readonly).
+        if flags & MS_RDONLY != 0
+            && m.flags & MS_RDONLY == 0
+            && processes_on(ctx.mounts())
+                .iter()
+                .any(|(p, _)| open_in(p, &m, true))
+        {
+            return Err(Errno::EBUSY);
         }
         return ctx.mounts().remount(&loc.path, flags & 0xf).map(|_| 0);
     }
@@ -1322,13 +1333,18 @@ fn contexts_on(mounts: &Arc<crate::fs::mount::MountTable>) -> Vec<Arc<FsContext>
 /// Whether the mount `m` (at canonical `m.path`) is busy: a process of the tree has
 /// its root or working directory in it, or a file of it open.
 fn mount_busy(mounts: &Arc<crate::fs::mount::MountTable>, m: &crate::fs::mount::Mount) -> bool {
+    processes_on(mounts)
+        .iter()
+        .any(|(p, c)| c.uses(&m.path) || open_in(p, m, false))
+}
+
+/// Whether process `p` has a file of mount `m` open (with `writing`: open for writing).
+fn open_in(p: &crate::task::Process, m: &crate::fs::mount::Mount, writing: bool) -> bool {
     let dev = m.fs.dev();
-    processes_on(mounts).iter().any(|(p, c)| {
-        c.uses(&m.path)
-            || p.files().open_files().iter().any(|f| {
-                path::is_within(f.path(), &m.path)
-                    && f.inode().is_some_and(|i| i.metadata().dev == dev)
-            })
+    p.files().open_files().iter().any(|f| {
+        (!writing || f.writable())
+            && path::is_within(f.path(), &m.path)
+            && f.inode().is_some_and(|i| i.metadata().dev == dev)
     })
 }
 

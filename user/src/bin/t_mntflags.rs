@@ -149,14 +149,24 @@ mod imp {
         });
     }
 
-    /// A read-only mount refuses truncate, chmod, chown and utimensat with EROFS.
+    /// A read-only mount refuses truncate, chmod, chown and utimensat with EROFS; a remount
+    /// read-only is EBUSY while a file there is open for writing.
     fn rdonly_refuses_metadata_changes() {
         in_newns("rdonly_refuses_metadata_changes", || {
             check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
             let f = format!("{}/file", DIR);
             check_ok!(touch(&f));
             check_ok!(write_text(&f, b"hello"));
+            // Not while a file there is open for writing (a reader does not count).
+            let w = check_ok!(open(&f, sys::O_WRONLY));
+            let r = check_ok!(open(&f, sys::O_RDONLY));
+            check_eq!(
+                mount("tmpfs", DIR, "tmpfs", MS_REMOUNT | MS_RDONLY),
+                Err(EBUSY)
+            );
+            check_ok!(sys::close(w));
             check_eq!(mount("tmpfs", DIR, "tmpfs", MS_REMOUNT | MS_RDONLY), Ok(0));
+            check_ok!(sys::close(r));
             check_eq!(truncate(&f, 1), Err(EROFS));
             check_eq!(chmod(&f, 0o600), Err(EROFS));
             check_eq!(chown(&f, 0, 0), Err(EROFS));
