@@ -160,18 +160,28 @@ fn owner_process(w: &Weak<dyn Any + Send + Sync>) -> Option<Arc<Process>> {
         .filter(|p| !p.is_exiting())
 }
 
-/// Sends a fired registration's signal (mq_notify(3)); `SIGEV_NONE` and signal 0 send
-/// nothing, a process that is gone gets nothing.
+/// Sends a fired registration's signal (mq_notify(3)) with `si_code` `SI_MESGQ`, the
+/// sender's pid and uid as the registered process sees them and the registered
+/// `sigev_value`; `SIGEV_NONE` and signal 0 send nothing, a process that is gone gets
+/// nothing. (Linux also skips a process that has exec'd since registering.)
 fn notify(r: Registration) {
-    let Notify::Signal { signo, .. } = r.how else {
+    let Notify::Signal { signo, value } = r.how else {
         return;
     };
     if signo == 0 {
         return;
     }
-    if let Some(p) = owner_process(&r.owner) {
-        task::signal::send_to_process(&p, signo);
-    }
+    let Some(p) = owner_process(&r.owner) else {
+        return;
+    };
+    let sender = task::current_process();
+    let detail = task::signal::SigDetail {
+        code: task::signal::SI_MESGQ,
+        pid: sender.pid_ref().nr_in(p.pid_ref().container()).unwrap_or(0),
+        uid: p.cred().view_uid(sender.cred().uid),
+        value,
+    };
+    task::signal::send_to_process_with(&p, signo, Some(detail));
 }
 
 fn mq_notify(fd: i32, sevp: u64) -> SysResult {

@@ -14,7 +14,7 @@ mod imp {
     extern crate alloc;
     use alloc::format;
     use alloc::string::String;
-    use core::sync::atomic::{AtomicU32, Ordering};
+    use core::sync::atomic::{AtomicI64, AtomicU32, Ordering};
     use ulib::container::*;
     use ulib::mq::{self, MqAttr, SigEvent};
     use ulib::sys::{errno::*, *};
@@ -545,19 +545,42 @@ mod imp {
     }
 
     static NOTIFIED: AtomicU32 = AtomicU32::new(0);
+    /// si_code, si_pid, si_uid and si_value of the last notification.
+    static INFO: [AtomicI64; 4] = [const { AtomicI64::new(0) }; 4];
 
-    extern "C" fn note_signal(_sig: i32) {
+    extern "C" fn note_signal(_sig: i32, info: *const [i32; 8], _uc: usize) {
+        // SAFETY: the kernel passes an SA_SIGINFO handler a valid siginfo_t, whose first 32
+        // bytes are si_signo, si_errno, si_code, padding, si_pid, si_uid, si_value.
+        let w = unsafe { core::ptr::read(info) };
+        INFO[0].store(w[2] as i64, Ordering::SeqCst);
+        INFO[1].store(w[4] as i64, Ordering::SeqCst);
+        INFO[2].store(w[5] as i64, Ordering::SeqCst);
+        INFO[3].store(
+            (w[6] as u32 as i64) | ((w[7] as i64) << 32),
+            Ordering::SeqCst,
+        );
         NOTIFIED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn set_info_handler(sig: i32) -> SysResult {
+        let act = SigAction {
+            handler: note_signal as *const () as usize,
+            flags: SA_SIGINFO | SA_RESTORER,
+            restorer: ulib::rt::sigreturn_restorer as *const () as usize,
+            mask: 0,
+        };
+        sigaction(sig, Some(&act), None)
     }
 
     /// mq_notify SIGEV_SIGNAL: one registration per queue (another process gets EBUSY, and so
     /// does the owner); a message on the empty queue sends the signal once and removes the
-    /// registration (the queue file shows it); NULL removes only the caller's own.
+    /// registration (the queue file shows it), with si_code SI_MESGQ (-3), the sender's pid
+    /// and uid and the registered sigev_value; NULL removes only the caller's own.
     fn notify_signal_delivery() {
         let name = "/mq-notify";
         let fd = check_ok!(create(name, Some(&MqAttr::new(4, 16))));
         NOTIFIED.store(0, Ordering::SeqCst);
-        check_ok!(ulib::rt::set_handler(SIGUSR2, note_signal, 0, 0));
+        check_ok!(set_info_handler(SIGUSR2));
         let ev = SigEvent::new(mq::SIGEV_SIGNAL, SIGUSR2, 7);
         check_eq!(mq::notify(fd, Some(&ev)), Ok(0));
         check_eq!(mq::notify(fd, Some(&ev)), Err(EBUSY), "the owner too");
@@ -578,6 +601,12 @@ mod imp {
         }));
         check_eq!(wait_exit(c), Exit::Code(0));
         check_eq!(NOTIFIED.load(Ordering::SeqCst), 1, "one signal");
+        let info = INFO.each_ref().map(|a| a.load(Ordering::SeqCst));
+        check_eq!(
+            info,
+            [-3, c as i64, 0, 7],
+            "si_code, si_pid, si_uid, si_value"
+        );
         check_eq!(mq::send(fd, b"again", 0), Ok(0));
         check_eq!(
             NOTIFIED.load(Ordering::SeqCst),
