@@ -53,6 +53,7 @@ pub enum Errno {
     EBADFD = 77,
     EILSEQ = 84,
     ENOTSOCK = 88,
+    EMSGSIZE = 90,
     EOPNOTSUPP = 95,
     EAFNOSUPPORT = 97,
     EADDRINUSE = 98,

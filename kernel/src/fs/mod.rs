@@ -11,6 +11,7 @@ pub mod env;
 pub mod fdtable;
 pub mod file;
 pub mod mount;
+pub mod mqueuefs;
 pub mod nsfs;
 pub mod pagestore;
 pub mod path;

@@ -1264,6 +1264,9 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         }
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
         "sysfs" => crate::fs::ramfs::RamFs::new("sysfs"),
+        "mqueue" => crate::fs::mqueuefs::MqueueFs::new(
+            crate::task::current_process().container().ipc.clone(),
+        ),
         "ramblk" => {
             // A block device file system: the source names the device.
             let dev = ctx.resolve(&source, true)?.inode.metadata();

@@ -97,6 +97,8 @@ pub struct ProcInner {
     /// ITIMER_REAL: (deadline ns, interval ns).
     pub itimer_real: (u64, u64),
     pub rlimits: [(u64, u64); 16],
+    /// The `siginfo_t` details of pending process-wide signals sent with them (mq_notify).
+    pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
 }
 
 impl Thread {
@@ -346,6 +348,7 @@ impl ProcInner {
             dead_threads_tsc: 0,
             itimer_real: (0, 0),
             rlimits: DEFAULT_RLIMITS,
+            sig_details: alloc::collections::BTreeMap::new(),
         }
     }
 }

@@ -87,13 +87,38 @@ fn ignored(p: &Process, sig: u32) -> bool {
     a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
 }
 
+/// `si_code` of a message-queue notification.
+pub const SI_MESGQ: i32 = -3;
+
+/// What a `SA_SIGINFO` handler learns of a signal beyond its number (a signal sent
+/// without one reads `si_code` 0, `SI_USER`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigDetail {
+    pub code: i32,
+    pub pid: u32,
+    pub uid: u32,
+    pub value: u64,
+}
+
 /// Sends `sig` to process `p` (any thread that does not block it takes it).
 pub fn send_to_process(p: &Arc<Process>, sig: u32) {
+    send_to_process_with(p, sig, None);
+}
+
+/// [`send_to_process`] with the `siginfo_t` details. A signal already pending keeps
+/// the details it was sent with (standard signals are not queued).
+pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail>) {
     if sig == 0 || sig > NSIG || ignored(p, sig) {
         return;
     }
     let threads = {
         let mut pi = p.inner.lock();
+        if pi.pending & bit(sig) == 0 {
+            match detail {
+                Some(d) => pi.sig_details.insert(sig, d),
+                None => pi.sig_details.remove(&sig),
+            };
+        }
         pi.pending |= bit(sig);
         pi.threads.clone()
     };
@@ -140,22 +165,22 @@ pub fn has_pending(t: &Arc<Thread>) -> bool {
     (pending | ppending) & !(mask & !UNBLOCKABLE) != 0
 }
 
-/// Takes the lowest deliverable signal of `t`.
-fn dequeue(t: &Arc<Thread>) -> Option<u32> {
+/// Takes the lowest deliverable signal of `t`, with its details if it had any.
+fn dequeue(t: &Arc<Thread>) -> Option<(u32, Option<SigDetail>)> {
     let mut ti = t.inner.lock();
     let mask = ti.sigmask & !UNBLOCKABLE;
     let own = ti.pending & !mask;
     if own != 0 {
         let sig = own.trailing_zeros() + 1;
         ti.pending &= !bit(sig);
-        return Some(sig);
+        return Some((sig, None));
     }
     let mut pi = t.process().inner.lock();
     let shared = pi.pending & !mask;
     if shared != 0 {
         let sig = shared.trailing_zeros() + 1;
         pi.pending &= !bit(sig);
-        return Some(sig);
+        return Some((sig, pi.sig_details.remove(&sig)));
     }
     None
 }
@@ -201,7 +226,9 @@ pub fn deliver(frame: &mut TrapFrame) {
             exit::exit_thread(0);
             return;
         }
-        let Some(sig) = dequeue(&t) else { break };
+        let Some((sig, detail)) = dequeue(&t) else {
+            break;
+        };
         let acts = t.process().inner.lock().sigactions.clone();
         let act = acts.lock()[(sig - 1) as usize];
         match act.handler {
@@ -220,7 +247,7 @@ pub fn deliver(frame: &mut TrapFrame) {
                 let restart = act.flags & SA_RESTART != 0;
                 fixup_interrupted_syscall(frame, restart);
                 handled = true;
-                if setup_frame(&t, frame, sig, &act).is_err() {
+                if setup_frame(&t, frame, sig, detail, &act).is_err() {
                     // The stack is unusable: as Linux, the process dies with SIGSEGV.
                     exit::exit_group(SIGSEGV as i32);
                     return;
@@ -256,6 +283,7 @@ fn setup_frame(
     t: &Arc<Thread>,
     frame: &mut TrapFrame,
     sig: u32,
+    detail: Option<SigDetail>,
     act: &SigAction,
 ) -> Result<(), Errno> {
     let (mask, altstack, saved_mask) = {
@@ -283,7 +311,15 @@ fn setup_frame(
         _pad: 0,
         fields: [0; 14],
     };
-    info.fields[0] = t.process().pid() as u64;
+    match detail {
+        // si_pid, si_uid, then si_value.
+        Some(d) => {
+            info.code = d.code;
+            info.fields[0] = d.pid as u64 | (d.uid as u64) << 32;
+            info.fields[1] = d.value;
+        }
+        None => info.fields[0] = t.process().pid() as u64,
+    }
     write_user(info_addr, &info)?;
     let f = frame;
     let mc = [
