@@ -1,6 +1,8 @@
-//! Clocks, sleeps and interval timers.
+//! Clocks, sleeps and interval timers. `CLOCK_MONOTONIC` (with `_RAW`, `_COARSE`) and
+//! `CLOCK_BOOTTIME` are seen through the caller's TIME container's offsets.
 
 use super::as_i32;
+use crate::container::time::{Clock, to_container, to_host};
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{read_user, write_user};
 use crate::task::{self, sched, signal};
@@ -58,13 +60,29 @@ fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
     write_user(addr, &[(ns / NS) as i64, (ns % NS) as i64])
 }
 
+/// The caller's offset of `clock`: that of its `time` container (not time_for_children).
+fn offset(clock: Clock) -> i64 {
+    task::current_process().container().time.offset(clock)
+}
+
+/// `CLOCK_BOOTTIME` as the caller sees it (also `sysinfo` and `/proc/uptime`).
+pub fn boottime_ns() -> u64 {
+    to_container(monotonic_ns(), offset(Clock::Boottime))
+}
+
 /// The value of a clock in nanoseconds.
 fn clock_value(clk: i32) -> Result<u64, Errno> {
     Ok(match clk {
         CLOCK_REALTIME | CLOCK_TAI => realtime_ns(),
         CLOCK_REALTIME_COARSE => realtime_ns() / COARSE_NS * COARSE_NS,
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => monotonic_ns(),
-        CLOCK_MONOTONIC_COARSE => monotonic_ns() / COARSE_NS * COARSE_NS,
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW => {
+            to_container(monotonic_ns(), offset(Clock::Monotonic))
+        }
+        CLOCK_BOOTTIME => boottime_ns(),
+        CLOCK_MONOTONIC_COARSE => to_container(
+            monotonic_ns() / COARSE_NS * COARSE_NS,
+            offset(Clock::Monotonic),
+        ),
         CLOCK_PROCESS_CPUTIME_ID => process_cpu_ns(&task::current_process()),
         CLOCK_THREAD_CPUTIME_ID => sched::thread_cpu_ns(&sched::current()),
         c if c < 0 => cpu_clock(c)?,
@@ -164,7 +182,9 @@ fn nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> SysResult {
     let ns = read_timespec(req)?;
     let now = monotonic_ns();
     let deadline = match clk {
-        CLOCK_MONOTONIC | CLOCK_BOOTTIME if flags & TIMER_ABSTIME != 0 => ns,
+        // An absolute time of the caller's shifted clock, as host time.
+        CLOCK_MONOTONIC if flags & TIMER_ABSTIME != 0 => to_host(ns, offset(Clock::Monotonic)),
+        CLOCK_BOOTTIME if flags & TIMER_ABSTIME != 0 => to_host(ns, offset(Clock::Boottime)),
         CLOCK_REALTIME | CLOCK_TAI if flags & TIMER_ABSTIME != 0 => {
             now.saturating_add(ns.saturating_sub(realtime_ns()))
         }
