@@ -18,6 +18,7 @@ pub mod pipe;
 pub mod procfs;
 pub mod ramfs;
 pub mod timens;
+pub mod timerfd;
 pub mod tty;
 pub mod usermap;
 pub mod vfs;
