@@ -3,9 +3,9 @@
 //! and the Linux side of time_namespaces(7): offsets seen by children and not by the
 //! unsharer, freezing on entry, the `timens_offsets` and `time_offsets` formats and errnos,
 //! `CLOCK_BOOTTIME`/`/proc/uptime`/`sysinfo` with a boottime offset, negative offsets,
-//! `clock_nanosleep(TIMER_ABSTIME)` under an offset, `clone3(CLONE_NEWTIME)`, `setns`, and
-//! `execve` entering time_for_children. Every program ends by checking that the count of
-//! every `max_*_container` is back to its start.
+//! `clock_nanosleep(TIMER_ABSTIME)` and timerfds under an offset, `clone3(CLONE_NEWTIME)`,
+//! `setns`, and `execve` entering time_for_children. Every program ends by checking that the
+//! count of every `max_*_container` is back to its start.
 //!
 //! Bulkhead-only parts (fail on a Linux host): `/proc/[pid]/container/*`, `time_offsets`,
 //! `/proc/sys/user/max_*_container`, and the EINVAL of a second `unshare(CLONE_NEWTIME)`.
@@ -684,6 +684,116 @@ mod imp {
         check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
+    /// timerfd: a relative one-shot and a periodic timer count expirations (read blocks until
+    /// one, then resets; poll says POLLIN), gettime reports the time left and the interval,
+    /// 0 disarms; the errors: clock, flags, non-timerfd fd (EINVAL), closed fd (EBADF), short
+    /// read (EINVAL), write (EINVAL), non-blocking read with nothing (EAGAIN); TFD_CLOEXEC.
+    fn timerfd_counts_expirations() {
+        const MS: i64 = 1_000_000;
+        let fd = check_ok!(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+        check_eq!(fcntl(fd, F_GETFD, 0), Ok(FD_CLOEXEC));
+        check_eq!(timerfd_gettime(fd), Ok((0, 0)));
+        let start = clock_ns(CLOCK_MONOTONIC);
+        check_eq!(timerfd_settime(fd, 0, 50 * MS, 0), Ok((0, 0)));
+        let (left, iv) = check_ok!(timerfd_gettime(fd));
+        check!(left > 0 && left <= 50 * MS && iv == 0, "{} {}", left, iv);
+        check_eq!(poll_one(fd, POLLIN, 0), Ok(0));
+        check_eq!(timerfd_read(fd), Ok(1));
+        let el = clock_ns(CLOCK_MONOTONIC) - start;
+        check!(
+            (50 * MS..2 * NSEC).contains(&el),
+            "one-shot after {} ns",
+            el
+        );
+        check_eq!(
+            timerfd_gettime(fd),
+            Ok((0, 0)),
+            "a fired one-shot is disarmed"
+        );
+        // Periodic: 20 ms, first after 20 ms.
+        check_ok!(timerfd_settime(fd, 0, 20 * MS, 20 * MS));
+        check_ok!(sleep_ms(75));
+        check_eq!(poll_one(fd, POLLIN, 0), Ok(POLLIN));
+        let n = check_ok!(timerfd_read(fd));
+        check!((3..=10).contains(&n), "{} expirations in 75 ms", n);
+        check_eq!(check_ok!(timerfd_gettime(fd)).1, 20 * MS);
+        let (old, oiv) = check_ok!(timerfd_settime(fd, 0, 0, 0));
+        check!(old > 0 && oiv == 20 * MS, "old {} {}", old, oiv);
+        check_eq!(timerfd_gettime(fd), Ok((0, 0)));
+        let mut b4 = [0u8; 4];
+        check_eq!(read(fd, &mut b4), Err(EINVAL));
+        check_eq!(write(fd, &1u64.to_ne_bytes()), Err(EINVAL));
+        let _ = close(fd);
+        let nb = check_ok!(timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK));
+        check_eq!(timerfd_read(nb), Err(EAGAIN));
+        let _ = close(nb);
+        check_eq!(timerfd_create(CLOCK_MONOTONIC_RAW, 0), Err(EINVAL));
+        check_eq!(timerfd_create(CLOCK_MONOTONIC, 1), Err(EINVAL));
+        let [r, w] = pipe_pair();
+        check_eq!(timerfd_settime(r, 0, MS, 0), Err(EINVAL));
+        close_all(&[r, w]);
+        check_eq!(timerfd_settime(r, 0, MS, 0), Err(EBADF));
+        check_eq!(timerfd_gettime(r), Err(EBADF));
+        let fd = check_ok!(timerfd_create(CLOCK_REALTIME, 0));
+        check_eq!(timerfd_settime(fd, 4, MS, 0), Err(EINVAL), "unknown flag");
+        check_eq!(timerfd_settime(fd, 0, -1, 0), Err(EINVAL), "negative value");
+        // An absolute realtime 100 ms ahead.
+        let target = clock_ns(CLOCK_REALTIME) + 100 * MS;
+        check_ok!(timerfd_settime(fd, TFD_TIMER_ABSTIME, target, 0));
+        check_eq!(timerfd_read(fd), Ok(1));
+        check!(clock_ns(CLOCK_REALTIME) >= target - MS);
+        let _ = close(fd);
+    }
+
+    /// In a container with day-sized offsets, an absolute timerfd on CLOCK_MONOTONIC or
+    /// CLOCK_BOOTTIME 200 ms ahead of the container's clock fires after about 200 ms; one
+    /// before the offset fires at once.
+    fn timerfd_abstime_with_offset() {
+        let f = fork_run(|| {
+            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+            check_ok!(write_offsets(
+                &me(),
+                "timens_offsets",
+                "monotonic 86400 0\nboottime 172800 0"
+            ));
+            let child = check_ok!(clone_run(SIGCHLD_EXIT, || {
+                for clock in [CLOCK_MONOTONIC, CLOCK_BOOTTIME] {
+                    let fd = check_ok!(timerfd_create(clock, 0));
+                    let start = clock_ns(clock);
+                    let target = start + 200_000_000;
+                    check_ok!(timerfd_settime(fd, TFD_TIMER_ABSTIME, target, 0));
+                    let (left, _) = check_ok!(timerfd_gettime(fd));
+                    check!(
+                        left <= 200_000_000 && left > 0,
+                        "clock {} left {}",
+                        clock,
+                        left
+                    );
+                    check_eq!(timerfd_read(fd), Ok(1));
+                    let end = clock_ns(clock);
+                    check!(
+                        end >= target,
+                        "clock {}: fired at {} < {}",
+                        clock,
+                        end,
+                        target
+                    );
+                    check!(
+                        end - start < 2 * NSEC,
+                        "clock {}: {} ns",
+                        clock,
+                        end - start
+                    );
+                    check_ok!(timerfd_settime(fd, TFD_TIMER_ABSTIME, NSEC, 0));
+                    check_eq!(poll_one(fd, POLLIN, 1000), Ok(POLLIN), "a past time");
+                    let _ = close(fd);
+                }
+            }));
+            check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
+        });
+        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
+    }
+
     /// After unshare, execve enters time_for_children (Linux 5.18's exec_task_namespaces):
     /// the new program's clock shows the offset and its two links are equal.
     fn execve_enters_time_for_children() {
@@ -751,6 +861,8 @@ mod imp {
             nanosleep_abstime_with_offset,
             clone3_newtime_child,
             setns_into_time_container,
+            timerfd_counts_expirations,
+            timerfd_abstime_with_offset,
             execve_enters_time_for_children,
             counts_back_to_start,
         ])
