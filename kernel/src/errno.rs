@@ -52,6 +52,7 @@ pub enum Errno {
     EOVERFLOW = 75,
     EBADFD = 77,
     EILSEQ = 84,
+    EUSERS = 87,
     ENOTSOCK = 88,
     EMSGSIZE = 90,
     EOPNOTSUPP = 95,

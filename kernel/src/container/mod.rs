@@ -111,6 +111,7 @@ impl Kind {
             || (self == Kind::User && cfg!(feature = "user"))
             || (self == Kind::Mnt && cfg!(feature = "mnt"))
             || (self == Kind::Ipc && cfg!(feature = "ipc"))
+            || (self == Kind::Time && cfg!(feature = "time"))
     }
 
     /// Whether `/proc/[pid]/container/<name>` and `ns/<name>` exist.
@@ -296,7 +297,35 @@ impl Container {
             // A child lives in its parent's pid_for_children.
             c.pid = self.pid_for_children.clone();
         }
+        if flags & CLONE_NEWTIME != 0 {
+            // Linux's copy_time_ns: the offsets of the caller's time_for_children.
+            let t = Arc::new(self.time_for_children.new_child(owner)?);
+            c.time_for_children = t.clone();
+            if !for_unshare {
+                c.time = t;
+            }
+        } else if !for_unshare {
+            // A child lives in its parent's time_for_children (Linux's timens_on_fork).
+            c.time = self.time_for_children.clone();
+        }
+        if !for_unshare {
+            // Everything is built: the first process to enter a TIME container fixes its
+            // offsets.
+            c.time.freeze();
+        }
         Ok(c)
+    }
+
+    /// The set after `execve`, when it changes: a process that unshared its TIME container
+    /// enters its time_for_children (Linux's `exec_task_namespaces`, 5.18 on).
+    pub fn after_exec(&self) -> Option<Container> {
+        if Arc::ptr_eq(&self.time, &self.time_for_children) {
+            return None;
+        }
+        self.time_for_children.freeze();
+        let mut c = self.clone();
+        c.time = self.time_for_children.clone();
+        Some(c)
     }
 
     /// Whether two sets are the same objects (a fork may then share the `Arc<Container>`).

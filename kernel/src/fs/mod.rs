@@ -18,6 +18,8 @@ pub mod path;
 pub mod pipe;
 pub mod procfs;
 pub mod ramfs;
+pub mod timens;
+pub mod timerfd;
 pub mod tty;
 pub mod usermap;
 pub mod vfs;
@@ -278,8 +280,12 @@ impl procfs::KernelView for KernelState {
     fn frames(&self) -> (u64, u64) {
         crate::mm::frame::counts()
     }
+    /// `CLOCK_BOOTTIME` of the reader (its TIME container's offset applies).
     fn uptime_ns(&self) -> u64 {
-        env::monotonic_ns()
+        match crate::task::sched::try_current() {
+            Some(_) => crate::syscall::time::boottime_ns(),
+            None => env::monotonic_ns(),
+        }
     }
     fn mounts(&self) -> String {
         current_context().mounts().render()

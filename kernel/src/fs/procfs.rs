@@ -4,8 +4,10 @@
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
 use super::nsfs::{NsInode, link_text};
+use super::timens::{self, OffsetsFile};
 use super::usermap::{self, UserFile, UserFileOps};
 use super::vfs::*;
+use crate::container::time::{Clock, TimeContainer};
 use crate::container::user::UserContainer;
 use crate::container::{ContainerType, Kind, LINKS, limits};
 use crate::errno::Errno;
@@ -289,6 +291,8 @@ enum Node {
     MountInfo(u32),
     /// `/proc/[pid]/root` (false) and `cwd` (true).
     FsLink(u32, bool),
+    /// `/proc/[pid]/timens_offsets` and `time_offsets`.
+    TimeOffsets(u32, OffsetsFile),
 }
 
 const ROOT_FILES: [(&str, Node); 6] = [
@@ -300,7 +304,7 @@ const ROOT_FILES: [(&str, Node); 6] = [
     ("sys", Node::Sys),
 ];
 
-const PID_FILES: [(&str, FileType); 13] = [
+const PID_FILES: [(&str, FileType); 15] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
@@ -314,6 +318,8 @@ const PID_FILES: [(&str, FileType); 13] = [
     ("mountinfo", FileType::Regular),
     ("root", FileType::Symlink),
     ("cwd", FileType::Symlink),
+    ("timens_offsets", FileType::Regular),
+    ("time_offsets", FileType::Regular),
 ];
 
 /// The value of `/proc/sys/kernel/overflow{uid,gid}` (what unmapped ids read as).
@@ -364,6 +370,8 @@ impl Node {
             Node::PidMounts(p) => pid_ino(p, 12),
             Node::MountInfo(p) => pid_ino(p, 13),
             Node::FsLink(p, cwd) => pid_ino(p, 14 + cwd as u64),
+            // The low byte is free in every slot but the links'.
+            Node::TimeOffsets(p, f) => pid_ino(p, 12) | (1 + f as u64),
         }
     }
 
@@ -379,7 +387,8 @@ impl Node {
             | Node::User(p, _)
             | Node::PidMounts(p)
             | Node::MountInfo(p)
-            | Node::FsLink(p, _) => Some(p),
+            | Node::FsLink(p, _)
+            | Node::TimeOffsets(p, _) => Some(p),
             _ => None,
         }
     }
@@ -405,6 +414,7 @@ impl Node {
                 Node::SelfLink | Node::Link(..) | Node::FsLink(..) => 0o777,
                 Node::MaxContainer(_) => 0o664,
                 Node::User(..) => 0o644,
+                Node::TimeOffsets(_, f) => f.mode(),
                 n if n.file_type() == FileType::Directory => 0o555,
                 _ => 0o444,
             }
@@ -482,6 +492,11 @@ impl ProcInode {
                 let reader = super::env::current_cred();
                 usermap::render(which, &target, reader.as_deref()).into_bytes()
             }
+            Node::TimeOffsets(_, f) => {
+                let t = self.time_for_children()?;
+                let (m, b) = (t.offset(Clock::Monotonic), t.offset(Clock::Boottime));
+                timens::render(f, m, b).into_bytes()
+            }
             Node::Root
             | Node::Sys
             | Node::SysUser
@@ -521,6 +536,16 @@ impl ProcInode {
             pid,
             opener,
         }))
+    }
+
+    /// The time_for_children container of the process of a `TimeOffsets` node.
+    fn time_for_children(&self) -> Result<Arc<TimeContainer>, Errno> {
+        let pid = self.node.pid().ok_or(Errno::EINVAL)?;
+        self.fs
+            .view
+            .container_member(pid, "time_for_children")
+            .and_then(|c| c.downcast::<TimeContainer>())
+            .ok_or(Errno::ESRCH)
     }
 
     /// The container behind a link node.
@@ -607,6 +632,15 @@ impl Inode for ProcInode {
                 Ok(buf.len())
             }
             Node::User(..) => self.open_user_file(O_WRONLY)?.write_at(offset, buf),
+            Node::TimeOffsets(_, f) => {
+                let t = self.time_for_children()?;
+                // CAP_SYS_TIME over the container's owner (Linux checks the opener's).
+                let may = match (super::env::current_cred(), t.common().owner()) {
+                    (Some(c), Some(owner)) => c.capable_in(owner, crate::cred::CAP_SYS_TIME),
+                    _ => true,
+                };
+                timens::write(f, &t, offset, buf, may, super::env::monotonic_ns())
+            }
             _ => Err(Errno::EACCES),
         }
     }
@@ -623,7 +657,7 @@ impl Inode for ProcInode {
     /// `O_TRUNC` on a writable file is ignored, as Linux's procfs does.
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.node {
-            Node::MaxContainer(_) | Node::User(..) => Ok(()),
+            Node::MaxContainer(_) | Node::User(..) | Node::TimeOffsets(..) => Ok(()),
             _ => Err(Errno::EACCES),
         }
     }
@@ -673,6 +707,12 @@ impl Inode for ProcInode {
                     "mountinfo" => Node::MountInfo(pid),
                     "root" => Node::FsLink(pid, false),
                     "cwd" => Node::FsLink(pid, true),
+                    "timens_offsets" if Kind::Time.enabled() => {
+                        Node::TimeOffsets(pid, OffsetsFile::Linux)
+                    }
+                    "time_offsets" if Kind::Time.enabled() => {
+                        Node::TimeOffsets(pid, OffsetsFile::LiteOs)
+                    }
                     _ => return Err(Errno::ENOENT),
                 }
             }
@@ -766,15 +806,20 @@ impl Inode for ProcInode {
             ],
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
+                // Files of a type built out (`time`) are absent.
                 PID_FILES
                     .iter()
-                    .map(|(name, ftype)| {
-                        let ino = self.lookup(name).map(|i| i.metadata().ino).unwrap_or(0);
-                        DirEntry {
+                    .filter_map(|(name, ftype)| {
+                        let ino = match self.lookup(name) {
+                            Ok(i) => i.metadata().ino,
+                            Err(Errno::ENOENT) => return None,
+                            Err(_) => 0,
+                        };
+                        Some(DirEntry {
                             name: name.to_string(),
                             ino,
                             ftype: *ftype,
-                        }
+                        })
                     })
                     .collect()
             }

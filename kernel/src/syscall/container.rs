@@ -4,7 +4,8 @@
 use super::as_i32;
 use crate::container::user::UserContainer;
 use crate::container::{
-    ALL_NEW_FLAGS, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, Container, ContainerType, Kind,
+    ALL_NEW_FLAGS, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, Container,
+    ContainerType, Kind,
 };
 use crate::cred::{CAP_SYS_ADMIN, CAP_SYS_CHROOT, Credentials};
 use crate::errno::{Errno, SysResult};
@@ -55,8 +56,10 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
 }
 
 /// Installs `c` as the caller's container set. When its mount container changes
-/// (`setns`), the caller's file-system context moves to the new tree's root.
+/// (`setns`), the caller's file-system context moves to the new tree's root; entering a
+/// TIME container fixes its offsets.
 fn install(p: &Arc<Process>, c: Container) {
+    c.time.freeze();
     let mut pi = p.inner.lock();
     if !Arc::ptr_eq(&pi.container.mnt, &c.mnt) {
         pi.fs = pi.fs.enter(c.mnt.mounts());
@@ -86,6 +89,11 @@ fn unshare(flags: u64) -> SysResult {
     }
     let cur = p.container();
     if ns & CLONE_NEWPID != 0 && !Arc::ptr_eq(&cur.pid, &cur.pid_for_children) {
+        return Err(Errno::EINVAL);
+    }
+    // LiteOS-A's rule (time_002; Linux would replace time_for_children): one unshare of
+    // TIME until the caller has entered it (by execve).
+    if ns & CLONE_NEWTIME != 0 && !Arc::ptr_eq(&cur.time, &cur.time_for_children) {
         return Err(Errno::EINVAL);
     }
     let (new_cred, owner) = credentials_for_new_containers(&p.cred(), ns)?;
@@ -189,6 +197,9 @@ fn setns(fd: u64, nstype: u64) -> SysResult {
         if nstype & CLONE_NEWUSER != 0 && !Arc::ptr_eq(&their_cred.user, &cred.user) {
             new_cred = join_user(&cred, their_cred.user.clone())?;
         }
+        if nstype & CLONE_NEWTIME != 0 && !single_threaded(&p) {
+            return Err(Errno::EUSERS);
+        }
         let mut c = (*cur).clone();
         for kind in Kind::ALL {
             if nstype & kind.clone_flag() == 0 || kind == Kind::User {
@@ -216,9 +227,17 @@ fn setns(fd: u64, nstype: u64) -> SysResult {
         super::cred::commit(&p, c);
         return Ok(0);
     }
+    // A TIME container's clocks are the whole process's (setns(2): EUSERS otherwise).
+    if target.kind() == Kind::Time && !single_threaded(&p) {
+        return Err(Errno::EUSERS);
+    }
     let c = join(&cred, &cur, target)?;
     install(&p, c);
     Ok(0)
+}
+
+fn single_threaded(p: &Process) -> bool {
+    p.live_threads.load(core::sync::atomic::Ordering::Acquire) <= 1
 }
 
 fn pidfd_open(pid: u64, flags: u64) -> SysResult {

@@ -12,7 +12,7 @@ mod process;
 mod signal;
 mod sys;
 mod sysv;
-mod time;
+pub mod time;
 
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::{Errno, SysResult};

@@ -1,6 +1,8 @@
-//! Clocks, sleeps and interval timers.
+//! Clocks, sleeps, interval timers and timerfds. `CLOCK_MONOTONIC` (with `_RAW`, `_COARSE`) and
+//! `CLOCK_BOOTTIME` are seen through the caller's TIME container's offsets.
 
 use super::as_i32;
+use crate::container::time::{Clock, to_container, to_host};
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{read_user, write_user};
 use crate::task::{self, sched, signal};
@@ -42,6 +44,9 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         37 => alarm(a[0]),
         36 => getitimer(a[0], a[1]),
         38 => setitimer(a[0], a[1], a[2]),
+        283 => timerfd_create(a[0], a[1]),
+        286 => timerfd_settime(a[0], a[1], a[2], a[3]),
+        287 => timerfd_gettime(a[0], a[1]),
         _ => return None,
     })
 }
@@ -58,13 +63,29 @@ fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
     write_user(addr, &[(ns / NS) as i64, (ns % NS) as i64])
 }
 
+/// The caller's offset of `clock`: that of its `time` container (not time_for_children).
+fn offset(clock: Clock) -> i64 {
+    task::current_process().container().time.offset(clock)
+}
+
+/// `CLOCK_BOOTTIME` as the caller sees it (also `sysinfo` and `/proc/uptime`).
+pub fn boottime_ns() -> u64 {
+    to_container(monotonic_ns(), offset(Clock::Boottime))
+}
+
 /// The value of a clock in nanoseconds.
 fn clock_value(clk: i32) -> Result<u64, Errno> {
     Ok(match clk {
         CLOCK_REALTIME | CLOCK_TAI => realtime_ns(),
         CLOCK_REALTIME_COARSE => realtime_ns() / COARSE_NS * COARSE_NS,
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => monotonic_ns(),
-        CLOCK_MONOTONIC_COARSE => monotonic_ns() / COARSE_NS * COARSE_NS,
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW => {
+            to_container(monotonic_ns(), offset(Clock::Monotonic))
+        }
+        CLOCK_BOOTTIME => boottime_ns(),
+        CLOCK_MONOTONIC_COARSE => to_container(
+            monotonic_ns() / COARSE_NS * COARSE_NS,
+            offset(Clock::Monotonic),
+        ),
         CLOCK_PROCESS_CPUTIME_ID => process_cpu_ns(&task::current_process()),
         CLOCK_THREAD_CPUTIME_ID => sched::thread_cpu_ns(&sched::current()),
         c if c < 0 => cpu_clock(c)?,
@@ -164,7 +185,9 @@ fn nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> SysResult {
     let ns = read_timespec(req)?;
     let now = monotonic_ns();
     let deadline = match clk {
-        CLOCK_MONOTONIC | CLOCK_BOOTTIME if flags & TIMER_ABSTIME != 0 => ns,
+        // An absolute time of the caller's shifted clock, as host time.
+        CLOCK_MONOTONIC if flags & TIMER_ABSTIME != 0 => to_host(ns, offset(Clock::Monotonic)),
+        CLOCK_BOOTTIME if flags & TIMER_ABSTIME != 0 => to_host(ns, offset(Clock::Boottime)),
         CLOCK_REALTIME | CLOCK_TAI if flags & TIMER_ABSTIME != 0 => {
             now.saturating_add(ns.saturating_sub(realtime_ns()))
         }
@@ -278,5 +301,79 @@ fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
     if old != 0 {
         write_itimerval(old, prev)?;
     }
+    Ok(0)
+}
+
+const TFD_TIMER_ABSTIME: u64 = 1;
+const TFD_TIMER_CANCEL_ON_SET: u64 = 2;
+const TFD_NONBLOCK: u64 = crate::fs::file::O_NONBLOCK as u64;
+const TFD_CLOEXEC: u64 = crate::fs::file::O_CLOEXEC as u64;
+
+/// `timerfd_create`: CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_BOOTTIME (the alarm clocks
+/// are not provided: `EINVAL`); flags TFD_NONBLOCK and TFD_CLOEXEC.
+fn timerfd_create(clock: u64, flags: u64) -> SysResult {
+    let clock = as_i32(clock);
+    if !matches!(clock, CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME)
+        || flags & !(TFD_NONBLOCK | TFD_CLOEXEC) != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let file = crate::fs::timerfd::open(clock, (flags & TFD_NONBLOCK) as u32);
+    let fd = task::current_process()
+        .files()
+        .install(file, flags & TFD_CLOEXEC != 0)?;
+    Ok(fd as usize)
+}
+
+/// The timerfd behind `fd`: `EBADF` if not open, `EINVAL` if another kind of file.
+fn timerfd_of(fd: u64) -> Result<alloc::sync::Arc<crate::fs::timerfd::TimerFd>, Errno> {
+    let file = task::current_process().files().get(as_i32(fd))?;
+    crate::fs::timerfd::of_file(&file).ok_or(Errno::EINVAL)
+}
+
+/// `struct itimerspec` from `(value, interval)` nanoseconds.
+fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
+    let ts = |ns: u64| [(ns / NS) as i64, (ns % NS) as i64];
+    let (i, v) = (ts(interval), ts(value));
+    write_user(addr, &[i[0], i[1], v[0], v[1]])
+}
+
+/// `timerfd_settime`: an absolute time (TFD_TIMER_ABSTIME) is on the timer's clock as the
+/// caller sees it (TIME container offsets, Linux's `timens_ktime_to_host`); a value of 0
+/// disarms. A realtime deadline is fixed when set (a later `clock_settime` does not move it).
+fn timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> SysResult {
+    if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let t = timerfd_of(fd)?;
+    let [isec, insec, vsec, vnsec]: [i64; 4] = read_user(new)?;
+    let valid = |s: i64, n: i64| s >= 0 && (0..NS as i64).contains(&n);
+    if !valid(isec, insec) || !valid(vsec, vnsec) {
+        return Err(Errno::EINVAL);
+    }
+    let ns = |s: i64, n: i64| (s as u64).saturating_mul(NS).saturating_add(n as u64);
+    let (value, interval) = (ns(vsec, vnsec), ns(isec, insec));
+    let now = monotonic_ns();
+    let next = if value == 0 {
+        None
+    } else if flags & TFD_TIMER_ABSTIME == 0 {
+        Some(now.saturating_add(value))
+    } else {
+        Some(match t.clock {
+            CLOCK_MONOTONIC => to_host(value, offset(Clock::Monotonic)),
+            CLOCK_BOOTTIME => to_host(value, offset(Clock::Boottime)),
+            _ => now.saturating_add(value.saturating_sub(realtime_ns())),
+        })
+    };
+    let prev = t.set(next, interval);
+    if old != 0 {
+        write_itimerspec(old, prev)?;
+    }
+    Ok(0)
+}
+
+fn timerfd_gettime(fd: u64, cur: u64) -> SysResult {
+    let t = timerfd_of(fd)?;
+    write_itimerspec(cur, t.current().get(monotonic_ns()))?;
     Ok(0)
 }

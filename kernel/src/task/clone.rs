@@ -124,11 +124,14 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
     })
 }
 
-/// Legacy `clone(flags, stack, parent_tid, child_tid, tls)`.
+/// Legacy `clone(flags, stack, parent_tid, child_tid, tls)`. Bit 0x80 (`CLONE_NEWTIME`)
+/// lies in the exit-signal byte, where no signal number reaches: it is ignored, so
+/// `clone(CLONE_NEWTIME | SIGCHLD)` makes a SIGCHLD child in the caller's
+/// time_for_children (LiteOS-A does the same, time_001; only `clone3` creates one).
 pub fn legacy_args(flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> CloneArgs {
     CloneArgs {
         flags: flags & !CSIGNAL,
-        exit_signal: (flags & CSIGNAL) as u32,
+        exit_signal: (flags & CSIGNAL & !container::CLONE_NEWTIME) as u32,
         stack,
         parent_tid: ptid,
         child_tid: ctid,
@@ -166,6 +169,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     }
     let my_container = me.container();
     let unshared_pid = !Arc::ptr_eq(&my_container.pid, &my_container.pid_for_children);
+    let unshared_time = !Arc::ptr_eq(&my_container.time, &my_container.time_for_children);
     // After unshare(CLONE_NEWPID) the caller cannot add threads or nest again (Linux).
     if unshared_pid && (flags & CLONE_THREAD != 0 || ns & CLONE_NEWPID != 0) {
         return Err(Errno::EINVAL);
@@ -201,7 +205,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             Arc::downgrade(&me)
         };
         let (child_cred, owner) = credentials_for_new_containers(&pi.cred, ns)?;
-        let child_container = if ns & !CLONE_NEWUSER != 0 || unshared_pid {
+        let child_container = if ns & !CLONE_NEWUSER != 0 || unshared_pid || unshared_time {
             Arc::new(my_container.derive(ns, false, &owner)?)
         } else {
             my_container.clone()
