@@ -217,6 +217,7 @@ impl AddressSpace {
     pub fn fork(&self) -> Result<AddressSpace, Errno> {
         let mut child = AddressSpace::new()?;
         child.vmas = self.vmas.clone();
+        child.vmas.fork_sources();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         let mut result = Ok(());

@@ -16,6 +16,22 @@ pub trait PageSource: Send + Sync {
     /// Physical address of page `index`, allocating it zeroed; `None` when out of memory
     /// or past the end of the object.
     fn page_phys(&self, index: u64) -> Option<u64>;
+
+    /// The source a forked child's copy of the area uses; `None` shares this one. (A SysV
+    /// segment counts attaches: each child's copy is an attach of its own.)
+    fn fork_copy(&self) -> Option<Arc<dyn PageSource>> {
+        None
+    }
+
+    /// The size in bytes of the SysV segment this source attaches, if it is one (`shmdt`).
+    fn shm_size(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Whether two sources are the same object.
+pub fn same_source(a: &Arc<dyn PageSource>, b: &Arc<dyn PageSource>) -> bool {
+    core::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
 }
 
 #[derive(Clone)]
@@ -165,6 +181,23 @@ impl VmaSet {
         true
     }
 
+    /// Gives a forked copy of the set the sources [`PageSource::fork_copy`] asks for: one new
+    /// source per old one, shared by all the pieces the old one backed.
+    pub fn fork_sources(&mut self) {
+        let mut done: Vec<(Arc<dyn PageSource>, Arc<dyn PageSource>)> = Vec::new();
+        for v in self.map.values_mut() {
+            let Backing::Shared { src, .. } = &mut v.backing else {
+                continue;
+            };
+            if let Some((_, new)) = done.iter().find(|(old, _)| same_source(old, src)) {
+                *src = new.clone();
+            } else if let Some(new) = src.fork_copy() {
+                done.push((src.clone(), new.clone()));
+                *src = new;
+            }
+        }
+    }
+
     /// The lowest address `>= from` where `len` bytes fit below `limit`.
     pub fn find_free(&self, len: u64, from: u64, limit: u64) -> Option<u64> {
         let mut at = from;
@@ -234,6 +267,49 @@ mod tests {
         fn page_phys(&self, index: u64) -> Option<u64> {
             Some(index * 4096)
         }
+    }
+
+    /// Counts its copies, as a SysV segment counts attaches.
+    struct Counted(Arc<core::sync::atomic::AtomicU32>);
+    impl PageSource for Counted {
+        fn page_phys(&self, index: u64) -> Option<u64> {
+            Some(index * 4096)
+        }
+        fn fork_copy(&self) -> Option<Arc<dyn PageSource>> {
+            self.0.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            Some(Arc::new(Counted(self.0.clone())))
+        }
+    }
+
+    #[test]
+    fn fork_sources_copies_each_source_once_for_all_its_pieces() {
+        let n = Arc::new(core::sync::atomic::AtomicU32::new(0));
+        let src: Arc<dyn PageSource> = Arc::new(Counted(n.clone()));
+        let mut s = VmaSet::new();
+        s.insert(Vma {
+            start: 0x1000,
+            end: 0x5000,
+            prot: 3,
+            backing: Backing::Shared {
+                src: src.clone(),
+                pgoff: 0,
+            },
+            name: String::new(),
+        });
+        s.remove_range(0x2000, 0x3000);
+        let mut child = s.clone();
+        child.fork_sources();
+        assert_eq!(n.load(core::sync::atomic::Ordering::Relaxed), 1);
+        let srcs: Vec<Arc<dyn PageSource>> = child
+            .iter()
+            .filter_map(|v| match &v.backing {
+                Backing::Shared { src, .. } => Some(src.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(srcs.len(), 2);
+        assert!(same_source(&srcs[0], &srcs[1]));
+        assert!(!same_source(&srcs[0], &src));
     }
 
     #[test]

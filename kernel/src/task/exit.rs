@@ -79,6 +79,7 @@ pub fn exit_thread(status: i32) {
 
 /// The last thread left: release everything, become a zombie, tell the parent.
 fn exit_process(p: &Arc<Process>, status: i32) {
+    crate::ipc::sysv::sem::exit_undo(p.pid());
     let (vm, files) = {
         let mut pi = p.inner.lock();
         (pi.vm.take(), pi.files.clone())

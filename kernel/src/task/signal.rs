@@ -212,9 +212,13 @@ struct UContext {
 }
 impl_pod!(UContext);
 
-/// System calls that are never restarted after a handler ran (Linux: `-EINTR` always).
+/// System calls that are never restarted after a handler ran (Linux: `-EINTR` always;
+/// signal(7) lists the SysV ones: semop 65, msgsnd 69, msgrcv 70, semtimedop 220).
 fn restartable(nr: u64) -> bool {
-    !matches!(nr, 7 | 23 | 34 | 35 | 130 | 230 | 232 | 270 | 271 | 281)
+    !matches!(
+        nr,
+        7 | 23 | 34 | 35 | 65 | 69 | 70 | 130 | 220 | 230 | 232 | 270 | 271 | 281
+    )
 }
 
 /// Called on every return to user mode: acts on pending signals and group exit.
