@@ -312,7 +312,9 @@ impl procfs::KernelView for KernelState {
         pid: u32,
         link: &str,
     ) -> Option<Arc<dyn crate::container::ContainerType>> {
-        self.process(pid)?;
+        if !self.all {
+            self.process(pid)?;
+        }
         crate::task::container_member(pid, link)
     }
 }
