@@ -154,9 +154,11 @@ impl Walker<'_> {
                     }
                     at.push_str(name);
                     let mut ty = inode.file_type();
-                    // Only directories are mount points (`mount` checks).
+                    // Directories and (bind mounts of single files) other non-links are
+                    // mount points.
                     let inode = match ty {
-                        FileType::Directory => match self.mounts.mount_at(&at) {
+                        FileType::Symlink => inode,
+                        _ => match self.mounts.mount_at(&at) {
                             Some(m) => {
                                 let root = m.root();
                                 ty = root.file_type();
@@ -164,7 +166,6 @@ impl Walker<'_> {
                             }
                             None => inode,
                         },
-                        _ => inode,
                     };
                     let is_last = || {
                         next_component(path, rest).is_none()

@@ -1216,7 +1216,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         if (root.dev, root.ino) != (here.dev, here.ino) || src.path == ctx.root().path {
             return Err(Errno::EINVAL);
         }
-        if !loc.inode.metadata().is_dir() {
+        if src.inode.metadata().is_dir() != loc.inode.metadata().is_dir() {
             return Err(Errno::ENOTDIR);
         }
         ctx.mounts().move_mount(&src.path, &loc.path)?;
@@ -1225,17 +1225,14 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         }
         return Ok(0);
     }
-    if !loc.inode.metadata().is_dir() {
-        return Err(Errno::ENOTDIR);
-    }
     if flags & MS_BIND != 0 {
         const MS_REC: u64 = 16384;
         if source == 0 {
             return Err(Errno::EFAULT);
         }
         let src = ctx.resolve(&user_path(source)?, true)?;
-        if !src.inode.metadata().is_dir() {
-            // Bind mounts of files are not supported.
+        // A directory on a directory, anything else (a single file) on a non-directory.
+        if src.inode.metadata().is_dir() != loc.inode.metadata().is_dir() {
             return Err(Errno::ENOTDIR);
         }
         return ctx
@@ -1248,6 +1245,9 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
                 flags & MS_REC != 0,
             )
             .map(|_| 0);
+    }
+    if !loc.inode.metadata().is_dir() {
+        return Err(Errno::ENOTDIR);
     }
     let fstype = read_user_cstr(fstype, 64)?;
     let source = if source == 0 {

@@ -540,6 +540,30 @@ mod imp {
         });
     }
 
+    /// A bind mount of a single file shows the source file at the target file (reads and
+    /// writes go to the source); umount shows the target again; a directory on a file and a
+    /// file on a directory are ENOTDIR.
+    fn file_bind() {
+        in_newns("file_bind", || {
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            let (src, dst) = (format!("{}/src", DIR), format!("{}/dst", DIR));
+            for f in [&src, &dst] {
+                check_ok!(touch(f));
+            }
+            check_ok!(write_text(&src, b"source"));
+            check_ok!(write_text(&dst, b"target"));
+            check_eq!(mount(&src, &dst, "", MS_BIND), Ok(0));
+            check_eq!(read_text(&dst).as_deref(), Ok("source"));
+            check_ok!(write_text(&dst, b"written"));
+            check_eq!(read_text(&src).as_deref(), Ok("written"));
+            check!(prop_of(&dst).is_some(), "listed in mountinfo");
+            check_eq!(mount(DIR2, &dst, "", MS_BIND), Err(ENOTDIR));
+            check_eq!(mount(&src, DIR2, "", MS_BIND), Err(ENOTDIR));
+            check_eq!(ulib::cred::umount2(&dst, 0), Ok(0));
+            check_eq!(read_text(&dst).as_deref(), Ok("target"));
+        });
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             noexec_and_nosuid,
@@ -552,6 +576,7 @@ mod imp {
             tmpfs_remount_size,
             move_mounts,
             tree_propagation,
+            file_bind,
         ])
     }
 
