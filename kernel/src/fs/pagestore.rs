@@ -3,8 +3,10 @@
 //! never moves (it is a `Box<Page>`) and is not freed while anyone else holds the store.
 
 use crate::errno::Errno;
+use crate::mm::vma::PageSource;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use spin::Mutex;
 
 pub const PAGE_SIZE: usize = 4096;
 
@@ -153,6 +155,18 @@ impl PageStore {
         }
         self.size = size;
         Ok(())
+    }
+}
+
+/// A store's pages for `mmap`: the physical address of page `index` (allocated if a
+/// hole); `None` past the end of the file (the fault gets SIGBUS).
+impl PageSource for Mutex<PageStore> {
+    fn page_phys(&self, index: u64) -> Option<u64> {
+        let mut s = self.lock();
+        if index.saturating_mul(PAGE_SIZE as u64) >= s.size() {
+            return None;
+        }
+        Some((s.page_ptr(index as usize) as u64).wrapping_sub(crate::mm::PHYS_OFFSET))
     }
 }
 

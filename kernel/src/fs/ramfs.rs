@@ -6,6 +6,7 @@ use super::env;
 use super::pagestore::{PAGE_SIZE, PageStore};
 use super::vfs::*;
 use crate::errno::Errno;
+use crate::mm::vma::PageSource;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -81,10 +82,56 @@ impl RamFs {
     }
 }
 
-impl Drop for RamInode {
+/// The data pages of one file, counted in its instance's `used` (given back when the
+/// file and every mapping of it are gone).
+struct Charge {
+    shared: Arc<Shared>,
+    counted: AtomicU64,
+}
+
+impl Charge {
+    /// Brings `shared.used` up to date with the pages `store` (this file's) holds.
+    fn account(&self, store: &PageStore) {
+        let now = store.allocated_pages() as u64;
+        let old = self.counted.swap(now, Ordering::Relaxed);
+        if now >= old {
+            self.shared.used.fetch_add(now - old, Ordering::Relaxed);
+        } else {
+            self.shared.used.fetch_sub(old - now, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Charge {
     fn drop(&mut self) {
         let n = *self.counted.get_mut();
         self.shared.used.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// A file's pages as `mmap` sees them: a page first touched through a mapping counts
+/// against `size=` too, and with none left the fault gets SIGBUS (as Linux's tmpfs).
+struct FilePages {
+    store: Arc<Mutex<PageStore>>,
+    charge: Arc<Charge>,
+}
+
+impl PageSource for FilePages {
+    fn page_phys(&self, index: u64) -> Option<u64> {
+        {
+            let s = self.store.lock();
+            let hole = index.saturating_mul(PAGE_SIZE as u64) < s.size()
+                && s.page(index as usize).is_none();
+            if hole && let Some(limit) = self.charge.shared.limit() {
+                self.charge.account(&s);
+                if self.charge.shared.used.load(Ordering::Relaxed) >= limit {
+                    return None;
+                }
+            }
+        }
+        let pa = self.store.page_phys(index);
+        self.charge.account(&self.store.lock());
+        pa
     }
 }
 
@@ -164,7 +211,7 @@ pub struct RamInode {
     ino: u64,
     shared: Arc<Shared>,
     /// The data pages of this file counted in `shared.used`.
-    counted: AtomicU64,
+    charge: Arc<Charge>,
     meta: Mutex<Meta>,
     kind: Kind,
 }
@@ -183,7 +230,10 @@ impl RamInode {
         Arc::new(RamInode {
             ino,
             shared: shared.clone(),
-            counted: AtomicU64::new(0),
+            charge: Arc::new(Charge {
+                shared: shared.clone(),
+                counted: AtomicU64::new(0),
+            }),
             meta: Mutex::new(Meta {
                 mode,
                 uid,
@@ -209,15 +259,8 @@ impl RamInode {
         matches!(self.kind, Kind::Dir(_))
     }
 
-    /// Brings `shared.used` up to date with the pages `store` (this file's) holds.
     fn account(&self, store: &PageStore) {
-        let now = store.allocated_pages() as u64;
-        let old = self.counted.swap(now, Ordering::Relaxed);
-        if now >= old {
-            self.shared.used.fetch_add(now - old, Ordering::Relaxed);
-        } else {
-            self.shared.used.fetch_sub(old - now, Ordering::Relaxed);
-        }
+        self.charge.account(store);
     }
 
     fn touch(&self) {
@@ -598,9 +641,12 @@ impl Inode for RamInode {
         Ok(())
     }
 
-    fn page_store(&self) -> Option<Arc<Mutex<PageStore>>> {
+    fn map_pages(&self) -> Option<Arc<dyn PageSource>> {
         match &self.kind {
-            Kind::File(s) => Some(s.clone()),
+            Kind::File(s) => Some(Arc::new(FilePages {
+                store: s.clone(),
+                charge: self.charge.clone(),
+            })),
             _ => None,
         }
     }

@@ -239,8 +239,8 @@ pub trait Inode: Send + Sync + Any {
         None
     }
 
-    /// The pages of a tmpfs regular file, for `mmap(MAP_SHARED)`.
-    fn page_store(&self) -> Option<Arc<spin::Mutex<super::pagestore::PageStore>>> {
+    /// The pages of a tmpfs regular file, for `mmap`.
+    fn map_pages(&self) -> Option<Arc<dyn crate::mm::vma::PageSource>> {
         None
     }
 }

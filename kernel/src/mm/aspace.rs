@@ -25,6 +25,9 @@ pub enum Fault {
     Handled,
     /// No area, or the access is not allowed: SIGSEGV.
     Violation,
+    /// A shared page that does not exist (past the end of a file, or its file system
+    /// full): SIGBUS.
+    Bus,
     OutOfMemory,
 }
 
@@ -98,7 +101,8 @@ impl AddressSpace {
             Backing::Shared { src, pgoff } => {
                 match src.page_phys(pgoff + (page - vma.start) / PAGE_SIZE) {
                     Some(pa) => (pa, flags | SHARED),
-                    None => return Fault::Violation,
+                    // Past the end of the object, or no room in it.
+                    None => return Fault::Bus,
                 }
             }
             Backing::PrivateCopy { src, pgoff } => match frame::alloc() {

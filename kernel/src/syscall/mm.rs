@@ -4,8 +4,8 @@ use super::as_i32;
 use crate::errno::{Errno, SysResult};
 use crate::fs::pagestore::PageStore;
 use crate::mm::aspace::{AddressSpace, MMAP_BASE, STACK_SIZE, STACK_TOP};
-use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, PageSource, Vma};
-use crate::mm::{PAGE_SIZE, PHYS_OFFSET, USER_END, page_down, page_up};
+use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, Vma};
+use crate::mm::{PAGE_SIZE, USER_END, page_down, page_up};
 use crate::task;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -23,17 +23,6 @@ const MAP_KNOWN: u64 = 0x03 | MAP_FIXED | MAP_ANONYMOUS | 0x100 /* GROWSDOWN */ 
     | 0x10000 /* NONBLOCK */ | 0x20000 /* STACK */ | MAP_FIXED_NOREPLACE;
 /// Lowest address `mmap` hands out or accepts as a hint (vm.mmap_min_addr).
 const MMAP_MIN: u64 = 0x10000;
-
-impl PageSource for Mutex<PageStore> {
-    fn page_phys(&self, index: u64) -> Option<u64> {
-        let mut s = self.lock();
-        // Past the end of the file there is nothing to map (Linux sends SIGBUS).
-        if index.saturating_mul(PAGE_SIZE) >= s.size() {
-            return None;
-        }
-        Some(s.page_ptr(index as usize) as u64 - PHYS_OFFSET)
-    }
-}
 
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
@@ -134,7 +123,7 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
         if !file.readable() || (shared && prot & PROT_WRITE != 0 && !file.writable()) {
             return Err(Errno::EACCES);
         }
-        let store = file.inode().and_then(|i| i.page_store());
+        let store = file.inode().and_then(|i| i.map_pages());
         match (store, shared) {
             (Some(store), true) => (
                 Backing::Shared {

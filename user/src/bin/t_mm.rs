@@ -193,6 +193,71 @@ mod imp {
         check_ok!(unlink(&name));
     }
 
+    /// A MAP_SHARED mapping of a sparse file on a tmpfs with `size=8k`: the first two pages
+    /// touched fit, the third gets SIGBUS (no room: the mapping counts against `size=`, as
+    /// Linux's tmpfs), a page past the end of the file gets SIGBUS too; then `write` into a
+    /// hole is ENOSPC.
+    fn map_shared_file_counts_against_tmpfs_size() {
+        const SIGBUS: i32 = 7;
+        const DIR: &core::ffi::CStr = c"/tmp/t_mm.bus";
+        let _ = mkdir(c"/tmp", 0o1777);
+        let _ = mkdir(DIR, 0o755);
+        let data = c"size=8k";
+        // SAFETY: NUL-terminated strings.
+        let r = check(unsafe {
+            syscall5(
+                nr::MOUNT,
+                c"tmpfs".as_ptr() as usize,
+                DIR.as_ptr() as usize,
+                c"tmpfs".as_ptr() as usize,
+                0,
+                data.as_ptr() as usize,
+            )
+        });
+        check_eq!(r, Ok(0));
+        let name = c"/tmp/t_mm.bus/f";
+        let fd = check_ok!(open(name, O_RDWR | O_CREAT | O_TRUNC, 0o600));
+        // SAFETY: a plain ftruncate.
+        check_eq!(check(unsafe { syscall2(77, fd as usize, 4 * PAGE) }), Ok(0));
+        // SAFETY: no MAP_FIXED.
+        let a = check_ok!(unsafe { mmap(0, 5 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) });
+        // SAFETY: inside the mapping (faults are the point).
+        check_eq!(
+            in_child(|| unsafe {
+                poke(a, 1);
+                poke(a + PAGE, 2);
+            }),
+            Exit::Code(0)
+        );
+        // SAFETY: as above.
+        check_eq!(
+            in_child(|| unsafe { poke(a + 2 * PAGE, 3) }),
+            Exit::Signal(SIGBUS)
+        );
+        // SAFETY: as above.
+        check_eq!(
+            in_child(|| unsafe { poke(a + 4 * PAGE, 4) }),
+            Exit::Signal(SIGBUS)
+        );
+        const ENOSPC: i32 = 28;
+        // SAFETY: a one-byte buffer of ours (pwrite64 is 18).
+        let w = check(unsafe { syscall4(18, fd as usize, b"x".as_ptr() as usize, 1, 3 * PAGE) });
+        check_eq!(w, Err(ENOSPC));
+        let mut buf = [0u8; 1];
+        check_eq!(pread(fd, &mut buf, PAGE as u64), Ok(1));
+        check_eq!(buf[0], 2);
+        // SAFETY: ours.
+        unsafe { munmap(a, 5 * PAGE).ok() };
+        check_ok!(close(fd));
+        check_ok!(unlink(name));
+        // SAFETY: a NUL-terminated path (umount2 is 166).
+        check_eq!(
+            check(unsafe { syscall2(166, DIR.as_ptr() as usize, 0) }),
+            Ok(0)
+        );
+        let _ = rmdir(DIR);
+    }
+
     /// mmap/munmap/mprotect argument errors.
     fn mmap_bad_arguments() {
         // SAFETY: all these calls fail before mapping anything.
@@ -498,6 +563,7 @@ mod imp {
         mprotect_readonly_then_write_segfaults,
         map_shared_anonymous_visible_across_fork,
         map_shared_file_in_dev_shm,
+        map_shared_file_counts_against_tmpfs_size,
         mmap_bad_arguments,
         mmap_fixed_replaces_pages,
         large_mappings_are_reclaimed,

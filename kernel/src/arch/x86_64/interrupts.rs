@@ -45,6 +45,7 @@ fn exception(frame: &mut TrapFrame) {
             match r {
                 Fault::Handled => return,
                 Fault::Violation => signal::SIGSEGV,
+                Fault::Bus => signal::SIGBUS,
                 Fault::OutOfMemory => signal::SIGKILL,
             }
         }
