@@ -115,25 +115,31 @@ pub fn read_user_cstr(addr: u64, max: usize) -> Result<String, Errno> {
 }
 
 /// As [`read_user_cstr`], returning raw bytes. `ENAMETOOLONG` when no NUL within `max`.
+/// Scans each user page in place (through the direct map) for the NUL: a path costs its
+/// own length, not a page.
 pub fn read_user_cstr_bytes(addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    let vm = crate::task::current_vm();
+    let mut vm = vm.lock();
     let mut out = Vec::new();
     let mut at = addr;
     loop {
         let n = (page_down(at) + PAGE_SIZE - at) as usize;
-        let mut chunk = [0u8; PAGE_SIZE as usize];
-        copy_from_user(at, &mut chunk[..n])?;
-        if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
-            out.extend_from_slice(&chunk[..z]);
-            if out.len() > max {
-                return Err(Errno::ENAMETOOLONG);
-            }
-            return Ok(out);
-        }
-        out.extend_from_slice(&chunk[..n]);
-        if out.len() > max {
+        let pa = vm.user_phys(at, false)?;
+        // SAFETY: `pa..pa+n` lies in one mapped, readable user page (user_phys checked
+        // it), reached through the direct map; the address space stays locked meanwhile.
+        let chunk = unsafe { core::slice::from_raw_parts(phys_to_virt(pa) as *const u8, n) };
+        let (part, done) = match chunk.iter().position(|&b| b == 0) {
+            Some(z) => (&chunk[..z], true),
+            None => (chunk, false),
+        };
+        if out.len() + part.len() > max {
             return Err(Errno::ENAMETOOLONG);
         }
-        at += n as u64;
+        out.extend_from_slice(part);
+        if done {
+            return Ok(out);
+        }
+        at = at.checked_add(n as u64).ok_or(Errno::EFAULT)?;
     }
 }
 

@@ -125,27 +125,9 @@ fn context() -> Arc<FsContext> {
 }
 
 /// A path from user memory: `ENAMETOOLONG` past `PATH_MAX - 1` bytes, `EFAULT`,
-/// `EINVAL` if not UTF-8. Read in small pieces (never past a page end): paths are short,
-/// and copying a whole page per call made path system calls several times slower.
+/// `EINVAL` if not UTF-8.
 fn read_user_path(addr: u64) -> Result<String, Errno> {
-    const PIECE: u64 = 128;
-    let mut out = Vec::with_capacity(PIECE as usize);
-    let mut at = addr;
-    loop {
-        let page_end = (at | 0xfff) + 1;
-        let n = PIECE.min(page_end - at) as usize;
-        let mut piece = [0u8; PIECE as usize];
-        copy_from_user(at, &mut piece[..n])?;
-        let z = piece[..n].iter().position(|&b| b == 0);
-        out.extend_from_slice(&piece[..z.unwrap_or(n)]);
-        if out.len() > path::PATH_MAX - 1 {
-            return Err(Errno::ENAMETOOLONG);
-        }
-        if z.is_some() {
-            return String::from_utf8(out).map_err(|_| Errno::EINVAL);
-        }
-        at += n as u64;
-    }
+    read_user_cstr(addr, path::PATH_MAX - 1)
 }
 
 fn user_path(addr: u64) -> Result<String, Errno> {
