@@ -1,6 +1,6 @@
 //! A process address space: its page tables and VMAs, demand paging, fork copies.
 
-use super::paging::{self, NO_EXECUTE, SHARED, USER, WRITABLE};
+use super::paging::{self, COW, NO_EXECUTE, SHARED, USER, WRITABLE};
 use super::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, VmaSet};
 use super::{PAGE_SIZE, frame, page_down, phys_to_virt};
 use crate::errno::Errno;
@@ -88,6 +88,9 @@ impl AddressSpace {
         }
         let page = page_down(va);
         if let Some(e) = paging::lookup(self.pml4, page) {
+            if write && e & WRITABLE == 0 && e & COW != 0 {
+                return self.break_cow(page, e, vma.prot);
+            }
             // Present and allowed by the VMA: a stale TLB entry or a racing thread.
             let ok = !write || e & WRITABLE != 0;
             return if ok { Fault::Handled } else { Fault::Violation };
@@ -122,6 +125,29 @@ impl AddressSpace {
             }
             return Fault::OutOfMemory;
         }
+        Fault::Handled
+    }
+
+    /// A write to copy-on-write page `page` (entry `e`) of an area with protection
+    /// `prot`: the last user takes the frame back writable, others get a copy.
+    fn break_cow(&mut self, page: u64, e: u64, prot: u32) -> Fault {
+        let old = paging::entry_addr(e);
+        let flags = pte_flags(prot);
+        if frame::users(old) == 1 {
+            return match paging::map(self.pml4, page, old, flags) {
+                Some(()) => Fault::Handled,
+                None => Fault::OutOfMemory,
+            };
+        }
+        let Some(new) = frame::alloc_dirty() else {
+            return Fault::OutOfMemory;
+        };
+        paging::copy_frame(new, old);
+        if paging::map(self.pml4, page, new, flags).is_none() {
+            frame::free(new);
+            return Fault::OutOfMemory;
+        }
+        frame::free(old);
         Fault::Handled
     }
 
@@ -217,40 +243,41 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// A copy for `fork`: private pages are copied, shared pages stay shared.
-    pub fn fork(&self) -> Result<AddressSpace, Errno> {
+    /// A copy for `fork`: private pages are shared copy-on-write (read-only in both
+    /// until a write fault), shared pages stay shared.
+    pub fn fork(&mut self) -> Result<AddressSpace, Errno> {
         let mut child = AddressSpace::new()?;
         child.vmas = self.vmas.clone();
         child.vmas.fork_sources();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         let mut result = Ok(());
-        paging::for_each_present(self.pml4, 0, super::USER_END, &mut |va, e| {
+        let child_pml4 = child.pml4;
+        // Every user page lies in an area: walking the areas skips the empty tables.
+        let ranges: alloc::vec::Vec<(u64, u64)> =
+            self.vmas.iter().map(|v| (v.start, v.end)).collect();
+        let mut copy = |va: u64, e: &mut u64| {
             if result.is_err() {
                 return;
             }
-            let flags = e & !0x000f_ffff_ffff_f000 & !paging::PRESENT;
-            let pa = if e & SHARED != 0 {
-                paging::entry_addr(e)
-            } else {
-                match frame::alloc() {
-                    Some(pa) => {
-                        paging::copy_frame(pa, paging::entry_addr(e));
-                        pa
-                    }
-                    None => {
-                        result = Err(Errno::ENOMEM);
-                        return;
-                    }
-                }
-            };
-            if paging::map(child.pml4, va, pa, flags).is_none() {
-                if e & SHARED == 0 {
+            let pa = paging::entry_addr(*e);
+            if *e & SHARED == 0 {
+                frame::share(pa);
+                *e = (*e & !WRITABLE) | COW;
+            }
+            let flags = *e & !0x000f_ffff_ffff_f000 & !paging::PRESENT;
+            if paging::map(child_pml4, va, pa, flags).is_none() {
+                if *e & SHARED == 0 {
                     frame::free(pa);
                 }
                 result = Err(Errno::ENOMEM);
             }
-        });
+        };
+        for (start, end) in ranges {
+            paging::for_each_present_mut(self.pml4, start, end, &mut copy);
+        }
+        // The parent's private pages just became read-only.
+        paging::flush_tlb();
         result.map(|_| child)
     }
 

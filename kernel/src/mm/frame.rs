@@ -1,9 +1,22 @@
 //! Physical frame allocator: an intrusive free list threaded through the free frames
 //! (reached through the direct map), O(1) allocate and free, with a free count for
-//! `/proc/meminfo`.
+//! `/proc/meminfo`. Each frame has a reference count so that address spaces can share
+//! private pages copy-on-write after `fork`: [`share`] adds a user, [`free`] drops one
+//! and returns the frame to the pool with the last.
 
 use super::{PAGE_SIZE, phys_to_virt};
+use core::sync::atomic::{AtomicU16, Ordering};
 use spin::Mutex;
+
+/// Frames the direct map covers (4 GiB): the reference counts are indexed by frame number.
+const MAX_FRAMES: usize = 1 << 20;
+
+/// Users of each frame (0: free or never counted, which [`free`] treats as 1).
+static REFS: [AtomicU16; MAX_FRAMES] = [const { AtomicU16::new(0) }; MAX_FRAMES];
+
+fn refs(pa: u64) -> Option<&'static AtomicU16> {
+    REFS.get((pa / PAGE_SIZE) as usize)
+}
 
 struct FreeList {
     head: u64,
@@ -33,6 +46,15 @@ pub fn add_range(start: u64, end: u64) {
 
 /// A zeroed frame, or `None` when memory is exhausted.
 pub fn alloc() -> Option<u64> {
+    let pa = alloc_dirty()?;
+    // SAFETY: the frame is now exclusively ours.
+    unsafe { core::ptr::write_bytes(phys_to_virt(pa) as *mut u8, 0, PAGE_SIZE as usize) };
+    Some(pa)
+}
+
+/// A frame with whatever it held before (for a caller that overwrites all of it), or
+/// `None` when memory is exhausted.
+pub fn alloc_dirty() -> Option<u64> {
     let pa = {
         let mut fl = FRAMES.lock();
         if fl.head == 0 {
@@ -44,13 +66,34 @@ pub fn alloc() -> Option<u64> {
         fl.free -= 1;
         pa
     };
-    // SAFETY: the frame is now exclusively ours.
-    unsafe { core::ptr::write_bytes(phys_to_virt(pa) as *mut u8, 0, PAGE_SIZE as usize) };
+    if let Some(r) = refs(pa) {
+        r.store(1, Ordering::Relaxed);
+    }
     Some(pa)
 }
 
-/// Returns a frame obtained from [`alloc`].
+/// Adds a user to a frame obtained from [`alloc`] (a copy-on-write share).
+pub fn share(pa: u64) {
+    if let Some(r) = refs(pa) {
+        let old = r.fetch_add(1, Ordering::Relaxed);
+        assert!(old != u16::MAX, "frame reference count overflow");
+    }
+}
+
+/// The users of a frame obtained from [`alloc`].
+pub fn users(pa: u64) -> u16 {
+    refs(pa).map_or(1, |r| r.load(Ordering::Relaxed).max(1))
+}
+
+/// Drops a user of a frame obtained from [`alloc`]; the last one returns it to the pool.
 pub fn free(pa: u64) {
+    if let Some(r) = refs(pa) {
+        if r.load(Ordering::Relaxed) > 1 {
+            r.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        r.store(0, Ordering::Relaxed);
+    }
     let mut fl = FRAMES.lock();
     // SAFETY: the caller owned the frame and no mapping refers to it any more.
     unsafe { (phys_to_virt(pa) as *mut u64).write(fl.head) };

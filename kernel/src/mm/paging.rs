@@ -10,6 +10,9 @@ pub const USER: u64 = 1 << 2;
 pub const HUGE: u64 = 1 << 7;
 /// Software bit: the frame is not owned by this table (shared memory), never freed here.
 pub const SHARED: u64 = 1 << 9;
+/// Software bit: a private frame shared copy-on-write after `fork` (mapped read-only; a
+/// write fault copies it, or takes it back when this is its last user).
+pub const COW: u64 = 1 << 10;
 pub const NO_EXECUTE: u64 = 1 << 63;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
@@ -87,33 +90,58 @@ pub fn protect(pml4: u64, va: u64, flags: u64) {
     if let Some(e) = leaf(pml4, va, false)
         && *e & PRESENT != 0
     {
-        *e = (*e & (ADDR_MASK | SHARED)) | flags | PRESENT;
+        let keep = *e & (ADDR_MASK | SHARED | COW);
+        // A copy-on-write page stays read-only until its write fault.
+        let flags = if keep & COW != 0 {
+            flags & !WRITABLE
+        } else {
+            flags
+        };
+        *e = keep | flags | PRESENT;
         super::super::arch::x86_64::cpu::invlpg(va);
     }
 }
 
 /// Calls `f(va, entry)` for every present user page in `[start, end)`.
 pub fn for_each_present(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, u64)) {
-    fn walk(t: u64, level: u32, base: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, u64)) {
+    for_each_present_mut(pml4, start, end, &mut |va, e| f(va, *e));
+}
+
+/// The slots of a table at `level` whose area (starting at `base`) meets `[start, end)`.
+fn slots(level: u32, base: u64, start: u64, end: u64) -> core::ops::Range<usize> {
+    let span = PAGE_SIZE << (9 * level);
+    let first = (start.saturating_sub(base) / span).min(512) as usize;
+    let last = (end.saturating_sub(base).div_ceil(span)).min(512) as usize;
+    first..last.max(first)
+}
+
+/// Calls `f(va, entry)` for every present user page in `[start, end)`, which may change
+/// the entry (the caller flushes the TLB afterwards). Only the slots inside the range
+/// are visited, so the cost follows the range, not the whole tables.
+pub fn for_each_present_mut(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, &mut u64)) {
+    fn walk(t: u64, level: u32, base: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, &mut u64)) {
         let span = PAGE_SIZE << (9 * level);
-        for (i, &e) in table(t).iter().enumerate() {
-            let va = base + i as u64 * span;
-            if e & PRESENT == 0 || va + span <= start || va >= end {
+        let range = slots(level, base, start, end);
+        let first = range.start;
+        for (i, e) in table(t)[range].iter_mut().enumerate() {
+            if *e & PRESENT == 0 {
                 continue;
             }
+            let va = base + (first + i) as u64 * span;
             if level == 0 {
                 f(va, e);
             } else {
-                walk(e & ADDR_MASK, level - 1, va, start, end, f);
+                walk(*e & ADDR_MASK, level - 1, va, start, end, f);
             }
         }
     }
-    for (i, &e) in table(pml4).iter().enumerate().take(256) {
-        let va = (i as u64) << 39;
-        if e & PRESENT == 0 || va + (1 << 39) <= start || va >= end {
-            continue;
+    let end = end.min(super::USER_END);
+    let range = slots(3, 0, start, end);
+    let first = range.start;
+    for (i, &e) in table(pml4)[range].iter().enumerate() {
+        if e & PRESENT != 0 {
+            walk(e & ADDR_MASK, 2, ((first + i) as u64) << 39, start, end, f);
         }
-        walk(e & ADDR_MASK, 2, va, start, end, f);
     }
 }
 
@@ -140,6 +168,11 @@ pub fn destroy(pml4: u64) {
         }
     }
     frame::free(pml4);
+}
+
+/// Drops the cached translations of the current address space.
+pub fn flush_tlb() {
+    super::super::arch::x86_64::cpu::flush_tlb();
 }
 
 /// Copies one page between frames through the direct map.

@@ -258,6 +258,48 @@ mod imp {
         let _ = rmdir(DIR);
     }
 
+    /// Private pages after fork are copies, whoever writes first (copy-on-write): a child's
+    /// writes (by instruction and by the kernel, through `read`) stay in the child, the
+    /// parent's later writes reach its later children only; a page made read-only before
+    /// the fork and writable again after it is still private.
+    fn fork_private_pages_are_copies() {
+        let a = check_ok!(mmap_anon(2 * PAGE));
+        // SAFETY: our mapping.
+        unsafe { poke(a, b'A') };
+        let pid = fork_run(|| unsafe {
+            check_eq!(peek(a), b'A');
+            poke(a, b'B');
+            check_eq!(peek(a), b'B');
+            // The kernel writes into a copy-on-write page too.
+            let [r, w] = pipe().expect("pipe");
+            check_eq!(write(w, b"K"), Ok(1));
+            let buf = core::slice::from_raw_parts_mut((a + PAGE) as *mut u8, 1);
+            check_eq!(read(r, buf), Ok(1));
+            check_eq!(peek(a + PAGE), b'K');
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        // SAFETY: as above.
+        check_eq!(unsafe { (peek(a), peek(a + PAGE)) }, (b'A', 0));
+        // SAFETY: as above.
+        unsafe { poke(a, b'C') };
+        // SAFETY: as above.
+        let pid = fork_run(|| unsafe { check_eq!(peek(a), b'C') });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        // Read-only across the fork, writable again in the child: still its own copy.
+        // SAFETY: our mapping.
+        check_eq!(unsafe { mprotect(a, PAGE, PROT_READ) }, Ok(0));
+        let pid = fork_run(|| unsafe {
+            check_eq!(mprotect(a, PAGE, PROT_READ | PROT_WRITE), Ok(0));
+            poke(a, b'D');
+            check_eq!(peek(a), b'D');
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+        // SAFETY: as above.
+        check_eq!(unsafe { peek(a) }, b'C');
+        // SAFETY: ours.
+        unsafe { munmap(a, 2 * PAGE).ok() };
+    }
+
     /// mmap/munmap/mprotect argument errors.
     fn mmap_bad_arguments() {
         // SAFETY: all these calls fail before mapping anything.
@@ -564,6 +606,7 @@ mod imp {
         map_shared_anonymous_visible_across_fork,
         map_shared_file_in_dev_shm,
         map_shared_file_counts_against_tmpfs_size,
+        fork_private_pages_are_copies,
         mmap_bad_arguments,
         mmap_fixed_replaces_pages,
         large_mappings_are_reclaimed,

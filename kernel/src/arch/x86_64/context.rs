@@ -5,9 +5,8 @@
 use super::cpu;
 use super::trap::{FpuState, TrapFrame, prepare_stack, switch};
 use alloc::boxed::Box;
-use alloc::vec;
-use alloc::vec::Vec;
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 
 pub const KERNEL_STACK_SIZE: usize = 64 * 1024;
 
@@ -20,7 +19,8 @@ struct State {
 
 pub struct CpuContext {
     state: UnsafeCell<State>,
-    stack: Vec<u8>,
+    /// The kernel stack: never read as data by Rust, so it is not zeroed.
+    stack: Box<[MaybeUninit<u8>]>,
 }
 
 // SAFETY: a context is only read or written by the scheduler and by its own thread
@@ -32,7 +32,7 @@ unsafe impl Send for CpuContext {}
 impl CpuContext {
     /// A context that resumes `frame` in user mode on its first switch.
     pub fn new_user(frame: &TrapFrame, fpu: FpuState, fs_base: u64) -> Box<CpuContext> {
-        let stack = vec![0u8; KERNEL_STACK_SIZE];
+        let stack = Box::new_uninit_slice(KERNEL_STACK_SIZE);
         let top = (stack.as_ptr() as u64 + KERNEL_STACK_SIZE as u64) & !0xf;
         let rsp = prepare_stack(top, frame);
         Box::new(CpuContext {
@@ -55,7 +55,7 @@ impl CpuContext {
                 fs_base: 0,
                 gs_base: 0,
             }),
-            stack: Vec::new(),
+            stack: Box::new_uninit_slice(0),
         })
     }
 

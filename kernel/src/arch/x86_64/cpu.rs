@@ -64,6 +64,12 @@ pub unsafe fn write_cr3(pml4: u64) {
     unsafe { asm!("mov cr3, {}", in(reg) pml4, options(nostack, preserves_flags)) }
 }
 
+/// Drops every non-global TLB entry (reloads CR3 with its own value).
+pub fn flush_tlb() {
+    // SAFETY: the same PML4 again: nothing about the mappings changes but the cache.
+    unsafe { write_cr3(read_cr3()) }
+}
+
 pub fn invlpg(addr: u64) {
     // SAFETY: invalidating a TLB entry is always safe.
     unsafe { asm!("invlpg [{}]", in(reg) addr, options(nostack, preserves_flags)) }
