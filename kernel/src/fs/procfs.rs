@@ -9,6 +9,7 @@ use super::vfs::*;
 use crate::container::user::UserContainer;
 use crate::container::{ContainerType, Kind, LINKS, limits};
 use crate::errno::Errno;
+use crate::plimits;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -289,15 +290,22 @@ enum Node {
     MountInfo(u32),
     /// `/proc/[pid]/root` (false) and `cwd` (true).
     FsLink(u32, bool),
+    /// `/proc/plimits`: the root group's files and the child groups.
+    Plimits,
+    /// `/proc/plimits/<name>`: child group number N.
+    PlGroup(u32),
+    /// File `plimits::FILES[i]` of group N (0: the root's, in `/proc/plimits`).
+    PlFile(u32, u8),
 }
 
-const ROOT_FILES: [(&str, Node); 6] = [
+const ROOT_FILES: [(&str, Node); 7] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
     ("mounts", Node::Mounts),
     ("filesystems", Node::Filesystems),
     ("uptime", Node::Uptime),
     ("sys", Node::Sys),
+    ("plimits", Node::Plimits),
 ];
 
 const PID_FILES: [(&str, FileType); 13] = [
@@ -364,6 +372,9 @@ impl Node {
             Node::PidMounts(p) => pid_ino(p, 12),
             Node::MountInfo(p) => pid_ino(p, 13),
             Node::FsLink(p, cwd) => pid_ino(p, 14 + cwd as u64),
+            Node::Plimits => 12,
+            Node::PlGroup(g) => (1 << 52) | ((g as u64) << 8),
+            Node::PlFile(g, i) => (1 << 52) | ((g as u64) << 8) | (i as u64 + 1),
         }
     }
 
@@ -391,7 +402,9 @@ impl Node {
             | Node::SysUser
             | Node::SysKernel
             | Node::Pid(_)
-            | Node::LinkDir(..) => FileType::Directory,
+            | Node::LinkDir(..)
+            | Node::Plimits
+            | Node::PlGroup(_) => FileType::Directory,
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => FileType::Symlink,
             _ => FileType::Regular,
         }
@@ -405,6 +418,11 @@ impl Node {
                 Node::SelfLink | Node::Link(..) | Node::FsLink(..) => 0o777,
                 Node::MaxContainer(_) => 0o664,
                 Node::User(..) => 0o644,
+                // Group directories: mkdir and rmdir happen here (CAP_SYS_ADMIN checked).
+                Node::Plimits | Node::PlGroup(_) => 0o755,
+                Node::PlFile(g, i) => {
+                    plimits::File::from_index(i as usize).map_or(0o444, |f| f.mode(g == 0))
+                }
                 n if n.file_type() == FileType::Directory => 0o555,
                 _ => 0o444,
             }
@@ -463,8 +481,17 @@ impl ProcInode {
         let v = &self.fs.view;
         Ok(match self.node {
             Node::Meminfo => {
-                let (free, total) = v.frames();
+                // A reader in a plimits group with a memory limit sees the limit as the
+                // machine (what LXCFS does for containers).
+                let (free, total) = match plimits::meminfo_limit() {
+                    Some((limit, usage)) => ((limit.saturating_sub(usage)) / 4096, limit / 4096),
+                    None => v.frames(),
+                };
                 render_meminfo(free, total).into_bytes()
+            }
+            Node::PlFile(..) => {
+                let (g, f) = self.plimits_file()?;
+                plimits::read(&g, f)?.into_bytes()
             }
             Node::Mounts => v.mounts().into_bytes(),
             Node::Filesystems => FILESYSTEMS.as_bytes().to_vec(),
@@ -487,7 +514,9 @@ impl ProcInode {
             | Node::SysUser
             | Node::SysKernel
             | Node::Pid(_)
-            | Node::LinkDir(..) => return Err(Errno::EISDIR),
+            | Node::LinkDir(..)
+            | Node::Plimits
+            | Node::PlGroup(_) => return Err(Errno::EISDIR),
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => return Err(Errno::EINVAL),
         })
     }
@@ -537,6 +566,50 @@ impl ProcInode {
 
     fn is_dir(&self) -> bool {
         self.node.file_type() == FileType::Directory
+    }
+
+    /// The group and file of a plimits file node (`ENOENT` once the group is gone).
+    fn plimits_file(&self) -> Result<(Arc<plimits::Group>, plimits::File), Errno> {
+        let Node::PlFile(g, i) = self.node else {
+            return Err(Errno::EINVAL);
+        };
+        let f = plimits::File::from_index(i as usize).ok_or(Errno::ENOENT)?;
+        Ok((plimits::find(g).ok_or(Errno::ENOENT)?, f))
+    }
+
+    /// The entries of a plimits group directory: its files, and for the root the groups.
+    fn plimits_entries(&self, group: u32) -> Vec<DirEntry> {
+        let mut v: Vec<DirEntry> = plimits::FILES
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| DirEntry {
+                name: name.to_string(),
+                ino: Node::PlFile(group, i as u8).ino(),
+                ftype: FileType::Regular,
+            })
+            .collect();
+        if group == 0 {
+            v.extend(plimits::children().into_iter().map(|g| DirEntry {
+                name: g.name().to_string(),
+                ino: Node::PlGroup(g.id()).ino(),
+                ftype: FileType::Directory,
+            }));
+        }
+        v
+    }
+
+    /// A name in plimits group directory `group`.
+    fn plimits_lookup(&self, group: u32, name: &str) -> Result<Node, Errno> {
+        plimits::find(group).ok_or(Errno::ENOENT)?;
+        if let Some(f) = plimits::File::by_name(name) {
+            return Ok(Node::PlFile(group, f.index() as u8));
+        }
+        if group == 0
+            && let Some(g) = plimits::children().into_iter().find(|g| g.name() == name)
+        {
+            return Ok(Node::PlGroup(g.id()));
+        }
+        Err(Errno::ENOENT)
     }
 
     /// What Linux gives for making an entry in a procfs directory: `EEXIST` if `name`
@@ -607,6 +680,12 @@ impl Inode for ProcInode {
                 Ok(buf.len())
             }
             Node::User(..) => self.open_user_file(O_WRONLY)?.write_at(offset, buf),
+            // One whole write: LiteOS-A's rules (plimits::write).
+            Node::PlFile(..) => {
+                let (g, f) = self.plimits_file()?;
+                plimits::write(&g, f, buf)?;
+                Ok(buf.len())
+            }
             _ => Err(Errno::EACCES),
         }
     }
@@ -623,7 +702,7 @@ impl Inode for ProcInode {
     /// `O_TRUNC` on a writable file is ignored, as Linux's procfs does.
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.node {
-            Node::MaxContainer(_) | Node::User(..) => Ok(()),
+            Node::MaxContainer(_) | Node::User(..) | Node::PlFile(..) => Ok(()),
             _ => Err(Errno::EACCES),
         }
     }
@@ -683,6 +762,8 @@ impl Inode for ProcInode {
                     .ok_or(Errno::ENOENT)?;
                 Node::Link(pid, links, i)
             }
+            Node::Plimits => self.plimits_lookup(0, name)?,
+            Node::PlGroup(g) => self.plimits_lookup(g, name)?,
             _ => return Err(Errno::ENOTDIR),
         };
         Ok(self.child(node))
@@ -784,6 +865,11 @@ impl Inode for ProcInode {
                     .map(|(i, name)| entry(name.to_string(), Node::Link(pid, links, i)))
                     .collect()
             }
+            Node::Plimits => self.plimits_entries(0),
+            Node::PlGroup(g) => {
+                plimits::find(g).ok_or(Errno::ENOENT)?;
+                self.plimits_entries(g)
+            }
             _ => return Err(Errno::ENOTDIR),
         })
     }
@@ -800,7 +886,13 @@ impl Inode for ProcInode {
     ) -> Result<InodeRef, Errno> {
         Err(self.no_new_entry(name, Errno::EACCES))
     }
+    /// Only `/proc/plimits` makes directories: a new group, joined by the caller. A
+    /// group directory refuses (one level only, `EPERM`).
     fn mkdir(&self, name: &str, _mode: u32, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
+        if self.node == Node::Plimits {
+            let g = plimits::create(name)?;
+            return Ok(self.child(Node::PlGroup(g.id())));
+        }
         Err(self.no_new_entry(name, Errno::EPERM))
     }
     fn symlink(&self, name: &str, _target: &str, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
@@ -813,6 +905,9 @@ impl Inode for ProcInode {
         Err(self.no_removal(name))
     }
     fn rmdir(&self, name: &str) -> Result<(), Errno> {
+        if self.node == Node::Plimits {
+            return plimits::remove(name);
+        }
         Err(self.no_removal(name))
     }
     fn rename(&self, old: &str, _new_dir: &InodeRef, _new: &str) -> Result<(), Errno> {
@@ -973,6 +1068,7 @@ mod tests {
                 "filesystems",
                 "uptime",
                 "sys",
+                "plimits",
                 "1"
             ]
         );
