@@ -1312,6 +1312,60 @@ mod tests {
     }
 
     #[test]
+    fn plimits_groups_are_made_and_removed_in_proc() {
+        let root = ProcFs::new(Arc::new(Fake)).root();
+        let pl = root.lookup("plimits").expect("/proc/plimits");
+        assert_eq!(pl.metadata().mode, S_IFDIR | 0o755);
+        let files: Vec<String> = plimits::FILES.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(names(&pl), files);
+        let max = pl.lookup("pids.max").expect("root pids.max");
+        assert_eq!(max.metadata().mode, S_IFREG | 0o444);
+        assert_eq!(read(&max), "32768\n");
+        assert_eq!(
+            max.write_at(0, b"5"),
+            Err(Errno::EPERM),
+            "the root's limits"
+        );
+        assert_eq!(
+            pl.lookup("devices.deny").map(|f| f.metadata().mode),
+            Ok(S_IFREG)
+        );
+        let g = pl.mkdir("procfs-test", 0o700, 0, 0).expect("mkdir");
+        assert_eq!(
+            pl.mkdir("procfs-test", 0o700, 0, 0).err(),
+            Some(Errno::EEXIST)
+        );
+        assert!(names(&pl).contains(&"procfs-test".to_string()));
+        assert_eq!(
+            g.mkdir("sub", 0o700, 0, 0).err(),
+            Some(Errno::EPERM),
+            "one level"
+        );
+        let max = g.lookup("pids.max").expect("child pids.max");
+        assert_eq!(max.metadata().mode, S_IFREG | 0o644);
+        assert_eq!(max.write_at(0, b"0123"), Ok(4));
+        assert_eq!(read(&max), "123\n");
+        assert_eq!(max.write_at(0, b"12a"), Err(Errno::EINVAL));
+        assert_eq!(
+            g.lookup("devices.allow").map(|f| f.metadata().mode),
+            Ok(S_IFREG | 0o200)
+        );
+        assert_eq!(g.unlink("pids.max"), Err(Errno::EPERM));
+        assert_eq!(
+            g.create("x", S_IFREG | 0o644, 0, 0, 0).err(),
+            Some(Errno::EACCES)
+        );
+        assert_eq!(pl.rmdir("procfs-test"), Ok(()));
+        assert_eq!(pl.rmdir("procfs-test"), Err(Errno::ENOENT));
+        assert_eq!(read_err(&max), Errno::ENOENT, "the group is gone");
+        assert_eq!(root.rmdir("plimits"), Err(Errno::EPERM));
+    }
+
+    fn read_err(i: &InodeRef) -> Errno {
+        i.read_at(0, &mut [0u8; 64]).err().unwrap_or(Errno::EINVAL)
+    }
+
+    #[test]
     fn overflow_ids_read_65534() {
         let root = ProcFs::new(Arc::new(Fake)).root();
         let k = root

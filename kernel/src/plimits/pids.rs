@@ -5,9 +5,9 @@
 use crate::errno::Errno;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-/// The kernel's process limit: the root's `pids.max` and a new group's default
-/// (LiteOS-A: 64).
-pub const PID_MAX: u32 = 32768;
+/// The kernel's process limit (the size of a PID container's number space): the root's
+/// `pids.max` and a new group's default (LiteOS-A: 64).
+pub const PID_MAX: u32 = crate::container::pidmap::PID_MAX;
 /// The nice floor of a new group: every nice value is allowed.
 pub const NICE_MIN: i32 = -20;
 pub const NICE_MAX: i32 = 19;
