@@ -128,6 +128,23 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     if device && current_context().mounts().has_flag(&loc.path, MS_NODEV) {
         return Err(Errno::EACCES);
     }
+    if device {
+        // The caller's plimits group's devices rules (LiteOS-A: EPERM).
+        use crate::plimits::devices::{DevType, open_access};
+        let kind = if ftype == FileType::CharDevice {
+            DevType::Char
+        } else {
+            DevType::Block
+        };
+        let group = crate::plimits::current_group();
+        if !group
+            .dev
+            .lock()
+            .permits(kind, &loc.path, open_access(flags))
+        {
+            return Err(Errno::EPERM);
+        }
+    }
     let ops: Arc<dyn FileOps> = match ftype {
         FileType::CharDevice => devfs::open_device(meta.rdev)?,
         FileType::BlockDevice | FileType::Fifo | FileType::Socket => return Err(Errno::ENXIO),

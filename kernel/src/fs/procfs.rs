@@ -11,6 +11,7 @@ use crate::container::time::{Clock, TimeContainer};
 use crate::container::user::UserContainer;
 use crate::container::{ContainerType, Kind, LINKS, limits};
 use crate::errno::Errno;
+use crate::plimits;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -293,15 +294,22 @@ enum Node {
     FsLink(u32, bool),
     /// `/proc/[pid]/timens_offsets` and `time_offsets`.
     TimeOffsets(u32, OffsetsFile),
+    /// `/proc/plimits`: the root group's files and the child groups.
+    Plimits,
+    /// `/proc/plimits/<name>`: child group number N.
+    PlGroup(u32),
+    /// File `plimits::FILES[i]` of group N (0: the root's, in `/proc/plimits`).
+    PlFile(u32, u8),
 }
 
-const ROOT_FILES: [(&str, Node); 6] = [
+const ROOT_FILES: [(&str, Node); 7] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
     ("mounts", Node::Mounts),
     ("filesystems", Node::Filesystems),
     ("uptime", Node::Uptime),
     ("sys", Node::Sys),
+    ("plimits", Node::Plimits),
 ];
 
 const PID_FILES: [(&str, FileType); 15] = [
@@ -372,6 +380,9 @@ impl Node {
             Node::FsLink(p, cwd) => pid_ino(p, 14 + cwd as u64),
             // The low byte is free in every slot but the links'.
             Node::TimeOffsets(p, f) => pid_ino(p, 12) | (1 + f as u64),
+            Node::Plimits => 12,
+            Node::PlGroup(g) => (1 << 52) | ((g as u64) << 8),
+            Node::PlFile(g, i) => (1 << 52) | ((g as u64) << 8) | (i as u64 + 1),
         }
     }
 
@@ -400,7 +411,9 @@ impl Node {
             | Node::SysUser
             | Node::SysKernel
             | Node::Pid(_)
-            | Node::LinkDir(..) => FileType::Directory,
+            | Node::LinkDir(..)
+            | Node::Plimits
+            | Node::PlGroup(_) => FileType::Directory,
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => FileType::Symlink,
             _ => FileType::Regular,
         }
@@ -415,6 +428,11 @@ impl Node {
                 Node::MaxContainer(_) => 0o664,
                 Node::User(..) => 0o644,
                 Node::TimeOffsets(_, f) => f.mode(),
+                // Group directories: mkdir and rmdir happen here (CAP_SYS_ADMIN checked).
+                Node::Plimits | Node::PlGroup(_) => 0o755,
+                Node::PlFile(g, i) => {
+                    plimits::File::from_index(i as usize).map_or(0o444, |f| f.mode(g == 0))
+                }
                 n if n.file_type() == FileType::Directory => 0o555,
                 _ => 0o444,
             }
@@ -473,8 +491,17 @@ impl ProcInode {
         let v = &self.fs.view;
         Ok(match self.node {
             Node::Meminfo => {
-                let (free, total) = v.frames();
+                // A reader in a plimits group with a memory limit sees the limit as the
+                // machine (what LXCFS does for containers).
+                let (free, total) = match plimits::meminfo_limit() {
+                    Some((limit, usage)) => ((limit.saturating_sub(usage)) / 4096, limit / 4096),
+                    None => v.frames(),
+                };
                 render_meminfo(free, total).into_bytes()
+            }
+            Node::PlFile(..) => {
+                let (g, f) = self.plimits_file()?;
+                plimits::read(&g, f)?.into_bytes()
             }
             Node::Mounts => v.mounts().into_bytes(),
             Node::Filesystems => FILESYSTEMS.as_bytes().to_vec(),
@@ -502,7 +529,9 @@ impl ProcInode {
             | Node::SysUser
             | Node::SysKernel
             | Node::Pid(_)
-            | Node::LinkDir(..) => return Err(Errno::EISDIR),
+            | Node::LinkDir(..)
+            | Node::Plimits
+            | Node::PlGroup(_) => return Err(Errno::EISDIR),
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => return Err(Errno::EINVAL),
         })
     }
@@ -562,6 +591,50 @@ impl ProcInode {
 
     fn is_dir(&self) -> bool {
         self.node.file_type() == FileType::Directory
+    }
+
+    /// The group and file of a plimits file node (`ENOENT` once the group is gone).
+    fn plimits_file(&self) -> Result<(Arc<plimits::Group>, plimits::File), Errno> {
+        let Node::PlFile(g, i) = self.node else {
+            return Err(Errno::EINVAL);
+        };
+        let f = plimits::File::from_index(i as usize).ok_or(Errno::ENOENT)?;
+        Ok((plimits::find(g).ok_or(Errno::ENOENT)?, f))
+    }
+
+    /// The entries of a plimits group directory: its files, and for the root the groups.
+    fn plimits_entries(&self, group: u32) -> Vec<DirEntry> {
+        let mut v: Vec<DirEntry> = plimits::FILES
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| DirEntry {
+                name: name.to_string(),
+                ino: Node::PlFile(group, i as u8).ino(),
+                ftype: FileType::Regular,
+            })
+            .collect();
+        if group == 0 {
+            v.extend(plimits::children().into_iter().map(|g| DirEntry {
+                name: g.name().to_string(),
+                ino: Node::PlGroup(g.id()).ino(),
+                ftype: FileType::Directory,
+            }));
+        }
+        v
+    }
+
+    /// A name in plimits group directory `group`.
+    fn plimits_lookup(&self, group: u32, name: &str) -> Result<Node, Errno> {
+        plimits::find(group).ok_or(Errno::ENOENT)?;
+        if let Some(f) = plimits::File::by_name(name) {
+            return Ok(Node::PlFile(group, f.index() as u8));
+        }
+        if group == 0
+            && let Some(g) = plimits::children().into_iter().find(|g| g.name() == name)
+        {
+            return Ok(Node::PlGroup(g.id()));
+        }
+        Err(Errno::ENOENT)
     }
 
     /// What Linux gives for making an entry in a procfs directory: `EEXIST` if `name`
@@ -641,6 +714,12 @@ impl Inode for ProcInode {
                 };
                 timens::write(f, &t, offset, buf, may, super::env::monotonic_ns())
             }
+            // One whole write: LiteOS-A's rules (plimits::write).
+            Node::PlFile(..) => {
+                let (g, f) = self.plimits_file()?;
+                plimits::write(&g, f, buf)?;
+                Ok(buf.len())
+            }
             _ => Err(Errno::EACCES),
         }
     }
@@ -657,7 +736,9 @@ impl Inode for ProcInode {
     /// `O_TRUNC` on a writable file is ignored, as Linux's procfs does.
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.node {
-            Node::MaxContainer(_) | Node::User(..) | Node::TimeOffsets(..) => Ok(()),
+            Node::MaxContainer(_) | Node::User(..) | Node::TimeOffsets(..) | Node::PlFile(..) => {
+                Ok(())
+            }
             _ => Err(Errno::EACCES),
         }
     }
@@ -723,6 +804,8 @@ impl Inode for ProcInode {
                     .ok_or(Errno::ENOENT)?;
                 Node::Link(pid, links, i)
             }
+            Node::Plimits => self.plimits_lookup(0, name)?,
+            Node::PlGroup(g) => self.plimits_lookup(g, name)?,
             _ => return Err(Errno::ENOTDIR),
         };
         Ok(self.child(node))
@@ -829,6 +912,11 @@ impl Inode for ProcInode {
                     .map(|(i, name)| entry(name.to_string(), Node::Link(pid, links, i)))
                     .collect()
             }
+            Node::Plimits => self.plimits_entries(0),
+            Node::PlGroup(g) => {
+                plimits::find(g).ok_or(Errno::ENOENT)?;
+                self.plimits_entries(g)
+            }
             _ => return Err(Errno::ENOTDIR),
         })
     }
@@ -845,7 +933,13 @@ impl Inode for ProcInode {
     ) -> Result<InodeRef, Errno> {
         Err(self.no_new_entry(name, Errno::EACCES))
     }
+    /// Only `/proc/plimits` makes directories: a new group, joined by the caller. A
+    /// group directory refuses (one level only, `EPERM`).
     fn mkdir(&self, name: &str, _mode: u32, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
+        if self.node == Node::Plimits {
+            let g = plimits::create(name)?;
+            return Ok(self.child(Node::PlGroup(g.id())));
+        }
         Err(self.no_new_entry(name, Errno::EPERM))
     }
     fn symlink(&self, name: &str, _target: &str, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
@@ -858,6 +952,9 @@ impl Inode for ProcInode {
         Err(self.no_removal(name))
     }
     fn rmdir(&self, name: &str) -> Result<(), Errno> {
+        if self.node == Node::Plimits {
+            return plimits::remove(name);
+        }
         Err(self.no_removal(name))
     }
     fn rename(&self, old: &str, _new_dir: &InodeRef, _new: &str) -> Result<(), Errno> {
@@ -1018,6 +1115,7 @@ mod tests {
                 "filesystems",
                 "uptime",
                 "sys",
+                "plimits",
                 "1"
             ]
         );
@@ -1258,6 +1356,60 @@ mod tests {
             assert_eq!(f.truncate(0), Ok(()), "O_TRUNC is ignored");
             assert!(read(&f).starts_with("\nlimit: 10\ncount: "));
         }
+    }
+
+    #[test]
+    fn plimits_groups_are_made_and_removed_in_proc() {
+        let root = ProcFs::new(Arc::new(Fake)).root();
+        let pl = root.lookup("plimits").expect("/proc/plimits");
+        assert_eq!(pl.metadata().mode, S_IFDIR | 0o755);
+        let files: Vec<String> = plimits::FILES.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(names(&pl), files);
+        let max = pl.lookup("pids.max").expect("root pids.max");
+        assert_eq!(max.metadata().mode, S_IFREG | 0o444);
+        assert_eq!(read(&max), "32768\n");
+        assert_eq!(
+            max.write_at(0, b"5"),
+            Err(Errno::EPERM),
+            "the root's limits"
+        );
+        assert_eq!(
+            pl.lookup("devices.deny").map(|f| f.metadata().mode),
+            Ok(S_IFREG)
+        );
+        let g = pl.mkdir("procfs-test", 0o700, 0, 0).expect("mkdir");
+        assert_eq!(
+            pl.mkdir("procfs-test", 0o700, 0, 0).err(),
+            Some(Errno::EEXIST)
+        );
+        assert!(names(&pl).contains(&"procfs-test".to_string()));
+        assert_eq!(
+            g.mkdir("sub", 0o700, 0, 0).err(),
+            Some(Errno::EPERM),
+            "one level"
+        );
+        let max = g.lookup("pids.max").expect("child pids.max");
+        assert_eq!(max.metadata().mode, S_IFREG | 0o644);
+        assert_eq!(max.write_at(0, b"0123"), Ok(4));
+        assert_eq!(read(&max), "123\n");
+        assert_eq!(max.write_at(0, b"12a"), Err(Errno::EINVAL));
+        assert_eq!(
+            g.lookup("devices.allow").map(|f| f.metadata().mode),
+            Ok(S_IFREG | 0o200)
+        );
+        assert_eq!(g.unlink("pids.max"), Err(Errno::EPERM));
+        assert_eq!(
+            g.create("x", S_IFREG | 0o644, 0, 0, 0).err(),
+            Some(Errno::EACCES)
+        );
+        assert_eq!(pl.rmdir("procfs-test"), Ok(()));
+        assert_eq!(pl.rmdir("procfs-test"), Err(Errno::ENOENT));
+        assert_eq!(read_err(&max), Errno::ENOENT, "the group is gone");
+        assert_eq!(root.rmdir("plimits"), Err(Errno::EPERM));
+    }
+
+    fn read_err(i: &InodeRef) -> Errno {
+        i.read_at(0, &mut [0u8; 64]).err().unwrap_or(Errno::EINVAL)
     }
 
     #[test]

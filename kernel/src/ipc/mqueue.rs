@@ -172,12 +172,16 @@ pub struct Queue {
     state: Mutex<State>,
     /// The queue count of the space that made it (Linux counts a queue until it is freed).
     live: Arc<AtomicUsize>,
+    /// The queue's place in its creator's plimits group (`ipc.mq_limit`), given back
+    /// when the queue is freed.
+    _plimits: crate::plimits::ipc::MqCharge,
 }
 
 impl Queue {
     /// A new queue of `space` (the count is the caller's business).
     fn new(
         space: &Space,
+        plimits: crate::plimits::ipc::MqCharge,
         maxmsg: usize,
         msgsize: usize,
         mode: u32,
@@ -201,6 +205,7 @@ impl Queue {
                 gid,
             }),
             live: space.live.clone(),
+            _plimits: plimits,
         })
     }
 
@@ -521,7 +526,8 @@ impl Space {
     /// `mq_open`'s lookup and creation (Linux's order of checks): the name, then for an
     /// existing queue `EEXIST` with `O_CREAT|O_EXCL`, `EINVAL` for access mode 3 and
     /// `EACCES` unless the mode grants the access; for a missing one `ENOENT` without
-    /// `O_CREAT`, the attributes (`EINVAL`), then the queue count (`ENOSPC`).
+    /// `O_CREAT`, the attributes (`EINVAL`), then the queue count (`ENOSPC`) and the
+    /// caller's plimits group's `ipc.mq_limit` (`ENOSPC` too).
     pub fn open(&self, name: &str, req: OpenRequest, caller: &Caller) -> Result<Arc<Queue>, Errno> {
         check_name(name)?;
         let mut names = self.names.lock();
@@ -551,8 +557,11 @@ impl Space {
         if self.live() >= QUEUES_MAX && !privileged {
             return Err(Errno::ENOSPC);
         }
+        let charge = crate::plimits::ipc::MqCharge::take(&crate::plimits::current_group())?;
         self.live.fetch_add(1, Ordering::Relaxed);
-        let q = Queue::new(self, maxmsg, msgsize, req.mode, caller.uid, caller.gid);
+        let q = Queue::new(
+            self, charge, maxmsg, msgsize, req.mode, caller.uid, caller.gid,
+        );
         names.insert(String::from(name), q.clone());
         Ok(q)
     }

@@ -4,7 +4,9 @@ use super::paging::{self, COW, NO_EXECUTE, SHARED, USER, WRITABLE};
 use super::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, Vma, VmaSet};
 use super::{PAGE_SIZE, frame, page_down, phys_to_virt};
 use crate::errno::Errno;
+use crate::plimits::Group;
 use alloc::string::String;
+use alloc::sync::Arc;
 
 /// Where anonymous `mmap` without a hint starts searching.
 pub const MMAP_BASE: u64 = 0x0000_1000_0000_0000;
@@ -17,6 +19,11 @@ pub struct AddressSpace {
     pub vmas: VmaSet,
     pub brk_start: u64,
     pub brk: u64,
+    /// The plimits group charged for this space's private pages, and how many are
+    /// charged (every private frame it maps: one charge per allocation, one uncharge
+    /// per free, the rest when the space is dropped).
+    plimits: Arc<Group>,
+    charged: u64,
 }
 
 /// The outcome of a page fault.
@@ -54,7 +61,41 @@ impl AddressSpace {
             vmas: VmaSet::new(),
             brk_start: 0,
             brk: 0,
+            // The creator's group: a fork's child and an exec'd image stay in it.
+            plimits: crate::plimits::current_group(),
+            charged: 0,
         })
+    }
+
+    /// Charges one private page to the group; false over its `memory.limit`.
+    fn charge_page(&mut self) -> bool {
+        let ok = self.plimits.effective().mem.charge(PAGE_SIZE).is_ok();
+        self.charged += ok as u64;
+        ok
+    }
+
+    fn uncharge_pages(&mut self, n: u64) {
+        let n = n.min(self.charged);
+        self.charged -= n;
+        self.plimits.effective().mem.uncharge(n * PAGE_SIZE);
+    }
+
+    /// Bytes of private pages charged for this space.
+    pub fn charged_bytes(&self) -> u64 {
+        self.charged * PAGE_SIZE
+    }
+
+    /// Moves the charge of this space to group `to` (its process changed groups).
+    pub fn move_charge(&mut self, to: &Arc<Group>) {
+        let bytes = self.charged_bytes();
+        self.plimits.effective().mem.uncharge(bytes);
+        to.mem.add(bytes);
+        self.plimits = to.clone();
+    }
+
+    /// Charges from now on go to `to` (the counts moved with the whole group).
+    pub fn set_plimits(&mut self, to: &Arc<Group>) {
+        self.plimits = to.clone();
     }
 
     /// Loads these page tables into CR3.
@@ -96,10 +137,21 @@ impl AddressSpace {
             return if ok { Fault::Handled } else { Fault::Violation };
         }
         let flags = pte_flags(vma.prot);
+        let private = !matches!(vma.backing, Backing::Shared { .. });
+        // Over the group's memory.limit the faulting process is killed (LiteOS-A).
+        if private && !self.charge_page() {
+            return Fault::OutOfMemory;
+        }
+        let Some(vma) = self.vmas.find(va) else {
+            return Fault::Violation;
+        };
         let (pa, flags) = match &vma.backing {
             Backing::Private => match frame::alloc() {
                 Some(pa) => (pa, flags),
-                None => return Fault::OutOfMemory,
+                None => {
+                    self.uncharge_pages(1);
+                    return Fault::OutOfMemory;
+                }
             },
             Backing::Shared { src, pgoff } => {
                 match src.page_phys(pgoff + (page - vma.start) / PAGE_SIZE) {
@@ -116,12 +168,16 @@ impl AddressSpace {
                     }
                     (pa, flags)
                 }
-                None => return Fault::OutOfMemory,
+                None => {
+                    self.uncharge_pages(1);
+                    return Fault::OutOfMemory;
+                }
             },
         };
         if paging::map(self.pml4, page, pa, flags).is_none() {
             if flags & SHARED == 0 {
                 frame::free(pa);
+                self.uncharge_pages(1);
             }
             return Fault::OutOfMemory;
         }
@@ -181,9 +237,16 @@ impl AddressSpace {
                 None => {
                     let vma = self.vmas.find(at).ok_or(Errno::EFAULT)?;
                     let flags = pte_flags(vma.prot);
-                    let pa = frame::alloc().ok_or(Errno::ENOMEM)?;
+                    if !self.charge_page() {
+                        return Err(Errno::ENOMEM);
+                    }
+                    let Some(pa) = frame::alloc() else {
+                        self.uncharge_pages(1);
+                        return Err(Errno::ENOMEM);
+                    };
                     if paging::map(self.pml4, page, pa, flags).is_none() {
                         frame::free(pa);
+                        self.uncharge_pages(1);
                         return Err(Errno::ENOMEM);
                     }
                     pa | flags
@@ -207,6 +270,7 @@ impl AddressSpace {
 
     /// Unmaps `[start, end)`: private frames are freed, shared ones left to their object.
     pub fn unmap_range(&mut self, start: u64, end: u64) {
+        let mut freed = 0;
         for v in self.vmas.remove_range(start, end) {
             let mut va = v.start;
             while va < v.end {
@@ -214,10 +278,12 @@ impl AddressSpace {
                     && e & SHARED == 0
                 {
                     frame::free(paging::entry_addr(e));
+                    freed += 1;
                 }
                 va += PAGE_SIZE;
             }
         }
+        self.uncharge_pages(freed);
     }
 
     /// Changes the protection of `[start, end)`; `ENOMEM` if part of it is unmapped.
@@ -252,7 +318,6 @@ impl AddressSpace {
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         let mut result = Ok(());
-        let child_pml4 = child.pml4;
         // Every user page lies in an area: walking the areas skips the empty tables.
         let ranges: alloc::vec::Vec<(u64, u64)> =
             self.vmas.iter().map(|v| (v.start, v.end)).collect();
@@ -262,13 +327,19 @@ impl AddressSpace {
             }
             let pa = paging::entry_addr(*e);
             if *e & SHARED == 0 {
+                // Each space is charged for every private page it maps, shared or not.
+                if !child.charge_page() {
+                    result = Err(Errno::ENOMEM);
+                    return;
+                }
                 frame::share(pa);
                 *e = (*e & !WRITABLE) | COW;
             }
             let flags = *e & !0x000f_ffff_ffff_f000 & !paging::PRESENT;
-            if paging::map(child_pml4, va, pa, flags).is_none() {
+            if paging::map(child.pml4, va, pa, flags).is_none() {
                 if *e & SHARED == 0 {
                     frame::free(pa);
+                    child.uncharge_pages(1);
                 }
                 result = Err(Errno::ENOMEM);
             }
@@ -308,6 +379,7 @@ impl AddressSpace {
 impl Drop for AddressSpace {
     fn drop(&mut self) {
         paging::destroy(self.pml4);
+        self.uncharge_pages(self.charged);
     }
 }
 
@@ -320,10 +392,13 @@ impl AddressSpace {
                 pages.push(va);
             }
         });
+        let mut freed = 0;
         for va in pages {
             if let Some(e) = paging::unmap(self.pml4, va) {
                 frame::free(paging::entry_addr(e));
+                freed += 1;
             }
         }
+        self.uncharge_pages(freed);
     }
 }

@@ -300,6 +300,8 @@ fn setpriority(which: u64, who: u64, prio: u64) -> SysResult {
         if them.uid != me.euid && them.euid != me.euid && !may_nice {
             return Err(Errno::EPERM);
         }
+        // The plimits group's pids.priority is a floor no capability passes.
+        p.plimits().pids.check_nice(nice)?;
         let mut pi = p.inner.lock();
         if nice < pi.nice && !may_nice {
             return Err(Errno::EACCES);
@@ -341,6 +343,11 @@ fn sched_setparam(pid: u64, param: u64, policy: Option<u64>) -> SysResult {
         // Real-time policies need CAP_SYS_NICE (sched(7)).
         if max > 0 && !task::current_cred().capable(crate::cred::CAP_SYS_NICE) {
             return Err(Errno::EPERM);
+        }
+        // A real-time policy outranks every nice value: a plimits group with a
+        // pids.priority floor above -20 refuses it.
+        if max > 0 && p.plimits().pids.priority() > crate::plimits::pids::NICE_MIN {
+            return Err(Errno::EACCES);
         }
         let mut pi = p.inner.lock();
         pi.policy = policy as u32;

@@ -86,19 +86,11 @@ fn clock_value(clk: i32) -> Result<u64, Errno> {
             monotonic_ns() / COARSE_NS * COARSE_NS,
             offset(Clock::Monotonic),
         ),
-        CLOCK_PROCESS_CPUTIME_ID => process_cpu_ns(&task::current_process()),
+        CLOCK_PROCESS_CPUTIME_ID => sched::process_cpu_ns(&task::current_process()),
         CLOCK_THREAD_CPUTIME_ID => sched::thread_cpu_ns(&sched::current()),
         c if c < 0 => cpu_clock(c)?,
         _ => return Err(Errno::EINVAL),
     })
-}
-
-fn process_cpu_ns(p: &alloc::sync::Arc<task::Process>) -> u64 {
-    let (threads, dead) = {
-        let pi = p.inner.lock();
-        (pi.threads.clone(), pi.dead_threads_tsc)
-    };
-    crate::time::tsc_to_ns(dead) + threads.iter().map(sched::thread_cpu_ns).sum::<u64>()
 }
 
 /// Clock ids made by `clock_getcpuclockid`/`pthread_getcpuclockid`:
@@ -122,7 +114,7 @@ fn cpu_clock(clk: i32) -> Result<u64, Errno> {
         } else {
             task::find_process(id as u32).ok_or(Errno::EINVAL)?
         };
-        Ok(process_cpu_ns(&p))
+        Ok(sched::process_cpu_ns(&p))
     }
 }
 

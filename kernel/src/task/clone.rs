@@ -194,6 +194,10 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         }
         super::new_thread(&me, &child_frame, fpu, fs_base, sigmask)?
     } else {
+        // The child joins its parent's plimits group: counted there now (EACCES at
+        // pids.max), given back if the fork fails below.
+        let group = me.plimits();
+        let charge = crate::plimits::ProcessCharge::take(&group)?;
         let pi = me.inner.lock();
         let vm = pi.vm.clone().ok_or(Errno::ESRCH)?;
         let files = pi.files.clone();
@@ -250,7 +254,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         } else {
             Arc::new(Mutex::new(vm.lock().fork()?))
         };
-        let t = super::new_process(inner, &child_frame, fpu, fs_base)?;
+        let t = super::new_process(inner, group, &child_frame, fpu, fs_base)?;
+        charge.keep();
         t.process().inner.lock().vm = Some(child_vm);
         let parent = t.process().parent().unwrap_or_else(|| me.clone());
         parent.inner.lock().children.push(t.process().clone());

@@ -204,6 +204,9 @@ fn reap(parent: &Arc<Process>, child: &Arc<Process>) {
     pi.child_stime_ticks += s;
     drop(pi);
     TABLES.lock().procs.remove(&child.pid());
+    // It leaves its plimits group (the root holds the reference until it is freed).
+    let group = core::mem::replace(&mut *child.plimits.lock(), crate::plimits::root());
+    crate::plimits::release_process(&group);
 }
 
 fn shutdown_with_init_status(status: i32) -> ! {

@@ -63,6 +63,9 @@ pub struct Process {
     /// Set when the process is exiting as a group: the wait status it will report.
     pub group_exit: Mutex<Option<i32>>,
     pub live_threads: AtomicU32,
+    /// The plimits group (charged for this process from fork to reap). Its own lock:
+    /// the scheduler reads it without taking `inner`.
+    pub plimits: Mutex<Arc<crate::plimits::Group>>,
 }
 
 pub struct ProcInner {
@@ -157,6 +160,9 @@ impl Process {
     pub fn is_exiting(&self) -> bool {
         self.group_exit.lock().is_some()
     }
+    pub fn plimits(&self) -> Arc<crate::plimits::Group> {
+        self.plimits.lock().clone()
+    }
 }
 
 /// All processes (zombies included until reaped) and threads, by global number.
@@ -242,9 +248,10 @@ pub const DEFAULT_RLIMITS: [(u64, u64); 16] = {
 };
 
 /// Creates a process with one thread that will resume `frame` in user mode, numbered
-/// in `inner.container.pid`.
+/// in `inner.container.pid`, in plimits group `group` (already charged for it).
 pub fn new_process(
     mut inner: ProcInner,
+    group: Arc<crate::plimits::Group>,
     frame: &crate::arch::x86_64::trap::TrapFrame,
     fpu: crate::arch::x86_64::trap::FpuState,
     fs_base: u64,
@@ -259,6 +266,7 @@ pub fn new_process(
         inner: Mutex::new(inner),
         group_exit: Mutex::new(None),
         live_threads: AtomicU32::new(1),
+        plimits: Mutex::new(group),
     });
     let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0);
     pid.set_process(&proc);
@@ -379,8 +387,11 @@ pub fn spawn_init(
     );
     exec::set_program(&mut inner, &canonical, &argv);
     let frame = crate::arch::x86_64::trap::TrapFrame::new_user(image.entry, image.sp);
+    let root = crate::plimits::root();
+    root.pids.add(1);
     let t = new_process(
         inner,
+        root,
         &frame,
         crate::arch::x86_64::trap::FpuState::initial(),
         0,

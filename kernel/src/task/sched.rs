@@ -176,29 +176,58 @@ pub fn start() -> ! {
     unreachable!("the boot context is never resumed")
 }
 
+/// Charges the CPU time the running thread `cur` used since the last switch or tick
+/// (to the thread and to its plimits group); returns whether its group is now out of
+/// its sched quota.
+fn charge_running(cur: &Arc<Thread>) -> bool {
+    let now = cpu::rdtsc();
+    let last = SWITCH_TSC.swap(now, Ordering::Relaxed);
+    let delta = now.wrapping_sub(last);
+    cur.cpu_tsc.fetch_add(delta, Ordering::Relaxed);
+    // try_lock: the group is moved only in system calls, never with the scheduler lock
+    // held; a busy lock just defers the charge's effect.
+    cur.process().plimits.try_lock().is_some_and(|g| {
+        g.sched
+            .account(crate::time::tsc_to_ns(delta), crate::time::monotonic_ns())
+    })
+}
+
+/// Whether `t`'s plimits group has sched quota left at `now` (monotonic ns).
+fn may_run(t: &Thread, now: u64) -> bool {
+    t.process()
+        .plimits
+        .try_lock()
+        .is_none_or(|g| g.sched.may_run(now))
+}
+
 /// Gives the CPU to another runnable thread; returns when this thread runs again.
 /// If the current thread is not runnable (sleeping, dead), waits for one to become runnable.
+/// Threads of a plimits group out of sched quota are passed over until its period ends.
 pub fn schedule() {
     // A running thread goes back to the queue; one that slept and was woken while
     // this loop idled is already there (pushing it again would run it twice).
-    let requeue = current().is_runnable();
+    let mut requeue = current().is_runnable();
     loop {
         let mut s = SCHED.lock();
         let cur = s.current.clone().expect("a thread is running after boot");
-        let next = match s.runq.pop_front() {
+        let now = crate::time::monotonic_ns();
+        let pick = s.runq.iter().position(|t| may_run(t, now));
+        let next = match pick.and_then(|i| s.runq.remove(i)) {
             Some(n) => n,
-            None if cur.is_runnable() => {
+            None if cur.is_runnable() && may_run(&cur, now) => {
                 NEED_RESCHED.store(0, Ordering::Relaxed);
                 SLICE_START.store(TICKS.load(Ordering::Relaxed), Ordering::Relaxed);
                 return;
             }
             None => {
+                if requeue && cur.is_runnable() {
+                    // Out of quota: it waits in the queue like the others.
+                    s.runq.push_back(cur.clone());
+                    requeue = false;
+                }
                 drop(s);
                 // Idle time is nobody's CPU time.
-                let now = cpu::rdtsc();
-                let last = SWITCH_TSC.swap(now, Ordering::Relaxed);
-                cur.cpu_tsc
-                    .fetch_add(now.wrapping_sub(last), Ordering::Relaxed);
+                charge_running(&cur);
                 drop(cur);
                 // Idle: the timer or the console makes someone runnable.
                 cpu::enable_and_halt();
@@ -220,10 +249,7 @@ pub fn schedule() {
         drop(s);
         NEED_RESCHED.store(0, Ordering::Relaxed);
         SLICE_START.store(TICKS.load(Ordering::Relaxed), Ordering::Relaxed);
-        let now = cpu::rdtsc();
-        let last = SWITCH_TSC.swap(now, Ordering::Relaxed);
-        cur.cpu_tsc
-            .fetch_add(now.wrapping_sub(last), Ordering::Relaxed);
+        charge_running(&cur);
         if let Some(vm) = next.process().vm() {
             vm.lock().activate();
         }
@@ -369,7 +395,9 @@ pub fn tick(from_user: bool) {
         }
     }
     super::signal::check_timers(now);
-    if ticks - SLICE_START.load(Ordering::Relaxed) >= SLICE_TICKS {
+    // A thread whose group used up its sched quota leaves the CPU at once.
+    let out_of_quota = from_user && try_current().is_some_and(|c| charge_running(&c));
+    if out_of_quota || ticks - SLICE_START.load(Ordering::Relaxed) >= SLICE_TICKS {
         NEED_RESCHED.store(1, Ordering::Relaxed);
     }
 }
@@ -391,6 +419,15 @@ pub fn thread_cpu_ns(t: &Arc<Thread>) -> u64 {
         tsc += cpu::rdtsc().wrapping_sub(SWITCH_TSC.load(Ordering::Relaxed));
     }
     crate::time::tsc_to_ns(tsc)
+}
+
+/// CPU time of a process in nanoseconds: its live threads' and its dead threads'.
+pub fn process_cpu_ns(p: &Arc<super::Process>) -> u64 {
+    let (threads, dead) = {
+        let pi = p.inner.lock();
+        (pi.threads.clone(), pi.dead_threads_tsc)
+    };
+    crate::time::tsc_to_ns(dead) + threads.iter().map(thread_cpu_ns).sum::<u64>()
 }
 
 pub fn ticks() -> u64 {

@@ -59,6 +59,8 @@ pub struct Segment {
     pub meta: Mutex<Meta>,
     /// The table it is in, to leave it when the last attach of a removed segment goes.
     table: Weak<Table>,
+    /// Its pages counted in the creator's plimits group (`ipc.shm_limit`).
+    _plimits: crate::plimits::ipc::ShmCharge,
 }
 
 impl Segment {
@@ -111,6 +113,10 @@ pub fn get(table: &Arc<Table>, key: i32, size: u64, flags: u32, who: &Who) -> Re
             if total + pages > SHMALL {
                 return Err(Errno::ENOSPC);
             }
+            let charge = crate::plimits::ipc::ShmCharge::take(
+                &crate::plimits::current_group(),
+                pages * PAGE,
+            )?;
             let mut store = PageStore::new();
             store.truncate(pages * PAGE, true)?;
             let mut perm = Perm::new(key, flags, who);
@@ -129,6 +135,7 @@ pub fn get(table: &Arc<Table>, key: i32, size: u64, flags: u32, who: &Who) -> Re
                     nattch: 0,
                 }),
                 table: Arc::downgrade(table),
+                _plimits: charge,
             }))
         },
     )?;

@@ -1,0 +1,114 @@
+//! The memory limiter: bytes of user pages the group's processes use, charged one
+//! page per allocation (page fault, fork copy, program load) and uncharged when the
+//! page is freed. Over `memory.limit` the allocation fails (the faulting process is
+//! killed) and `memory.failcnt` goes up.
+
+use crate::errno::Errno;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+pub struct Memory {
+    usage: AtomicU64,
+    peak: AtomicU64,
+    failcnt: AtomicU64,
+    limit: AtomicU64,
+}
+
+impl Memory {
+    pub fn new(limit: u64) -> Memory {
+        Memory {
+            usage: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+            failcnt: AtomicU64::new(0),
+            limit: AtomicU64::new(limit),
+        }
+    }
+
+    pub fn usage(&self) -> u64 {
+        self.usage.load(Ordering::Relaxed)
+    }
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+    pub fn failcnt(&self) -> u64 {
+        self.failcnt.load(Ordering::Relaxed)
+    }
+    pub fn limit(&self) -> u64 {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Charges `bytes`: `ENOMEM` (and `failcnt` + 1) when the usage would pass the limit.
+    pub fn charge(&self, bytes: u64) -> Result<(), Errno> {
+        let limit = self.limit();
+        match self
+            .usage
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
+                u.checked_add(bytes).filter(|n| *n <= limit)
+            }) {
+            Ok(old) => {
+                self.peak.fetch_max(old + bytes, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(_) => {
+                self.failcnt.fetch_add(1, Ordering::Relaxed);
+                Err(Errno::ENOMEM)
+            }
+        }
+    }
+
+    /// Charges `bytes` without a check (moving a process whose check passed).
+    pub fn add(&self, bytes: u64) {
+        let old = self.usage.fetch_add(bytes, Ordering::AcqRel);
+        self.peak.fetch_max(old + bytes, Ordering::Relaxed);
+    }
+
+    pub fn uncharge(&self, bytes: u64) {
+        let _ = self
+            .usage
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(bytes))
+            });
+    }
+
+    /// `memory.limit`: not 0 and not below the usage (`EINVAL`).
+    pub fn set_limit(&self, v: u64) -> Result<(), Errno> {
+        if v == 0 || v < self.usage() {
+            return Err(Errno::EINVAL);
+        }
+        self.limit.store(v, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether `bytes` more fit (the check of a process joining).
+    pub fn fits(&self, bytes: u64) -> bool {
+        self.usage().saturating_add(bytes) <= self.limit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charges_up_to_the_limit_then_counts_failures() {
+        let m = Memory::new(3 * 4096);
+        for _ in 0..3 {
+            m.charge(4096).expect("fits");
+        }
+        assert_eq!(m.charge(4096), Err(Errno::ENOMEM));
+        assert_eq!((m.usage(), m.peak(), m.failcnt()), (3 * 4096, 3 * 4096, 1));
+        m.uncharge(2 * 4096);
+        assert_eq!((m.usage(), m.peak()), (4096, 3 * 4096), "the peak stays");
+        m.uncharge(10 * 4096);
+        assert_eq!(m.usage(), 0, "never below zero");
+    }
+
+    #[test]
+    fn limit_is_not_zero_nor_below_the_usage() {
+        let m = Memory::new(1 << 20);
+        m.charge(8192).expect("fits");
+        assert_eq!(m.set_limit(0), Err(Errno::EINVAL));
+        assert_eq!(m.set_limit(4096), Err(Errno::EINVAL));
+        assert_eq!(m.set_limit(8192), Ok(()));
+        assert!(!m.fits(1));
+    }
+}
