@@ -46,8 +46,32 @@ fn u64_at(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-/// Parses an x86_64 executable; `ENOEXEC` for anything else or anything malformed.
+/// Parses an x86_64 executable held whole in `b`; `ENOEXEC` for anything else or
+/// anything malformed.
 pub fn parse(b: &[u8]) -> Result<Elf, Errno> {
+    parse_head(b, b.len() as u64)
+}
+
+/// How many bytes from the start of the file hold the ELF and program headers (to read
+/// before [`parse_head`]), from its first 64 bytes; `ENOEXEC` when malformed or when the
+/// headers end past 64 KiB.
+pub fn headers_len(b: &[u8]) -> Result<usize, Errno> {
+    if b.len() < 64 || &b[0..4] != b"\x7fELF" {
+        return Err(Errno::ENOEXEC);
+    }
+    let phoff = u64_at(b, 32);
+    let phnum = u16_at(b, 56) as u64;
+    let phentsize = u16_at(b, 54) as u64;
+    let end = phoff
+        .checked_add(phnum * phentsize)
+        .filter(|&e| e <= 64 * 1024)
+        .ok_or(Errno::ENOEXEC)?;
+    Ok((end as usize).max(64))
+}
+
+/// Parses the headers of an executable of `file_size` bytes whose first bytes are `b`
+/// (at least [`headers_len`] of them).
+pub fn parse_head(b: &[u8], file_size: u64) -> Result<Elf, Errno> {
     if b.len() < 64 || &b[0..4] != b"\x7fELF" || b[4] != 2 || b[5] != 1 {
         return Err(Errno::ENOEXEC);
     }
@@ -83,7 +107,7 @@ pub fn parse(b: &[u8]) -> Result<Elf, Errno> {
         if ph.p_type == PT_LOAD {
             let file_end = ph.offset.checked_add(ph.filesz).ok_or(Errno::ENOEXEC)?;
             let mem_end = ph.vaddr.checked_add(ph.memsz).ok_or(Errno::ENOEXEC)?;
-            if file_end > b.len() as u64 || ph.filesz > ph.memsz || mem_end > crate::mm::USER_END {
+            if file_end > file_size || ph.filesz > ph.memsz || mem_end > crate::mm::USER_END {
                 return Err(Errno::ENOEXEC);
             }
         }

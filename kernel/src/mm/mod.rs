@@ -19,6 +19,16 @@ pub const KERNEL_BASE: u64 = 0xFFFF_FFFF_8000_0000;
 /// First address above user space.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
 
+/// A zeroed buffer of `len` bytes from the kernel heap, `ENOMEM` when the heap cannot
+/// give it: a size a user chooses must not panic the kernel.
+pub fn try_zeroed(len: usize) -> Result<alloc::vec::Vec<u8>, crate::errno::Errno> {
+    let mut v = alloc::vec::Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| crate::errno::Errno::ENOMEM)?;
+    v.resize(len, 0);
+    Ok(v)
+}
+
 pub fn phys_to_virt(pa: u64) -> u64 {
     pa + PHYS_OFFSET
 }

@@ -9,7 +9,6 @@ use crate::mm::{PAGE_SIZE, USER_END, page_down, page_up};
 use crate::task;
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec;
 use spin::Mutex;
 
 const MAP_SHARED: u64 = 0x01;
@@ -141,7 +140,7 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
             ),
             (None, false) => {
                 // A device without pages: the mapping starts as a copy of what it reads.
-                let mut buf = vec![0u8; len as usize];
+                let mut buf = crate::mm::try_zeroed(len as usize)?;
                 let n = file.pread(off, &mut buf)?;
                 buf.truncate(n);
                 private_data = Some(buf);

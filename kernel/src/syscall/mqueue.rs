@@ -16,7 +16,6 @@ use crate::mm::user::{copy_from_user, copy_to_user, read_user, read_user_cstr, w
 use crate::task::{self, Process};
 use alloc::format;
 use alloc::sync::{Arc, Weak};
-use alloc::vec;
 use core::any::Any;
 
 /// `PATH_MAX - 1`: the longest name `getname` takes before `ENAMETOOLONG`.
@@ -123,7 +122,7 @@ fn mq_timedsend(fd: i32, ptr: u64, len: u64, prio: u32, ts: u64) -> SysResult {
     if len > q.msgsize() as u64 {
         return Err(Errno::EMSGSIZE);
     }
-    let mut msg = vec![0u8; len as usize];
+    let mut msg = crate::mm::try_zeroed(len as usize)?;
     copy_from_user(ptr, &mut msg)?;
     if let Some(r) = q.send(msg, prio, file.nonblocking(), deadline)? {
         notify(r);

@@ -141,18 +141,23 @@ fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let len = len.min(33_554_431) as usize;
-    let mut out = alloc::vec::Vec::with_capacity(len);
+    // Generated and copied out a chunk at a time: the length is the caller's.
+    let mut chunk = [0u8; 256];
     let mut x = RNG.load(Ordering::Relaxed) ^ crate::arch::x86_64::cpu::rdtsc();
-    while out.len() < len {
-        // xorshift64*: not cryptographic; seeded from the TSC.
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(chunk.len());
+        for word in chunk[..n.next_multiple_of(8)].chunks_mut(8) {
+            // xorshift64*: not cryptographic; seeded from the TSC.
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            word.copy_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+        }
+        copy_to_user(buf + done as u64, &chunk[..n])?;
+        done += n;
     }
     RNG.store(x, Ordering::Relaxed);
-    out.truncate(len);
-    copy_to_user(buf, &out)?;
     Ok(len)
 }
 

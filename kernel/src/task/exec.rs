@@ -6,10 +6,12 @@ use super::signal::{SIG_DFL, SIG_IGN, SigAction};
 use crate::arch::x86_64::trap::{FpuState, TrapFrame};
 use crate::elf::{self, PF_R, PF_W, PF_X, PT_LOAD};
 use crate::errno::Errno;
+use crate::fs::vfs::InodeRef;
 use crate::mm::aspace::{AddressSpace, STACK_SIZE, STACK_TOP};
 use crate::mm::vma::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::mm::{PAGE_SIZE, page_down, page_up};
 use alloc::sync::Arc;
+use alloc::vec;
 use alloc::vec::Vec;
 use spin::Mutex;
 
@@ -59,8 +61,39 @@ pub struct Image {
 }
 
 /// Builds the address space for `file` with the given arguments.
-pub fn load(file: &[u8], path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Image, Errno> {
-    let e = elf::parse(file)?;
+/// Fills `buf` from `file` at `offset`; `ENOEXEC` if the file ends first.
+fn read_exact(file: &InodeRef, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(offset + done as u64, &mut buf[done..])? {
+            0 => return Err(Errno::ENOEXEC),
+            n => done += n,
+        }
+    }
+    Ok(())
+}
+
+/// Bytes copied from the file per step when loading a segment.
+const LOAD_CHUNK: usize = 16 * 1024;
+
+pub fn load(
+    file: &InodeRef,
+    path: &[u8],
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+) -> Result<Image, Errno> {
+    let size = file.metadata().size;
+    let mut head = vec![0u8; (size as usize).min(64)];
+    read_exact(file, 0, &mut head)?;
+    let need = elf::headers_len(&head)?;
+    if need > head.len() {
+        if need as u64 > size {
+            return Err(Errno::ENOEXEC);
+        }
+        head = vec![0u8; need];
+        read_exact(file, 0, &mut head)?;
+    }
+    let e = elf::parse_head(&head, size)?;
     if e.interp {
         // Dynamically linked programs need an interpreter this kernel does not load yet.
         return Err(Errno::ENOEXEC);
@@ -82,8 +115,14 @@ pub fn load(file: &[u8], path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
             prot,
             core::str::from_utf8(path).unwrap_or(""),
         ));
-        let data = &file[ph.offset as usize..(ph.offset + ph.filesz) as usize];
-        vm.write_force(ph.vaddr + bias, data)?;
+        let mut buf = vec![0u8; LOAD_CHUNK.min(ph.filesz as usize)];
+        let mut done = 0;
+        while done < ph.filesz {
+            let n = (ph.filesz - done).min(LOAD_CHUNK as u64) as usize;
+            read_exact(file, ph.offset + done, &mut buf[..n])?;
+            vm.write_force(ph.vaddr + bias + done, &buf[..n])?;
+            done += n as u64;
+        }
         top = top.max(end);
     }
     vm.brk_start = top;
@@ -176,7 +215,7 @@ pub fn execve(
     envp: Vec<Vec<u8>>,
 ) -> Result<(), Errno> {
     let path_str = core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?;
-    let (file, canonical) = crate::fs::resolve_exec(path_str)?;
+    let (file, canonical) = crate::fs::open_exec(path_str)?;
     let image = load(&file, path, &argv, &envp)?;
     let cur = sched::current();
     let p = cur.process().clone();

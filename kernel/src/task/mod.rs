@@ -367,7 +367,7 @@ pub fn spawn_init(
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
 ) -> Result<(), crate::errno::Errno> {
-    let (file, canonical) = crate::fs::resolve_exec(path)?;
+    let (file, canonical) = crate::fs::open_exec(path)?;
     let image = exec::load(&file, path.as_bytes(), &argv, &envp)?;
     let files = FdTable::new();
     for _ in 0..3 {
