@@ -38,6 +38,11 @@ fn calibrate_tsc() -> u64 {
     (t1 - t0) / 10
 }
 
+/// The TSC's frequency in kHz (measured at boot).
+pub fn tsc_khz() -> u64 {
+    TSC_PER_MS.load(Ordering::Relaxed)
+}
+
 /// Nanoseconds since boot; never goes backwards.
 pub fn monotonic_ns() -> u64 {
     let dt = cpu::rdtsc().wrapping_sub(TSC_START.load(Ordering::Relaxed));

@@ -295,6 +295,130 @@ impl procfs::KernelView for KernelState {
     fn self_pid(&self) -> u32 {
         env::current_pid()
     }
+    /// The machine's CPU times; in a plimits group with a sched quota, the group's: its
+    /// members' CPU time, and as idle the rest of the share its quota gives it since boot
+    /// (what LXCFS shows a container).
+    fn cpu_stat(&self) -> procfs::CpuStat {
+        use crate::arch::x86_64::timer::HZ;
+        use crate::task::sched;
+        let to_user_hz = |ticks: u64| ticks * 100 / HZ;
+        let [user, system] = sched::cpu_ticks().map(to_user_hz);
+        let uptime = crate::time::monotonic_ns();
+        // Idle is the rest of the time since boot: timer ticks go missing under emulation
+        // (and before the timer starts), the clock does not.
+        let mut stat = procfs::CpuStat {
+            user,
+            system,
+            idle: (uptime / 10_000_000).saturating_sub(user + system),
+            ctxt: sched::switches(),
+            btime: (crate::time::realtime_ns().saturating_sub(uptime)) / 1_000_000_000,
+            processes: crate::task::clone::forks(),
+            running: sched::runnable_threads(),
+        };
+        let g = crate::plimits::current_group();
+        let (period, quota) = (g.sched.period(), g.sched.quota());
+        if period != 0 && quota != 0 && quota < period {
+            let used_us: u64 = crate::plimits::glue::members(&g)
+                .iter()
+                .map(|m| m.runtime_us)
+                .sum();
+            let share_us = (uptime / 1000) as u128 * quota as u128 / period as u128;
+            stat.user = used_us / 10_000;
+            stat.system = 0;
+            stat.idle = (share_us as u64).saturating_sub(used_us) / 10_000;
+        }
+        stat
+    }
+    /// One CPU as `cpuid` describes it (a sched quota below one CPU still shows one).
+    fn cpu_info(&self) -> procfs::CpuInfo {
+        use crate::arch::x86_64::cpu::cpuid;
+        let word = |r: u32| r.to_le_bytes();
+        let (max, b, c, d) = cpuid(0, 0);
+        let mut vendor = alloc::vec::Vec::new();
+        for r in [b, d, c] {
+            vendor.extend_from_slice(&word(r));
+        }
+        let (sig, _, ecx, edx) = if max >= 1 { cpuid(1, 0) } else { (0, 0, 0, 0) };
+        let base_family = (sig >> 8) & 0xf;
+        let family = base_family
+            + if base_family == 0xf {
+                (sig >> 20) & 0xff
+            } else {
+                0
+            };
+        let model = ((sig >> 4) & 0xf)
+            | if base_family >= 6 {
+                ((sig >> 16) & 0xf) << 4
+            } else {
+                0
+            };
+        let mut name = alloc::vec::Vec::new();
+        if cpuid(0x8000_0000, 0).0 >= 0x8000_0004 {
+            for leaf in 0x8000_0002..=0x8000_0004 {
+                let (a, b, c, d) = cpuid(leaf, 0);
+                for r in [a, b, c, d] {
+                    name.extend_from_slice(&word(r));
+                }
+            }
+        }
+        let bits = if cpuid(0x8000_0000, 0).0 >= 0x8000_0008 {
+            let a = cpuid(0x8000_0008, 0).0;
+            (a & 0xff, (a >> 8) & 0xff)
+        } else {
+            (36, 48)
+        };
+        const EDX: [(u32, &str); 12] = [
+            (0, "fpu"),
+            (4, "tsc"),
+            (5, "msr"),
+            (6, "pae"),
+            (8, "cx8"),
+            (9, "apic"),
+            (13, "pge"),
+            (15, "cmov"),
+            (19, "clflush"),
+            (23, "mmx"),
+            (24, "fxsr"),
+            (25, "sse"),
+        ];
+        const ECX: [(u32, &str); 6] = [
+            (0, "pni"),
+            (9, "ssse3"),
+            (19, "sse4_1"),
+            (20, "sse4_2"),
+            (23, "popcnt"),
+            (31, "hypervisor"),
+        ];
+        let mut flags: alloc::vec::Vec<&'static str> = EDX
+            .iter()
+            .filter(|(bit, _)| edx & (1 << bit) != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        if edx & (1 << 26) != 0 {
+            flags.push("sse2");
+        }
+        flags.extend(
+            ECX.iter()
+                .filter(|(bit, _)| ecx & (1 << bit) != 0)
+                .map(|(_, n)| *n),
+        );
+        let text = |v: alloc::vec::Vec<u8>| {
+            String::from_utf8_lossy(&v)
+                .trim_matches(|c: char| c == '\0' || c == ' ')
+                .into()
+        };
+        procfs::CpuInfo {
+            cpus: 1,
+            vendor: text(vendor),
+            family,
+            model,
+            stepping: sig & 0xf,
+            model_name: text(name),
+            khz: crate::time::tsc_khz(),
+            flags,
+            address_bits: bits,
+        }
+    }
     fn frames(&self) -> (u64, u64) {
         crate::mm::frame::counts()
     }

@@ -99,6 +99,14 @@ pub trait KernelView: Send + Sync {
     fn fs_link(&self, _pid: u32, _cwd: bool) -> Option<(String, InodeRef, String)> {
         None
     }
+    /// `/proc/stat`'s figures for the reader (its plimits group's share under a sched quota).
+    fn cpu_stat(&self) -> CpuStat {
+        CpuStat::default()
+    }
+    /// `/proc/cpuinfo`'s figures.
+    fn cpu_info(&self) -> CpuInfo {
+        CpuInfo::default()
+    }
     /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
     fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
         None
@@ -240,6 +248,67 @@ pub fn render_meminfo(free_frames: u64, total_frames: u64) -> String {
     s
 }
 
+/// The figures of `/proc/stat`: CPU times in clock ticks (USER_HZ, 100 per second).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CpuStat {
+    pub user: u64,
+    pub system: u64,
+    pub idle: u64,
+    /// Context switches, boot time (seconds since the epoch), processes and threads
+    /// created, and threads runnable now.
+    pub ctxt: u64,
+    pub btime: u64,
+    pub processes: u64,
+    pub running: u32,
+}
+
+/// `/proc/stat` as Linux writes it, for one CPU.
+pub fn render_cpu_stat(c: &CpuStat) -> String {
+    let times = format!("{} 0 {} {} 0 0 0 0 0 0", c.user, c.system, c.idle);
+    format!(
+        "cpu  {times}\ncpu0 {times}\nintr 0\nctxt {}\nbtime {}\nprocesses {}\nprocs_running {}\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+        c.ctxt, c.btime, c.processes, c.running
+    )
+}
+
+/// The figures of `/proc/cpuinfo` (from `cpuid`), and how many CPUs to show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CpuInfo {
+    pub cpus: u32,
+    pub vendor: String,
+    pub family: u32,
+    pub model: u32,
+    pub stepping: u32,
+    pub model_name: String,
+    pub khz: u64,
+    pub flags: Vec<&'static str>,
+    /// Physical and virtual address bits.
+    pub address_bits: (u32, u32),
+}
+
+/// `/proc/cpuinfo` in Linux's layout: one block per CPU.
+pub fn render_cpuinfo(c: &CpuInfo) -> String {
+    let mut s = String::new();
+    let mhz = format!("{}.{:03}", c.khz / 1000, c.khz % 1000);
+    let bogomips = format!("{}.{:02}", c.khz * 2 / 1000, (c.khz * 2 / 10) % 100);
+    for i in 0..c.cpus.max(1) {
+        let _ = write!(
+            s,
+            "processor\t: {i}\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\nmodel name\t: {}\nstepping\t: {}\ncpu MHz\t\t: {mhz}\nphysical id\t: 0\nsiblings\t: {n}\ncore id\t\t: {i}\ncpu cores\t: {n}\nfpu\t\t: yes\nfpu_exception\t: yes\nwp\t\t: yes\nflags\t\t: {}\nbogomips\t: {bogomips}\nclflush size\t: 64\ncache_alignment\t: 64\naddress sizes\t: {} bits physical, {} bits virtual\npower management:\n\n",
+            c.vendor,
+            c.family,
+            c.model,
+            c.model_name,
+            c.stepping,
+            c.flags.join(" "),
+            c.address_bits.0,
+            c.address_bits.1,
+            n = c.cpus.max(1),
+        );
+    }
+    s
+}
+
 pub fn render_uptime(uptime_ns: u64) -> String {
     let cs = uptime_ns / 10_000_000;
     format!(
@@ -300,11 +369,16 @@ enum Node {
     PlGroup(u32),
     /// File `plimits::FILES[i]` of group N (0: the root's, in `/proc/plimits`).
     PlFile(u32, u8),
+    /// `/proc/stat` and `/proc/cpuinfo`.
+    CpuStat,
+    CpuInfo,
 }
 
-const ROOT_FILES: [(&str, Node); 7] = [
+const ROOT_FILES: [(&str, Node); 9] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
+    ("stat", Node::CpuStat),
+    ("cpuinfo", Node::CpuInfo),
     ("mounts", Node::Mounts),
     ("filesystems", Node::Filesystems),
     ("uptime", Node::Uptime),
@@ -357,6 +431,8 @@ impl Node {
             Node::Mounts => 4,
             Node::Filesystems => 5,
             Node::Uptime => 6,
+            Node::CpuStat => 13,
+            Node::CpuInfo => 14,
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
@@ -506,6 +582,8 @@ impl ProcInode {
             Node::Mounts => v.mounts().into_bytes(),
             Node::Filesystems => FILESYSTEMS.as_bytes().to_vec(),
             Node::Uptime => render_uptime(v.uptime_ns()).into_bytes(),
+            Node::CpuStat => render_cpu_stat(&v.cpu_stat()).into_bytes(),
+            Node::CpuInfo => render_cpuinfo(&v.cpu_info()).into_bytes(),
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
@@ -1037,6 +1115,38 @@ mod tests {
     }
 
     #[test]
+    fn stat_and_cpuinfo_use_linux_layouts() {
+        let s = render_cpu_stat(&CpuStat {
+            user: 5,
+            system: 2,
+            idle: 93,
+            ctxt: 40,
+            btime: 1_700_000_000,
+            processes: 7,
+            running: 1,
+        });
+        let mut lines = s.lines();
+        assert_eq!(lines.next(), Some("cpu  5 0 2 93 0 0 0 0 0 0"));
+        assert_eq!(lines.next(), Some("cpu0 5 0 2 93 0 0 0 0 0 0"));
+        assert!(s.contains("\nctxt 40\nbtime 1700000000\nprocesses 7\nprocs_running 1\n"));
+        let c = render_cpuinfo(&CpuInfo {
+            cpus: 1,
+            vendor: "AuthenticAMD".into(),
+            family: 25,
+            model: 1,
+            stepping: 1,
+            model_name: "QEMU Virtual CPU".into(),
+            khz: 2_602_012,
+            flags: alloc::vec!["fpu", "tsc"],
+            address_bits: (40, 48),
+        });
+        assert!(c.starts_with("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n"));
+        assert!(c.contains("cpu MHz\t\t: 2602.012\n") && c.contains("flags\t\t: fpu tsc\n"));
+        assert!(c.contains("address sizes\t: 40 bits physical, 48 bits virtual\n"));
+        assert!(c.ends_with("power management:\n\n"));
+    }
+
+    #[test]
     fn meminfo_uses_the_linux_layout() {
         let s = render_meminfo(100, 1000);
         assert!(s.starts_with("MemTotal:           4000 kB\nMemFree:             400 kB\nMemAvailable:        400 kB\n"), "{s}");
@@ -1111,6 +1221,8 @@ mod tests {
             [
                 "self",
                 "meminfo",
+                "stat",
+                "cpuinfo",
                 "mounts",
                 "filesystems",
                 "uptime",

@@ -141,7 +141,15 @@ pub fn legacy_args(flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> Cl
 
 /// Creates the child described by `args`; the child resumes a copy of `frame` with
 /// `rax = 0`. Returns the child's number to the parent.
+/// Processes and threads created since boot (`/proc/stat`'s `processes`).
+static FORKS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+pub fn forks() -> u64 {
+    FORKS.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
+    FORKS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     let flags = args.flags;
     let ns = flags & container::ALL_NEW_FLAGS;
     if flags & !(SUPPORTED | ns) != 0 {

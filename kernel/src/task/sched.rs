@@ -131,6 +131,26 @@ static NEED_RESCHED: AtomicU8 = AtomicU8::new(0);
 const SLICE_TICKS: u64 = 10;
 static TICKS: AtomicU64 = AtomicU64::new(0);
 static SWITCH_TSC: AtomicU64 = AtomicU64::new(0);
+/// Timer ticks spent in user mode and in the kernel (`/proc/stat`).
+static CPU_TICKS: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+/// Context switches since boot.
+static SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// Timer ticks (at `timer::HZ`) spent in user mode and in the kernel since boot.
+pub fn cpu_ticks() -> [u64; 2] {
+    CPU_TICKS.each_ref().map(|t| t.load(Ordering::Relaxed))
+}
+
+/// Context switches since boot.
+pub fn switches() -> u64 {
+    SWITCHES.load(Ordering::Relaxed)
+}
+
+/// Threads that can run now (the running one included).
+pub fn runnable_threads() -> u32 {
+    let s = SCHED.lock();
+    s.runq.len() as u32 + s.current.as_ref().is_some_and(|c| c.is_runnable()) as u32
+}
 
 /// The running thread.
 pub fn current() -> Arc<Thread> {
@@ -250,6 +270,7 @@ pub fn schedule() {
         NEED_RESCHED.store(0, Ordering::Relaxed);
         SLICE_START.store(TICKS.load(Ordering::Relaxed), Ordering::Relaxed);
         charge_running(&cur);
+        SWITCHES.fetch_add(1, Ordering::Relaxed);
         if let Some(vm) = next.process().vm() {
             vm.lock().activate();
         }
@@ -390,8 +411,10 @@ pub fn tick(from_user: bool) {
         let mut p = cur.process().inner.lock();
         if from_user {
             p.utime_ticks += 1;
+            CPU_TICKS[0].fetch_add(1, Ordering::Relaxed);
         } else if cur.is_runnable() {
             p.stime_ticks += 1;
+            CPU_TICKS[1].fetch_add(1, Ordering::Relaxed);
         }
     }
     super::signal::check_timers(now);

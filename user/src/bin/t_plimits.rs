@@ -586,6 +586,74 @@ mod imp {
         check_eq!(meminfo_kb("MemTotal"), machine);
     }
 
+    /// The first line of /proc/stat: user, nice, system, idle, ... in ticks of 1/100 s.
+    fn stat_cpu_line() -> Vec<u64> {
+        let text = read_text("/proc/stat").unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("cpu  "))
+            .map(|l| l.split(' ').filter_map(|v| v.parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Seconds since boot (/proc/uptime), in ticks of 1/100 s.
+    fn uptime_ticks() -> u64 {
+        let text = read_text("/proc/uptime").unwrap_or_default();
+        let first = text.split(' ').next().unwrap_or("");
+        let (s, cs) = first.split_once('.').unwrap_or((first, "0"));
+        s.parse::<u64>().unwrap_or(0) * 100 + cs.parse::<u64>().unwrap_or(0)
+    }
+
+    /// /proc/stat and /proc/cpuinfo (what LXCFS does for containers): outside any group the
+    /// machine's CPU times add up to about the uptime; in a group with a 20% sched quota
+    /// they add up to 20% of it (the group's CPU time, and the rest of its share as idle);
+    /// /proc/cpuinfo shows one CPU either way.
+    fn stat_and_cpuinfo_follow_the_sched_quota() {
+        let cpu = stat_cpu_line();
+        check_eq!(cpu.len(), 10, "{:?}", cpu);
+        let up = uptime_ticks();
+        let total: u64 = cpu.iter().sum();
+        check!(
+            total * 2 > up && total < up * 2,
+            "machine: {} ticks of CPU time in {} ticks",
+            total,
+            up
+        );
+        let stat = read_text("/proc/stat").unwrap_or_default();
+        for key in ["cpu0 ", "ctxt ", "btime ", "processes ", "procs_running "] {
+            check!(
+                stat.lines().any(|l| l.starts_with(key)),
+                "{} in {:?}",
+                key,
+                stat
+            );
+        }
+        let info = read_text("/proc/cpuinfo").unwrap_or_default();
+        check_eq!(info.matches("processor\t: ").count(), 1, "{:?}", info);
+        check!(info.contains("model name\t: ") && info.contains("flags\t\t: "));
+        setup();
+        check_eq!(write(TEST, "sched.period", "100000"), Ok(6));
+        check_eq!(write(TEST, "sched.quota", "20000"), Ok(5));
+        let cpu = stat_cpu_line();
+        let up = uptime_ticks();
+        let total: u64 = cpu.iter().sum();
+        check!(
+            total.abs_diff(up / 5) <= up / 50 + 3,
+            "group: {:?} for a 20% share of {} ticks",
+            cpu,
+            up
+        );
+        check_eq!(
+            read_text("/proc/cpuinfo")
+                .unwrap_or_default()
+                .matches("processor\t: ")
+                .count(),
+            1
+        );
+        teardown();
+        let total: u64 = stat_cpu_line().iter().sum();
+        check!(total * 2 > uptime_ticks(), "the machine's again: {}", total);
+    }
+
     // ---------------------------------------------------------------------------------------
     // sched
 
@@ -1061,6 +1129,7 @@ mod imp {
             memory_002_small_use_is_fine,
             memory_hog_killed_and_usage_back_to_zero,
             meminfo_shows_the_group_limit,
+            stat_and_cpuinfo_follow_the_sched_quota,
             sched_values,
             sched_001_quota_20_percent,
             sched_002_quota_60_percent,

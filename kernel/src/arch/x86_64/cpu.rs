@@ -64,6 +64,12 @@ pub unsafe fn write_cr3(pml4: u64) {
     unsafe { asm!("mov cr3, {}", in(reg) pml4, options(nostack, preserves_flags)) }
 }
 
+/// `cpuid` leaf `leaf`, subleaf `sub`: (eax, ebx, ecx, edx).
+pub fn cpuid(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
+    let r = core::arch::x86_64::__cpuid_count(leaf, sub);
+    (r.eax, r.ebx, r.ecx, r.edx)
+}
+
 /// Drops every non-global TLB entry (reloads CR3 with its own value).
 pub fn flush_tlb() {
     // SAFETY: the same PML4 again: nothing about the mappings changes but the cache.
