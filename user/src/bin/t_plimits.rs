@@ -790,7 +790,8 @@ mod imp {
         teardown();
     }
 
-    // LiteOS-A: It_process_plimits_devices_005..008
+    // LiteOS-A: It_process_plimits_devices_005, It_process_plimits_devices_006,
+    // It_process_plimits_devices_007, It_process_plimits_devices_008
     /// Deny all, then allow char devices with some access: opens asking for no more work.
     fn devices_005_008_char_rules() {
         for (rule, flags) in [
