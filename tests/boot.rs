@@ -70,6 +70,12 @@ fn suite_passes() {
             run.describe()
         );
     }
+    assert!(
+        run.lines()
+            .any(|l| l == "init: plimits groups besides the root: 0"),
+        "after the suite only the root plimits group is left\n{}",
+        run.describe()
+    );
 }
 
 #[test]

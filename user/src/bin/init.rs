@@ -13,6 +13,7 @@
 
 #[cfg(target_os = "none")]
 mod imp {
+    extern crate alloc;
     use core::cell::UnsafeCell;
     use ulib::sys::{self, errno};
     use ulib::{Args, print, println};
@@ -330,6 +331,20 @@ mod imp {
             }
         }
         println!();
+        // Every plimits group removed: only the root's files are left in /proc/plimits.
+        match ulib::container::list_dir("/proc/plimits") {
+            Ok(names) => {
+                let groups = names
+                    .iter()
+                    .filter(|n| {
+                        ulib::container::stat_path(&alloc::format!("/proc/plimits/{}", n))
+                            .is_ok_and(|st| st.st_mode & 0o170000 == 0o040000)
+                    })
+                    .count();
+                println!("init: plimits groups besides the root: {}", groups);
+            }
+            Err(e) => println!("init: plimits groups unknown (/proc/plimits: errno {})", e),
+        }
         println!("{} passed, {} failed", passed, failed);
         if failed == 0 { 0 } else { 1 }
     }
