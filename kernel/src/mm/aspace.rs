@@ -19,9 +19,10 @@ pub struct AddressSpace {
     pub vmas: VmaSet,
     pub brk_start: u64,
     pub brk: u64,
-    /// The plimits group charged for this space's private pages, and how many are
-    /// charged (every private frame it maps: one charge per allocation, one uncharge
-    /// per free, the rest when the space is dropped).
+    /// The plimits group charged for this space's private pages and page tables, and
+    /// how many are charged (every private frame it maps, shared copy-on-write or not,
+    /// and every table frame; one uncharge per unmapped page, the rest when the space
+    /// is dropped).
     plimits: Arc<Group>,
     charged: u64,
 }
@@ -56,7 +57,7 @@ fn kernel_pml4() -> u64 {
 impl AddressSpace {
     pub fn new() -> Result<Self, Errno> {
         let pml4 = paging::new_pml4(kernel_pml4()).ok_or(Errno::ENOMEM)?;
-        Ok(AddressSpace {
+        let mut vm = AddressSpace {
             pml4,
             vmas: VmaSet::new(),
             brk_start: 0,
@@ -64,7 +65,30 @@ impl AddressSpace {
             // The creator's group: a fork's child and an exec'd image stay in it.
             plimits: crate::plimits::current_group(),
             charged: 0,
-        })
+        };
+        // The top-level table is the space's too.
+        vm.add_tables(1);
+        Ok(vm)
+    }
+
+    /// Maps `va` to `pa` in this space's tables; the page-table frames that took are
+    /// charged to the group (past the limit too: the page itself was checked). False when
+    /// a table frame could not be allocated.
+    fn map_page(&mut self, va: u64, pa: u64, flags: u64) -> bool {
+        match paging::map(self.pml4, va, pa, flags) {
+            Some(tables) => {
+                self.add_tables(tables as u64);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn add_tables(&mut self, n: u64) {
+        if n != 0 {
+            self.charged += n;
+            self.plimits.effective().mem.add(n * PAGE_SIZE);
+        }
     }
 
     /// Charges one private page to the group; false over its `memory.limit`.
@@ -174,7 +198,7 @@ impl AddressSpace {
                 }
             },
         };
-        if paging::map(self.pml4, page, pa, flags).is_none() {
+        if !self.map_page(page, pa, flags) {
             if flags & SHARED == 0 {
                 frame::free(pa);
                 self.uncharge_pages(1);
@@ -190,16 +214,17 @@ impl AddressSpace {
         let old = paging::entry_addr(e);
         let flags = pte_flags(prot);
         if frame::users(old) == 1 {
-            return match paging::map(self.pml4, page, old, flags) {
-                Some(()) => Fault::Handled,
-                None => Fault::OutOfMemory,
+            return if self.map_page(page, old, flags) {
+                Fault::Handled
+            } else {
+                Fault::OutOfMemory
             };
         }
         let Some(new) = frame::alloc_dirty() else {
             return Fault::OutOfMemory;
         };
         paging::copy_frame(new, old);
-        if paging::map(self.pml4, page, new, flags).is_none() {
+        if !self.map_page(page, new, flags) {
             frame::free(new);
             return Fault::OutOfMemory;
         }
@@ -244,7 +269,7 @@ impl AddressSpace {
                         self.uncharge_pages(1);
                         return Err(Errno::ENOMEM);
                     };
-                    if paging::map(self.pml4, page, pa, flags).is_none() {
+                    if !self.map_page(page, pa, flags) {
                         frame::free(pa);
                         self.uncharge_pages(1);
                         return Err(Errno::ENOMEM);
@@ -336,7 +361,7 @@ impl AddressSpace {
                 *e = (*e & !WRITABLE) | COW;
             }
             let flags = *e & !0x000f_ffff_ffff_f000 & !paging::PRESENT;
-            if paging::map(child.pml4, va, pa, flags).is_none() {
+            if !child.map_page(va, pa, flags) {
                 if *e & SHARED == 0 {
                     frame::free(pa);
                     child.uncharge_pages(1);

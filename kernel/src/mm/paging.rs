@@ -35,8 +35,9 @@ pub fn new_pml4(kernel_pml4: u64) -> Option<u64> {
     Some(pa)
 }
 
-/// The leaf entry for `va`, creating intermediate tables when `create`.
-fn leaf(pml4: u64, va: u64, create: bool) -> Option<&'static mut u64> {
+/// The leaf entry for `va`, creating intermediate tables when `create` (counted in
+/// `*created`).
+fn leaf_counted(pml4: u64, va: u64, create: bool, created: &mut u32) -> Option<&'static mut u64> {
     let mut t = pml4;
     for level in (1..4).rev() {
         let e = &mut table(t)[index(va, level)];
@@ -45,6 +46,7 @@ fn leaf(pml4: u64, va: u64, create: bool) -> Option<&'static mut u64> {
                 return None;
             }
             let pa = frame::alloc()?;
+            *created += 1;
             *e = pa | PRESENT | WRITABLE | USER;
         }
         if *e & HUGE != 0 {
@@ -55,12 +57,18 @@ fn leaf(pml4: u64, va: u64, create: bool) -> Option<&'static mut u64> {
     Some(&mut table(t)[index(va, 0)])
 }
 
-/// Maps the page at `va` to frame `pa`. `None` when a table frame could not be allocated.
-pub fn map(pml4: u64, va: u64, pa: u64, flags: u64) -> Option<()> {
-    let e = leaf(pml4, va, true)?;
+fn leaf(pml4: u64, va: u64, create: bool) -> Option<&'static mut u64> {
+    leaf_counted(pml4, va, create, &mut 0)
+}
+
+/// Maps the page at `va` to frame `pa`: the number of page-table frames it allocated on
+/// the way (the address space charges them), `None` when one could not be allocated.
+pub fn map(pml4: u64, va: u64, pa: u64, flags: u64) -> Option<u32> {
+    let mut created = 0;
+    let e = leaf_counted(pml4, va, true, &mut created)?;
     *e = pa | flags | PRESENT;
     super::super::arch::x86_64::cpu::invlpg(va);
-    Some(())
+    Some(created)
 }
 
 /// The entry mapping `va` (frame address and flags), if present.

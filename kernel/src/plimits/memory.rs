@@ -1,9 +1,13 @@
-//! The memory limiter: bytes of user pages the group's processes use, charged one
-//! page per allocation (page fault, fork copy, program load) and uncharged when the
-//! page is freed. Over `memory.limit` the allocation fails (the faulting process is
-//! killed) and `memory.failcnt` goes up.
+//! The memory limiter: bytes the group's processes use, charged as they are taken and
+//! uncharged when freed: the private user pages and page tables of each address space
+//! (page fault, copy-on-write share at fork, program load), kernel stacks, and the pages
+//! of SysV shared memory segments (to their creator's group). Over `memory.limit` the
+//! allocation fails (a faulting process is killed, a fork gets `ENOMEM`) and
+//! `memory.failcnt` goes up.
 
+use super::Group;
 use crate::errno::Errno;
+use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 pub struct Memory {
@@ -81,6 +85,38 @@ impl Memory {
     /// Whether `bytes` more fit (the check of a process joining).
     pub fn fits(&self, bytes: u64) -> bool {
         self.usage().saturating_add(bytes) <= self.limit()
+    }
+}
+
+/// Memory held for a group outside its processes' address spaces (a thread's kernel
+/// stack, the pages of a shared memory segment), charged to the group while this lives.
+pub struct KernelCharge {
+    group: Arc<Group>,
+    bytes: AtomicU64,
+}
+
+impl KernelCharge {
+    /// Charges `bytes` to `group`: `ENOMEM` over its `memory.limit`.
+    pub fn take(group: &Arc<Group>, bytes: u64) -> Result<KernelCharge, Errno> {
+        let c = KernelCharge {
+            group: group.effective(),
+            bytes: AtomicU64::new(0),
+        };
+        c.grow(bytes)?;
+        Ok(c)
+    }
+
+    /// Charges `bytes` more: `ENOMEM` over the limit.
+    pub fn grow(&self, bytes: u64) -> Result<(), Errno> {
+        self.group.effective().mem.charge(bytes)?;
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Drop for KernelCharge {
+    fn drop(&mut self) {
+        self.group.effective().mem.uncharge(*self.bytes.get_mut());
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Thread {
     pub cpu_tsc: AtomicU64,
     /// Why the last sleep ended (`sched`'s WAKE_* values).
     pub wake_reason: AtomicU8,
+    /// The kernel stack, counted in the plimits group's memory.
+    _stack_charge: crate::plimits::memory::KernelCharge,
 }
 
 pub struct ThreadInner {
@@ -256,6 +258,7 @@ pub fn new_process(
     fpu: crate::arch::x86_64::trap::FpuState,
     fs_base: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
+    let charge = stack_charge(&group)?;
     let pid = inner.container.pid.alloc()?;
     if inner.pgrp.is_none() {
         inner.pgrp = Some(pid.clone());
@@ -268,7 +271,7 @@ pub fn new_process(
         live_threads: AtomicU32::new(1),
         plimits: Mutex::new(group),
     });
-    let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0);
+    let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0, charge);
     pid.set_process(&proc);
     pid.set_thread(&thread);
     proc.inner.lock().threads.push(thread.clone());
@@ -284,13 +287,24 @@ pub fn new_thread(
     fs_base: u64,
     sigmask: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
+    let charge = stack_charge(&proc.plimits())?;
     let tid = proc.pid.container().alloc()?;
-    let thread = make_thread(tid.clone(), proc, frame, fpu, fs_base, sigmask);
+    let thread = make_thread(tid.clone(), proc, frame, fpu, fs_base, sigmask, charge);
     tid.set_process(proc);
     tid.set_thread(&thread);
     proc.inner.lock().threads.push(thread.clone());
     proc.live_threads.fetch_add(1, Ordering::AcqRel);
     Ok(thread)
+}
+
+/// A thread's kernel stack charged to plimits group `group` (`ENOMEM` over its limit).
+fn stack_charge(
+    group: &Arc<crate::plimits::Group>,
+) -> Result<crate::plimits::memory::KernelCharge, crate::errno::Errno> {
+    crate::plimits::memory::KernelCharge::take(
+        group,
+        crate::arch::x86_64::context::KERNEL_STACK_SIZE as u64,
+    )
 }
 
 /// A runnable thread of `proc` that will resume `frame` in user mode.
@@ -301,6 +315,7 @@ fn make_thread(
     fpu: crate::arch::x86_64::trap::FpuState,
     fs_base: u64,
     sigmask: u64,
+    stack_charge: crate::plimits::memory::KernelCharge,
 ) -> Arc<Thread> {
     Arc::new(Thread {
         tid,
@@ -317,6 +332,7 @@ fn make_thread(
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),
+        _stack_charge: stack_charge,
     })
 }
 

@@ -513,6 +513,51 @@ mod imp {
         teardown();
     }
 
+    fn usage() -> u64 {
+        read(TEST, "memory.usage").trim().parse().unwrap_or(0)
+    }
+
+    /// memory.usage counts more than user pages: a new process adds at least its kernel
+    /// stack (64 KiB) and its top page table, given back when it is reaped; the pages of a
+    /// SysV segment count for its creator's group as they are touched, until it is freed.
+    fn memory_counts_stacks_tables_and_segments() {
+        setup();
+        let u0 = usage();
+        check!(u0 > 0);
+        let [r, w] = pipe_pair();
+        let c = check_ok!(waiting_child([r, w]));
+        let u1 = usage();
+        check!(u1 >= u0 + 64 * 1024 + 4096, "{} -> {}", u0, u1);
+        let _ = close(w);
+        let _ = close(r);
+        check_eq!(wait_exit(c), Exit::Code(0));
+        check_eq!(usage(), u0);
+        let id = check_ok!(sysv::shmget(
+            sysv::IPC_PRIVATE,
+            16 * PAGE,
+            sysv::IPC_CREAT | 0o600
+        ));
+        let a = check_ok!(sysv::shmat(id, 0));
+        let u2 = usage();
+        for i in 0..4 {
+            // SAFETY: inside the attached segment.
+            unsafe { poke(a + i * PAGE, 1) };
+        }
+        let u3 = usage();
+        // Four pages, and perhaps the tables that map them.
+        check!(
+            u3 >= u2 + 4 * PAGE as u64 && u3 <= u2 + 7 * PAGE as u64,
+            "{} -> {}",
+            u2,
+            u3
+        );
+        // SAFETY: the segment is no longer used.
+        check_eq!(unsafe { sysv::shmdt(a) }, Ok(0));
+        check_eq!(sysv::shm_rmid(id), Ok(0));
+        check_eq!(usage(), u3 - 4 * PAGE as u64);
+        teardown();
+    }
+
     /// A memory hog is killed with SIGKILL, the kernel goes on, failcnt counts it, the peak
     /// stays at most the limit, and the usage is 0 once the group's processes are gone.
     fn memory_hog_killed_and_usage_back_to_zero() {
@@ -1129,6 +1174,7 @@ mod imp {
             memory_001_over_limit_is_killed,
             memory_002_small_use_is_fine,
             memory_hog_killed_and_usage_back_to_zero,
+            memory_counts_stacks_tables_and_segments,
             meminfo_shows_the_group_limit,
             stat_and_cpuinfo_follow_the_sched_quota,
             sched_values,

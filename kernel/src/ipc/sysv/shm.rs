@@ -59,8 +59,10 @@ pub struct Segment {
     pub meta: Mutex<Meta>,
     /// The table it is in, to leave it when the last attach of a removed segment goes.
     table: Weak<Table>,
-    /// Its pages counted in the creator's plimits group (`ipc.shm_limit`).
+    /// Its size counted in the creator's plimits group (`ipc.shm_limit`).
     _plimits: crate::plimits::ipc::ShmCharge,
+    /// Its pages in use, counted in the creator's group's memory as they are touched.
+    mem: crate::plimits::memory::KernelCharge,
 }
 
 impl Segment {
@@ -136,6 +138,10 @@ pub fn get(table: &Arc<Table>, key: i32, size: u64, flags: u32, who: &Who) -> Re
                 }),
                 table: Arc::downgrade(table),
                 _plimits: charge,
+                mem: crate::plimits::memory::KernelCharge::take(
+                    &crate::plimits::current_group(),
+                    0,
+                )?,
             }))
         },
     )?;
@@ -215,7 +221,16 @@ impl Drop for Attach {
 
 #[cfg(target_os = "none")]
 impl crate::mm::vma::PageSource for Attach {
+    /// A page touched for the first time is charged to the creator's group (over its
+    /// memory limit the access gets SIGBUS).
     fn page_phys(&self, index: u64) -> Option<u64> {
+        let new = {
+            let s = self.seg.pages.lock();
+            index.saturating_mul(PAGE) < s.size() && s.page(index as usize).is_none()
+        };
+        if new {
+            self.seg.mem.grow(PAGE).ok()?;
+        }
         crate::mm::vma::PageSource::page_phys(&self.seg.pages, index)
     }
 
