@@ -31,6 +31,8 @@ pub mod mq;
 #[cfg(target_os = "none")]
 pub mod rt;
 #[cfg(target_os = "none")]
+pub mod sched;
+#[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]
 pub mod sysv;

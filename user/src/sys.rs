@@ -72,6 +72,7 @@ pub mod nr {
     pub const NEWFSTATAT: usize = 262;
     pub const DUP3: usize = 292;
     pub const PIPE2: usize = 293;
+    pub const CLONE3: usize = 435;
 }
 
 /// Errno values (positive, as in the `Err` of a [`SysResult`]).
@@ -702,6 +703,33 @@ pub fn sched_yield() {
 pub fn fork() -> SysResult<i32> {
     // SAFETY: the child gets a copy of the address space.
     check(unsafe { syscall0(nr::FORK) }).map(|p| p as i32)
+}
+
+/// `struct clone_args` (CLONE_ARGS_SIZE_VER2, 88 bytes).
+#[repr(C)]
+#[derive(Default)]
+pub struct CloneArgs {
+    pub flags: u64,
+    pub pidfd: u64,
+    pub child_tid: u64,
+    pub parent_tid: u64,
+    pub exit_signal: u64,
+    pub stack: u64,
+    pub stack_size: u64,
+    pub tls: u64,
+    pub set_tid: u64,
+    pub set_tid_size: u64,
+    pub cgroup: u64,
+}
+
+/// `clone3(args, size)`; `size` may be smaller than `CloneArgs` (an older layout) or wrong on
+/// purpose. Without `CLONE_VM` (and no stack) it is fork-like: `Ok(0)` in the child, its pid in
+/// the parent.
+pub fn clone3(args: &CloneArgs, size: usize) -> SysResult<i32> {
+    // SAFETY: `args` is live; without CLONE_VM the child gets a copy of the address space, so it
+    // can go on running Rust code like a fork child.
+    check(unsafe { syscall2(nr::CLONE3, args as *const CloneArgs as usize, size) })
+        .map(|p| p as i32)
 }
 
 /// `execve`; `argv` and `envp` are NULL-terminated arrays of C string pointers.

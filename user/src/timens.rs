@@ -3,7 +3,7 @@
 //! and `clone3` (the only clone that creates a TIME container).
 
 use crate::container::{read_text, write_text};
-use crate::sys::{self, SysResult, Timespec, check, syscall2, syscall3, syscall4};
+use crate::sys::{self, CloneArgs, SysResult, Timespec, check, syscall2, syscall3, syscall4};
 use alloc::format;
 use alloc::string::String;
 
@@ -27,7 +27,6 @@ const TIMERFD_CREATE: usize = 283;
 const TIMERFD_SETTIME: usize = 286;
 const TIMERFD_GETTIME: usize = 287;
 const SYSINFO: usize = 99;
-const CLONE3: usize = 435;
 
 /// A clock's value in nanoseconds (-1 when it cannot be read).
 pub fn clock_ns(clock: usize) -> i64 {
@@ -75,45 +74,15 @@ pub fn write_offsets(pid: &str, file: &str, text: &str) -> SysResult {
     write_text(&offsets_path(pid, file), text.as_bytes())
 }
 
-/// `struct clone_args` (CLONE_ARGS_SIZE_VER2, 88 bytes).
-#[repr(C)]
-#[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
-}
-
-/// `clone3` with `flags` and `exit_signal`, fork-like (no stack, no CLONE_VM): `Ok(0)` in the
-/// child, its pid in the parent.
-pub fn clone3(flags: usize, exit_signal: usize) -> SysResult<i32> {
+/// A `clone3` child that runs `f`, then exits 0 if none of its checks failed, else 1.
+/// Fork-like: no stack, no CLONE_VM.
+pub fn clone3_run(flags: usize, exit_signal: usize, f: impl FnOnce()) -> SysResult<i32> {
     let args = CloneArgs {
         flags: flags as u64,
         exit_signal: exit_signal as u64,
         ..Default::default()
     };
-    // SAFETY: `args` is live; without CLONE_VM the child runs on a copy of the address space.
-    check(unsafe {
-        syscall2(
-            CLONE3,
-            &args as *const CloneArgs as usize,
-            core::mem::size_of::<CloneArgs>(),
-        )
-    })
-    .map(|p| p as i32)
-}
-
-/// A `clone3` child that runs `f`, then exits 0 if none of its checks failed, else 1.
-pub fn clone3_run(flags: usize, exit_signal: usize, f: impl FnOnce()) -> SysResult<i32> {
-    match clone3(flags, exit_signal)? {
+    match sys::clone3(&args, core::mem::size_of::<CloneArgs>())? {
         0 => {
             f();
             sys::exit(if crate::test::case_failed() { 1 } else { 0 })

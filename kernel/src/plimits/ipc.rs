@@ -3,7 +3,7 @@
 //! failures counted (`ipc.stat`). LiteOS-A's `>=` comparisons are kept: creating the
 //! last queue or byte up to the limit exactly fails.
 
-use super::Group;
+use super::{Group, charge_counter, uncharge_counter};
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -33,12 +33,6 @@ impl Default for Ipc {
     }
 }
 
-fn sub(count: &AtomicU64, n: u64) {
-    let _ = count.fetch_update(Ordering::AcqRel, Ordering::Relaxed, |c| {
-        Some(c.saturating_sub(n))
-    });
-}
-
 impl Ipc {
     pub fn mq_count(&self) -> u64 {
         self.mq_count.load(Ordering::Relaxed)
@@ -56,40 +50,28 @@ impl Ipc {
     /// One more queue: refused (failed count + 1) once `count >= limit`.
     pub fn charge_mq(&self) -> bool {
         let limit = self.mq_limit();
-        let ok = self
-            .mq_count
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |c| {
-                (c < limit).then_some(c + 1)
-            })
-            .is_ok();
-        if !ok {
-            self.mq_failed.fetch_add(1, Ordering::Relaxed);
-        }
-        ok
+        charge_counter(&self.mq_count, &self.mq_failed, |c| {
+            (c < limit).then_some(c + 1)
+        })
+        .is_some()
     }
 
     pub fn uncharge_mq(&self) {
-        sub(&self.mq_count, 1);
+        uncharge_counter(&self.mq_count, 1);
     }
 
     /// `bytes` more shared memory: refused (failed count + 1) once
     /// `size + bytes >= limit`.
     pub fn charge_shm(&self, bytes: u64) -> bool {
         let limit = self.shm_limit();
-        let ok = self
-            .shm_size
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |s| {
-                s.checked_add(bytes).filter(|n| *n < limit)
-            })
-            .is_ok();
-        if !ok {
-            self.shm_failed.fetch_add(1, Ordering::Relaxed);
-        }
-        ok
+        charge_counter(&self.shm_size, &self.shm_failed, |s| {
+            s.checked_add(bytes).filter(|n| *n < limit)
+        })
+        .is_some()
     }
 
     pub fn uncharge_shm(&self, bytes: u64) {
-        sub(&self.shm_size, bytes);
+        uncharge_counter(&self.shm_size, bytes);
     }
 
     /// Adds another group's counts (its members moved here).

@@ -5,7 +5,7 @@
 //! allocation fails (a faulting process is killed, a fork gets `ENOMEM`) and
 //! `memory.failcnt` goes up.
 
-use super::Group;
+use super::{Group, charge_counter, uncharge_counter};
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -43,20 +43,12 @@ impl Memory {
     /// Charges `bytes`: `ENOMEM` (and `failcnt` + 1) when the usage would pass the limit.
     pub fn charge(&self, bytes: u64) -> Result<(), Errno> {
         let limit = self.limit();
-        match self
-            .usage
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
-                u.checked_add(bytes).filter(|n| *n <= limit)
-            }) {
-            Ok(old) => {
-                self.peak.fetch_max(old + bytes, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(_) => {
-                self.failcnt.fetch_add(1, Ordering::Relaxed);
-                Err(Errno::ENOMEM)
-            }
-        }
+        let old = charge_counter(&self.usage, &self.failcnt, |u| {
+            u.checked_add(bytes).filter(|n| *n <= limit)
+        })
+        .ok_or(Errno::ENOMEM)?;
+        self.peak.fetch_max(old + bytes, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Charges `bytes` without a check (moving a process whose check passed).
@@ -66,11 +58,7 @@ impl Memory {
     }
 
     pub fn uncharge(&self, bytes: u64) {
-        let _ = self
-            .usage
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
-                Some(u.saturating_sub(bytes))
-            });
+        uncharge_counter(&self.usage, bytes);
     }
 
     /// `memory.limit`: not 0 and not below the usage (`EINVAL`).

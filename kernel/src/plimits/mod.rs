@@ -18,7 +18,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::{Mutex, Once};
 
 pub use glue::{Member, current_group};
@@ -210,6 +210,29 @@ impl File {
     pub fn writable(self) -> bool {
         self.access() != Access::ReadOnly
     }
+}
+
+/// Adds to `count` when `next` gives its new value; when it refuses (`None`: over the
+/// limit), `failed` + 1. The old value on success.
+fn charge_counter(
+    count: &AtomicU64,
+    failed: &AtomicU64,
+    next: impl FnMut(u64) -> Option<u64>,
+) -> Option<u64> {
+    let old = count
+        .fetch_update(Ordering::AcqRel, Ordering::Relaxed, next)
+        .ok();
+    if old.is_none() {
+        failed.fetch_add(1, Ordering::Relaxed);
+    }
+    old
+}
+
+/// Takes `n` from `count`, never below 0.
+fn uncharge_counter(count: &AtomicU64, n: u64) {
+    let _ = count.fetch_update(Ordering::AcqRel, Ordering::Relaxed, |c| {
+        Some(c.saturating_sub(n))
+    });
 }
 
 /// LiteOS-A's numeric write rule: decimal digits only (no sign, blank or newline),

@@ -208,12 +208,7 @@ fn shmctl(id: i32, cmd: u32, buf: u64) -> SysResult {
         shm::SHM_STAT | shm::SHM_STAT_ANY | IPC_STAT => {
             let (full, seg) = {
                 let t = table.lock();
-                let found = if cmd == IPC_STAT {
-                    t.get(id).map(|s| (0, s))
-                } else {
-                    usize::try_from(id).ok().and_then(|i| t.at_index(i))
-                };
-                let (full, seg) = found.ok_or(Errno::EINVAL)?;
+                let (full, seg) = t.stat_target(id, cmd == IPC_STAT).ok_or(Errno::EINVAL)?;
                 (full, seg.clone())
             };
             if cmd != shm::SHM_STAT_ANY {
@@ -354,12 +349,7 @@ fn msgctl(id: i32, cmd: u32, buf: u64) -> SysResult {
         msg::MSG_STAT | msg::MSG_STAT_ANY | IPC_STAT => {
             let (full, q) = {
                 let t = ipc.sysv.msg.lock();
-                let found = if cmd == IPC_STAT {
-                    t.get(id).map(|q| (0, q))
-                } else {
-                    usize::try_from(id).ok().and_then(|i| t.at_index(i))
-                };
-                let (full, q) = found.ok_or(Errno::EINVAL)?;
+                let (full, q) = t.stat_target(id, cmd == IPC_STAT).ok_or(Errno::EINVAL)?;
                 (full, q.clone())
             };
             let abi = {
@@ -504,8 +494,7 @@ fn semctl(id: i32, num: i32, cmd: u32, arg: u64) -> SysResult {
         sem::SEM_STAT | sem::SEM_STAT_ANY => {
             let (full, set) = {
                 let t = ipc.sysv.sem.lock();
-                let found = usize::try_from(id).ok().and_then(|i| t.at_index(i));
-                let (full, set) = found.ok_or(Errno::EINVAL)?;
+                let (full, set) = t.stat_target(id, false).ok_or(Errno::EINVAL)?;
                 (full, set.clone())
             };
             let abi = {

@@ -24,12 +24,11 @@ mod imp {
     use core::sync::atomic::{AtomicUsize, Ordering};
     use ulib::container::*;
     use ulib::rt::set_handler;
+    use ulib::sched::{self, SCHED_FIFO, SCHED_OTHER, setaffinity};
     use ulib::sys::{errno::*, *};
     use ulib::test::Exit;
     use ulib::{Args, check, check_eq, check_ne, check_ok, thread};
 
-    const SCHED_OTHER: usize = 0;
-    const SCHED_FIFO: usize = 1;
     const PRIO_PROCESS: usize = 0;
     const P_PID: usize = 1;
     const WEXITED: usize = 4;
@@ -69,50 +68,6 @@ mod imp {
             PRIO_PROCESS,
             who as usize,
             nice as isize as usize,
-        )
-    }
-
-    fn sched_getscheduler(pid: i32) -> SysResult {
-        raw(cnr::SCHED_GETSCHEDULER, pid as usize, 0, 0)
-    }
-
-    fn sched_setscheduler(pid: i32, policy: usize, prio: i32) -> SysResult {
-        let p = prio;
-        raw(
-            cnr::SCHED_SETSCHEDULER,
-            pid as usize,
-            policy,
-            &p as *const i32 as usize,
-        )
-    }
-
-    fn sched_getparam(pid: i32) -> SysResult<i32> {
-        let mut p = -1i32;
-        raw(
-            cnr::SCHED_GETPARAM,
-            pid as usize,
-            &mut p as *mut i32 as usize,
-            0,
-        )?;
-        Ok(p)
-    }
-
-    fn sched_setparam(pid: i32, prio: i32) -> SysResult {
-        let p = prio;
-        raw(
-            cnr::SCHED_SETPARAM,
-            pid as usize,
-            &p as *const i32 as usize,
-            0,
-        )
-    }
-
-    fn setaffinity(pid: i32, mask: u64) -> SysResult {
-        raw(
-            cnr::SCHED_SETAFFINITY,
-            pid as usize,
-            8,
-            &mask as *const u64 as usize,
         )
     }
 
@@ -511,24 +466,24 @@ mod imp {
         let a = check_ok!(clone_run(CLONE_NEWPID | SIGCHLD_EXIT, || {
             let prio = check_ok!(getpriority(0));
             check_eq!(getpriority(1), Ok(prio));
-            check_eq!(sched_getscheduler(0), Ok(SCHED_OTHER));
-            check_eq!(sched_getscheduler(1), Ok(SCHED_OTHER));
-            check_eq!(sched_getparam(0), Ok(0));
-            check_eq!(sched_getparam(1), Ok(0));
+            check_eq!(sched::getscheduler(0), Ok(SCHED_OTHER));
+            check_eq!(sched::getscheduler(1), Ok(SCHED_OTHER));
+            check_eq!(sched::getparam(0), Ok(0));
+            check_eq!(sched::getparam(1), Ok(0));
             let nice = 20 - prio as i32;
             check_eq!(setpriority(0, nice + 1), Ok(0));
             check_eq!(getpriority(0), Ok(prio - 1));
-            check_eq!(sched_setparam(0, 0), Ok(0));
-            check_eq!(sched_setscheduler(0, SCHED_FIFO, 0), Err(EINVAL));
-            check_eq!(sched_setscheduler(1, SCHED_FIFO, 0), Err(EINVAL));
-            check_eq!(sched_setscheduler(2, SCHED_OTHER, 0), Err(ESRCH));
-            check_eq!(sched_setparam(2, 0), Err(ESRCH));
+            check_eq!(sched::setparam(0, 0), Ok(0));
+            check_eq!(sched::setscheduler(0, SCHED_FIFO, 0), Err(EINVAL));
+            check_eq!(sched::setscheduler(1, SCHED_FIFO, 0), Err(EINVAL));
+            check_eq!(sched::setscheduler(2, SCHED_OTHER, 0), Err(ESRCH));
+            check_eq!(sched::setparam(2, 0), Err(ESRCH));
             check_eq!(setpriority(2, nice + 1), Err(ESRCH));
             check_eq!(getpriority(2), Err(ESRCH));
-            check_eq!(sched_getscheduler(2), Err(ESRCH));
-            check_eq!(sched_getparam(2), Err(ESRCH));
-            check_eq!(sched_setscheduler(1, SCHED_OTHER, 0), Ok(0));
-            check_eq!(sched_setparam(1, 0), Ok(0));
+            check_eq!(sched::getscheduler(2), Err(ESRCH));
+            check_eq!(sched::getparam(2), Err(ESRCH));
+            check_eq!(sched::setscheduler(1, SCHED_OTHER, 0), Ok(0));
+            check_eq!(sched::setparam(1, 0), Ok(0));
             check_eq!(setpriority(1, nice + 2), Ok(0));
             check_eq!(getpriority(1), Ok(prio - 2));
         }));

@@ -18,6 +18,7 @@ mod imp {
     use alloc::vec::Vec;
     use ulib::container::*;
     use ulib::mq;
+    use ulib::sched::{SCHED_RR, setparam, setscheduler};
     use ulib::sys::{errno::*, *};
     use ulib::sysv;
     use ulib::test::Exit;
@@ -28,10 +29,6 @@ mod imp {
     const ENOSPC: i32 = 28;
     const SIGKILL: i32 = 9;
     const PAGE: usize = 4096;
-
-    const SCHED_SETPARAM: usize = 142;
-    const SCHED_SETSCHEDULER: usize = 144;
-    const SCHED_RR: usize = 2;
 
     /// Every file of a group directory (the root's, and each child's).
     const FILES: [&str; 18] = [
@@ -91,31 +88,6 @@ mod imp {
 
     fn read(group: &str, name: &str) -> String {
         read_text(&file(group, name)).unwrap_or_default()
-    }
-
-    fn setscheduler(pid: i32, policy: usize, prio: i32) -> SysResult {
-        let param = prio;
-        // SAFETY: `param` is a live `struct sched_param` (one int).
-        check(unsafe {
-            syscall3(
-                SCHED_SETSCHEDULER,
-                pid as isize as usize,
-                policy,
-                &param as *const i32 as usize,
-            )
-        })
-    }
-
-    fn setparam(pid: i32, prio: i32) -> SysResult {
-        let param = prio;
-        // SAFETY: as above.
-        check(unsafe {
-            syscall2(
-                SCHED_SETPARAM,
-                pid as isize as usize,
-                &param as *const i32 as usize,
-            )
-        })
     }
 
     /// Touches `len` bytes of fresh anonymous memory, one write per page.

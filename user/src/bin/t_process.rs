@@ -455,7 +455,6 @@ mod imp {
 
     const WAITID: usize = 247;
     const VFORK: usize = 58;
-    const CLONE3: usize = 435;
     const SIGALTSTACK: usize = 131;
     const RT_SIGSUSPEND: usize = 130;
     const P_PID: usize = 1;
@@ -599,30 +598,6 @@ mod imp {
         );
         check!(elapsed >= 50_000_000, "vfork returned after {} ns", elapsed);
         check_eq!(wait_exit(pid), Exit::Code(7));
-    }
-
-    /// `struct clone_args` (CLONE_ARGS_SIZE_VER2, 88 bytes).
-    #[repr(C)]
-    #[derive(Default)]
-    struct CloneArgs {
-        flags: u64,
-        pidfd: u64,
-        child_tid: u64,
-        parent_tid: u64,
-        exit_signal: u64,
-        stack: u64,
-        stack_size: u64,
-        tls: u64,
-        set_tid: u64,
-        set_tid_size: u64,
-        cgroup: u64,
-    }
-
-    fn clone3(args: &CloneArgs, size: usize) -> SysResult<i32> {
-        // SAFETY: `args` is live; without CLONE_VM the child gets a copy of the address space,
-        // so it can go on running Rust code like a fork child.
-        check(unsafe { syscall2(CLONE3, args as *const CloneArgs as usize, size) })
-            .map(|p| p as i32)
     }
 
     /// clone3 with flags 0 and exit_signal SIGCHLD is a fork: 0 in the child, its pid in the

@@ -7,77 +7,16 @@
 #[cfg(target_os = "none")]
 mod imp {
     use core::sync::atomic::{AtomicU64, Ordering};
+    use ulib::sched::*;
     use ulib::sys::{errno::*, *};
     use ulib::test::{Exit, wait_exit};
     use ulib::{check, check_eq, check_ok, test_main};
 
-    const SCHED_SETPARAM: usize = 142;
-    const SCHED_GETPARAM: usize = 143;
-    const SCHED_SETSCHEDULER: usize = 144;
-    const SCHED_GETSCHEDULER: usize = 145;
-    const SCHED_GET_PRIORITY_MAX: usize = 146;
-    const SCHED_GET_PRIORITY_MIN: usize = 147;
     const SCHED_RR_GET_INTERVAL: usize = 148;
     const GETPRIORITY: usize = 140;
     const SETPRIORITY: usize = 141;
-    const SCHED_SETAFFINITY: usize = 203;
 
-    const SCHED_OTHER: usize = 0;
-    const SCHED_FIFO: usize = 1;
-    const SCHED_RR: usize = 2;
     const PRIO_PROCESS: usize = 0;
-
-    fn getscheduler(pid: i32) -> SysResult {
-        // SAFETY: no pointer.
-        check(unsafe { syscall1(SCHED_GETSCHEDULER, pid as isize as usize) })
-    }
-
-    fn setscheduler(pid: i32, policy: usize, prio: i32) -> SysResult {
-        let param = prio;
-        // SAFETY: `param` is a live `struct sched_param` (one int).
-        check(unsafe {
-            syscall3(
-                SCHED_SETSCHEDULER,
-                pid as isize as usize,
-                policy,
-                &param as *const i32 as usize,
-            )
-        })
-    }
-
-    fn getparam(pid: i32) -> SysResult<i32> {
-        let mut param = -1i32;
-        // SAFETY: `param` is a live `struct sched_param`.
-        check(unsafe {
-            syscall2(
-                SCHED_GETPARAM,
-                pid as isize as usize,
-                &mut param as *mut i32 as usize,
-            )
-        })?;
-        Ok(param)
-    }
-
-    fn setparam(pid: i32, prio: i32) -> SysResult {
-        // SAFETY: `prio` is a live `struct sched_param`.
-        check(unsafe {
-            syscall2(
-                SCHED_SETPARAM,
-                pid as isize as usize,
-                &prio as *const i32 as usize,
-            )
-        })
-    }
-
-    fn prio_max(policy: usize) -> SysResult {
-        // SAFETY: no pointer.
-        check(unsafe { syscall1(SCHED_GET_PRIORITY_MAX, policy) })
-    }
-
-    fn prio_min(policy: usize) -> SysResult {
-        // SAFETY: no pointer.
-        check(unsafe { syscall1(SCHED_GET_PRIORITY_MIN, policy) })
-    }
 
     fn getaffinity(pid: i32, len: usize) -> SysResult<(usize, u64)> {
         let mut mask = [0u64; 16];
@@ -91,18 +30,6 @@ mod imp {
             )
         })?;
         Ok((n, mask[0]))
-    }
-
-    fn setaffinity(pid: i32, mask: u64) -> SysResult {
-        // SAFETY: `mask` is 8 live bytes.
-        check(unsafe {
-            syscall3(
-                SCHED_SETAFFINITY,
-                pid as usize,
-                8,
-                &mask as *const u64 as usize,
-            )
-        })
     }
 
     /// A pid that is certainly not in use: a child that has been reaped.

@@ -48,6 +48,17 @@ mod imp {
         Some((v[0]?, v[1]?))
     }
 
+    /// Runs `f` in a forked child right after the child's `unshare(CLONE_NEWTIME)` (checked;
+    /// the child's time_for_children is then a new container, its time stays), and checks that
+    /// the child passed.
+    fn in_unshared_time(f: impl FnOnce()) {
+        let pid = fork_run(|| {
+            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+            f();
+        });
+        check_eq!(ulib::test::wait_exit(pid), Exit::Code(0));
+    }
+
     /// Waits until the host clock is past `secs` seconds (so a negative offset of that size
     /// is in range).
     fn uptime_at_least(secs: i64) {
@@ -89,8 +100,7 @@ mod imp {
     /// time_for_children and reads "monotonic 600 800000000" from its own time_offsets;
     /// F's unshare still gives EINVAL.
     fn time_002_unshare_write_child_reads() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_eq!(unshare(CLONE_NEWTIME), Err(EINVAL));
             let text = "monotonic 600 800000000";
             check_eq!(write_offsets(&me(), "time_offsets", text), Ok(text.len()));
@@ -113,15 +123,13 @@ mod imp {
             let _ = close(w);
             check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     // LiteOS-A: It_time_container_003
     /// F unshares; its child (in F's new container) setns to /proc/<ppid>/container/time:
     /// then the child's time == time_for_children (both F's time).
     fn time_003_setns_to_parent_time() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             let f_time = own_container("time");
             let child = check_ok!(clone_run(CLONE_NEWTIME | SIGCHLD_EXIT, || {
                 let path = container_path(&format!("{}", getppid()), "time");
@@ -133,14 +141,12 @@ mod imp {
             }));
             check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// LiteOS-A's time_004/005: F unshares and writes "monotonic 172800 800000000"; the
     /// child's `clock` is at least F's (read before the clone) + 172800 s.
     fn offset_seen_by_child(clock: usize) {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             let text = "monotonic 172800 800000000";
             check_eq!(write_offsets(&me(), "time_offsets", text), Ok(text.len()));
             let before = clock_ns(clock);
@@ -160,7 +166,6 @@ mod imp {
                 "the unsharer's clock moved"
             );
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     // LiteOS-A: It_time_container_004
@@ -209,14 +214,12 @@ mod imp {
     // LiteOS-A: It_time_container_008
     /// After unshare, nsec 800000000000 (>= 1e9) fails with EACCES (LiteOS-A's errno).
     fn time_008_nsec_too_large() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_eq!(
                 write_offsets(&me(), "time_offsets", "monotonic 172800 800000000000"),
                 Err(EACCES)
             );
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     // LiteOS-A: It_time_container_009
@@ -276,8 +279,7 @@ mod imp {
     /// forked child freezes them, then writes to either file give EACCES and the values
     /// stay.
     fn frozen_after_child_entered() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_ok!(write_offsets(&me(), "timens_offsets", "monotonic 5 0"));
             check_ok!(write_offsets(&me(), "timens_offsets", "monotonic 7 0"));
             check_eq!(
@@ -299,7 +301,6 @@ mod imp {
                 Ok("monotonic 7 0\n")
             );
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// Formats: timens_offsets `"%-10s %10lld %9ld\n"` for monotonic then boottime,
@@ -374,8 +375,7 @@ mod imp {
     /// without CAP_SYS_TIME; ERANGE out of range (checked before frozen); EACCES frozen.
     /// Three lines count only up to the end of the second.
     fn timens_offsets_errors() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             let p = me();
             // An empty write never reaches the file (the VFS returns 0, as for every file).
             for f in ["timens_offsets", "time_offsets"] {
@@ -460,7 +460,6 @@ mod imp {
                 Err(EINVAL)
             );
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
         // The root container: ERANGE comes before EACCES.
         check_eq!(
             write_offsets("self", "timens_offsets", "monotonic 9223372037 0"),
@@ -475,8 +474,7 @@ mod imp {
     /// A boottime offset shows in a child's CLOCK_BOOTTIME, /proc/uptime and sysinfo's uptime,
     /// not in its CLOCK_MONOTONIC nor in the unsharer's uptime.
     fn boottime_offset_in_uptime_and_sysinfo() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_ok!(write_offsets(&me(), "timens_offsets", "boottime 100000 0"));
             let host = clock_ns(CLOCK_BOOTTIME);
             check!(host < 50000 * NSEC, "unsharer's boottime {}", host);
@@ -493,15 +491,13 @@ mod imp {
             }));
             check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// A negative monotonic offset (-1 s) makes a child's monotonic clocks 1 s behind the
     /// host's (and read back as "-1 0").
     fn negative_monotonic_offset() {
         uptime_at_least(2);
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_ok!(write_offsets(&me(), "timens_offsets", "monotonic -1 0"));
             check_eq!(
                 read_offsets(&me(), "time_offsets").as_deref(),
@@ -534,15 +530,13 @@ mod imp {
             close_all(&[w, r2]);
             check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// In a container with a one-day monotonic (and boottime) offset, `clock_nanosleep(
     /// TIMER_ABSTIME)` until now + 200 ms sleeps about 200 ms; an absolute time before the
     /// offset has passed already.
     fn nanosleep_abstime_with_offset() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_ok!(write_offsets(
                 &me(),
                 "timens_offsets",
@@ -575,7 +569,6 @@ mod imp {
             }));
             check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// `clone3(CLONE_NEWTIME)` puts the child in a new container (time and time_for_children,
@@ -602,8 +595,7 @@ mod imp {
         check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
         check_eq!(wait_count("time", count), count);
         // From an unsharer: the new container copies its time_for_children's offsets.
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_ok!(write_offsets(&me(), "timens_offsets", "monotonic 3000 0"));
             let tfc = own_container("time_for_children");
             let host = clock_ns(CLOCK_MONOTONIC);
@@ -619,7 +611,6 @@ mod imp {
             // Nobody entered F's time_for_children: still writable.
             check_ok!(write_offsets(&me(), "timens_offsets", "monotonic 4000 0"));
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// setns into a TIME container: the caller's clocks show its offsets; time and
@@ -749,8 +740,7 @@ mod imp {
     /// CLOCK_BOOTTIME 200 ms ahead of the container's clock fires after about 200 ms; one
     /// before the offset fires at once.
     fn timerfd_abstime_with_offset() {
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_ok!(write_offsets(
                 &me(),
                 "timens_offsets",
@@ -791,7 +781,6 @@ mod imp {
             }));
             check_eq!(ulib::test::wait_exit(child), Exit::Code(0));
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// After unshare, execve enters time_for_children (Linux 5.18's exec_task_namespaces):
@@ -801,8 +790,7 @@ mod imp {
             check!(false, "no argv[0]");
             return;
         };
-        let f = fork_run(|| {
-            check_eq!(unshare(CLONE_NEWTIME), Ok(0));
+        in_unshared_time(|| {
             check_ok!(write_offsets(&me(), "timens_offsets", "monotonic 7000 0"));
             let host = CString::new(format!("{}", clock_ns(CLOCK_MONOTONIC))).unwrap();
             let argv = [
@@ -814,7 +802,6 @@ mod imp {
             let e = execve(&prog, &argv, &[core::ptr::null()]);
             check!(false, "execve: {:?}", e);
         });
-        check_eq!(ulib::test::wait_exit(f), Exit::Code(0));
     }
 
     /// The exec'd side of [`execve_enters_time_for_children`]: exit 0 when the clock is at

@@ -285,6 +285,17 @@ impl<T> Ids<T> {
         Some((slot.id, &slot.obj))
     }
 
+    /// The object a stat command names, with what the command returns: by whole id
+    /// (returning 0) when `by_id` (`IPC_STAT`), else by index (`*_STAT`, `*_STAT_ANY`,
+    /// returning the object's id).
+    pub fn stat_target(&self, id: i32, by_id: bool) -> Option<(i32, &T)> {
+        if by_id {
+            self.get(id).map(|o| (0, o))
+        } else {
+            usize::try_from(id).ok().and_then(|i| self.at_index(i))
+        }
+    }
+
     /// Adds an object at the lowest free index; `ENOSPC` when `max` are in use.
     /// `make` gets the new id's `seq` (for `ipc64_perm.seq`).
     pub fn add(&mut self, key: i32, max: usize, make: impl FnOnce(u16) -> T) -> Result<i32, Errno> {
@@ -476,6 +487,18 @@ pub mod tests {
         assert!(ids.get(a).is_none(), "the old id is stale");
         assert_eq!(ids.max_index(), 1);
         assert_eq!(ids.at_index(1).map(|(id, _)| id), Some(b));
+    }
+
+    #[test]
+    fn stat_target_by_id_or_by_index() {
+        let mut ids: Ids<u8> = Ids::default();
+        ids.add(1, 10, |_| 7).expect("room");
+        let b = ids.add(2, 10, |_| 8).expect("room");
+        assert_eq!(ids.stat_target(b, true), Some((0, &8)));
+        assert_eq!(ids.stat_target(1, true), None, "1 is an index, not b's id");
+        assert_eq!(ids.stat_target(1, false), Some((b, &8)));
+        assert_eq!(ids.stat_target(-1, false), None);
+        assert_eq!(ids.stat_target(5, false), None);
     }
 
     #[test]
