@@ -1,6 +1,7 @@
-//! An outside program: a static C program built with `musl-gcc -static` runs unchanged as init
+//! Outside programs: a static C program built with `musl-gcc -static` runs unchanged as init
 //! (`--add DIR --init /hello ARGS`), with its argv intact, the environment from the kernel
-//! command line, malloc, fork/wait, pthreads, /proc/self/status and its exit status.
+//! command line, malloc, fork/wait, pthreads, /proc/self/status and its exit status; and one
+//! that fills memory through a tmpfs gets `ENOSPC` from a kernel that goes on.
 
 mod common;
 
@@ -46,4 +47,29 @@ fn musl_static_program_runs_as_init() {
         "hello exits 42, which the runner passes on\n{}",
         run.describe()
     );
+}
+
+/// Filling memory through a tmpfs without a size limit: `ENOSPC`, not a kernel panic, and
+/// the machine works again once the file is gone (tmpfs pages are frames of their own).
+#[test]
+fn filling_memory_through_tmpfs_gives_enospc() {
+    let dir = TempDir::new("musl-fill");
+    musl_build("fill.c", &dir.0, "fill");
+    let args = ["--timeout", "300", "--add", dir.path(), "--init", "/fill"];
+    let run = bulkhead(&args, Duration::from_secs(360));
+    let lines: Vec<&str> = run.lines().filter(|l| l.starts_with("fill: ")).collect();
+    assert_eq!(lines.len(), 3, "fill's output lines\n{}", run.describe());
+    assert!(
+        lines[0].starts_with("fill: No space left on device after "),
+        "{}\n{}",
+        lines[0],
+        run.describe()
+    );
+    assert_eq!(
+        &lines[1..],
+        ["fill: write after unlink 1", "fill: child exited 3"],
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.status, Some(0), "fill exits 0\n{}", run.describe());
 }

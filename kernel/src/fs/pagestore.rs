@@ -1,10 +1,10 @@
 //! File data in 4 KiB pages. A `PageStore` is the data of one tmpfs/ramfs regular file;
 //! `mmap(MAP_SHARED)` maps its very pages into user space, so a page, once allocated,
-//! never moves (it is a `Box<Page>`) and is not freed while anyone else holds the store.
+//! never moves (it is a [`PageBox`]: a frame of its own) and is not freed while anyone
+//! else holds the store.
 
 use crate::errno::Errno;
 use crate::mm::vma::PageSource;
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 use spin::Mutex;
 
@@ -13,18 +13,11 @@ pub const PAGE_SIZE: usize = 4096;
 /// Largest file size (1 GiB): keeps page indexes and the page vector small.
 pub const MAX_FILE_SIZE: u64 = 1 << 30;
 
-#[repr(C, align(4096))]
-pub struct Page(pub [u8; PAGE_SIZE]);
-
-impl Page {
-    fn zeroed() -> Box<Page> {
-        Box::new(Page([0; PAGE_SIZE]))
-    }
-}
+pub use crate::mm::{Page, PageBox};
 
 #[derive(Default)]
 pub struct PageStore {
-    pages: Vec<Option<Box<Page>>>,
+    pages: Vec<Option<PageBox>>,
     size: u64,
     /// How many of `pages` are allocated.
     allocated: usize,
@@ -64,22 +57,27 @@ impl PageStore {
         done
     }
 
-    /// The page at `index`, allocated (zeroed) if it was a hole. Its address is stable
-    /// for the life of the store.
-    pub fn page_mut(&mut self, index: usize) -> &mut Page {
+    /// The page at `index`, allocated (zeroed) if it was a hole; `ENOSPC` when the
+    /// kernel heap has no room for it. Its address is stable for the life of the store.
+    pub fn page_mut(&mut self, index: usize) -> Result<&mut Page, Errno> {
         if self.pages.len() <= index {
+            self.pages
+                .try_reserve(index + 1 - self.pages.len())
+                .map_err(|_| Errno::ENOSPC)?;
             self.pages.resize_with(index + 1, || None);
         }
         let slot = &mut self.pages[index];
         if slot.is_none() {
+            *slot = Some(PageBox::try_zeroed().ok_or(Errno::ENOSPC)?);
             self.allocated += 1;
         }
-        slot.get_or_insert_with(Page::zeroed)
+        slot.as_deref_mut().ok_or(Errno::ENOSPC)
     }
 
-    /// The address of the page at `index` (allocated if needed), for mapping it.
-    pub fn page_ptr(&mut self, index: usize) -> *const Page {
-        self.page_mut(index) as *const Page
+    /// The address of the page at `index` (allocated if needed), for mapping it; `None`
+    /// when it cannot be allocated.
+    pub fn page_ptr(&mut self, index: usize) -> Option<*const Page> {
+        self.page_mut(index).ok().map(|p| p as *const Page)
     }
 
     /// The page at `index` if it holds data (`None` for a hole, which reads as zeros).
@@ -119,14 +117,20 @@ impl PageStore {
             let pos = offset as usize + done;
             let (idx, in_page) = (pos / PAGE_SIZE, pos % PAGE_SIZE);
             let chunk = (PAGE_SIZE - in_page).min(data.len() - done);
-            self.page_mut(idx).0[in_page..in_page + chunk]
-                .copy_from_slice(&data[done..done + chunk]);
+            let page = match self.page_mut(idx) {
+                Ok(p) => p,
+                // Out of memory part way: what was written counts.
+                Err(_) if done > 0 => break,
+                Err(e) => return Err(e),
+            };
+            page.0[in_page..in_page + chunk].copy_from_slice(&data[done..done + chunk]);
             done += chunk;
         }
+        let end = offset + done as u64;
         if end > self.size {
             self.size = end;
         }
-        Ok(data.len())
+        Ok(done)
     }
 
     /// Sets the size. Shrinking zeroes the bytes past the new end, so growing again reads
@@ -166,7 +170,7 @@ impl PageSource for Mutex<PageStore> {
         if index.saturating_mul(PAGE_SIZE as u64) >= s.size() {
             return None;
         }
-        Some((s.page_ptr(index as usize) as u64).wrapping_sub(crate::mm::PHYS_OFFSET))
+        Some((s.page_ptr(index as usize)? as u64).wrapping_sub(crate::mm::PHYS_OFFSET))
     }
 }
 
@@ -195,11 +199,11 @@ mod tests {
     #[test]
     fn page_addresses_do_not_move_when_the_file_grows() {
         let mut s = PageStore::new();
-        let p0 = s.page_ptr(0);
+        let p0 = s.page_ptr(0).expect("room");
         for i in 1..100 {
-            s.page_mut(i);
+            s.page_mut(i).expect("room");
         }
-        assert_eq!(p0, s.page_ptr(0));
+        assert_eq!(Some(p0), s.page_ptr(0));
         assert_eq!(p0 as usize % 4096, 0, "pages are 4 KiB aligned");
     }
 
@@ -207,9 +211,9 @@ mod tests {
     fn truncate_zeroes_the_tail_and_keeps_mapped_pages() {
         let mut s = PageStore::new();
         s.write_at(0, &[1u8; 8192]).expect("write");
-        let p1 = s.page_ptr(1);
+        let p1 = s.page_ptr(1).expect("room");
         s.truncate(100, false).expect("shrink");
-        assert_eq!(s.page_ptr(1), p1, "a page that may be mapped stays");
+        assert_eq!(s.page_ptr(1), Some(p1), "a page that may be mapped stays");
         s.truncate(8192, false).expect("grow");
         let mut buf = [9u8; 8192];
         s.read_at(0, &mut buf);

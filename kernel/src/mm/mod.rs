@@ -29,6 +29,65 @@ pub fn try_zeroed(len: usize) -> Result<alloc::vec::Vec<u8>, crate::errno::Errno
     Ok(v)
 }
 
+/// 4 KiB of file data, page-aligned.
+#[repr(C, align(4096))]
+pub struct Page(pub [u8; PAGE_SIZE as usize]);
+
+/// An owned [`Page`] of file data (tmpfs, shared memory): a physical frame, reached
+/// through the direct map, in the kernel (so file data neither competes with kernel
+/// objects for the heap nor hides from `MemFree`); a heap block in host tests.
+pub struct PageBox(core::ptr::NonNull<Page>);
+
+// SAFETY: a `PageBox` owns its page exclusively, like a `Box<Page>`.
+unsafe impl Send for PageBox {}
+// SAFETY: shared references only read it, like a `Box<Page>`'s.
+unsafe impl Sync for PageBox {}
+
+impl PageBox {
+    /// A zeroed page, `None` when memory is exhausted (a user filling a tmpfs gets
+    /// `ENOSPC`, never a kernel panic).
+    #[cfg(target_os = "none")]
+    pub fn try_zeroed() -> Option<PageBox> {
+        let pa = frame::alloc()?;
+        core::ptr::NonNull::new(phys_to_virt(pa) as *mut Page).map(PageBox)
+    }
+
+    #[cfg(not(target_os = "none"))]
+    pub fn try_zeroed() -> Option<PageBox> {
+        // SAFETY: `Page` has a non-zero size.
+        let p = unsafe { alloc::alloc::alloc_zeroed(core::alloc::Layout::new::<Page>()) };
+        core::ptr::NonNull::new(p.cast::<Page>()).map(PageBox)
+    }
+}
+
+impl core::ops::Deref for PageBox {
+    type Target = Page;
+    fn deref(&self) -> &Page {
+        // SAFETY: the page is allocated, zero-initialised and owned by `self`.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl core::ops::DerefMut for PageBox {
+    fn deref_mut(&mut self) -> &mut Page {
+        // SAFETY: as in `deref`, and `&mut self` makes the access exclusive.
+        unsafe { self.0.as_mut() }
+    }
+}
+
+impl Drop for PageBox {
+    #[cfg(target_os = "none")]
+    fn drop(&mut self) {
+        frame::free(self.0.as_ptr() as u64 - PHYS_OFFSET);
+    }
+
+    #[cfg(not(target_os = "none"))]
+    fn drop(&mut self) {
+        // SAFETY: allocated in `try_zeroed` with this layout, and not used after this.
+        unsafe { alloc::alloc::dealloc(self.0.as_ptr().cast(), core::alloc::Layout::new::<Page>()) }
+    }
+}
+
 pub fn phys_to_virt(pa: u64) -> u64 {
     pa + PHYS_OFFSET
 }

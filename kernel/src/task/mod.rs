@@ -271,7 +271,7 @@ pub fn new_process(
         live_threads: AtomicU32::new(1),
         plimits: Mutex::new(group),
     });
-    let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0, charge);
+    let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0, charge)?;
     pid.set_process(&proc);
     pid.set_thread(&thread);
     proc.inner.lock().threads.push(thread.clone());
@@ -289,7 +289,7 @@ pub fn new_thread(
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
     let charge = stack_charge(&proc.plimits())?;
     let tid = proc.pid.container().alloc()?;
-    let thread = make_thread(tid.clone(), proc, frame, fpu, fs_base, sigmask, charge);
+    let thread = make_thread(tid.clone(), proc, frame, fpu, fs_base, sigmask, charge)?;
     tid.set_process(proc);
     tid.set_thread(&thread);
     proc.inner.lock().threads.push(thread.clone());
@@ -316,11 +316,12 @@ fn make_thread(
     fs_base: u64,
     sigmask: u64,
     stack_charge: crate::plimits::memory::KernelCharge,
-) -> Arc<Thread> {
-    Arc::new(Thread {
+) -> Result<Arc<Thread>, crate::errno::Errno> {
+    let ctx = CpuContext::new_user(frame, fpu, fs_base).ok_or(crate::errno::Errno::ENOMEM)?;
+    Ok(Arc::new(Thread {
         tid,
         process: proc.clone(),
-        ctx: CpuContext::new_user(frame, fpu, fs_base),
+        ctx,
         state: AtomicU8::new(RUNNABLE),
         inner: Mutex::new(ThreadInner {
             sigmask,
@@ -333,7 +334,7 @@ fn make_thread(
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),
         _stack_charge: stack_charge,
-    })
+    }))
 }
 
 impl ProcInner {

@@ -30,12 +30,22 @@ unsafe impl Sync for CpuContext {}
 unsafe impl Send for CpuContext {}
 
 impl CpuContext {
-    /// A context that resumes `frame` in user mode on its first switch.
-    pub fn new_user(frame: &TrapFrame, fpu: FpuState, fs_base: u64) -> Box<CpuContext> {
-        let stack = Box::new_uninit_slice(KERNEL_STACK_SIZE);
+    /// A context that resumes `frame` in user mode on its first switch; `None` when the
+    /// heap has no room for its kernel stack (the caller's fork fails with `ENOMEM`).
+    pub fn new_user(frame: &TrapFrame, fpu: FpuState, fs_base: u64) -> Option<Box<CpuContext>> {
+        let layout = core::alloc::Layout::array::<MaybeUninit<u8>>(KERNEL_STACK_SIZE).ok()?;
+        // SAFETY: the layout has a non-zero size.
+        let p = unsafe { alloc::alloc::alloc(layout) }.cast::<MaybeUninit<u8>>();
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` is a fresh allocation of `KERNEL_STACK_SIZE` bytes with the layout of
+        // that slice (uninitialised bytes are valid `MaybeUninit`s); the box owns it now.
+        let stack: Box<[MaybeUninit<u8>]> =
+            unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(p, KERNEL_STACK_SIZE)) };
         let top = (stack.as_ptr() as u64 + KERNEL_STACK_SIZE as u64) & !0xf;
         let rsp = prepare_stack(top, frame);
-        Box::new(CpuContext {
+        Some(Box::new(CpuContext {
             state: UnsafeCell::new(State {
                 rsp,
                 fpu,
@@ -43,7 +53,7 @@ impl CpuContext {
                 gs_base: 0,
             }),
             stack,
-        })
+        }))
     }
 
     /// The context of code already running on a stack it owns (the boot path).
