@@ -140,6 +140,25 @@ impl Default for SizeClasses {
 #[cfg(target_os = "none")]
 pub use kernel_heap::{init, usage};
 
+/// The share of the heap that objects users create at will (IPC messages, semaphore
+/// sets) may bring it to: the rest stays for the kernel's own needs, so filling IPC
+/// objects gives `ENOMEM`/`ENOSPC` instead of starving the kernel into a panic.
+const USER_OBJECTS_MAX_PERCENT: u64 = 75;
+
+/// Whether `bytes` more of user-created objects fit (always, in host tests).
+pub fn room_for_user_objects(bytes: usize) -> bool {
+    #[cfg(target_os = "none")]
+    {
+        let (used, size) = usage();
+        used.saturating_add(bytes as u64) <= size / 100 * USER_OBJECTS_MAX_PERCENT
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        let _ = bytes;
+        true
+    }
+}
+
 #[cfg(target_os = "none")]
 mod kernel_heap {
     use super::SizeClasses;

@@ -122,6 +122,9 @@ fn mq_timedsend(fd: i32, ptr: u64, len: u64, prio: u32, ts: u64) -> SysResult {
     if len > q.msgsize() as u64 {
         return Err(Errno::EMSGSIZE);
     }
+    if !crate::mm::heap::room_for_user_objects(len as usize) {
+        return Err(Errno::ENOMEM);
+    }
     let mut msg = crate::mm::try_zeroed(len as usize)?;
     copy_from_user(ptr, &mut msg)?;
     if let Some(r) = q.send(msg, prio, file.nonblocking(), deadline)? {

@@ -22,7 +22,6 @@ use crate::mm::{PAGE_SIZE, USER_END, page_up};
 use crate::task::{self, Wake};
 use alloc::format;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// `SHMLBA` on x86_64: one page.
@@ -65,7 +64,10 @@ fn put(addr: u64, abi: &Abi) -> Result<(), Errno> {
 }
 
 fn get_bytes(addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
-    let mut buf = vec![0u8; len];
+    if !crate::mm::heap::room_for_user_objects(len) {
+        return Err(Errno::ENOMEM);
+    }
+    let mut buf = crate::mm::try_zeroed(len)?;
     copy_from_user(addr, &mut buf)?;
     Ok(buf)
 }

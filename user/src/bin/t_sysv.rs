@@ -690,6 +690,29 @@ mod imp {
         check_eq!(semctl(s, 0, GETVAL, 0), Err(EINVAL));
     }
 
+    /// Bulkhead-only: objects users create at will stop at a share of the kernel heap (Linux
+    /// stops at its memory): sets of 32,000 semaphores run into `ENOSPC` within a few hundred,
+    /// in a fresh IPC container, and the kernel goes on; removing them gives the room back.
+    fn sem_sets_stop_at_the_heap_budget() {
+        let pid = check_ok!(clone_run(CLONE_NEWIPC | SIGCHLD_EXIT, || {
+            let mut ids = alloc::vec::Vec::new();
+            let err = loop {
+                match semget(IPC_PRIVATE, 32000, IPC_CREAT | 0o600) {
+                    Ok(id) if ids.len() < 2000 => ids.push(id),
+                    Ok(_) => break 0,
+                    Err(e) => break e,
+                }
+            };
+            check_eq!(err, ENOSPC, "after {} sets", ids.len());
+            check!(ids.len() >= 8, "only {} sets", ids.len());
+            for id in ids {
+                check_eq!(sem_rmid(id), Ok(0));
+            }
+            check!(semget(IPC_PRIVATE, 32000, IPC_CREAT | 0o600).is_ok());
+        }));
+        check_eq!(wait_exit(pid), Exit::Code(0));
+    }
+
     fn main(_args: Args) -> i32 {
         record_start_counts();
         ulib::test::run(ulib::cases![
@@ -711,6 +734,7 @@ mod imp {
             sem_undo_at_exit,
             sem_timeout_eidrm_eintr,
             sem_errnos_and_ctl,
+            sem_sets_stop_at_the_heap_budget,
             counts_back_to_start,
         ])
     }

@@ -212,7 +212,9 @@ pub fn get(
             if nsems == 0 {
                 return Err(Errno::EINVAL);
             }
-            if used + nsems > SEMMNS {
+            if used + nsems > SEMMNS
+                || !crate::mm::heap::room_for_user_objects(nsems * size_of::<Sem>())
+            {
                 return Err(Errno::ENOSPC);
             }
             let mut perm = Perm::new(key, flags, who);
