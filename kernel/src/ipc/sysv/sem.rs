@@ -217,12 +217,16 @@ pub fn get(
             {
                 return Err(Errno::ENOSPC);
             }
+            // The size is the caller's: no contiguous block that large is ENOSPC too.
+            let mut sems = Vec::new();
+            sems.try_reserve_exact(nsems).map_err(|_| Errno::ENOSPC)?;
+            sems.resize_with(nsems, Sem::default);
             let mut perm = Perm::new(key, flags, who);
             perm.seq = seq;
             Ok(Arc::new(SemSet {
                 state: Mutex::new(State {
                     perm,
-                    sems: (0..nsems).map(|_| Sem::default()).collect(),
+                    sems,
                     otime: 0,
                     ctime: env::now(),
                     undo: BTreeMap::new(),
