@@ -22,6 +22,7 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
     gdt::init();
     trap::init_idt();
     init_memory(&info);
+    crate::mm::kstack::init(crate::arch::x86_64::context::KERNEL_STACK_SIZE);
     timer::init();
     crate::time::init();
 

@@ -6,6 +6,8 @@ pub mod aspace;
 pub mod frame;
 pub mod heap;
 #[cfg(target_os = "none")]
+pub mod kstack;
+#[cfg(target_os = "none")]
 pub mod paging;
 #[cfg(target_os = "none")]
 pub mod user;

@@ -57,6 +57,11 @@ fn leaf_counted(pml4: u64, va: u64, create: bool, created: &mut u32) -> Option<&
     Some(&mut table(t)[index(va, 0)])
 }
 
+/// Makes the tables down to the one holding `va`'s entry (nothing mapped yet).
+pub fn prepare(pml4: u64, va: u64) -> Option<()> {
+    leaf(pml4, va, true).map(|_| ())
+}
+
 fn leaf(pml4: u64, va: u64, create: bool) -> Option<&'static mut u64> {
     leaf_counted(pml4, va, create, &mut 0)
 }

@@ -4,9 +4,9 @@
 
 use super::cpu;
 use super::trap::{FpuState, TrapFrame, prepare_stack, switch};
+use crate::mm::kstack::KernelStack;
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
-use core::mem::MaybeUninit;
 
 pub const KERNEL_STACK_SIZE: usize = 64 * 1024;
 
@@ -19,8 +19,9 @@ struct State {
 
 pub struct CpuContext {
     state: UnsafeCell<State>,
-    /// The kernel stack: never read as data by Rust, so it is not zeroed.
-    stack: Box<[MaybeUninit<u8>]>,
+    /// The kernel stack (`mm::kstack`: frames behind a guard page); none for the boot
+    /// context, which runs on the boot stack.
+    stack: Option<KernelStack>,
 }
 
 // SAFETY: a context is only read or written by the scheduler and by its own thread
@@ -30,21 +31,11 @@ unsafe impl Sync for CpuContext {}
 unsafe impl Send for CpuContext {}
 
 impl CpuContext {
-    /// A context that resumes `frame` in user mode on its first switch; `None` when the
-    /// heap has no room for its kernel stack (the caller's fork fails with `ENOMEM`).
+    /// A context that resumes `frame` in user mode on its first switch; `None` when no
+    /// memory is left for its kernel stack (the caller's fork fails with `ENOMEM`).
     pub fn new_user(frame: &TrapFrame, fpu: FpuState, fs_base: u64) -> Option<Box<CpuContext>> {
-        let layout = core::alloc::Layout::array::<MaybeUninit<u8>>(KERNEL_STACK_SIZE).ok()?;
-        // SAFETY: the layout has a non-zero size.
-        let p = unsafe { alloc::alloc::alloc(layout) }.cast::<MaybeUninit<u8>>();
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: `p` is a fresh allocation of `KERNEL_STACK_SIZE` bytes with the layout of
-        // that slice (uninitialised bytes are valid `MaybeUninit`s); the box owns it now.
-        let stack: Box<[MaybeUninit<u8>]> =
-            unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(p, KERNEL_STACK_SIZE)) };
-        let top = (stack.as_ptr() as u64 + KERNEL_STACK_SIZE as u64) & !0xf;
-        let rsp = prepare_stack(top, frame);
+        let stack = KernelStack::new()?;
+        let rsp = prepare_stack(stack.top() & !0xf, frame);
         Some(Box::new(CpuContext {
             state: UnsafeCell::new(State {
                 rsp,
@@ -52,7 +43,7 @@ impl CpuContext {
                 fs_base,
                 gs_base: 0,
             }),
-            stack,
+            stack: Some(stack),
         }))
     }
 
@@ -65,12 +56,14 @@ impl CpuContext {
                 fs_base: 0,
                 gs_base: 0,
             }),
-            stack: Box::new_uninit_slice(0),
+            stack: None,
         })
     }
 
+    /// The top of the thread's kernel stack (0 for the boot context, which never enters
+    /// from user mode).
     pub fn stack_top(&self) -> u64 {
-        (self.stack.as_ptr() as u64 + self.stack.len() as u64) & !0xf
+        self.stack.as_ref().map_or(0, |s| s.top() & !0xf)
     }
 
     #[allow(clippy::mut_from_ref)] // UnsafeCell: exclusive by the scheduler's discipline
