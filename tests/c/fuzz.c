@@ -1,0 +1,71 @@
+/* Random system calls with random arguments (zero, -1, small numbers, pointers into a
+ * buffer, kernel addresses, bit patterns) in throwaway children, 200 per child, for
+ * FUZZ_SECONDS (seed FUZZ_SEED): the kernel must survive all of them. Calls that would end
+ * or replace the fuzzer (exit, execve, kill, reboot, fork, ptrace-like and mount calls)
+ * are left out; a child may die of what it does to itself. Prints one line and powers
+ * off. */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <time.h>
+#include <stdlib.h>
+
+static uint64_t s = 88172645463325252ull;
+static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
+static const int skip[] = {56,57,58,59,60,62,169,200,231,234,297,322,424,435,61,247, 34, 7, 35, 230, 23, 270, 271, 202, 72, 128, 130, 101, 155, 161, 165, 166, 162, -1};
+static int skipped(int n){ for(int i=0;skip[i]>=0;i++) if(skip[i]==n) return 1; return 0; }
+static char *buf;
+static uint64_t arg(void) {
+  switch (rnd() % 10) {
+  case 0: return 0;
+  case 1: return (uint64_t)-1;
+  case 2: return rnd();
+  case 3: return rnd() & 0xfff;
+  case 4: return (uint64_t)(buf + (rnd() & 0xfff));
+  case 5: return (uint64_t)buf;
+  case 6: return 1ull << (rnd() % 64);
+  case 7: return 0xffff800000000000ull + (rnd() & 0xffffff);
+  case 8: return rnd() % 64;
+  default: return (uint64_t)-(int64_t)(rnd() % 4096);
+  }
+}
+int main(int argc, char **argv) {
+  unsigned seconds = 60;
+  char *e = getenv("FUZZ_SECONDS"); if (e) seconds = atoi(e);
+  char *sd = getenv("FUZZ_SEED"); if (sd) s ^= strtoull(sd, 0, 10);
+  time_t end = time(0) + seconds;
+  long rounds = 0, calls = 0, normal = 0, sig[65] = {0};
+  while (time(0) < end) {
+    uint64_t seed = rnd();
+    pid_t p = fork();
+    if (p == 0) {
+      s ^= seed;
+      buf = mmap(0, 1<<16, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+      alarm(2);
+      for (int i = 0; i < 200; i++) {
+        int n = rnd() % 460;
+        if (skipped(n)) continue;
+        memset(buf, rnd() & 0xff, 4096);
+        syscall(n, arg(), arg(), arg(), arg(), arg(), arg());
+      }
+      _exit(0);
+    }
+    if (p < 0) { sleep(1); continue; }
+    int st; waitpid(p, &st, 0);
+    rounds++; calls += 200;
+    if (WIFEXITED(st)) normal++; else if (WIFSIGNALED(st)) sig[WTERMSIG(st) & 63]++;
+    while (waitpid(-1, &st, WNOHANG) > 0) {}
+  }
+  printf("fuzz: %ld rounds, about %ld calls, kernel alive; %ld exited", rounds, calls, normal);
+  for (int i = 0; i < 65; i++) if (sig[i]) printf(", %ld by signal %d", sig[i], i);
+  printf("\n");
+  fflush(stdout);
+  reboot(RB_POWER_OFF);
+  return 0;
+}
