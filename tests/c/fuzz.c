@@ -15,6 +15,9 @@
 #include <unistd.h>
 #include <time.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 static uint64_t s = 88172645463325252ull;
 static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
@@ -39,6 +42,10 @@ int main(int argc, char **argv) {
   unsigned seconds = 60;
   char *e = getenv("FUZZ_SECONDS"); if (e) seconds = atoi(e);
   char *sd = getenv("FUZZ_SEED"); if (sd) s ^= strtoull(sd, 0, 10);
+  mkdir("/proc", 0555);
+  mount("proc", "/proc", "proc", 0, 0);
+  mkdir("/dev", 0755);
+  mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
   time_t end = time(0) + seconds;
   long rounds = 0, calls = 0, normal = 0, sig[65] = {0};
   while (time(0) < end) {
@@ -47,6 +54,14 @@ int main(int argc, char **argv) {
     if (p == 0) {
       s ^= seed;
       buf = mmap(0, 1<<16, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+      /* Small fd numbers name objects of many kinds. */
+      static const char *paths[] = {"/proc/self/ns/pid", "/proc/self/uid_map", "/proc/self/status",
+        "/proc/plimits/plimits.procs", "/dev/null", "/dev/ram0", "/proc", "/", "/proc/self/timens_offsets"};
+      for (unsigned i = 0; i < sizeof paths / sizeof *paths; i++) open(paths[i], (rnd() & 1) ? 2 : 0);
+      int pfd[2]; pipe(pfd);
+      syscall(240, "fuzzq", 0102, 0600, 0);   /* mq_open O_RDWR|O_CREAT */
+      syscall(283, 1, 0);                      /* timerfd_create */
+      syscall(434, getpid(), 0);               /* pidfd_open */
       alarm(2);
       for (int i = 0; i < 200; i++) {
         int n = rnd() % 460;
