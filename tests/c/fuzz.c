@@ -38,6 +38,57 @@ static uint64_t arg(void) {
   default: return (uint64_t)-(int64_t)(rnd() % 4096);
   }
 }
+/* Calls with plausible arguments, to get past the first checks: container flags,
+ * links of other processes, mounts with random flags, writes of random text to the
+ * files that parse what they are given. */
+static const char *texts[] = {"0 0 1\n", "0 1000 1\n1 1001 1\n", "monotonic 100 0\n",
+  "boottime -5 999999999\n", "deny\n", "c * rwm", "a", "10", "0123", "-1", "4294967296",
+  "monotonic 1", "1 2 3 4 5 6 7 8 9", "", "\n\n\n"};
+static const char *files[] = {"/proc/self/uid_map", "/proc/self/gid_map", "/proc/self/setgroups",
+  "/proc/self/timens_offsets", "/proc/self/time_offsets", "/proc/sys/user/max_uts_container",
+  "/proc/plimits/f/pids.max", "/proc/plimits/f/devices.deny", "/proc/plimits/f/memory.limit",
+  "/proc/plimits/f/sched.quota", "/proc/plimits/f/plimits.procs", "/proc/self/comm"};
+static const char *links[] = {"/proc/self/ns/uts", "/proc/self/ns/pid", "/proc/self/ns/mnt",
+  "/proc/self/ns/ipc", "/proc/self/ns/time", "/proc/self/ns/user", "/proc/1/ns/pid",
+  "/proc/self/ns/pid_for_children", "/proc/self/ns/time_for_children"};
+static const char *dirs[] = {"/tmp", "/tmp/a", "/tmp/a/b", "/proc", "/dev", "/"};
+static void structured(void) {
+  uint64_t flags = 0;
+  for (int b = 0; b < 4; b++) flags |= 1ull << (rnd() % 32);
+  switch (rnd() % 8) {
+  case 0: syscall(SYS_unshare, flags & 0x7e0200f0); break;
+  case 1: {
+    int fd = open(links[rnd() % (sizeof links / sizeof *links)], O_RDONLY);
+    syscall(SYS_setns, fd, (rnd() & 1) ? 0 : (flags & 0x7e020080));
+    close(fd);
+    break;
+  }
+  case 2: {
+    int fd = open(files[rnd() % (sizeof files / sizeof *files)], O_WRONLY);
+    const char *t = texts[rnd() % (sizeof texts / sizeof *texts)];
+    write(fd, t, strlen(t));
+    close(fd);
+    break;
+  }
+  case 3: {
+    const char *a = dirs[rnd() % (sizeof dirs / sizeof *dirs)];
+    const char *b = dirs[rnd() % (sizeof dirs / sizeof *dirs)];
+    static const char *types[] = {"tmpfs", "proc", "ramfs", "mqueue", "sysfs", "devtmpfs", "bogus"};
+    mount((rnd() & 1) ? a : "none", b, types[rnd() % 7], flags & 0x1ff02f, (rnd() & 1) ? "size=8k" : 0);
+    break;
+  }
+  case 4: umount2(dirs[rnd() % (sizeof dirs / sizeof *dirs)], rnd() % 4); break;
+  case 5: mkdir(dirs[rnd() % 3], 0755); mkdir("/proc/plimits/f", 0755); break;
+  case 6: {
+    uint64_t args[11] = {flags & 0x7e0200f0, 0, 0, 0, 17};
+    long r = syscall(SYS_clone3, args, 88);
+    if (r == 0) _exit(0);
+    break;
+  }
+  default: syscall(SYS_pivot_root, dirs[rnd() % 3], dirs[rnd() % 3]); break;
+  }
+}
+
 int main(int argc, char **argv) {
   unsigned seconds = 60;
   char *e = getenv("FUZZ_SECONDS"); if (e) seconds = atoi(e);
@@ -52,8 +103,12 @@ int main(int argc, char **argv) {
     uint64_t seed = rnd();
     pid_t p = fork();
     if (p == 0) {
-      s ^= seed;
+      /* The child's own stream (seed is the parent's state: xor-ing it in would give 0). */
+      s = (seed * 0x9E3779B97F4A7C15ull) | 1;
       buf = mmap(0, 1<<16, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+      /* Quiet: the child's random writes do not reach the console. */
+      int devnull = open("/dev/null", O_RDWR);
+      for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
       /* Small fd numbers name objects of many kinds. */
       static const char *paths[] = {"/proc/self/ns/pid", "/proc/self/uid_map", "/proc/self/status",
         "/proc/plimits/plimits.procs", "/dev/null", "/dev/ram0", "/proc", "/", "/proc/self/timens_offsets"};
@@ -64,6 +119,10 @@ int main(int argc, char **argv) {
       syscall(434, getpid(), 0);               /* pidfd_open */
       alarm(2);
       for (int i = 0; i < 200; i++) {
+        if (rnd() % 4 == 0) {
+          structured();
+          continue;
+        }
         int n = rnd() % 460;
         if (skipped(n)) continue;
         memset(buf, rnd() & 0xff, 4096);
@@ -72,7 +131,20 @@ int main(int argc, char **argv) {
       _exit(0);
     }
     if (p < 0) { sleep(1); continue; }
-    int st; waitpid(p, &st, 0);
+    /* A child may block forever (it can mask or ignore its alarm): after 3 s it is killed. */
+    int st = 0;
+    struct timespec t0, t1, nap = {0, 1000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+      if (waitpid(p, &st, WNOHANG) == p) break;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      if (t1.tv_sec - t0.tv_sec >= 3) {
+        kill(p, SIGKILL);
+        waitpid(p, &st, 0);
+        break;
+      }
+      nanosleep(&nap, 0);
+    }
     rounds++; calls += 200;
     if (WIFEXITED(st)) normal++; else if (WIFSIGNALED(st)) sig[WTERMSIG(st) & 63]++;
     while (waitpid(-1, &st, WNOHANG) > 0) {}

@@ -123,8 +123,8 @@ pub fn read_user_cstr_bytes(addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
     let mut at = addr;
     loop {
-        let n = (page_down(at) + PAGE_SIZE - at) as usize;
         let pa = vm.user_phys(at, false)?;
+        let n = (PAGE_SIZE - (at & (PAGE_SIZE - 1))) as usize;
         // SAFETY: `pa..pa+n` lies in one mapped, readable user page (user_phys checked
         // it), reached through the direct map; the address space stays locked meanwhile.
         let chunk = unsafe { core::slice::from_raw_parts(phys_to_virt(pa) as *const u8, n) };

@@ -212,8 +212,9 @@ fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> Sy
             Err(Errno::EBADF)
         };
     }
-    // Check the destination first, so a bad buffer does not consume data.
-    clear_user(buf, count)?;
+    // Check the destination first, so a bad buffer does not consume data (the first
+    // chunk: a huge count must not fault in a huge mapping here).
+    clear_user(buf, count.min(IO_CHUNK))?;
     let regular = is_regular(file);
     let mut done = 0;
     let mut kbuf = vec![0u8; count.min(IO_CHUNK)];
@@ -228,13 +229,27 @@ fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> Sy
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
-        copy_to_user(buf + done as u64, &kbuf[..n])?;
-        done += n;
-        if n < want || !regular {
+        match copy_to_user(buf + done as u64, &kbuf[..n]) {
+            Ok(()) => done += n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+        if n < want || !regular || long_io_interrupted() {
             break;
         }
     }
     Ok(done)
+}
+
+/// Between the chunks of a long transfer: lets other threads run when the time slice is
+/// over (the kernel is not preempted), and says whether a signal arrived (the transfer
+/// then ends with what it did, as Linux's do).
+fn long_io_interrupted() -> bool {
+    use crate::task::sched;
+    if sched::need_resched() {
+        sched::yield_now();
+    }
+    crate::task::signal::has_pending(&sched::current())
 }
 
 fn write(fd: i32, buf: u64, count: u64) -> SysResult {
@@ -250,8 +265,12 @@ fn write_from(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> S
     let mut kbuf = vec![0u8; count.min(IO_CHUNK)];
     while done < count {
         let want = (count - done).min(kbuf.len());
-        copy_from_user(buf + done as u64, &mut kbuf[..want])
-            .or_else(|e| if done > 0 { Ok(()) } else { Err(e) })?;
+        match copy_from_user(buf + done as u64, &mut kbuf[..want]) {
+            Ok(()) => {}
+            Err(e) if done == 0 => return Err(e),
+            // The source ends: what was written counts (never the stale buffer).
+            Err(_) => break,
+        }
         let n = match offset {
             Some(off) => file.pwrite(off + done as u64, &kbuf[..want]),
             None => file.write(&kbuf[..want]),
@@ -259,7 +278,7 @@ fn write_from(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> S
         match n {
             Ok(n) => {
                 done += n;
-                if n < want {
+                if n < want || long_io_interrupted() {
                     break;
                 }
             }
@@ -312,11 +331,16 @@ fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let file = files().get(fd)?;
     let iovs = read_iovecs(iov, cnt)?;
     let total: usize = iovs.iter().map(|(_, l)| l).sum();
+    let cap = total.min(16 * IO_CHUNK);
+    // Check the destinations first (the part one call can fill).
+    let mut left = cap;
     for (base, len) in &iovs {
-        clear_user(*base, *len)?;
+        let n = (*len).min(left);
+        clear_user(*base, n)?;
+        left -= n;
     }
     // One read for the whole vector, so a pipe delivers what it has at once.
-    let mut kbuf = vec![0u8; total.min(16 * IO_CHUNK)];
+    let mut kbuf = vec![0u8; cap];
     let n = if kbuf.is_empty() {
         0
     } else {
@@ -340,7 +364,26 @@ fn writev(fd: i32, iov: u64, cnt: u64) -> SysResult {
         return Err(Errno::EBADF);
     }
     let iovs = read_iovecs(iov, cnt)?;
-    let mut kbuf = Vec::new();
+    let total: usize = iovs.iter().map(|(_, l)| l).sum();
+    if total > 16 * IO_CHUNK {
+        // Too much to gather: one write per buffer, up to the first short one.
+        let mut done = 0;
+        for (base, len) in iovs {
+            match write_from(&file, base, len, None) {
+                Ok(n) => {
+                    done += n;
+                    if n < len {
+                        break;
+                    }
+                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        return Ok(done);
+    }
+    // Gathered, so a write to a pipe stays one write.
+    let mut kbuf = Vec::with_capacity(total);
     for (base, len) in iovs {
         let start = kbuf.len();
         kbuf.resize(start + len, 0);

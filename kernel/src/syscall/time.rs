@@ -260,7 +260,9 @@ fn timeval_ns(v: [i64; 2]) -> Result<u64, Errno> {
     if v[0] < 0 || !(0..1_000_000).contains(&v[1]) {
         return Err(Errno::EINVAL);
     }
-    Ok(v[0] as u64 * NS + v[1] as u64 * 1000)
+    Ok((v[0] as u64)
+        .saturating_mul(NS)
+        .saturating_add(v[1] as u64 * 1000))
 }
 
 fn write_itimerval(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
