@@ -234,10 +234,14 @@ impl KernelState {
         }
     }
 
+    /// Whether this proc instance shows `p` (a process of its PID container or below).
+    fn shows(&self, p: &crate::task::Process) -> bool {
+        self.all || p.pid_ref().nr_in(&self.owner).is_some()
+    }
+
     /// Process `pid` of the reader's view, if this proc instance shows it.
     fn process(&self, pid: u32) -> Option<Arc<crate::task::Process>> {
-        let p = crate::task::find_process(pid)?;
-        (self.all || p.pid_ref().nr_in(&self.owner).is_some()).then_some(p)
+        crate::task::find_process(pid).filter(|p| self.shows(p))
     }
 
     /// The file-system context of visible process `pid` (`None` when gone or a zombie).
@@ -256,7 +260,7 @@ impl procfs::KernelView for KernelState {
     fn pids(&self) -> Vec<u32> {
         crate::task::visible_processes()
             .into_iter()
-            .filter(|(_, p)| self.all || p.pid_ref().nr_in(&self.owner).is_some())
+            .filter(|(_, p)| self.shows(p))
             .map(|(n, _)| n)
             .collect()
     }

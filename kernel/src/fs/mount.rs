@@ -124,6 +124,18 @@ impl Mount {
     }
 }
 
+/// Of `mounts` (in mount order), the one whose tree holds canonical `path`: the deepest
+/// mount point above it, of several at one point the last.
+fn holder<'a>(mounts: impl Iterator<Item = &'a Arc<Mount>>, path: &str) -> Option<Arc<Mount>> {
+    let mut best: Option<&Arc<Mount>> = None;
+    for m in mounts {
+        if path::is_within(path, &m.path) && best.is_none_or(|b| m.path.len() >= b.path.len()) {
+            best = Some(m);
+        }
+    }
+    best.cloned()
+}
+
 /// A mount that receives propagation, in its table.
 struct Receiver {
     table: Arc<MountTable>,
@@ -340,19 +352,7 @@ impl MountTable {
         path: &str,
     ) -> Vec<(Arc<MountTable>, String, bool)> {
         // The mount holding `path` once `gone` is off it.
-        let parent = {
-            let mounts = self.mounts.read();
-            let mut best: Option<&Arc<Mount>> = None;
-            for m in mounts.iter() {
-                if m.id != gone.id
-                    && path::is_within(path, &m.path)
-                    && best.is_none_or(|b| m.path.len() >= b.path.len())
-                {
-                    best = Some(m);
-                }
-            }
-            best.cloned()
-        };
+        let parent = holder(self.mounts.read().iter().filter(|m| m.id != gone.id), path);
         let Some(parent) = parent else {
             return Vec::new();
         };
@@ -475,14 +475,7 @@ impl MountTable {
     /// The visible mount whose tree holds canonical `path` (the deepest mount point
     /// above it; of several at one point the last).
     pub fn mount_of(&self, path: &str) -> Option<Arc<Mount>> {
-        let mounts = self.mounts.read();
-        let mut best: Option<&Arc<Mount>> = None;
-        for m in mounts.iter() {
-            if path::is_within(path, &m.path) && best.is_none_or(|b| m.path.len() >= b.path.len()) {
-                best = Some(m);
-            }
-        }
-        best.cloned()
+        holder(self.mounts.read().iter(), path)
     }
 
     /// Whether `path` lies on a read-only mount.
@@ -584,21 +577,11 @@ impl MountTable {
         if path::is_within(to, from) {
             return Err(Errno::ELOOP);
         }
-        let holder = |p: &str, mounts: &[Arc<Mount>]| -> Option<Arc<Mount>> {
-            let mut best: Option<&Arc<Mount>> = None;
-            for m in mounts {
-                if path::is_within(p, &m.path) && best.is_none_or(|b| m.path.len() >= b.path.len())
-                {
-                    best = Some(m);
-                }
-            }
-            best.cloned()
-        };
-        let old_parent = holder(from, &mounts[..idx]);
+        let old_parent = holder(mounts[..idx].iter(), from);
         if old_parent.is_some_and(|p| p.prop.shared != 0) {
             return Err(Errno::EINVAL);
         }
-        let new_parent = holder(to, &mounts);
+        let new_parent = holder(mounts.iter(), to);
         if mounts[idx].prop.unbindable && new_parent.as_ref().is_some_and(|p| p.prop.shared != 0) {
             return Err(Errno::EINVAL);
         }

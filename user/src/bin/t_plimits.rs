@@ -590,7 +590,7 @@ mod imp {
         check_eq!(meminfo_kb("MemTotal"), machine, "no limit yet");
         check_eq!(write(TEST, "memory.limit", "10485760"), Ok(8));
         check_eq!(meminfo_kb("MemTotal"), 10240);
-        let usage: u64 = read(TEST, "memory.usage").trim().parse().unwrap_or(0);
+        let usage = usage();
         check!(usage > 0);
         let free = meminfo_kb("MemFree");
         check!(
