@@ -456,8 +456,8 @@ impl procfs::KernelView for KernelState {
     fn container_member(
         &self,
         pid: u32,
-        link: &str,
-    ) -> Option<Arc<dyn crate::container::ContainerType>> {
+        link: crate::container::Link,
+    ) -> Option<Arc<dyn crate::container::Container>> {
         if !self.all {
             self.process(pid)?;
         }

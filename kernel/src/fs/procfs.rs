@@ -9,7 +9,7 @@ use super::usermap::{self, UserFile, UserFileOps};
 use super::vfs::*;
 use crate::container::time::{Clock, TimeContainer};
 use crate::container::user::UserContainer;
-use crate::container::{ContainerType, Kind, LINKS, limits};
+use crate::container::{Container, Kind, Link, limits};
 use crate::errno::Errno;
 use crate::plimits;
 use alloc::format;
@@ -88,9 +88,9 @@ pub trait KernelView: Send + Sync {
     fn mountinfo(&self, _pid: u32) -> Option<String> {
         None
     }
-    /// The member behind link `link` (a [`LINKS`] name) of process `pid`'s containers;
-    /// `None` when the process is gone, a zombie or invisible.
-    fn container_member(&self, _pid: u32, _link: &str) -> Option<Arc<dyn ContainerType>> {
+    /// The container behind link `link` of process `pid`; `None` when the process is
+    /// gone, a zombie or invisible.
+    fn container_member(&self, _pid: u32, _link: Link) -> Option<Arc<dyn Container>> {
         None
     }
     /// `/proc/[pid]/root` (`cwd` false) or `cwd` (true): the text the reader reads (the
@@ -353,8 +353,8 @@ enum Node {
     Cmdline(u32),
     Maps(u32),
     LinkDir(u32, Links),
-    /// `/proc/[pid]/{container,ns}/<LINKS[i].0>`.
-    Link(u32, Links, u8),
+    /// `/proc/[pid]/{container,ns}/<link>`.
+    Link(u32, Links, Link),
     /// `/proc/[pid]/{uid_map,gid_map,setgroups}`.
     User(u32, UserFile),
     PidMounts(u32),
@@ -412,13 +412,9 @@ fn max_file_name(kind: Kind) -> String {
     format!("max_{}_container", kind.name())
 }
 
-/// The link names shown (their kind's feature is on), with their index in [`LINKS`].
-fn shown_links() -> impl Iterator<Item = (u8, &'static str)> {
-    LINKS
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, k))| k.enabled())
-        .map(|(i, (n, _))| (i as u8, *n))
+/// The links shown (their kind's feature is on).
+fn shown_links() -> impl Iterator<Item = Link> {
+    Link::ALL.into_iter().filter(|l| l.kind().enabled())
 }
 
 impl Node {
@@ -446,8 +442,8 @@ impl Node {
             Node::Maps(p) => pid_ino(p, 4),
             Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
-            Node::Link(p, Links::Container, i) => pid_ino(p, 7) | i as u64,
-            Node::Link(p, Links::Ns, i) => pid_ino(p, 8) | i as u64,
+            Node::Link(p, Links::Container, l) => pid_ino(p, 7) | l.index() as u64,
+            Node::Link(p, Links::Ns, l) => pid_ino(p, 8) | l.index() as u64,
             Node::User(p, UserFile::UidMap) => pid_ino(p, 9),
             Node::User(p, UserFile::GidMap) => pid_ino(p, 10),
             Node::User(p, UserFile::Setgroups) => pid_ino(p, 11),
@@ -650,20 +646,19 @@ impl ProcInode {
         let pid = self.node.pid().ok_or(Errno::EINVAL)?;
         self.fs
             .view
-            .container_member(pid, "time_for_children")
+            .container_member(pid, Link::ForChildren(Kind::Time))
             .and_then(|c| c.downcast::<TimeContainer>())
             .ok_or(Errno::ESRCH)
     }
 
     /// The container behind a link node.
-    fn link_target(&self) -> Result<Arc<dyn ContainerType>, Errno> {
-        let Node::Link(pid, _, i) = self.node else {
+    fn link_target(&self) -> Result<Arc<dyn Container>, Errno> {
+        let Node::Link(pid, _, link) = self.node else {
             return Err(Errno::EINVAL);
         };
-        let (name, _) = LINKS[i as usize];
         self.fs
             .view
-            .container_member(pid, name)
+            .container_member(pid, link)
             .ok_or(Errno::ENOENT)
     }
 
@@ -877,10 +872,10 @@ impl Inode for ProcInode {
             }
             Node::LinkDir(pid, links) => {
                 self.check_pid(pid)?;
-                let (i, _) = shown_links()
-                    .find(|(_, n)| *n == name)
+                let link = shown_links()
+                    .find(|l| l.name() == name)
                     .ok_or(Errno::ENOENT)?;
-                Node::Link(pid, links, i)
+                Node::Link(pid, links, link)
             }
             Node::Plimits => self.plimits_lookup(0, name)?,
             Node::PlGroup(g) => self.plimits_lookup(g, name)?,
@@ -987,7 +982,7 @@ impl Inode for ProcInode {
             Node::LinkDir(pid, links) => {
                 self.check_pid(pid)?;
                 shown_links()
-                    .map(|(i, name)| entry(name.to_string(), Node::Link(pid, links, i)))
+                    .map(|l| entry(l.name().to_string(), Node::Link(pid, links, l)))
                     .collect()
             }
             Node::Plimits => self.plimits_entries(0),
@@ -1258,8 +1253,8 @@ mod tests {
 
     /// Process 1 with a UTS container and a PID container (its pid_for_children).
     struct WithContainers {
-        uts: Arc<dyn ContainerType>,
-        pid: Arc<dyn ContainerType>,
+        uts: Arc<dyn Container>,
+        pid: Arc<dyn Container>,
     }
 
     impl WithContainers {
@@ -1295,10 +1290,10 @@ mod tests {
         fn mounts(&self) -> String {
             String::new()
         }
-        fn container_member(&self, pid: u32, link: &str) -> Option<Arc<dyn ContainerType>> {
+        fn container_member(&self, pid: u32, link: Link) -> Option<Arc<dyn Container>> {
             match (pid, link) {
-                (1, "uts") => Some(self.uts.clone()),
-                (1, "pid" | "pid_for_children") => Some(self.pid.clone()),
+                (1, Link::Own(Kind::Uts)) => Some(self.uts.clone()),
+                (1, Link::Own(Kind::Pid) | Link::ForChildren(Kind::Pid)) => Some(self.pid.clone()),
                 _ => None,
             }
         }
@@ -1322,10 +1317,10 @@ mod tests {
         let ns = p.lookup("ns").expect("ns/");
         assert_eq!(c.metadata().mode, S_IFDIR | 0o555);
         assert_eq!(ns.metadata().mode, S_IFDIR | 0o511);
-        let want: Vec<String> = LINKS
+        let want: Vec<String> = Link::ALL
             .iter()
-            .filter(|(_, k)| k.enabled())
-            .map(|(n, _)| n.to_string())
+            .filter(|l| l.kind().enabled())
+            .map(|l| l.name().to_string())
             .collect();
         assert_eq!(names(&c), want);
         assert_eq!(names(&ns), want);
@@ -1337,8 +1332,9 @@ mod tests {
             );
         }
         assert_eq!(c.lookup("cgroup").err(), Some(Errno::ENOENT));
-        for (name, kind) in LINKS {
-            if !kind.enabled() {
+        for link in Link::ALL {
+            let name = link.name();
+            if !link.kind().enabled() {
                 assert_eq!(
                     c.lookup(name).err(),
                     Some(Errno::ENOENT),

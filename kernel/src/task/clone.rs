@@ -176,8 +176,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let my_container = me.container();
-    let unshared_pid = !Arc::ptr_eq(&my_container.pid, &my_container.pid_for_children);
-    let unshared_time = !Arc::ptr_eq(&my_container.time, &my_container.time_for_children);
+    let unshared_pid = my_container.pid.is_deferred();
     // After unshare(CLONE_NEWPID) the caller cannot add threads or nest again (Linux).
     if unshared_pid && (flags & CLONE_THREAD != 0 || ns & CLONE_NEWPID != 0) {
         return Err(Errno::EINVAL);
@@ -217,7 +216,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             Arc::downgrade(&me)
         };
         let (child_cred, owner) = credentials_for_new_containers(&pi.cred, ns)?;
-        let child_container = if ns & !CLONE_NEWUSER != 0 || unshared_pid || unshared_time {
+        let child_container = if ns & !CLONE_NEWUSER != 0 || my_container.has_deferred() {
             Arc::new(my_container.derive(ns, false, &owner)?)
         } else {
             my_container.clone()
@@ -329,7 +328,7 @@ pub fn credentials_for_new_containers(
 > {
     let mut new_cred = cred.clone();
     if ns & CLONE_NEWUSER != 0 {
-        let user = Arc::new(crate::container::user::UserContainer::new_child(
+        let user = Arc::new(crate::container::user::UserContainer::create(
             &cred.user, cred.euid, cred.egid,
         )?);
         let mut c = (**cred).clone();

@@ -11,7 +11,7 @@ pub mod sched;
 pub mod signal;
 
 use crate::arch::x86_64::context::CpuContext;
-use crate::container::Container;
+use crate::container::ContainerSet;
 use crate::container::pid::{Pid, PidContainer};
 use crate::fs::{FdTable, FsContext};
 use crate::mm::aspace::AddressSpace;
@@ -85,7 +85,7 @@ pub struct ProcInner {
     /// Process group and session (their leaders' pids; they outlive the leaders).
     pub pgrp: Option<Arc<Pid>>,
     pub session: Option<Arc<Pid>>,
-    pub container: Arc<Container>,
+    pub container: Arc<ContainerSet>,
     pub cred: Arc<crate::cred::Credentials>,
     pub name: String,
     pub cmdline: Vec<u8>,
@@ -130,7 +130,7 @@ impl Process {
     pub fn pid_ref(&self) -> &Arc<Pid> {
         &self.pid
     }
-    pub fn container(&self) -> Arc<Container> {
+    pub fn container(&self) -> Arc<ContainerSet> {
         self.inner.lock().container.clone()
     }
     pub fn cred(&self) -> Arc<crate::cred::Credentials> {
@@ -208,7 +208,7 @@ pub fn find_thread(nr: u32) -> Option<Arc<Thread>> {
 
 /// The containers of process `nr` as the caller sees it. A zombie keeps them until
 /// it is reaped (as LiteOS-A; Linux keeps at least its PID container visible).
-pub fn container_of(nr: u32) -> Option<Arc<Container>> {
+pub fn container_of(nr: u32) -> Option<Arc<ContainerSet>> {
     Some(find_process(nr)?.container())
 }
 
@@ -342,7 +342,7 @@ impl ProcInner {
     pub fn new(
         files: Arc<FdTable>,
         fs: Arc<FsContext>,
-        container: Arc<Container>,
+        container: Arc<ContainerSet>,
         cred: Arc<crate::cred::Credentials>,
     ) -> ProcInner {
         ProcInner {
@@ -449,10 +449,13 @@ pub fn require_cap(cap: u32) -> Result<(), crate::errno::Errno> {
 }
 
 /// The user container behind link `user` of process `nr` (it lives in the credentials),
-/// or the container-set member for the other links.
-pub fn container_member(nr: u32, link: &str) -> Option<Arc<dyn crate::container::ContainerType>> {
+/// or the member of its container set for the other links.
+pub fn container_member(
+    nr: u32,
+    link: crate::container::Link,
+) -> Option<Arc<dyn crate::container::Container>> {
     let p = find_process(nr)?;
-    if link == "user" {
+    if link.kind() == crate::container::Kind::User {
         return Some(p.cred().user.clone());
     }
     p.container().member(link)
