@@ -19,6 +19,7 @@ pub mod limits;
 pub mod pidmap;
 pub mod set;
 
+pub mod cgroup;
 pub mod ipc;
 pub mod mnt;
 pub mod net;
@@ -224,6 +225,7 @@ container_types! {
     Ipc        ipc     CLONE_NEWIPC      "ipc"      ipc::IpcContainer;
     Time       time    CLONE_NEWTIME     "time"     time::TimeContainer;
     Net        net     CLONE_NEWNET      "net"      net::NetContainer;
+    Cgroup     cgroup  CLONE_NEWCGROUP   "cgroup"   cgroup::CgroupContainer;
 }
 
 #[cfg(test)]
@@ -271,6 +273,10 @@ mod tests {
                 assert_eq!(c.number(), root.number(), "{k:?}: root for_children");
             }
         }
+        assert_eq!(
+            flags, ALL_NEW_FLAGS,
+            "every Linux CLONE_NEW* flag is a kind"
+        );
         assert_eq!(set.member(Link::Own(Kind::User)).map(|_| ()), None);
         let names: alloc::vec::Vec<&str> = Link::ALL.iter().map(|l| l.name()).collect();
         for (i, n) in names.iter().enumerate() {

@@ -443,6 +443,11 @@ impl procfs::KernelView for KernelState {
         let fs = self.process_fs(pid)?;
         Some(fs.mounts().render_info(&fs.root().path))
     }
+    fn cgroup(&self, pid: u32) -> Option<String> {
+        let group = self.process(pid)?.plimits();
+        let reader = crate::task::current_process().container();
+        Some(crate::container::cgroup::proc_text(&reader.cgroup, &group))
+    }
     fn fs_link(&self, pid: u32, cwd: bool) -> Option<(String, InodeRef, String)> {
         let fs = self.process_fs(pid)?;
         let reader = current_context();

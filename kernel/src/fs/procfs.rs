@@ -88,6 +88,11 @@ pub trait KernelView: Send + Sync {
     fn mountinfo(&self, _pid: u32) -> Option<String> {
         None
     }
+    /// `/proc/[pid]/cgroup`: process `pid`'s group from the reader's cgroup container
+    /// (`container::cgroup::proc_text`).
+    fn cgroup(&self, _pid: u32) -> Option<String> {
+        None
+    }
     /// The container behind link `link` of process `pid`; `None` when the process is
     /// gone, a zombie or invisible.
     fn container_member(&self, _pid: u32, _link: Link) -> Option<Arc<dyn Container>> {
@@ -358,6 +363,8 @@ enum Node {
     /// `/proc/[pid]/{uid_map,gid_map,setgroups}`.
     User(u32, UserFile),
     PidMounts(u32),
+    /// `/proc/[pid]/cgroup`.
+    Cgroup(u32),
     MountInfo(u32),
     /// `/proc/[pid]/root` (false) and `cwd` (true).
     FsLink(u32, bool),
@@ -386,7 +393,7 @@ const ROOT_FILES: [(&str, Node); 9] = [
     ("plimits", Node::Plimits),
 ];
 
-const PID_FILES: [(&str, FileType); 15] = [
+const PID_FILES: [(&str, FileType); 16] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
@@ -398,6 +405,7 @@ const PID_FILES: [(&str, FileType); 15] = [
     ("setgroups", FileType::Regular),
     ("mounts", FileType::Regular),
     ("mountinfo", FileType::Regular),
+    ("cgroup", FileType::Regular),
     ("root", FileType::Symlink),
     ("cwd", FileType::Symlink),
     ("timens_offsets", FileType::Regular),
@@ -448,6 +456,7 @@ impl Node {
             Node::User(p, UserFile::GidMap) => pid_ino(p, 10),
             Node::User(p, UserFile::Setgroups) => pid_ino(p, 11),
             Node::PidMounts(p) => pid_ino(p, 12),
+            Node::Cgroup(p) => pid_ino(p, 1) | 1,
             Node::MountInfo(p) => pid_ino(p, 13),
             Node::FsLink(p, cwd) => pid_ino(p, 14 + cwd as u64),
             // The low byte is free in every slot but the links'.
@@ -469,6 +478,7 @@ impl Node {
             | Node::Link(p, _, _)
             | Node::User(p, _)
             | Node::PidMounts(p)
+            | Node::Cgroup(p)
             | Node::MountInfo(p)
             | Node::FsLink(p, _)
             | Node::TimeOffsets(p, _) => Some(p),
@@ -587,6 +597,7 @@ impl ProcInode {
             Node::Cmdline(_) => self.info()?.cmdline,
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
             Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
+            Node::Cgroup(pid) => v.cgroup(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::MountInfo(pid) => v.mountinfo(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::User(pid, which) => {
                 let target = v.user_container(pid).ok_or(Errno::ESRCH)?;
@@ -858,6 +869,7 @@ impl Inode for ProcInode {
                     "gid_map" => Node::User(pid, UserFile::GidMap),
                     "setgroups" => Node::User(pid, UserFile::Setgroups),
                     "mounts" => Node::PidMounts(pid),
+                    "cgroup" => Node::Cgroup(pid),
                     "mountinfo" => Node::MountInfo(pid),
                     "root" => Node::FsLink(pid, false),
                     "cwd" => Node::FsLink(pid, true),
@@ -1331,7 +1343,7 @@ mod tests {
                 c.lookup(&e.name).ok().map(|l| l.metadata().ino)
             );
         }
-        assert_eq!(c.lookup("cgroup").err(), Some(Errno::ENOENT));
+        assert_eq!(c.lookup("nope").err(), Some(Errno::ENOENT));
         for link in Link::ALL {
             let name = link.name();
             if !link.kind().enabled() {
@@ -1451,10 +1463,7 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(
-            user.lookup("max_cgroup_container").err(),
-            Some(Errno::ENOENT)
-        );
+        assert_eq!(user.lookup("max_nope_container").err(), Some(Errno::ENOENT));
         if Kind::Uts.enabled() {
             let f = user.lookup("max_uts_container").unwrap();
             // The default value back: other tests create UTS containers meanwhile.
