@@ -225,6 +225,15 @@ macro_rules! container_types {
                 self.entered();
             }
 
+            /// The file-system context of a process given this set by `clone`/`unshare`
+            /// with `flags` (each new container's
+            /// [`ContainerType::created`](crate::container::ContainerType::created)).
+            pub fn created_fs(&self, flags: u64, fs: &mut Arc<$crate::fs::FsContext>) {
+                $(if flags & Kind::$kind.clone_flag() != 0 {
+                    $crate::container::ContainerType::created(&**self.$field.own(), fs);
+                })*
+            }
+
             /// `EINVAL` when `unshare(flags)` asks again for a container for children the
             /// caller has not entered yet (PID, TIME: LiteOS-A's and Linux's rule).
             pub fn check_unshare(&self, flags: u64) -> Result<(), Errno> {

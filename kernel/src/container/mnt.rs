@@ -61,6 +61,11 @@ impl ContainerType for MntContainer {
         Ok(())
     }
 
+    /// The process keeps its root and cwd paths, looked up again in the copied tree.
+    fn created(&self, fs: &mut Arc<FsContext>) {
+        *fs = fs.copy_into(self.mounts());
+    }
+
     /// The caller's root and cwd move to the root of the container's tree.
     fn joined(&self, fs: &mut Arc<FsContext>) {
         *fs = fs.enter(self.mounts());

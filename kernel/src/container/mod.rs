@@ -147,6 +147,10 @@ pub trait ContainerType: Any + Send + Sync + Sized {
         Ok(())
     }
 
+    /// What `clone`/`unshare` do to the file-system context of a process that gets this new
+    /// container (the mount container: the same paths in the copied tree).
+    fn created(&self, _fs: &mut Arc<FsContext>) {}
+
     /// What `setns` does to the caller's file-system context once the container is its
     /// own (the mount container moves root and cwd).
     fn joined(&self, _fs: &mut Arc<FsContext>) {}

@@ -4,7 +4,7 @@
 use super::as_i32;
 use crate::container::user;
 use crate::container::{
-    ALL_NEW_FLAGS, CLONE_NEWNS, CLONE_NEWUSER, Container, ContainerSet, ContainerType, Kind, Link,
+    ALL_NEW_FLAGS, CLONE_NEWUSER, Container, ContainerSet, ContainerType, Kind, Link,
 };
 use crate::cred::{CAP_SYS_ADMIN, Credentials};
 use crate::errno::{Errno, SysResult};
@@ -101,17 +101,18 @@ fn unshare(flags: u64) -> SysResult {
         p.inner.lock().files = files;
     }
     if let Some(c) = new {
-        // CLONE_NEWNS implies CLONE_FS: a context of its own on the new tree, at the
-        // same paths (looked up before taking the process lock: a walk may enter /proc).
-        let fs = if ns & CLONE_NEWNS != 0 {
-            Some(p.fs().copy_into(c.mnt.mounts()))
-        } else if flags & CLONE_FS != 0 {
-            Some(p.fs().fork_copy())
+        // The new containers adjust the context (CLONE_NEWNS: one of its own on the new
+        // tree, at the same paths), looked up before taking the process lock: a walk may
+        // enter /proc.
+        let old = p.fs();
+        let mut fs = if flags & CLONE_FS != 0 {
+            old.fork_copy()
         } else {
-            None
+            old.clone()
         };
+        c.created_fs(ns, &mut fs);
         let mut pi = p.inner.lock();
-        if let Some(fs) = fs {
+        if !Arc::ptr_eq(&fs, &old) {
             pi.fs = fs;
         }
         pi.container = Arc::new(c);

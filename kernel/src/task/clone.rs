@@ -251,11 +251,10 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.nice = pi.nice;
         inner.rlimits = pi.rlimits;
         drop(pi);
-        if ns & CLONE_NEWNS != 0 {
-            // The child's context moves onto its new container's tree (looked up without
-            // the process lock: a walk may enter /proc).
-            inner.fs = fs.copy_into(inner.container.mnt.mounts());
-        }
+        // The child's new containers adjust its context (CLONE_NEWNS: onto the new tree),
+        // looked up without the process lock: a walk may enter /proc.
+        let set = inner.container.clone();
+        set.created_fs(ns, &mut inner.fs);
         let child_vm = if flags & CLONE_VM != 0 {
             vm
         } else {
