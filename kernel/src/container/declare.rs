@@ -234,6 +234,17 @@ macro_rules! container_types {
                 })*
             }
 
+            /// What `clone(flags)` refuses given these containers (each type's
+            /// [`ContainerType::may_clone`](crate::container::ContainerType::may_clone)).
+            pub fn check_clone(&self, flags: u64, thread: bool) -> Result<(), Errno> {
+                $(<$ty as $crate::container::ContainerType>::may_clone(
+                    &self.$field,
+                    flags & Kind::$kind.clone_flag() != 0,
+                    thread,
+                )?;)*
+                Ok(())
+            }
+
             /// `EINVAL` when `unshare(flags)` asks again for a container for children the
             /// caller has not entered yet (PID, TIME: LiteOS-A's and Linux's rule).
             pub fn check_unshare(&self, flags: u64) -> Result<(), Errno> {

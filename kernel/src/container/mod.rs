@@ -136,6 +136,12 @@ pub trait ContainerType: Any + Send + Sync + Sized {
         None
     }
 
+    /// What `clone` refuses given the caller's membership `m` in this type: `new` when
+    /// the call asks for a new container of the type, `thread` for `CLONE_THREAD`.
+    fn may_clone(_m: &Membership<Self>, _new: bool, _thread: bool) -> Result<(), Errno> {
+        Ok(())
+    }
+
     /// What `setns` checks beyond CAP_SYS_ADMIN over the caller's and the target's user
     /// containers: `set` is the caller's set, `single_threaded` whether it has one thread.
     fn may_join(

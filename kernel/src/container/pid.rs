@@ -3,7 +3,7 @@
 //! numbers (Linux's `struct pid`); dropping it frees the numbers.
 
 use super::pidmap::PidMap;
-use super::{ContainerCommon, ContainerSet, ContainerType, Kind, Scope};
+use super::{ContainerCommon, ContainerSet, ContainerType, Kind, Membership, Scope};
 use crate::cred::Credentials;
 use crate::errno::Errno;
 use alloc::sync::{Arc, Weak};
@@ -83,6 +83,15 @@ impl ContainerType for PidContainer {
 
     fn parent(&self) -> Option<Arc<Self>> {
         self.parent.clone()
+    }
+
+    /// After `unshare(CLONE_NEWPID)` (or a `setns` that set pid_for_children) the caller
+    /// cannot add threads or ask for another PID container (Linux: `EINVAL`).
+    fn may_clone(m: &Membership<Self>, new: bool, thread: bool) -> Result<(), Errno> {
+        if m.is_deferred() && (new || thread) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
     }
 
     /// Only the caller's own PID container or one below it (`EINVAL`).

@@ -176,11 +176,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let my_container = me.container();
-    let unshared_pid = my_container.pid.is_deferred();
-    // After unshare(CLONE_NEWPID) the caller cannot add threads or nest again (Linux).
-    if unshared_pid && (flags & CLONE_THREAD != 0 || ns & CLONE_NEWPID != 0) {
-        return Err(Errno::EINVAL);
-    }
+    my_container.check_clone(ns, flags & CLONE_THREAD != 0)?;
     let mut child_frame = *frame;
     child_frame.rax = 0;
     child_frame.vector = 0;
