@@ -80,10 +80,6 @@ macro_rules! container_types {
             pub fn from_flag(flag: u64) -> Option<Kind> {
                 Kind::ALL.into_iter().find(|k| k.clone_flag() == flag)
             }
-
-            pub fn from_name(name: &str) -> Option<Kind> {
-                Kind::ALL.into_iter().find(|k| k.name() == name)
-            }
         }
 
         /// An entry of `/proc/[pid]/container/` and `/proc/[pid]/ns/`: a process's own
@@ -145,10 +141,6 @@ macro_rules! container_types {
             /// The position in [`Link::ALL`].
             pub fn index(self) -> usize {
                 Link::ALL.iter().position(|l| *l == self).unwrap_or(0)
-            }
-
-            pub fn from_name(name: &str) -> Option<Link> {
-                Link::ALL.into_iter().find(|l| l.name() == name)
             }
         }
 

@@ -55,11 +55,6 @@ impl<T: ContainerType> Membership<T> {
         &self.own
     }
 
-    /// The container its next children start in.
-    pub fn for_children(&self) -> &Arc<T> {
-        &self.for_children
-    }
-
     /// Whether `unshare` or `setns` made the container for children differ.
     pub fn is_deferred(&self) -> bool {
         !Arc::ptr_eq(&self.own, &self.for_children)
@@ -108,6 +103,11 @@ impl<T: ContainerType> Membership<T> {
             });
         }
         let new = Arc::new(T::new_child(&self.for_children, owner)?);
+        debug_assert_eq!(
+            ContainerType::common(&*new).kind(),
+            T::KIND,
+            "new_child counts its container under its own kind"
+        );
         Ok(if for_unshare && T::SCOPE != Scope::Process {
             Membership {
                 own: self.own.clone(),

@@ -96,11 +96,6 @@ pub fn root_user() -> Arc<UserContainer> {
     ROOT.get().expect("container::init runs at boot").clone()
 }
 
-/// The root user container as a generic container.
-pub fn root() -> Arc<dyn Container> {
-    root_user()
-}
-
 impl UserContainer {
     /// A child of `parent` owned by kernel ids `owner`/`group`: `ENOSPC` beyond level 3
     /// or at `max_user_container`.
