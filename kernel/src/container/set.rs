@@ -55,6 +55,12 @@ impl<T: ContainerType> Membership<T> {
         &self.own
     }
 
+    /// The container its next children start in (what the `pid_for_children` and
+    /// `time_for_children` links show).
+    pub fn for_children(&self) -> &Arc<T> {
+        &self.for_children
+    }
+
     /// Whether `unshare` or `setns` made the container for children differ.
     pub fn is_deferred(&self) -> bool {
         !Arc::ptr_eq(&self.own, &self.for_children)
