@@ -57,7 +57,7 @@ impl CgroupContainer {
 #[cfg(target_os = "none")]
 pub fn root_group_of_current() -> Arc<Group> {
     match crate::task::sched::try_current() {
-        Some(t) => t.process().container().cgroup.root_group(),
+        Some(t) => t.process().containers().cgroup.root_group(),
         None => plimits::root(),
     }
 }

@@ -81,7 +81,7 @@ mod imp {
         else {
             return true;
         };
-        let Some(mine) = crate::task::container_of(crate::task::current_vpid()) else {
+        let Some(mine) = crate::task::containers_of(crate::task::current_vpid()) else {
             return false;
         };
         mine.pid.is_ancestor_of(&p)

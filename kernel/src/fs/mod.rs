@@ -445,7 +445,7 @@ impl procfs::KernelView for KernelState {
     }
     fn cgroup(&self, pid: u32) -> Option<String> {
         let group = self.process(pid)?.plimits();
-        let reader = crate::task::current_process().container();
+        let reader = crate::task::current_process().containers();
         Some(crate::container::cgroup::proc_text(&reader.cgroup, &group))
     }
     fn fs_link(&self, pid: u32, cwd: bool) -> Option<(String, InodeRef, String)> {

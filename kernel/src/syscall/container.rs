@@ -30,7 +30,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
 }
 
 fn uname(buf: u64) -> SysResult {
-    copy_to_user(buf, &task::current_process().container().uts.utsname())?;
+    copy_to_user(buf, &task::current_process().containers().uts.utsname())?;
     Ok(0)
 }
 
@@ -41,7 +41,7 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
     }
     let mut buf = vec![0u8; len as usize];
     copy_from_user(name, &mut buf)?;
-    let uts = task::current_process().container().uts.clone();
+    let uts = task::current_process().containers().uts.clone();
     // CAP_SYS_ADMIN over the user container that owns this UTS container.
     if let Some(owner) = ContainerType::common(&*uts).owner() {
         task::require_cap_in(owner, CAP_SYS_ADMIN)?;
@@ -60,9 +60,9 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
 fn install(p: &Arc<Process>, c: ContainerSet) {
     let mut pi = p.inner.lock();
     let mut fs = pi.fs.clone();
-    c.install_over(&pi.container, &mut fs);
+    c.install_over(&pi.containers, &mut fs);
     pi.fs = fs;
-    pi.container = Arc::new(c);
+    pi.containers = Arc::new(c);
 }
 
 fn unshare(flags: u64) -> SysResult {
@@ -85,7 +85,7 @@ fn unshare(flags: u64) -> SysResult {
             return Err(Errno::EINVAL);
         }
     }
-    let cur = p.container();
+    let cur = p.containers();
     cur.check_unshare(ns)?;
     let (new_cred, owner) = credentials_for_new_containers(&p.cred(), ns)?;
     let new = if ns & !CLONE_NEWUSER != 0 {
@@ -115,7 +115,7 @@ fn unshare(flags: u64) -> SysResult {
         if !Arc::ptr_eq(&fs, &old) {
             pi.fs = fs;
         }
-        pi.container = Arc::new(c);
+        pi.containers = Arc::new(c);
     } else if flags & CLONE_FS != 0 {
         let fs = p.fs().fork_copy();
         p.inner.lock().fs = fs;
@@ -142,7 +142,7 @@ fn join(
 fn setns(fd: u64, nstype: u64) -> SysResult {
     let p = task::current_process();
     let file = p.files().get(as_i32(fd))?;
-    let cur = p.container();
+    let cur = p.containers();
     let cred = p.cred();
     if let Some(target) = pidfd::process_of(&file) {
         // setns(pidfd, flags): every named container of the target, all or nothing;
@@ -155,7 +155,7 @@ fn setns(fd: u64, nstype: u64) -> SysResult {
             if ti.zombie.is_some() {
                 return Err(Errno::ESRCH);
             }
-            (ti.container.clone(), ti.cred.clone())
+            (ti.containers.clone(), ti.cred.clone())
         };
         let mut new_cred = (*cred).clone();
         if nstype & CLONE_NEWUSER != 0 && !Arc::ptr_eq(&their_cred.user, &cred.user) {

@@ -175,8 +175,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     if flags & CLONE_PARENT != 0 && (me.pid() == 1 || me.pid_ref().is_container_init()) {
         return Err(Errno::EINVAL);
     }
-    let my_container = me.container();
-    my_container.check_clone(ns, flags & CLONE_THREAD != 0)?;
+    let my_set = me.containers();
+    my_set.check_clone(ns, flags & CLONE_THREAD != 0)?;
     let mut child_frame = *frame;
     child_frame.rax = 0;
     child_frame.vector = 0;
@@ -212,10 +212,10 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             Arc::downgrade(&me)
         };
         let (child_cred, owner) = credentials_for_new_containers(&pi.cred, ns)?;
-        let child_container = if ns & !CLONE_NEWUSER != 0 || my_container.has_deferred() {
-            Arc::new(my_container.derive(ns, false, &owner)?)
+        let child_set = if ns & !CLONE_NEWUSER != 0 || my_set.has_deferred() {
+            Arc::new(my_set.derive(ns, false, &owner)?)
         } else {
-            my_container.clone()
+            my_set.clone()
         };
         let mut inner = ProcInner::new(
             if flags & CLONE_FILES != 0 {
@@ -228,7 +228,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             } else {
                 fs.fork_copy()
             },
-            child_container,
+            child_set,
             child_cred,
         );
         inner.parent = parent;
@@ -249,7 +249,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         drop(pi);
         // The child's new containers adjust its context (CLONE_NEWNS: onto the new tree),
         // looked up without the process lock: a walk may enter /proc.
-        let set = inner.container.clone();
+        let set = inner.containers.clone();
         set.created_fs(ns, &mut inner.fs);
         let child_vm = if flags & CLONE_VM != 0 {
             vm
@@ -265,7 +265,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         t
     };
     // The caller sees the child under its number in the caller's PID container.
-    let tid = thread.tid_ref().nr_in(&my_container.pid).unwrap_or(0);
+    let tid = thread.tid_ref().nr_in(&my_set.pid).unwrap_or(0);
     if flags & CLONE_CHILD_CLEARTID != 0 {
         thread.inner.lock().clear_child_tid = args.child_tid;
     }
