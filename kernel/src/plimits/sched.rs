@@ -114,10 +114,12 @@ impl Sched {
                 .period_start
                 .load(Ordering::Relaxed)
                 .saturating_add(period);
-            self.throttled_until.store(end, Ordering::Relaxed);
-            self.throttled.fetch_add(1, Ordering::Relaxed);
-            self.throttled_ns
-                .fetch_add(end.saturating_sub(now), Ordering::Relaxed);
+            // Counted once a period (charges after the quota ran out end here too).
+            if self.throttled_until.swap(end, Ordering::Relaxed) != end {
+                self.throttled.fetch_add(1, Ordering::Relaxed);
+                self.throttled_ns
+                    .fetch_add(end.saturating_sub(now), Ordering::Relaxed);
+            }
             return true;
         }
         false
@@ -171,6 +173,8 @@ mod tests {
         let st = s.stat();
         assert_eq!((st.usage_ns, st.periods, st.throttled), (6_000_000, 1, 1));
         assert_eq!(st.throttled_ns, 10_000_000, "until the period ends");
+        assert!(s.account(1_000, t0 + 1_000), "still out of quota");
+        assert_eq!(s.stat().throttled, 1, "once a period");
     }
 
     #[test]
