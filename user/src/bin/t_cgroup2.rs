@@ -669,6 +669,7 @@ mod imp {
         check_eq!(plimits, Vec::<String>::new());
         check_eq!(ulib::cred::umount2(CG, 0), Ok(0));
         check_eq!(ulib::cred::umount2("/sys", 0), Ok(0));
+        check_eq!(rmdir("/sys"), Ok(0), "made by mounted()");
     }
 
     fn read_dir_names(path: &str) -> Vec<String> {
