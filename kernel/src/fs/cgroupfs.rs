@@ -32,8 +32,10 @@ type WriteFn = fn(&Arc<Group>, &[u8]) -> Result<(), Errno>;
 /// One file of a group directory.
 struct Entry {
     name: &'static str,
-    /// The controller (`plimits::cgroup2::CPU`...) whose file it is (shown in a child
-    /// only when the root enables it in `cgroup.subtree_control`), 0 for core files.
+    /// Whether the root group has it (Linux's root has no limits, freezer or kill).
+    at_root: bool,
+    /// The controller (`plimits::cgroup2::CPU`...) whose file it is in a child group:
+    /// there only while the root enables it in `cgroup.subtree_control`; 0 for core files.
     controller: u8,
     read: Option<ReadFn>,
     write: Option<WriteFn>,
@@ -41,12 +43,14 @@ struct Entry {
 
 const fn entry(
     name: &'static str,
+    at_root: bool,
     controller: u8,
     read: Option<ReadFn>,
     write: Option<WriteFn>,
 ) -> Entry {
     Entry {
         name,
+        at_root,
         controller,
         read,
         write,
@@ -62,68 +66,88 @@ impl Entry {
             _ => 0o200,
         }
     }
+
+    /// Whether group `g`'s directory has this file.
+    fn shown_in(&self, g: &Group) -> bool {
+        if g.is_root() {
+            self.at_root
+        } else {
+            self.controller == 0 || cg::controllers(g) & self.controller != 0
+        }
+    }
 }
 
-/// The root group's directory (Linux's root has no limits, no freezer, no kill).
-static ROOT_FILES: [Entry; 7] = [
-    entry("cgroup.controllers", 0, Some(read_controllers), None),
+/// The files of a group directory, in directory order.
+static FILES: [Entry; 16] = [
+    entry("cgroup.controllers", true, 0, Some(read_controllers), None),
     entry(
         "cgroup.subtree_control",
+        true,
         0,
         Some(read_subtree),
         Some(cg::set_subtree),
     ),
-    entry("cgroup.procs", 0, Some(read_procs), Some(cg::move_pid)),
-    entry("cgroup.type", 0, Some(read_type), Some(write_type)),
-    entry("cgroup.events", 0, Some(read_events), None),
-    entry("cpu.stat", 0, Some(read_cpu_stat), None),
-    entry("memory.stat", 0, Some(read_memory_stat), None),
-];
-
-/// A child group's directory.
-static GROUP_FILES: [Entry; 16] = [
-    entry("cgroup.controllers", 0, Some(read_controllers), None),
     entry(
-        "cgroup.subtree_control",
+        "cgroup.procs",
+        true,
         0,
-        Some(read_subtree),
-        Some(cg::set_subtree),
+        Some(read_procs),
+        Some(cg::move_pid),
     ),
-    entry("cgroup.procs", 0, Some(read_procs), Some(cg::move_pid)),
-    entry("cgroup.type", 0, Some(read_type), Some(write_type)),
-    entry("cgroup.events", 0, Some(read_events), None),
-    entry("cgroup.freeze", 0, Some(read_freeze), Some(write_freeze)),
-    entry("cgroup.kill", 0, None, Some(cg::kill)),
-    entry("cpu.stat", 0, Some(read_cpu_stat), None),
-    entry("cpu.max", CPU, Some(read_cpu_max), Some(write_cpu_max)),
-    entry("memory.current", MEMORY, Some(read_memory_current), None),
+    entry("cgroup.type", true, 0, Some(read_type), Some(write_type)),
+    entry("cgroup.events", true, 0, Some(read_events), None),
+    entry(
+        "cgroup.freeze",
+        false,
+        0,
+        Some(read_freeze),
+        Some(write_freeze),
+    ),
+    entry("cgroup.kill", false, 0, None, Some(cg::kill)),
+    entry("cpu.stat", true, 0, Some(read_cpu_stat), None),
+    entry(
+        "cpu.max",
+        false,
+        CPU,
+        Some(read_cpu_max),
+        Some(write_cpu_max),
+    ),
+    entry(
+        "memory.current",
+        false,
+        MEMORY,
+        Some(read_memory_current),
+        None,
+    ),
     entry(
         "memory.max",
+        false,
         MEMORY,
         Some(read_memory_max),
         Some(write_memory_max),
     ),
-    entry("memory.peak", MEMORY, Some(read_memory_peak), None),
-    entry("memory.events", MEMORY, Some(read_memory_events), None),
-    entry("memory.stat", MEMORY, Some(read_memory_stat), None),
-    entry("pids.current", PIDS, Some(read_pids_current), None),
-    entry("pids.max", PIDS, Some(read_pids_max), Some(write_pids_max)),
+    entry("memory.peak", false, MEMORY, Some(read_memory_peak), None),
+    entry(
+        "memory.events",
+        false,
+        MEMORY,
+        Some(read_memory_events),
+        None,
+    ),
+    entry("memory.stat", true, MEMORY, Some(read_memory_stat), None),
+    entry("pids.current", false, PIDS, Some(read_pids_current), None),
+    entry(
+        "pids.max",
+        false,
+        PIDS,
+        Some(read_pids_max),
+        Some(write_pids_max),
+    ),
 ];
-
-fn table(g: &Group) -> &'static [Entry] {
-    if g.is_root() {
-        &ROOT_FILES
-    } else {
-        &GROUP_FILES
-    }
-}
 
 /// Whether `name` is a file of some cgroup2 directory (no group may take the name).
 pub fn is_file_name(name: &str) -> bool {
-    ROOT_FILES
-        .iter()
-        .chain(GROUP_FILES.iter())
-        .any(|e| e.name == name)
+    FILES.iter().any(|e| e.name == name)
 }
 
 fn read_controllers(g: &Arc<Group>) -> Result<String, Errno> {
@@ -327,15 +351,9 @@ pub fn may_clone_into(g: &Group) -> Result<(), Errno> {
 }
 
 impl GroupDir {
-    /// The entries shown in `g`'s directory: core files, and in a child the files of
-    /// the controllers the root enables.
+    /// The entries shown in `g`'s directory, with their index in [`FILES`].
     fn entries(g: &Group) -> impl Iterator<Item = (usize, &'static Entry)> {
-        let shown = cg::controllers(g);
-        let root = g.is_root();
-        table(g)
-            .iter()
-            .enumerate()
-            .filter(move |(_, e)| root || e.controller == 0 || shown & e.controller != 0)
+        FILES.iter().enumerate().filter(|(_, e)| e.shown_in(g))
     }
 }
 
@@ -365,7 +383,6 @@ impl Inode for GroupDir {
             return Ok(Arc::new(GroupFile {
                 group: self.group,
                 index: i,
-                root: g.is_root(),
             }));
         }
         if g.is_root()
@@ -427,15 +444,15 @@ impl Inode for GroupDir {
         _gid: u32,
         _rdev: u64,
     ) -> Result<InodeRef, Errno> {
-        Err(self.lookup(name).map_or(Errno::EACCES, |_| Errno::EEXIST))
+        Err(vfs::no_new_entry(self, name, Errno::EACCES))
     }
 
     fn symlink(&self, name: &str, _target: &str, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
-        Err(self.lookup(name).map_or(Errno::EPERM, |_| Errno::EEXIST))
+        Err(vfs::no_new_entry(self, name, Errno::EPERM))
     }
 
     fn link(&self, name: &str, _target: &InodeRef) -> Result<(), Errno> {
-        Err(self.lookup(name).map_or(Errno::EPERM, |_| Errno::EEXIST))
+        Err(vfs::no_new_entry(self, name, Errno::EPERM))
     }
 
     fn unlink(&self, name: &str) -> Result<(), Errno> {
@@ -449,18 +466,15 @@ impl Inode for GroupDir {
     }
 }
 
-/// File `index` of a group's entry table.
+/// File `FILES[index]` of a group.
 struct GroupFile {
     group: u32,
     index: usize,
-    /// Whether the group is the root (which table `index` is in).
-    root: bool,
 }
 
 impl GroupFile {
     fn entry(&self) -> &'static Entry {
-        let t: &'static [Entry] = if self.root { &ROOT_FILES } else { &GROUP_FILES };
-        &t[self.index]
+        &FILES[self.index]
     }
 
     /// The group, `ENODEV` once it is removed (Linux's errno for a removed cgroup's
@@ -528,12 +542,10 @@ mod tests {
 
     #[test]
     fn tables_have_unique_names_and_linux_modes() {
-        for t in [&ROOT_FILES[..], &GROUP_FILES[..]] {
-            for (i, e) in t.iter().enumerate() {
-                assert!(t[..i].iter().all(|o| o.name != e.name), "{}", e.name);
-            }
+        for (i, e) in FILES.iter().enumerate() {
+            assert!(FILES[..i].iter().all(|o| o.name != e.name), "{}", e.name);
         }
-        let mode = |n: &str| GROUP_FILES.iter().find(|e| e.name == n).map(Entry::mode);
+        let mode = |n: &str| FILES.iter().find(|e| e.name == n).map(Entry::mode);
         assert_eq!(mode("cgroup.kill"), Some(0o200));
         assert_eq!(mode("memory.max"), Some(0o644));
         assert_eq!(mode("pids.current"), Some(0o444));

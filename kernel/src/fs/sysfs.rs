@@ -49,15 +49,6 @@ impl SysDir {
             .filter(|(_, (_, parent))| *parent == self.0)
             .map(|(i, (name, _))| (i, *name))
     }
-
-    /// Linux's errno for an entry that cannot be made here: `EEXIST` for a taken name.
-    fn refuse(&self, name: &str, err: Errno) -> Errno {
-        if self.lookup(name).is_ok() {
-            Errno::EEXIST
-        } else {
-            err
-        }
-    }
 }
 
 impl Inode for SysDir {
@@ -102,19 +93,19 @@ impl Inode for SysDir {
         _gid: u32,
         _rdev: u64,
     ) -> Result<InodeRef, Errno> {
-        Err(self.refuse(name, Errno::EACCES))
+        Err(vfs::no_new_entry(self, name, Errno::EACCES))
     }
 
     fn mkdir(&self, name: &str, _mode: u32, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
-        Err(self.refuse(name, Errno::EPERM))
+        Err(vfs::no_new_entry(self, name, Errno::EPERM))
     }
 
     fn symlink(&self, name: &str, _target: &str, _uid: u32, _gid: u32) -> Result<InodeRef, Errno> {
-        Err(self.refuse(name, Errno::EPERM))
+        Err(vfs::no_new_entry(self, name, Errno::EPERM))
     }
 
     fn link(&self, name: &str, _target: &InodeRef) -> Result<(), Errno> {
-        Err(self.refuse(name, Errno::EPERM))
+        Err(vfs::no_new_entry(self, name, Errno::EPERM))
     }
 
     fn unlink(&self, name: &str) -> Result<(), Errno> {
