@@ -10,6 +10,12 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use spin::Mutex;
+
+/// Held by the changes whose checks read other groups' state (`subtree_control` writes,
+/// `cgroup.procs` moves): each check and its change are one step (Linux's
+/// `cgroup_mutex`). Nothing under it sleeps.
+static TREE: Mutex<()> = Mutex::new(());
 
 /// The controllers plimits' limiters show through: a bit each.
 pub const CPU: u8 = 1;
@@ -107,6 +113,7 @@ pub fn parse_subtree(text: &[u8], offered: u8) -> Result<(u8, u8), Errno> {
 /// any (`EBUSY`, Linux's no-internal-process rule); the root refuses to disable one a
 /// child still enables (`EBUSY`).
 pub fn set_subtree(g: &Arc<Group>, text: &[u8]) -> Result<(), Errno> {
+    let _tree = TREE.lock();
     let (on, off) = parse_subtree(trim(text), controllers(g))?;
     if !g.is_root() && on != 0 && g.pids.count() > 0 {
         return Err(Errno::EBUSY);
@@ -114,8 +121,9 @@ pub fn set_subtree(g: &Arc<Group>, text: &[u8]) -> Result<(), Errno> {
     if g.is_root() && super::children().iter().any(|c| c.cg2.subtree() & off != 0) {
         return Err(Errno::EBUSY);
     }
-    let new = (g.cg2.subtree() | on) & !off;
-    g.cg2.subtree.store(new, Ordering::Relaxed);
+    g.cg2
+        .subtree
+        .store((g.cg2.subtree() | on) & !off, Ordering::Relaxed);
     Ok(())
 }
 
@@ -229,6 +237,7 @@ pub fn kill(g: &Arc<Group>, text: &[u8]) -> Result<(), Errno> {
 pub fn move_pid(to: &Arc<Group>, text: &[u8]) -> Result<(), Errno> {
     let pid = super::parse_number(trim(text))?;
     let pid = u32::try_from(pid).map_err(|_| Errno::EINVAL)?;
+    let _tree = TREE.lock();
     if !to.is_root() && to.cg2.subtree() != 0 {
         return Err(Errno::EBUSY);
     }

@@ -3,7 +3,8 @@
 //! group and moves the caller into it, children inherit their parent's group at fork,
 //! `rmdir` moves the members back to the root. Each group has one limiter per file
 //! here: pids, memory, ipc, devices, sched. The text and write rules of the files are
-//! in this file; what touches processes is in `glue` (host tests get stand-ins).
+//! in this file; what touches processes is in `glue` (host tests get stand-ins);
+//! `cgroup2` has what Linux's cgroup v2 interface to the same groups adds.
 #![deny(unsafe_code)]
 
 pub mod cgroup2;
