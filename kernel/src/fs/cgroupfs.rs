@@ -158,11 +158,11 @@ fn read_subtree(g: &Arc<Group>) -> Result<String, Errno> {
     Ok(cg::render_controllers(g.cg2.subtree()))
 }
 
-/// One pid a line, in the reader's PID container (zombies until reaped).
+/// One pid a line, in the reader's PID container (live processes: not zombies).
 fn read_procs(g: &Arc<Group>) -> Result<String, Errno> {
     let mut s = String::new();
-    for m in plimits::glue::members(g) {
-        s.push_str(&format!("{}\n", m.pid));
+    for pid in plimits::glue::live_pids(g) {
+        s.push_str(&format!("{pid}\n"));
     }
     Ok(s)
 }
@@ -183,7 +183,7 @@ fn write_type(_g: &Arc<Group>, text: &[u8]) -> Result<(), Errno> {
 fn read_events(g: &Arc<Group>) -> Result<String, Errno> {
     Ok(format!(
         "populated {}\nfrozen {}\n",
-        (g.pids.count() > 0) as u8,
+        cg::populated(g) as u8,
         g.cg2.frozen() as u8
     ))
 }

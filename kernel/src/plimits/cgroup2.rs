@@ -115,7 +115,7 @@ pub fn parse_subtree(text: &[u8], offered: u8) -> Result<(u8, u8), Errno> {
 pub fn set_subtree(g: &Arc<Group>, text: &[u8]) -> Result<(), Errno> {
     let _tree = TREE.lock();
     let (on, off) = parse_subtree(trim(text), controllers(g))?;
-    if !g.is_root() && on != 0 && g.pids.count() > 0 {
+    if !g.is_root() && on != 0 && glue::live_count(g) > 0 {
         return Err(Errno::EBUSY);
     }
     if g.is_root() && super::children().iter().any(|c| c.cg2.subtree() & off != 0) {
@@ -209,6 +209,11 @@ pub fn parse_cpu_max(text: &[u8], period_us: u64) -> Result<(u64, u64), Errno> {
     Ok((quota, period))
 }
 
+/// Whether `g` has live members (`cgroup.events` `populated`; zombies do not count).
+pub fn populated(g: &Arc<Group>) -> bool {
+    glue::live_count(g) > 0
+}
+
 /// `cgroup.freeze` of a child: `0` or `1` (`EINVAL` otherwise). Frozen members are
 /// passed over by the scheduler (a member with SIGKILL pending still runs, to die).
 pub fn set_frozen(g: &Group, text: &[u8]) -> Result<(), Errno> {
@@ -250,12 +255,12 @@ pub fn create(name: &str) -> Result<Arc<Group>, Errno> {
     super::make(name)
 }
 
-/// cgroup2's `rmdir`: `EBUSY` while the group has members (zombies not yet reaped
-/// count), else plimits' `rmdir`.
+/// cgroup2's `rmdir`: `EBUSY` while the group has live members, else plimits' `rmdir`
+/// (zombies not yet reaped go to the root with their count).
 pub fn remove(name: &str) -> Result<(), Errno> {
     let g = super::find_name(name).ok_or(Errno::ENOENT)?;
     crate::fs::env::require_cap(crate::cred::CAP_SYS_ADMIN)?;
-    if g.pids.count() > 0 {
+    if glue::live_count(&g) > 0 {
         return Err(Errno::EBUSY);
     }
     super::remove(name)

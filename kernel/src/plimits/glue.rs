@@ -120,6 +120,21 @@ mod imp {
             .collect()
     }
 
+    /// How many live (not zombie) processes `g` has, whoever can see them.
+    pub fn live_count(g: &Arc<Group>) -> usize {
+        all_members(g).len()
+    }
+
+    /// The live members of `g` the caller sees, by number (cgroup2's `cgroup.procs`:
+    /// a process leaves it when it exits, not when it is reaped).
+    pub fn live_pids(g: &Arc<Group>) -> Vec<u32> {
+        task::visible_processes()
+            .into_iter()
+            .filter(|(_, p)| Arc::ptr_eq(&p.plimits(), g) && p.inner.lock().zombie.is_none())
+            .map(|(pid, _)| pid)
+            .collect()
+    }
+
     /// `cgroup.kill`: SIGKILL to every live member.
     pub fn kill_members(g: &Arc<Group>) {
         for p in all_members(g) {
@@ -195,6 +210,14 @@ mod imp {
     }
 
     pub fn kill_members(_g: &Arc<Group>) {}
+
+    pub fn live_count(_g: &Arc<Group>) -> usize {
+        0
+    }
+
+    pub fn live_pids(_g: &Arc<Group>) -> Vec<u32> {
+        Vec::new()
+    }
 
     pub fn memory_parts(_g: &Arc<Group>) -> (u64, u64) {
         (0, 0)

@@ -532,6 +532,31 @@ mod imp {
         check_eq!(rmdir(T), Ok(0));
     }
 
+    /// A member that exited leaves cgroup.procs and `populated` at once (Linux), while
+    /// pids.current counts it until it is reaped (Linux's pids controller too); its group
+    /// can be removed before that.
+    fn exited_members_leave_before_reaping() {
+        setup();
+        let fds = pipe_pair();
+        let c = parked(fds, || {});
+        check_eq!(move_to(T, c), Ok(()));
+        go(fds[1]);
+        close_all(&fds);
+        let mut events = String::new();
+        for _ in 0..200 {
+            events = read(T, "cgroup.events");
+            if events.starts_with("populated 0") {
+                break;
+            }
+            let _ = sleep_ms(10);
+        }
+        check_eq!(events, "populated 0\nfrozen 0\n");
+        check_eq!(read(T, "cgroup.procs"), "");
+        check_eq!(read(T, "pids.current"), "1\n", "a zombie");
+        check_eq!(rmdir(T), Ok(0));
+        check_eq!(wait_exit(c), Exit::Code(0));
+    }
+
     /// cgroup.freeze: a busy member gets no CPU while frozen (cgroup.events `frozen 1`)
     /// and runs again when thawed; a frozen member can still be killed.
     fn freeze_stops_and_resumes() {
@@ -710,6 +735,7 @@ mod imp {
             memory_max_kills_the_toucher,
             cpu_max_throttles,
             kill_kills_every_member,
+            exited_members_leave_before_reaping,
             freeze_stops_and_resumes,
             clone_into_cgroup,
             proc_files_follow_the_group,
