@@ -4,6 +4,7 @@
 //! `execve`.
 #![deny(unsafe_code)]
 
+pub mod cgroupfs;
 pub mod context;
 pub mod cpio;
 pub mod devfs;
@@ -18,6 +19,7 @@ pub mod path;
 pub mod pipe;
 pub mod procfs;
 pub mod ramfs;
+pub mod sysfs;
 pub mod timens;
 pub mod timerfd;
 pub mod tty;

@@ -245,6 +245,17 @@ pub trait Inode: Send + Sync + Any {
     }
 }
 
+/// The errno of making entry `name` in directory `dir`, which has no such operation:
+/// `EEXIST` for a taken name, else `err` (Linux: `EACCES` for `open(O_CREAT)`, `EPERM`
+/// for `mkdir`, `mknod`, `symlink`, `link`).
+pub fn no_new_entry(dir: &dyn Inode, name: &str, err: Errno) -> Errno {
+    if dir.lookup(name).is_ok() {
+        Errno::EEXIST
+    } else {
+        err
+    }
+}
+
 /// One file system instance.
 pub trait FileSystem: Send + Sync {
     /// The type name as in `/proc/filesystems` and `/proc/mounts` (`tmpfs`, `proc`).

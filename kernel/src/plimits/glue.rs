@@ -90,6 +90,79 @@ mod imp {
         Ok(())
     }
 
+    /// A cgroup2 `cgroup.procs` write: process `pid` (the writer's view, 0 the writer)
+    /// joins `to`, from or to the root as well. `ESRCH` for no such live process,
+    /// `EACCES` when it does not fit a child's limits.
+    pub fn move_pid(to: &Arc<Group>, pid: u32) -> Result<(), Errno> {
+        let p = if pid == 0 {
+            task::current_process()
+        } else {
+            task::find_process(pid).ok_or(Errno::ESRCH)?
+        };
+        if p.inner.lock().zombie.is_some() || p.is_exiting() {
+            return Err(Errno::ESRCH);
+        }
+        if Arc::ptr_eq(&p.plimits(), to) {
+            return Ok(());
+        }
+        if !to.is_root() {
+            super::super::add_check(to, mem_bytes(&p))?;
+        }
+        move_process(&p, to);
+        Ok(())
+    }
+
+    /// Every live process of `g`, whoever can see it.
+    fn all_members(g: &Arc<Group>) -> Vec<Arc<Process>> {
+        let all: Vec<Arc<Process>> = task::TABLES.lock().procs.values().cloned().collect();
+        all.into_iter()
+            .filter(|p| Arc::ptr_eq(&p.plimits(), g) && p.inner.lock().zombie.is_none())
+            .collect()
+    }
+
+    /// How many live (not zombie) processes `g` has, whoever can see them.
+    pub fn live_count(g: &Arc<Group>) -> usize {
+        all_members(g).len()
+    }
+
+    /// The live members of `g` the caller sees, by number (cgroup2's `cgroup.procs`:
+    /// a process leaves it when it exits, not when it is reaped).
+    pub fn live_pids(g: &Arc<Group>) -> Vec<u32> {
+        task::visible_processes()
+            .into_iter()
+            .filter(|(_, p)| Arc::ptr_eq(&p.plimits(), g) && p.inner.lock().zombie.is_none())
+            .map(|(pid, _)| pid)
+            .collect()
+    }
+
+    /// `cgroup.kill`: SIGKILL to every live member.
+    pub fn kill_members(g: &Arc<Group>) {
+        for p in all_members(g) {
+            task::signal::send_to_process(&p, task::signal::SIGKILL);
+        }
+    }
+
+    /// `(anon, kernel_stack)` bytes of the live members: their address spaces' charges
+    /// and their threads' kernel stacks.
+    pub fn memory_parts(g: &Arc<Group>) -> (u64, u64) {
+        all_members(g).iter().fold((0, 0), |(anon, stacks), p| {
+            let threads = p.inner.lock().threads.len() as u64;
+            (
+                anon + mem_bytes(p),
+                stacks + threads * crate::arch::x86_64::context::KERNEL_STACK_SIZE as u64,
+            )
+        })
+    }
+
+    /// `(user, system)` CPU time of the live members, µs (sampled at the timer tick).
+    pub fn cpu_split_us(g: &Arc<Group>) -> (u64, u64) {
+        let tick_us = 1_000_000 / crate::arch::x86_64::timer::HZ;
+        all_members(g).iter().fold((0, 0), |(u, s), p| {
+            let pi = p.inner.lock();
+            (u + pi.utime_ticks * tick_us, s + pi.stime_ticks * tick_us)
+        })
+    }
+
     /// Every process of `from` (the caller's view or not) now belongs to `to`; the
     /// counts are moved by the caller.
     pub fn move_all(from: &Arc<Group>, to: &Arc<Group>) {
@@ -131,6 +204,28 @@ mod imp {
     }
 
     pub fn move_all(_from: &Arc<Group>, _to: &Arc<Group>) {}
+
+    pub fn move_pid(_to: &Arc<Group>, _pid: u32) -> Result<(), Errno> {
+        Err(Errno::ESRCH)
+    }
+
+    pub fn kill_members(_g: &Arc<Group>) {}
+
+    pub fn live_count(_g: &Arc<Group>) -> usize {
+        0
+    }
+
+    pub fn live_pids(_g: &Arc<Group>) -> Vec<u32> {
+        Vec::new()
+    }
+
+    pub fn memory_parts(_g: &Arc<Group>) -> (u64, u64) {
+        (0, 0)
+    }
+
+    pub fn cpu_split_us(_g: &Arc<Group>) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 pub use imp::*;

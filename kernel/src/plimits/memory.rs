@@ -15,6 +15,8 @@ pub struct Memory {
     peak: AtomicU64,
     failcnt: AtomicU64,
     limit: AtomicU64,
+    /// Processes killed for a fault over the limit (cgroup2's `memory.events` `oom_kill`).
+    oom_kills: AtomicU64,
 }
 
 impl Memory {
@@ -24,6 +26,7 @@ impl Memory {
             peak: AtomicU64::new(0),
             failcnt: AtomicU64::new(0),
             limit: AtomicU64::new(limit),
+            oom_kills: AtomicU64::new(0),
         }
     }
 
@@ -38,6 +41,14 @@ impl Memory {
     }
     pub fn limit(&self) -> u64 {
         self.limit.load(Ordering::Relaxed)
+    }
+    pub fn oom_kills(&self) -> u64 {
+        self.oom_kills.load(Ordering::Relaxed)
+    }
+
+    /// A member faulted over the limit and is being killed.
+    pub fn note_oom_kill(&self) {
+        self.oom_kills.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Charges `bytes`: `ENOMEM` (and `failcnt` + 1) when the usage would pass the limit.
@@ -73,6 +84,15 @@ impl Memory {
     /// Whether `bytes` more fit (the check of a process joining).
     pub fn fits(&self, bytes: u64) -> bool {
         self.usage().saturating_add(bytes) <= self.limit()
+    }
+}
+
+/// A member of `g` is killed for a fault it could not be given a page for: counted
+/// in `g`'s `oom_kill` when `g` is at its limit (not when the machine is out of frames).
+pub fn note_fault_kill(g: &Arc<Group>) {
+    let m = &g.effective().mem;
+    if m.usage().saturating_add(4096) > m.limit() {
+        m.note_oom_kill();
     }
 }
 

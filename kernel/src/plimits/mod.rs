@@ -3,9 +3,11 @@
 //! group and moves the caller into it, children inherit their parent's group at fork,
 //! `rmdir` moves the members back to the root. Each group has one limiter per file
 //! here: pids, memory, ipc, devices, sched. The text and write rules of the files are
-//! in this file; what touches processes is in `glue` (host tests get stand-ins).
+//! in this file; what touches processes is in `glue` (host tests get stand-ins);
+//! `cgroup2` has what Linux's cgroup v2 interface to the same groups adds.
 #![deny(unsafe_code)]
 
+pub mod cgroup2;
 pub mod devices;
 pub mod glue;
 pub mod ipc;
@@ -34,6 +36,8 @@ pub struct Group {
     pub ipc: ipc::Ipc,
     pub dev: Mutex<devices::Devices>,
     pub sched: sched::Sched,
+    /// What only the cgroup2 interface has (subtree controllers, the freezer).
+    pub cg2: cgroup2::State,
 }
 
 impl Group {
@@ -47,6 +51,7 @@ impl Group {
             ipc: ipc::Ipc::default(),
             dev: Mutex::new(devices::Devices::default()),
             sched: sched::Sched::default(),
+            cg2: cgroup2::State::default(),
         }
     }
 
@@ -462,7 +467,18 @@ pub fn migrate_check(g: &Group, parent: &Group) -> Result<(), Errno> {
 /// caller moved into it. `EEXIST` for a taken name, `EPERM` without `CAP_SYS_ADMIN` in
 /// the root user container, `EINVAL` for a name procfs cannot show.
 pub fn create(name: &str) -> Result<Arc<Group>, Errno> {
-    if File::by_name(name).is_some() || find_name(name).is_some() {
+    let g = make(name)?;
+    glue::move_current(&g);
+    Ok(g)
+}
+
+/// A new group, nobody in it yet (the rules of [`create`]; a name of a file of either
+/// interface is taken).
+fn make(name: &str) -> Result<Arc<Group>, Errno> {
+    if File::by_name(name).is_some()
+        || crate::fs::cgroupfs::is_file_name(name)
+        || find_name(name).is_some()
+    {
         return Err(Errno::EEXIST);
     }
     crate::fs::env::require_cap(crate::cred::CAP_SYS_ADMIN)?;
@@ -472,13 +488,16 @@ pub fn create(name: &str) -> Result<Arc<Group>, Errno> {
     let r = root();
     let g = {
         let mut reg = REGISTRY.lock();
+        // Looked for again under the lock: two racing mkdirs make one group.
+        if reg.children.iter().any(|c| c.name == name) {
+            return Err(Errno::EEXIST);
+        }
         let g = Arc::new(Group::new(reg.next_id, name, r.mem.limit()));
         reg.next_id += 1;
         *g.dev.lock() = r.dev.lock().clone();
         reg.children.push(g.clone());
         g
     };
-    glue::move_current(&g);
     Ok(g)
 }
 

@@ -15,6 +15,21 @@ pub struct Sched {
     used_ns: AtomicU64,
     /// The group's threads do not run before this time (monotonic ns).
     throttled_until: AtomicU64,
+    /// CPU time of the group's threads since it was made (ns), periods begun, times
+    /// throttled and the time throttled (ns): cgroup2's `cpu.stat`.
+    usage_ns: AtomicU64,
+    periods: AtomicU64,
+    throttled: AtomicU64,
+    throttled_ns: AtomicU64,
+}
+
+/// `cpu.stat`'s counters of a group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SchedStat {
+    pub usage_ns: u64,
+    pub periods: u64,
+    pub throttled: u64,
+    pub throttled_ns: u64,
 }
 
 impl Sched {
@@ -33,6 +48,28 @@ impl Sched {
         self.period_us.store(us, Ordering::Relaxed);
         self.restart();
         Ok(())
+    }
+
+    /// Both at once (cgroup2's `cpu.max`): the quota not above the period (`EINVAL`).
+    pub fn set_both(&self, period_us: u64, quota_us: u64) -> Result<(), Errno> {
+        if quota_us > period_us {
+            return Err(Errno::EINVAL);
+        }
+        // Quota 0 first: the pair never reads as a quota above its period.
+        self.quota_us.store(0, Ordering::Relaxed);
+        self.period_us.store(period_us, Ordering::Relaxed);
+        self.quota_us.store(quota_us, Ordering::Relaxed);
+        self.restart();
+        Ok(())
+    }
+
+    pub fn stat(&self) -> SchedStat {
+        SchedStat {
+            usage_ns: self.usage_ns.load(Ordering::Relaxed),
+            periods: self.periods.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            throttled_ns: self.throttled_ns.load(Ordering::Relaxed),
+        }
     }
 
     /// `sched.quota` in µs: not above the period (`EINVAL`).
@@ -60,6 +97,7 @@ impl Sched {
     /// Charges `ns` of CPU time that ended at `now`; returns whether the group is now
     /// out of quota (its running thread should leave the CPU).
     pub fn account(&self, ns: u64, now: u64) -> bool {
+        self.usage_ns.fetch_add(ns, Ordering::Relaxed);
         if !self.limited() {
             return false;
         }
@@ -68,6 +106,7 @@ impl Sched {
         if start == 0 || now >= start.saturating_add(period) {
             self.period_start.store(now, Ordering::Relaxed);
             self.used_ns.store(0, Ordering::Relaxed);
+            self.periods.fetch_add(1, Ordering::Relaxed);
         }
         let used = self.used_ns.fetch_add(ns, Ordering::Relaxed) + ns;
         if used >= self.quota().saturating_mul(1000) {
@@ -75,7 +114,12 @@ impl Sched {
                 .period_start
                 .load(Ordering::Relaxed)
                 .saturating_add(period);
-            self.throttled_until.store(end, Ordering::Relaxed);
+            // Counted once a period (charges after the quota ran out end here too).
+            if self.throttled_until.swap(end, Ordering::Relaxed) != end {
+                self.throttled.fetch_add(1, Ordering::Relaxed);
+                self.throttled_ns
+                    .fetch_add(end.saturating_sub(now), Ordering::Relaxed);
+            }
             return true;
         }
         false
@@ -114,6 +158,23 @@ mod tests {
         assert!(!s.may_run(t0 + 50_000_000));
         assert!(s.may_run(t0 + 100_000_000), "the next period");
         assert!(!s.account(1_000_000, t0 + 100_000_000), "a fresh quota");
+    }
+
+    #[test]
+    fn both_at_once_and_the_stat_counters() {
+        let s = Sched::default();
+        assert_eq!(s.set_both(100_000, 100_001), Err(Errno::EINVAL));
+        s.set_both(100_000, 20_000).expect("20%");
+        assert_eq!((s.period(), s.quota()), (100_000, 20_000));
+        s.set_both(10_000, 5_000).expect("a shorter period at once");
+        assert_eq!((s.period(), s.quota()), (10_000, 5_000));
+        let t0 = 1_000_000_000;
+        assert!(s.account(6_000_000, t0));
+        let st = s.stat();
+        assert_eq!((st.usage_ns, st.periods, st.throttled), (6_000_000, 1, 1));
+        assert_eq!(st.throttled_ns, 10_000_000, "until the period ends");
+        assert!(s.account(1_000, t0 + 1_000), "still out of quota");
+        assert_eq!(s.stat().throttled, 1, "once a period");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
 pub const CLONE_DETACHED: u64 = 0x0040_0000;
 pub const CLONE_UNTRACED: u64 = 0x0080_0000;
 pub const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
+/// `clone3` only: the child starts in the cgroup2 group of directory fd `cgroup`.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Flags this kernel implements besides the container flags; any other bit gives `EINVAL`.
 const SUPPORTED: u64 = CSIGNAL
@@ -43,7 +45,8 @@ const SUPPORTED: u64 = CSIGNAL
     | CLONE_CHILD_CLEARTID
     | CLONE_DETACHED
     | CLONE_UNTRACED
-    | CLONE_CHILD_SETTID;
+    | CLONE_CHILD_SETTID
+    | CLONE_INTO_CGROUP;
 
 pub struct CloneArgs {
     pub flags: u64,
@@ -52,6 +55,8 @@ pub struct CloneArgs {
     pub parent_tid: u64,
     pub child_tid: u64,
     pub tls: u64,
+    /// `clone_args.cgroup` with `CLONE_INTO_CGROUP`.
+    pub cgroup: Option<i32>,
 }
 
 /// `struct clone_args` of `clone3` (first version, 64 bytes, then set_tid and cgroup).
@@ -100,11 +105,16 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
     raw.stack_size = fields[6];
     raw.tls = fields[7];
     raw.set_tid_size = fields[9];
+    raw.cgroup = fields[10];
     if raw.flags & CSIGNAL & !container::CLONE_NEWTIME != 0
         || raw.exit_signal > 64
         || raw.set_tid_size != 0
-        || fields[10] != 0
     {
+        return Err(Errno::EINVAL);
+    }
+    // Linux reads `cgroup` only with the flag, from a version-2 structure (88 bytes).
+    let into = raw.flags & CLONE_INTO_CGROUP != 0;
+    if into && (size < 88 || raw.cgroup > i32::MAX as u64) {
         return Err(Errno::EINVAL);
     }
     if (raw.stack == 0) != (raw.stack_size == 0) {
@@ -121,6 +131,7 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
         parent_tid: raw.parent_tid,
         child_tid: raw.child_tid,
         tls: raw.tls,
+        cgroup: into.then_some(raw.cgroup as i32),
     })
 }
 
@@ -136,6 +147,7 @@ pub fn legacy_args(flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> Cl
         parent_tid: ptid,
         child_tid: ctid,
         tls,
+        cgroup: None,
     }
 }
 
@@ -191,15 +203,27 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     };
     let sigmask = cur.inner.lock().sigmask;
 
+    // CLONE_INTO_CGROUP: a process (not a thread) started in the group of a cgroup2
+    // directory fd (`EBADF` for another fd; a legacy `clone` has no such field).
+    let into = match (flags & CLONE_INTO_CGROUP != 0, args.cgroup) {
+        (false, _) => None,
+        (true, Some(fd)) if flags & CLONE_THREAD == 0 => {
+            let file = me.files().get(fd)?;
+            let g = crate::fs::cgroupfs::group_of_file(&file)?;
+            crate::fs::cgroupfs::may_clone_into(&g)?;
+            Some(g)
+        }
+        (true, _) => return Err(Errno::EINVAL),
+    };
     let thread = if flags & CLONE_THREAD != 0 {
         if me.is_exiting() {
             return Err(Errno::EAGAIN);
         }
         super::new_thread(&me, &child_frame, fpu, fs_base, sigmask)?
     } else {
-        // The child joins its parent's plimits group: counted there now (EACCES at
-        // pids.max), given back if the fork fails below.
-        let group = me.plimits();
+        // The child joins its parent's plimits group (or CLONE_INTO_CGROUP's): counted
+        // there now (EACCES at pids.max), given back if the fork fails below.
+        let group = into.clone().unwrap_or_else(|| me.plimits());
         let charge = crate::plimits::ProcessCharge::take(&group)?;
         let pi = me.inner.lock();
         let vm = pi.vm.clone().ok_or(Errno::ESRCH)?;
@@ -256,6 +280,12 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         } else {
             Arc::new(Mutex::new(vm.lock().fork()?))
         };
+        // A copy's pages were charged to the parent's group: they move with the child.
+        if flags & CLONE_VM == 0
+            && let Some(g) = &into
+        {
+            child_vm.lock().move_charge(g);
+        }
         let t = super::new_process(inner, group, &child_frame, fpu, fs_base)?;
         charge.keep();
         t.process().inner.lock().vm = Some(child_vm);

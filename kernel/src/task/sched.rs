@@ -212,12 +212,22 @@ fn charge_running(cur: &Arc<Thread>) -> bool {
     })
 }
 
-/// Whether `t`'s plimits group has sched quota left at `now` (monotonic ns).
+/// Whether `t`'s plimits group has sched quota left at `now` (monotonic ns) and is
+/// not frozen (cgroup2's `cgroup.freeze`; a process being killed still runs, to die).
 fn may_run(t: &Thread, now: u64) -> bool {
-    t.process()
-        .plimits
+    let p = t.process();
+    p.plimits
         .try_lock()
-        .is_none_or(|g| g.sched.may_run(now))
+        .is_none_or(|g| g.sched.may_run(now) && (!g.cg2.frozen() || being_killed(p)))
+}
+
+/// Whether process `p` exits or has SIGKILL pending (`try_lock`: the scheduler's lock
+/// is held; a busy lock reads as no).
+fn being_killed(p: &super::Process) -> bool {
+    p.group_exit.try_lock().is_some_and(|e| e.is_some())
+        || p.inner
+            .try_lock()
+            .is_some_and(|pi| pi.pending & (1 << (super::signal::SIGKILL - 1)) != 0)
 }
 
 /// Gives the CPU to another runnable thread; returns when this thread runs again.

@@ -46,7 +46,10 @@ fn exception(frame: &mut TrapFrame) {
                 Fault::Handled => return,
                 Fault::Violation => signal::SIGSEGV,
                 Fault::Bus => signal::SIGBUS,
-                Fault::OutOfMemory => signal::SIGKILL,
+                Fault::OutOfMemory => {
+                    crate::plimits::memory::note_fault_kill(&crate::plimits::current_group());
+                    signal::SIGKILL
+                }
             }
         }
         0 | 16 | 19 => signal::SIGFPE,
