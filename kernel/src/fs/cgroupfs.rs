@@ -19,11 +19,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
 
-/// The group a new cgroup2 mount shows as its root: the plimits root for now. Inside a
-/// cgroup container this is to be the container's root group (its parents invisible),
-/// once the cgroup container type exists.
+/// The group a new cgroup2 mount shows as its root: the root group of the mounter's
+/// cgroup container (the plimits root outside any), so its parents are invisible.
 fn view_root() -> Arc<Group> {
-    plimits::root()
+    crate::container::cgroup::root_group_of_current()
 }
 
 type ReadFn = fn(&Arc<Group>) -> Result<String, Errno>;
