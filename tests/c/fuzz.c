@@ -47,7 +47,10 @@ static const char *texts[] = {"0 0 1\n", "0 1000 1\n1 1001 1\n", "monotonic 100 
 static const char *files[] = {"/proc/self/uid_map", "/proc/self/gid_map", "/proc/self/setgroups",
   "/proc/self/timens_offsets", "/proc/self/time_offsets", "/proc/sys/user/max_uts_container",
   "/proc/plimits/f/pids.max", "/proc/plimits/f/devices.deny", "/proc/plimits/f/memory.limit",
-  "/proc/plimits/f/sched.quota", "/proc/plimits/f/plimits.procs", "/proc/self/comm"};
+  "/proc/plimits/f/sched.quota", "/proc/plimits/f/plimits.procs", "/proc/self/comm",
+  /* cgroup2 when it is mounted on /tmp (group f is plimits' f) */
+  "/tmp/f/cgroup.procs", "/tmp/f/cpu.max", "/tmp/f/memory.max", "/tmp/f/pids.max",
+  "/tmp/cgroup.subtree_control", "/tmp/cgroup.procs"};
 static const char *links[] = {"/proc/self/ns/uts", "/proc/self/ns/pid", "/proc/self/ns/mnt",
   "/proc/self/ns/ipc", "/proc/self/ns/time", "/proc/self/ns/user", "/proc/1/ns/pid",
   "/proc/self/ns/pid_for_children", "/proc/self/ns/time_for_children"};
@@ -73,8 +76,8 @@ static void structured(void) {
   case 3: {
     const char *a = dirs[rnd() % (sizeof dirs / sizeof *dirs)];
     const char *b = dirs[rnd() % (sizeof dirs / sizeof *dirs)];
-    static const char *types[] = {"tmpfs", "proc", "ramfs", "mqueue", "sysfs", "devtmpfs", "bogus"};
-    mount((rnd() & 1) ? a : "none", b, types[rnd() % 7], flags & 0x1ff02f, (rnd() & 1) ? "size=8k" : 0);
+    static const char *types[] = {"tmpfs", "proc", "ramfs", "mqueue", "sysfs", "devtmpfs", "cgroup2", "bogus"};
+    mount((rnd() & 1) ? a : "none", b, types[rnd() % (sizeof types / sizeof *types)], flags & 0x1ff02f, (rnd() & 1) ? "size=8k" : 0);
     break;
   }
   case 4: umount2(dirs[rnd() % (sizeof dirs / sizeof *dirs)], rnd() % 4); break;
