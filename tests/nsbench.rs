@@ -38,7 +38,12 @@ fn nsbench_first_cases_complete() {
         "NSBENCH_SCALE=0.01",
     ];
     let run = bulkhead(&args, Duration::from_secs(360));
-    for name in ["getpid", "getpid_seccomp10", "clock_gettime", "fork_exit_wait"] {
+    for name in [
+        "getpid",
+        "getpid_seccomp10",
+        "clock_gettime",
+        "fork_exit_wait",
+    ] {
         let result = case(&run, name);
         assert!(
             result.is_some_and(|(_, iterations)| iterations > 0),

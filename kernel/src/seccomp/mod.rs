@@ -8,7 +8,7 @@ pub mod bpf;
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use spin::Mutex;
 
 /// `AUDIT_ARCH_X86_64`: `seccomp_data.arch` of every system call here.
@@ -173,9 +173,18 @@ impl Drop for Filter {
     }
 }
 
-/// A thread's seccomp state. The mode is an atomic so the syscall entry pays one load
-/// when there is no filter; the filter stack has its own lock (TSYNC writes other
-/// threads' stacks).
+/// Threads that have a mode (any, on any CPU): while there are none, the syscall entry
+/// pays this one load and nothing else.
+static THREADS_WITH_MODE: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any thread has a seccomp mode.
+#[inline]
+pub fn any_active() -> bool {
+    THREADS_WITH_MODE.load(Ordering::Relaxed) != 0
+}
+
+/// A thread's seccomp state. The mode is an atomic read without a lock at every system
+/// call; the filter stack has its own lock (TSYNC writes other threads' stacks).
 pub struct ThreadSeccomp {
     mode: AtomicU8,
     filter: Mutex<Option<Arc<Filter>>>,
@@ -214,7 +223,14 @@ impl ThreadSeccomp {
         let f = from.filter();
         let mode = from.mode();
         *self.filter.lock() = f;
-        self.mode.store(mode, Ordering::Release);
+        self.set_mode(mode);
+    }
+
+    /// Modes only go up from disabled (never back): counts the thread on its first.
+    fn set_mode(&self, mode: u8) {
+        if mode != MODE_DISABLED && self.mode.swap(mode, Ordering::AcqRel) == MODE_DISABLED {
+            THREADS_WITH_MODE.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Linux's `seccomp_may_assign_mode`: a mode, once set, never changes.
@@ -228,14 +244,22 @@ impl ThreadSeccomp {
 
     pub fn set_strict(&self) -> Result<(), Errno> {
         self.may_enter(MODE_STRICT)?;
-        self.mode.store(MODE_STRICT, Ordering::Release);
+        self.set_mode(MODE_STRICT);
         Ok(())
     }
 
     /// Replaces the stack by `f` (which has the old stack below it) in filter mode.
     pub fn install(&self, f: Arc<Filter>) {
         *self.filter.lock() = Some(f);
-        self.mode.store(MODE_FILTER, Ordering::Release);
+        self.set_mode(MODE_FILTER);
+    }
+}
+
+impl Drop for ThreadSeccomp {
+    fn drop(&mut self) {
+        if self.mode() != MODE_DISABLED {
+            THREADS_WITH_MODE.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 

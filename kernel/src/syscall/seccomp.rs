@@ -154,10 +154,13 @@ fn read_program(ptr: u64, len: usize) -> Result<Vec<bpf::Insn>, Errno> {
     Ok(prog)
 }
 
-/// Called at system-call entry. Without a seccomp mode this is one load; otherwise the
-/// mode's rule or the filters decide. Returns true when the call must not run (`rax`
+/// Called at system-call entry. While no thread has a seccomp mode this is one load;
+/// otherwise the caller's mode and filters decide. Returns true when the call must not run (`rax`
 /// then holds its result, or the thread is dying, or SIGSYS is pending).
 pub fn stops(frame: &mut TrapFrame) -> bool {
+    if !seccomp::any_active() {
+        return false;
+    }
     let t = sched::current();
     match t.seccomp.mode() {
         seccomp::MODE_DISABLED => false,
@@ -220,6 +223,8 @@ fn run_filters(t: &Arc<Thread>, frame: &mut TrapFrame) -> bool {
         Action::KillThread => kill(t, SIGSYS),
         Action::KillProcess => exit::exit_group(SIGSYS as i32),
     }
+    // Not a system call that ran: an ERRNO of EINTR is returned, never restarted.
+    frame.vector = 0;
     true
 }
 

@@ -193,6 +193,15 @@ mod imp {
             check_eq!(install(&on_nr(nr::GETPPID, RET_ERRNO | 0xffff), 0), Ok(0));
             check_eq!(raw_getppid(), -4095);
         });
+        in_child(|| {
+            nnp();
+            // EINTR from a filter is returned, not taken for an interrupted call to restart.
+            check_eq!(
+                install(&on_nr(nr::GETPPID, RET_ERRNO | EINTR as u32), 0),
+                Ok(0)
+            );
+            check_eq!(raw_getppid(), -(EINTR as isize));
+        });
     }
 
     fn filters_on_arguments() {
