@@ -119,3 +119,53 @@ pub fn on_nr(nr: usize, hit: u32) -> [Insn; 7] {
         stmt(RET_K, RET_ALLOW),
     ]
 }
+
+/// Every `CLONE_NEW*` flag (NEWTIME, NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET).
+pub const CLONE_NEW_ANY: u32 = 0x7e02_0080;
+
+/// System calls `bkrun`'s default profile fails with `EPERM` (as Docker's does): mount,
+/// umount2, pivot_root, chroot, reboot, kexec_load, init_module, finit_module,
+/// delete_module, ptrace, setns, unshare, swapon, swapoff, acct, settimeofday,
+/// clock_settime.
+pub const DEFAULT_DENIED: [u32; 17] = [
+    165, 166, 155, 161, 169, 246, 175, 313, 176, 101, 308, 272, 167, 168, 163, 164, 227,
+];
+
+/// `bkrun`'s default profile: another architecture is killed; the [`DEFAULT_DENIED`]
+/// calls and `clone` with any `CLONE_NEW*` flag fail with `EPERM`; `clone3` fails with
+/// `ENOSYS` (a filter cannot read its flags, so programs fall back to `clone`); the rest
+/// is allowed.
+pub fn default_profile() -> alloc::vec::Vec<Insn> {
+    const EPERM: u32 = 1;
+    const ENOSYS: u32 = 38;
+    const CLONE: u32 = 56;
+    const CLONE3: u32 = 435;
+    let n = DEFAULT_DENIED.len();
+    let mut p = alloc::vec::Vec::with_capacity(n + 12);
+    p.push(stmt(LD_W_ABS, OFF_ARCH));
+    p.push(jump(JEQ_K, AUDIT_ARCH_X86_64, 1, 0));
+    p.push(stmt(RET_K, RET_KILL_PROCESS));
+    p.push(stmt(LD_W_ABS, OFF_NR));
+    // The comparisons (n + 2), then: allow, the clone check (load, test, allow), EPERM,
+    // ENOSYS. Jumps only go forward.
+    let first_cmp = p.len();
+    let allow = first_cmp + n + 2;
+    let clone_check = allow + 1;
+    let eperm = allow + 4;
+    let enosys = allow + 5;
+    let to = |from: usize, target: usize| (target - from - 1) as u8;
+    p.push(jump(JEQ_K, CLONE, to(first_cmp, clone_check), 0));
+    p.push(jump(JEQ_K, CLONE3, to(first_cmp + 1, enosys), 0));
+    for (i, &nr) in DEFAULT_DENIED.iter().enumerate() {
+        let at = first_cmp + 2 + i;
+        p.push(jump(JEQ_K, nr, to(at, eperm), 0));
+    }
+    p.push(stmt(RET_K, RET_ALLOW));
+    // clone(flags, ...): the flags are arg 0's low word.
+    p.push(stmt(LD_W_ABS, off_arg(0)));
+    p.push(jump(JSET_K, CLONE_NEW_ANY, to(clone_check + 1, eperm), 0));
+    p.push(stmt(RET_K, RET_ALLOW));
+    p.push(stmt(RET_K, RET_ERRNO | EPERM));
+    p.push(stmt(RET_K, RET_ERRNO | ENOSYS));
+    p
+}
