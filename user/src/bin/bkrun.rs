@@ -393,7 +393,11 @@ Options:
     fn child(o: &Opts, host_pid: i32, mount_dir: &str, group: Option<&str>) -> ! {
         if let Some(g) = group {
             step(o, &format!("plimits group {g}"));
-            if let Err(e) = mkdir_p(g, 0o755) {
+            // Only in a mounted /proc: elsewhere mkdir would make a plain directory.
+            if let Err(e) = sys::access(c"/proc/plimits/plimits.procs", 0) {
+                fail("/proc/plimits (is /proc mounted?)", e);
+            }
+            if let Err(e) = sys::mkdir(&cstr(g), 0o755) {
                 fail("mkdir in /proc/plimits", e);
             }
             let set = |file: &str, v: u64| {
