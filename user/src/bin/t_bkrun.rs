@@ -20,8 +20,8 @@ mod imp {
     use alloc::string::String;
     use alloc::vec::Vec;
     use ulib::container::{
-        CLONE_NEWUTS, clone_probe, counts_back_to_start, hostname, list_dir, list_pids, read_text,
-        record_start_counts, status_field, unshare,
+        CLONE_NEWUTS, clone_probe, counts_back_to_start, hostname, list_dir, list_pids,
+        mem_free_kb, read_text, record_start_counts, status_field, unshare,
     };
     use ulib::cred::{REBOOT_CMD_INVALID, chroot, mount, reboot_invalid_cmd};
     use ulib::mnt::{mkdir_p, rmdir, touch};
@@ -393,7 +393,32 @@ mod imp {
         check_eq!(rmdir(ROOT), Ok(0), "the rootfs holds nothing bkrun made");
     }
 
+    fn mount_count() -> usize {
+        read_text("/proc/self/mountinfo").map_or(0, |t| t.lines().count())
+    }
+
+    static MOUNTS_AT_START: core::sync::atomic::AtomicUsize =
+        core::sync::atomic::AtomicUsize::new(0);
+
     fn nothing_left_behind() {
+        check_eq!(
+            mount_count(),
+            MOUNTS_AT_START.load(core::sync::atomic::Ordering::Relaxed),
+            "mounts"
+        );
+        // Frames: after a warm-up run, more runs leave free memory where it was.
+        payload(&["--memory", "32m", "--pids", "9"], "exit", &["0"], 0);
+        let before = mem_free_kb();
+        for _ in 0..3 {
+            payload(&["--memory", "32m", "--pids", "9"], "exit", &["0"], 0);
+        }
+        let after = mem_free_kb();
+        check!(
+            before.is_some() && after >= before,
+            "MemFree before {:?} after {:?} kB",
+            before,
+            after
+        );
         let groups = list_dir("/proc/plimits").unwrap_or_default();
         check!(
             !groups.iter().any(|g| g.starts_with("bkrun.")),
@@ -416,6 +441,7 @@ mod imp {
         let _ = sys::mkdir(c"/proc", 0o755);
         let _ = mount("proc", "/proc", "proc", 0);
         record_start_counts();
+        MOUNTS_AT_START.store(mount_count(), core::sync::atomic::Ordering::Relaxed);
         ulib::test::run(ulib::cases![
             help_and_bad_options,
             exit_statuses,
