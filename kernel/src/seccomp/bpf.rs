@@ -202,6 +202,27 @@ fn check_memory(prog: &[Insn]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The length Linux gives a checked program once converted to eBPF (`bpf_convert_filter`),
+/// which is what its path-length bound counts: a 3-instruction prologue, then one
+/// instruction for each but: `RET K` 2; a conditional jump 2 when neither branch falls
+/// through (or a `JSET` whose true branch does), one more when its constant is negative as
+/// an `i32`; a division by X 4 (the zero check).
+pub fn converted_len(prog: &[Insn]) -> usize {
+    3 + prog
+        .iter()
+        .map(|i| match i.code & 0x07 {
+            RET if i.code & 0x18 == K => 2,
+            ALU if i.code & 0xf0 == DIV && i.code & 0x08 == X => 4,
+            JMP if i.code & 0xf0 != JA => {
+                let tmp = (i.code & 0x08 == K && (i.k as i32) < 0) as usize;
+                let two = i.jf != 0 && (i.jt != 0 || i.code & 0xf0 == JSET);
+                1 + tmp + two as usize
+            }
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
 /// Runs a checked program over `d` and returns its result. Jumps only go forward, so
 /// this takes at most `prog.len()` steps.
 pub fn run(prog: &[Insn], d: &Data) -> u32 {
@@ -374,6 +395,29 @@ mod tests {
             ret,
         ];
         assert_eq!(check(&p), Ok(()));
+    }
+
+    #[test]
+    fn converted_length_follows_linux() {
+        assert_eq!(converted_len(&[stmt(RET | K, ALLOW)]), 5);
+        assert_eq!(converted_len(&[stmt(RET | A, 0)]), 4);
+        let p = [
+            stmt(LD | W | ABS, 0),              // 1
+            jump(JMP | JEQ | K, 1, 0, 1),       // 1: falls through on true
+            jump(JMP | JEQ | K, 1, 1, 0),       // 1: falls through on false
+            jump(JMP | JEQ | K, 1, 1, 1),       // 2
+            jump(JMP | JSET | K, 1, 0, 1),      // 2: JSET has no inverse
+            jump(JMP | JEQ | K, 1 << 31, 1, 0), // 2: negative constant
+            stmt(JMP | JA, 0),                  // 1
+            stmt(ALU | DIV | X, 0),             // 4
+            stmt(ALU | DIV | K, 2),             // 1
+            stmt(ST, 0),                        // 1
+            stmt(RET | K, 0),                   // 2
+        ];
+        assert_eq!(
+            converted_len(&p),
+            3 + 1 + 1 + 1 + 2 + 2 + 2 + 1 + 4 + 1 + 1 + 2
+        );
     }
 
     #[test]
