@@ -17,7 +17,7 @@ mod imp {
         self, MS_REC, PR_CAP_AMBIENT_RAISE, ambient, bit, bset_drop, capget, capset,
         make_root_private, mount, set_keepcaps, set_no_new_privs, setgroups,
     };
-    use ulib::mnt::{MNT_DETACH, MS_BIND, MS_RDONLY, mkdir_p, rmdir};
+    use ulib::mnt::{MNT_DETACH, MS_BIND, MS_RDONLY, mkdir_p, rmdir, touch};
     use ulib::sys::{self, errno::*};
     use ulib::{Args, eprintln, println};
 
@@ -40,6 +40,7 @@ Options:
   --pids N              at most N processes
   --cpus FRACTION       CPU share, 0.01 to 1 (0.5 = half a CPU)
   --userns              new user container: root inside is the caller outside
+                        (the only id mapped; not with --memory, --pids, --cpus)
   -u, --user UID[:GID]  the ids CMD runs as (default 0:0)
   --volume HOST:DEST[:ro]  bind HOST at DEST inside (repeatable)
   --cap-add CAP         add a capability (CAP_X or X; ALL) to Docker's default set
@@ -261,6 +262,9 @@ Options:
         if o.userns && (o.memory.is_some() || o.pids.is_some() || o.cpus.is_some()) {
             return Err("--userns with --memory, --pids or --cpus is not supported".into());
         }
+        if o.userns && o.user.is_some_and(|ids| ids != (0, 0)) {
+            return Err("--user with --userns: only root (0:0) is mapped inside".into());
+        }
         if o.cmd.is_empty() && !o.help {
             return Err("no command".into());
         }
@@ -461,13 +465,21 @@ Options:
             ("tty", 5, 0),
             ("console", 5, 1),
         ] {
-            let p = cstr(&format!("{root}/dev/{name}"));
+            let node = format!("{root}/dev/{name}");
+            let p = cstr(&node);
             let dev = (major << 8) | minor;
             // SAFETY: a NUL-terminated path.
-            let r = sys::check(unsafe {
+            let made = sys::check(unsafe {
                 sys::syscall3(NR_MKNOD, p.as_ptr() as usize, S_IFCHR | 0o666, dev)
             });
-            if let Err(e) = r {
+            // In a user container mknod is refused: bind the host's node instead.
+            if made == Err(EPERM) {
+                let host = format!("/dev/{name}");
+                let r = touch(&node).and_then(|_| mount(&host, &node, "", MS_BIND));
+                if let Err(e) = r {
+                    fail(&format!("bind {host}"), e);
+                }
+            } else if let Err(e) = made {
                 fail(&format!("mknod /dev/{name}"), e);
             }
         }
@@ -524,9 +536,18 @@ Options:
         }
     }
 
-    /// The user and group, then the capability sets: bounding, then permitted, effective
-    /// and inheritable, then ambient (so a non-root CMD keeps them across execve).
+    /// The bounding set (while still root: dropping needs CAP_SETPCAP), the user and group
+    /// (keeping the permitted set), then permitted, effective and inheritable, then ambient
+    /// (so a non-root CMD keeps them across execve).
     fn set_identity(o: &Opts) {
+        step(o, &format!("capabilities {:#x}", o.caps));
+        for cap in 0..CAPS.len() as u32 {
+            if o.caps & bit(cap) == 0
+                && let Err(e) = bset_drop(cap)
+            {
+                fail("drop from the bounding set", e);
+            }
+        }
         if let Some((uid, gid)) = o.user {
             step(o, &format!("user {uid}:{gid}"));
             let r = set_keepcaps(true)
@@ -535,14 +556,6 @@ Options:
                 .and_then(|_| cred::setresuid(uid, uid, uid));
             if let Err(e) = r {
                 fail("set user", e);
-            }
-        }
-        step(o, &format!("capabilities {:#x}", o.caps));
-        for cap in 0..CAPS.len() as u32 {
-            if o.caps & bit(cap) == 0
-                && let Err(e) = bset_drop(cap)
-            {
-                fail("drop from the bounding set", e);
             }
         }
         let have = capget(0).map(|c| c.permitted).unwrap_or(0);

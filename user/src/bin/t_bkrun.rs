@@ -266,6 +266,28 @@ mod imp {
         p.0
     }
 
+    /// Expects uid, gid and the effective set given as arguments, and one mapped id.
+    fn p_ids(args: &[&str]) -> i32 {
+        let mut p = P(0);
+        let num = |i: usize| args.get(i).and_then(|v| v.parse::<u32>().ok());
+        p.expect(Some(sys::getuid()) == num(0), "uid");
+        p.expect(Some(sys::getgid()) == num(1), "gid");
+        let eff = status_field("self", "CapEff");
+        p.expect(
+            eff.as_deref() == args.get(2).copied(),
+            &format!("CapEff {eff:?}"),
+        );
+        let map = read_text("/proc/self/uid_map").unwrap_or_default();
+        let fields: Vec<&str> = map.split_whitespace().collect();
+        p.expect(
+            fields.len() == 3
+                && fields[0] == "0"
+                && fields[2] == args.get(3).copied().unwrap_or(""),
+            &format!("uid_map {map:?}"),
+        );
+        p.0
+    }
+
     fn payload_main(args: &Args) -> i32 {
         let rest: Vec<&str> = (3..args.argc()).filter_map(|i| args.arg_str(i)).collect();
         match args.arg_str(2).unwrap_or("") {
@@ -277,6 +299,7 @@ mod imp {
             "forkbomb" => p_forkbomb(),
             "spin" => p_spin(),
             "escape" => p_escape(),
+            "ids" => p_ids(&rest),
             _ => 98,
         }
     }
@@ -355,6 +378,23 @@ mod imp {
         );
         // The host's name is untouched.
         check!(hostname() != "box1");
+    }
+
+    fn user_and_user_container() {
+        let caps = format!("{DOCKER_CAPS:016x}");
+        // A non-root CMD keeps the set through the ambient capabilities.
+        payload(
+            &["--user", "7:8"],
+            "ids",
+            &["7", "8", &caps, "4294967295"],
+            0,
+        );
+        // In a new user container root is the caller, the only id mapped.
+        payload(&["--userns"], "ids", &["0", "0", &caps, "1"], 0);
+        let (st, out) = bkrun(&["--userns", "--user", "5", "/x"]);
+        check_eq!(st, 125, "{}", out);
+        let (st, out) = bkrun(&["--userns", "--pids", "5", "/x"]);
+        check_eq!(st, 125, "{}", out);
     }
 
     fn memory_limit_shows_and_kills() {
@@ -446,6 +486,7 @@ mod imp {
             help_and_bad_options,
             exit_statuses,
             isolated_and_confined,
+            user_and_user_container,
             memory_limit_shows_and_kills,
             pids_limit_stops_a_fork_bomb,
             cpus_limit_holds_half_a_cpu,
