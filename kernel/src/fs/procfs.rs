@@ -50,7 +50,7 @@ pub struct ProcInfo {
     /// Capability sets: inheritable, permitted, effective, bounding, ambient.
     pub caps: [u64; 5],
     pub no_new_privs: bool,
-    /// seccomp mode (0, 1 strict, 2 filter) and filters of the main thread.
+    /// seccomp mode (0, 1 strict, 2 filter) and filter count of the first live thread.
     pub seccomp: (u8, u32),
 }
 

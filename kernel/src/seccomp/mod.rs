@@ -182,7 +182,7 @@ static THREADS_WITH_MODE: AtomicUsize = AtomicUsize::new(0);
 /// Whether any thread has a seccomp mode.
 #[inline]
 pub fn any_active() -> bool {
-    THREADS_WITH_MODE.load(Ordering::Relaxed) != 0
+    THREADS_WITH_MODE.load(Ordering::Acquire) != 0
 }
 
 /// A thread's seccomp state. The mode is an atomic read without a lock at every system
@@ -231,7 +231,7 @@ impl ThreadSeccomp {
     /// Modes only go up from disabled (never back): counts the thread on its first.
     fn set_mode(&self, mode: u8) {
         if mode != MODE_DISABLED && self.mode.swap(mode, Ordering::AcqRel) == MODE_DISABLED {
-            THREADS_WITH_MODE.fetch_add(1, Ordering::Relaxed);
+            THREADS_WITH_MODE.fetch_add(1, Ordering::Release);
         }
     }
 
@@ -260,7 +260,7 @@ impl ThreadSeccomp {
 impl Drop for ThreadSeccomp {
     fn drop(&mut self) {
         if self.mode() != MODE_DISABLED {
-            THREADS_WITH_MODE.fetch_sub(1, Ordering::Relaxed);
+            THREADS_WITH_MODE.fetch_sub(1, Ordering::Release);
         }
     }
 }
