@@ -179,10 +179,14 @@ pub fn force_on_thread(t: &Arc<Thread>, sig: u32, detail: SigDetail) {
             a.handler = SIG_DFL;
         }
     }
-    let mut ti = t.inner.lock();
-    ti.sigmask &= !bit(sig);
-    ti.pending |= bit(sig);
-    ti.forced = Some((sig, detail));
+    {
+        let mut ti = t.inner.lock();
+        ti.sigmask &= !bit(sig);
+        ti.pending |= bit(sig);
+        ti.forced = Some((sig, detail));
+    }
+    // As for any signal sent: the way back to user mode must look.
+    sched::interrupt(t);
 }
 
 /// Whether `t` has a deliverable signal (or its process is exiting).
