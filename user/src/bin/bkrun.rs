@@ -383,6 +383,12 @@ Options:
         if limits {
             let _ = rmdir(&group);
         }
+        // put_old, left in the rootfs when the child failed between making it and
+        // pivot_root (the default rootfs shows the host's /).
+        let _ = rmdir(&format!(
+            "{}/.bkrun-old.{me}",
+            o.rootfs.as_deref().unwrap_or("")
+        ));
         if o.rootfs.is_none() {
             let _ = rmdir(&mount_dir);
         }
