@@ -1,5 +1,6 @@
-//! The project's benchmark `tests/c/nsbench.c` (a verbatim copy of the shared one) builds with
-//! `musl-gcc -static` and its first three cases run to completion under `--icount`. The
+//! The project's benchmark `tests/c/nsbench.c` (a copy of the shared one, plus
+//! `getpid_seccomp10`) builds with `musl-gcc -static` and its first cases run to completion
+//! under `--icount`. The
 //! container cases after them may print FAIL until the containers exist; nsbench goes on and
 //! powers off at the end.
 
