@@ -204,7 +204,7 @@ fn pad4(out: &mut Vec<u8>) {
     out.resize(out.len().next_multiple_of(4), 0);
 }
 
-/// The initramfs for `opts`: `/init` and `/tests/t_*` from `user_bin_dir`, the `--add` trees,
+/// The initramfs for `opts`: `/init`, `/bin/bkrun` and `/tests/t_*` from `user_bin_dir`, the `--add` trees,
 /// and with `--init`, `/.bulkhead/argv`.
 pub fn build_initramfs(opts: &Options, user_bin_dir: &Path) -> Result<Initramfs, Error> {
     let mut fs = Initramfs::new();
@@ -215,6 +215,10 @@ pub fn build_initramfs(opts: &Options, user_bin_dir: &Path) -> Result<Initramfs,
         Ok(Node::File { data, perm: 0o755 })
     };
     fs.insert("/init", read_bin("init")?)?;
+    // The container runtime, in every initramfs (when the user build made it).
+    if user_bin_dir.join("bkrun").is_file() {
+        fs.insert("/bin/bkrun", read_bin("bkrun")?)?;
+    }
     fs.insert("/tests", Node::Dir)?;
     let entries = fs::read_dir(user_bin_dir)
         .map_err(|e| Error(format!("{}: {e}", user_bin_dir.display())))?;
@@ -427,7 +431,7 @@ mod tests {
     #[test]
     fn build_has_init_tests_added_tree_and_argv() {
         let bins = TempDir::new("bins");
-        for name in ["init", "t_one", "t_one.d", "fail_demo", "kernel"] {
+        for name in ["init", "bkrun", "t_one", "t_one.d", "fail_demo", "kernel"] {
             fs::write(bins.0.join(name), name).unwrap();
         }
         fs::create_dir(bins.0.join("t_dir")).unwrap();
@@ -449,6 +453,8 @@ mod tests {
             [
                 ".bulkhead",
                 ".bulkhead/argv",
+                "bin",
+                "bin/bkrun",
                 "hello",
                 "init",
                 "tests",

@@ -1,5 +1,6 @@
-//! The project's benchmark `tests/c/nsbench.c` (a verbatim copy of the shared one) builds with
-//! `musl-gcc -static` and its first three cases run to completion under `--icount`. The
+//! The project's benchmark `tests/c/nsbench.c` (a copy of the shared one, plus
+//! `getpid_seccomp10`) builds with `musl-gcc -static` and its first cases run to completion
+//! under `--icount`. The
 //! container cases after them may print FAIL until the containers exist; nsbench goes on and
 //! powers off at the end.
 
@@ -38,7 +39,12 @@ fn nsbench_first_cases_complete() {
         "NSBENCH_SCALE=0.01",
     ];
     let run = bulkhead(&args, Duration::from_secs(360));
-    for name in ["getpid", "clock_gettime", "fork_exit_wait"] {
+    for name in [
+        "getpid",
+        "getpid_seccomp10",
+        "clock_gettime",
+        "fork_exit_wait",
+    ] {
         let result = case(&run, name);
         assert!(
             result.is_some_and(|(_, iterations)| iterations > 0),

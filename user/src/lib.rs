@@ -33,6 +33,8 @@ pub mod rt;
 #[cfg(target_os = "none")]
 pub mod sched;
 #[cfg(target_os = "none")]
+pub mod seccomp;
+#[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]
 pub mod sysv;

@@ -50,6 +50,8 @@ pub struct ProcInfo {
     /// Capability sets: inheritable, permitted, effective, bounding, ambient.
     pub caps: [u64; 5],
     pub no_new_privs: bool,
+    /// seccomp mode (0, 1 strict, 2 filter) and filter count of the first live thread.
+    pub seccomp: (u8, u32),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -178,9 +180,15 @@ pub fn render_status(p: &ProcInfo) -> String {
         "\nVmPeak:\t{:>8} kB\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\nThreads:\t{}\n\
          SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n\
          CapInh:\t{inh:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{bnd:016x}\n\
-         CapAmb:\t{amb:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\n\
+         CapAmb:\t{amb:016x}\nNoNewPrivs:\t{}\nSeccomp:\t{}\nSeccomp_filters:\t{}\n\
          Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
-        p.vm_size_kb, p.vm_size_kb, p.vm_rss_kb, p.threads, p.no_new_privs as u32,
+        p.vm_size_kb,
+        p.vm_size_kb,
+        p.vm_rss_kb,
+        p.threads,
+        p.no_new_privs as u32,
+        p.seccomp.0,
+        p.seccomp.1,
     );
     s
 }
@@ -1173,9 +1181,14 @@ mod tests {
             groups: vec![10, 65534],
             caps: [0, 0x1ff_ffff_ffff, 0x20, 0x1ff_ffff_ffff, 0],
             no_new_privs: true,
+            seccomp: (2, 3),
             ..init_info()
         };
         let st = render_status(&p);
+        assert!(
+            st.contains("\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t3\n"),
+            "{st}"
+        );
         assert!(
             st.contains("\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nFDSize:\t64\nGroups:\t10 65534\n"),
             "{st}"

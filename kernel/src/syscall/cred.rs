@@ -316,6 +316,8 @@ fn prctl(option: u64, arg2: u64, arg3: u64, args_rest: u64) -> SysResult {
     const PR_SET_KEEPCAPS: u64 = 8;
     const PR_SET_NAME: u64 = 15;
     const PR_GET_NAME: u64 = 16;
+    const PR_GET_SECCOMP: u64 = 21;
+    const PR_SET_SECCOMP: u64 = 22;
     const PR_CAPBSET_READ: u64 = 23;
     const PR_CAPBSET_DROP: u64 = 24;
     const PR_GET_SECUREBITS: u64 = 27;
@@ -334,6 +336,8 @@ fn prctl(option: u64, arg2: u64, arg3: u64, args_rest: u64) -> SysResult {
     };
     match option {
         PR_SET_NAME | PR_GET_NAME => super::sys::prctl_name(option == PR_SET_NAME, arg2),
+        PR_GET_SECCOMP => super::seccomp::prctl_get(),
+        PR_SET_SECCOMP => super::seccomp::prctl_set(arg2, arg3),
         PR_GET_KEEPCAPS => Ok((old.securebits & cred::SECBIT_KEEP_CAPS != 0) as usize),
         PR_SET_KEEPCAPS => {
             if arg2 > 1 || old.securebits & cred::SECBIT_KEEP_CAPS_LOCKED != 0 {

@@ -9,6 +9,7 @@ pub mod fs;
 mod mm;
 mod mqueue;
 mod process;
+mod seccomp;
 mod signal;
 mod sys;
 mod sysv;
@@ -35,6 +36,10 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax;
     // The original number, for restarting after a signal.
     frame.error = nr;
+    if seccomp::stops(frame) {
+        return_to_user(frame);
+        return;
+    }
     let a = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
@@ -90,6 +95,9 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
         return Ret::Value(r);
     }
     if let Some(r) = time::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = seccomp::dispatch(nr, a) {
         return Ret::Value(r);
     }
     if let Some(r) = sys::dispatch(nr, a) {

@@ -182,6 +182,7 @@ fn notify(r: Registration) {
         pid: sender.pid_ref().nr_in(p.pid_ref().container()).unwrap_or(0),
         uid: p.cred().view_uid(sender.cred().uid),
         value,
+        errno: 0,
     };
     task::signal::send_to_process_with(&p, signo, Some(detail));
 }

@@ -312,6 +312,12 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             crate::mm::user::write_phys(pa, core::slice::from_ref(b));
         }
     }
+    {
+        // Under the process lock, which TSYNC holds while it updates the threads: it
+        // either sees the new thread or has already updated the caller.
+        let _threads = me.inner.lock();
+        thread.seccomp.inherit(&cur.seccomp);
+    }
     let child = thread.process().clone();
     sched::enqueue(thread);
     if flags & CLONE_VFORK != 0 {

@@ -45,6 +45,10 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
         utime: pi.utime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         stime: pi.stime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         nice: pi.nice,
+        seccomp: pi
+            .threads
+            .first()
+            .map_or((0, 0), |t| (t.seccomp.mode(), t.seccomp.depth())),
         ..ProcInfo::default()
     };
     let vm = pi.vm.clone();

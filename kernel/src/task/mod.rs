@@ -46,6 +46,8 @@ pub struct Thread {
     pub wake_reason: AtomicU8,
     /// The kernel stack, counted in the plimits group's memory.
     _stack_charge: crate::plimits::memory::KernelCharge,
+    /// seccomp mode and filters (per thread, as Linux).
+    pub seccomp: crate::seccomp::ThreadSeccomp,
 }
 
 pub struct ThreadInner {
@@ -57,6 +59,8 @@ pub struct ThreadInner {
     pub saved_mask: Option<u64>,
     /// Set by `execve` in another thread: this thread ends at its next return to user.
     pub exit_now: bool,
+    /// The `siginfo_t` details of a pending signal forced on this thread (seccomp's SIGSYS).
+    pub forced: Option<(u32, signal::SigDetail)>,
 }
 
 pub struct Process {
@@ -330,10 +334,12 @@ fn make_thread(
             altstack: (0, 0, 2),
             saved_mask: None,
             exit_now: false,
+            forced: None,
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),
         _stack_charge: stack_charge,
+        seccomp: crate::seccomp::ThreadSeccomp::new(),
     }))
 }
 

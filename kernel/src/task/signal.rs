@@ -98,6 +98,24 @@ pub struct SigDetail {
     pub pid: u32,
     pub uid: u32,
     pub value: u64,
+    pub errno: i32,
+}
+
+/// `si_code` of seccomp's SIGSYS.
+pub const SYS_SECCOMP: i32 = 1;
+
+impl SigDetail {
+    /// seccomp's SIGSYS: `si_call_addr` overlays `si_pid`/`si_uid` and `si_syscall`,
+    /// `si_arch` overlay `si_value` in the `siginfo_t` union.
+    pub fn sigsys(call_addr: u64, syscall: i32, arch: u32, errno: i32) -> SigDetail {
+        SigDetail {
+            code: SYS_SECCOMP,
+            pid: call_addr as u32,
+            uid: (call_addr >> 32) as u32,
+            value: syscall as u32 as u64 | (arch as u64) << 32,
+            errno,
+        }
+    }
 }
 
 /// Sends `sig` to process `p` (any thread that does not block it takes it).
@@ -148,6 +166,29 @@ pub fn send_to_thread(t: &Arc<Thread>, sig: u32) {
     }
 }
 
+/// Linux's `force_sig_info` for a synchronous signal of the current thread `t`: if the
+/// thread blocks it or ignores it, the handler goes back to the default and the signal
+/// is unblocked, so it is delivered (or kills) on the way back to user mode.
+pub fn force_on_thread(t: &Arc<Thread>, sig: u32, detail: SigDetail) {
+    let blocked = t.inner.lock().sigmask & bit(sig) != 0;
+    let acts = t.process().inner.lock().sigactions.clone();
+    {
+        let mut acts = acts.lock();
+        let a = &mut acts[(sig - 1) as usize];
+        if blocked || a.handler == SIG_IGN {
+            a.handler = SIG_DFL;
+        }
+    }
+    {
+        let mut ti = t.inner.lock();
+        ti.sigmask &= !bit(sig);
+        ti.pending |= bit(sig);
+        ti.forced = Some((sig, detail));
+    }
+    // As for any signal sent: the way back to user mode must look.
+    sched::interrupt(t);
+}
+
 /// Whether `t` has a deliverable signal (or its process is exiting).
 pub fn has_pending(t: &Arc<Thread>) -> bool {
     let p = t.process();
@@ -173,7 +214,14 @@ fn dequeue(t: &Arc<Thread>) -> Option<(u32, Option<SigDetail>)> {
     if own != 0 {
         let sig = own.trailing_zeros() + 1;
         ti.pending &= !bit(sig);
-        return Some((sig, None));
+        let detail = match ti.forced {
+            Some((s, d)) if s == sig => {
+                ti.forced = None;
+                Some(d)
+            }
+            _ => None,
+        };
+        return Some((sig, detail));
     }
     let mut pi = t.process().inner.lock();
     let shared = pi.pending & !mask;
@@ -319,6 +367,7 @@ fn setup_frame(
         // si_pid, si_uid, then si_value.
         Some(d) => {
             info.code = d.code;
+            info.errno = d.errno;
             info.fields[0] = d.pid as u64 | (d.uid as u64) << 32;
             info.fields[1] = d.value;
         }

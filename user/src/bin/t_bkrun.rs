@@ -1,0 +1,502 @@
+//! `bkrun` end to end (issue 14): this program runs `/bin/bkrun` with itself as CMD in a
+//! payload mode (`--payload NAME`) and checks what the payload saw inside and the status
+//! bkrun exits with: the host name, PID 1 alone in `/proc`, `NoNewPrivs: 1`, `Seccomp: 2`,
+//! the capability sets asked for, the default seccomp profile stopping mount, reboot,
+//! unshare, setns, chroot and `clone(CLONE_NEW*)` even with `--cap-add ALL` (and all of them
+//! working under `--seccomp unconfined`), `/proc/meminfo` showing `--memory`, a memory hog
+//! killed (137), a fork bomb stopped at `--pids`, `--cpus 0.5` holding a busy loop near half
+//! the CPU, no way out of `--rootfs` (`..`, `/proc/1/root`, `/proc/self/cwd`, open fds), a
+//! read-only `--volume`, the statuses 125/126/127, and every count back at the end (no
+//! container, plimits group or directory left behind).
+//!
+//! Bulkhead-only: bkrun and plimits are Bulkhead's (the cgroup2 steps are not there yet).
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod imp {
+    extern crate alloc;
+    use alloc::ffi::CString;
+    use alloc::format;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use ulib::container::{
+        CLONE_NEWUTS, clone_probe, counts_back_to_start, hostname, list_dir, list_pids,
+        mem_free_kb, read_text, record_start_counts, status_field, unshare,
+    };
+    use ulib::cred::{REBOOT_CMD_INVALID, chroot, mount, reboot_invalid_cmd};
+    use ulib::mnt::{mkdir_p, rmdir, touch};
+    use ulib::sys::{self, errno::*};
+    use ulib::{Args, check, check_eq, println};
+
+    const ME: &str = "/tests/t_bkrun";
+    const ROOT: &str = "/t_bkrun.root";
+    const ALL_CAPS: u64 = (1 << 41) - 1;
+    /// Docker's default set (bkrun's default).
+    const DOCKER_CAPS: u64 = 0xa80425fb;
+    const EROFS: i32 = 30;
+
+    /// Runs bkrun with `args`; returns its exit status and what it and CMD wrote.
+    fn bkrun(args: &[&str]) -> (i32, String) {
+        let mut all: Vec<CString> = Vec::new();
+        all.push(CString::new("/bin/bkrun").unwrap());
+        for a in args {
+            all.push(CString::new(*a).unwrap());
+        }
+        let mut argv: Vec<*const u8> = all.iter().map(|c| c.as_ptr().cast()).collect();
+        argv.push(core::ptr::null());
+        let [r, w] = sys::pipe().expect("pipe");
+        let pid = match sys::fork() {
+            Ok(0) => {
+                let _ = sys::dup2(w, 1);
+                let _ = sys::dup2(w, 2);
+                let _ = sys::close(r);
+                let _ = sys::close(w);
+                let _ = sys::execve(c"/bin/bkrun", &argv, &[core::ptr::null()]);
+                sys::exit(99)
+            }
+            Ok(p) => p,
+            Err(e) => return (-e, String::new()),
+        };
+        let _ = sys::close(w);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 512];
+        loop {
+            match sys::read(r, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(EINTR) => {}
+                Err(_) => break,
+            }
+        }
+        let _ = sys::close(r);
+        let status = match sys::waitpid(pid) {
+            Ok(st) if sys::wifexited(st) => sys::wexitstatus(st),
+            Ok(st) => 1000 + sys::wtermsig(st),
+            Err(e) => -e,
+        };
+        (status, String::from_utf8_lossy(&out).into())
+    }
+
+    /// bkrun `opts` -- this program `--payload name args...`; checks the status.
+    fn payload(opts: &[&str], name: &str, args: &[&str], want: i32) -> String {
+        let mut v: Vec<&str> = opts.to_vec();
+        v.extend(["--", ME, "--payload", name]);
+        v.extend(args);
+        let (st, out) = bkrun(&v);
+        check_eq!(st, want, "bkrun {:?}: output:\n{}", v, out);
+        out
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Payloads (run inside the container as its PID 1). Each failed expectation prints a
+    // line; the exit status is the number of failures.
+
+    struct P(i32);
+    impl P {
+        fn expect(&mut self, ok: bool, what: &str) {
+            if !ok {
+                println!("payload: failed: {}", what);
+                self.0 += 1;
+            }
+        }
+    }
+
+    fn p_inside(args: &[&str]) -> i32 {
+        let mut p = P(0);
+        let host = args.first().copied().unwrap_or("bkrun");
+        let caps: u64 = args
+            .get(1)
+            .and_then(|c| u64::from_str_radix(c, 16).ok())
+            .unwrap_or(0);
+        let h = hostname();
+        p.expect(h == host, &format!("hostname {h}"));
+        p.expect(sys::getpid() == 1, "pid 1");
+        let pids = list_pids();
+        p.expect(pids == Ok(alloc::vec![1]), &format!("/proc lists {pids:?}"));
+        let st = |k| status_field("self", k);
+        p.expect(st("NoNewPrivs").as_deref() == Some("1"), "NoNewPrivs 1");
+        p.expect(st("Seccomp").as_deref() == Some("2"), "Seccomp 2");
+        for k in ["CapBnd", "CapPrm", "CapEff"] {
+            let v = st(k);
+            p.expect(
+                v.as_deref() == Some(format!("{caps:016x}").as_str()),
+                &format!("{k} {v:?}"),
+            );
+        }
+        // The default profile, whatever the capabilities.
+        let _ = mkdir_p("/tmp/m", 0o755);
+        p.expect(
+            mount("tmpfs", "/tmp/m", "tmpfs", 0) == Err(EPERM),
+            "mount EPERM",
+        );
+        p.expect(unshare(CLONE_NEWUTS) == Err(EPERM), "unshare EPERM");
+        p.expect(reboot_invalid_cmd() == Err(EPERM), "reboot EPERM");
+        p.expect(chroot("/") == Err(EPERM), "chroot EPERM");
+        // SAFETY: no pointers.
+        let setns = sys::check(unsafe { sys::syscall2(308, 0, 0) });
+        p.expect(setns == Err(EPERM), "setns EPERM");
+        p.expect(
+            clone_probe(CLONE_NEWUTS | 17, 0) == Err(EPERM),
+            "clone(CLONE_NEWUTS) EPERM",
+        );
+        // SAFETY: no pointers to follow (the kernel never reads them).
+        let c3 = sys::check(unsafe { sys::syscall2(435, 0, 0) });
+        p.expect(c3 == Err(ENOSYS), "clone3 ENOSYS");
+        // A plain fork is allowed.
+        match sys::fork() {
+            Ok(0) => sys::exit(0),
+            Ok(c) => p.expect(sys::waitpid(c).is_ok_and(|s| s == 0), "fork"),
+            Err(_) => p.expect(false, "fork"),
+        }
+        p.0
+    }
+
+    fn p_unconfined() -> i32 {
+        let mut p = P(0);
+        let st = |k| status_field("self", k);
+        p.expect(st("Seccomp").as_deref() == Some("0"), "Seccomp 0");
+        let _ = mkdir_p("/tmp/m", 0o755);
+        p.expect(mount("tmpfs", "/tmp/m", "tmpfs", 0) == Ok(0), "mount works");
+        p.expect(unshare(CLONE_NEWUTS) == Ok(0), "unshare works");
+        // With CAP_SYS_BOOT an unknown command gets EINVAL (and does nothing).
+        p.expect(
+            reboot_invalid_cmd() == Err(EINVAL),
+            "reboot reaches the kernel",
+        );
+        let _ = REBOOT_CMD_INVALID;
+        match clone_probe(CLONE_NEWUTS | 17, 0) {
+            Ok(c) => p.expect(sys::waitpid(c).is_ok_and(|s| s == 0), "clone(NEWUTS) child"),
+            Err(e) => p.expect(false, &format!("clone(CLONE_NEWUTS): {e}")),
+        }
+        p.expect(chroot("/") == Ok(0), "chroot works");
+        p.0
+    }
+
+    fn p_meminfo(args: &[&str]) -> i32 {
+        let want = args.first().copied().unwrap_or("");
+        let m = read_text("/proc/meminfo").unwrap_or_default();
+        let total = m
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .map(|v| v.trim().trim_end_matches(" kB").trim());
+        let mut p = P(0);
+        p.expect(total == Some(want), &format!("MemTotal {total:?}"));
+        p.0
+    }
+
+    fn p_hog() -> i32 {
+        // 64 MiB, touched page by page: the group's limit kills us first.
+        let len = 64 << 20;
+        let Ok(a) = sys::mmap_anon(len) else {
+            return 2;
+        };
+        for off in (0..len).step_by(4096) {
+            // SAFETY: inside the fresh mapping.
+            unsafe { sys::poke(a + off, 1) };
+        }
+        0
+    }
+
+    fn p_forkbomb() -> i32 {
+        let mut n = 0;
+        loop {
+            match sys::fork() {
+                Ok(0) => loop {
+                    let _ = sys::sleep_ms(100_000);
+                },
+                Ok(_) => n += 1,
+                Err(_) => break,
+            }
+            if n > 100 {
+                break;
+            }
+        }
+        // Exiting ends the container: the children go with it.
+        n
+    }
+
+    fn p_spin() -> i32 {
+        let t0 = sys::monotonic_ns();
+        let c0 = cpu_ns();
+        while sys::monotonic_ns() - t0 < 2_000_000_000 {
+            core::hint::spin_loop();
+        }
+        let pct = (cpu_ns() - c0) * 100 / (sys::monotonic_ns() - t0);
+        println!("cpu {}%", pct);
+        0
+    }
+
+    fn cpu_ns() -> u64 {
+        // CLOCK_PROCESS_CPUTIME_ID
+        sys::clock_gettime(2).map_or(0, |t| t.as_nanos())
+    }
+
+    fn p_escape() -> i32 {
+        let mut p = P(0);
+        let host_only = "/init";
+        let here = || sys::access(c"/init", 0).is_ok();
+        p.expect(!here(), "the host's /init is not visible");
+        for _ in 0..5 {
+            let _ = sys::chdir(c"..");
+        }
+        p.expect(!here(), "after chdir ..");
+        p.expect(sys::access(c"../../init", 0).is_err(), "../../init");
+        p.expect(
+            sys::access(c"/proc/1/root/init", 0).is_err(),
+            "/proc/1/root",
+        );
+        p.expect(
+            sys::access(c"/proc/self/cwd/../init", 0).is_err(),
+            "/proc/self/cwd",
+        );
+        p.expect(
+            sys::access(c"/proc/1/cwd/../../init", 0).is_err(),
+            "/proc/1/cwd",
+        );
+        let root = list_dir("/").unwrap_or_default();
+        p.expect(
+            !root.iter().any(|n| n == "init" || n.starts_with(".bkrun")),
+            &format!("/ holds {root:?} ({host_only})"),
+        );
+        // Nothing open beyond 0, 1, 2.
+        let open: Vec<i32> = (3..64).filter(|&fd| sys::fcntl(fd, 1, 0).is_ok()).collect();
+        p.expect(open.is_empty(), &format!("open fds {open:?}"));
+        p.expect(sys::access(c"/tests/t_bkrun", 0).is_ok(), "the volume");
+        p.expect(touch("/tests/x") == Err(EROFS), "read-only volume");
+        p.0
+    }
+
+    /// Expects uid, gid and the effective set given as arguments, and one mapped id.
+    fn p_ids(args: &[&str]) -> i32 {
+        let mut p = P(0);
+        let num = |i: usize| args.get(i).and_then(|v| v.parse::<u32>().ok());
+        p.expect(Some(sys::getuid()) == num(0), "uid");
+        p.expect(Some(sys::getgid()) == num(1), "gid");
+        let eff = status_field("self", "CapEff");
+        p.expect(
+            eff.as_deref() == args.get(2).copied(),
+            &format!("CapEff {eff:?}"),
+        );
+        let map = read_text("/proc/self/uid_map").unwrap_or_default();
+        let fields: Vec<&str> = map.split_whitespace().collect();
+        p.expect(
+            fields.len() == 3
+                && fields[0] == "0"
+                && fields[2] == args.get(3).copied().unwrap_or(""),
+            &format!("uid_map {map:?}"),
+        );
+        p.0
+    }
+
+    fn payload_main(args: &Args) -> i32 {
+        let rest: Vec<&str> = (3..args.argc()).filter_map(|i| args.arg_str(i)).collect();
+        match args.arg_str(2).unwrap_or("") {
+            "inside" => p_inside(&rest),
+            "unconfined" => p_unconfined(),
+            "exit" => rest.first().and_then(|c| c.parse().ok()).unwrap_or(99),
+            "meminfo" => p_meminfo(&rest),
+            "hog" => p_hog(),
+            "forkbomb" => p_forkbomb(),
+            "spin" => p_spin(),
+            "escape" => p_escape(),
+            "ids" => p_ids(&rest),
+            _ => 98,
+        }
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Cases
+
+    fn help_and_bad_options() {
+        let (st, out) = bkrun(&["--help"]);
+        check_eq!(st, 0);
+        check!(out.contains("Usage: bkrun"), "{}", out);
+        check!(out.contains("--seccomp"), "{}", out);
+        for bad in [
+            &["--bogus", "x"][..],
+            &["--memory", "12x", "/x"],
+            &["--cpus", "2", "/x"],
+            &["--seccomp", "strict", "/x"],
+            &["--cap-add", "CAP_NOPE", "/x"],
+            &[],
+        ] {
+            let (st, out) = bkrun(bad);
+            check_eq!(st, 125, "{:?}: {}", bad, out);
+            check!(
+                out.starts_with("bkrun: "),
+                "{:?}: one clear line: {}",
+                bad,
+                out
+            );
+        }
+    }
+
+    fn exit_statuses() {
+        payload(&[], "exit", &["3"], 3);
+        payload(&[], "exit", &["0"], 0);
+        let (st, out) = bkrun(&["--", "/no/such/program"]);
+        check_eq!(st, 127, "{}", out);
+        check!(out.contains("ENOENT"), "{}", out);
+        let (st, out) = bkrun(&["--", "/tests"]);
+        check_eq!(st, 126, "{}", out);
+        let (st, out) = bkrun(&["--rootfs", "/no/such/dir", "--", "/x"]);
+        check_eq!(st, 125, "{}", out);
+        check!(out.contains("bind the rootfs"), "names the step: {}", out);
+        // A program found in PATH.
+        let (st, out) = bkrun(&["--", "t_bkrun"]);
+        check_eq!(st, 127, "not in PATH: {}", out);
+    }
+
+    fn isolated_and_confined() {
+        payload(&[], "inside", &["bkrun", &format!("{DOCKER_CAPS:x}")], 0);
+        payload(
+            &["--hostname", "box1", "--cap-add", "ALL"],
+            "inside",
+            &["box1", &format!("{ALL_CAPS:x}")],
+            0,
+        );
+        let few = (1u64 << 0) | (1 << 5);
+        payload(
+            &[
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CHOWN",
+                "--cap-add",
+                "cap_kill",
+            ],
+            "inside",
+            &["bkrun", &format!("{few:x}")],
+            0,
+        );
+        // The filter, not a missing capability, is what stops them.
+        payload(
+            &["--seccomp", "unconfined", "--cap-add", "ALL"],
+            "unconfined",
+            &[],
+            0,
+        );
+        // The host's name is untouched.
+        check!(hostname() != "box1");
+    }
+
+    fn user_and_user_container() {
+        let caps = format!("{DOCKER_CAPS:016x}");
+        // A non-root CMD keeps the set through the ambient capabilities.
+        payload(
+            &["--user", "7:8"],
+            "ids",
+            &["7", "8", &caps, "4294967295"],
+            0,
+        );
+        // In a new user container root is the caller, the only id mapped.
+        payload(&["--userns"], "ids", &["0", "0", &caps, "1"], 0);
+        let (st, out) = bkrun(&["--userns", "--user", "5", "/x"]);
+        check_eq!(st, 125, "{}", out);
+        let (st, out) = bkrun(&["--userns", "--pids", "5", "/x"]);
+        check_eq!(st, 125, "{}", out);
+    }
+
+    fn memory_limit_shows_and_kills() {
+        payload(&["--memory", "48m"], "meminfo", &["49152"], 0);
+        payload(&["--memory", "16m"], "hog", &[], 137);
+    }
+
+    fn pids_limit_stops_a_fork_bomb() {
+        payload(&["--pids", "5"], "forkbomb", &[], 4);
+    }
+
+    fn cpus_limit_holds_half_a_cpu() {
+        let out = payload(&["--cpus", "0.5"], "spin", &[], 0);
+        let pct = out
+            .lines()
+            .find_map(|l| l.strip_prefix("cpu "))
+            .and_then(|v| v.trim_end_matches('%').parse::<u64>().ok());
+        check!(
+            pct.is_some_and(|p| (40..=60).contains(&p)),
+            "busy loop under --cpus 0.5: {:?}",
+            pct
+        );
+    }
+
+    fn no_way_out_of_the_rootfs() {
+        check_eq!(mkdir_p(ROOT, 0o755), Ok(0));
+        payload(
+            &["--rootfs", ROOT, "--volume", "/tests:/tests:ro"],
+            "escape",
+            &[],
+            0,
+        );
+        for d in ["tests", "proc", "dev", "tmp"] {
+            let _ = rmdir(&format!("{ROOT}/{d}"));
+        }
+        check_eq!(rmdir(ROOT), Ok(0), "the rootfs holds nothing bkrun made");
+    }
+
+    fn mount_count() -> usize {
+        read_text("/proc/self/mountinfo").map_or(0, |t| t.lines().count())
+    }
+
+    static MOUNTS_AT_START: core::sync::atomic::AtomicUsize =
+        core::sync::atomic::AtomicUsize::new(0);
+
+    fn nothing_left_behind() {
+        check_eq!(
+            mount_count(),
+            MOUNTS_AT_START.load(core::sync::atomic::Ordering::Relaxed),
+            "mounts"
+        );
+        // Frames: after a warm-up run, more runs leave free memory where it was.
+        payload(&["--memory", "32m", "--pids", "9"], "exit", &["0"], 0);
+        let before = mem_free_kb();
+        for _ in 0..3 {
+            payload(&["--memory", "32m", "--pids", "9"], "exit", &["0"], 0);
+        }
+        let after = mem_free_kb();
+        check!(
+            before.is_some() && after >= before,
+            "MemFree before {:?} after {:?} kB",
+            before,
+            after
+        );
+        let groups = list_dir("/proc/plimits").unwrap_or_default();
+        check!(
+            !groups.iter().any(|g| g.starts_with("bkrun.")),
+            "plimits: {:?}",
+            groups
+        );
+        let root = list_dir("/").unwrap_or_default();
+        check!(
+            !root.iter().any(|n| n.starts_with(".bkrun")),
+            "/: {:?}",
+            root
+        );
+        counts_back_to_start();
+    }
+
+    fn main(args: Args) -> i32 {
+        if args.arg_str(1) == Some("--payload") {
+            return payload_main(&args);
+        }
+        let _ = sys::mkdir(c"/proc", 0o755);
+        let _ = mount("proc", "/proc", "proc", 0);
+        record_start_counts();
+        MOUNTS_AT_START.store(mount_count(), core::sync::atomic::Ordering::Relaxed);
+        ulib::test::run(ulib::cases![
+            help_and_bad_options,
+            exit_statuses,
+            isolated_and_confined,
+            user_and_user_container,
+            memory_limit_shows_and_kills,
+            pids_limit_stops_a_fork_bomb,
+            cpus_limit_holds_half_a_cpu,
+            no_way_out_of_the_rootfs,
+            nothing_left_behind,
+        ])
+    }
+
+    ulib::entry!(main);
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {}
