@@ -1,8 +1,9 @@
 //! The `cgroup2` file system (`mount -t cgroup2 none /sys/fs/cgroup`): the plimits
 //! groups through Linux's cgroup v2 file names. The mount's root directory is a group
 //! (the root group, see [`view_root`]); the root group's directory also lists the child
-//! groups. Each directory kind has one entry table; an entry owns its read and write,
-//! which turn the text into plimits' values (`plimits::cgroup2` has the text rules).
+//! groups. One entry table serves every group directory: an entry says whether the
+//! root has it and which controller it belongs to, and owns its read and write, which
+//! turn the text into plimits' values (`plimits::cgroup2` has the text rules).
 //! Both interfaces show and change the same groups; only the cgroup2 side has
 //! `cgroup.subtree_control`, the freezer and `cgroup.kill`.
 
