@@ -112,6 +112,7 @@ impl Kind {
             || (self == Kind::Mnt && cfg!(feature = "mnt"))
             || (self == Kind::Ipc && cfg!(feature = "ipc"))
             || (self == Kind::Time && cfg!(feature = "time"))
+            || (self == Kind::Net && cfg!(feature = "net"))
     }
 
     /// Whether `/proc/[pid]/container/<name>` and `ns/<name>` exist.
@@ -286,6 +287,9 @@ impl Container {
         }
         if flags & CLONE_NEWIPC != 0 {
             c.ipc = Arc::new(self.ipc.new_child(owner)?);
+        }
+        if flags & CLONE_NEWNET != 0 {
+            c.net = Arc::new(self.net.new_child(owner)?);
         }
         if flags & CLONE_NEWPID != 0 {
             let child = Arc::new(pid::PidContainer::new_child(&self.pid_for_children, owner)?);
