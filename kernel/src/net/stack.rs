@@ -13,7 +13,8 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
-use smoltcp::iface::{Config, Interface, SocketSet};
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::socket::tcp;
 use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
@@ -340,11 +341,55 @@ pub struct StackInner {
     iface: Interface,
     dev: Router,
     pub sockets: SocketSet<'static>,
+    /// TCP sockets closed by their owner, finishing their close here; removed once
+    /// smoltcp is done with them.
+    orphans: Vec<SocketHandle>,
+    /// Bound ports of the sockets of this stack (`bind`, ephemeral ports).
+    pub ports: super::ports::PortTable,
 }
 
 impl StackInner {
     pub fn iface(&mut self) -> &mut Interface {
         &mut self.iface
+    }
+
+    /// smoltcp's context (for `connect`) and the socket set at once.
+    pub fn cx_and_sockets(&mut self) -> (&mut smoltcp::iface::Context, &mut SocketSet<'static>) {
+        (self.iface.context(), &mut self.sockets)
+    }
+
+    /// Hands a closed TCP socket to the stack: it finishes its FIN exchange and is
+    /// removed when closed (or at once when it has nothing left to do).
+    pub fn orphan(&mut self, h: SocketHandle) {
+        if self.orphans.try_reserve(1).is_err() {
+            self.sockets.get_mut::<tcp::Socket>(h).abort();
+            self.sockets.remove(h);
+            return;
+        }
+        let s = self.sockets.get_mut::<tcp::Socket>(h);
+        s.close();
+        // A peer that never answers cannot keep it for ever.
+        s.set_timeout(Some(smoltcp::time::Duration::from_secs(30)));
+        self.orphans.push(h);
+        self.reap();
+    }
+
+    /// Removes orphans smoltcp is done with (closed, or waiting out TIME-WAIT).
+    fn reap(&mut self) {
+        let sockets = &mut self.sockets;
+        self.orphans.retain(|&h| {
+            let st = sockets.get::<tcp::Socket>(h).state();
+            let done = matches!(st, tcp::State::Closed | tcp::State::TimeWait);
+            if done {
+                sockets.remove(h);
+            }
+            !done
+        });
+    }
+
+    /// Sockets alive in smoltcp (owned and orphans).
+    pub fn socket_count(&self) -> usize {
+        self.sockets.iter().count()
     }
 
     pub fn links(&self) -> &[Link] {
@@ -633,6 +678,8 @@ impl NetStack {
             iface,
             dev,
             sockets: SocketSet::new(Vec::new()),
+            orphans: Vec::new(),
+            ports: super::ports::PortTable::default(),
         };
         inner.sync();
         LIVE_STACKS.fetch_add(1, Ordering::Relaxed);
@@ -704,6 +751,9 @@ impl NetStack {
                 if !g.dev.looped && self.rxq.lock().is_empty() {
                     break;
                 }
+            }
+            if !g.orphans.is_empty() {
+                g.reap();
             }
             core::mem::take(&mut g.dev.kicked)
         };
