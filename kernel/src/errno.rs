@@ -74,6 +74,7 @@ pub enum Errno {
     EISCONN = 106,
     ENOTCONN = 107,
     ESHUTDOWN = 108,
+    ETOOMANYREFS = 109,
     ETIMEDOUT = 110,
     ECONNREFUSED = 111,
     EHOSTDOWN = 112,

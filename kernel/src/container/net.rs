@@ -14,7 +14,8 @@ pub struct NetContainer {
 
 impl NetContainer {
     pub fn root(common: ContainerCommon) -> Self {
-        let stack = NetStack::new_root(crate::net::nic()).expect("the root stack fits at boot");
+        let stack =
+            NetStack::new_root(crate::net::nic::get()).expect("the root stack fits at boot");
         NetContainer { common, stack }
     }
 

@@ -43,9 +43,7 @@ impl PortTable {
                 && o.port == b.port
                 && (o.addr.is_none() || b.addr.is_none() || o.addr == b.addr)
                 && !(o.reuseport && b.reuseport)
-                && !(o.reuseaddr
-                    && b.reuseaddr
-                    && (b.proto != Proto::Tcp || !(o.listening || b.listening)))
+                && !(o.reuseaddr && b.reuseaddr && (b.proto != Proto::Tcp || !o.listening))
         })
     }
 
@@ -73,10 +71,7 @@ impl PortTable {
             let found = (0..span).find_map(|i| {
                 let p = EPHEMERAL_FIRST + ((start + i) % span) as u16;
                 // An ephemeral port is one nobody has, whatever the reuse options.
-                let taken = self
-                    .bound
-                    .iter()
-                    .any(|o| o.proto == proto && o.port == p);
+                let taken = self.bound.iter().any(|o| o.proto == proto && o.port == p);
                 (!taken).then_some((p, i))
             });
             let (p, i) = found.ok_or(Errno::EADDRINUSE)?;
@@ -136,10 +131,15 @@ mod tests {
             t.bind(Proto::Tcp, None, 8000, false, false),
             Err(Errno::EADDRINUSE)
         );
-        assert!(t.bind(Proto::Udp, LO, 8000, false, false).is_ok(), "other protocol");
+        assert!(
+            t.bind(Proto::Udp, LO, 8000, false, false).is_ok(),
+            "other protocol"
+        );
         t.unbind(a);
         let (a, _) = t.bind(Proto::Tcp, LO, 8000, true, false).expect("again");
-        let (b, _) = t.bind(Proto::Tcp, LO, 8000, true, false).expect("both reuseaddr");
+        let (b, _) = t
+            .bind(Proto::Tcp, LO, 8000, true, false)
+            .expect("both reuseaddr");
         t.set_listening(a).expect("one listener");
         assert_eq!(t.set_listening(b), Err(Errno::EADDRINUSE));
     }

@@ -14,8 +14,8 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::socket::tcp;
 use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
+use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
 use spin::Mutex;
@@ -413,6 +413,18 @@ impl StackInner {
         match a {
             IpAddress::Ipv4(v4) => self.dev.is_local_v4(v4),
             IpAddress::Ipv6(v6) => self.dev.is_local_v6(v6),
+        }
+    }
+
+    /// Whether a packet to `a` has a way out (a connected prefix or a route).
+    pub fn has_route(&self, a: IpAddress) -> bool {
+        match a {
+            IpAddress::Ipv4(v4) => self.dev.route_v4(v4).is_some(),
+            IpAddress::Ipv6(_) => self.dev.links.iter().any(|l| {
+                l.is_up()
+                    && l.kind != LinkKind::Loopback
+                    && l.addrs.iter().any(|c| c.contains_addr(&a))
+            }),
         }
     }
 
