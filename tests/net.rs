@@ -43,3 +43,49 @@ fn inet_sockets_and_net_containers_pass_in_the_guest() {
     );
     assert_eq!(run.status, Some(0), "inet exits 0\n{}", run.describe());
 }
+
+/// Traffic to the outside: a TCP echo server on the host's loopback (only), reached by a
+/// guest program at 10.0.2.2 through QEMU's user network and the virtio-net `eth0`.
+#[test]
+fn guest_reaches_a_host_echo_server_through_eth0() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("host loopback listener");
+    let port = listener.local_addr().expect("its address").port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().expect("the guest connects");
+        let mut buf = [0u8; 256];
+        let n = c.read(&mut buf).expect("the guest's line");
+        c.write_all(&buf[..n]).expect("echo");
+        n
+    });
+    let dir = TempDir::new("net-echo");
+    musl_build("echo_client.c", &dir.0, "echo_client");
+    let port = port.to_string();
+    let args = [
+        "--timeout",
+        "300",
+        "--add",
+        dir.path(),
+        "--init",
+        "/echo_client",
+        &port,
+    ];
+    let run = bulkhead(&args, Duration::from_secs(360));
+    assert!(
+        run.lines()
+            .any(|l| l == "echo_client: ok hello from bulkhead"),
+        "the guest's line came back\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.status,
+        Some(0),
+        "echo_client exits 0\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        server.join().expect("server thread"),
+        20,
+        "the host got the line"
+    );
+}

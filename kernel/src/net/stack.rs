@@ -113,6 +113,8 @@ pub trait Nic: Send + Sync {
     /// Sends one IP packet (the driver adds the Ethernet header).
     fn send_ip(&self, packet: &[u8]) -> bool;
     fn mac(&self) -> [u8; 6];
+    /// Hands every IP packet received since the last call to `deliver`.
+    fn poll_rx(&self, deliver: &mut dyn FnMut(Vec<u8>));
 }
 
 /// The device smoltcp polls: it receives from the stack's queue and sends each packet
@@ -320,18 +322,11 @@ impl Device for Router {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ip;
-        caps.max_transmission_unit = if self.nic.is_some() {
-            ETH_MTU
-        } else {
-            LOOPBACK_MTU
-        };
-        // Loopback and veth packets never leave the machine; the NIC path checks
-        // nothing either (QEMU's user network computes its own).
-        caps.checksum = if self.nic.is_some() {
-            ChecksumCapabilities::default()
-        } else {
-            ChecksumCapabilities::ignored()
-        };
+        caps.max_transmission_unit = LOOPBACK_MTU;
+        // Loopback and veth packets never leave the machine: no checksums. The NIC path
+        // fills them in (`nic::EtherGlue::send`); TCP's MSS option keeps segments to the
+        // outside within its MTU.
+        caps.checksum = ChecksumCapabilities::ignored();
         caps
     }
 }
@@ -756,6 +751,21 @@ impl NetStack {
         let kicked = {
             let mut g = self.inner.lock();
             let g = &mut *g;
+            if let Some(nic) = g.dev.nic.clone()
+                && let Some(index) = g
+                    .dev
+                    .links
+                    .iter()
+                    .find(|l| l.kind == LinkKind::Nic)
+                    .map(|l| l.index)
+            {
+                let mut q = self.rxq.lock();
+                nic.poll_rx(&mut |p| {
+                    if q.len() < RXQ_MAX {
+                        q.push_back((index, p));
+                    }
+                });
+            }
             for _ in 0..POLL_ROUNDS {
                 g.dev.looped = false;
                 let r = g.iface.poll(now(), &mut g.dev, &mut g.sockets);
