@@ -418,9 +418,10 @@ pub trait Socket: Send + Sync {
 
 /// `socket(sock_type, protocol)` of one family.
 pub type CreateFn = fn(sock_type: i32, protocol: i32) -> Result<Arc<dyn Socket>, Errno>;
-/// `socketpair(sock_type, protocol)` of one family: two connected sockets.
-pub type PairFn =
-    fn(sock_type: i32, protocol: i32) -> Result<(Arc<dyn Socket>, Arc<dyn Socket>), Errno>;
+/// Two connected sockets.
+pub type SocketPair = (Arc<dyn Socket>, Arc<dyn Socket>);
+/// `socketpair(sock_type, protocol)` of one family.
+pub type PairFn = fn(sock_type: i32, protocol: i32) -> Result<SocketPair, Errno>;
 
 /// A registered address family.
 pub struct Family {
