@@ -541,3 +541,27 @@ pub fn epoll_wait(ep: i32, max: usize, timeout_ms: i32) -> SysResult<Vec<(u32, u
         })
         .collect())
 }
+
+pub const PPOLL: usize = 271;
+
+/// `ppoll(fds, timeout, sigmask)`: a `struct timespec` timeout (written back) and the
+/// signal mask for the call.
+pub fn ppoll(fds: &[(i32, i16)], timeout: &mut [i64; 2], mask: Option<u64>) -> SysResult {
+    let mut raw: Vec<[i32; 2]> = fds.iter().map(|&(fd, ev)| [fd, ev as u16 as i32]).collect();
+    let m = mask.unwrap_or(0);
+    // SAFETY: see above.
+    check(unsafe {
+        syscall5(
+            PPOLL,
+            raw.as_mut_ptr() as usize,
+            raw.len(),
+            timeout.as_mut_ptr() as usize,
+            if mask.is_some() {
+                &m as *const u64 as usize
+            } else {
+                0
+            },
+            8,
+        )
+    })
+}

@@ -297,6 +297,46 @@ mod imp {
         close_all(&[t, ep]);
     }
 
+    static HITS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+    extern "C" fn on_usr1(_sig: i32) {
+        HITS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// ppoll's signal mask is in force only during the call: a pending SIGUSR1 blocked
+    /// outside runs its handler inside (EINTR at once), and the old mask is back after.
+    fn ppoll_signal_mask_applies_only_during_the_call() {
+        let usr1 = sys::sigbit(sys::SIGUSR1);
+        check_eq!(ulib::rt::set_handler(sys::SIGUSR1, on_usr1, 0, 0), Ok(0));
+        let old = check_ok!(sys::sigprocmask(sys::SIG_BLOCK, Some(usr1)));
+        check_eq!(sys::kill(sys::getpid(), sys::SIGUSR1), Ok(0));
+        check_eq!(
+            HITS.load(core::sync::atomic::Ordering::Relaxed),
+            0,
+            "blocked"
+        );
+        let mut ts = [2i64, 0];
+        let t0 = sys::monotonic_ns();
+        check_eq!(ppoll(&[], &mut ts, Some(0)), Err(EINTR));
+        check!(sys::monotonic_ns() - t0 < 1_000_000_000);
+        check_eq!(
+            HITS.load(core::sync::atomic::Ordering::Relaxed),
+            1,
+            "ran inside"
+        );
+        check_eq!(
+            sys::sigprocmask(sys::SIG_BLOCK, None).map(|m| m & usr1),
+            Ok(usr1)
+        );
+        let mut ts = [0i64, 20_000_000];
+        check_eq!(ppoll(&[], &mut ts, Some(usr1)), Ok(0), "times out");
+        check_eq!(ts, [0, 0], "no time left");
+        check_eq!(
+            sys::sigprocmask(sys::SIG_SETMASK, Some(old)).map(|_| 0),
+            Ok(0)
+        );
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             epoll_on_100_sockets,
@@ -309,6 +349,7 @@ mod imp {
             ctl_errors,
             select_and_pselect6,
             timerfd_in_epoll,
+            ppoll_signal_mask_applies_only_during_the_call,
         ])
     }
 
