@@ -1245,6 +1245,7 @@ mod tests {
                 "uptime",
                 "sys",
                 "plimits",
+                "net",
                 "1"
             ]
         );

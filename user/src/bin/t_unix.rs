@@ -542,16 +542,15 @@ mod imp {
         sys::close(b).ok();
     }
 
-    /// `/proc/net/unix` lists a bound listener with its path, the listening flag and
-    /// its type.
-    fn proc_net_unix_lists_sockets() {
-        let _ = sys::mkdir(c"/proc", 0o555);
-        let _ = sys::mount(c"proc", c"/proc", c"proc", 0);
-        let path = tmp("procnet");
-        let s = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
-        check_eq!(bind(s, &UnixAddr::path(&path)), Ok(0));
-        check_eq!(listen(s, 1), Ok(0));
-        let fd = check_ok!(sys::open(c"/proc/net/unix", sys::O_RDONLY, 0));
+    /// `/proc/net/unix`, mounting `/proc` first if needed.
+    fn proc_net_unix() -> String {
+        if sys::access(c"/proc/net/unix", 0).is_err() {
+            let _ = sys::mkdir(c"/proc", 0o555);
+            let _ = sys::mount(c"proc", c"/proc", c"proc", 0);
+        }
+        let Ok(fd) = sys::open(c"/proc/net/unix", sys::O_RDONLY, 0) else {
+            return String::new();
+        };
         let mut text = Vec::new();
         let mut buf = [0u8; 512];
         while let Ok(n) = sys::read(fd, &mut buf) {
@@ -561,7 +560,76 @@ mod imp {
             text.extend_from_slice(&buf[..n]);
         }
         sys::close(fd).ok();
-        let text = String::from_utf8_lossy(&text).into_owned();
+        String::from_utf8_lossy(&text).into_owned()
+    }
+
+    /// Whether `/proc/net/unix` lists inode `ino`.
+    fn listed(ino: u64) -> bool {
+        let text = proc_net_unix();
+        text.lines()
+            .any(|l| l.split_ascii_whitespace().nth(6) == Some(alloc::format!("{ino}").as_str()))
+    }
+
+    /// A socket passed over its own connection and then closed on both ends is
+    /// reachable only through its own queue: the collector frees it (Linux's unix_gc).
+    fn sockets_passed_in_a_cycle_are_collected() {
+        let [a, b] = check_ok!(stream_pair());
+        let ino_a = check_ok!(sys::fstat(a)).st_ino;
+        let ino_b = check_ok!(sys::fstat(b)).st_ino;
+        check!(listed(ino_a) && listed(ino_b));
+        // b sends a into a's own queue; a then holds itself.
+        let c = cmsgs(&[(SOL_SOCKET as i32, SCM_RIGHTS, &a.to_le_bytes())]);
+        check_eq!(sendmsg(b, b"a", &c, 0), Ok(1));
+        sys::close(a).ok();
+        check!(listed(ino_a), "still referenced from its queue");
+        sys::close(b).ok();
+        check!(!listed(ino_b));
+        check!(!listed(ino_a), "collected");
+        // Two sockets in each other's queues.
+        let [p, q] = check_ok!(stream_pair());
+        let [r, t] = check_ok!(stream_pair());
+        let ino_p = check_ok!(sys::fstat(p)).st_ino;
+        let ino_r = check_ok!(sys::fstat(r)).st_ino;
+        check_eq!(
+            sendmsg(
+                q,
+                b"r",
+                &cmsgs(&[(SOL_SOCKET as i32, SCM_RIGHTS, &r.to_le_bytes())]),
+                0
+            ),
+            Ok(1)
+        );
+        check_eq!(
+            sendmsg(
+                t,
+                b"p",
+                &cmsgs(&[(SOL_SOCKET as i32, SCM_RIGHTS, &p.to_le_bytes())]),
+                0
+            ),
+            Ok(1)
+        );
+        close_all(&[p, r]);
+        check!(listed(ino_p) && listed(ino_r), "each in the other's queue");
+        // Closing any socket runs the collector: p and r are reachable from no fd.
+        close_all(&[q]);
+        check!(!listed(ino_p) && !listed(ino_r), "both collected");
+        sys::close(t).ok();
+    }
+
+    fn close_all(fds: &[i32]) {
+        for &f in fds {
+            sys::close(f).ok();
+        }
+    }
+
+    /// `/proc/net/unix` lists a bound listener with its path, the listening flag and
+    /// its type.
+    fn proc_net_unix_lists_sockets() {
+        let path = tmp("procnet");
+        let s = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
+        check_eq!(bind(s, &UnixAddr::path(&path)), Ok(0));
+        check_eq!(listen(s, 1), Ok(0));
+        let text = proc_net_unix();
         check!(text.starts_with("Num       RefCount Protocol Flags    Type St Inode Path\n"));
         let line = text.lines().find(|l| l.ends_with(path.as_str()));
         check!(line.is_some());
@@ -589,6 +657,7 @@ mod imp {
             generic_socket_options,
             shutdown_semantics,
             proc_net_unix_lists_sockets,
+            sockets_passed_in_a_cycle_are_collected,
         ])
     }
 

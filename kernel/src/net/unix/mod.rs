@@ -13,6 +13,7 @@
 //! `data.rs` holds sending and receiving.
 
 mod data;
+pub mod gc;
 
 use super::env as nenv;
 use super::{
