@@ -372,9 +372,12 @@ enum Node {
     /// `/proc/stat` and `/proc/cpuinfo`.
     CpuStat,
     CpuInfo,
+    /// `/proc/net` and `/proc/net/unix`: the reader's net container.
+    Net,
+    NetUnix,
 }
 
-const ROOT_FILES: [(&str, Node); 9] = [
+const ROOT_FILES: [(&str, Node); 10] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
     ("stat", Node::CpuStat),
@@ -384,6 +387,7 @@ const ROOT_FILES: [(&str, Node); 9] = [
     ("uptime", Node::Uptime),
     ("sys", Node::Sys),
     ("plimits", Node::Plimits),
+    ("net", Node::Net),
 ];
 
 const PID_FILES: [(&str, FileType); 15] = [
@@ -433,6 +437,8 @@ impl Node {
             Node::Uptime => 6,
             Node::CpuStat => 13,
             Node::CpuInfo => 14,
+            Node::Net => 40,
+            Node::NetUnix => 41,
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
@@ -489,6 +495,7 @@ impl Node {
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
+            | Node::Net
             | Node::PlGroup(_) => FileType::Directory,
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => FileType::Symlink,
             _ => FileType::Regular,
@@ -584,6 +591,10 @@ impl ProcInode {
             Node::Uptime => render_uptime(v.uptime_ns()).into_bytes(),
             Node::CpuStat => render_cpu_stat(&v.cpu_stat()).into_bytes(),
             Node::CpuInfo => render_cpuinfo(&v.cpu_info()).into_bytes(),
+            Node::NetUnix => {
+                let net = crate::net::env::current_net();
+                crate::net::unix::proc_net_unix(net.common().number()).into_bytes()
+            }
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
@@ -609,6 +620,7 @@ impl ProcInode {
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
+            | Node::Net
             | Node::PlGroup(_) => return Err(Errno::EISDIR),
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => return Err(Errno::EINVAL),
         })
@@ -834,6 +846,10 @@ impl Inode for ProcInode {
                 self.check_pid(pid)?;
                 Node::Pid(pid)
             }
+            Node::Net => match name {
+                "unix" => Node::NetUnix,
+                _ => return Err(Errno::ENOENT),
+            },
             Node::Sys => match name {
                 "user" => Node::SysUser,
                 "kernel" => Node::SysKernel,
@@ -952,6 +968,7 @@ impl Inode for ProcInode {
                 );
                 v
             }
+            Node::Net => alloc::vec![entry("unix".into(), Node::NetUnix)],
             Node::Sys => alloc::vec![
                 entry("kernel".into(), Node::SysKernel),
                 entry("user".into(), Node::SysUser),
@@ -1228,6 +1245,7 @@ mod tests {
                 "uptime",
                 "sys",
                 "plimits",
+                "net",
                 "1"
             ]
         );

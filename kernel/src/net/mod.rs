@@ -39,8 +39,9 @@ use crate::errno::Errno;
 use crate::fs::env::Wake;
 use crate::fs::file::{FileOps, O_NONBLOCK, O_RDWR, OpenFile};
 use crate::fs::vfs::{Metadata, S_IFSOCK, alloc_dev};
+use alloc::collections::BTreeMap;
 use alloc::format;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use spin::{Mutex, Once};
@@ -146,6 +147,15 @@ pub const MAX_FILES_IN_FLIGHT: usize = 4096;
 /// Most files in one SCM_RIGHTS message (`SCM_MAX_FD`).
 pub const SCM_MAX_FD: usize = 253;
 
+/// Each file in flight by address: the file and how many times it is in flight (the
+/// garbage collector of `unix::gc` compares that with its reference count).
+type FlightTable = BTreeMap<usize, (Weak<OpenFile>, usize)>;
+static FLIGHTS: Mutex<FlightTable> = Mutex::new(BTreeMap::new());
+
+fn file_key(f: &Arc<OpenFile>) -> usize {
+    Arc::as_ptr(f) as usize
+}
+
 /// Files on their way through a socket. Counted in [`files_in_flight`] until taken by
 /// the receiver or dropped with an unread message.
 pub struct InFlight(Vec<Arc<OpenFile>>);
@@ -158,13 +168,33 @@ impl InFlight {
             FILES_IN_FLIGHT.fetch_sub(n, Ordering::Relaxed);
             return Err(Errno::ETOOMANYREFS);
         }
+        let mut t = FLIGHTS.lock();
+        for f in &files {
+            t.entry(file_key(f))
+                .or_insert_with(|| (Arc::downgrade(f), 0))
+                .1 += 1;
+        }
         Ok(InFlight(files))
+    }
+
+    fn land(files: &[Arc<OpenFile>]) {
+        FILES_IN_FLIGHT.fetch_sub(files.len(), Ordering::Relaxed);
+        let mut t = FLIGHTS.lock();
+        for f in files {
+            let k = file_key(f);
+            if let Some(e) = t.get_mut(&k) {
+                e.1 -= 1;
+                if e.1 == 0 {
+                    t.remove(&k);
+                }
+            }
+        }
     }
 
     /// The files (a receiver installs them); they are no longer in flight.
     pub fn take(mut self) -> Vec<Arc<OpenFile>> {
         let v = core::mem::take(&mut self.0);
-        FILES_IN_FLIGHT.fetch_sub(v.len(), Ordering::Relaxed);
+        Self::land(&v);
         v
     }
 
@@ -180,8 +210,21 @@ impl InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        FILES_IN_FLIGHT.fetch_sub(self.0.len(), Ordering::Relaxed);
+        // The files are released after the table lock: closing one may run the
+        // garbage collector.
+        let v = core::mem::take(&mut self.0);
+        Self::land(&v);
+        drop(v);
     }
+}
+
+/// Every file in flight with its in-flight count.
+pub fn in_flight_table() -> Vec<(Arc<OpenFile>, usize)> {
+    FLIGHTS
+        .lock()
+        .values()
+        .filter_map(|(w, n)| Some((w.upgrade()?, *n)))
+        .collect()
 }
 
 pub fn files_in_flight() -> usize {
@@ -423,9 +466,10 @@ pub trait Socket: Send + Sync {
 
 /// `socket(sock_type, protocol)` of one family.
 pub type CreateFn = fn(sock_type: i32, protocol: i32) -> Result<Arc<dyn Socket>, Errno>;
-/// `socketpair(sock_type, protocol)` of one family: two connected sockets.
-pub type PairFn =
-    fn(sock_type: i32, protocol: i32) -> Result<(Arc<dyn Socket>, Arc<dyn Socket>), Errno>;
+/// Two connected sockets.
+pub type SocketPair = (Arc<dyn Socket>, Arc<dyn Socket>);
+/// `socketpair(sock_type, protocol)` of one family.
+pub type PairFn = fn(sock_type: i32, protocol: i32) -> Result<SocketPair, Errno>;
 
 /// A registered address family.
 pub struct Family {
@@ -476,6 +520,16 @@ pub fn open_socket(sock: Arc<dyn Socket>, flags: u32) -> Arc<OpenFile> {
 /// The socket behind `file` (`ENOTSOCK` for other files).
 pub fn socket_of(file: &OpenFile) -> Result<Arc<dyn Socket>, Errno> {
     file.socket().ok_or(Errno::ENOTSOCK)
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        // A closed socket may leave a cycle of sockets reachable only through each
+        // other's queues (a socket passed over itself).
+        if files_in_flight() > 0 {
+            unix::gc::collect();
+        }
+    }
 }
 
 impl FileOps for SocketFile {

@@ -24,9 +24,9 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
             a[1],
             (a[2] as i32 >= 0).then(|| a[2] as i32 as u64 * 1_000_000),
         ),
-        23 => select(a[0] as i32, [a[1], a[2], a[3]], a[4], false),
-        270 => select(a[0] as i32, [a[1], a[2], a[3]], a[4], true),
-        271 => ppoll(a[0], a[1], a[2]),
+        23 => select(a[0] as i32, [a[1], a[2], a[3]], a[4], None),
+        270 => pselect6(a[0] as i32, [a[1], a[2], a[3]], a[4], a[5]),
+        271 => ppoll(a[0], a[1], a[2], a[3], a[4]),
         213 => {
             if a[0] as i32 <= 0 {
                 Err(Errno::EINVAL)
@@ -36,10 +36,16 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         }
         291 => epoll_create1(a[0] as u32),
         233 => epoll_ctl(fd(0), a[1] as u32, fd(2), a[3]),
-        232 => epoll_wait(fd(0), a[1], a[2] as i32, ms_timeout(a[3] as i32)),
-        281 => epoll_wait(fd(0), a[1], a[2] as i32, ms_timeout(a[3] as i32)),
+        232 => epoll_wait(fd(0), a[1], a[2] as i32, ms_timeout(a[3] as i32), (0, 0)),
+        281 => epoll_wait(
+            fd(0),
+            a[1],
+            a[2] as i32,
+            ms_timeout(a[3] as i32),
+            (a[4], a[5]),
+        ),
         441 => match read_timespec(a[3]) {
-            Ok(t) => epoll_wait(fd(0), a[1], a[2] as i32, t),
+            Ok(t) => epoll_wait(fd(0), a[1], a[2] as i32, t, (a[4], a[5])),
             Err(e) => Err(e),
         },
         _ => return None,
@@ -149,9 +155,62 @@ fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
     }
 }
 
-fn ppoll(fds: u64, nfds: u64, tmo: u64) -> SysResult {
-    // The signal mask argument is not applied (no atomic mask swap yet).
-    poll(fds, nfds, read_timespec(tmo)?)
+/// The signal mask of `ppoll`, `pselect6` and `epoll_pwait` (`set` null: none), in
+/// force for the call: the old one comes back on the way out to user space, after a
+/// handler the new mask let through has run (as `sigsuspend`).
+fn temporary_sigmask(set: u64, size: u64) -> Result<(), Errno> {
+    if set == 0 {
+        return Ok(());
+    }
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mut m = [0u8; 8];
+    copy_from_user(set, &mut m)?;
+    let t = crate::task::current();
+    let mut ti = t.inner.lock();
+    if ti.saved_mask.is_none() {
+        ti.saved_mask = Some(ti.sigmask);
+    }
+    ti.sigmask = u64::from_le_bytes(m) & !crate::task::signal::UNBLOCKABLE;
+    Ok(())
+}
+
+/// Writes the time left before `deadline` to a user `timespec` (`micro`: `timeval`).
+fn write_time_left(addr: u64, deadline: u64, micro: bool) -> Result<(), Errno> {
+    let left = deadline.saturating_sub(env::monotonic_ns());
+    let (sec, frac) = (left / 1_000_000_000, left % 1_000_000_000);
+    let frac = if micro { frac / 1000 } else { frac };
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&sec.to_le_bytes());
+    out[8..].copy_from_slice(&frac.to_le_bytes());
+    copy_to_user(addr, &out)
+}
+
+fn ppoll(fds: u64, nfds: u64, tmo: u64, set: u64, size: u64) -> SysResult {
+    let timeout = read_timespec(tmo)?;
+    temporary_sigmask(set, size)?;
+    let deadline = timeout.map(|t| env::monotonic_ns().saturating_add(t));
+    let r = poll(fds, nfds, timeout);
+    if let Some(d) = deadline {
+        write_time_left(tmo, d, false)?;
+    }
+    r
+}
+
+/// `pselect6`: the sixth argument points to `{ const sigset_t *ss; size_t ss_len; }`.
+fn pselect6(nfds: i32, sets: [u64; 3], tmo: u64, sig: u64) -> SysResult {
+    let mask = if sig == 0 {
+        (0, 0)
+    } else {
+        let mut b = [0u8; 16];
+        copy_from_user(sig, &mut b)?;
+        (
+            u64::from_le_bytes(b[..8].try_into().unwrap_or_default()),
+            u64::from_le_bytes(b[8..].try_into().unwrap_or_default()),
+        )
+    };
+    select(nfds, sets, tmo, Some(mask))
 }
 
 // ---- select ----
@@ -163,12 +222,14 @@ const SELECT_SETS: [u16; 3] = [
     POLLPRI,
 ];
 
-/// `select` (timeout a `struct timeval`) and `pselect6` (a `struct timespec`; the
-/// signal-mask argument is not applied). The time left is written back, as Linux.
-fn select(nfds: i32, sets: [u64; 3], tmo: u64, pselect: bool) -> SysResult {
+/// `select` (timeout a `struct timeval`) and `pselect6` (`mask` given: a `struct
+/// timespec`, and the signal mask for the call). The time left is written back, as
+/// Linux does.
+fn select(nfds: i32, sets: [u64; 3], tmo: u64, mask: Option<(u64, u64)>) -> SysResult {
     if nfds < 0 {
         return Err(Errno::EINVAL);
     }
+    let pselect = mask.is_some();
     let n = (nfds as usize).min(MAX_FDS);
     let bytes = n.div_ceil(64) * 8;
     let timeout = if tmo == 0 {
@@ -197,6 +258,9 @@ fn select(nfds: i32, sets: [u64; 3], tmo: u64, pselect: bool) -> SysResult {
     }
     let bit = |set: &[u8], fd: usize| set[fd / 8] & (1 << (fd % 8)) != 0;
     let table = files();
+    if let Some((set, size)) = mask {
+        temporary_sigmask(set, size)?;
+    }
     let mut watched: Vec<(usize, Arc<OpenFile>)> = Vec::new();
     for fd in 0..n {
         if (0..3).any(|i| bit(&ins[i], fd)) {
@@ -231,13 +295,7 @@ fn select(nfds: i32, sets: [u64; 3], tmo: u64, pselect: bool) -> SysResult {
         }
     };
     if let Some(d) = deadline {
-        let left = d.saturating_sub(env::monotonic_ns());
-        let (sec, frac) = (left / 1_000_000_000, left % 1_000_000_000);
-        let frac = if pselect { frac } else { frac / 1000 };
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&sec.to_le_bytes());
-        out[8..].copy_from_slice(&frac.to_le_bytes());
-        copy_to_user(tmo, &out)?;
+        write_time_left(tmo, d, !pselect)?;
     }
     result
 }
@@ -272,7 +330,13 @@ fn epoll_ctl(epfd: i32, op: u32, fd: i32, event: u64) -> SysResult {
     ep.ctl(op, fd, &target, ev).map(|_| 0)
 }
 
-fn epoll_wait(epfd: i32, events: u64, max: i32, timeout_ns: Option<u64>) -> SysResult {
+fn epoll_wait(
+    epfd: i32,
+    events: u64,
+    max: i32,
+    timeout_ns: Option<u64>,
+    (set, size): (u64, u64),
+) -> SysResult {
     if max <= 0 || max as usize > epoll::EP_MAX_EVENTS {
         return Err(Errno::EINVAL);
     }
@@ -280,6 +344,7 @@ fn epoll_wait(epfd: i32, events: u64, max: i32, timeout_ns: Option<u64>) -> SysR
     let ep = epoll_of(&ef)?;
     // Check the buffer before waiting (Linux: EFAULT at once).
     crate::mm::user::clear_user(events, max as usize * 12)?;
+    temporary_sigmask(set, size)?;
     let deadline = timeout_ns.map(|t| env::monotonic_ns().saturating_add(t));
     loop {
         let got = ep.collect(max as usize);
