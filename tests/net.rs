@@ -7,7 +7,7 @@ use common::{TempDir, bulkhead, musl_build};
 use std::time::Duration;
 
 /// The cases inet.c runs, in order.
-const INET_CASES: [&str; 15] = [
+const INET_CASES: [&str; 16] = [
     "loopback_tcp",
     "loopback_udp",
     "loopback_ipv6",
@@ -23,6 +23,7 @@ const INET_CASES: [&str; 15] = [
     "net_009_tcp_over_veth",
     "socket_keeps_its_container_after_setns",
     "veth_pair_appears_in_root_and_goes",
+    "proc_net_files_show_the_container",
 ];
 
 #[test]

@@ -658,6 +658,51 @@ static int veth_pair_appears_in_root_and_goes(void)
 	return 0;
 }
 
+static int read_file(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t got = 0, r;
+	while ((r = read(fd, buf + got, n - 1 - got)) > 0)
+		got += r;
+	buf[got] = 0;
+	close(fd);
+	return 0;
+}
+
+/* /proc/net/{dev,route,tcp,udp} show the reader's container. */
+static int proc_net_child(void)
+{
+	static char buf[8192];
+	if (if_set("veth0", "192.168.100.5", "255.255.255.0", NULL))
+		return -1;
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = sin4("127.0.0.1", 8007);
+	CHECK(bind(l, (void *)&a, sizeof a) == 0 && listen(l, 1) == 0, "listen");
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	a = sin4("0.0.0.0", 8008);
+	CHECK(bind(u, (void *)&a, sizeof a) == 0, "udp bind");
+	CHECK(read_file("/proc/net/route", buf, sizeof buf) == 0, "route");
+	CHECK(strstr(buf, "veth0\t0064A8C0\t00000000\t0001\t") != NULL, "route: %s", buf);
+	CHECK(read_file("/proc/net/dev", buf, sizeof buf) == 0, "dev");
+	CHECK(strstr(buf, "    lo:") && strstr(buf, " veth0:") && !strstr(buf, "\n  eth0:"), "dev: %s", buf);
+	CHECK(read_file("/proc/net/tcp", buf, sizeof buf) == 0, "tcp");
+	CHECK(strstr(buf, "0100007F:1F47 00000000:0000 0A") != NULL, "tcp: %s", buf);
+	CHECK(read_file("/proc/net/udp", buf, sizeof buf) == 0, "udp");
+	CHECK(strstr(buf, "00000000:1F48 00000000:0000 07") != NULL, "udp: %s", buf);
+	return 0;
+}
+
+static int proc_net_files_show_the_container(void)
+{
+	CHECK(in_child(CLONE_NEWNET, proc_net_child) == 0, "child failed");
+	static char buf[8192];
+	CHECK(read_file("/proc/net/tcp", buf, sizeof buf) == 0, "root tcp");
+	CHECK(strstr(buf, ":1F47") == NULL, "the container's listener shows in the root");
+	return 0;
+}
+
 int main(void)
 {
 	mkdir("/proc", 0755);
@@ -678,6 +723,7 @@ int main(void)
 	run("net_009_tcp_over_veth", net_009_tcp_over_veth);
 	run("socket_keeps_its_container_after_setns", socket_keeps_its_container_after_setns);
 	run("veth_pair_appears_in_root_and_goes", veth_pair_appears_in_root_and_goes);
+	run("proc_net_files_show_the_container", proc_net_files_show_the_container);
 	printf("inet: %d failed\n", failures);
 	return failures;
 }

@@ -375,6 +375,8 @@ enum Node {
     /// `/proc/net` and `/proc/net/unix`: the reader's net container.
     Net,
     NetUnix,
+    /// `/proc/net/<crate::net::inet::procnet::FILES[i]>`.
+    NetInet(u8),
 }
 
 const ROOT_FILES: [(&str, Node); 10] = [
@@ -439,6 +441,7 @@ impl Node {
             Node::CpuInfo => 14,
             Node::Net => 40,
             Node::NetUnix => 41,
+            Node::NetInet(i) => 42 + i as u64,
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
@@ -594,6 +597,10 @@ impl ProcInode {
             Node::NetUnix => {
                 let net = crate::net::env::current_net();
                 crate::net::unix::proc_net_unix(net.common().number()).into_bytes()
+            }
+            Node::NetInet(i) => {
+                let net = crate::net::env::current_net();
+                crate::net::inet::procnet::render(i, net.stack()).into_bytes()
             }
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
@@ -848,7 +855,13 @@ impl Inode for ProcInode {
             }
             Node::Net => match name {
                 "unix" => Node::NetUnix,
-                _ => return Err(Errno::ENOENT),
+                _ => match crate::net::inet::procnet::FILES
+                    .iter()
+                    .position(|f| *f == name)
+                {
+                    Some(i) => Node::NetInet(i as u8),
+                    None => return Err(Errno::ENOENT),
+                },
             },
             Node::Sys => match name {
                 "user" => Node::SysUser,
@@ -968,7 +981,13 @@ impl Inode for ProcInode {
                 );
                 v
             }
-            Node::Net => alloc::vec![entry("unix".into(), Node::NetUnix)],
+            Node::Net => {
+                let mut v = alloc::vec![entry("unix".into(), Node::NetUnix)];
+                for (i, f) in crate::net::inet::procnet::FILES.iter().enumerate() {
+                    v.push(entry((*f).into(), Node::NetInet(i as u8)));
+                }
+                v
+            }
             Node::Sys => alloc::vec![
                 entry("kernel".into(), Node::SysKernel),
                 entry("user".into(), Node::SysUser),

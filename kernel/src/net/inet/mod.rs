@@ -3,6 +3,7 @@
 //! `sockaddr_in`/`sockaddr_in6`; an AF_INET6 socket sees IPv4 peers as `::ffff:a.b.c.d`.
 
 pub mod ifreq;
+pub mod procnet;
 pub mod tcp;
 pub mod udp;
 
