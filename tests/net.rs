@@ -7,7 +7,7 @@ use common::{TempDir, bulkhead, musl_build};
 use std::time::Duration;
 
 /// The cases inet.c runs, in order.
-const INET_CASES: [&str; 16] = [
+const INET_CASES: [&str; 17] = [
     "loopback_tcp",
     "loopback_udp",
     "loopback_ipv6",
@@ -24,6 +24,7 @@ const INET_CASES: [&str; 16] = [
     "socket_keeps_its_container_after_setns",
     "veth_pair_appears_in_root_and_goes",
     "proc_net_files_show_the_container",
+    "ping_sockets",
 ];
 
 #[test]
@@ -89,4 +90,50 @@ fn guest_reaches_a_host_echo_server_through_eth0() {
         20,
         "the host got the line"
     );
+}
+
+/// Debian's busybox-static in a net container: `ifconfig` sets and shows `veth0` (and no
+/// `eth0`), `route -n` reads the container's routes, `ping 127.0.0.1` (a raw ICMP socket)
+/// and `nc` work; the root keeps `eth0`. The script is `tests/busybox_net.sh`.
+#[test]
+fn busybox_network_tools_in_a_container() {
+    let busybox = std::path::Path::new("/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "/bin/busybox missing: install busybox-static (apt-get install busybox-static), as .ci/run does"
+    );
+    let dir = TempDir::new("net-busybox");
+    let bin = dir.0.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::fs::copy(busybox, bin.join("busybox")).expect("copy busybox");
+    for applet in [
+        "sh", "mount", "mkdir", "unshare", "ifconfig", "grep", "ping", "nc", "sleep", "echo",
+        "cat", "route",
+    ] {
+        std::os::unix::fs::symlink("busybox", bin.join(applet)).expect("applet link");
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/busybox_net.sh");
+    std::fs::copy(script, dir.0.join("bbnet.sh")).expect("copy the script");
+    let args = [
+        "--timeout",
+        "300",
+        "--add",
+        dir.path(),
+        "--init",
+        "/bin/sh",
+        "/bbnet.sh",
+    ];
+    let run = bulkhead(&args, Duration::from_secs(360));
+    let lines: Vec<&str> = run.lines().filter(|l| l.starts_with("bb: ")).collect();
+    let expected = [
+        "bb: ifconfig set",
+        "bb: ifconfig shows veth0",
+        "bb: no eth0",
+        "bb: route",
+        "bb: ping",
+        "bb: nc",
+        "bb: root eth0",
+        "bb: done",
+    ];
+    assert_eq!(lines, expected, "busybox's lines\n{}", run.describe());
 }

@@ -703,6 +703,41 @@ static int proc_net_files_show_the_container(void)
 	return 0;
 }
 
+/* Unprivileged ping sockets (SOCK_DGRAM/IPPROTO_ICMP): the kernel sets the identifier and
+ * the reply comes without an IP header; SOCK_RAW needs CAP_NET_RAW. */
+static int ping_child(void)
+{
+	CHECK(setuid(1000) == 0, "setuid");
+	CHECK(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) == -1 && errno == EPERM, "raw: EPERM");
+	int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	CHECK(s >= 0, "ping socket");
+	unsigned char req[16] = {8, 0, 0, 0, 0, 0, 0, 7, 'b', 'u', 'l', 'k', 'h', 'e', 'a', 'd'};
+	struct sockaddr_in a = sin4("127.0.0.1", 0);
+	CHECK(sendto(s, req, sizeof req, 0, (void *)&a, sizeof a) == sizeof req, "sendto");
+	struct sockaddr_in me;
+	socklen_t ml = sizeof me;
+	CHECK(getsockname(s, (void *)&me, &ml) == 0 && me.sin_port != 0, "an identifier");
+	unsigned char rep[64];
+	struct timeval tv = {2, 0};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	ssize_t n;
+	do {
+		n = recv(s, rep, sizeof rep, 0);
+	} while (n > 0 && rep[0] != 0);
+	CHECK(n == sizeof req, "reply length %zd", n);
+	CHECK(rep[0] == 0 && memcmp(rep + 4, &me.sin_port, 2) == 0 && rep[7] == 7, "an echo reply to us");
+	CHECK(memcmp(rep + 8, "bulkhead", 8) == 0, "its data");
+	unsigned char bad[8] = {13, 0};
+	CHECK(sendto(s, bad, sizeof bad, 0, (void *)&a, sizeof a) == -1 && errno == EINVAL, "not an echo request");
+	return 0;
+}
+
+static int ping_sockets(void)
+{
+	CHECK(in_child(0, ping_child) == 0, "child failed");
+	return 0;
+}
+
 int main(void)
 {
 	mkdir("/proc", 0755);
@@ -724,6 +759,7 @@ int main(void)
 	run("socket_keeps_its_container_after_setns", socket_keeps_its_container_after_setns);
 	run("veth_pair_appears_in_root_and_goes", veth_pair_appears_in_root_and_goes);
 	run("proc_net_files_show_the_container", proc_net_files_show_the_container);
+	run("ping_sockets", ping_sockets);
 	printf("inet: %d failed\n", failures);
 	return failures;
 }

@@ -2,6 +2,7 @@
 //! TCP (`tcp.rs`), UDP (`udp.rs`), the interface ioctls (`ifreq.rs`). Addresses are
 //! `sockaddr_in`/`sockaddr_in6`; an AF_INET6 socket sees IPv4 peers as `::ffff:a.b.c.d`.
 
+pub mod icmp;
 pub mod ifreq;
 pub mod procnet;
 pub mod tcp;
@@ -60,6 +61,7 @@ fn create(family: i32, ty: i32, protocol: i32) -> Result<Arc<dyn Socket>, Errno>
     match (ty, protocol) {
         (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(Arc::new(tcp::TcpSocket::new(family)?)),
         (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(Arc::new(udp::UdpSocket::new(family)?)),
+        (SOCK_DGRAM | SOCK_RAW, IPPROTO_ICMP) => Ok(Arc::new(icmp::IcmpSocket::new(family, ty)?)),
         (SOCK_STREAM | SOCK_DGRAM | SOCK_RAW, _) => Err(Errno::EPROTONOSUPPORT),
         _ => Err(Errno::ESOCKTNOSUPPORT),
     }
