@@ -1,5 +1,5 @@
 //! The runner's command line: `--add DIR`, `--init PATH [ARGS...]`, `--append ARGS`,
-//! `--timeout SECS`, `--icount`, `--memory MiB`, `--kvm`, `--gdb`, `--help`.
+//! `--timeout SECS`, `--icount`, `--memory MiB`, `--kvm`, `--gdb`, `--no-net`, `--help`.
 
 use crate::Error;
 use std::ffi::OsString;
@@ -26,6 +26,7 @@ Options:
   --memory MiB           guest memory in MiB (default 512)
   --kvm                  use KVM instead of TCG
   --gdb                  start halted with a gdb server on localhost:1234 (-s -S)
+  --no-net               no NIC (-nic none); default: virtio-net on QEMU's user network
   --help                 print this help
 
 Exit status: init's exit status (0 = all tests passed), 126 init killed by a signal,
@@ -59,6 +60,8 @@ pub struct Options {
     pub memory_mib: u32,
     pub kvm: bool,
     pub gdb: bool,
+    /// No NIC (`-nic none`); otherwise a virtio-net NIC on QEMU's user network.
+    pub no_net: bool,
 }
 
 impl Default for Options {
@@ -73,6 +76,7 @@ impl Default for Options {
             memory_mib: DEFAULT_MEMORY_MIB,
             kvm: false,
             gdb: false,
+            no_net: false,
         }
     }
 }
@@ -128,6 +132,7 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
             "--icount" => opts.icount = true,
             "--kvm" => opts.kvm = true,
             "--gdb" => opts.gdb = true,
+            "--no-net" => opts.no_net = true,
             // After `--init PATH`, anything that is not a runner option is one of init's
             // arguments, and everything after `--` is.
             "--" if opts.init.is_some() => opts.init_args.extend(args.by_ref()),
@@ -209,7 +214,7 @@ mod tests {
         ] {
             assert!(USAGE.contains(o), "usage lacks {o}");
         }
-        for o in ["--kvm", "--gdb", "--help"] {
+        for o in ["--kvm", "--gdb", "--no-net", "--help"] {
             assert!(USAGE.contains(o), "usage lacks {o}");
         }
     }
@@ -229,7 +234,9 @@ mod tests {
             "--memory",
             "256",
             "--gdb",
+            "--no-net",
         ]);
+        assert!(o.no_net);
         assert_eq!(o.add, [PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(o.append, ["x=1"]);
         assert_eq!(o.timeout_secs, Some(30));

@@ -108,6 +108,12 @@ pub fn qemu_command(opts: &Options, initrd: &Path) -> Command {
     .args([
         "-device",
         "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-nic",
+        if opts.no_net {
+            "none"
+        } else {
+            "user,model=virtio-net-pci"
+        },
         "-append",
     ])
     .arg(opts.kernel_cmdline());
@@ -364,6 +370,8 @@ mod tests {
             "256",
             "-device",
             "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-nic",
+            "user,model=virtio-net-pci",
             "-append",
             "log=info",
             "-icount",
@@ -380,6 +388,19 @@ mod tests {
             Path::new("x"),
         );
         assert_eq!(kvm.get_args().nth(1).and_then(|a| a.to_str()), Some("kvm"));
+        let no_net = qemu_command(
+            &Options {
+                no_net: true,
+                ..Options::default()
+            },
+            Path::new("x"),
+        );
+        let args: Vec<_> = no_net.get_args().map(|a| a.to_str().unwrap()).collect();
+        let i = args
+            .iter()
+            .position(|&a| a == "-nic")
+            .expect("a -nic argument");
+        assert_eq!(args[i + 1], "none", "--no-net gives -nic none");
     }
 
     #[test]

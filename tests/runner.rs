@@ -45,6 +45,7 @@ fn help_exits_zero_and_lists_every_option() {
         "--memory MiB",
         "--kvm",
         "--gdb",
+        "--no-net",
         "--help",
     ] {
         assert!(

@@ -31,6 +31,8 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         Some((pa, size)) => crate::mm::phys_slice(pa, size),
         None => &[],
     };
+    crate::net::inet::init();
+    crate::net::nic::init();
     crate::container::init(info.cmdline);
     crate::fs::init(
         initrd,

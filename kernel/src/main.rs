@@ -12,6 +12,7 @@ pub mod errno;
 pub mod fs;
 pub mod ipc;
 pub mod mm;
+pub mod net;
 pub mod plimits;
 pub mod seccomp;
 

@@ -29,6 +29,8 @@ pub mod mnt;
 #[cfg(target_os = "none")]
 pub mod mq;
 #[cfg(target_os = "none")]
+pub mod net;
+#[cfg(target_os = "none")]
 pub mod rt;
 #[cfg(target_os = "none")]
 pub mod sched;

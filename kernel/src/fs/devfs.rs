@@ -310,6 +310,10 @@ impl FileOps for Console {
             POLLOUT
         }
     }
+
+    fn wait_chan(&self) -> Option<usize> {
+        Some(console_chan())
+    }
 }
 
 #[cfg(test)]

@@ -16,12 +16,6 @@ pub enum Wake {
     Interrupted,
 }
 
-/// Wait channel every poll()er sleeps on; every wakeup of a file object also wakes it.
-pub fn poll_chan() -> usize {
-    static POLL: u8 = 0;
-    &POLL as *const u8 as usize
-}
-
 #[cfg(target_os = "none")]
 mod imp {
     use super::*;
@@ -44,7 +38,7 @@ mod imp {
 
     pub fn wakeup(chan: usize) {
         crate::task::wakeup(chan);
-        crate::task::wakeup(poll_chan());
+        super::super::pollwait::notify(chan);
     }
 
     pub fn console_write(bytes: &[u8]) {
@@ -173,7 +167,9 @@ mod imp {
         Wake::Interrupted
     }
 
-    pub fn wakeup(_chan: usize) {}
+    pub fn wakeup(chan: usize) {
+        super::super::pollwait::notify(chan);
+    }
 
     std::thread_local! {
         pub static CONSOLE_OUT: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };

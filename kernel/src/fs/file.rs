@@ -47,7 +47,10 @@ pub const POLLERR: u16 = 0x8;
 pub const POLLHUP: u16 = 0x10;
 pub const POLLNVAL: u16 = 0x20;
 pub const POLLRDNORM: u16 = 0x40;
+pub const POLLRDBAND: u16 = 0x80;
 pub const POLLWRNORM: u16 = 0x100;
+pub const POLLWRBAND: u16 = 0x200;
+pub const POLLRDHUP: u16 = 0x2000;
 
 /// The operations of one kind of open file. `file` gives access to the offset and flags.
 pub trait FileOps: Send + Sync {
@@ -81,6 +84,20 @@ pub trait FileOps: Send + Sync {
     /// Readiness now (`POLLIN`, `POLLOUT`, `POLLHUP`, ...).
     fn poll(&self) -> u16 {
         POLLIN | POLLOUT
+    }
+    /// The channel the object passes to `env::wakeup` whenever its readiness may change:
+    /// poll, select and epoll wait on it (`fs::pollwait`). `None`: a waiter re-checks
+    /// the object every 20 ms instead.
+    fn wait_chan(&self) -> Option<usize> {
+        None
+    }
+    /// A monotonic time at which readiness changes without a wakeup (a timer expiring).
+    fn ready_at(&self) -> Option<u64> {
+        None
+    }
+    /// The socket behind a socket file (`ENOTSOCK` for the others).
+    fn socket(&self) -> Option<Arc<dyn crate::net::Socket>> {
+        None
     }
 }
 
@@ -218,6 +235,18 @@ impl OpenFile {
             return POLLNVAL;
         }
         self.ops.poll()
+    }
+
+    pub fn wait_chan(&self) -> Option<usize> {
+        self.ops.wait_chan()
+    }
+
+    pub fn ready_at(&self) -> Option<u64> {
+        self.ops.ready_at()
+    }
+
+    pub fn socket(&self) -> Option<Arc<dyn crate::net::Socket>> {
+        self.ops.socket()
     }
 
     /// Fills `buf` with `linux_dirent64` records from the current position on and

@@ -142,6 +142,10 @@ impl FileOps for PipeReader {
     fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
         fionread(cmd, arg, self.0.state.lock().buf.len())
     }
+
+    fn wait_chan(&self) -> Option<usize> {
+        Some(self.0.chan())
+    }
 }
 
 fn fionread(cmd: u32, arg: u64, avail: usize) -> Result<usize, Errno> {
@@ -233,6 +237,10 @@ impl FileOps for PipeWriter {
 
     fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
         fionread(cmd, arg, self.0.state.lock().buf.len())
+    }
+
+    fn wait_chan(&self) -> Option<usize> {
+        Some(self.0.chan())
     }
 }
 

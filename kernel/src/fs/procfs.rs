@@ -386,9 +386,14 @@ enum Node {
     /// `/proc/stat` and `/proc/cpuinfo`.
     CpuStat,
     CpuInfo,
+    /// `/proc/net` and `/proc/net/unix`: the reader's net container.
+    Net,
+    NetUnix,
+    /// `/proc/net/<crate::net::inet::procnet::FILES[i]>`.
+    NetInet(u8),
 }
 
-const ROOT_FILES: [(&str, Node); 9] = [
+const ROOT_FILES: [(&str, Node); 10] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
     ("stat", Node::CpuStat),
@@ -398,6 +403,7 @@ const ROOT_FILES: [(&str, Node); 9] = [
     ("uptime", Node::Uptime),
     ("sys", Node::Sys),
     ("plimits", Node::Plimits),
+    ("net", Node::Net),
 ];
 
 const PID_FILES: [(&str, FileType); 16] = [
@@ -444,6 +450,9 @@ impl Node {
             Node::Uptime => 6,
             Node::CpuStat => 13,
             Node::CpuInfo => 14,
+            Node::Net => 40,
+            Node::NetUnix => 41,
+            Node::NetInet(i) => 42 + i as u64,
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
@@ -502,6 +511,7 @@ impl Node {
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
+            | Node::Net
             | Node::PlGroup(_) => FileType::Directory,
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => FileType::Symlink,
             _ => FileType::Regular,
@@ -597,6 +607,14 @@ impl ProcInode {
             Node::Uptime => render_uptime(v.uptime_ns()).into_bytes(),
             Node::CpuStat => render_cpu_stat(&v.cpu_stat()).into_bytes(),
             Node::CpuInfo => render_cpuinfo(&v.cpu_info()).into_bytes(),
+            Node::NetUnix => {
+                let net = crate::net::env::current_net();
+                crate::net::unix::proc_net_unix(net.common().number()).into_bytes()
+            }
+            Node::NetInet(i) => {
+                let net = crate::net::env::current_net();
+                crate::net::inet::procnet::render(i, net.stack()).into_bytes()
+            }
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
@@ -623,6 +641,7 @@ impl ProcInode {
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
+            | Node::Net
             | Node::PlGroup(_) => return Err(Errno::EISDIR),
             Node::SelfLink | Node::Link(..) | Node::FsLink(..) => return Err(Errno::EINVAL),
         })
@@ -847,6 +866,16 @@ impl Inode for ProcInode {
                 self.check_pid(pid)?;
                 Node::Pid(pid)
             }
+            Node::Net => match name {
+                "unix" => Node::NetUnix,
+                _ => match crate::net::inet::procnet::FILES
+                    .iter()
+                    .position(|f| *f == name)
+                {
+                    Some(i) => Node::NetInet(i as u8),
+                    None => return Err(Errno::ENOENT),
+                },
+            },
             Node::Sys => match name {
                 "user" => Node::SysUser,
                 "kernel" => Node::SysKernel,
@@ -964,6 +993,13 @@ impl Inode for ProcInode {
                         .into_iter()
                         .map(|p| entry(p.to_string(), Node::Pid(p))),
                 );
+                v
+            }
+            Node::Net => {
+                let mut v = alloc::vec![entry("unix".into(), Node::NetUnix)];
+                for (i, f) in crate::net::inet::procnet::FILES.iter().enumerate() {
+                    v.push(entry((*f).into(), Node::NetInet(i as u8)));
+                }
                 v
             }
             Node::Sys => alloc::vec![
@@ -1247,6 +1283,7 @@ mod tests {
                 "uptime",
                 "sys",
                 "plimits",
+                "net",
                 "1"
             ]
         );

@@ -127,6 +127,14 @@ impl FileOps for TimerFd {
     fn poll(&self) -> u16 {
         if self.current().ticks > 0 { POLLIN } else { 0 }
     }
+
+    fn wait_chan(&self) -> Option<usize> {
+        Some(self.chan())
+    }
+
+    fn ready_at(&self) -> Option<u64> {
+        self.current().next
+    }
 }
 
 impl Drop for TimerFd {

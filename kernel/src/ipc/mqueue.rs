@@ -469,6 +469,10 @@ impl FileOps for QueueFile {
         }
         ev
     }
+
+    fn wait_chan(&self) -> Option<usize> {
+        Some(self.0.chan())
+    }
 }
 
 /// The queue behind a descriptor (`EBADF` for any other file, as Linux).

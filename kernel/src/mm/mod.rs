@@ -3,6 +3,8 @@
 #[cfg(target_os = "none")]
 pub mod aspace;
 #[cfg(target_os = "none")]
+pub mod dma;
+#[cfg(target_os = "none")]
 pub mod frame;
 pub mod heap;
 #[cfg(target_os = "none")]

@@ -3,7 +3,7 @@
 
 use crate::cred::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD, CAP_SYS_ADMIN, CAP_SYS_CHROOT};
 use crate::errno::{Errno, SysResult};
-use crate::fs::env::{self, Wake};
+use crate::fs::env;
 use crate::fs::file::*;
 use crate::fs::mount::MountTable;
 use crate::fs::vfs::{
@@ -41,11 +41,6 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         4 => fstatat(AT_FDCWD, a[0], a[1], 0),
         5 => fstat(fd(0), a[1]),
         6 => fstatat(AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW),
-        7 => poll(
-            a[0],
-            a[1],
-            (a[2] as i32 >= 0).then(|| a[2] as i32 as u64 * 1_000_000),
-        ),
         8 => lseek(fd(0), a[1] as i64, a[2] as u32),
         16 => ioctl(fd(0), a[1] as u32, a[2]),
         17 => pread(fd(0), a[1], a[2], a[3] as i64),
@@ -104,7 +99,6 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         267 => readlinkat(fd(0), a[1], a[2], a[3]),
         268 => fchmodat(fd(0), a[1], a[2] as u32),
         269 => faccessat(fd(0), a[1], a[2] as u32, 0),
-        271 => ppoll(a[0], a[1], a[2]),
         280 => utimensat(fd(0), a[1], a[3] as u32),
         292 => dup3(fd(0), fd(1), a[2] as u32),
         293 => pipe2(a[0], a[1] as u32),
@@ -184,6 +178,35 @@ fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
 fn parent_at(dirfd: i32, p: &str) -> Result<crate::fs::walk::Parent, Errno> {
     let base = base_dir(dirfd, p)?;
     context().resolve_parent_at(base.as_ref(), p)
+}
+
+/// `bind` of an AF_UNIX socket to `p`: creates the socket inode (mode 0777 less the
+/// umask); `EADDRINUSE` if the name exists.
+pub(crate) fn make_socket_inode(p: &str) -> Result<InodeRef, Errno> {
+    let parent = parent_at(AT_FDCWD, p)?;
+    if is_dot(&parent.name) {
+        return Err(Errno::EADDRINUSE);
+    }
+    may_create(&parent.dir, &parent.name, &env::caller()).map_err(|e| match e {
+        Errno::EEXIST => Errno::EADDRINUSE,
+        e => e,
+    })?;
+    let (uid, gid) = env::current_ids();
+    let perm = 0o777 & !context().umask();
+    parent
+        .dir
+        .inode
+        .create(&parent.name, vfs::S_IFSOCK | perm, uid, gid, 0)
+}
+
+/// `connect` of an AF_UNIX socket to `p`: the inode there, which the caller must be
+/// allowed to write (`EACCES`).
+pub(crate) fn socket_inode_at(p: &str) -> Result<InodeRef, Errno> {
+    let loc = resolve_at(AT_FDCWD, p, true)?;
+    if !vfs::permits(&loc.inode.metadata(), &env::caller(), MAY_WRITE) {
+        return Err(Errno::EACCES);
+    }
+    Ok(loc.inode)
 }
 
 fn is_dot(name: &str) -> bool {
@@ -598,83 +621,6 @@ fn truncate(pathname: u64, len: i64) -> SysResult {
         }
         _ => Err(Errno::EINVAL),
     }
-}
-
-// ---- poll ----
-
-const POLL_MAX_FDS: u64 = 1024;
-/// Longest single sleep of a poller: an interrupt-time wakeup (console input) that
-/// comes between the readiness check and the sleep is caught this late at worst.
-const POLL_RECHECK_NS: u64 = 20_000_000;
-
-fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
-    if nfds > POLL_MAX_FDS {
-        return Err(Errno::EINVAL);
-    }
-    let n = nfds as usize;
-    let mut raw = vec![0u8; n * 8];
-    copy_from_user(fds, &mut raw)?;
-    let deadline = timeout_ns.map(|t| env::monotonic_ns().saturating_add(t));
-    let table = files();
-    loop {
-        let mut ready = 0;
-        for rec in raw.chunks_exact_mut(8) {
-            let fd = i32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]);
-            let events = u16::from_le_bytes([rec[4], rec[5]]);
-            let revents = if fd < 0 {
-                0
-            } else {
-                match table.get(fd) {
-                    Err(_) => POLLNVAL,
-                    Ok(f) => {
-                        let mut ev = f.poll();
-                        if ev & POLLIN != 0 {
-                            ev |= POLLRDNORM;
-                        }
-                        if ev & POLLOUT != 0 {
-                            ev |= POLLWRNORM;
-                        }
-                        ev & (events | POLLERR | POLLHUP | POLLNVAL)
-                    }
-                }
-            };
-            rec[6..8].copy_from_slice(&revents.to_le_bytes());
-            if revents != 0 {
-                ready += 1;
-            }
-        }
-        let now = env::monotonic_ns();
-        if ready > 0 || deadline.is_some_and(|d| now >= d) {
-            copy_to_user(fds, &raw)?;
-            return Ok(ready);
-        }
-        let wake_at = now + POLL_RECHECK_NS;
-        let wake_at = deadline.map_or(wake_at, |d| d.min(wake_at));
-        if env::sleep(env::poll_chan(), Some(wake_at)) == Wake::Interrupted {
-            return Err(Errno::EINTR);
-        }
-    }
-}
-
-fn ppoll(fds: u64, nfds: u64, tmo: u64) -> SysResult {
-    // The signal mask argument is not applied (no atomic mask swap yet).
-    let timeout = if tmo == 0 {
-        None
-    } else {
-        let mut ts = [0u8; 16];
-        copy_from_user(tmo, &mut ts)?;
-        let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or_default());
-        let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or_default());
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(
-            (sec as u64)
-                .saturating_mul(1_000_000_000)
-                .saturating_add(nsec as u64),
-        )
-    };
-    poll(fds, nfds, timeout)
 }
 
 // ---- metadata ----

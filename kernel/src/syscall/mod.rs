@@ -8,6 +8,8 @@ mod cred;
 pub mod fs;
 mod mm;
 mod mqueue;
+mod net;
+mod poll;
 mod process;
 mod seccomp;
 mod signal;
@@ -83,6 +85,12 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
         return Ret::Value(r);
     }
     if let Some(r) = container::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = poll::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = net::dispatch(nr, a) {
         return Ret::Value(r);
     }
     if let Some(r) = mqueue::dispatch(nr, a) {

@@ -5,6 +5,7 @@ pub mod context;
 pub mod cpu;
 pub mod gdt;
 pub mod interrupts;
+pub mod pci;
 pub mod serial;
 pub mod timer;
 pub mod trap;

@@ -1,0 +1,946 @@
+//! One TCP/IP stack per net container: a smoltcp [`Interface`] (medium IP) over
+//! [`Router`], the container's interfaces (`lo`, `veth*`, `eth0`) as the kernel models
+//! them, its routes and its sockets. smoltcp sees one interface holding every address;
+//! the router picks the link a packet leaves by (loopback to itself, a veth pair into
+//! the peer stack's queue, the NIC), so each link is only a name, flags and addresses
+//! here. Stacks never hold each other's lock: a packet for a peer goes into the peer's
+//! receive queue (a leaf lock) and the peer is polled after ours is released.
+
+use crate::errno::Errno;
+use crate::fs::env;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
+use smoltcp::socket::tcp;
+use smoltcp::time::Instant;
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
+use spin::Mutex;
+
+pub const IFF_UP: u32 = 0x1;
+pub const IFF_BROADCAST: u32 = 0x2;
+pub const IFF_LOOPBACK: u32 = 0x8;
+pub const IFF_RUNNING: u32 = 0x40;
+pub const IFF_MULTICAST: u32 = 0x1000;
+/// Flags a user may change with `SIOCSIFFLAGS` (the rest are the kernel's).
+pub const IFF_SETTABLE: u32 = IFF_UP;
+
+/// Packets waiting in one stack's receive queue at most (more are dropped, as a full
+/// NIC ring drops them): a flood from a peer cannot use up the kernel heap.
+const RXQ_MAX: usize = 1024;
+/// The MTU of every link but the NIC (Linux's loopback has 65536).
+pub const LOOPBACK_MTU: usize = 65535;
+pub const ETH_MTU: usize = 1500;
+/// Polls of one stack per [`NetStack::poll`] (each takes what the last one produced).
+const POLL_ROUNDS: usize = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    Loopback,
+    Veth,
+    /// The virtio-net NIC (root container only).
+    Nic,
+}
+
+/// Packet and byte counts of a link (`/proc/net/dev`).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct LinkStats {
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    pub tx_dropped: u64,
+}
+
+/// One interface of a container.
+#[derive(Clone)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    pub kind: LinkKind,
+    pub flags: u32,
+    pub mtu: usize,
+    pub hwaddr: [u8; 6],
+    /// IPv4 and IPv6 addresses with their prefix lengths.
+    pub addrs: Vec<IpCidr>,
+    pub stats: LinkStats,
+    /// The other end of a veth pair: its stack and its index there.
+    peer: Option<(Weak<NetStack>, u32)>,
+}
+
+impl Link {
+    pub fn is_up(&self) -> bool {
+        self.flags & IFF_UP != 0
+    }
+
+    pub fn ipv4(&self) -> Option<(Ipv4Address, u8)> {
+        self.addrs.iter().find_map(|c| match c {
+            IpCidr::Ipv4(v4) => Some((v4.address(), v4.prefix_len())),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        })
+    }
+}
+
+/// An IPv4 route (`/proc/net/route`, `SIOCADDRT`, `RTM_NEWROUTE`): a destination
+/// prefix, an optional gateway, the link it leaves by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub dst: Ipv4Address,
+    pub prefix: u8,
+    pub gateway: Option<Ipv4Address>,
+    pub ifindex: u32,
+}
+
+fn v4_in(addr: Ipv4Address, net: Ipv4Address, prefix: u8) -> bool {
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix.min(32))
+    };
+    (addr.to_bits() & mask) == (net.to_bits() & mask)
+}
+
+/// Packets handed to a stack (from its own loopback, a veth peer, the NIC): the link
+/// index it arrived on and the IP packet.
+type RxQueue = Mutex<VecDeque<(u32, Vec<u8>)>>;
+
+/// What the NIC driver offers a stack (implemented by `net::nic` on the target).
+pub trait Nic: Send + Sync {
+    /// Sends one IP packet (the driver adds the Ethernet header).
+    fn send_ip(&self, packet: &[u8]) -> bool;
+    fn mac(&self) -> [u8; 6];
+    /// Hands every IP packet received since the last call to `deliver`.
+    fn poll_rx(&self, deliver: &mut dyn FnMut(Vec<u8>));
+}
+
+/// The device smoltcp polls: it receives from the stack's queue and sends each packet
+/// out of the link the routing table picks.
+struct Router {
+    rxq: Arc<RxQueue>,
+    links: Vec<Link>,
+    routes: Vec<Route>,
+    nic: Option<Arc<dyn Nic>>,
+    /// Peer stacks that got packets during this poll (polled after ours).
+    kicked: Vec<Weak<NetStack>>,
+    /// Whether our own queue got packets (loopback) during this poll.
+    looped: bool,
+}
+
+enum Out {
+    Local,
+    Link(usize),
+    Drop,
+}
+
+impl Router {
+    fn is_local_v4(&self, a: Ipv4Address) -> bool {
+        a.octets()[0] == 127
+            || self
+                .links
+                .iter()
+                .any(|l| l.addrs.iter().any(|c| c.address() == IpAddress::Ipv4(a)))
+    }
+
+    fn is_local_v6(&self, a: Ipv6Address) -> bool {
+        a.is_loopback()
+            || self
+                .links
+                .iter()
+                .any(|l| l.addrs.iter().any(|c| c.address() == IpAddress::Ipv6(a)))
+    }
+
+    /// The link for an IPv4 destination: connected prefixes first (longest), then routes.
+    pub fn route_v4(&self, dst: Ipv4Address) -> Option<usize> {
+        let mut best: Option<(u8, usize)> = None;
+        for (i, l) in self.links.iter().enumerate() {
+            if !l.is_up() || l.kind == LinkKind::Loopback {
+                continue;
+            }
+            if let Some((a, p)) = l.ipv4()
+                && v4_in(dst, a, p)
+                && best.is_none_or(|(bp, _)| p > bp)
+            {
+                best = Some((p, i));
+            }
+        }
+        if best.is_none() {
+            for r in &self.routes {
+                if v4_in(dst, r.dst, r.prefix)
+                    && best.is_none_or(|(bp, _)| r.prefix > bp)
+                    && let Some(i) = self.links.iter().position(|l| l.index == r.ifindex)
+                    && self.links[i].is_up()
+                {
+                    best = Some((r.prefix, i));
+                }
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    fn out_for(&self, packet: &[u8]) -> Out {
+        match packet.first().map(|b| b >> 4) {
+            Some(4) if packet.len() >= 20 => {
+                let dst = Ipv4Address::new(packet[16], packet[17], packet[18], packet[19]);
+                if self.is_local_v4(dst) {
+                    Out::Local
+                } else {
+                    self.route_v4(dst).map_or(Out::Drop, Out::Link)
+                }
+            }
+            Some(6) if packet.len() >= 40 => {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&packet[24..40]);
+                let dst = Ipv6Address::from(b);
+                if self.is_local_v6(dst) {
+                    Out::Local
+                } else {
+                    // Only on-link IPv6 on a veth: the first up veth with an IPv6 address
+                    // in the destination's prefix.
+                    self.links
+                        .iter()
+                        .position(|l| {
+                            l.is_up()
+                                && l.kind != LinkKind::Loopback
+                                && l.addrs.iter().any(|c| {
+                                    matches!(c, IpCidr::Ipv6(_))
+                                        && c.contains_addr(&IpAddress::Ipv6(dst))
+                                })
+                        })
+                        .map_or(Out::Drop, Out::Link)
+                }
+            }
+            _ => Out::Drop,
+        }
+    }
+
+    fn transmit_packet(&mut self, packet: Vec<u8>) {
+        let len = packet.len() as u64;
+        match self.out_for(&packet) {
+            Out::Local => {
+                let lo = self.links.iter_mut().find(|l| l.kind == LinkKind::Loopback);
+                let Some(lo) = lo.filter(|l| l.is_up()) else {
+                    return;
+                };
+                lo.stats.tx_packets += 1;
+                lo.stats.tx_bytes += len;
+                let index = lo.index;
+                let mut q = self.rxq.lock();
+                if q.len() < RXQ_MAX {
+                    q.push_back((index, packet));
+                    self.looped = true;
+                }
+            }
+            Out::Link(i) => {
+                let link = &mut self.links[i];
+                match link.kind {
+                    LinkKind::Veth => {
+                        let delivered = link.peer.as_ref().and_then(|(w, idx)| {
+                            let peer = w.upgrade()?;
+                            let mut q = peer.rxq.lock();
+                            (q.len() < RXQ_MAX).then(|| q.push_back((*idx, packet)))?;
+                            drop(q);
+                            Some(Arc::downgrade(&peer))
+                        });
+                        match delivered {
+                            Some(w) => {
+                                link.stats.tx_packets += 1;
+                                link.stats.tx_bytes += len;
+                                if !self.kicked.iter().any(|k| k.ptr_eq(&w)) {
+                                    self.kicked.push(w);
+                                }
+                            }
+                            None => link.stats.tx_dropped += 1,
+                        }
+                    }
+                    LinkKind::Nic => {
+                        if self.nic.as_ref().is_some_and(|n| n.send_ip(&packet)) {
+                            link.stats.tx_packets += 1;
+                            link.stats.tx_bytes += len;
+                        } else {
+                            link.stats.tx_dropped += 1;
+                        }
+                    }
+                    LinkKind::Loopback => {}
+                }
+            }
+            Out::Drop => {}
+        }
+    }
+}
+
+struct RxToken(Vec<u8>);
+struct TxToken<'a>(&'a mut Router);
+
+impl phy::RxToken for RxToken {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+
+impl phy::TxToken for TxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut buf = Vec::new();
+        if buf.try_reserve_exact(len).is_err() {
+            // No memory: the packet is lost (TCP sends it again), as a full ring loses it.
+            let mut scratch = [0u8; 128];
+            let n = len.min(scratch.len());
+            return f(&mut scratch[..n]);
+        }
+        buf.resize(len, 0);
+        let r = f(&mut buf);
+        self.0.transmit_packet(buf);
+        r
+    }
+}
+
+impl Device for Router {
+    type RxToken<'a> = RxToken;
+    type TxToken<'a> = TxToken<'a>;
+
+    fn receive(&mut self, _t: Instant) -> Option<(RxToken, TxToken<'_>)> {
+        loop {
+            let (index, packet) = self.rxq.lock().pop_front()?;
+            // A packet arriving on a link that is down (or gone) is dropped.
+            if let Some(l) = self.links.iter_mut().find(|l| l.index == index)
+                && l.is_up()
+            {
+                l.stats.rx_packets += 1;
+                l.stats.rx_bytes += packet.len() as u64;
+                return Some((RxToken(packet), TxToken(self)));
+            }
+        }
+    }
+
+    fn transmit(&mut self, _t: Instant) -> Option<TxToken<'_>> {
+        Some(TxToken(self))
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ip;
+        caps.max_transmission_unit = LOOPBACK_MTU;
+        // Loopback and veth packets never leave the machine: no checksums. The NIC path
+        // fills them in (`nic::EtherGlue::send`); TCP's MSS option keeps segments to the
+        // outside within its MTU.
+        caps.checksum = ChecksumCapabilities::ignored();
+        caps
+    }
+}
+
+/// The state behind a stack's lock.
+pub struct StackInner {
+    iface: Interface,
+    dev: Router,
+    pub sockets: SocketSet<'static>,
+    /// TCP sockets closed by their owner, finishing their close here; removed once
+    /// smoltcp is done with them.
+    orphans: Vec<SocketHandle>,
+    /// Bound ports of the sockets of this stack (`bind`, ephemeral ports).
+    pub ports: super::ports::PortTable,
+}
+
+impl StackInner {
+    pub fn iface(&mut self) -> &mut Interface {
+        &mut self.iface
+    }
+
+    /// smoltcp's context (for `connect`) and the socket set at once.
+    pub fn cx_and_sockets(&mut self) -> (&mut smoltcp::iface::Context, &mut SocketSet<'static>) {
+        (self.iface.context(), &mut self.sockets)
+    }
+
+    /// Hands a closed TCP socket to the stack: it finishes its FIN exchange and is
+    /// removed when closed (or at once when it has nothing left to do).
+    pub fn orphan(&mut self, h: SocketHandle) {
+        if self.orphans.try_reserve(1).is_err() {
+            self.sockets.get_mut::<tcp::Socket>(h).abort();
+            self.sockets.remove(h);
+            return;
+        }
+        let s = self.sockets.get_mut::<tcp::Socket>(h);
+        s.close();
+        // A peer that never answers cannot keep it for ever.
+        s.set_timeout(Some(smoltcp::time::Duration::from_secs(30)));
+        self.orphans.push(h);
+        self.reap();
+    }
+
+    /// Removes orphans smoltcp is done with (closed, or waiting out TIME-WAIT).
+    fn reap(&mut self) {
+        let sockets = &mut self.sockets;
+        self.orphans.retain(|&h| {
+            let st = sockets.get::<tcp::Socket>(h).state();
+            let done = matches!(st, tcp::State::Closed | tcp::State::TimeWait);
+            if done {
+                sockets.remove(h);
+            }
+            !done
+        });
+    }
+
+    /// Sockets alive in smoltcp (owned and orphans).
+    pub fn socket_count(&self) -> usize {
+        self.sockets.iter().count()
+    }
+
+    pub fn links(&self) -> &[Link] {
+        &self.dev.links
+    }
+
+    pub fn link(&self, name: &str) -> Option<&Link> {
+        self.dev.links.iter().find(|l| l.name == name)
+    }
+
+    pub fn link_by_index(&self, index: u32) -> Option<&Link> {
+        self.dev.links.iter().find(|l| l.index == index)
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.dev.routes
+    }
+
+    /// Whether `a` is an address of this stack (a bind to it is allowed).
+    pub fn is_local(&self, a: IpAddress) -> bool {
+        match a {
+            IpAddress::Ipv4(v4) => self.dev.is_local_v4(v4),
+            IpAddress::Ipv6(v6) => self.dev.is_local_v6(v6),
+        }
+    }
+
+    /// Whether a packet to `a` has a way out (a connected prefix or a route).
+    pub fn has_route(&self, a: IpAddress) -> bool {
+        match a {
+            IpAddress::Ipv4(v4) => self.dev.route_v4(v4).is_some(),
+            IpAddress::Ipv6(_) => self.dev.links.iter().any(|l| {
+                l.is_up()
+                    && l.kind != LinkKind::Loopback
+                    && l.addrs.iter().any(|c| c.contains_addr(&a))
+            }),
+        }
+    }
+
+    /// Hands smoltcp every address of every up link (it owns them as one interface),
+    /// and the routes' gateways as its default routes.
+    fn sync(&mut self) {
+        let addrs: Vec<IpCidr> = self
+            .dev
+            .links
+            .iter()
+            .filter(|l| l.is_up())
+            .flat_map(|l| l.addrs.iter().copied())
+            .collect();
+        self.iface.update_ip_addrs(|a| {
+            a.clear();
+            for c in addrs {
+                if a.push(c).is_err() {
+                    break;
+                }
+            }
+        });
+        let gw = self
+            .dev
+            .routes
+            .iter()
+            .find(|r| r.prefix == 0)
+            .and_then(|r| r.gateway);
+        let routes = self.iface.routes_mut();
+        routes.remove_default_ipv4_route();
+        if let Some(g) = gw {
+            let _ = routes.add_default_ipv4_route(g);
+        }
+    }
+
+    fn link_mut(&mut self, index: u32) -> Result<&mut Link, Errno> {
+        self.dev
+            .links
+            .iter_mut()
+            .find(|l| l.index == index)
+            .ok_or(Errno::ENODEV)
+    }
+
+    /// `SIOCSIFFLAGS`: only `IFF_UP` changes.
+    pub fn set_flags(&mut self, index: u32, flags: u32) -> Result<(), Errno> {
+        let l = self.link_mut(index)?;
+        l.flags = (l.flags & !IFF_SETTABLE) | (flags & IFF_SETTABLE);
+        if l.is_up() {
+            l.flags |= IFF_RUNNING;
+        } else {
+            l.flags &= !IFF_RUNNING;
+        }
+        self.sync();
+        Ok(())
+    }
+
+    /// Sets (replacing) the IPv4 address and prefix of a link; `prefix` None keeps the
+    /// old one (or the class default, as `SIOCSIFADDR` does). The connected route and
+    /// those through it follow.
+    pub fn set_ipv4(
+        &mut self,
+        index: u32,
+        addr: Ipv4Address,
+        prefix: Option<u8>,
+    ) -> Result<(), Errno> {
+        if !IpAddress::Ipv4(addr).is_unicast() && !addr.is_unspecified() {
+            return Err(Errno::EINVAL);
+        }
+        let l = self.link_mut(index)?;
+        let old = l.ipv4();
+        let prefix = prefix
+            .or(old.map(|(_, p)| p))
+            .unwrap_or(match addr.octets()[0] {
+                0..=127 => 8,
+                128..=191 => 16,
+                _ => 24,
+            });
+        if prefix > 32 {
+            return Err(Errno::EINVAL);
+        }
+        l.addrs.retain(|c| !matches!(c, IpCidr::Ipv4(_)));
+        if !addr.is_unspecified() {
+            l.addrs.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+            l.addrs
+                .insert(0, IpCidr::new(IpAddress::Ipv4(addr), prefix));
+        }
+        self.sync();
+        Ok(())
+    }
+
+    /// Adds an address (rtnetlink `RTM_NEWADDR`); IPv4 replaces the link's IPv4 one.
+    pub fn add_addr(&mut self, index: u32, cidr: IpCidr) -> Result<(), Errno> {
+        match cidr {
+            IpCidr::Ipv4(v4) => self.set_ipv4(index, v4.address(), Some(v4.prefix_len())),
+            IpCidr::Ipv6(v6) => {
+                if !IpAddress::Ipv6(v6.address()).is_unicast() || v6.prefix_len() > 128 {
+                    return Err(Errno::EINVAL);
+                }
+                let total: usize = self.dev.links.iter().map(|l| l.addrs.len()).sum();
+                if total >= 8 {
+                    return Err(Errno::ENOSPC);
+                }
+                let l = self.link_mut(index)?;
+                if l.addrs.contains(&cidr) {
+                    return Err(Errno::EEXIST);
+                }
+                l.addrs.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+                l.addrs.push(cidr);
+                self.sync();
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes an address (`RTM_DELADDR`): `EADDRNOTAVAIL` when the link has not got it.
+    pub fn del_addr(&mut self, index: u32, addr: IpAddress) -> Result<(), Errno> {
+        let l = self.link_mut(index)?;
+        let before = l.addrs.len();
+        l.addrs.retain(|c| c.address() != addr);
+        if l.addrs.len() == before {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        self.sync();
+        Ok(())
+    }
+
+    /// Adds a route: `EEXIST` for the same destination, `ENETUNREACH` for a gateway not
+    /// on a connected prefix of an up link.
+    pub fn add_route(&mut self, mut r: Route) -> Result<(), Errno> {
+        if r.prefix > 32 {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(g) = r.gateway {
+            let i = self.dev.route_v4(g).ok_or(Errno::ENETUNREACH)?;
+            if r.ifindex == 0 {
+                r.ifindex = self.dev.links[i].index;
+            }
+        }
+        if self.link_by_index(r.ifindex).is_none() {
+            return Err(Errno::ENODEV);
+        }
+        if self
+            .dev
+            .routes
+            .iter()
+            .any(|o| o.dst == r.dst && o.prefix == r.prefix)
+        {
+            return Err(Errno::EEXIST);
+        }
+        if self.dev.routes.len() >= 64 {
+            return Err(Errno::ENOSPC);
+        }
+        self.dev.routes.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.dev.routes.push(r);
+        self.sync();
+        Ok(())
+    }
+
+    /// Removes the route to `dst/prefix` (`ESRCH` when there is none, as Linux).
+    pub fn del_route(&mut self, dst: Ipv4Address, prefix: u8) -> Result<(), Errno> {
+        let before = self.dev.routes.len();
+        self.dev
+            .routes
+            .retain(|r| !(r.dst == dst && r.prefix == prefix));
+        if self.dev.routes.len() == before {
+            return Err(Errno::ESRCH);
+        }
+        self.sync();
+        Ok(())
+    }
+
+    /// Lowest free `veth<N>` name.
+    fn free_veth_name(&self) -> String {
+        let mut n = 0;
+        loop {
+            let name = alloc::format!("veth{n}");
+            if self.link(&name).is_none() {
+                return name;
+            }
+            n += 1;
+        }
+    }
+
+    fn next_index(&self) -> u32 {
+        self.dev.links.iter().map(|l| l.index).max().unwrap_or(0) + 1
+    }
+
+    fn add_link(&mut self, link: Link) -> Result<(), Errno> {
+        self.dev.links.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.dev.links.push(link);
+        self.sync();
+        Ok(())
+    }
+
+    /// Removes a link, its addresses and the routes through it.
+    fn remove_link(&mut self, index: u32) -> Option<Link> {
+        let i = self.dev.links.iter().position(|l| l.index == index)?;
+        let l = self.dev.links.remove(i);
+        self.dev.routes.retain(|r| r.ifindex != index);
+        self.sync();
+        Some(l)
+    }
+}
+
+static NEXT_MAC: AtomicU32 = AtomicU32::new(1);
+
+fn new_mac() -> [u8; 6] {
+    let n = NEXT_MAC.fetch_add(1, Ordering::Relaxed);
+    let b = n.to_be_bytes();
+    // Locally administered, unicast.
+    [0x02, 0x42, b[0], b[1], b[2], b[3]]
+}
+
+fn loopback_link() -> Link {
+    Link {
+        index: 1,
+        name: String::from("lo"),
+        kind: LinkKind::Loopback,
+        flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING,
+        mtu: LOOPBACK_MTU,
+        hwaddr: [0; 6],
+        addrs: alloc::vec![
+            IpCidr::new(IpAddress::v4(127, 0, 0, 1), 8),
+            IpCidr::new(IpAddress::Ipv6(Ipv6Address::LOCALHOST), 128),
+        ],
+        stats: LinkStats::default(),
+        peer: None,
+    }
+}
+
+/// One container's stack.
+pub struct NetStack {
+    inner: Mutex<StackInner>,
+    rxq: Arc<RxQueue>,
+}
+
+static LIVE_STACKS: AtomicU32 = AtomicU32::new(0);
+
+/// Stacks alive now (tests count them back).
+pub fn live_stacks() -> u32 {
+    LIVE_STACKS.load(Ordering::Relaxed)
+}
+
+pub fn now() -> Instant {
+    Instant::from_micros((env::monotonic_ns() / 1000) as i64)
+}
+
+impl NetStack {
+    /// A stack with `lo` up (127.0.0.1/8, ::1/128) and nothing else.
+    pub fn new() -> Result<Arc<NetStack>, Errno> {
+        let rxq: Arc<RxQueue> = Arc::new(Mutex::new(VecDeque::new()));
+        let mut dev = Router {
+            rxq: rxq.clone(),
+            links: alloc::vec![loopback_link()],
+            routes: Vec::new(),
+            nic: None,
+            kicked: Vec::new(),
+            looped: false,
+        };
+        let mut config = Config::new(HardwareAddress::Ip);
+        config.random_seed = env::monotonic_ns() ^ 0x5eed_b01c_4ead;
+        let iface = Interface::new(config, &mut dev, now());
+        let mut inner = StackInner {
+            iface,
+            dev,
+            sockets: SocketSet::new(Vec::new()),
+            orphans: Vec::new(),
+            ports: super::ports::PortTable::default(),
+        };
+        inner.sync();
+        LIVE_STACKS.fetch_add(1, Ordering::Relaxed);
+        Ok(Arc::new(NetStack {
+            inner: Mutex::new(inner),
+            rxq,
+        }))
+    }
+
+    /// The root container's stack: `lo`, and `eth0` at 10.0.2.15/24 via 10.0.2.2
+    /// (QEMU's user network) when there is a NIC.
+    pub fn new_root(nic: Option<Arc<dyn Nic>>) -> Result<Arc<NetStack>, Errno> {
+        let s = NetStack::new()?;
+        if let Some(nic) = nic {
+            let mut g = s.inner.lock();
+            let index = g.next_index();
+            let mac = nic.mac();
+            g.dev.nic = Some(nic);
+            g.add_link(Link {
+                index,
+                name: String::from("eth0"),
+                kind: LinkKind::Nic,
+                flags: IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST,
+                mtu: ETH_MTU,
+                hwaddr: mac,
+                addrs: Vec::new(),
+                stats: LinkStats::default(),
+                peer: None,
+            })?;
+            g.set_ipv4(index, Ipv4Address::new(10, 0, 2, 15), Some(24))?;
+            g.add_route(Route {
+                dst: Ipv4Address::UNSPECIFIED,
+                prefix: 0,
+                gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
+                ifindex: index,
+            })?;
+        }
+        Ok(s)
+    }
+
+    /// The wait channel of everything waiting on this stack's sockets.
+    pub fn chan(&self) -> usize {
+        self as *const NetStack as usize
+    }
+
+    /// Runs `f` on the stack's state (the lock is not held across a sleep).
+    pub fn with<R>(&self, f: impl FnOnce(&mut StackInner) -> R) -> R {
+        f(&mut self.inner.lock())
+    }
+
+    /// Queues a packet that arrived on link `index` (the NIC's receive path).
+    pub fn deliver(&self, index: u32, packet: Vec<u8>) {
+        let mut q = self.rxq.lock();
+        if q.len() < RXQ_MAX {
+            q.push_back((index, packet));
+        }
+    }
+
+    /// One poll of this stack alone: returns the peer stacks it sent packets to.
+    fn poll_once(&self) -> Vec<Weak<NetStack>> {
+        let mut changed = false;
+        let kicked = {
+            let mut g = self.inner.lock();
+            let g = &mut *g;
+            if let Some(nic) = g.dev.nic.clone()
+                && let Some(index) = g
+                    .dev
+                    .links
+                    .iter()
+                    .find(|l| l.kind == LinkKind::Nic)
+                    .map(|l| l.index)
+            {
+                let mut q = self.rxq.lock();
+                nic.poll_rx(&mut |p| {
+                    if q.len() < RXQ_MAX {
+                        q.push_back((index, p));
+                    }
+                });
+            }
+            for _ in 0..POLL_ROUNDS {
+                g.dev.looped = false;
+                let r = g.iface.poll(now(), &mut g.dev, &mut g.sockets);
+                changed |= r == smoltcp::iface::PollResult::SocketStateChanged;
+                if !g.dev.looped && self.rxq.lock().is_empty() {
+                    break;
+                }
+            }
+            if !g.orphans.is_empty() {
+                g.reap();
+            }
+            core::mem::take(&mut g.dev.kicked)
+        };
+        if changed {
+            env::wakeup(self.chan());
+        }
+        kicked
+    }
+
+    /// Polls this stack and every stack it sent packets to (and theirs), a bounded
+    /// number of times, waking the waiters of each that changed.
+    pub fn poll(self: &Arc<Self>) {
+        let mut work: VecDeque<Arc<NetStack>> = VecDeque::new();
+        work.push_back(self.clone());
+        for _ in 0..8 {
+            let Some(s) = work.pop_front() else {
+                break;
+            };
+            for w in s.poll_once() {
+                if let Some(p) = w.upgrade()
+                    && !work.iter().any(|x| Arc::ptr_eq(x, &p))
+                {
+                    work.push_back(p);
+                }
+            }
+        }
+    }
+
+    /// How long until smoltcp wants to be polled again (retransmits, timers), if ever.
+    pub fn poll_delay(&self) -> Option<u64> {
+        let mut g = self.inner.lock();
+        let g = &mut *g;
+        g.iface
+            .poll_delay(now(), &g.sockets)
+            .map(|d| d.total_micros() * 1000)
+    }
+
+    /// LiteOS-A's pair for a new container: `veth0` here (up, no address) and its peer
+    /// `veth<N>` (lowest free N, up) in `root`.
+    pub fn add_veth_pair(self: &Arc<Self>, root: &Arc<NetStack>) -> Result<(), Errno> {
+        let (peer_name, peer_index) = root.with(|g| (g.free_veth_name(), g.next_index()));
+        let (name, index) = self.with(|g| (g.free_veth_name(), g.next_index()));
+        let link = |name: String, index: u32, peer: &Arc<NetStack>, peer_index: u32| Link {
+            index,
+            name,
+            kind: LinkKind::Veth,
+            flags: IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST,
+            mtu: ETH_MTU,
+            hwaddr: new_mac(),
+            addrs: Vec::new(),
+            stats: LinkStats::default(),
+            peer: Some((Arc::downgrade(peer), peer_index)),
+        };
+        self.with(|g| g.add_link(link(name, index, root, peer_index)))?;
+        if let Err(e) = root.with(|g| g.add_link(link(peer_name, peer_index, self, index))) {
+            self.with(|g| g.remove_link(index));
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Removes link `index` and, for a veth, its peer end in the other stack.
+    pub fn remove_link(&self, index: u32) -> Result<(), Errno> {
+        let link = self.with(|g| g.remove_link(index)).ok_or(Errno::ENODEV)?;
+        if let Some((w, pi)) = link.peer
+            && let Some(p) = w.upgrade()
+        {
+            p.with(|g| g.remove_link(pi));
+        }
+        Ok(())
+    }
+
+    /// The container's last user left: its veth pairs go (the peers in other stacks
+    /// too) and every socket is aborted. Sockets still open keep a stack with `lo`.
+    pub fn shut_down(&self) {
+        let veths: Vec<u32> = self.with(|g| {
+            g.dev
+                .links
+                .iter()
+                .filter(|l| l.kind == LinkKind::Veth)
+                .map(|l| l.index)
+                .collect()
+        });
+        for i in veths {
+            let _ = self.remove_link(i);
+        }
+        self.rxq.lock().clear();
+    }
+}
+
+impl Drop for NetStack {
+    fn drop(&mut self) {
+        LIVE_STACKS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_stack_has_lo_up_with_both_loopback_addresses() {
+        let s = NetStack::new().expect("stack");
+        s.with(|g| {
+            let lo = g.link("lo").expect("lo exists");
+            assert_eq!(lo.index, 1);
+            assert!(lo.is_up());
+            assert_eq!(lo.ipv4(), Some((Ipv4Address::new(127, 0, 0, 1), 8)));
+            assert!(g.is_local(IpAddress::Ipv6(Ipv6Address::LOCALHOST)));
+            assert!(g.link("eth0").is_none());
+        });
+    }
+
+    #[test]
+    fn veth_pairs_take_the_lowest_free_name_in_root_and_go_with_their_stack() {
+        let root = NetStack::new().expect("root");
+        let a = NetStack::new().expect("a");
+        let b = NetStack::new().expect("b");
+        a.add_veth_pair(&root).expect("pair a");
+        b.add_veth_pair(&root).expect("pair b");
+        root.with(|g| {
+            assert!(g.link("veth0").is_some());
+            assert!(g.link("veth1").is_some());
+        });
+        a.with(|g| assert_eq!(g.link("veth0").map(|l| l.index), Some(2)));
+        a.shut_down();
+        root.with(|g| {
+            assert!(g.link("veth0").is_none(), "a's peer went with a");
+            assert!(g.link("veth1").is_some());
+        });
+        let c = NetStack::new().expect("c");
+        c.add_veth_pair(&root).expect("pair c");
+        root.with(|g| assert!(g.link("veth0").is_some(), "lowest free name reused"));
+    }
+
+    #[test]
+    fn routes_pick_the_longest_connected_prefix_then_the_gateway() {
+        let root = NetStack::new().expect("root");
+        let a = NetStack::new().expect("a");
+        a.add_veth_pair(&root).expect("pair");
+        a.with(|g| {
+            g.set_ipv4(2, Ipv4Address::new(192, 168, 100, 5), Some(24))
+                .expect("address");
+            assert_eq!(
+                g.add_route(Route {
+                    dst: Ipv4Address::UNSPECIFIED,
+                    prefix: 0,
+                    gateway: Some(Ipv4Address::new(10, 9, 9, 9)),
+                    ifindex: 0,
+                }),
+                Err(Errno::ENETUNREACH)
+            );
+            g.add_route(Route {
+                dst: Ipv4Address::UNSPECIFIED,
+                prefix: 0,
+                gateway: Some(Ipv4Address::new(192, 168, 100, 1)),
+                ifindex: 0,
+            })
+            .expect("gateway on the veth's prefix");
+            assert_eq!(g.routes()[0].ifindex, 2);
+            assert_eq!(g.dev.route_v4(Ipv4Address::new(8, 8, 8, 8)), Some(1));
+            assert_eq!(
+                g.set_ipv4(2, Ipv4Address::new(224, 0, 0, 1), None),
+                Err(Errno::EINVAL)
+            );
+        });
+    }
+}

@@ -1,0 +1,139 @@
+//! The network: `tests/c/inet.c` (AF_INET/AF_INET6 sockets, LiteOS-A's socket cases of
+//! the net container, veth pairs) runs as init and every case passes.
+
+mod common;
+
+use common::{TempDir, bulkhead, musl_build};
+use std::time::Duration;
+
+/// The cases inet.c runs, in order.
+const INET_CASES: [&str; 17] = [
+    "loopback_tcp",
+    "loopback_udp",
+    "loopback_ipv6",
+    "nonblocking_connect",
+    "bind_rules",
+    "low_ports_need_a_capability",
+    "net_001_newnet_child_has_no_eth0",
+    "net_002_unshare_then_veth0",
+    "net_005_udp_over_veth",
+    "net_006_tcp_loopback_in_a_container",
+    "net_007_udp_to_itself_in_a_container",
+    "net_008_same_port_in_two_containers",
+    "net_009_tcp_over_veth",
+    "socket_keeps_its_container_after_setns",
+    "veth_pair_appears_in_root_and_goes",
+    "proc_net_files_show_the_container",
+    "ping_sockets",
+];
+
+#[test]
+fn inet_sockets_and_net_containers_pass_in_the_guest() {
+    let dir = TempDir::new("net-inet");
+    musl_build("inet.c", &dir.0, "inet");
+    let args = ["--timeout", "300", "--add", dir.path(), "--init", "/inet"];
+    let run = bulkhead(&args, Duration::from_secs(360));
+    let passed: Vec<&str> = run
+        .lines()
+        .filter_map(|l| l.strip_prefix("PASS "))
+        .collect();
+    assert_eq!(
+        passed,
+        INET_CASES,
+        "inet's passing cases\n{}",
+        run.describe()
+    );
+    assert_eq!(run.status, Some(0), "inet exits 0\n{}", run.describe());
+}
+
+/// Traffic to the outside: a TCP echo server on the host's loopback (only), reached by a
+/// guest program at 10.0.2.2 through QEMU's user network and the virtio-net `eth0`.
+#[test]
+fn guest_reaches_a_host_echo_server_through_eth0() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("host loopback listener");
+    let port = listener.local_addr().expect("its address").port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().expect("the guest connects");
+        let mut buf = [0u8; 256];
+        let n = c.read(&mut buf).expect("the guest's line");
+        c.write_all(&buf[..n]).expect("echo");
+        n
+    });
+    let dir = TempDir::new("net-echo");
+    musl_build("echo_client.c", &dir.0, "echo_client");
+    let port = port.to_string();
+    let args = [
+        "--timeout",
+        "300",
+        "--add",
+        dir.path(),
+        "--init",
+        "/echo_client",
+        &port,
+    ];
+    let run = bulkhead(&args, Duration::from_secs(360));
+    assert!(
+        run.lines()
+            .any(|l| l == "echo_client: ok hello from bulkhead"),
+        "the guest's line came back\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.status,
+        Some(0),
+        "echo_client exits 0\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        server.join().expect("server thread"),
+        20,
+        "the host got the line"
+    );
+}
+
+/// Debian's busybox-static in a net container: `ifconfig` sets and shows `veth0` (and no
+/// `eth0`), `route -n` reads the container's routes, `ping 127.0.0.1` (a raw ICMP socket)
+/// and `nc` work; the root keeps `eth0`. The script is `tests/busybox_net.sh`.
+#[test]
+fn busybox_network_tools_in_a_container() {
+    let busybox = std::path::Path::new("/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "/bin/busybox missing: install busybox-static (apt-get install busybox-static), as .ci/run does"
+    );
+    let dir = TempDir::new("net-busybox");
+    let bin = dir.0.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::fs::copy(busybox, bin.join("busybox")).expect("copy busybox");
+    for applet in [
+        "sh", "mount", "mkdir", "unshare", "ifconfig", "grep", "ping", "nc", "sleep", "echo",
+        "cat", "route",
+    ] {
+        std::os::unix::fs::symlink("busybox", bin.join(applet)).expect("applet link");
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/busybox_net.sh");
+    std::fs::copy(script, dir.0.join("bbnet.sh")).expect("copy the script");
+    let args = [
+        "--timeout",
+        "300",
+        "--add",
+        dir.path(),
+        "--init",
+        "/bin/sh",
+        "/bbnet.sh",
+    ];
+    let run = bulkhead(&args, Duration::from_secs(360));
+    let lines: Vec<&str> = run.lines().filter(|l| l.starts_with("bb: ")).collect();
+    let expected = [
+        "bb: ifconfig set",
+        "bb: ifconfig shows veth0",
+        "bb: no eth0",
+        "bb: route",
+        "bb: ping",
+        "bb: nc",
+        "bb: root eth0",
+        "bb: done",
+    ];
+    assert_eq!(lines, expected, "busybox's lines\n{}", run.describe());
+}
