@@ -10,6 +10,7 @@ pub mod devfs;
 pub mod env;
 pub mod fdtable;
 pub mod file;
+pub mod lock;
 pub mod mount;
 pub mod mqueuefs;
 pub mod nsfs;
