@@ -1,5 +1,6 @@
-//! Dynamically linked programs: a C program built with `gcc` against glibc and with
-//! `musl-gcc` against musl (neither with `-static`), and Debian's own `/bin/ls`, each with
+//! Dynamically linked programs: a C program built with `gcc` against glibc (position
+//! independent, and with `-no-pie` an `ET_EXEC`) and with `musl-gcc` against musl (none
+//! with `-static`), and Debian's own `/bin/ls`, each with
 //! its interpreter and libraries copied from the host into an `--add` tree, run under a
 //! small static init that execs them one after another.
 
@@ -58,6 +59,12 @@ fn glibc_musl_and_debian_ls_run_dynamically_linked() {
             .arg(&glibc)
             .arg(&src),
     );
+    run_ok(
+        Command::new("gcc")
+            .args(["-O2", "-no-pie", "-pthread", "-o"])
+            .arg(root.join("dyn_nopie"))
+            .arg(&src),
+    );
     let musl = root.join("dyn_musl");
     run_ok(
         Command::new("musl-gcc")
@@ -94,13 +101,14 @@ fn glibc_musl_and_debian_ls_run_dynamically_linked() {
         .filter(|l| l.starts_with("dyn") || !l.contains(' ') && !l.is_empty())
         .collect();
     let mut expected = Vec::new();
-    for libc in ["glibc", "musl"] {
+    for libc in ["glibc", "nopie", "musl"] {
         expected.push(format!("dyn: argc=2 argv[1]={libc}"));
         for l in [
             "dyn: malloc heap",
             "dyn: thread 42",
             "dyn: child exited 7",
             "dyn: printf in a shared object: yes",
+            "dyn: auxv base=ld.so entry=_start pagesz=4096 phent=56 ids=0/0/0/0 execfn=argv[0] minsigstksz=yes",
         ] {
             expected.push(l.to_owned());
         }

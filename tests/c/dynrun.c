@@ -7,6 +7,7 @@
 int main(void) {
     static char *const runs[][4] = {
         {"/dyn_glibc", "glibc", NULL},
+        {"/dyn_nopie", "nopie", NULL},
         {"/dyn_musl", "musl", NULL},
         {"/bin/ls", "/", NULL},
         {"/bin/ls", "-1", "/lib64", NULL},
