@@ -243,11 +243,15 @@ pub fn load(
                 .map(|p| page_down(p.vaddr))
                 .min()
                 .unwrap_or(0);
-            let ibias = if ie.pie { INTERP_BASE - lowest } else { 0 };
+            let ibias = if ie.pie {
+                INTERP_BASE.checked_sub(lowest).ok_or(Errno::ENOEXEC)?
+            } else {
+                0
+            };
             load_segments(&mut vm, ifile, ie, ibias, icanon)?;
-            (ie.entry + ibias, ibias)
+            (ie.entry.wrapping_add(ibias), ibias)
         }
-        None => (e.entry + bias, 0),
+        None => (e.entry.wrapping_add(bias), 0),
     };
     vm.map_area(AddressSpace::anon(
         STACK_TOP - STACK_SIZE,
@@ -286,11 +290,11 @@ pub fn load(
     vm.write_force(random, &rnd)?;
 
     let loaded = Loaded {
-        phdr: e.phdr_vaddr().map_or(0, |v| v + bias),
+        phdr: e.phdr_vaddr().map_or(0, |v| v.wrapping_add(bias)),
         phent: e.phentsize as u64,
         phnum: e.phdrs.len() as u64,
         base,
-        entry: e.entry + bias,
+        entry: e.entry.wrapping_add(bias),
     };
     let auxv = auxv(&loaded, random, execfn, platform);
     let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + auxv.len() * 2;
