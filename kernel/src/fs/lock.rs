@@ -122,7 +122,7 @@ impl RangeLocks {
                 pid,
             });
         }
-        out.sort_by_key(|l| l.start);
+        out.sort_unstable_by_key(|l| l.start);
         self.locks = out;
         Ok(())
     }
@@ -343,25 +343,16 @@ pub fn release(owner: Owner, key: Option<usize>) {
     if LOCKED_FILES.load(Ordering::Acquire) == 0 {
         return;
     }
-    let keys: Vec<usize> = {
-        let mut t = LOCKS.lock();
-        let keys = t
-            .files
-            .iter()
-            .filter(|(k, f)| {
-                key.is_none_or(|key| key == *k)
-                    && (f.records.locks.iter().any(|l| l.owner == owner)
-                        || matches!(owner, Owner::Ofd(o) if f.whole.held_by(o).is_some()))
-            })
-            .map(|(k, _)| *k)
-            .collect();
-        t.release(owner, key);
-        note_files(&t);
-        keys
-    };
-    for k in keys {
-        env::wakeup(chan(k));
+    let mut t = LOCKS.lock();
+    for (k, f) in t.files.iter() {
+        let holds = f.records.locks.iter().any(|l| l.owner == owner)
+            || matches!(owner, Owner::Ofd(o) if f.whole.held_by(o).is_some());
+        if holds && key.is_none_or(|key| key == *k) {
+            env::wakeup(chan(*k));
+        }
     }
+    t.release(owner, key);
+    note_files(&t);
 }
 
 #[cfg(test)]
