@@ -18,6 +18,9 @@ use spin::Mutex;
 
 /// The last byte of "to the end of the file, however long" (Linux's `OFFSET_MAX`).
 pub const TO_EOF: u64 = i64::MAX as u64;
+/// Record locks the whole machine holds at most (`ENOLCK` past it), so lock requests
+/// cannot eat the kernel heap.
+pub const MAX_RECORD_LOCKS: usize = 65536;
 /// How far a wait-for chain is followed (Linux's `MAX_DEADLK_ITERATIONS`).
 const MAX_DEADLOCK_STEPS: usize = 10;
 
@@ -81,6 +84,19 @@ impl RangeLocks {
         end: u64,
         pid: u32,
     ) -> Result<(), Errno> {
+        self.locks = self.planned(owner, kind, start, end, pid)?;
+        Ok(())
+    }
+
+    /// The locks [`RangeLocks::set`] would leave, without changing anything.
+    fn planned(
+        &self,
+        owner: Owner,
+        kind: Option<Kind>,
+        start: u64,
+        end: u64,
+        pid: u32,
+    ) -> Result<Vec<Lock>, Errno> {
         let mut out = Vec::new();
         out.try_reserve(self.locks.len() + 2)
             .map_err(|_| Errno::ENOLCK)?;
@@ -123,8 +139,7 @@ impl RangeLocks {
             });
         }
         out.sort_unstable_by_key(|l| l.start);
-        self.locks = out;
-        Ok(())
+        Ok(out)
     }
 
     /// Removes every lock of `owner`; true if there was one.
@@ -184,6 +199,9 @@ pub struct Table {
     files: Vec<(usize, FileLocks)>,
     waits: Vec<Wait>,
     next_token: u64,
+    /// Record locks held, over all files, and how many may be.
+    records: usize,
+    limit: usize,
 }
 
 impl Table {
@@ -192,7 +210,46 @@ impl Table {
             files: Vec::new(),
             waits: Vec::new(),
             next_token: 0,
+            records: 0,
+            limit: MAX_RECORD_LOCKS,
         }
+    }
+
+    /// A table holding at most `limit` record locks.
+    pub const fn with_limit(limit: usize) -> Table {
+        let mut t = Table::new();
+        t.limit = limit;
+        t
+    }
+
+    /// Sets or removes `owner`'s record lock over `start..=end` of `key` (see
+    /// [`RangeLocks::set`]); `ENOLCK` past the table's limit or without memory.
+    pub fn set_record(
+        &mut self,
+        key: usize,
+        owner: Owner,
+        kind: Option<Kind>,
+        start: u64,
+        end: u64,
+        pid: u32,
+    ) -> Result<(), Errno> {
+        let (held, limit) = (self.records, self.limit);
+        let f = self.file_mut(key)?;
+        let before = f.records.locks.len();
+        let r = f
+            .records
+            .planned(owner, kind, start, end, pid)
+            .and_then(|new| {
+                if new.len() > before && held + (new.len() - before) > limit {
+                    return Err(Errno::ENOLCK);
+                }
+                f.records.locks = new;
+                Ok(())
+            });
+        let after = f.records.locks.len();
+        self.records = held + after - before;
+        self.tidy();
+        r
     }
 
     pub fn file(&self, key: usize) -> Option<&FileLocks> {
@@ -216,6 +273,11 @@ impl Table {
     pub fn tidy(&mut self) {
         self.files
             .retain(|f| !f.1.records.locks.is_empty() || !f.1.whole.held.is_empty());
+    }
+
+    /// Record locks held over all files.
+    pub fn record_count(&self) -> usize {
+        self.records
     }
 
     /// Whether a table holds no lock at all.
@@ -290,7 +352,9 @@ impl Table {
         let mut any = false;
         for (k, f) in self.files.iter_mut() {
             if key.is_none_or(|key| key == *k) {
+                let before = f.records.locks.len();
                 any |= f.records.remove_owner(owner);
+                self.records -= before - f.records.locks.len();
                 if let Owner::Ofd(ofd) = owner
                     && f.whole.held_by(ofd).is_some()
                 {
@@ -435,16 +499,8 @@ mod tests {
     #[test]
     fn a_wait_cycle_is_a_deadlock() {
         let mut t = Table::new();
-        t.file_mut(100)
-            .unwrap()
-            .records
-            .set(A, Some(Kind::Write), 0, 0, 1)
-            .unwrap();
-        t.file_mut(200)
-            .unwrap()
-            .records
-            .set(B, Some(Kind::Write), 0, 0, 2)
-            .unwrap();
+        t.set_record(100, A, Some(Kind::Write), 0, 0, 1).unwrap();
+        t.set_record(200, B, Some(Kind::Write), 0, 0, 2).unwrap();
         // A waits for B's lock on file 200.
         assert!(!t.would_deadlock(A, 200, Kind::Write, 0, 0));
         let tok = t.begin_wait(A, 200, Kind::Write, 0, 0).unwrap();
@@ -461,27 +517,38 @@ mod tests {
     #[test]
     fn release_drops_one_owners_locks_on_one_file_or_all() {
         let mut t = Table::new();
-        t.file_mut(100)
-            .unwrap()
-            .records
-            .set(A, Some(Kind::Read), 0, 9, 1)
-            .unwrap();
-        t.file_mut(200)
-            .unwrap()
-            .records
-            .set(A, Some(Kind::Read), 0, 9, 1)
-            .unwrap();
-        t.file_mut(200)
-            .unwrap()
-            .records
-            .set(B, Some(Kind::Read), 0, 9, 2)
-            .unwrap();
+        t.set_record(100, A, Some(Kind::Read), 0, 9, 1).unwrap();
+        t.set_record(200, A, Some(Kind::Read), 0, 9, 1).unwrap();
+        t.set_record(200, B, Some(Kind::Read), 0, 9, 2).unwrap();
         assert!(t.release(A, Some(100)));
         assert!(t.file(100).is_none(), "a file without locks is forgotten");
         assert!(!t.release(A, Some(100)));
         assert!(t.release(A, None));
         assert_eq!(t.file(200).map(|f| f.records.locks().len()), Some(1));
         assert!(t.release(B, None));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn the_record_lock_limit_gives_enolck_and_counts_go_back() {
+        let mut t = Table::with_limit(4);
+        for i in 0..4 {
+            assert_eq!(
+                t.set_record(100, A, Some(Kind::Read), i * 10, i * 10, 1),
+                Ok(()),
+                "lock {i}"
+            );
+        }
+        assert_eq!(t.record_count(), 4);
+        assert_eq!(
+            t.set_record(100, A, Some(Kind::Read), 99, 99, 1),
+            Err(Errno::ENOLCK)
+        );
+        // Merging into one lock frees room.
+        assert_eq!(t.set_record(100, A, Some(Kind::Read), 0, 30, 1), Ok(()));
+        assert_eq!(t.record_count(), 1);
+        assert!(t.release(A, None));
+        assert_eq!(t.record_count(), 0);
         assert!(t.is_empty());
     }
 

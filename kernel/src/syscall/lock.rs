@@ -166,8 +166,7 @@ pub fn fcntl_lock(file: &Arc<OpenFile>, cmd: u32, arg: u64) -> SysResult {
                 None => false,
             };
             if !blocked {
-                let r = t.file_mut(key)?.records.set(owner, kind, start, end, pid);
-                t.tidy();
+                let r = t.set_record(key, owner, kind, start, end, pid);
                 lock::note_files(&t);
                 drop(t);
                 // Unlocking or downgrading may let a waiter in.
