@@ -189,6 +189,19 @@ mod tests {
     }
 
     #[test]
+    fn pt_interp_marks_a_dynamically_linked_program() {
+        let mut b = minimal(3);
+        assert!(!parse(&b).expect("valid ELF").interp);
+        // A second program header: PT_INTERP.
+        b.resize(64 + 2 * 56, 0);
+        b[56..58].copy_from_slice(&2u16.to_le_bytes());
+        b[120..124].copy_from_slice(&PT_INTERP.to_le_bytes());
+        let e = parse(&b).expect("valid ELF");
+        assert!(e.interp && e.pie);
+        assert_eq!(e.phdrs.len(), 2);
+    }
+
+    #[test]
     fn static_pie_is_recognised() {
         assert!(parse(&minimal(3)).expect("valid ELF").pie);
     }

@@ -2,6 +2,7 @@
 //! `dup` family, copy on fork, and the 1024-descriptor limit (`EMFILE`).
 
 use super::file::OpenFile;
+use super::lock;
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -28,7 +29,23 @@ fn index(fd: i32) -> Result<usize, Errno> {
         .ok_or(Errno::EBADF)
 }
 
+impl Drop for FdTable {
+    fn drop(&mut self) {
+        lock::release(self.lock_owner(), None);
+    }
+}
+
 impl FdTable {
+    /// The owner of the POSIX record locks taken through this table (Linux's
+    /// `current->files`): closing any of its descriptors of a file drops them.
+    pub fn lock_owner(&self) -> lock::Owner {
+        lock::Owner::Posix(self as *const FdTable as usize)
+    }
+
+    fn release_locks(&self, file: &OpenFile) {
+        lock::release(self.lock_owner(), Some(lock::key_of(file)));
+    }
+
     pub fn new() -> Arc<FdTable> {
         Arc::new(FdTable::default())
     }
@@ -79,6 +96,7 @@ impl FdTable {
             .get_mut(i)
             .and_then(|s| s.take())
             .ok_or(Errno::EBADF)?;
+        self.release_locks(&old.file);
         // The last reference may run a close hook (pipe end, ...): outside the lock.
         drop(old);
         Ok(())
@@ -101,6 +119,9 @@ impl FdTable {
             }
             slots[i].replace(Slot { file, cloexec })
         };
+        if let Some(p) = &prev {
+            self.release_locks(&p.file);
+        }
         drop(prev);
         Ok(new)
     }
@@ -143,12 +164,16 @@ impl FdTable {
                 .filter_map(|s| s.take())
                 .collect()
         };
+        for s in &closed {
+            self.release_locks(&s.file);
+        }
         drop(closed);
     }
 
     /// Closes everything (at exit).
     pub fn close_all(&self) {
         let all = core::mem::take(&mut *self.slots.lock());
+        lock::release(self.lock_owner(), None);
         drop(all);
     }
 

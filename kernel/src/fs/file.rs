@@ -109,6 +109,13 @@ pub struct OpenFile {
     pos: Mutex<u64>,
 }
 
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        // The description's OFD and flock locks end with it.
+        super::lock::release(super::lock::ofd_of(self), Some(super::lock::key_of(self)));
+    }
+}
+
 impl OpenFile {
     pub fn new(
         ops: Arc<dyn FileOps>,

@@ -12,6 +12,7 @@ pub mod env;
 pub mod epoll;
 pub mod fdtable;
 pub mod file;
+pub mod lock;
 pub mod mount;
 pub mod mqueuefs;
 pub mod nsfs;

@@ -52,7 +52,9 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         32 => files().dup(fd(0)).map(|f| f as usize),
         33 => dup2(fd(0), fd(1)),
         72 => fcntl(fd(0), a[1] as u32, a[2]),
-        73 => files().get(fd(0)).map(|_| 0), // flock: advisory locks always succeed
+        73 => files()
+            .get(fd(0))
+            .and_then(|f| super::lock::flock(&f, a[1])),
         74 | 75 => files().get(fd(0)).map(|_| 0),
         76 => truncate(a[0], a[1] as i64),
         77 => ftruncate(fd(0), a[1] as i64),
@@ -533,9 +535,7 @@ fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
     const F_SETFD: u32 = 2;
     const F_GETFL: u32 = 3;
     const F_SETFL: u32 = 4;
-    const F_GETLK: u32 = 5;
-    const F_SETLK: u32 = 6;
-    const F_SETLKW: u32 = 7;
+    use super::lock::{F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLK, F_SETLKW};
     const F_SETOWN: u32 = 8;
     const F_GETOWN: u32 = 9;
     const F_SETPIPE_SZ: u32 = 1031;
@@ -557,13 +557,10 @@ fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
             file.set_status_flags(arg as u32);
             Ok(0)
         }
-        // Advisory record locks: one process tree, nothing to arbitrate yet.
-        F_GETLK => {
-            // struct flock starts with l_type (short): F_UNLCK = 2.
-            copy_to_user(arg, &2u16.to_le_bytes())?;
-            Ok(0)
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
+            super::lock::fcntl_lock(&file, cmd, arg)
         }
-        F_SETLK | F_SETLKW | F_SETOWN => Ok(0),
+        F_SETOWN => Ok(0),
         F_GETOWN => Ok(0),
         F_GETPIPE_SZ | F_SETPIPE_SZ => {
             if file.stat()?.file_type() != FileType::Fifo {

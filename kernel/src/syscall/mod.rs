@@ -6,6 +6,7 @@
 mod container;
 mod cred;
 pub mod fs;
+mod lock;
 mod mm;
 mod mqueue;
 mod net;

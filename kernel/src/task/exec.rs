@@ -1,10 +1,11 @@
-//! `execve`: loads a static ELF (non-PIE or static-PIE) into a fresh address space
-//! and lays out argv, envp and the auxiliary vector as Linux does.
+//! `execve`: loads an ELF program (static, static-PIE, or dynamically linked with its
+//! `PT_INTERP` interpreter) into a fresh address space and lays out argv, envp and the
+//! auxiliary vector as Linux does.
 
 use super::sched;
 use super::signal::{SIG_DFL, SIG_IGN, SigAction};
 use crate::arch::x86_64::trap::{FpuState, TrapFrame};
-use crate::elf::{self, PF_R, PF_W, PF_X, PT_LOAD};
+use crate::elf::{self, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD};
 use crate::errno::Errno;
 use crate::fs::vfs::InodeRef;
 use crate::mm::aspace::{AddressSpace, STACK_SIZE, STACK_TOP};
@@ -17,6 +18,9 @@ use spin::Mutex;
 
 /// Where a static-PIE program is loaded.
 const PIE_BASE: u64 = 0x5555_5555_4000;
+/// Where a program's interpreter (`ld.so`) is loaded: below the stack, far above
+/// where `mmap` starts searching, as Linux puts it near the top of the mmap area.
+const INTERP_BASE: u64 = 0x7fff_f000_0000;
 /// Total size of argv + envp strings and pointers (Linux: a quarter of the stack limit).
 pub const ARG_MAX: usize = 2 << 20;
 
@@ -60,7 +64,6 @@ pub struct Image {
     pub sp: u64,
 }
 
-/// Builds the address space for `file` with the given arguments.
 /// Fills `buf` from `file` at `offset`; `ENOEXEC` if the file ends first.
 fn read_exact(file: &InodeRef, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
     let mut done = 0;
@@ -76,12 +79,8 @@ fn read_exact(file: &InodeRef, offset: u64, buf: &mut [u8]) -> Result<(), Errno>
 /// Bytes copied from the file per step when loading a segment.
 const LOAD_CHUNK: usize = 16 * 1024;
 
-pub fn load(
-    file: &InodeRef,
-    path: &[u8],
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-) -> Result<Image, Errno> {
+/// Reads and checks the ELF and program headers of `file`.
+fn read_headers(file: &InodeRef) -> Result<elf::Elf, Errno> {
     let size = file.metadata().size;
     let mut head = vec![0u8; (size as usize).min(64)];
     read_exact(file, 0, &mut head)?;
@@ -93,40 +92,167 @@ pub fn load(
         head = vec![0u8; need];
         read_exact(file, 0, &mut head)?;
     }
-    let e = elf::parse_head(&head, size)?;
-    if e.interp {
-        // Dynamically linked programs need an interpreter this kernel does not load yet.
+    elf::parse_head(&head, size)
+}
+
+/// The interpreter's path named by `PT_INTERP` (without its NUL); `ENOEXEC` when it is
+/// empty, too long or not NUL-terminated.
+fn interp_path(file: &InodeRef, e: &elf::Elf) -> Result<alloc::string::String, Errno> {
+    let ph = e
+        .phdrs
+        .iter()
+        .find(|p| p.p_type == PT_INTERP)
+        .ok_or(Errno::ENOEXEC)?;
+    if ph.filesz < 2 || ph.filesz > 4096 {
         return Err(Errno::ENOEXEC);
     }
-    let bias = if e.pie { PIE_BASE } else { 0 };
-    let mut vm = AddressSpace::new()?;
+    let mut buf = vec![0u8; ph.filesz as usize];
+    read_exact(file, ph.offset, &mut buf)?;
+    if buf.pop() != Some(0) || buf.contains(&0) {
+        return Err(Errno::ENOEXEC);
+    }
+    alloc::string::String::from_utf8(buf).map_err(|_| Errno::ENOEXEC)
+}
+
+/// Copies the `PT_LOAD` segments of `file` into `vm` at `bias`; returns the page-aligned
+/// end of the highest one.
+fn load_segments(
+    vm: &mut AddressSpace,
+    file: &InodeRef,
+    e: &elf::Elf,
+    bias: u64,
+    name: &str,
+) -> Result<u64, Errno> {
     let mut top = 0;
     for ph in e.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
-        let start = page_down(ph.vaddr + bias);
-        let end = page_up(ph.vaddr + bias + ph.memsz).ok_or(Errno::ENOEXEC)?;
+        let va = ph.vaddr.checked_add(bias).ok_or(Errno::ENOEXEC)?;
+        let start = page_down(va);
+        let end = va
+            .checked_add(ph.memsz)
+            .and_then(page_up)
+            .filter(|&e| e <= crate::mm::USER_END)
+            .ok_or(Errno::ENOEXEC)?;
         let mut prot = prot_of(ph.flags);
         // Segments sharing a page: the page gets both protections.
         if let Some(prev) = vm.vmas.find(start) {
             prot |= prev.prot;
         }
-        vm.map_area(AddressSpace::anon(
-            start,
-            end,
-            prot,
-            core::str::from_utf8(path).unwrap_or(""),
-        ));
+        vm.map_area(AddressSpace::anon(start, end, prot, name));
         let mut buf = vec![0u8; LOAD_CHUNK.min(ph.filesz as usize)];
         let mut done = 0;
         while done < ph.filesz {
             let n = (ph.filesz - done).min(LOAD_CHUNK as u64) as usize;
             read_exact(file, ph.offset + done, &mut buf[..n])?;
-            vm.write_force(ph.vaddr + bias + done, &buf[..n])?;
+            vm.write_force(va + done, &buf[..n])?;
             done += n as u64;
         }
         top = top.max(end);
     }
+    Ok(top)
+}
+
+/// Where a program's pieces landed, for its auxiliary vector.
+struct Loaded {
+    /// `AT_PHDR`: the main program's program headers in memory.
+    phdr: u64,
+    phent: u64,
+    phnum: u64,
+    /// `AT_BASE`: the interpreter's load bias (0 without one).
+    base: u64,
+    /// `AT_ENTRY`: the main program's entry point.
+    entry: u64,
+}
+
+const AT_HWCAP2: u64 = 26;
+const AT_MINSIGSTKSZ: u64 = 51;
+
+/// The auxiliary vector (Linux's `create_elf_tables`), ending with `AT_NULL`. `random`,
+/// `execfn` and `platform` are the user addresses of the 16 random bytes, the file name
+/// and "x86_64".
+fn auxv(l: &Loaded, random: u64, execfn: u64, platform: u64) -> Vec<(u64, u64)> {
+    // The caller's ids as its user container sees them; init's (root's) at boot.
+    let ids = sched::try_current().map_or([0; 4], |t| {
+        let c = t.process().cred();
+        [
+            c.view_uid(c.uid),
+            c.view_uid(c.euid),
+            c.view_gid(c.gid),
+            c.view_gid(c.egid),
+        ]
+    });
+    vec![
+        (AT_PHDR, l.phdr),
+        (AT_PHENT, l.phent),
+        (AT_PHNUM, l.phnum),
+        (AT_PAGESZ, PAGE_SIZE),
+        (AT_BASE, l.base),
+        (AT_FLAGS, 0),
+        (AT_ENTRY, l.entry),
+        (AT_UID, ids[0] as u64),
+        (AT_EUID, ids[1] as u64),
+        (AT_GID, ids[2] as u64),
+        (AT_EGID, ids[3] as u64),
+        (AT_HWCAP, 0x178b_fbff),
+        (AT_HWCAP2, 0),
+        (AT_CLKTCK, 100),
+        (AT_SECURE, 0),
+        (AT_RANDOM, random),
+        (AT_EXECFN, execfn),
+        (AT_PLATFORM, platform),
+        // The kernel's signal frame (a 64-byte frame plus the 512-byte FXSAVE area).
+        (AT_MINSIGSTKSZ, 2048),
+        (AT_NULL, 0),
+    ]
+}
+
+/// Builds the address space for `file` with the given arguments. A program with
+/// `PT_INTERP` gets its interpreter loaded at [`INTERP_BASE`] and started instead.
+pub fn load(
+    file: &InodeRef,
+    path: &[u8],
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+) -> Result<Image, Errno> {
+    let e = read_headers(file)?;
+    let interp = if e.interp {
+        let ipath = interp_path(file, &e)?;
+        let (ifile, icanon) = crate::fs::open_exec(&ipath)?;
+        // The interpreter's own PT_INTERP, if any, is ignored, as Linux does.
+        let ie = read_headers(&ifile)?;
+        Some((ifile, icanon, ie))
+    } else {
+        None
+    };
+    let bias = if e.pie { PIE_BASE } else { 0 };
+    let mut vm = AddressSpace::new()?;
+    let top = load_segments(
+        &mut vm,
+        file,
+        &e,
+        bias,
+        core::str::from_utf8(path).unwrap_or(""),
+    )?;
     vm.brk_start = top;
     vm.brk = top;
+    let (entry, base) = match &interp {
+        Some((ifile, icanon, ie)) => {
+            let lowest = ie
+                .phdrs
+                .iter()
+                .filter(|p| p.p_type == PT_LOAD)
+                .map(|p| page_down(p.vaddr))
+                .min()
+                .unwrap_or(0);
+            let ibias = if ie.pie {
+                INTERP_BASE.checked_sub(lowest).ok_or(Errno::ENOEXEC)?
+            } else {
+                0
+            };
+            load_segments(&mut vm, ifile, ie, ibias, icanon)?;
+            (ie.entry.wrapping_add(ibias), ibias)
+        }
+        None => (e.entry.wrapping_add(bias), 0),
+    };
     vm.map_area(AddressSpace::anon(
         STACK_TOP - STACK_SIZE,
         STACK_TOP,
@@ -163,27 +289,14 @@ pub fn load(
     rnd[8..].copy_from_slice(&(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes());
     vm.write_force(random, &rnd)?;
 
-    let phdr = e.phdr_vaddr().map_or(0, |v| v + bias);
-    let auxv: [(u64, u64); 18] = [
-        (AT_PHDR, phdr),
-        (AT_PHENT, e.phentsize as u64),
-        (AT_PHNUM, e.phdrs.len() as u64),
-        (AT_PAGESZ, PAGE_SIZE),
-        (AT_BASE, 0),
-        (AT_FLAGS, 0),
-        (AT_ENTRY, e.entry + bias),
-        (AT_UID, 0),
-        (AT_EUID, 0),
-        (AT_GID, 0),
-        (AT_EGID, 0),
-        (AT_HWCAP, 0x178b_fbff),
-        (AT_CLKTCK, 100),
-        (AT_SECURE, 0),
-        (AT_RANDOM, random),
-        (AT_EXECFN, execfn),
-        (AT_PLATFORM, platform),
-        (AT_NULL, 0),
-    ];
+    let loaded = Loaded {
+        phdr: e.phdr_vaddr().map_or(0, |v| v.wrapping_add(bias)),
+        phent: e.phentsize as u64,
+        phnum: e.phdrs.len() as u64,
+        base,
+        entry: e.entry.wrapping_add(bias),
+    };
+    let auxv = auxv(&loaded, random, execfn, platform);
     let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + auxv.len() * 2;
     sp -= words as u64 * 8;
     sp &= !15;
@@ -199,11 +312,7 @@ pub fn load(
     }
     let bytes: Vec<u8> = block.iter().flat_map(|w| w.to_le_bytes()).collect();
     vm.write_force(sp, &bytes)?;
-    Ok(Image {
-        vm,
-        entry: e.entry + bias,
-        sp,
-    })
+    Ok(Image { vm, entry, sp })
 }
 
 /// Replaces the calling process's program. On success the caller's `frame` now
