@@ -3,8 +3,10 @@
 pub mod boot;
 pub mod context;
 pub mod cpu;
+pub mod current;
 pub mod gdt;
 pub mod interrupts;
 pub mod serial;
 pub mod timer;
 pub mod trap;
+pub mod usercopy;
