@@ -13,6 +13,7 @@ pub mod fs;
 pub mod ipc;
 pub mod mm;
 pub mod plimits;
+pub mod vdso;
 
 #[cfg(target_os = "none")]
 pub mod arch;

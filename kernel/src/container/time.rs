@@ -52,6 +52,8 @@ pub struct TimeContainer {
     /// Orders offset writes against freezing (Linux's `offset_lock`): a write that saw
     /// "not frozen" completes before the first process enters.
     lock: Mutex<()>,
+    /// The vDSO pages its processes map (`mm::vdso`), made when the first one maps them.
+    pub vdso: spin::Once<Arc<dyn crate::mm::vma::PageSource>>,
 }
 
 crate::container_type!(TimeContainer);
@@ -65,6 +67,7 @@ impl TimeContainer {
             boottime: AtomicI64::new(0),
             frozen: AtomicBool::new(true),
             lock: Mutex::new(()),
+            vdso: spin::Once::new(),
         }
     }
 
@@ -76,6 +79,7 @@ impl TimeContainer {
             boottime: AtomicI64::new(self.offset(Clock::Boottime)),
             frozen: AtomicBool::new(false),
             lock: Mutex::new(()),
+            vdso: spin::Once::new(),
         })
     }
 

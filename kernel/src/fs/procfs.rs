@@ -50,6 +50,8 @@ pub struct ProcInfo {
     /// Capability sets: inheritable, permitted, effective, bounding, ambient.
     pub caps: [u64; 5],
     pub no_new_privs: bool,
+    /// System calls made so far (Bulkhead's `Syscalls:` line).
+    pub syscalls: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -174,8 +176,8 @@ pub fn render_status(p: &ProcInfo) -> String {
          SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n\
          CapInh:\t{inh:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{bnd:016x}\n\
          CapAmb:\t{amb:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\n\
-         Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
-        p.vm_size_kb, p.vm_size_kb, p.vm_rss_kb, p.threads, p.no_new_privs as u32,
+         Cpus_allowed:\t1\nCpus_allowed_list:\t0\nSyscalls:\t{}\n",
+        p.vm_size_kb, p.vm_size_kb, p.vm_rss_kb, p.threads, p.no_new_privs as u32, p.syscalls,
     );
     s
 }

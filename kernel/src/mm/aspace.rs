@@ -313,6 +313,10 @@ impl AddressSpace {
 
     /// Changes the protection of `[start, end)`; `ENOMEM` if part of it is unmapped.
     pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> Result<(), Errno> {
+        // The vDSO's pages are everyone's: never writable (Linux: no VM_MAYWRITE).
+        if prot & PROT_WRITE != 0 && super::vdso::overlaps(self, start, end) {
+            return Err(Errno::EACCES);
+        }
         if !self.vmas.protect(start, end, prot) {
             return Err(Errno::ENOMEM);
         }

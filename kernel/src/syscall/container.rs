@@ -64,6 +64,10 @@ fn install(p: &Arc<Process>, c: Container) {
     if !Arc::ptr_eq(&pi.container.mnt, &c.mnt) {
         pi.fs = pi.fs.enter(c.mnt.mounts());
     }
+    let vm = pi.vm.clone();
+    if let Some(vm) = vm {
+        crate::mm::vdso::sync(&mut vm.lock(), &c.time);
+    }
     pi.container = Arc::new(c);
 }
 

@@ -34,6 +34,7 @@ impl From<SysResult> for Ret {
 
 pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax;
+    crate::task::sched::with_current(|t| t.process().syscalls.fetch_add(1, Ordering::Relaxed));
     // The original number, for restarting after a signal.
     frame.error = nr;
     let a = [

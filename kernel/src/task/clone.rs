@@ -260,7 +260,10 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         let child_vm = if flags & CLONE_VM != 0 {
             vm
         } else {
-            Arc::new(Mutex::new(vm.lock().fork()?))
+            let mut copy = vm.lock().fork()?;
+            // A child entering another TIME container reads that one's offsets.
+            crate::mm::vdso::sync(&mut copy, &inner.container.time);
+            Arc::new(Mutex::new(copy))
         };
         let t = super::new_process(inner, group, &child_frame, fpu, fs_base)?;
         charge.keep();

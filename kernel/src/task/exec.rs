@@ -38,6 +38,7 @@ const AT_CLKTCK: u64 = 17;
 const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
 
 fn prot_of(flags: u32) -> u32 {
     let mut p = 0;
@@ -163,8 +164,18 @@ pub fn load(
     rnd[8..].copy_from_slice(&(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes());
     vm.write_force(random, &rnd)?;
 
+    // The TIME container the program will run in: execve enters time_for_children.
+    let time = match sched::try_current() {
+        Some(t) => t.process().container().time_for_children.clone(),
+        None => crate::container::root().time.clone(),
+    };
+    let sysinfo = if crate::mm::vdso::map(&mut vm, &time) {
+        crate::mm::vdso::ehdr()
+    } else {
+        0
+    };
     let phdr = e.phdr_vaddr().map_or(0, |v| v + bias);
-    let auxv: [(u64, u64); 18] = [
+    let auxv: [(u64, u64); 19] = [
         (AT_PHDR, phdr),
         (AT_PHENT, e.phentsize as u64),
         (AT_PHNUM, e.phdrs.len() as u64),
@@ -182,6 +193,7 @@ pub fn load(
         (AT_RANDOM, random),
         (AT_EXECFN, execfn),
         (AT_PLATFORM, platform),
+        (AT_SYSINFO_EHDR, sysinfo),
         (AT_NULL, 0),
     ];
     let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + auxv.len() * 2;

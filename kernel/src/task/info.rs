@@ -45,6 +45,7 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
         utime: pi.utime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         stime: pi.stime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         nice: pi.nice,
+        syscalls: p.syscalls.load(core::sync::atomic::Ordering::Relaxed),
         ..ProcInfo::default()
     };
     let vm = pi.vm.clone();
@@ -59,6 +60,8 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
             .map(|v| {
                 let flag = |bit: u32, c: u8| if v.prot & bit != 0 { c } else { b'-' };
                 let (shared, offset) = match &v.backing {
+                    // Linux shows its vDSO areas as private, offset 0.
+                    Backing::Shared { .. } if v.name == "[vvar]" || v.name == "[vdso]" => (b'p', 0),
                     Backing::Shared { pgoff, .. } => (b's', pgoff * 4096),
                     Backing::PrivateCopy { pgoff, .. } => (b'p', pgoff * 4096),
                     Backing::Private => (b'p', 0),

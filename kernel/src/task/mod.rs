@@ -68,6 +68,9 @@ pub struct Process {
     /// Set when the process is exiting as a group: the wait status it will report.
     pub group_exit: Mutex<Option<i32>>,
     pub live_threads: AtomicU32,
+    /// System calls made by its threads (`/proc/[pid]/status` `Syscalls:`; shows that the
+    /// vDSO's clock reads make none).
+    pub syscalls: AtomicU64,
     /// The plimits group (charged for this process from fork to reap). Its own lock:
     /// the scheduler reads it without taking `inner`.
     pub plimits: Mutex<Arc<crate::plimits::Group>>,
@@ -280,6 +283,7 @@ pub fn new_process(
         inner: Mutex::new(inner),
         group_exit: Mutex::new(None),
         live_threads: AtomicU32::new(1),
+        syscalls: AtomicU64::new(0),
         plimits: Mutex::new(group),
     });
     let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0, charge)?;

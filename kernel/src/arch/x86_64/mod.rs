@@ -10,3 +10,4 @@ pub mod serial;
 pub mod timer;
 pub mod trap;
 pub mod usercopy;
+pub mod vdso;
