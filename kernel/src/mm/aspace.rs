@@ -11,7 +11,9 @@ use alloc::sync::Arc;
 /// Where anonymous `mmap` without a hint starts searching.
 pub const MMAP_BASE: u64 = 0x0000_1000_0000_0000;
 /// Top of the initial stack of a program.
-pub const STACK_TOP: u64 = 0x0000_7fff_ffff_f000;
+/// Three pages below the last usable one: `[vvar]` and `[vdso]` sit above the stack, in the
+/// page table the stack's top already uses (a fork copies no extra table for them).
+pub const STACK_TOP: u64 = 0x0000_7fff_ffff_c000;
 pub const STACK_SIZE: u64 = 8 << 20;
 
 pub struct AddressSpace {

@@ -5,7 +5,7 @@
 //! The pages are a shared [`PageSource`]; a process whose TIME container changes
 //! (a child entering `time_for_children`, `setns`, `execve`) gets the area remapped.
 
-use super::aspace::{AddressSpace, STACK_SIZE, STACK_TOP};
+use super::aspace::{AddressSpace, STACK_TOP};
 use super::vma::{Backing, PROT_EXEC, PROT_READ, PageSource, Vma, same_source};
 use super::{PAGE_SIZE, frame, phys_to_virt};
 use crate::container::time::{Clock, TimeContainer};
@@ -17,8 +17,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Start of `[vvar]`, below the stack's reserve; `[vdso]` follows the data pages.
-pub const VVAR_BASE: u64 = STACK_TOP - STACK_SIZE - 0x10_0000;
+/// Start of `[vvar]`, right above the stack; `[vdso]` (one page) follows the data pages,
+/// ending one page below `USER_END` (the last page stays unmapped, as on Linux).
+pub const VVAR_BASE: u64 = STACK_TOP;
+const IMAGE_PAGES: usize = 1;
 
 /// `AT_SYSINFO_EHDR`: the image's ELF header.
 pub fn ehdr() -> u64 {
@@ -59,6 +61,10 @@ pub fn init(tsc_start: u64, mult: u64, realtime_offset: i64) {
         let arch = crate::arch::x86_64::vdso::code();
         let img = crate::vdso::build(arch, &crate::arch::x86_64::vdso::symbols())
             .expect("the vDSO's tables fit below its code");
+        assert!(
+            img.len() <= IMAGE_PAGES * PAGE_SIZE as usize,
+            "the vDSO image fits its pages"
+        );
         let clock = Frame::new().expect("a frame for the vDSO clock page at boot");
         clock
             .word(CLOCK_TSC_START)
