@@ -40,17 +40,18 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
     if !(0..=crate::container::uts::NAME_MAX as i32).contains(&len) {
         return Err(Errno::EINVAL);
     }
-    let mut buf = vec![0u8; len as usize];
-    copy_from_user(name, &mut buf)?;
+    let mut name_buf = [0u8; crate::container::uts::NAME_MAX];
+    let buf = &mut name_buf[..len as usize];
+    copy_from_user(name, buf)?;
     let uts = task::current_process().container().uts.clone();
     // CAP_SYS_ADMIN over the user container that owns this UTS container.
     if let Some(owner) = uts.common().owner() {
         task::require_cap_in(owner, CAP_SYS_ADMIN)?;
     }
     if host {
-        uts.set_hostname(&buf)
+        uts.set_hostname(buf)
     } else {
-        uts.set_domainname(&buf)
+        uts.set_domainname(buf)
     }?;
     Ok(0)
 }
