@@ -110,3 +110,51 @@ fn thousands_of_sleeping_children() {
         run.describe()
     );
 }
+
+/// 10,000 live containers of each type at once (`tests/c/containers10k.c`, under
+/// `--icount` so the costs repeat): every one counts in `max_<type>_container`, all go
+/// away with their holders, and creating the last thousand costs about what the first
+/// thousand did (measured: uts 14.7k/14.8k, ipc 14.7k/14.8k, mnt 18.4k/18.6k icount-ns;
+/// pid, user and time ~104k/106k, which include a fork).
+#[test]
+fn ten_thousand_live_containers_of_each_type_at_flat_cost() {
+    let dir = TempDir::new("musl-containers10k");
+    musl_build("containers10k.c", &dir.0, "containers10k");
+    let args = [
+        "--icount",
+        "--timeout",
+        "400",
+        "--add",
+        dir.path(),
+        "--init",
+        "/containers10k",
+    ];
+    let run = bulkhead(&args, Duration::from_secs(430));
+    for kind in ["uts", "ipc", "mnt", "pid", "user", "time"] {
+        let prefix = format!("containers10k: {kind} live=");
+        let line = run
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no line for {kind}\n{}", run.describe()));
+        let field = |name: &str| -> i64 {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1)
+        };
+        assert_eq!(field("live="), 10000, "{line}\n{}", run.describe());
+        let (first, last) = (field("first1000="), field("last1000="));
+        assert!(
+            first > 0 && last > 0 && last * 4 <= first * 5,
+            "{kind}: the last thousand cost {last}, the first {first}\n{}",
+            run.describe()
+        );
+        let back = format!("containers10k: {kind} back=0");
+        assert!(
+            run.lines().any(|l| l == back),
+            "{kind} containers all freed\n{}",
+            run.describe()
+        );
+    }
+    assert_eq!(run.status, Some(0), "exit status\n{}", run.describe());
+}
