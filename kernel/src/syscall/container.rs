@@ -16,7 +16,6 @@ use crate::task::clone::{
 };
 use crate::task::{self, Process, pidfd};
 use alloc::sync::Arc;
-use alloc::vec;
 
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
