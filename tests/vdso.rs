@@ -1,7 +1,7 @@
 //! The vDSO seen by a musl static program (`tests/c/vdso.c` as init): musl finds it through
 //! `AT_SYSINFO_EHDR`, its clock reads make no system call (the process's `Syscalls:`
 //! count), agree with the system call, and follow the TIME container (a child created into
-//! one, `setns` into one).
+//! one, `setns` into one, `execve` entering `time_for_children`).
 
 mod common;
 
@@ -21,6 +21,7 @@ fn musl_uses_the_vdso_and_time_containers_shift_it() {
         "vdso: PASS values_lie_between_system_call_readings",
         "vdso: PASS time_container_offsets_apply_without_a_system_call",
         "vdso: PASS child_in_time_container_exits_zero",
+        "vdso: PASS exec_enters_the_time_container",
         "vdso: done",
     ];
     assert_eq!(lines, expected, "vdso's cases\n{}", run.describe());

@@ -203,6 +203,38 @@ static void child_in_time_container_exits_zero(void) {
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x (host %lld)", st, host);
 }
 
+/* execve enters time_for_children: the new image's vDSO reads that container's offsets. */
+static void exec_enters_the_time_container(void) {
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWTIME) || write_offsets("monotonic 5000 0\n")) _exit(2);
+		char *argv[] = {"/vdso", "exec-check", 0};
+		execv("/vdso", argv);
+		_exit(3);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec'd child status %#x", st);
+}
+
+/* The exec'd side: monotonic is past 5000 s (the parent's +1000 s container is gone from
+ * view), the vDSO and the system call agree, and the read made no system call. */
+static int exec_check(void) {
+	long a = syscalls(), b = syscalls();
+	struct timespec m;
+	long long before = sys_clock(CLOCK_MONOTONIC);
+	long c = syscalls();
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	long d = syscalls();
+	long long after = sys_clock(CLOCK_MONOTONIC);
+	int ok = ns(&m) >= 5000000000000LL && before <= ns(&m) && ns(&m) <= after &&
+		 d - c == b - a;
+	if (!ok)
+		printf("vdso: FAIL exec-check: %lld between %lld and %lld, %ld calls\n", ns(&m),
+		       before, after, d - c - (b - a));
+	return ok ? 0 : 1;
+}
+
 #define RUN(f)                                            \
 	do {                                              \
 		int before = failed;                      \
@@ -212,7 +244,8 @@ static void child_in_time_container_exits_zero(void) {
 		failed |= before;                         \
 	} while (0)
 
-int main(void) {
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "exec-check") == 0) return exec_check();
 	mkdir("/proc", 0755);
 	mount("proc", "/proc", "proc", 0, 0);
 	RUN(auxv_points_at_an_elf_image);
@@ -220,6 +253,7 @@ int main(void) {
 	RUN(values_lie_between_system_call_readings);
 	RUN(time_container_offsets_apply_without_a_system_call);
 	RUN(child_in_time_container_exits_zero);
+	RUN(exec_enters_the_time_container);
 	printf("vdso: done\n");
 	return failed;
 }

@@ -116,19 +116,26 @@ impl PageSource for Pages {
     }
 }
 
-/// The source for `time`'s processes (made the first time; `None` without memory).
+/// New pages holding `time`'s offsets as they are now.
+fn new_source(time: &TimeContainer) -> Option<Arc<dyn PageSource>> {
+    let f = Frame::new()?;
+    f.word(TIME_MONOTONIC)
+        .store(time.offset(Clock::Monotonic) as u64, Ordering::Relaxed);
+    f.word(TIME_BOOTTIME)
+        .store(time.offset(Clock::Boottime) as u64, Ordering::Relaxed);
+    Some(Arc::new(Pages { time: f }))
+}
+
+/// The source for `time`'s processes (`None` without memory). Kept in the container once
+/// its offsets are frozen; before that (an `execve` maps the container it is about to
+/// enter and freeze, and may still fail) each caller gets pages of its own.
 fn source(time: &TimeContainer) -> Option<Arc<dyn PageSource>> {
     SHARED.get()?;
+    if !time.is_frozen() {
+        return new_source(time);
+    }
     time.vdso
-        .try_call_once(|| {
-            let f = Frame::new().ok_or(())?;
-            f.word(TIME_MONOTONIC)
-                .store(time.offset(Clock::Monotonic) as u64, Ordering::Relaxed);
-            f.word(TIME_BOOTTIME)
-                .store(time.offset(Clock::Boottime) as u64, Ordering::Relaxed);
-            let src: Arc<dyn PageSource> = Arc::new(Pages { time: f });
-            Ok::<_, ()>(src)
-        })
+        .try_call_once(|| new_source(time).ok_or(()))
         .ok()
         .cloned()
 }
