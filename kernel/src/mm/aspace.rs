@@ -409,7 +409,20 @@ impl AddressSpace {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        paging::destroy(self.pml4);
+        // A process has a handful of areas; past that, the walk copes without the list.
+        let mut areas = [(0u64, 0u64); 64];
+        let mut n = 0;
+        for v in self.vmas.iter() {
+            if n == areas.len() {
+                // More areas than the list holds: one range over the whole lower half.
+                areas[0] = (0, super::USER_END);
+                n = 1;
+                break;
+            }
+            areas[n] = (v.start, v.end);
+            n += 1;
+        }
+        paging::destroy(self.pml4, &areas[..n]);
         self.uncharge_pages(self.charged);
     }
 }
