@@ -174,9 +174,15 @@ pub fn destroy(pml4: u64, areas: &[(u64, u64)]) {
     /// leaves are already freed) and the tables below it.
     fn free_tables(t: u64, level: u32) {
         if level > 0 {
-            for &e in table(t).iter() {
-                if e & PRESENT != 0 {
-                    free_tables(e & ADDR_MASK, level - 1);
+            // Eight entries at a time: most of a directory is empty.
+            for chunk in table(t).chunks_exact(8) {
+                if chunk.iter().fold(0, |a, &e| a | e) & PRESENT == 0 {
+                    continue;
+                }
+                for &e in chunk {
+                    if e & PRESENT != 0 {
+                        free_tables(e & ADDR_MASK, level - 1);
+                    }
                 }
             }
         }
