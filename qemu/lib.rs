@@ -4,10 +4,12 @@
 //! `main.rs` is a thin wrapper around this library; the integration tests under `tests/` drive the
 //! real binary and use [`USER_BIN_DIR`] to find the user programs.
 
+mod bench;
 mod initramfs;
 mod options;
 mod run;
 
+pub use bench::bench;
 pub use initramfs::{Initramfs, Node, build_initramfs};
 pub use options::{Command, Options, USAGE, parse_args};
 pub use run::{Outcome, Verdict, qemu_command, run};

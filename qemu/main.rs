@@ -17,6 +17,7 @@ fn main() -> ExitCode {
                 }
                 Ok(outcome.verdict.exit_code())
             }
+            bulkhead::Command::Bench(opts) => bulkhead::bench(&opts),
         });
     match result {
         Ok(code) => ExitCode::from(code),

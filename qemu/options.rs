@@ -27,6 +27,9 @@ Options:
   --kvm                  use KVM instead of TCG
   --gdb                  start halted with a gdb server on localhost:1234 (-s -S)
   --no-net               no NIC (-nic none); default: virtio-net on QEMU's user network
+  --bench                build tests/c/nsbench.c (musl-gcc), run it as init with --icount
+                         (NSBENCH_SCALE=0.2 unless --append sets it) and print its table
+                         beside Linux 6.1's
   --help                 print this help
 
 Exit status: init's exit status (0 = all tests passed), 126 init killed by a signal,
@@ -41,6 +44,8 @@ pub const DEFAULT_MEMORY_MIB: u32 = 512;
 pub enum Command {
     Help,
     Run(Options),
+    /// `--bench`: run nsbench with these options and print the table.
+    Bench(Options),
 }
 
 /// How to boot: what goes into the initramfs, the kernel command line and QEMU's flags.
@@ -105,6 +110,7 @@ impl Options {
 /// Parses the runner's arguments (without the program name).
 pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Error> {
     let mut opts = Options::default();
+    let mut bench = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let name = arg.to_string_lossy().into_owned();
@@ -133,6 +139,7 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
             "--kvm" => opts.kvm = true,
             "--gdb" => opts.gdb = true,
             "--no-net" => opts.no_net = true,
+            "--bench" => bench = true,
             // After `--init PATH`, anything that is not a runner option is one of init's
             // arguments, and everything after `--` is.
             "--" if opts.init.is_some() => opts.init_args.extend(args.by_ref()),
@@ -147,6 +154,12 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
         return Err(Error(
             "--icount needs TCG and cannot be used with --kvm".into(),
         ));
+    }
+    if bench {
+        if opts.init.is_some() || opts.kvm {
+            return Err(Error("--bench runs its own init under --icount".into()));
+        }
+        return Ok(Command::Bench(opts));
     }
     Ok(Command::Run(opts))
 }

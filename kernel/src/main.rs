@@ -15,6 +15,7 @@ pub mod mm;
 pub mod net;
 pub mod plimits;
 pub mod seccomp;
+pub mod vdso;
 
 #[cfg(target_os = "none")]
 pub mod arch;

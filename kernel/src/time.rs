@@ -7,17 +7,21 @@ use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 static TSC_START: AtomicU64 = AtomicU64::new(0);
 static TSC_PER_MS: AtomicU64 = AtomicU64::new(1_000_000);
 static MAX_SEEN: AtomicU64 = AtomicU64::new(0);
+/// Nanoseconds per TSC tick, 32.32 fixed point.
+static NS_MULT: AtomicU64 = AtomicU64::new(1 << 32);
 /// Nanoseconds since the epoch at boot, adjusted by `clock_settime(CLOCK_REALTIME)`.
 static REALTIME_OFFSET: AtomicI64 = AtomicI64::new(0);
 
 pub fn init() {
     let tsc_per_ms = calibrate_tsc();
     TSC_PER_MS.store(tsc_per_ms.max(1), Ordering::Relaxed);
-    TSC_START.store(cpu::rdtsc(), Ordering::Relaxed);
-    REALTIME_OFFSET.store(
-        (timer::rtc_epoch_seconds() * 1_000_000_000) as i64,
-        Ordering::Relaxed,
-    );
+    let mult = ((1_000_000u128 << 32) / tsc_per_ms.max(1) as u128) as u64;
+    NS_MULT.store(mult, Ordering::Relaxed);
+    let start = cpu::rdtsc();
+    TSC_START.store(start, Ordering::Relaxed);
+    let rt = (timer::rtc_epoch_seconds() * 1_000_000_000) as i64;
+    REALTIME_OFFSET.store(rt, Ordering::Relaxed);
+    crate::mm::vdso::init(start, mult, rt);
     log::info!("time: TSC {} kHz", tsc_per_ms);
 }
 
@@ -43,10 +47,11 @@ pub fn tsc_khz() -> u64 {
     TSC_PER_MS.load(Ordering::Relaxed)
 }
 
-/// Nanoseconds since boot; never goes backwards.
+/// Nanoseconds since boot; never goes backwards. TSC ticks times [`NS_MULT`] (32.32 fixed
+/// point): the vDSO computes exactly the same.
 pub fn monotonic_ns() -> u64 {
     let dt = cpu::rdtsc().wrapping_sub(TSC_START.load(Ordering::Relaxed));
-    let ns = (dt as u128 * 1_000_000 / TSC_PER_MS.load(Ordering::Relaxed) as u128) as u64;
+    let ns = ((dt as u128 * NS_MULT.load(Ordering::Relaxed) as u128) >> 32) as u64;
     MAX_SEEN.fetch_max(ns, Ordering::Relaxed).max(ns)
 }
 
@@ -57,7 +62,9 @@ pub fn realtime_ns() -> u64 {
 }
 
 pub fn set_realtime_ns(ns: u64) {
-    REALTIME_OFFSET.store(ns as i64 - monotonic_ns() as i64, Ordering::Relaxed);
+    let off = ns as i64 - monotonic_ns() as i64;
+    REALTIME_OFFSET.store(off, Ordering::Relaxed);
+    crate::mm::vdso::set_realtime_offset(off);
 }
 
 /// Nanoseconds since boot measured in raw TSC (CPU-time accounting).

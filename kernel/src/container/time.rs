@@ -53,6 +53,8 @@ pub struct TimeContainer {
     /// Orders offset writes against freezing (Linux's `offset_lock`): a write that saw
     /// "not frozen" completes before the first process enters.
     lock: Mutex<()>,
+    /// The vDSO pages its processes map (`mm::vdso`), made when the first one maps them.
+    pub vdso: spin::Once<Arc<dyn crate::mm::vma::PageSource>>,
 }
 
 impl ContainerType for TimeContainer {
@@ -71,6 +73,7 @@ impl ContainerType for TimeContainer {
             boottime: AtomicI64::new(0),
             frozen: AtomicBool::new(true),
             lock: Mutex::new(()),
+            vdso: spin::Once::new(),
         }
     }
 
@@ -86,6 +89,7 @@ impl ContainerType for TimeContainer {
             boottime: AtomicI64::new(parent.offset(Clock::Boottime)),
             frozen: AtomicBool::new(false),
             lock: Mutex::new(()),
+            vdso: spin::Once::new(),
         })
     }
 

@@ -16,9 +16,28 @@ pub const MACHINE: &str = "x86_64";
 /// Longest host or domain name (`__NEW_UTS_LEN`).
 pub const NAME_MAX: usize = 64;
 
+/// `struct new_utsname`: six NUL-padded fields of 65 bytes.
+pub const UTSNAME_LEN: usize = 65 * 6;
+const HOST: usize = 1;
+const DOMAIN: usize = 5;
+
 pub struct UtsContainer {
     common: ContainerCommon,
-    names: Mutex<(Vec<u8>, Vec<u8>)>,
+    /// The `uname` image itself (names changed in place): `uname` copies it whole, with no
+    /// allocation.
+    image: Mutex<[u8; UTSNAME_LEN]>,
+}
+
+fn field(image: &[u8; UTSNAME_LEN], i: usize) -> &[u8] {
+    let f = &image[i * 65..i * 65 + 65];
+    &f[..f.iter().position(|&b| b == 0).unwrap_or(NAME_MAX)]
+}
+
+fn set_field(image: &mut [u8; UTSNAME_LEN], i: usize, name: &[u8]) {
+    let n = name.len().min(NAME_MAX);
+    let f = &mut image[i * 65..i * 65 + 65];
+    f.fill(0);
+    f[..n].copy_from_slice(&name[..n]);
 }
 
 impl ContainerType for UtsContainer {
@@ -29,9 +48,23 @@ impl ContainerType for UtsContainer {
     }
 
     fn root(common: ContainerCommon) -> Self {
+        let mut image = [0u8; UTSNAME_LEN];
+        for (i, name) in [
+            SYSNAME.as_bytes(),
+            b"bulkhead",
+            RELEASE.as_bytes(),
+            VERSION.as_bytes(),
+            MACHINE.as_bytes(),
+            b"(none)",
+        ]
+        .iter()
+        .enumerate()
+        {
+            set_field(&mut image, i, name);
+        }
         UtsContainer {
             common,
-            names: Mutex::new((b"bulkhead".to_vec(), b"(none)".to_vec())),
+            image: Mutex::new(image),
         }
     }
 
@@ -43,18 +76,18 @@ impl ContainerType for UtsContainer {
         let common = ContainerCommon::new(Kind::Uts, owner)?;
         Ok(UtsContainer {
             common,
-            names: Mutex::new(parent.names.lock().clone()),
+            image: Mutex::new(*parent.image.lock()),
         })
     }
 }
 
 impl UtsContainer {
     pub fn hostname(&self) -> Vec<u8> {
-        self.names.lock().0.clone()
+        field(&self.image.lock(), HOST).to_vec()
     }
 
     pub fn domainname(&self) -> Vec<u8> {
-        self.names.lock().1.clone()
+        field(&self.image.lock(), DOMAIN).to_vec()
     }
 
     /// `sethostname`: at most 64 bytes (`EINVAL`).
@@ -62,7 +95,7 @@ impl UtsContainer {
         if name.len() > NAME_MAX {
             return Err(Errno::EINVAL);
         }
-        self.names.lock().0 = name.to_vec();
+        set_field(&mut self.image.lock(), HOST, name);
         Ok(())
     }
 
@@ -70,27 +103,13 @@ impl UtsContainer {
         if name.len() > NAME_MAX {
             return Err(Errno::EINVAL);
         }
-        self.names.lock().1 = name.to_vec();
+        set_field(&mut self.image.lock(), DOMAIN, name);
         Ok(())
     }
 
     /// `struct new_utsname`: six fields of 65 bytes.
-    pub fn utsname(&self) -> [u8; 65 * 6] {
-        let mut u = [0u8; 65 * 6];
-        let (host, domain) = self.names.lock().clone();
-        let fields: [&[u8]; 6] = [
-            SYSNAME.as_bytes(),
-            &host,
-            RELEASE.as_bytes(),
-            VERSION.as_bytes(),
-            MACHINE.as_bytes(),
-            &domain,
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            let n = f.len().min(64);
-            u[i * 65..i * 65 + n].copy_from_slice(&f[..n]);
-        }
-        u
+    pub fn utsname(&self) -> [u8; UTSNAME_LEN] {
+        *self.image.lock()
     }
 
     pub fn describe(&self) -> String {

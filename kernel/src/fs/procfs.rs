@@ -52,6 +52,8 @@ pub struct ProcInfo {
     pub no_new_privs: bool,
     /// seccomp mode (0, 1 strict, 2 filter) and filter count of the first live thread.
     pub seccomp: (u8, u32),
+    /// System calls made so far (Bulkhead's `Syscalls:` line).
+    pub syscalls: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -181,7 +183,7 @@ pub fn render_status(p: &ProcInfo) -> String {
          SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n\
          CapInh:\t{inh:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{bnd:016x}\n\
          CapAmb:\t{amb:016x}\nNoNewPrivs:\t{}\nSeccomp:\t{}\nSeccomp_filters:\t{}\n\
-         Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+         Cpus_allowed:\t1\nCpus_allowed_list:\t0\nSyscalls:\t{}\n",
         p.vm_size_kb,
         p.vm_size_kb,
         p.vm_rss_kb,
@@ -189,6 +191,7 @@ pub fn render_status(p: &ProcInfo) -> String {
         p.no_new_privs as u32,
         p.seccomp.0,
         p.seccomp.1,
+        p.syscalls,
     );
     s
 }

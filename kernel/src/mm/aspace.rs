@@ -11,7 +11,9 @@ use alloc::sync::Arc;
 /// Where anonymous `mmap` without a hint starts searching.
 pub const MMAP_BASE: u64 = 0x0000_1000_0000_0000;
 /// Top of the initial stack of a program.
-pub const STACK_TOP: u64 = 0x0000_7fff_ffff_f000;
+/// Three pages below the last usable one: `[vvar]` and `[vdso]` sit above the stack, in the
+/// page table the stack's top already uses (a fork copies no extra table for them).
+pub const STACK_TOP: u64 = 0x0000_7fff_ffff_c000;
 pub const STACK_SIZE: u64 = 8 << 20;
 
 pub struct AddressSpace {
@@ -313,6 +315,10 @@ impl AddressSpace {
 
     /// Changes the protection of `[start, end)`; `ENOMEM` if part of it is unmapped.
     pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> Result<(), Errno> {
+        // The vDSO's pages are everyone's: never writable (Linux: no VM_MAYWRITE).
+        if prot & PROT_WRITE != 0 && super::vdso::overlaps(self, start, end) {
+            return Err(Errno::EACCES);
+        }
         if !self.vmas.protect(start, end, prot) {
             return Err(Errno::ENOMEM);
         }
@@ -403,7 +409,20 @@ impl AddressSpace {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        paging::destroy(self.pml4);
+        // A process has a handful of areas; past that, the walk copes without the list.
+        let mut areas = [(0u64, 0u64); 64];
+        let mut n = 0;
+        for v in self.vmas.iter() {
+            if n == areas.len() {
+                // More areas than the list holds: one range over the whole lower half.
+                areas[0] = (0, super::USER_END);
+                n = 1;
+                break;
+            }
+            areas[n] = (v.start, v.end);
+            n += 1;
+        }
+        paging::destroy(self.pml4, &areas[..n]);
         self.uncharge_pages(self.charged);
     }
 }

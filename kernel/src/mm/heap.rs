@@ -40,7 +40,8 @@ fn class_of(layout: Layout) -> Option<usize> {
     if size > 1 << MAX_SHIFT {
         return None;
     }
-    let shift = size.next_power_of_two().trailing_zeros().max(MIN_SHIFT);
+    // log2 of the next power of two, from the leading zeros (size >= 1: align is).
+    let shift = (usize::BITS - (size - 1).leading_zeros()).max(MIN_SHIFT);
     Some((shift - MIN_SHIFT) as usize)
 }
 

@@ -13,6 +13,8 @@ pub mod kstack;
 pub mod paging;
 #[cfg(target_os = "none")]
 pub mod user;
+#[cfg(target_os = "none")]
+pub mod vdso;
 pub mod vma;
 
 pub const PAGE_SIZE: u64 = 4096;

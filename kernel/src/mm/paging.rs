@@ -158,26 +158,39 @@ pub fn for_each_present_mut(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u
     }
 }
 
-/// Frees every lower-half table and every owned (non-`SHARED`) leaf frame, then the PML4.
-pub fn destroy(pml4: u64) {
-    fn free_level(t: u64, level: u32) {
-        for &e in table(t).iter() {
-            if e & PRESENT == 0 {
-                continue;
+/// Frees every owned (non-`SHARED`) leaf frame in `areas` (every user page lies in an
+/// area: the caller's invariant, as for `fork`), then every lower-half table and the PML4.
+/// The leaf tables are freed without a scan of their 512 entries: only the ranges of the
+/// areas are walked for leaves, so the cost follows what is mapped.
+pub fn destroy(pml4: u64, areas: &[(u64, u64)]) {
+    for &(start, end) in areas {
+        for_each_present(pml4, start, end, &mut |_, e| {
+            if e & SHARED == 0 {
+                frame::free(e & ADDR_MASK);
             }
-            if level == 0 {
-                if e & SHARED == 0 {
-                    frame::free(e & ADDR_MASK);
+        });
+    }
+    /// Frees table `t` at `level` (2: a PDPT, 1: a directory, 0: a page table, whose
+    /// leaves are already freed) and the tables below it.
+    fn free_tables(t: u64, level: u32) {
+        if level > 0 {
+            // Eight entries at a time: most of a directory is empty.
+            for chunk in table(t).chunks_exact(8) {
+                if chunk.iter().fold(0, |a, &e| a | e) & PRESENT == 0 {
+                    continue;
                 }
-            } else {
-                free_level(e & ADDR_MASK, level - 1);
+                for &e in chunk {
+                    if e & PRESENT != 0 {
+                        free_tables(e & ADDR_MASK, level - 1);
+                    }
+                }
             }
         }
         frame::free(t);
     }
     for &e in table(pml4).iter().take(256) {
         if e & PRESENT != 0 {
-            free_level(e & ADDR_MASK, 2);
+            free_tables(e & ADDR_MASK, 2);
         }
     }
     frame::free(pml4);

@@ -3,60 +3,58 @@
 //! to read-only pages, give `EFAULT` instead of a kernel fault.
 
 use super::{PAGE_SIZE, page_down, phys_to_virt};
+use crate::arch::x86_64::usercopy;
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Runs `f(kernel_ptr, len, offset)` over each page-sized chunk of `[addr, addr+len)`.
-fn for_chunks(
-    addr: u64,
-    len: usize,
-    write: bool,
-    mut f: impl FnMut(*mut u8, usize, usize),
-) -> Result<(), Errno> {
-    if len == 0 {
-        return Ok(());
-    }
+/// Checks that `[addr, addr+len)` lies below `USER_END`.
+fn check_range(addr: u64, len: usize) -> Result<(), Errno> {
     let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
     if end > super::USER_END {
         return Err(Errno::EFAULT);
     }
-    let vm = crate::task::current_vm();
-    let mut vm = vm.lock();
-    let mut done = 0usize;
-    while done < len {
-        let at = addr + done as u64;
-        let n = ((page_down(at) + PAGE_SIZE - at) as usize).min(len - done);
-        let pa = vm.user_phys(at, write)?;
-        f(phys_to_virt(pa) as *mut u8, n, done);
-        done += n;
-    }
     Ok(())
 }
 
+// User memory is reached through the running process's page tables (CR3 is always the
+// current process's while it is in a system call); an unmapped page is mapped by the fault
+// handler as the process's own access would map it, and a bad address ends the copy early
+// (`arch::x86_64::usercopy`'s exception table) and gives `EFAULT`.
+
 pub fn copy_from_user(addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-    let dst = buf.as_mut_ptr();
-    for_chunks(addr, buf.len(), false, |p, n, off| {
-        // SAFETY: `p..p+n` is a mapped user page reached through the direct map;
-        // `off+n <= buf.len()` by construction of the chunks.
-        unsafe { core::ptr::copy_nonoverlapping(p, dst.add(off), n) }
-    })
+    check_range(addr, buf.len())?;
+    // SAFETY: `buf` is valid for its length; the user range is below USER_END and
+    // faults in it are recovered.
+    let left = unsafe { usercopy::copy_bytes(buf.as_mut_ptr(), addr as *const u8, buf.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 pub fn copy_to_user(addr: u64, buf: &[u8]) -> Result<(), Errno> {
-    let src = buf.as_ptr();
-    for_chunks(addr, buf.len(), true, |p, n, off| {
-        // SAFETY: as in `copy_from_user`, and the page is writable by the process.
-        unsafe { core::ptr::copy_nonoverlapping(src.add(off), p, n) }
-    })
+    check_range(addr, buf.len())?;
+    // SAFETY: as in `copy_from_user`, the other way round.
+    let left = unsafe { usercopy::copy_bytes(addr as *mut u8, buf.as_ptr(), buf.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// Zero-fills user memory.
 pub fn clear_user(addr: u64, len: usize) -> Result<(), Errno> {
-    for_chunks(addr, len, true, |p, n, _| {
-        // SAFETY: a writable mapped user chunk, see `copy_to_user`.
-        unsafe { core::ptr::write_bytes(p, 0, n) }
-    })
+    check_range(addr, len)?;
+    // SAFETY: a user range below USER_END; faults are recovered.
+    let left = unsafe { usercopy::zero_bytes(addr as *mut u8, len) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// Plain-old-data types that may be copied to and from user memory byte for byte.
@@ -115,26 +113,24 @@ pub fn read_user_cstr(addr: u64, max: usize) -> Result<String, Errno> {
 }
 
 /// As [`read_user_cstr`], returning raw bytes. `ENAMETOOLONG` when no NUL within `max`.
-/// Scans each user page in place (through the direct map) for the NUL: a path costs its
-/// own length, not a page.
+/// Copies 256 bytes at a time (never across a page end): a path costs about its own length.
 pub fn read_user_cstr_bytes(addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
-    let vm = crate::task::current_vm();
-    let mut vm = vm.lock();
     let mut out = Vec::new();
     let mut at = addr;
+    let mut chunk = [0u8; 256];
     loop {
-        let pa = vm.user_phys(at, false)?;
-        let n = (PAGE_SIZE - (at & (PAGE_SIZE - 1))) as usize;
-        // SAFETY: `pa..pa+n` lies in one mapped, readable user page (user_phys checked
-        // it), reached through the direct map; the address space stays locked meanwhile.
-        let chunk = unsafe { core::slice::from_raw_parts(phys_to_virt(pa) as *const u8, n) };
-        let (part, done) = match chunk.iter().position(|&b| b == 0) {
+        // Never past the end of the page holding `at`: a string may end just before an
+        // unmapped page.
+        let n = ((PAGE_SIZE - (at & (PAGE_SIZE - 1))) as usize).min(chunk.len());
+        copy_from_user(at, &mut chunk[..n])?;
+        let (part, done) = match chunk[..n].iter().position(|&b| b == 0) {
             Some(z) => (&chunk[..z], true),
-            None => (chunk, false),
+            None => (&chunk[..n], false),
         };
         if out.len() + part.len() > max {
             return Err(Errno::ENAMETOOLONG);
         }
+        out.try_reserve(part.len()).map_err(|_| Errno::ENOMEM)?;
         out.extend_from_slice(part);
         if done {
             return Ok(out);

@@ -15,7 +15,6 @@ use crate::task::clone::{
 };
 use crate::task::{self, Process, pidfd};
 use alloc::sync::Arc;
-use alloc::vec;
 
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
@@ -39,17 +38,18 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
     if !(0..=crate::container::uts::NAME_MAX as i32).contains(&len) {
         return Err(Errno::EINVAL);
     }
-    let mut buf = vec![0u8; len as usize];
-    copy_from_user(name, &mut buf)?;
+    let mut name_buf = [0u8; crate::container::uts::NAME_MAX];
+    let buf = &mut name_buf[..len as usize];
+    copy_from_user(name, buf)?;
     let uts = task::current_process().containers().uts.clone();
     // CAP_SYS_ADMIN over the user container that owns this UTS container.
     if let Some(owner) = ContainerType::common(&*uts).owner() {
         task::require_cap_in(owner, CAP_SYS_ADMIN)?;
     }
     if host {
-        uts.set_hostname(&buf)
+        uts.set_hostname(buf)
     } else {
-        uts.set_domainname(&buf)
+        uts.set_domainname(buf)
     }?;
     Ok(0)
 }
@@ -62,6 +62,10 @@ fn install(p: &Arc<Process>, c: ContainerSet) {
     let mut fs = pi.fs.clone();
     c.install_over(&pi.containers, &mut fs);
     pi.fs = fs;
+    let vm = pi.vm.clone();
+    if let Some(vm) = vm {
+        crate::mm::vdso::sync(&mut vm.lock(), c.time.own());
+    }
     pi.containers = Arc::new(c);
 }
 

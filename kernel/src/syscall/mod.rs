@@ -20,6 +20,7 @@ pub mod time;
 
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::{Errno, SysResult};
+use core::sync::atomic::{AtomicU8, Ordering};
 
 /// What a handler did with the frame.
 pub enum Ret {
@@ -37,6 +38,7 @@ impl From<SysResult> for Ret {
 
 pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax;
+    crate::task::sched::with_current(|t| t.process().syscalls.fetch_add(1, Ordering::Relaxed));
     // The original number, for restarting after a signal.
     frame.error = nr;
     if seccomp::stops(frame) {
@@ -58,8 +60,14 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
 
 /// The last step before any return to ring 3: preemption, then signals.
 /// A thread that exited leaves the CPU here, where its stack holds no references.
+/// Nothing pending (one flag of the thread, the reschedule flag, no `EINTR` to restart):
+/// straight back.
 pub fn return_to_user(frame: &mut TrapFrame) {
     use crate::task::sched;
+    let work = sched::with_current(|t| t.take_work());
+    if !work && !sched::need_resched() && frame.rax != Errno::EINTR.as_ret() as u64 {
+        return;
+    }
     if sched::current_is_dead() {
         sched::exit_current();
     }
@@ -72,48 +80,49 @@ pub fn return_to_user(frame: &mut TrapFrame) {
     }
 }
 
+/// The family (1 + index in [`family`]'s order) that last handled each number: the
+/// next call goes there first instead of asking every family in turn. Only a hint: a
+/// family that declines falls back to the full search.
+static FAMILY_OF: [AtomicU8; 512] = [const { AtomicU8::new(0) }; 512];
+const FAMILIES: u8 = 13;
+
 fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
-    if let Some(r) = fs::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = process::dispatch(frame, nr, a) {
+    let hint = FAMILY_OF.get(nr).map_or(0, |f| f.load(Ordering::Relaxed));
+    if hint != 0
+        && let Some(r) = family(hint, frame, nr, a)
+    {
         return r;
     }
-    if let Some(r) = signal::dispatch(frame, nr, a) {
-        return r;
-    }
-    if let Some(r) = cred::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = container::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = poll::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = net::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = mqueue::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = sysv::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = mm::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = time::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = seccomp::dispatch(nr, a) {
-        return Ret::Value(r);
-    }
-    if let Some(r) = sys::dispatch(nr, a) {
-        return Ret::Value(r);
+    for fam in (1..=FAMILIES).filter(|&f| f != hint) {
+        if let Some(r) = family(fam, frame, nr, a) {
+            if let Some(slot) = FAMILY_OF.get(nr) {
+                slot.store(fam, Ordering::Relaxed);
+            }
+            return r;
+        }
     }
     log::debug!("unimplemented syscall {nr}");
     Ret::Value(Err(Errno::ENOSYS))
+}
+
+/// Asks family `fam` (1..=FAMILIES) to handle `nr`.
+fn family(fam: u8, frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
+    match fam {
+        1 => fs::dispatch(nr, a).map(Ret::Value),
+        2 => process::dispatch(frame, nr, a),
+        3 => signal::dispatch(frame, nr, a),
+        4 => cred::dispatch(nr, a).map(Ret::Value),
+        5 => container::dispatch(nr, a).map(Ret::Value),
+        6 => poll::dispatch(nr, a).map(Ret::Value),
+        7 => net::dispatch(nr, a).map(Ret::Value),
+        8 => mqueue::dispatch(nr, a).map(Ret::Value),
+        9 => sysv::dispatch(nr, a).map(Ret::Value),
+        10 => mm::dispatch(nr, a).map(Ret::Value),
+        11 => time::dispatch(nr, a).map(Ret::Value),
+        12 => seccomp::dispatch(nr, a).map(Ret::Value),
+        13 => sys::dispatch(nr, a).map(Ret::Value),
+        _ => None,
+    }
 }
 
 /// `pid_t`-style argument: the low 32 bits as a signed number.

@@ -102,6 +102,7 @@ fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
             _ => s,
         };
         t.inner.lock().sigmask = m & !UNBLOCKABLE;
+        t.note_work();
     }
     Ok(0)
 }
@@ -132,6 +133,7 @@ fn rt_sigsuspend(set: u64, size: u64) -> SysResult {
         ti.saved_mask = Some(ti.sigmask);
         ti.sigmask = mask & !UNBLOCKABLE;
     }
+    t.note_work();
     loop {
         if sched::sleep(0, None) == sched::Wake::Interrupted {
             return Err(Errno::EINTR);

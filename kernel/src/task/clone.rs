@@ -278,7 +278,10 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         let child_vm = if flags & CLONE_VM != 0 {
             vm
         } else {
-            Arc::new(Mutex::new(vm.lock().fork()?))
+            let mut copy = vm.lock().fork()?;
+            // A child entering another TIME container reads that one's offsets.
+            crate::mm::vdso::sync(&mut copy, inner.containers.time.own());
+            Arc::new(Mutex::new(copy))
         };
         // A copy's pages were charged to the parent's group: they move with the child.
         if flags & CLONE_VM == 0

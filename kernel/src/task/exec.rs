@@ -42,6 +42,7 @@ const AT_CLKTCK: u64 = 17;
 const AT_SECURE: u64 = 23;
 const AT_RANDOM: u64 = 25;
 const AT_EXECFN: u64 = 31;
+const AT_SYSINFO_EHDR: u64 = 33;
 
 fn prot_of(flags: u32) -> u32 {
     let mut p = 0;
@@ -161,6 +162,8 @@ struct Loaded {
     base: u64,
     /// `AT_ENTRY`: the main program's entry point.
     entry: u64,
+    /// `AT_SYSINFO_EHDR`: the vDSO's ELF header (0 when it could not be mapped).
+    sysinfo: u64,
 }
 
 const AT_HWCAP2: u64 = 26;
@@ -201,6 +204,7 @@ fn auxv(l: &Loaded, random: u64, execfn: u64, platform: u64) -> Vec<(u64, u64)> 
         (AT_PLATFORM, platform),
         // The kernel's signal frame (a 64-byte frame plus the 512-byte FXSAVE area).
         (AT_MINSIGSTKSZ, 2048),
+        (AT_SYSINFO_EHDR, l.sysinfo),
         (AT_NULL, 0),
     ]
 }
@@ -289,12 +293,23 @@ pub fn load(
     rnd[8..].copy_from_slice(&(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes());
     vm.write_force(random, &rnd)?;
 
+    // The TIME container the program will run in: execve enters time_for_children.
+    let time = match sched::try_current() {
+        Some(t) => t.process().containers().time.for_children().clone(),
+        None => crate::container::root().time.own().clone(),
+    };
+    let sysinfo = if crate::mm::vdso::map(&mut vm, &time) {
+        crate::mm::vdso::ehdr()
+    } else {
+        0
+    };
     let loaded = Loaded {
         phdr: e.phdr_vaddr().map_or(0, |v| v.wrapping_add(bias)),
         phent: e.phentsize as u64,
         phnum: e.phdrs.len() as u64,
         base,
         entry: e.entry.wrapping_add(bias),
+        sysinfo,
     };
     let auxv = auxv(&loaded, random, execfn, platform);
     let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + auxv.len() * 2;

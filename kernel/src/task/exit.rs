@@ -75,6 +75,7 @@ pub fn exit_thread(status: i32) {
         exit_process(&p, status);
     }
     cur.state.store(DEAD, Ordering::Release);
+    cur.note_work();
 }
 
 /// The last thread left: release everything, become a zombie, tell the parent.

@@ -49,6 +49,7 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
             .threads
             .first()
             .map_or((0, 0), |t| (t.seccomp.mode(), t.seccomp.depth())),
+        syscalls: p.syscalls.load(core::sync::atomic::Ordering::Relaxed),
         ..ProcInfo::default()
     };
     let vm = pi.vm.clone();
@@ -63,6 +64,8 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
             .map(|v| {
                 let flag = |bit: u32, c: u8| if v.prot & bit != 0 { c } else { b'-' };
                 let (shared, offset) = match &v.backing {
+                    // Linux shows its vDSO areas as private, offset 0.
+                    Backing::Shared { .. } if v.name == "[vvar]" || v.name == "[vdso]" => (b'p', 0),
                     Backing::Shared { pgoff, .. } => (b's', pgoff * 4096),
                     Backing::PrivateCopy { pgoff, .. } => (b'p', pgoff * 4096),
                     Backing::Private => (b'p', 0),

@@ -20,7 +20,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use spin::Mutex;
 
 pub use info::{pids, proc_info};
@@ -44,6 +44,9 @@ pub struct Thread {
     pub cpu_tsc: AtomicU64,
     /// Why the last sleep ended (`sched`'s WAKE_* values).
     pub wake_reason: AtomicU8,
+    /// Something may be due on the way back to user mode (a signal, an unblocked mask,
+    /// exit): `syscall::return_to_user` takes its slow path. Set by [`Thread::note_work`].
+    work: AtomicBool,
     /// The kernel stack, counted in the plimits group's memory.
     _stack_charge: crate::plimits::memory::KernelCharge,
     /// seccomp mode and filters (per thread, as Linux).
@@ -69,6 +72,9 @@ pub struct Process {
     /// Set when the process is exiting as a group: the wait status it will report.
     pub group_exit: Mutex<Option<i32>>,
     pub live_threads: AtomicU32,
+    /// System calls made by its threads (`/proc/[pid]/status` `Syscalls:`; shows that the
+    /// vDSO's clock reads make none).
+    pub syscalls: AtomicU64,
     /// The plimits group (charged for this process from fork to reap). Its own lock:
     /// the scheduler reads it without taking `inner`.
     pub plimits: Mutex<Arc<crate::plimits::Group>>,
@@ -123,6 +129,14 @@ impl Thread {
     }
     pub fn is_runnable(&self) -> bool {
         self.state.load(Ordering::Acquire) == RUNNABLE
+    }
+    /// Makes the next return to user mode check signals and exit.
+    pub fn note_work(&self) {
+        self.work.store(true, Ordering::Release);
+    }
+    /// Takes the flag set by [`Thread::note_work`].
+    pub fn take_work(&self) -> bool {
+        self.work.swap(false, Ordering::AcqRel)
     }
 }
 
@@ -195,7 +209,7 @@ pub fn view_nr(pid: &Pid) -> u32 {
 
 /// The caller's own number (`getpid`).
 pub fn current_vpid() -> u32 {
-    current().process().pid.vnr()
+    sched::with_current(|t| t.process().pid.vnr())
 }
 
 /// The process with number `nr` in the caller's PID container (zombies included).
@@ -273,6 +287,7 @@ pub fn new_process(
         inner: Mutex::new(inner),
         group_exit: Mutex::new(None),
         live_threads: AtomicU32::new(1),
+        syscalls: AtomicU64::new(0),
         plimits: Mutex::new(group),
     });
     let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0, charge)?;
@@ -338,6 +353,8 @@ fn make_thread(
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),
+        // A new thread checks once (a signal may be pending from its creator's mask).
+        work: AtomicBool::new(true),
         _stack_charge: stack_charge,
         seccomp: crate::seccomp::ThreadSeccomp::new(),
     }))

@@ -7,6 +7,7 @@
 //! re-check their condition.
 
 use super::{DEAD, RUNNABLE, SLEEPING, Thread};
+use crate::arch::x86_64::current::CurrentSlot;
 use crate::arch::x86_64::{context, cpu};
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::sync::Arc;
@@ -152,17 +153,22 @@ pub fn runnable_threads() -> u32 {
     s.runq.len() as u32 + s.current.as_ref().is_some_and(|c| c.is_runnable()) as u32
 }
 
+/// The running thread as the system-call path reads it: no lock, no reference count.
+/// Always the thread in `SCHED.current` (set together).
+static CURRENT: CurrentSlot<Thread> = CurrentSlot::new();
+
 /// The running thread.
 pub fn current() -> Arc<Thread> {
-    SCHED
-        .lock()
-        .current
-        .clone()
-        .expect("a thread is running after boot")
+    CURRENT.get().expect("a thread is running after boot")
 }
 
 pub fn try_current() -> Option<Arc<Thread>> {
-    SCHED.lock().current.clone()
+    CURRENT.get()
+}
+
+/// Runs `f` with the running thread, borrowed (the hot paths: no reference count).
+pub fn with_current<R>(f: impl FnOnce(&Arc<Thread>) -> R) -> R {
+    CURRENT.with(f).expect("a thread is running after boot")
 }
 
 /// Makes a new or woken thread runnable.
@@ -186,6 +192,7 @@ pub fn start() -> ! {
         let mut s = SCHED.lock();
         let next = s.runq.pop_front().expect("init is runnable");
         s.current = Some(next.clone());
+        CURRENT.set(&next);
         next
     };
     if let Some(vm) = next.process().vm() {
@@ -275,6 +282,7 @@ pub fn schedule() {
         if cur.state.load(Ordering::Acquire) == DEAD {
             s.dead = Some(cur.clone());
         }
+        CURRENT.set(&next);
         s.current = Some(next.clone());
         drop(s);
         NEED_RESCHED.store(0, Ordering::Relaxed);
@@ -291,11 +299,9 @@ pub fn schedule() {
 }
 
 pub fn current_is_dead() -> bool {
-    SCHED
-        .lock()
-        .current
-        .as_ref()
-        .is_some_and(|t| t.state.load(Ordering::Acquire) == DEAD)
+    CURRENT
+        .with(|t| t.state.load(Ordering::Acquire) == DEAD)
+        .unwrap_or(false)
 }
 
 /// Leaves the CPU for good (the current thread has exited). Called only where the
@@ -399,8 +405,10 @@ pub fn requeue(from: usize, to: usize, n: usize) -> usize {
     count
 }
 
-/// Interrupts `t`'s sleep because a signal arrived for it.
+/// Interrupts `t`'s sleep because a signal arrived for it (or its process is ending),
+/// and makes its next return to user mode take the slow path.
 pub fn interrupt(t: &Arc<Thread>) {
+    t.note_work();
     let mut s = SCHED.lock();
     if let Some(sl) = s.sleepers.take_thread(t.tid(), true) {
         make_runnable(&mut s, alloc::vec![sl], WAKE_SIGNAL);

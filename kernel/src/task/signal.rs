@@ -314,6 +314,8 @@ pub fn deliver(frame: &mut TrapFrame) {
     let mut ti = t.inner.lock();
     if let Some(m) = ti.saved_mask.take() {
         ti.sigmask = m;
+        // The old mask may unblock a pending signal: the next return delivers it.
+        t.note_work();
     }
 }
 
@@ -475,6 +477,7 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<(), Errno> {
     }
     *frame = f;
     t.inner.lock().sigmask = uc.sigmask & !UNBLOCKABLE;
+    t.note_work();
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use crate::mm::kstack::KernelStack;
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 
-pub const KERNEL_STACK_SIZE: usize = 64 * 1024;
+/// Linux's size on x86_64; each stack has an unmapped guard page below it (`mm/kstack.rs`).
+pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
 
 struct State {
     rsp: u64,

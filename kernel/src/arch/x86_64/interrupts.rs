@@ -33,6 +33,12 @@ pub extern "C" fn trap_handler(frame: &mut TrapFrame) {
 
 fn exception(frame: &mut TrapFrame) {
     if !frame.from_user() {
+        if frame.vector == PAGE_FAULT
+            && let Some(fixup) = super::usercopy::fixup_for(frame.rip)
+        {
+            user_access_fault(frame, fixup);
+            return;
+        }
         kernel_fault(frame);
     }
     let sig = match frame.vector {
@@ -86,6 +92,19 @@ fn force_signal(sig: u32) {
         task::exit::exit_group(sig as i32);
     } else {
         signal::send_to_thread(&t, sig);
+    }
+}
+
+/// A page fault of a user copy (`usercopy`): resolve it as the process's own access
+/// would be (the instruction then runs again), or resume at the copy's fixup (`EFAULT`).
+fn user_access_fault(frame: &mut TrapFrame, fixup: u64) {
+    let addr = cpu::read_cr2();
+    let write = frame.error & 2 != 0;
+    let vm = task::sched::current().process().vm();
+    let handled = addr < crate::mm::USER_END
+        && vm.is_some_and(|vm| vm.lock().fault(addr, write, false) == Fault::Handled);
+    if !handled {
+        frame.rip = fixup;
     }
 }
 

@@ -3,9 +3,12 @@
 pub mod boot;
 pub mod context;
 pub mod cpu;
+pub mod current;
 pub mod gdt;
 pub mod interrupts;
 pub mod pci;
 pub mod serial;
 pub mod timer;
 pub mod trap;
+pub mod usercopy;
+pub mod vdso;
