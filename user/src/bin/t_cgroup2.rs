@@ -202,7 +202,7 @@ mod imp {
         check!(field(&cpu, "nr_throttled") == 0, "{cpu}");
         let mem = read(CG, "memory.stat");
         check!(field(&mem, "anon") > 0, "{mem}");
-        check!(field(&mem, "kernel_stack") >= 65536, "{mem}");
+        check!(field(&mem, "kernel_stack") >= 16384, "{mem}");
         for name in [
             "memory.max",
             "pids.max",
@@ -425,6 +425,7 @@ mod imp {
         }));
         check_eq!(wait_exit(c), Exit::Code(0));
         check_eq!(read(T, "pids.current"), "0\n");
+        let _ = rmdir("/cgview");
         cleanup();
     }
 
@@ -449,6 +450,7 @@ mod imp {
         close_all(&fds);
         check_eq!(wait_exit(m), Exit::Code(0));
         check_eq!(read(T, "pids.current"), "0\n");
+        let _ = rmdir("/cgview");
         cleanup();
     }
 
@@ -697,6 +699,45 @@ mod imp {
         check_eq!(rmdir("/sys"), Ok(0), "made by mounted()");
     }
 
+    /// Inside a cgroup container rooted at group `t`, a new cgroup2 mount's root is `t`
+    /// (its parents and siblings invisible): its `cgroup.procs` lists the member, its files
+    /// are `t`'s, nothing can be made below it, and `/proc/self/cgroup` reads `0::/`.
+    fn a_cgroup_container_sees_its_group_as_the_root() {
+        setup();
+        check_eq!(write(T, "memory.max", "33554432"), Ok(8));
+        let c = check_ok!(clone_run(SIGCHLD_EXIT, || {
+            let mut bad = 0;
+            if write(T, "cgroup.procs", "0").is_err() {
+                bad |= 1;
+            }
+            if unshare(CLONE_NEWCGROUP | CLONE_NEWNS).is_err() {
+                bad |= 2;
+            }
+            let _ = mkdir("/cgview");
+            if ulib::cred::mount("none", "/cgview", "cgroup2", 0).is_err() {
+                bad |= 4;
+            }
+            if pids(&read("/cgview", "cgroup.procs")) != [getpid()].to_vec() {
+                bad |= 8;
+            }
+            if read("/cgview", "memory.max") != "33554432\n" {
+                bad |= 16;
+            }
+            if stat_path("/cgview/t").is_ok() || mkdir("/cgview/x") != Err(EPERM) {
+                bad |= 32;
+            }
+            if read_text("/proc/self/cgroup").ok().as_deref() != Some("0::/\n") {
+                bad |= 64;
+            }
+            exit(bad);
+        }));
+        check_eq!(wait_exit(c), Exit::Code(0));
+        // Outside, the same process was in /t.
+        check_eq!(read(T, "pids.current"), "0\n");
+        let _ = rmdir("/cgview");
+        cleanup();
+    }
+
     fn read_dir_names(path: &str) -> Vec<String> {
         let mut names = Vec::new();
         let Ok(fd) = open_path(path, O_RDONLY | O_DIRECTORY) else {
@@ -739,6 +780,7 @@ mod imp {
             freeze_stops_and_resumes,
             clone_into_cgroup,
             proc_files_follow_the_group,
+            a_cgroup_container_sees_its_group_as_the_root,
             no_group_left,
         ])
     }
