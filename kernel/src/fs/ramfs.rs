@@ -167,6 +167,12 @@ impl FileSystem for RamFs {
         self.shared.limit.store(limit, Ordering::Relaxed);
         Ok(())
     }
+    fn statfs(&self) -> super::statfs::StatFs {
+        super::statfs::StatFs::of_type(self.name, self.shared.dev).with_pages(
+            self.shared.used.load(Ordering::Relaxed),
+            self.shared.limit(),
+        )
+    }
 }
 
 /// tmpfs's `size=` value in pages: bytes with an optional `k`/`m`/`g` suffix (either

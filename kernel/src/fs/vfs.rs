@@ -259,6 +259,11 @@ pub trait FileSystem: Send + Sync {
     fn resize(&self, _pages: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
     }
+    /// What `statfs(2)` reports before the mount flags: by default the type's magic and
+    /// no blocks.
+    fn statfs(&self) -> super::statfs::StatFs {
+        super::statfs::StatFs::of_type(self.name(), self.dev())
+    }
 }
 
 /// Access bits for `permits`.

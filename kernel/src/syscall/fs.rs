@@ -17,17 +17,17 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
-const AT_FDCWD: i32 = -100;
-const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub(super) const AT_FDCWD: i32 = -100;
+pub(super) const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 const AT_REMOVEDIR: u32 = 0x200;
-const AT_SYMLINK_FOLLOW: u32 = 0x400;
+pub(super) const AT_SYMLINK_FOLLOW: u32 = 0x400;
 const AT_NO_AUTOMOUNT: u32 = 0x800;
-const AT_EMPTY_PATH: u32 = 0x1000;
+pub(super) const AT_EMPTY_PATH: u32 = 0x1000;
 const AT_EACCESS: u32 = 0x200;
 const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// Largest kernel buffer one read/write call uses; regular files loop over it.
-const IO_CHUNK: usize = 64 * 1024;
+pub(super) const IO_CHUNK: usize = 64 * 1024;
 /// `IOV_MAX`.
 const IOV_MAX: usize = 1024;
 
@@ -116,21 +116,21 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(r)
 }
 
-fn files() -> Arc<FdTable> {
+pub(super) fn files() -> Arc<FdTable> {
     crate::task::current().process().files()
 }
 
-fn context() -> Arc<FsContext> {
+pub(super) fn context() -> Arc<FsContext> {
     crate::task::current().process().fs()
 }
 
 /// A path from user memory: `ENAMETOOLONG` past `PATH_MAX - 1` bytes, `EFAULT`,
 /// `EINVAL` if not UTF-8.
-fn read_user_path(addr: u64) -> Result<String, Errno> {
+pub(super) fn read_user_path(addr: u64) -> Result<String, Errno> {
     read_user_cstr(addr, path::PATH_MAX - 1)
 }
 
-fn user_path(addr: u64) -> Result<String, Errno> {
+pub(super) fn user_path(addr: u64) -> Result<String, Errno> {
     let p = read_user_path(addr)?;
     if p.is_empty() {
         return Err(Errno::ENOENT);
@@ -139,7 +139,7 @@ fn user_path(addr: u64) -> Result<String, Errno> {
 }
 
 /// A path that may be empty (with `AT_EMPTY_PATH`).
-fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
+pub(super) fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
     let p = read_user_path(addr)?;
     if p.is_empty() && flags & AT_EMPTY_PATH == 0 {
         return Err(Errno::ENOENT);
@@ -148,7 +148,7 @@ fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
 }
 
 /// The location an fd refers to.
-fn fd_loc(file: &OpenFile) -> Result<Loc, Errno> {
+pub(super) fn fd_loc(file: &OpenFile) -> Result<Loc, Errno> {
     let inode = file.inode().ok_or(Errno::ENOTDIR)?.clone();
     Ok(Loc {
         path: String::from(file.path()),
@@ -169,7 +169,7 @@ fn base_dir(dirfd: i32, p: &str) -> Result<Option<Loc>, Errno> {
 }
 
 /// Resolves `(dirfd, path)`; an empty path (with `AT_EMPTY_PATH`) is `dirfd` itself.
-fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
+pub(super) fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
     if p.is_empty() {
         return if dirfd == AT_FDCWD {
             Ok(context().cwd())
@@ -181,7 +181,7 @@ fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
     context().resolve_at(base.as_ref(), p, follow)
 }
 
-fn parent_at(dirfd: i32, p: &str) -> Result<crate::fs::walk::Parent, Errno> {
+pub(super) fn parent_at(dirfd: i32, p: &str) -> Result<crate::fs::walk::Parent, Errno> {
     let base = base_dir(dirfd, p)?;
     context().resolve_parent_at(base.as_ref(), p)
 }
@@ -204,7 +204,7 @@ fn read(fd: i32, buf: u64, count: u64) -> SysResult {
 
 /// Reads into user memory at `buf`: one call for pipes and devices, chunks until short
 /// for regular files. `offset` makes it a `pread`.
-fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
+pub(super) fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
     if count == 0 {
         return if file.readable() {
             Ok(0)
@@ -257,7 +257,12 @@ fn write(fd: i32, buf: u64, count: u64) -> SysResult {
     write_from(&file, buf, count as usize, None)
 }
 
-fn write_from(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
+pub(super) fn write_from(
+    file: &OpenFile,
+    buf: u64,
+    count: usize,
+    offset: Option<u64>,
+) -> SysResult {
     if !file.writable() {
         return Err(Errno::EBADF);
     }
@@ -302,7 +307,7 @@ fn pwrite(fd: i32, buf: u64, count: u64, offset: i64) -> SysResult {
 }
 
 /// Reads an iovec array: (base, len) pairs.
-fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
+pub(super) fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
     let cnt = usize::try_from(cnt).map_err(|_| Errno::EINVAL)?;
     if cnt > IOV_MAX {
         return Err(Errno::EINVAL);
@@ -876,7 +881,7 @@ fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysRes
 
 /// Linux's `may_create`: `EEXIST` if `name` exists in `dir`, else write and search
 /// permission on `dir` (`EACCES`).
-fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
+pub(super) fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
     let dir_loc = dir;
     let dir = &dir.inode;
     if dir.lookup(name).is_ok() {
@@ -890,7 +895,7 @@ fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
 }
 
 /// `EROFS` when `loc` lies on a read-only mount of the caller's tree.
-fn writable(loc: &Loc) -> Result<(), Errno> {
+pub(super) fn writable(loc: &Loc) -> Result<(), Errno> {
     writable_path(&loc.path)
 }
 

@@ -6,6 +6,7 @@
 mod container;
 mod cred;
 pub mod fs;
+mod fsinfo;
 mod mm;
 mod mqueue;
 mod process;
@@ -93,6 +94,9 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
         return Ret::Value(r);
     }
     if let Some(r) = sys::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = fsinfo::dispatch(nr, a) {
         return Ret::Value(r);
     }
     log::debug!("unimplemented syscall {nr}");

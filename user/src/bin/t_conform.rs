@@ -1,0 +1,137 @@
+//! Linux conformance regressions found by LTP's container set: `statfs`/`fstatfs` with
+//! Linux's magic numbers, the `/proc/sys/kernel` values LTP reads, `si_pid` translated into
+//! the receiver's PID container, `F_SETSIG`/`F_SETOWN`/`O_ASYNC` (SIGIO), creating queues
+//! through a mounted `mqueue` file system, `clone3`/`waitpid` errnos and restarts,
+//! `sysinfo().uptime` against `/proc/uptime`, and `nanosleep` yielding to a runnable peer.
+//!
+//! Runs as root on a Linux host too.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod imp {
+    extern crate alloc;
+    use alloc::ffi::CString;
+    use ulib::sys::{self, SysResult, errno::*};
+    use ulib::{check, check_eq, check_ok};
+
+    const NR_STATFS: usize = 137;
+    const NR_FSTATFS: usize = 138;
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+    const PIPEFS_MAGIC: u64 = 0x5049_5045;
+    const ST_VALID: u64 = 0x20;
+    const ST_RDONLY: u64 = 1;
+    const MS_RDONLY: usize = 1;
+    const MS_REMOUNT: usize = 32;
+    const MS_BIND: usize = 4096;
+
+    fn cpath(p: &str) -> CString {
+        CString::new(p).expect("path has a NUL")
+    }
+
+    /// `struct statfs` as 15 words (f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files,
+    /// f_ffree, f_fsid, f_namelen, f_frsize, f_flags, spare).
+    fn statfs(p: &str) -> SysResult<[u64; 15]> {
+        let c = cpath(p);
+        let mut b = [0u64; 15];
+        // SAFETY: a NUL-terminated path and a 120-byte buffer.
+        sys::check(unsafe {
+            sys::syscall2(NR_STATFS, c.as_ptr() as usize, b.as_mut_ptr() as usize)
+        })?;
+        Ok(b)
+    }
+
+    fn fstatfs(fd: i32) -> SysResult<[u64; 15]> {
+        let mut b = [0u64; 15];
+        // SAFETY: a 120-byte buffer.
+        sys::check(unsafe { sys::syscall2(NR_FSTATFS, fd as usize, b.as_mut_ptr() as usize) })?;
+        Ok(b)
+    }
+
+    const DIR: &str = "/tmp/t_conform.d";
+
+    /// Runs `f` in a child with a private mount tree holding a fresh tmpfs at [`DIR`] and
+    /// procfs at `/proc`.
+    fn in_private_tree(f: impl FnOnce()) {
+        let pid = ulib::test::fork_run(|| {
+            check_ok!(ulib::container::unshare(ulib::container::CLONE_NEWNS));
+            check_ok!(ulib::cred::make_root_private());
+            let _ = sys::mkdir(c"/tmp", 0o1777);
+            check_ok!(ulib::mnt::mkdir_p(DIR, 0o755));
+            check_ok!(ulib::cred::mount("tmpfs", DIR, "tmpfs", 0));
+            let _ = ulib::mnt::mkdir_p("/proc", 0o555);
+            check_ok!(ulib::cred::mount("proc", "/proc", "proc", 0));
+            f();
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+    }
+
+    /// The kind of file system and its flags, as LTP's `tst_fs_type` and busybox `df` read them.
+    fn statfs_reports_linux_magic_numbers() {
+        in_private_tree(|| {
+            let t = check_ok!(statfs(DIR));
+            check_eq!(t[0], TMPFS_MAGIC, "f_type of a tmpfs");
+            check_eq!(t[1], 4096, "f_bsize");
+            check!(t[2] > 0, "a tmpfs has a size: {} blocks", t[2]);
+            check_eq!(t[3], t[2], "an empty tmpfs: bfree {} of {}", t[3], t[2]);
+            check_eq!(t[8], 255, "f_namelen");
+            check_eq!(t[10] & (ST_VALID | ST_RDONLY), ST_VALID, "f_flags");
+            let proc = check_ok!(statfs("/proc/self/status"));
+            check_eq!(proc[0], PROC_SUPER_MAGIC, "a file in /proc");
+            check_eq!(proc[2], 0, "proc has no blocks");
+            check_eq!(statfs("/nonexistent/x"), Err(ENOENT));
+            // SAFETY: a deliberately bad buffer.
+            let r = sys::check(unsafe { sys::syscall2(NR_STATFS, c"/".as_ptr() as usize, 8) });
+            check_eq!(r, Err(EFAULT));
+        });
+    }
+
+    /// Writing a file uses blocks of the tmpfs; `fstatfs` of the file agrees with `statfs`.
+    fn fstatfs_follows_the_fd() {
+        in_private_tree(|| {
+            let p = "/tmp/t_conform.d/f";
+            let before = check_ok!(statfs(DIR));
+            let fd = check_ok!(sys::open(&cpath(p), sys::O_CREAT | sys::O_RDWR, 0o600));
+            check_ok!(sys::write_all(fd, &[7u8; 8192]));
+            let after = check_ok!(fstatfs(fd));
+            check_eq!(after[0], TMPFS_MAGIC);
+            check_eq!(after[7], before[7], "same f_fsid");
+            check_eq!(before[3] - after[3], 2, "two pages written");
+            let [r, w] = check_ok!(sys::pipe());
+            check_eq!(check_ok!(fstatfs(r))[0], PIPEFS_MAGIC, "a pipe");
+            check_eq!(fstatfs(-1), Err(EBADF));
+            let _ = sys::close(r);
+            let _ = sys::close(w);
+            let _ = sys::close(fd);
+            check_ok!(sys::unlink(&cpath(p)));
+            check_eq!(check_ok!(statfs(DIR))[3], before[3], "pages given back");
+        });
+    }
+
+    /// A read-only bind shows `ST_RDONLY`.
+    fn statfs_shows_read_only_mounts() {
+        in_private_tree(|| {
+            let target = "/tmp/t_conform.d/ro";
+            check_ok!(ulib::mnt::mkdir_p(target, 0o755));
+            check_ok!(ulib::cred::mount(DIR, target, "", MS_BIND));
+            check_ok!(ulib::cred::mount(
+                "",
+                target,
+                "",
+                MS_BIND | MS_REMOUNT | MS_RDONLY
+            ));
+            let st = check_ok!(statfs(target));
+            check_eq!(st[10] & (ST_VALID | ST_RDONLY), ST_VALID | ST_RDONLY);
+            check_eq!(st[0], TMPFS_MAGIC);
+        });
+    }
+
+    ulib::test_main!(
+        statfs_reports_linux_magic_numbers,
+        fstatfs_follows_the_fd,
+        statfs_shows_read_only_mounts,
+    );
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {}
