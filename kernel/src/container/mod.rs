@@ -344,13 +344,19 @@ impl Container {
 static ROOT: Once<Arc<Container>> = Once::new();
 
 /// Numbers the root containers in LiteOS-A's order (user, pid, uts, mnt, ipc, time,
-/// net) and builds the root set. `cmdline` may set `pid_container.max_level=N`.
+/// net) and builds the root set. `cmdline` may set `pid_container.max_level=N` and
+/// `user_container.max_level=N`.
 pub fn init(cmdline: &str) {
     for w in cmdline.split_whitespace() {
         if let Some(v) = w.strip_prefix("pid_container.max_level=")
             && let Ok(n) = v.parse::<u32>()
         {
             pid::set_max_level(n);
+        }
+        if let Some(v) = w.strip_prefix("user_container.max_level=")
+            && let Ok(n) = v.parse::<u32>()
+        {
+            user::set_max_level(n);
         }
     }
     ROOT.call_once(|| {

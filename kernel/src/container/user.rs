@@ -6,10 +6,19 @@ use super::{ContainerCommon, ContainerType, Kind};
 use crate::cred::idmap::IdMap;
 use crate::errno::Errno;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU32, Ordering};
 use spin::{Mutex, Once};
 
-/// Deepest level (root is 0): LiteOS-A allows levels 0..3; creating level 4 → ENOSPC.
-pub const MAX_LEVEL: u32 = 3;
+/// Deepest level that may be created (root is 0): LiteOS-A allows levels 0..3; creating
+/// level 4 gives ENOSPC. The kernel command line may raise it (`user_container.max_level=N`).
+static MAX_LEVEL: AtomicU32 = AtomicU32::new(3);
+/// Linux's limit: a user namespace of level 32 may still have children (`create_user_ns`
+/// refuses a parent above 32).
+pub const LEVEL_CAP: u32 = 33;
+
+pub fn set_max_level(n: u32) {
+    MAX_LEVEL.store(n.min(LEVEL_CAP), Ordering::Relaxed);
+}
 
 pub struct UserContainer {
     common: ContainerCommon,
@@ -61,14 +70,14 @@ pub fn root() -> Arc<dyn ContainerType> {
 }
 
 impl UserContainer {
-    /// A child of `parent` owned by kernel ids `owner`/`group`: `ENOSPC` beyond level 3
-    /// or at `max_user_container`.
+    /// A child of `parent` owned by kernel ids `owner`/`group`: `ENOSPC` beyond the
+    /// deepest level (3 unless the command line says otherwise) or at `max_user_container`.
     pub fn new_child(
         parent: &Arc<UserContainer>,
         owner: u32,
         group: u32,
     ) -> Result<UserContainer, Errno> {
-        if parent.level >= MAX_LEVEL {
+        if parent.level >= MAX_LEVEL.load(Ordering::Relaxed) {
             return Err(Errno::ENOSPC);
         }
         Ok(UserContainer {

@@ -82,6 +82,11 @@ pub trait FileOps: Send + Sync {
     fn poll(&self) -> u16 {
         POLLIN | POLLOUT
     }
+    /// `O_ASYNC` was set on `file`: the object signals its owner from now on (objects
+    /// without signal-driven I/O ignore it, as Linux's without `fasync`).
+    fn fasync(&self, _file: &Arc<OpenFile>) -> Result<(), Errno> {
+        Ok(())
+    }
 }
 
 pub struct OpenFile {
@@ -90,6 +95,7 @@ pub struct OpenFile {
     path: String,
     flags: AtomicU32,
     pos: Mutex<u64>,
+    fown: Mutex<super::fasync::Fown>,
 }
 
 impl OpenFile {
@@ -106,6 +112,7 @@ impl OpenFile {
             path,
             flags: AtomicU32::new(flags),
             pos: Mutex::new(0),
+            fown: Mutex::new(super::fasync::Fown::default()),
         })
     }
 
@@ -121,6 +128,15 @@ impl OpenFile {
             (old & !SETFL_MASK) | (flags & SETFL_MASK),
             Ordering::Relaxed,
         );
+    }
+
+    /// The `F_SETOWN`/`F_SETSIG` state.
+    pub fn fown(&self) -> super::fasync::Fown {
+        self.fown.lock().clone()
+    }
+
+    pub fn set_fown(&self, f: impl FnOnce(&mut super::fasync::Fown)) {
+        f(&mut self.fown.lock())
     }
 
     pub fn nonblocking(&self) -> bool {

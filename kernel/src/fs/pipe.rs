@@ -4,6 +4,7 @@
 //! Writes of at most `PIPE_BUF` bytes are atomic.
 
 use super::env::{self, Wake};
+use super::fasync::{BAND_IN, BAND_OUT, FasyncList, POLL_IN, POLL_OUT};
 use super::file::{FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use super::vfs::{Metadata, S_IFIFO, alloc_dev};
 use crate::errno::Errno;
@@ -25,6 +26,9 @@ struct State {
 pub struct Pipe {
     ino: u64,
     state: Mutex<State>,
+    /// Ends with `O_ASYNC`: readers hear of data, writers of room.
+    async_readers: FasyncList,
+    async_writers: FasyncList,
 }
 
 impl Pipe {
@@ -64,6 +68,8 @@ pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
             readers: 1,
             writers: 1,
         }),
+        async_readers: FasyncList::default(),
+        async_writers: FasyncList::default(),
     });
     let name = format!("pipe:[{ino}]");
     let status = flags & super::file::O_NONBLOCK;
@@ -106,6 +112,7 @@ impl FileOps for PipeReader {
                     }
                     drop(s);
                     env::wakeup(p.chan());
+                    p.async_writers.notify(POLL_OUT, BAND_OUT);
                     return Ok(n);
                 }
                 if s.writers == 0 {
@@ -141,6 +148,10 @@ impl FileOps for PipeReader {
 
     fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
         fionread(cmd, arg, self.0.state.lock().buf.len())
+    }
+
+    fn fasync(&self, file: &Arc<OpenFile>) -> Result<(), Errno> {
+        self.0.async_readers.add(file)
     }
 }
 
@@ -196,6 +207,7 @@ impl FileOps for PipeWriter {
                     done += n;
                     drop(s);
                     env::wakeup(p.chan());
+                    p.async_readers.notify(POLL_IN, BAND_IN);
                     if done == buf.len() {
                         return Ok(done);
                     }
@@ -233,6 +245,10 @@ impl FileOps for PipeWriter {
 
     fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
         fionread(cmd, arg, self.0.state.lock().buf.len())
+    }
+
+    fn fasync(&self, file: &Arc<OpenFile>) -> Result<(), Errno> {
+        self.0.async_writers.add(file)
     }
 }
 

@@ -347,6 +347,8 @@ enum Node {
     MaxContainer(Kind),
     OverflowUid,
     OverflowGid,
+    /// `/proc/sys/kernel/<sysctl::KERNEL[i]>`.
+    Sysctl(u8),
     Pid(u32),
     Status(u32),
     Stat(u32),
@@ -438,6 +440,7 @@ impl Node {
             Node::SysKernel => 9,
             Node::OverflowUid => 10,
             Node::OverflowGid => 11,
+            Node::Sysctl(i) => 48 + i as u64,
             Node::MaxContainer(k) => 16 + k.index() as u64,
             Node::Pid(p) => pid_ino(p, 0),
             Node::Status(p) => pid_ino(p, 1),
@@ -586,6 +589,9 @@ impl ProcInode {
             Node::CpuInfo => render_cpuinfo(&v.cpu_info()).into_bytes(),
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
+            Node::Sysctl(i) => super::sysctl::render(i as usize, &self.uts_names())
+                .ok_or(Errno::ENOENT)?
+                .into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
             Node::Cmdline(_) => self.info()?.cmdline,
@@ -653,6 +659,21 @@ impl ProcInode {
             .container_member(pid, "time_for_children")
             .and_then(|c| c.downcast::<TimeContainer>())
             .ok_or(Errno::ESRCH)
+    }
+
+    /// The reader's host and domain names.
+    fn uts_names(&self) -> super::sysctl::UtsNames {
+        let uts = self
+            .fs
+            .view
+            .container_member(super::env::current_pid(), "uts")
+            .and_then(|c| c.downcast::<crate::container::uts::UtsContainer>());
+        let text =
+            |b: Option<Vec<u8>>| String::from_utf8_lossy(&b.unwrap_or_default()).into_owned();
+        super::sysctl::UtsNames {
+            hostname: text(uts.as_ref().map(|u| u.hostname())),
+            domainname: text(uts.as_ref().map(|u| u.domainname())),
+        }
     }
 
     /// The container behind a link node.
@@ -848,7 +869,7 @@ impl Inode for ProcInode {
             Node::SysKernel => match name {
                 "overflowuid" => Node::OverflowUid,
                 "overflowgid" => Node::OverflowGid,
-                _ => return Err(Errno::ENOENT),
+                _ => Node::Sysctl(super::sysctl::index_of(name).ok_or(Errno::ENOENT)? as u8),
             },
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
@@ -961,10 +982,20 @@ impl Inode for ProcInode {
                 .filter(|k| k.enabled())
                 .map(|k| entry(max_file_name(k), Node::MaxContainer(k)))
                 .collect(),
-            Node::SysKernel => alloc::vec![
-                entry("overflowgid".into(), Node::OverflowGid),
-                entry("overflowuid".into(), Node::OverflowUid),
-            ],
+            Node::SysKernel => {
+                let mut v = alloc::vec![
+                    entry("overflowgid".into(), Node::OverflowGid),
+                    entry("overflowuid".into(), Node::OverflowUid),
+                ];
+                v.extend(
+                    super::sysctl::KERNEL
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| entry(n.to_string(), Node::Sysctl(i as u8))),
+                );
+                v.sort_by(|a, b| a.name.cmp(&b.name));
+                v
+            }
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
                 // Files of a type built out (`time`) are absent.
@@ -1531,7 +1562,22 @@ mod tests {
             .lookup("sys")
             .and_then(|s| s.lookup("kernel"))
             .expect("sys/kernel");
-        assert_eq!(names(&k), ["overflowgid", "overflowuid"]);
+        assert_eq!(
+            names(&k),
+            [
+                "cap_last_cap",
+                "domainname",
+                "hostname",
+                "ngroups_max",
+                "osrelease",
+                "ostype",
+                "overflowgid",
+                "overflowuid",
+                "pid_max",
+                "tainted"
+            ]
+        );
+        assert_eq!(read(&k.lookup("pid_max").unwrap()), "32768\n");
         assert_eq!(read(&k.lookup("overflowuid").unwrap()), "65534\n");
         assert_eq!(read(&k.lookup("overflowgid").unwrap()), "65534\n");
         assert_eq!(

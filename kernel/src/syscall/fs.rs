@@ -514,18 +514,18 @@ fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
     const F_GETFD: u32 = 1;
     const F_SETFD: u32 = 2;
     const F_GETFL: u32 = 3;
-    const F_SETFL: u32 = 4;
     const F_GETLK: u32 = 5;
     const F_SETLK: u32 = 6;
     const F_SETLKW: u32 = 7;
-    const F_SETOWN: u32 = 8;
-    const F_GETOWN: u32 = 9;
     const F_SETPIPE_SZ: u32 = 1031;
     const F_GETPIPE_SZ: u32 = 1032;
     const F_DUPFD_CLOEXEC: u32 = 1030;
     const FD_CLOEXEC: u64 = 1;
     let t = files();
     let file = t.get(fd)?;
+    if let Some(r) = super::fsext::fcntl_async(&file, fd, cmd, arg) {
+        return r;
+    }
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
@@ -535,18 +535,13 @@ fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
         F_GETFD => t.cloexec(fd).map(|c| c as usize),
         F_SETFD => t.set_cloexec(fd, arg & FD_CLOEXEC != 0).map(|_| 0),
         F_GETFL => Ok(file.flags() as usize),
-        F_SETFL => {
-            file.set_status_flags(arg as u32);
-            Ok(0)
-        }
         // Advisory record locks: one process tree, nothing to arbitrate yet.
         F_GETLK => {
             // struct flock starts with l_type (short): F_UNLCK = 2.
             copy_to_user(arg, &2u16.to_le_bytes())?;
             Ok(0)
         }
-        F_SETLK | F_SETLKW | F_SETOWN => Ok(0),
-        F_GETOWN => Ok(0),
+        F_SETLK | F_SETLKW => Ok(0),
         F_GETPIPE_SZ | F_SETPIPE_SZ => {
             if file.stat()?.file_type() != FileType::Fifo {
                 return Err(Errno::EBADF);

@@ -6,10 +6,12 @@
 mod container;
 mod cred;
 pub mod fs;
+mod fsext;
 mod fsinfo;
 mod mm;
 mod mqueue;
 mod process;
+mod sigext;
 mod signal;
 mod sys;
 mod sysv;
@@ -97,6 +99,9 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
         return Ret::Value(r);
     }
     if let Some(r) = fsinfo::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = sigext::dispatch(nr, a) {
         return Ret::Value(r);
     }
     log::debug!("unimplemented syscall {nr}");

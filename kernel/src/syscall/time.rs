@@ -188,6 +188,12 @@ fn nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> SysResult {
         CLOCK_THREAD_CPUTIME_ID | CLOCK_PROCESS_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
         _ => return Err(Errno::EINVAL),
     };
+    if monotonic_ns() >= deadline {
+        // Due already (a tiny or past request): still give the CPU to a runnable peer,
+        // as Linux's schedule() in do_nanosleep does; usleep(1) loops rely on it.
+        sched::yield_now();
+        return Ok(0);
+    }
     loop {
         match sched::sleep(0, Some(deadline)) {
             sched::Wake::TimedOut => return Ok(0),

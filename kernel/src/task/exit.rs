@@ -134,7 +134,14 @@ fn exit_process(p: &Arc<Process>, status: i32) {
         // The parent does not want zombies: reap at once.
         reap(&parent, p);
     } else if exit_signal != 0 {
-        signal::send_to_process(&parent, exit_signal);
+        // si_code CLD_EXITED with the exit code, or CLD_KILLED with the signal.
+        let (code, value) = if status & 0x7f == 0 {
+            (signal::CLD_EXITED, (status >> 8) & 0xff)
+        } else {
+            (signal::CLD_KILLED, status & 0x7f)
+        };
+        let detail = signal::SigDetail::from_process(code, p, &parent, value as u64);
+        signal::send_to_process_with(&parent, exit_signal, Some(detail));
     }
     sched::wakeup(child_chan(&parent));
 }
@@ -240,6 +247,9 @@ pub enum WaitWho {
 pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errno> {
     let cur = sched::current();
     let me = cur.process().clone();
+    // A signal ends the wait only after one more look for a zombie: the child's own exit
+    // signal arrives with its exit, and Linux's `do_wait` finds the zombie first.
+    let mut interrupted = false;
     loop {
         let children = me.inner.lock().children.clone();
         let matching: alloc::vec::Vec<_> = children
@@ -265,12 +275,13 @@ pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errn
             }
             return Ok(Some((super::view_nr(z.pid_ref()), status)));
         }
+        if interrupted {
+            return Err(Errno::EINTR);
+        }
         if options & WNOHANG != 0 {
             return Ok(None);
         }
-        if sched::sleep(child_chan(&me), None) == sched::Wake::Interrupted {
-            return Err(Errno::EINTR);
-        }
+        interrupted = sched::sleep(child_chan(&me), None) == sched::Wake::Interrupted;
     }
 }
 

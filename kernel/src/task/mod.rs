@@ -57,6 +57,9 @@ pub struct ThreadInner {
     pub saved_mask: Option<u64>,
     /// Set by `execve` in another thread: this thread ends at its next return to user.
     pub exit_now: bool,
+    /// `siginfo_t` details of pending thread-directed signals (`tgkill`,
+    /// `rt_tgsigqueueinfo`, POSIX timers with `SIGEV_THREAD_ID`).
+    pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
 }
 
 pub struct Process {
@@ -330,6 +333,7 @@ fn make_thread(
             altstack: (0, 0, 2),
             saved_mask: None,
             exit_now: false,
+            sig_details: alloc::collections::BTreeMap::new(),
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),

@@ -87,17 +87,45 @@ fn ignored(p: &Process, sig: u32) -> bool {
     a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
 }
 
-/// `si_code` of a message-queue notification.
+/// `si_code` values (`SI_USER` is 0).
+pub const SI_USER: i32 = 0;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
 pub const SI_MESGQ: i32 = -3;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const POLL_IN: i32 = 1;
 
-/// What a `SA_SIGINFO` handler learns of a signal beyond its number (a signal sent
-/// without one reads `si_code` 0, `SI_USER`).
+/// What a `SA_SIGINFO` handler learns of a signal beyond its number: `si_code`, the
+/// first two words of the union (`si_pid`/`si_uid`, already as the receiver names them;
+/// for `SIGPOLL` the low and high halves of `si_band`; for timers `si_tid`/`si_overrun`)
+/// and the next one (`si_value`, `si_status`, `si_fd`). A signal sent without details
+/// reads `si_code` `SI_USER` from the receiving process itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SigDetail {
     pub code: i32,
     pub pid: u32,
     pub uid: u32,
     pub value: u64,
+}
+
+impl SigDetail {
+    /// A signal `sender` sends `target` with `code` (`SI_USER`, `SI_TKILL`, `SI_QUEUE`):
+    /// the sender's number in the target's PID container (0 when it is not visible
+    /// there, as from an ancestor container) and its uid as the target's user container
+    /// names it.
+    pub fn from_process(code: i32, sender: &Process, target: &Process, value: u64) -> SigDetail {
+        SigDetail {
+            code,
+            pid: sender
+                .pid_ref()
+                .nr_in(target.pid_ref().container())
+                .unwrap_or(0),
+            uid: target.cred().view_uid(sender.cred().uid),
+            value,
+        }
+    }
 }
 
 /// Sends `sig` to process `p` (any thread that does not block it takes it).
@@ -133,13 +161,24 @@ pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail
     }
 }
 
-/// Sends `sig` to one thread (`tgkill`, synchronous faults).
+/// Sends `sig` to one thread (synchronous faults).
 pub fn send_to_thread(t: &Arc<Thread>, sig: u32) {
+    send_to_thread_with(t, sig, None);
+}
+
+/// [`send_to_thread`] with the `siginfo_t` details (`tgkill`, `rt_tgsigqueueinfo`).
+pub fn send_to_thread_with(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) {
     if sig == 0 || sig > NSIG || ignored(t.process(), sig) {
         return;
     }
     let blocked = {
         let mut ti = t.inner.lock();
+        if ti.pending & bit(sig) == 0 {
+            match detail {
+                Some(d) => ti.sig_details.insert(sig, d),
+                None => ti.sig_details.remove(&sig),
+            };
+        }
         ti.pending |= bit(sig);
         ti.sigmask & !UNBLOCKABLE & bit(sig) != 0
     };
@@ -173,7 +212,7 @@ fn dequeue(t: &Arc<Thread>) -> Option<(u32, Option<SigDetail>)> {
     if own != 0 {
         let sig = own.trailing_zeros() + 1;
         ti.pending &= !bit(sig);
-        return Some((sig, None));
+        return Some((sig, ti.sig_details.remove(&sig)));
     }
     let mut pi = t.process().inner.lock();
     let shared = pi.pending & !mask;
@@ -183,6 +222,66 @@ fn dequeue(t: &Arc<Thread>) -> Option<(u32, Option<SigDetail>)> {
         return Some((sig, pi.sig_details.remove(&sig)));
     }
     None
+}
+
+/// Takes the lowest pending signal of `t` in `set` (its own first, then its process's),
+/// blocked or not: `rt_sigtimedwait` and `signalfd`.
+pub fn take_from_set(t: &Arc<Thread>, set: u64) -> Option<(u32, Option<SigDetail>)> {
+    let mut ti = t.inner.lock();
+    let own = ti.pending & set;
+    if own != 0 {
+        let sig = own.trailing_zeros() + 1;
+        ti.pending &= !bit(sig);
+        return Some((sig, ti.sig_details.remove(&sig)));
+    }
+    let mut pi = t.process().inner.lock();
+    let shared = pi.pending & set;
+    if shared != 0 {
+        let sig = shared.trailing_zeros() + 1;
+        pi.pending &= !bit(sig);
+        return Some((sig, pi.sig_details.remove(&sig)));
+    }
+    None
+}
+
+/// The signals pending for `t` (its own and its process's).
+pub fn pending_of(t: &Arc<Thread>) -> u64 {
+    let own = t.inner.lock().pending;
+    own | t.process().inner.lock().pending
+}
+
+/// The 128-byte `siginfo_t` of `sig` with `detail`, as `t` receives it.
+pub fn siginfo_bytes(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) -> [u8; 128] {
+    let info = siginfo(t, sig, detail);
+    let mut b = [0u8; 128];
+    b[0..4].copy_from_slice(&info.signo.to_le_bytes());
+    b[4..8].copy_from_slice(&info.errno.to_le_bytes());
+    b[8..12].copy_from_slice(&info.code.to_le_bytes());
+    for (i, w) in info.fields.iter().enumerate() {
+        b[16 + i * 8..24 + i * 8].copy_from_slice(&w.to_le_bytes());
+    }
+    b
+}
+
+fn siginfo(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) -> SigInfo {
+    let mut info = SigInfo {
+        signo: sig as i32,
+        errno: 0,
+        code: 0,
+        _pad: 0,
+        fields: [0; 14],
+    };
+    match detail {
+        // si_pid, si_uid, then si_value.
+        Some(d) => {
+            info.code = d.code;
+            info.fields[0] = d.pid as u64 | (d.uid as u64) << 32;
+            info.fields[1] = d.value;
+        }
+        // Linux's `SEND_SIG_NOINFO` (SIGPIPE, ...): sent by the receiving process itself.
+        None => info.fields[0] = t.process().pid_ref().vnr() as u64,
+    }
+    info
 }
 
 #[repr(C)]
@@ -308,23 +407,7 @@ fn setup_frame(
 
     let fpu = t.ctx.capture_fpu();
     copy_to_user(fp_addr, &fpu.0)?;
-    let mut info = SigInfo {
-        signo: sig as i32,
-        errno: 0,
-        code: 0,
-        _pad: 0,
-        fields: [0; 14],
-    };
-    match detail {
-        // si_pid, si_uid, then si_value.
-        Some(d) => {
-            info.code = d.code;
-            info.fields[0] = d.pid as u64 | (d.uid as u64) << 32;
-            info.fields[1] = d.value;
-        }
-        None => info.fields[0] = t.process().pid() as u64,
-    }
-    write_user(info_addr, &info)?;
+    write_user(info_addr, &siginfo(t, sig, detail))?;
     let f = frame;
     let mc = [
         f.r8,
