@@ -48,14 +48,9 @@ fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResult {
         if let Some(s) = signal::take_from_set(&t, set) {
             break s;
         }
-        let old = {
-            let mut ti = t.inner.lock();
-            let old = ti.sigmask;
-            ti.sigmask &= !set;
-            old
-        };
+        t.inner.lock().sigwait = set;
         let woke = sched::sleep(0, deadline);
-        t.inner.lock().sigmask = old;
+        t.inner.lock().sigwait = 0;
         if let Some(s) = signal::take_from_set(&t, set) {
             break s;
         }

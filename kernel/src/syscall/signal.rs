@@ -176,8 +176,12 @@ pub(super) fn init_accepts(p: &Arc<task::Process>, sig: u32) -> bool {
             return true;
         }
     }
+    // A blocked signal is queued whatever its handler: the init may install one before
+    // unblocking it (Linux's sig_ignored); one still at SIG_DFL is dropped at delivery.
+    let main = p.inner.lock().threads.first().cloned();
+    let blocked = main.is_some_and(|t| t.inner.lock().sigmask & bit(sig) != 0);
     let acts = p.inner.lock().sigactions.clone();
-    acts.lock()[(sig - 1) as usize].handler != signal::SIG_DFL
+    blocked || acts.lock()[(sig - 1) as usize].handler != signal::SIG_DFL
 }
 
 /// kill(2)'s permission rule: same real or effective uid as the target's real or

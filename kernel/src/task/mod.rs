@@ -60,6 +60,8 @@ pub struct ThreadInner {
     /// `siginfo_t` details of pending thread-directed signals (`tgkill`,
     /// `rt_tgsigqueueinfo`, POSIX timers with `SIGEV_THREAD_ID`).
     pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
+    /// Signals a `rt_sigtimedwait` sleeps for: they wake it though blocked.
+    pub sigwait: u64,
 }
 
 pub struct Process {
@@ -334,6 +336,7 @@ fn make_thread(
             saved_mask: None,
             exit_now: false,
             sig_details: alloc::collections::BTreeMap::new(),
+            sigwait: 0,
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),

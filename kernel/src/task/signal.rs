@@ -77,9 +77,14 @@ fn default_action(sig: u32) -> Default_ {
     }
 }
 
-/// Whether `sig` would be discarded on arrival in `p` (ignored and not blocked).
+/// Whether `sig` would be discarded on arrival in `p` (ignored and not blocked: a
+/// blocked signal stays pending, as its handler may change before it is unblocked).
 fn ignored(p: &Process, sig: u32) -> bool {
     if sig == SIGKILL || sig == SIGSTOP {
+        return false;
+    }
+    let main = p.inner.lock().threads.first().cloned();
+    if main.is_some_and(|t| t.inner.lock().sigmask & bit(sig) != 0) {
         return false;
     }
     let acts = p.inner.lock().sigactions.clone();
@@ -151,7 +156,10 @@ pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail
         pi.threads.clone()
     };
     for t in threads {
-        let blocked = t.inner.lock().sigmask & !UNBLOCKABLE & bit(sig) != 0;
+        let blocked = {
+            let ti = t.inner.lock();
+            ti.sigmask & !UNBLOCKABLE & !ti.sigwait & bit(sig) != 0
+        };
         if !blocked {
             sched::interrupt(&t);
             if sig != SIGKILL {
@@ -180,7 +188,7 @@ pub fn send_to_thread_with(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>)
             };
         }
         ti.pending |= bit(sig);
-        ti.sigmask & !UNBLOCKABLE & bit(sig) != 0
+        ti.sigmask & !UNBLOCKABLE & !ti.sigwait & bit(sig) != 0
     };
     if !blocked {
         sched::interrupt(t);
@@ -198,7 +206,7 @@ pub fn has_pending(t: &Arc<Thread>) -> bool {
     }
     let (pending, mask) = {
         let ti = t.inner.lock();
-        (ti.pending, ti.sigmask)
+        (ti.pending, ti.sigmask & !ti.sigwait)
     };
     let ppending = p.inner.lock().pending;
     (pending | ppending) & !(mask & !UNBLOCKABLE) != 0
@@ -320,6 +328,14 @@ fn restartable(nr: u64) -> bool {
     )
 }
 
+fn is_init(p: &Process) -> bool {
+    p.pid() == 1 || p.pid_ref().is_container_init()
+}
+
+fn kills_init(sig: u32) -> bool {
+    matches!(sig, SIGKILL | SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP)
+}
+
 /// Called on every return to user mode: acts on pending signals and group exit.
 pub fn deliver(frame: &mut TrapFrame) {
     let t = sched::current();
@@ -336,6 +352,10 @@ pub fn deliver(frame: &mut TrapFrame) {
         let act = acts.lock()[(sig - 1) as usize];
         match act.handler {
             SIG_IGN => continue,
+            // An init (the global one or a container's) never dies of a signal it has no
+            // handler for, but SIGKILL (which only an ancestor container can send it) and
+            // its own faults (Linux's force_sig_info drops the protection for those).
+            SIG_DFL if !kills_init(sig) && is_init(t.process()) => continue,
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore | Default_::Stop => continue,
                 Default_::Term => {
