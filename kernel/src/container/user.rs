@@ -186,3 +186,36 @@ impl UserContainer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The levels below the root a chain of new user containers reaches.
+    fn depth_reached(limit: u32) -> u32 {
+        let mut chain = alloc::vec![root_user()];
+        while chain.len() <= limit as usize + 1 {
+            let parent = chain.last().cloned().expect("the root");
+            match UserContainer::new_child(&parent, 0, 0) {
+                Ok(c) => chain.push(Arc::new(c)),
+                Err(e) => {
+                    assert_eq!(e, Errno::ENOSPC);
+                    break;
+                }
+            }
+        }
+        chain.len() as u32 - 1
+    }
+
+    #[test]
+    fn nesting_stops_at_the_configured_level_at_most_linuxs_33() {
+        crate::container::init("");
+        set_max_level(100);
+        assert_eq!(MAX_LEVEL.load(Ordering::Relaxed), LEVEL_CAP);
+        // Five levels stay below the default max_user_container (10).
+        set_max_level(5);
+        assert_eq!(depth_reached(5), 5);
+        set_max_level(3);
+        assert_eq!(depth_reached(3), 3, "LiteOS-A's default");
+    }
+}

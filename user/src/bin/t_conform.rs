@@ -11,6 +11,8 @@
 mod imp {
     extern crate alloc;
     use alloc::ffi::CString;
+    use alloc::format;
+    use alloc::string::String;
     use ulib::sys::{self, SysResult, errno::*};
     use ulib::{check, check_eq, check_ok};
 
@@ -126,10 +128,104 @@ mod imp {
         });
     }
 
+    fn text(p: &str) -> String {
+        ulib::container::read_text(p).unwrap_or_default()
+    }
+
+    fn field(b: &[u8; 65]) -> String {
+        let n = b.iter().position(|&c| c == 0).unwrap_or(65);
+        String::from_utf8_lossy(&b[..n]).into_owned()
+    }
+
+    /// `/proc/sys/kernel`: the values LTP and busybox read, matching `uname` and the
+    /// kernel's limits; read-only.
+    fn proc_sys_kernel_values() {
+        in_private_tree(|| {
+            check_eq!(text("/proc/sys/kernel/pid_max"), "32768\n");
+            check_eq!(text("/proc/sys/kernel/cap_last_cap"), "40\n");
+            check_eq!(text("/proc/sys/kernel/ngroups_max"), "65536\n");
+            check_eq!(text("/proc/sys/kernel/ostype"), "Linux\n");
+            check_eq!(text("/proc/sys/kernel/tainted"), "0\n");
+            let u = check_ok!(sys::uname());
+            check_eq!(
+                text("/proc/sys/kernel/osrelease"),
+                format!("{}\n", field(&u.release))
+            );
+            check_eq!(
+                text("/proc/sys/kernel/hostname"),
+                format!("{}\n", field(&u.nodename))
+            );
+            check_eq!(
+                text("/proc/sys/kernel/domainname"),
+                format!("{}\n", field(&u.domainname))
+            );
+            let w = sys::open(c"/proc/sys/kernel/pid_max", sys::O_WRONLY, 0)
+                .and_then(|fd| sys::write(fd, b"100").map(|_| fd as usize));
+            check_eq!(w, Err(EACCES), "read-only");
+            check_eq!(text("/proc/sys/kernel/pid_max"), "32768\n");
+        });
+    }
+
+    /// sysinfo03: `sysinfo().uptime` is `/proc/uptime` rounded up.
+    fn sysinfo_uptime_agrees_with_proc_uptime() {
+        in_private_tree(|| {
+            for _ in 0..5 {
+                let t = text("/proc/uptime");
+                let up = check_ok!(ulib::timens::sysinfo_uptime());
+                let first = t.split_ascii_whitespace().next().unwrap_or("");
+                let (s, cs) = first.split_once('.').unwrap_or(("", ""));
+                let s: i64 = s.parse().unwrap_or(-1);
+                let rounded = s + !cs.trim_start_matches('0').is_empty() as i64;
+                check!(
+                    up == rounded || up == rounded + 1,
+                    "sysinfo {} /proc/uptime {}",
+                    up,
+                    first
+                );
+                let _ = sys::sleep_ms(3);
+            }
+        });
+    }
+
+    /// mqns_03/04: `creat` in a mounted mqueue file system makes a queue `mq_open` sees;
+    /// once no process is left in that IPC container, creating there gives EACCES while
+    /// the queues made before stay visible.
+    fn mqueue_mount_creates_queues_until_its_container_is_gone() {
+        in_private_tree(|| {
+            let dir = "/tmp/t_conform.d/mq";
+            check_ok!(ulib::mnt::mkdir_p(dir, 0o755));
+            let child = ulib::test::fork_run(|| {
+                check_ok!(ulib::container::unshare(ulib::container::CLONE_NEWIPC));
+                check_ok!(ulib::cred::mount("mqueue", dir, "mqueue", 0));
+                let fd = check_ok!(sys::creat(&cpath("/tmp/t_conform.d/mq/q1"), 0o644));
+                let _ = sys::close(fd);
+                let q = check_ok!(ulib::mq::open_existing("/q1", sys::O_RDONLY));
+                let _ = sys::close(q);
+                check_eq!(ulib::mq::open_existing("/q1x", sys::O_RDONLY), Err(ENOENT));
+            });
+            check_eq!(ulib::test::wait_exit(child), ulib::test::Exit::Code(0));
+            check_ok!(sys::access(&cpath("/tmp/t_conform.d/mq/q1"), sys::F_OK));
+            check_eq!(
+                sys::creat(&cpath("/tmp/t_conform.d/mq/q2"), 0o644),
+                Err(EACCES),
+                "the IPC container is gone"
+            );
+            check_eq!(
+                ulib::mq::open_existing("/q1", sys::O_RDONLY),
+                Err(ENOENT),
+                "not ours"
+            );
+            check_ok!(ulib::cred::umount2(dir, 0));
+        });
+    }
+
     ulib::test_main!(
         statfs_reports_linux_magic_numbers,
         fstatfs_follows_the_fd,
         statfs_shows_read_only_mounts,
+        proc_sys_kernel_values,
+        sysinfo_uptime_agrees_with_proc_uptime,
+        mqueue_mount_creates_queues_until_its_container_is_gone,
     );
 }
 
