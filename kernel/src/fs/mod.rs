@@ -8,6 +8,7 @@ pub mod context;
 pub mod cpio;
 pub mod devfs;
 pub mod env;
+pub mod eventfd;
 pub mod fasync;
 pub mod fdtable;
 pub mod file;

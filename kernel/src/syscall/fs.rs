@@ -332,7 +332,7 @@ pub(super) fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno
     Ok(v)
 }
 
-fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub(super) fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let file = files().get(fd)?;
     let iovs = read_iovecs(iov, cnt)?;
     let total: usize = iovs.iter().map(|(_, l)| l).sum();
@@ -363,7 +363,7 @@ fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
     Ok(n)
 }
 
-fn writev(fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub(super) fn writev(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let file = files().get(fd)?;
     if !file.writable() {
         return Err(Errno::EBADF);

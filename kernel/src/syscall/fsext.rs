@@ -1,11 +1,302 @@
 //! File calls beyond the basic set: the signal-driven I/O commands of `fcntl`
-//! (`F_SETOWN`, `F_GETOWN`, `F_SETSIG`, `F_GETSIG`, `O_ASYNC` through `F_SETFL`).
+//! (`F_SETOWN`, `F_GETOWN`, `F_SETSIG`, `F_GETSIG`, `O_ASYNC` through `F_SETFL`),
+//! `eventfd`/`eventfd2`, positioned vector I/O (`preadv`, `pwritev` and the `2` forms),
+//! in-kernel copies (`sendfile`, `copy_file_range`), `readahead` and `close_range`.
 
+use super::fs::{IO_CHUNK, files, read_into, read_iovecs, readv, write_from, writev};
 use crate::errno::{Errno, SysResult};
 use crate::fs::OpenFile;
-use crate::fs::file::O_ASYNC;
+use crate::fs::file::{O_APPEND, O_ASYNC, O_CLOEXEC};
+use crate::fs::vfs::FileType;
+use crate::mm::user::{read_user, write_user};
 use crate::task;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
+    let fd = |i: usize| a[i] as u32 as i32;
+    Some(match nr {
+        40 => sendfile(fd(0), fd(1), a[2], a[3]),
+        187 => readahead(fd(0), a[1] as i64),
+        284 => eventfd(a[0] as u32, 0),
+        290 => eventfd(a[0] as u32, a[1] as u32),
+        295 => preadv(fd(0), a[1], a[2], a[3] as i64, 0),
+        296 => pwritev(fd(0), a[1], a[2], a[3] as i64, 0),
+        326 => copy_file_range(fd(0), a[1], fd(2), a[3], a[4], a[5] as u32),
+        327 => preadv(fd(0), a[1], a[2], a[3] as i64, a[5] as u32),
+        328 => pwritev(fd(0), a[1], a[2], a[3] as i64, a[5] as u32),
+        436 => close_range(a[0] as u32, a[1] as u32, a[2] as u32),
+        _ => return None,
+    })
+}
+
+fn eventfd(initval: u32, flags: u32) -> SysResult {
+    let file = crate::fs::eventfd::new(initval, flags)?;
+    files()
+        .install(file, flags & O_CLOEXEC != 0)
+        .map(|fd| fd as usize)
+}
+
+/// `preadv2`/`pwritev2` flags: `RWF_HIPRI`, `RWF_DSYNC`, `RWF_SYNC` (tmpfs is always in
+/// sync), `RWF_NOWAIT` (nothing here waits for a disk), `RWF_APPEND`; others
+/// `EOPNOTSUPP`.
+const RWF_SUPPORTED: u32 = 0x1 | 0x2 | 0x4 | 0x8 | 0x10;
+const RWF_APPEND: u32 = 0x10;
+
+/// `preadv`/`preadv2`: the buffers in turn from `offset` (-1 in `preadv2`: the file
+/// position, as `readv`), up to the first short read.
+fn preadv(fd: i32, iov: u64, cnt: u64, offset: i64, flags: u32) -> SysResult {
+    if flags & !RWF_SUPPORTED != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if offset == -1 {
+        return readv(fd, iov, cnt);
+    }
+    let off = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    let file = files().get(fd)?;
+    let iovs = read_iovecs(iov, cnt)?;
+    let mut done = 0usize;
+    for (base, len) in iovs {
+        match read_into(&file, base, len, Some(off + done as u64)) {
+            Ok(n) => {
+                done += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+/// `pwritev`/`pwritev2` (`RWF_APPEND`: at the end of the file).
+fn pwritev(fd: i32, iov: u64, cnt: u64, offset: i64, flags: u32) -> SysResult {
+    if flags & !RWF_SUPPORTED != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if offset == -1 && flags & RWF_APPEND == 0 {
+        return writev(fd, iov, cnt);
+    }
+    let file = files().get(fd)?;
+    let mut off = u64::try_from(offset).unwrap_or(0);
+    if offset < -1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & RWF_APPEND != 0 || file.flags() & O_APPEND != 0 {
+        off = file.stat()?.size;
+    }
+    let iovs = read_iovecs(iov, cnt)?;
+    let mut done = 0usize;
+    for (base, len) in iovs {
+        match write_from(&file, base, len, Some(off + done as u64)) {
+            Ok(n) => {
+                done += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+/// A kernel buffer for a copy of `len` bytes (`ENOMEM` rather than a panic).
+fn chunk_buf(len: u64) -> Result<Vec<u8>, Errno> {
+    let n = len.min(IO_CHUNK as u64) as usize;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
+/// Copies up to `len` bytes: reads with `read(buf)` (returning how many), writes all of
+/// them with `write(buf)`; stops at a short read or write, or a signal between chunks.
+fn copy_loop(
+    len: u64,
+    mut read: impl FnMut(u64, &mut [u8]) -> Result<usize, Errno>,
+    mut write: impl FnMut(u64, &[u8]) -> Result<usize, Errno>,
+) -> SysResult {
+    let mut buf = chunk_buf(len)?;
+    let mut done: u64 = 0;
+    while done < len {
+        let want = ((len - done) as usize).min(buf.len());
+        let n = match read(done, &mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let w = match write(done, &buf[..n]) {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += w as u64;
+        if w < n || n < want || crate::task::signal::has_pending(&task::sched::current()) {
+            break;
+        }
+    }
+    Ok(done as usize)
+}
+
+/// `sendfile(out_fd, in_fd, offset, count)`: from `in_fd` (at `*offset`, which is then
+/// advanced, or at its position) to `out_fd`. `EINVAL` for an `O_APPEND` output or an
+/// input that cannot be read at an offset; `EBADF` for the wrong access modes.
+fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: u64) -> SysResult {
+    let t = files();
+    let input = t.get(in_fd)?;
+    let output = t.get(out_fd)?;
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    if output.flags() & O_APPEND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let count = count.min(0x7fff_f000);
+    let start: Option<u64> = if offset != 0 {
+        let o: i64 = read_user(offset)?;
+        Some(u64::try_from(o).map_err(|_| Errno::EINVAL)?)
+    } else {
+        None
+    };
+    if !matches!(input.stat()?.file_type(), FileType::Regular) {
+        return Err(Errno::EINVAL);
+    }
+    let n = copy_loop(
+        count,
+        |done, buf| match start {
+            Some(s) => input.pread(s + done, buf),
+            None => input.read(buf),
+        },
+        |_, buf| write_all(&output, buf),
+    )?;
+    if let Some(s) = start {
+        write_user(offset, &((s + n as u64) as i64))?;
+    }
+    Ok(n)
+}
+
+/// Writes all of `buf` (a pipe or socket may take it in parts).
+fn write_all(f: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+    let mut done = 0;
+    while done < buf.len() {
+        match f.write(&buf[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+/// `copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)`: between two regular
+/// files (`EINVAL` otherwise, `EISDIR` for a directory), at the given offsets or the
+/// files' positions; `EBADF` for an `O_APPEND` output, `EINVAL` for flags or an
+/// overlapping range of one file.
+fn copy_file_range(
+    fd_in: i32,
+    off_in: u64,
+    fd_out: i32,
+    off_out: u64,
+    len: u64,
+    flags: u32,
+) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let t = files();
+    let input = t.get(fd_in)?;
+    let output = t.get(fd_out)?;
+    if !input.readable() || !output.writable() || output.flags() & O_APPEND != 0 {
+        return Err(Errno::EBADF);
+    }
+    let (mi, mo) = (input.stat()?, output.stat()?);
+    if mi.is_dir() || mo.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if mi.file_type() != FileType::Regular || mo.file_type() != FileType::Regular {
+        return Err(Errno::EINVAL);
+    }
+    let read_off = |addr: u64| -> Result<Option<u64>, Errno> {
+        if addr == 0 {
+            return Ok(None);
+        }
+        let o: i64 = read_user(addr)?;
+        u64::try_from(o).map(Some).map_err(|_| Errno::EINVAL)
+    };
+    let pos = |f: &OpenFile| *f.pos().lock();
+    let src = read_off(off_in)?.unwrap_or_else(|| pos(&input));
+    let dst = read_off(off_out)?.unwrap_or_else(|| pos(&output));
+    let len = len.min(0x7fff_f000);
+    if mi.dev == mo.dev
+        && mi.ino == mo.ino
+        && src < dst.saturating_add(len)
+        && dst < src.saturating_add(len)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let n = copy_loop(
+        len,
+        |done, buf| input.pread(src + done, buf),
+        |done, buf| output.pwrite(dst + done, buf),
+    )? as u64;
+    match off_in {
+        0 => *input.pos().lock() = src + n,
+        a => write_user(a, &((src + n) as i64))?,
+    }
+    match off_out {
+        0 => *output.pos().lock() = dst + n,
+        a => write_user(a, &((dst + n) as i64))?,
+    }
+    Ok(n as usize)
+}
+
+/// `readahead(fd, offset, count)`: file data is always in memory here, so there is
+/// nothing to start; `EBADF` unless `fd` is open for reading, `EINVAL` unless it is a
+/// regular file.
+fn readahead(fd: i32, offset: i64) -> SysResult {
+    let file = files().get(fd)?;
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    if offset < 0 || file.stat()?.file_type() != FileType::Regular {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+const CLOSE_RANGE_UNSHARE: u32 = 2;
+const CLOSE_RANGE_CLOEXEC: u32 = 4;
+
+/// `close_range(first, last, flags)`: closes (or, with `CLOSE_RANGE_CLOEXEC`, marks
+/// close-on-exec) every open descriptor in `first..=last`, after unsharing the table
+/// with `CLOSE_RANGE_UNSHARE`.
+fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    let p = task::current_process();
+    if flags & CLOSE_RANGE_UNSHARE != 0 {
+        let copy = p.files().fork_copy();
+        p.inner.lock().files = copy;
+    }
+    let t = p.files();
+    for fd in t.fds() {
+        if (first..=last).contains(&(fd as u32)) {
+            if flags & CLOSE_RANGE_CLOEXEC != 0 {
+                t.set_cloexec(fd, true)?;
+            } else {
+                let _ = t.close(fd);
+            }
+        }
+    }
+    Ok(0)
+}
 
 pub const F_SETFL: u32 = 4;
 pub const F_SETOWN: u32 = 8;

@@ -11,6 +11,7 @@ mod fsinfo;
 mod mm;
 mod mqueue;
 mod process;
+mod procext;
 mod sigext;
 mod signal;
 mod sys;
@@ -102,6 +103,12 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
         return Ret::Value(r);
     }
     if let Some(r) = sigext::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = fsext::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = procext::dispatch(nr, a) {
         return Ret::Value(r);
     }
     log::debug!("unimplemented syscall {nr}");

@@ -1,0 +1,44 @@
+//! Process calls beyond the basic set: `getcpu` and `membarrier`.
+
+use crate::errno::{Errno, SysResult};
+use crate::mm::user::write_user;
+
+pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
+    Some(match nr {
+        309 => getcpu(a[0], a[1]),
+        324 => membarrier(a[0] as u32, a[1] as u32, a[2] as u32),
+        _ => return None,
+    })
+}
+
+/// `getcpu(cpu, node, tcache)`: this kernel runs on CPU 0 of NUMA node 0; either pointer
+/// may be NULL.
+fn getcpu(cpu: u64, node: u64) -> SysResult {
+    if cpu != 0 {
+        write_user(cpu, &0u32)?;
+    }
+    if node != 0 {
+        write_user(node, &0u32)?;
+    }
+    Ok(0)
+}
+
+const MEMBARRIER_CMD_QUERY: u32 = 0;
+const MEMBARRIER_CMD_GLOBAL: u32 = 1;
+
+/// `membarrier(cmd, flags, cpu_id)`: `MEMBARRIER_CMD_QUERY` lists `MEMBARRIER_CMD_GLOBAL`,
+/// the one command offered: with one CPU, every other thread is off the CPU, so the
+/// system call itself is the barrier. Other commands `EINVAL`, as a Linux without them.
+fn membarrier(cmd: u32, flags: u32, _cpu: u32) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    match cmd {
+        MEMBARRIER_CMD_QUERY => Ok(MEMBARRIER_CMD_GLOBAL as usize),
+        MEMBARRIER_CMD_GLOBAL => {
+            core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}

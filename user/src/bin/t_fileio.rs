@@ -1,0 +1,383 @@
+//! File and process calls real programs make: `eventfd`/`eventfd2`, `preadv`/`pwritev`
+//! and their `2` forms, `sendfile`, `copy_file_range`, `readahead`, `close_range`,
+//! `getcpu` and `membarrier`, with Linux's errnos.
+//!
+//! Runs on a Linux host too (in a scratch directory under /tmp).
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod imp {
+    extern crate alloc;
+    use alloc::ffi::CString;
+    use ulib::sys::{self, IoVec, SysResult, errno::*};
+    use ulib::{check, check_eq, check_ok};
+
+    const NR_SENDFILE: usize = 40;
+    const NR_READAHEAD: usize = 187;
+    const NR_EVENTFD: usize = 284;
+    const NR_EVENTFD2: usize = 290;
+    const NR_PREADV: usize = 295;
+    const NR_PWRITEV: usize = 296;
+    const NR_GETCPU: usize = 309;
+    const NR_MEMBARRIER: usize = 324;
+    const NR_COPY_FILE_RANGE: usize = 326;
+    const NR_PREADV2: usize = 327;
+    const NR_PWRITEV2: usize = 328;
+    const NR_CLOSE_RANGE: usize = 436;
+    const EFD_SEMAPHORE: usize = 1;
+    const EFD_NONBLOCK: usize = 0o4000;
+    const EFD_CLOEXEC: usize = 0o2000000;
+    const EOPNOTSUPP: i32 = 95;
+    const ESPIPE: i32 = 29;
+    const F_GETFD: usize = 1;
+    const F_GETFL: usize = 3;
+
+    fn cpath(p: &str) -> CString {
+        CString::new(p).expect("path has a NUL")
+    }
+
+    fn sc(n: usize, a: [usize; 6]) -> SysResult {
+        // SAFETY: every caller passes live buffers with their lengths, or bad pointers on
+        // purpose where the kernel must refuse them.
+        sys::check(unsafe { sys::syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]) })
+    }
+
+    /// A fresh file in a scratch directory holding `data`, opened read-write.
+    fn scratch_file(name: &str, data: &[u8]) -> i32 {
+        let _ = sys::mkdir(c"/tmp", 0o1777);
+        let p = alloc::format!("/tmp/t_fileio.{}", name);
+        let fd = sys::open(&cpath(&p), sys::O_CREAT | sys::O_RDWR | sys::O_TRUNC, 0o600)
+            .expect("create a scratch file");
+        let _ = sys::unlink(&cpath(&p));
+        sys::write_all(fd, data).expect("fill it");
+        fd
+    }
+
+    fn eventfd_counts_and_blocks_like_linux() {
+        let fd = check_ok!(sc(NR_EVENTFD2, [3, EFD_NONBLOCK | EFD_CLOEXEC, 0, 0, 0, 0])) as i32;
+        check_eq!(sys::fcntl(fd, F_GETFD, 0), Ok(1), "EFD_CLOEXEC");
+        check_eq!(
+            check_ok!(sys::fcntl(fd, F_GETFL, 0)) & EFD_NONBLOCK,
+            EFD_NONBLOCK
+        );
+        check_ok!(sys::write(fd, &4u64.to_le_bytes()));
+        let mut b = [0u8; 8];
+        check_eq!(sys::read(fd, &mut b), Ok(8));
+        check_eq!(u64::from_le_bytes(b), 7);
+        check_eq!(sys::read(fd, &mut b), Err(EAGAIN), "empty");
+        check_eq!(sys::read(fd, &mut b[..4]), Err(EINVAL), "short buffer");
+        check_eq!(sys::write(fd, &u64::MAX.to_le_bytes()), Err(EINVAL));
+        let _ = sys::close(fd);
+        let sem = check_ok!(sc(
+            NR_EVENTFD2,
+            [2, EFD_SEMAPHORE | EFD_NONBLOCK, 0, 0, 0, 0]
+        )) as i32;
+        check_eq!(sys::read(sem, &mut b), Ok(8));
+        check_eq!(u64::from_le_bytes(b), 1, "a semaphore gives 1");
+        check_eq!(sys::read(sem, &mut b), Ok(8));
+        check_eq!(sys::read(sem, &mut b), Err(EAGAIN));
+        let _ = sys::close(sem);
+        check_eq!(
+            sc(NR_EVENTFD2, [0, 0x10, 0, 0, 0, 0]),
+            Err(EINVAL),
+            "bad flags"
+        );
+        // A blocking read waits for a writer.
+        let fd = check_ok!(sc(NR_EVENTFD, [0, 0, 0, 0, 0, 0])) as i32;
+        let pid = check_ok!(sys::fork());
+        if pid == 0 {
+            let _ = sys::sleep_ms(20);
+            let _ = sys::write(fd, &9u64.to_le_bytes());
+            sys::exit(0);
+        }
+        check_eq!(sys::read(fd, &mut b), Ok(8));
+        check_eq!(u64::from_le_bytes(b), 9);
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+        let _ = sys::close(fd);
+    }
+
+    fn positioned_vector_io() {
+        let fd = scratch_file("v", b"0123456789");
+        let (mut a, mut b) = ([0u8; 3], [0u8; 4]);
+        let iov = [
+            IoVec {
+                base: a.as_mut_ptr() as usize,
+                len: 3,
+            },
+            IoVec {
+                base: b.as_mut_ptr() as usize,
+                len: 4,
+            },
+        ];
+        let pos_before = check_ok!(sys::lseek(fd, 0, 1));
+        check_eq!(
+            sc(NR_PREADV, [fd as usize, iov.as_ptr() as usize, 2, 2, 0, 0]),
+            Ok(7)
+        );
+        check_eq!((&a, &b), (b"234", b"5678"));
+        check_eq!(sys::lseek(fd, 0, 1), Ok(pos_before), "the position stays");
+        let w = [IoVec {
+            base: b"ab".as_ptr() as usize,
+            len: 2,
+        }];
+        check_eq!(
+            sc(NR_PWRITEV, [fd as usize, w.as_ptr() as usize, 1, 1, 0, 0]),
+            Ok(2)
+        );
+        let mut all = [0u8; 10];
+        check_eq!(sys::pread(fd, &mut all, 0), Ok(10));
+        check_eq!(&all, b"0ab3456789");
+        // preadv2 with offset -1 reads at the file position and moves it.
+        check_ok!(sys::lseek(fd, 8, 0));
+        check_eq!(
+            sc(
+                NR_PREADV2,
+                [fd as usize, iov.as_ptr() as usize, 1, usize::MAX, 0, 0]
+            ),
+            Ok(2)
+        );
+        check_eq!(sys::lseek(fd, 0, 1), Ok(10));
+        check_eq!(
+            sc(
+                NR_PREADV2,
+                [fd as usize, iov.as_ptr() as usize, 1, 0, 0, 0x100]
+            ),
+            Err(EOPNOTSUPP),
+            "unknown RWF flag"
+        );
+        // pwritev2 RWF_APPEND writes at the end whatever the offset.
+        check_eq!(
+            sc(
+                NR_PWRITEV2,
+                [fd as usize, w.as_ptr() as usize, 1, 0, 0, 0x10]
+            ),
+            Ok(2)
+        );
+        check_eq!(check_ok!(sys::fstat(fd)).st_size, 12);
+        check_eq!(
+            sc(
+                NR_PREADV,
+                [
+                    fd as usize,
+                    iov.as_ptr() as usize,
+                    1,
+                    (-5i64) as usize,
+                    0,
+                    0
+                ]
+            ),
+            Err(EINVAL)
+        );
+        let [r, wp] = check_ok!(sys::pipe());
+        check_eq!(
+            sc(NR_PREADV, [r as usize, iov.as_ptr() as usize, 1, 0, 0, 0]),
+            Err(ESPIPE)
+        );
+        for f in [fd, r, wp] {
+            let _ = sys::close(f);
+        }
+    }
+
+    fn sendfile_copies_and_advances_the_offset() {
+        let src = scratch_file("s", b"hello, sendfile");
+        let [r, w] = check_ok!(sys::pipe());
+        let mut off: i64 = 7;
+        check_eq!(
+            sc(
+                NR_SENDFILE,
+                [
+                    w as usize,
+                    src as usize,
+                    &mut off as *mut i64 as usize,
+                    100,
+                    0,
+                    0
+                ]
+            ),
+            Ok(8)
+        );
+        check_eq!(off, 15, "*offset advanced");
+        check_eq!(
+            sys::lseek(src, 0, 1),
+            Ok(15),
+            "the file position is untouched (it was at the end)"
+        );
+        let mut buf = [0u8; 16];
+        check_eq!(sys::read(r, &mut buf), Ok(8));
+        check_eq!(&buf[..8], b"sendfile");
+        // Without an offset: from the position, which moves.
+        check_ok!(sys::lseek(src, 0, 0));
+        check_eq!(
+            sc(NR_SENDFILE, [w as usize, src as usize, 0, 5, 0, 0]),
+            Ok(5)
+        );
+        check_eq!(sys::lseek(src, 0, 1), Ok(5));
+        check_eq!(sys::read(r, &mut buf), Ok(5));
+        check_eq!(&buf[..5], b"hello");
+        check_eq!(
+            sc(NR_SENDFILE, [src as usize, r as usize, 0, 5, 0, 0]),
+            Err(EINVAL),
+            "a pipe as the source of a file (Linux: only into a pipe)"
+        );
+        check_eq!(
+            sc(NR_SENDFILE, [w as usize, w as usize, 0, 5, 0, 0]),
+            Err(EBADF),
+            "a write-only source"
+        );
+        check_eq!(
+            sc(NR_SENDFILE, [w as usize, src as usize, 8, 5, 0, 0]),
+            Err(EFAULT),
+            "bad offset pointer"
+        );
+        for f in [src, r, w] {
+            let _ = sys::close(f);
+        }
+    }
+
+    fn copy_file_range_between_files() {
+        let a = scratch_file("a", b"abcdefgh");
+        let b = scratch_file("b", b"");
+        let (mut oi, mut oo): (i64, i64) = (2, 1);
+        check_eq!(
+            sc(
+                NR_COPY_FILE_RANGE,
+                [
+                    a as usize,
+                    &mut oi as *mut i64 as usize,
+                    b as usize,
+                    &mut oo as *mut i64 as usize,
+                    4,
+                    0
+                ]
+            ),
+            Ok(4)
+        );
+        check_eq!((oi, oo), (6, 5));
+        let mut buf = [0u8; 5];
+        check_eq!(sys::pread(b, &mut buf, 0), Ok(5));
+        check_eq!(&buf, b"\0cdef");
+        check_eq!(
+            sc(NR_COPY_FILE_RANGE, [a as usize, 0, b as usize, 0, 4, 1]),
+            Err(EINVAL),
+            "flags"
+        );
+        let (mut i2, mut o2): (i64, i64) = (2, 3);
+        check_eq!(
+            sc(
+                NR_COPY_FILE_RANGE,
+                [
+                    a as usize,
+                    &mut i2 as *mut i64 as usize,
+                    a as usize,
+                    &mut o2 as *mut i64 as usize,
+                    4,
+                    0
+                ]
+            ),
+            Err(EINVAL),
+            "overlapping ranges of one file"
+        );
+        let [r, w] = check_ok!(sys::pipe());
+        check_eq!(
+            sc(NR_COPY_FILE_RANGE, [r as usize, 0, b as usize, 0, 4, 0]),
+            Err(EINVAL),
+            "a pipe"
+        );
+        let d = check_ok!(sys::open(c"/", sys::O_RDONLY, 0));
+        check_eq!(
+            sc(NR_COPY_FILE_RANGE, [d as usize, 0, b as usize, 0, 4, 0]),
+            Err(EISDIR)
+        );
+        check_eq!(sc(NR_READAHEAD, [a as usize, 0, 4096, 0, 0, 0]), Ok(0));
+        check_eq!(
+            sc(NR_READAHEAD, [r as usize, 0, 4096, 0, 0, 0]),
+            Err(EINVAL)
+        );
+        check_eq!(sc(NR_READAHEAD, [w as usize, 0, 4096, 0, 0, 0]), Err(EBADF));
+        for f in [a, b, r, w, d] {
+            let _ = sys::close(f);
+        }
+    }
+
+    fn close_range_closes_or_marks_cloexec() {
+        let base = check_ok!(sys::dup(0));
+        let fds = [
+            base,
+            check_ok!(sys::dup(0)),
+            check_ok!(sys::dup(0)),
+            check_ok!(sys::dup(0)),
+        ];
+        check!(
+            fds.windows(2).all(|w| w[1] == w[0] + 1),
+            "consecutive {:?}",
+            fds
+        );
+        check_eq!(
+            sc(
+                NR_CLOSE_RANGE,
+                [fds[0] as usize, fds[1] as usize, 4, 0, 0, 0]
+            ),
+            Ok(0)
+        );
+        check_eq!(
+            sys::fcntl(fds[0], F_GETFD, 0),
+            Ok(1),
+            "marked close-on-exec"
+        );
+        check_eq!(sys::fcntl(fds[2], F_GETFD, 0), Ok(0));
+        check_eq!(
+            sc(
+                NR_CLOSE_RANGE,
+                [fds[1] as usize, u32::MAX as usize, 0, 0, 0, 0]
+            ),
+            Ok(0)
+        );
+        check_eq!(
+            sys::fcntl(fds[0], F_GETFD, 0),
+            Ok(1),
+            "below the range: open"
+        );
+        for fd in &fds[1..] {
+            check_eq!(sys::fcntl(*fd, F_GETFD, 0), Err(EBADF));
+        }
+        check_eq!(sc(NR_CLOSE_RANGE, [5, 4, 0, 0, 0, 0]), Err(EINVAL));
+        check_eq!(sc(NR_CLOSE_RANGE, [5, 6, 1, 0, 0, 0]), Err(EINVAL));
+        let _ = sys::close(fds[0]);
+    }
+
+    fn getcpu_and_membarrier() {
+        let (mut cpu, mut node) = (77u32, 77u32);
+        check_eq!(
+            sc(
+                NR_GETCPU,
+                [
+                    &mut cpu as *mut u32 as usize,
+                    &mut node as *mut u32 as usize,
+                    0,
+                    0,
+                    0,
+                    0
+                ]
+            ),
+            Ok(0)
+        );
+        check_eq!((cpu, node), (0, 0));
+        check_eq!(sc(NR_GETCPU, [8, 0, 0, 0, 0, 0]), Err(EFAULT));
+        let q = check_ok!(sc(NR_MEMBARRIER, [0, 0, 0, 0, 0, 0]));
+        check!(q & 1 == 1, "MEMBARRIER_CMD_GLOBAL offered: {:#x}", q);
+        check_eq!(sc(NR_MEMBARRIER, [1, 0, 0, 0, 0, 0]), Ok(0));
+        check_eq!(sc(NR_MEMBARRIER, [0, 1, 0, 0, 0, 0]), Err(EINVAL));
+    }
+
+    ulib::test_main!(
+        eventfd_counts_and_blocks_like_linux,
+        positioned_vector_io,
+        sendfile_copies_and_advances_the_offset,
+        copy_file_range_between_files,
+        close_range_closes_or_marks_cloexec,
+        getcpu_and_membarrier,
+    );
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {}
