@@ -1,5 +1,5 @@
 //! Signal calls beyond the basic set: `rt_sigtimedwait`, `rt_sigqueueinfo`,
-//! `rt_tgsigqueueinfo` and `pidfd_send_signal`.
+//! `rt_tgsigqueueinfo`, `pidfd_send_signal` and `signalfd`/`signalfd4`.
 
 use super::as_i32;
 use super::signal::{check_sig, init_accepts, may_signal};
@@ -12,6 +12,8 @@ use alloc::sync::Arc;
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
         128 => rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+        282 => signalfd4(a[0], a[1], a[2], 0),
+        289 => signalfd4(a[0], a[1], a[2], a[3] as u32),
         129 => rt_sigqueueinfo(a[0], a[1], a[2]),
         297 => rt_tgsigqueueinfo(a[0], a[1], a[2], a[3]),
         424 => pidfd_send_signal(a[0], a[1], a[2], a[3]),
@@ -160,4 +162,27 @@ fn pidfd_send_signal(pidfd: u64, sig: u64, info: u64, flags: u64) -> SysResult {
         signal::send_to_process_with(&p, sig, Some(detail));
     }
     Ok(0)
+}
+
+/// `signalfd4(fd, mask, sizemask, flags)`: a new signalfd (`fd` -1) or a new mask for
+/// an existing one (`EINVAL` if `fd` is another kind of file).
+fn signalfd4(fd: u64, mask: u64, size: u64, flags: u32) -> SysResult {
+    use crate::task::signalfd::{self, SFD_CLOEXEC, SFD_NONBLOCK};
+    if size != 8 || flags & !(SFD_CLOEXEC | SFD_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mask: u64 = read_user(mask)?;
+    let files = task::current_process().files();
+    match as_i32(fd) {
+        -1 => {
+            let file = signalfd::open(mask, flags);
+            files
+                .install(file, flags & SFD_CLOEXEC != 0)
+                .map(|fd| fd as usize)
+        }
+        fd => {
+            signalfd::set_mask(files.get(fd)?.as_ref(), mask)?;
+            Ok(fd as usize)
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod info;
 pub mod pidfd;
 pub mod sched;
 pub mod signal;
+pub mod signalfd;
 
 use crate::arch::x86_64::context::CpuContext;
 use crate::container::Container;

@@ -155,6 +155,8 @@ pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail
         pi.pending |= bit(sig);
         pi.threads.clone()
     };
+    // A signalfd becomes readable: its pollers look again.
+    sched::wakeup(crate::fs::env::poll_chan());
     for t in threads {
         let blocked = {
             let ti = t.inner.lock();
@@ -190,6 +192,7 @@ pub fn send_to_thread_with(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>)
         ti.pending |= bit(sig);
         ti.sigmask & !UNBLOCKABLE & !ti.sigwait & bit(sig) != 0
     };
+    sched::wakeup(crate::fs::env::poll_chan());
     if !blocked {
         sched::interrupt(t);
     }

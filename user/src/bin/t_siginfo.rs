@@ -508,7 +508,89 @@ mod imp {
         let _ = unsafe { sys::munmap(page, 4096) };
     }
 
+    const NR_SIGNALFD4: usize = 289;
+    const SFD_NONBLOCK: usize = 0o4000;
+    const SFD_CLOEXEC: usize = 0o2000000;
+
+    fn signalfd4(fd: i32, mask: u64, flags: usize) -> SysResult<i32> {
+        // SAFETY: a live mask.
+        sys::check(unsafe {
+            sys::syscall4(
+                NR_SIGNALFD4,
+                fd as usize,
+                &mask as *const u64 as usize,
+                8,
+                flags,
+            )
+        })
+        .map(|f| f as i32)
+    }
+
+    /// `struct signalfd_siginfo` fields: (signo, code, pid, int).
+    fn ssi(b: &[u8; 128]) -> (u32, i32, u32, i32) {
+        let w = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        (w(0), w(8) as i32, w(12), w(44) as i32)
+    }
+
+    /// signalfd: pending signals of its mask are read as records (sender, code, value),
+    /// `poll` says POLLIN, the mask can be replaced, a blocking read waits for one.
+    fn signalfd_reads_pending_signals() {
+        let pid = fork_run(|| {
+            block(sigbit(SIGUSR1) | sigbit(SIGUSR2));
+            let fd = check_ok!(signalfd4(-1, sigbit(SIGUSR1), SFD_NONBLOCK | SFD_CLOEXEC));
+            check_eq!(sys::fcntl(fd, 1, 0), Ok(1), "SFD_CLOEXEC");
+            let mut rec = [0u8; 128];
+            check_eq!(sys::read(fd, &mut rec), Err(EAGAIN));
+            check_eq!(ulib::mq::poll_one(fd, 1, 0), Ok(0), "nothing pending");
+            check_ok!(sys::kill(sys::getpid(), SIGUSR1));
+            check_eq!(ulib::mq::poll_one(fd, 1, 0), Ok(1), "POLLIN");
+            check_eq!(sys::read(fd, &mut rec[..64]), Err(EINVAL), "short buffer");
+            check_eq!(sys::read(fd, &mut rec), Ok(128));
+            check_eq!(
+                ssi(&rec),
+                (SIGUSR1 as u32, SI_USER, sys::getpid() as u32, 0)
+            );
+            check_eq!(check_ok!(sys::sigpending()) & sigbit(SIGUSR1), 0, "taken");
+            check_eq!(signalfd4(fd, sigbit(SIGUSR2), 0), Ok(fd));
+            check_ok!(sigqueueinfo(
+                sys::getpid(),
+                SIGUSR2,
+                &SigInfo::new(SIGUSR2, SI_QUEUE, 1, 5)
+            ));
+            check_eq!(sys::read(fd, &mut rec), Ok(128));
+            check_eq!(
+                (ssi(&rec).0, ssi(&rec).1, ssi(&rec).3),
+                (SIGUSR2 as u32, SI_QUEUE, 5)
+            );
+            let [r, w] = check_ok!(sys::pipe());
+            check_eq!(
+                signalfd4(r, sigbit(SIGUSR1), 0),
+                Err(EINVAL),
+                "not a signalfd"
+            );
+            check_eq!(signalfd4(-1, 0, 0x1), Err(EINVAL), "bad flags");
+            // A blocking one waits for the signal a child sends.
+            let bfd = check_ok!(signalfd4(-1, sigbit(SIGUSR1), 0));
+            let me = sys::getpid();
+            let child = check_ok!(sys::fork());
+            if child == 0 {
+                let _ = sys::sleep_ms(20);
+                let _ = sys::kill(me, SIGUSR1);
+                sys::exit(0);
+            }
+            check_eq!(sys::read(bfd, &mut rec), Ok(128));
+            check_eq!(ssi(&rec).0, SIGUSR1 as u32);
+            check_eq!(ssi(&rec).2, child as u32, "ssi_pid: the child");
+            check_eq!(wait_exit(child), Exit::Code(0));
+            for f in [fd, bfd, r, w] {
+                let _ = sys::close(f);
+            }
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+    }
+
     ulib::test_main!(
+        signalfd_reads_pending_signals,
         kill_si_pid_is_as_the_receiver_sees_the_sender,
         sigchld_carries_the_childs_pid_and_status,
         sigtimedwait_takes_pending_and_times_out,
