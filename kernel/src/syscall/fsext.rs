@@ -1,7 +1,8 @@
 //! File calls beyond the basic set: the signal-driven I/O commands of `fcntl`
 //! (`F_SETOWN`, `F_GETOWN`, `F_SETSIG`, `F_GETSIG`, `O_ASYNC` through `F_SETFL`),
 //! `eventfd`/`eventfd2`, positioned vector I/O (`preadv`, `pwritev` and the `2` forms),
-//! in-kernel copies (`sendfile`, `copy_file_range`), `readahead` and `close_range`.
+//! in-kernel copies (`sendfile`, `copy_file_range`), `readahead`, `close_range`,
+//! `fallocate` and `pidfd_getfd`.
 
 use super::fs::{IO_CHUNK, files, read_into, read_iovecs, readv, write_from, writev};
 use crate::errno::{Errno, SysResult};
@@ -17,6 +18,8 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     let fd = |i: usize| a[i] as u32 as i32;
     Some(match nr {
         40 => sendfile(fd(0), fd(1), a[2], a[3]),
+        285 => fallocate(fd(0), a[1] as u32, a[2] as i64, a[3] as i64),
+        438 => pidfd_getfd(fd(0), fd(1), a[2] as u32),
         187 => readahead(fd(0), a[1] as i64),
         284 => eventfd(a[0] as u32, 0),
         290 => eventfd(a[0] as u32, a[1] as u32),
@@ -351,4 +354,91 @@ fn set_owner(file: &OpenFile, pid: i32) -> SysResult {
     };
     file.set_fown(|f| f.owner = owner);
     Ok(0)
+}
+
+const FALLOC_FL_KEEP_SIZE: u32 = 1;
+const FALLOC_FL_PUNCH_HOLE: u32 = 2;
+const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
+/// The largest file size (`MAX_LFS_FILESIZE`).
+const MAX_FILE_SIZE: u64 = i64::MAX as u64;
+
+/// `fallocate(fd, mode, offset, len)` on a tmpfs file: mode 0 grows the file to cover the
+/// range (pages come on first use, as a sparse tmpfs file's), `FALLOC_FL_KEEP_SIZE` alone
+/// changes nothing, `FALLOC_FL_PUNCH_HOLE` (with `KEEP_SIZE`) and `FALLOC_FL_ZERO_RANGE`
+/// zero the range. Other modes `EOPNOTSUPP`.
+fn fallocate(fd: i32, mode: u32, offset: i64, len: i64) -> SysResult {
+    if offset < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let known = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+    if mode & !known != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if mode & FALLOC_FL_PUNCH_HOLE != 0
+        && (mode & FALLOC_FL_KEEP_SIZE == 0 || mode & FALLOC_FL_ZERO_RANGE != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let file = files().get(fd)?;
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let meta = file.stat()?;
+    match meta.file_type() {
+        FileType::Regular => {}
+        FileType::Directory => return Err(Errno::EISDIR),
+        FileType::Fifo => return Err(Errno::ESPIPE),
+        _ => return Err(Errno::ENODEV),
+    }
+    let (off, len) = (offset as u64, len as u64);
+    let end = off
+        .checked_add(len)
+        .filter(|e| *e <= MAX_FILE_SIZE)
+        .ok_or(Errno::EFBIG)?;
+    if mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE) != 0 {
+        // Zero what lies inside the file; past its end is already zero.
+        let stop = end.min(meta.size);
+        if off < stop {
+            let zeros = chunk_buf(stop - off)?;
+            let mut at = off;
+            while at < stop {
+                let n = ((stop - at) as usize).min(zeros.len());
+                file.pwrite(at, &zeros[..n])?;
+                at += n as u64;
+            }
+        }
+    }
+    if mode & FALLOC_FL_KEEP_SIZE == 0 && end > meta.size {
+        file.truncate(end)?;
+    }
+    Ok(0)
+}
+
+/// `pidfd_getfd(pidfd, targetfd, flags)`: a duplicate (close-on-exec) of another
+/// process's descriptor. The caller must be allowed to trace it (Linux's
+/// PTRACE_MODE_ATTACH_REALCREDS: the same real uid and gid as all of the target's, or
+/// `CAP_SYS_PTRACE` over its user container): `EPERM` otherwise.
+fn pidfd_getfd(pidfd: i32, targetfd: i32, flags: u32) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = files().get(pidfd)?;
+    let p = task::pidfd::process_of(&file).ok_or(Errno::EBADF)?;
+    if p.inner.lock().zombie.is_some() {
+        return Err(Errno::ESRCH);
+    }
+    let me = task::current_cred();
+    let them = p.cred();
+    let same_ids = Arc::ptr_eq(&me.user, &them.user)
+        && [them.uid, them.euid, them.suid]
+            .iter()
+            .all(|&u| u == me.uid)
+        && [them.gid, them.egid, them.sgid]
+            .iter()
+            .all(|&g| g == me.gid);
+    if !same_ids && !me.capable_in(&them.user, crate::cred::CAP_SYS_PTRACE) {
+        return Err(Errno::EPERM);
+    }
+    let target = p.files().get(targetfd)?;
+    files().install(target, true).map(|fd| fd as usize)
 }

@@ -369,7 +369,90 @@ mod imp {
         check_eq!(sc(NR_MEMBARRIER, [0, 1, 0, 0, 0, 0]), Err(EINVAL));
     }
 
+    const NR_FALLOCATE: usize = 285;
+    const NR_PIDFD_OPEN: usize = 434;
+    const NR_PIDFD_GETFD: usize = 438;
+
+    fn fallocate(fd: i32, mode: usize, off: usize, len: usize) -> SysResult {
+        sc(NR_FALLOCATE, [fd as usize, mode, off, len, 0, 0])
+    }
+
+    fn fallocate_grows_zeroes_and_refuses() {
+        let fd = scratch_file("f", b"abcdef");
+        check_eq!(fallocate(fd, 0, 0, 8192), Ok(0));
+        check_eq!(check_ok!(sys::fstat(fd)).st_size, 8192, "grown");
+        check_eq!(fallocate(fd, 1, 10000, 10), Ok(0), "KEEP_SIZE");
+        check_eq!(check_ok!(sys::fstat(fd)).st_size, 8192);
+        check_eq!(fallocate(fd, 3, 1, 2), Ok(0), "PUNCH_HOLE|KEEP_SIZE");
+        let mut b = [9u8; 6];
+        check_eq!(sys::pread(fd, &mut b, 0), Ok(6));
+        check_eq!(&b, b"a\0\0def");
+        check_eq!(fallocate(fd, 0x10, 4, 8190), Ok(0), "ZERO_RANGE grows too");
+        check_eq!(check_ok!(sys::fstat(fd)).st_size, 8194);
+        check_eq!(sys::pread(fd, &mut b, 0), Ok(6));
+        check_eq!(&b, b"a\0\0d\0\0");
+        check_eq!(
+            fallocate(fd, 2, 0, 1),
+            Err(EINVAL),
+            "PUNCH_HOLE needs KEEP_SIZE"
+        );
+        check_eq!(fallocate(fd, 8, 0, 4096), Err(EOPNOTSUPP), "COLLAPSE_RANGE");
+        check_eq!(fallocate(fd, 0, 0, 0), Err(EINVAL), "len 0");
+        check_eq!(
+            fallocate(fd, 0, usize::MAX, 1),
+            Err(EINVAL),
+            "negative offset"
+        );
+        let [r, w] = check_ok!(sys::pipe());
+        check_eq!(fallocate(w, 0, 0, 1), Err(ESPIPE));
+        let ro = check_ok!(sys::open(c"/init", sys::O_RDONLY, 0));
+        check_eq!(fallocate(ro, 0, 0, 1), Err(EBADF));
+        for f in [fd, r, w, ro] {
+            let _ = sys::close(f);
+        }
+    }
+
+    fn pidfd_getfd_duplicates_another_processes_fd() {
+        let [r, w] = check_ok!(sys::pipe());
+        let pidfd = check_ok!(sc(NR_PIDFD_OPEN, [sys::getpid() as usize, 0, 0, 0, 0, 0])) as i32;
+        let dup = check_ok!(sc(NR_PIDFD_GETFD, [pidfd as usize, w as usize, 0, 0, 0, 0])) as i32;
+        check!(dup != w, "a new descriptor");
+        check_eq!(sys::fcntl(dup, F_GETFD, 0), Ok(1), "close-on-exec");
+        check_ok!(sys::write(dup, b"q"));
+        let mut b = [0u8; 1];
+        check_eq!(sys::read(r, &mut b), Ok(1));
+        check_eq!(&b, b"q", "the same pipe");
+        check_eq!(
+            sc(NR_PIDFD_GETFD, [pidfd as usize, w as usize, 1, 0, 0, 0]),
+            Err(EINVAL)
+        );
+        check_eq!(
+            sc(NR_PIDFD_GETFD, [pidfd as usize, 999, 0, 0, 0, 0]),
+            Err(EBADF)
+        );
+        check_eq!(
+            sc(NR_PIDFD_GETFD, [r as usize, w as usize, 0, 0, 0, 0]),
+            Err(EBADF)
+        );
+        // Another user may not take root's descriptors.
+        let parent = sys::getpid();
+        let pid = ulib::test::fork_run(|| {
+            let pfd = check_ok!(sc(NR_PIDFD_OPEN, [parent as usize, 0, 0, 0, 0, 0])) as i32;
+            check_ok!(ulib::cred::become_user(1000));
+            check_eq!(
+                sc(NR_PIDFD_GETFD, [pfd as usize, w as usize, 0, 0, 0, 0]),
+                Err(EPERM)
+            );
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+        for f in [r, w, pidfd, dup] {
+            let _ = sys::close(f);
+        }
+    }
+
     ulib::test_main!(
+        fallocate_grows_zeroes_and_refuses,
+        pidfd_getfd_duplicates_another_processes_fd,
         eventfd_counts_and_blocks_like_linux,
         positioned_vector_io,
         sendfile_copies_and_advances_the_offset,
