@@ -12,6 +12,7 @@ mod mm;
 mod mqueue;
 mod process;
 mod procext;
+mod ptimer;
 mod sigext;
 mod signal;
 mod sys;
@@ -109,6 +110,9 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
         return Ret::Value(r);
     }
     if let Some(r) = procext::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = ptimer::dispatch(nr, a) {
         return Ret::Value(r);
     }
     log::debug!("unimplemented syscall {nr}");

@@ -51,7 +51,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     })
 }
 
-fn read_timespec(addr: u64) -> Result<u64, Errno> {
+pub(super) fn read_timespec(addr: u64) -> Result<u64, Errno> {
     let [sec, nsec]: [i64; 2] = read_user(addr)?;
     if sec < 0 || !(0..NS as i64).contains(&nsec) {
         return Err(Errno::EINVAL);
@@ -64,7 +64,7 @@ fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
 }
 
 /// The caller's offset of `clock`: that of its `time` container (not time_for_children).
-fn offset(clock: Clock) -> i64 {
+pub(super) fn offset(clock: Clock) -> i64 {
     task::current_process().container().time.offset(clock)
 }
 
@@ -332,7 +332,7 @@ fn timerfd_of(fd: u64) -> Result<alloc::sync::Arc<crate::fs::timerfd::TimerFd>, 
 }
 
 /// `struct itimerspec` from `(value, interval)` nanoseconds.
-fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
+pub(super) fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
     let ts = |ns: u64| [(ns / NS) as i64, (ns % NS) as i64];
     let (i, v) = (ts(interval), ts(value));
     write_user(addr, &[i[0], i[1], v[0], v[1]])

@@ -7,6 +7,7 @@ pub mod exit;
 pub mod futex;
 pub mod info;
 pub mod pidfd;
+pub mod ptimer;
 pub mod sched;
 pub mod signal;
 pub mod signalfd;

@@ -632,4 +632,5 @@ pub fn check_timers(now: u64) {
     for p in fire {
         send_to_process(&p, SIGALRM);
     }
+    super::ptimer::check(now);
 }

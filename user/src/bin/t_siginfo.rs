@@ -589,7 +589,158 @@ mod imp {
         check_eq!(wait_exit(pid), Exit::Code(0));
     }
 
+    const NR_TIMER_CREATE: usize = 222;
+    const NR_TIMER_SETTIME: usize = 223;
+    const NR_TIMER_GETTIME: usize = 224;
+    const NR_TIMER_GETOVERRUN: usize = 225;
+    const NR_TIMER_DELETE: usize = 226;
+    const SI_TIMER: i32 = -2;
+    const SIGALRM: i32 = 14;
+
+    /// `struct sigevent`: value, signo, notify, thread id (then padding to 64 bytes).
+    #[repr(C)]
+    struct SigEvent {
+        value: u64,
+        signo: i32,
+        notify: i32,
+        tid: i32,
+        pad: [i32; 11],
+    }
+
+    fn sigevent(notify: i32, signo: i32, value: u64, tid: i32) -> SigEvent {
+        SigEvent {
+            value,
+            signo,
+            notify,
+            tid,
+            pad: [0; 11],
+        }
+    }
+
+    fn timer_create(clock: usize, ev: Option<&SigEvent>) -> SysResult<i32> {
+        let mut id: i32 = -1;
+        let evp = ev.map_or(0, |e| e as *const SigEvent as usize);
+        // SAFETY: live sigevent and id.
+        sys::check(unsafe {
+            sys::syscall3(NR_TIMER_CREATE, clock, evp, &mut id as *mut i32 as usize)
+        })?;
+        Ok(id)
+    }
+
+    /// Arms timer `id`: first expiry after `value_ns`, then every `interval_ns`.
+    fn timer_settime(id: i32, value_ns: u64, interval_ns: u64) -> SysResult {
+        let its = [
+            sys::Timespec::from_nanos(interval_ns),
+            sys::Timespec::from_nanos(value_ns),
+        ];
+        // SAFETY: a live itimerspec.
+        sys::check(unsafe {
+            sys::syscall4(NR_TIMER_SETTIME, id as usize, 0, its.as_ptr() as usize, 0)
+        })
+    }
+
+    /// (remaining, interval) in nanoseconds.
+    fn timer_gettime(id: i32) -> SysResult<(u64, u64)> {
+        let mut its = [sys::Timespec::default(); 2];
+        // SAFETY: a live itimerspec.
+        sys::check(unsafe {
+            sys::syscall2(NR_TIMER_GETTIME, id as usize, its.as_mut_ptr() as usize)
+        })?;
+        Ok((its[1].as_nanos(), its[0].as_nanos()))
+    }
+
+    fn timer_call(nr: usize, id: i32) -> SysResult {
+        // SAFETY: no pointer.
+        sys::check(unsafe { sys::syscall1(nr, id as usize) })
+    }
+
+    /// POSIX timers: a one-shot SIGEV_SIGNAL timer delivers SI_TIMER with its id and
+    /// value; a fast periodic one blocked for a while reports overruns; SIGEV_NONE only
+    /// counts down; SIGEV_THREAD_ID targets a thread; a NULL sigevent is SIGALRM with the
+    /// id; errnos for bad clocks, sigevents, times and ids.
+    fn posix_timers_signal_and_count_overruns() {
+        let pid = fork_run(|| {
+            block(sigbit(SIGUSR1) | sigbit(SIGUSR2) | sigbit(SIGALRM));
+            let ev = sigevent(0, SIGUSR1, 42, 0);
+            let id = check_ok!(timer_create(1, Some(&ev)));
+            check_eq!(id, 0, "the first timer of a process");
+            check_eq!(timer_gettime(id), Ok((0, 0)), "disarmed");
+            check_ok!(timer_settime(id, 20_000_000, 0));
+            let (left, iv) = check_ok!(timer_gettime(id));
+            check!(left > 0 && left <= 20_000_000 && iv == 0, "{} {}", left, iv);
+            let (sig, info) = check_ok!(sigtimedwait(sigbit(SIGUSR1), Some(2_000_000_000)));
+            check_eq!(sig, SIGUSR1);
+            check_eq!(info.code, SI_TIMER);
+            check_eq!(info.pid(), id as u32, "si_timerid");
+            check_eq!(info.third(), 42, "si_value");
+            check_eq!(timer_gettime(id), Ok((0, 0)), "a one-shot timer is done");
+            // Periodic every 1 ms while the signal stays pending for 50 ms.
+            check_ok!(timer_settime(id, 1_000_000, 1_000_000));
+            let _ = sys::sleep_ms(50);
+            let (_, info) = check_ok!(sigtimedwait(sigbit(SIGUSR1), Some(2_000_000_000)));
+            let over = info.uid();
+            check!(over >= 20, "si_overrun {}", over);
+            check_eq!(timer_call(NR_TIMER_GETOVERRUN, id), Ok(over as usize));
+            check_ok!(timer_settime(id, 0, 0));
+            // One more may have been sent before the disarm.
+            let _ = sigtimedwait(sigbit(SIGUSR1), Some(0));
+            // SIGEV_NONE counts down silently.
+            let quiet = check_ok!(timer_create(1, Some(&sigevent(1, 0, 0, 0))));
+            check_eq!(quiet, 1);
+            check_ok!(timer_settime(quiet, 5_000_000, 0));
+            let _ = sys::sleep_ms(20);
+            check_eq!(timer_gettime(quiet), Ok((0, 0)));
+            // SIGEV_THREAD_ID to this thread.
+            let te = sigevent(4, SIGUSR2, 7, sys::gettid());
+            let tid_timer = check_ok!(timer_create(0, Some(&te)));
+            check_ok!(timer_settime(tid_timer, 5_000_000, 0));
+            let (sig, info) = check_ok!(sigtimedwait(sigbit(SIGUSR2), Some(2_000_000_000)));
+            check_eq!((sig, info.code, info.third()), (SIGUSR2, SI_TIMER, 7));
+            // NULL sigevent: SIGALRM carrying the id.
+            let a = check_ok!(timer_create(7, None));
+            check_ok!(timer_settime(a, 5_000_000, 0));
+            let (sig, info) = check_ok!(sigtimedwait(sigbit(SIGALRM), Some(2_000_000_000)));
+            check_eq!((sig, info.third()), (SIGALRM, a as u64));
+            check_eq!(
+                check_ok!(sys::sigpending()) & sigbit(SIGUSR1),
+                0,
+                "nothing else"
+            );
+            // Errors.
+            check_eq!(timer_create(2, Some(&ev)), Err(EINVAL), "CPU clock");
+            check_eq!(timer_create(99, Some(&ev)), Err(EINVAL));
+            check_eq!(
+                timer_create(1, Some(&sigevent(99, SIGUSR1, 0, 0))),
+                Err(EINVAL)
+            );
+            check_eq!(timer_create(1, Some(&sigevent(0, 65, 0, 0))), Err(EINVAL));
+            check_eq!(
+                timer_create(1, Some(&sigevent(4, SIGUSR1, 0, 99999))),
+                Err(EINVAL)
+            );
+            let bad = [
+                sys::Timespec::default(),
+                sys::Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 1_000_000_000,
+                },
+            ];
+            // SAFETY: a live itimerspec with a bad nsec.
+            let r = sys::check(unsafe {
+                sys::syscall4(NR_TIMER_SETTIME, id as usize, 0, bad.as_ptr() as usize, 0)
+            });
+            check_eq!(r, Err(EINVAL));
+            for t in [id, quiet, tid_timer, a] {
+                check_eq!(timer_call(NR_TIMER_DELETE, t), Ok(0));
+            }
+            check_eq!(timer_call(NR_TIMER_DELETE, id), Err(EINVAL), "gone");
+            check_eq!(timer_gettime(id), Err(EINVAL));
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+    }
+
     ulib::test_main!(
+        posix_timers_signal_and_count_overruns,
         signalfd_reads_pending_signals,
         kill_si_pid_is_as_the_receiver_sees_the_sender,
         sigchld_carries_the_childs_pid_and_status,
