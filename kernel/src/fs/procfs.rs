@@ -50,6 +50,10 @@ pub struct ProcInfo {
     /// Capability sets: inheritable, permitted, effective, bounding, ambient.
     pub caps: [u64; 5],
     pub no_new_privs: bool,
+    /// The canonical path of its program (`/proc/[pid]/exe`).
+    pub exe: String,
+    /// Resource limits (soft, hard), RLIMIT_* order.
+    pub limits: [(u64, u64); 16],
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -106,6 +110,10 @@ pub trait KernelView: Send + Sync {
     /// `/proc/cpuinfo`'s figures.
     fn cpu_info(&self) -> CpuInfo {
         CpuInfo::default()
+    }
+    /// `/proc/loadavg`'s line.
+    fn loadavg(&self) -> String {
+        String::from("0.00 0.00 0.00 0/0 0\n")
     }
     /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
     fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
@@ -374,9 +382,13 @@ enum Node {
     /// `/proc/stat` and `/proc/cpuinfo`.
     CpuStat,
     CpuInfo,
+    Loadavg,
+    /// `/proc/[pid]/exe` and `limits`.
+    Exe(u32),
+    Limits(u32),
 }
 
-const ROOT_FILES: [(&str, Node); 9] = [
+const ROOT_FILES: [(&str, Node); 10] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
     ("stat", Node::CpuStat),
@@ -384,14 +396,17 @@ const ROOT_FILES: [(&str, Node); 9] = [
     ("mounts", Node::Mounts),
     ("filesystems", Node::Filesystems),
     ("uptime", Node::Uptime),
+    ("loadavg", Node::Loadavg),
     ("sys", Node::Sys),
     ("plimits", Node::Plimits),
 ];
 
-const PID_FILES: [(&str, FileType); 15] = [
+const PID_FILES: [(&str, FileType); 17] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
+    ("exe", FileType::Symlink),
+    ("limits", FileType::Regular),
     ("maps", FileType::Regular),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
@@ -435,6 +450,7 @@ impl Node {
             Node::Uptime => 6,
             Node::CpuStat => 13,
             Node::CpuInfo => 14,
+            Node::Loadavg => 15,
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
@@ -446,6 +462,9 @@ impl Node {
             Node::Status(p) => pid_ino(p, 1),
             Node::Stat(p) => pid_ino(p, 2),
             Node::Cmdline(p) => pid_ino(p, 3),
+            // The low byte is free in every slot but the links'.
+            Node::Exe(p) => pid_ino(p, 3) | 1,
+            Node::Limits(p) => pid_ino(p, 3) | 2,
             Node::Maps(p) => pid_ino(p, 4),
             Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
@@ -471,6 +490,8 @@ impl Node {
             | Node::Status(p)
             | Node::Stat(p)
             | Node::Cmdline(p)
+            | Node::Exe(p)
+            | Node::Limits(p)
             | Node::Maps(p)
             | Node::LinkDir(p, _)
             | Node::Link(p, _, _)
@@ -493,7 +514,7 @@ impl Node {
             | Node::LinkDir(..)
             | Node::Plimits
             | Node::PlGroup(_) => FileType::Directory,
-            Node::SelfLink | Node::Link(..) | Node::FsLink(..) => FileType::Symlink,
+            Node::SelfLink | Node::Link(..) | Node::FsLink(..) | Node::Exe(_) => FileType::Symlink,
             _ => FileType::Regular,
         }
     }
@@ -503,7 +524,7 @@ impl Node {
             | match self {
                 // Linux's modes (LiteOS-A makes /proc/sys and /proc/sys/user 0755).
                 Node::LinkDir(_, Links::Ns) => 0o511,
-                Node::SelfLink | Node::Link(..) | Node::FsLink(..) => 0o777,
+                Node::SelfLink | Node::Link(..) | Node::FsLink(..) | Node::Exe(_) => 0o777,
                 Node::MaxContainer(_) => 0o664,
                 Node::User(..) => 0o644,
                 Node::TimeOffsets(_, f) => f.mode(),
@@ -595,6 +616,8 @@ impl ProcInode {
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
             Node::Cmdline(_) => self.info()?.cmdline,
+            Node::Limits(_) => super::proclimits::render(&self.info()?.limits).into_bytes(),
+            Node::Loadavg => v.loadavg().into_bytes(),
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
             Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::MountInfo(pid) => v.mountinfo(pid).ok_or(Errno::ESRCH)?.into_bytes(),
@@ -616,7 +639,9 @@ impl ProcInode {
             | Node::LinkDir(..)
             | Node::Plimits
             | Node::PlGroup(_) => return Err(Errno::EISDIR),
-            Node::SelfLink | Node::Link(..) | Node::FsLink(..) => return Err(Errno::EINVAL),
+            Node::SelfLink | Node::Link(..) | Node::FsLink(..) | Node::Exe(_) => {
+                return Err(Errno::EINVAL);
+            }
         })
     }
 
@@ -877,6 +902,8 @@ impl Inode for ProcInode {
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),
                     "cmdline" => Node::Cmdline(pid),
+                    "exe" => Node::Exe(pid),
+                    "limits" => Node::Limits(pid),
                     "maps" => Node::Maps(pid),
                     "container" => Node::LinkDir(pid, Links::Container),
                     "ns" => Node::LinkDir(pid, Links::Ns),
@@ -926,6 +953,10 @@ impl Inode for ProcInode {
                 .view
                 .fs_link(pid, cwd)
                 .map(|(text, _, _)| text)
+                .ok_or(Errno::ENOENT),
+            // A kernel thread or a zombie has no program: ENOENT, as Linux.
+            Node::Exe(_) => Some(self.info()?.exe)
+                .filter(|e| !e.is_empty())
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
         }
@@ -1257,6 +1288,7 @@ mod tests {
                 "mounts",
                 "filesystems",
                 "uptime",
+                "loadavg",
                 "sys",
                 "plimits",
                 "1"

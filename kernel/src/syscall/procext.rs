@@ -1,10 +1,11 @@
-//! Process calls beyond the basic set: `getcpu` and `membarrier`.
+//! Process calls beyond the basic set: `getcpu`, `membarrier` and `personality`.
 
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::write_user;
 
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
+        135 => personality(a[0] as u32),
         309 => getcpu(a[0], a[1]),
         324 => membarrier(a[0] as u32, a[1] as u32, a[2] as u32),
         _ => return None,
@@ -41,4 +42,16 @@ fn membarrier(cmd: u32, flags: u32, _cpu: u32) -> SysResult {
         }
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// `personality(persona)`: 0xffffffff only reads; any other value is stored (it changes
+/// nothing else here: only the Linux personality exists) and the old one returned.
+fn personality(persona: u32) -> SysResult {
+    let p = crate::task::current_process();
+    let mut pi = p.inner.lock();
+    let old = pi.personality;
+    if persona != 0xffff_ffff {
+        pi.personality = persona;
+    }
+    Ok(old as usize)
 }

@@ -287,6 +287,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.session = pi.session.clone();
         inner.name = pi.name.clone();
         inner.cmdline = pi.cmdline.clone();
+        inner.exe = pi.exe.clone();
+        inner.personality = pi.personality;
         inner.policy = pi.policy;
         inner.rt_priority = pi.rt_priority;
         inner.nice = pi.nice;

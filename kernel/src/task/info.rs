@@ -45,6 +45,8 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
         utime: pi.utime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         stime: pi.stime_ticks * 100 / crate::arch::x86_64::timer::HZ,
         nice: pi.nice,
+        exe: pi.exe.clone(),
+        limits: pi.rlimits,
         ..ProcInfo::default()
     };
     let vm = pi.vm.clone();

@@ -6,6 +6,7 @@ pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod info;
+pub mod loadavg;
 pub mod pidfd;
 pub mod ptimer;
 pub mod sched;
@@ -96,6 +97,10 @@ pub struct ProcInner {
     pub cred: Arc<crate::cred::Credentials>,
     pub name: String,
     pub cmdline: Vec<u8>,
+    /// The canonical path of the program it runs (`/proc/[pid]/exe`).
+    pub exe: String,
+    /// `personality(2)`'s value (0: PER_LINUX), inherited by children and kept by exec.
+    pub personality: u32,
     pub vfork_done: bool,
     pub policy: u32,
     pub rt_priority: u32,
@@ -371,6 +376,8 @@ impl ProcInner {
             cred,
             name: String::new(),
             cmdline: Vec::new(),
+            exe: String::new(),
+            personality: 0,
             vfork_done: false,
             policy: 0,
             rt_priority: 0,

@@ -135,6 +135,11 @@ pub fn delete(p: &Arc<Process>, id: i32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Deletes every timer of `p` (`execve`).
+pub fn delete_all(p: &Arc<Process>) {
+    TIMERS.lock().retain(|t| !owned_by(t, p));
+}
+
 /// How many timers `p` holds.
 pub fn count(p: &Arc<Process>) -> usize {
     TIMERS.lock().iter().filter(|t| owned_by(t, p)).count()

@@ -633,4 +633,5 @@ pub fn check_timers(now: u64) {
         send_to_process(&p, SIGALRM);
     }
     super::ptimer::check(now);
+    super::loadavg::tick(now, sched::runnable_threads);
 }

@@ -219,7 +219,88 @@ mod imp {
         });
     }
 
+    /// `/proc/loadavg` parses as Linux's line; `/proc/self/exe` names this program and
+    /// opens it; `/proc/self/limits` shows `RLIMIT_NOFILE` as `prlimit64` reads it.
+    fn proc_loadavg_exe_and_limits() {
+        in_private_tree(|| {
+            let l = text("/proc/loadavg");
+            let f: alloc::vec::Vec<&str> = l.split_ascii_whitespace().collect();
+            check_eq!(f.len(), 5, "{:?}", l);
+            for avg in &f[..3] {
+                let ok = avg.split_once('.').is_some_and(|(i, d)| {
+                    i.parse::<u32>().is_ok() && d.len() == 2 && d.parse::<u32>().is_ok()
+                });
+                check!(ok, "average {:?}", avg);
+            }
+            let (run, total) = f[3].split_once('/').unwrap_or(("", ""));
+            let (run, total): (u32, u32) = (run.parse().unwrap_or(0), total.parse().unwrap_or(0));
+            check!(run >= 1 && total >= run, "{}", f[3]);
+            check!(
+                f[4].parse::<u32>().is_ok_and(|p| p >= sys::getpid() as u32),
+                "{}",
+                f[4]
+            );
+            let mut buf = [0u8; 256];
+            let n = check_ok!(sys::readlink(c"/proc/self/exe", &mut buf));
+            let exe = core::str::from_utf8(&buf[..n]).unwrap_or("");
+            check!(exe.ends_with("/t_conform"), "exe {:?}", exe);
+            let me = check_ok!(sys::stat(&cpath(exe)));
+            let via = check_ok!(sys::stat(c"/proc/self/exe"));
+            check_eq!(
+                (via.st_dev, via.st_ino),
+                (me.st_dev, me.st_ino),
+                "follows to the file"
+            );
+            let mut lim = [0u64; 2];
+            // SAFETY: a live rlimit.
+            check_ok!(sys::check(unsafe {
+                sys::syscall4(302, 0, 7, 0, lim.as_mut_ptr() as usize)
+            }));
+            let limits = text("/proc/self/limits");
+            let line = limits
+                .lines()
+                .find(|l| l.starts_with("Max open files"))
+                .unwrap_or("");
+            let cols: alloc::vec::Vec<&str> = line[25..].split_ascii_whitespace().collect();
+            check_eq!(
+                cols,
+                [
+                    format!("{}", lim[0]).as_str(),
+                    &format!("{}", lim[1]),
+                    "files"
+                ]
+            );
+            check!(
+                limits.starts_with("Limit                     Soft Limit"),
+                "{}",
+                limits
+            );
+        });
+    }
+
+    /// personality: 0xffffffff reads, a set returns the old value and is inherited.
+    fn personality_is_kept_and_inherited() {
+        let pid = ulib::test::fork_run(|| {
+            let per = |v: usize| sys::check(unsafe { sys::syscall1(135, v) });
+            check_eq!(per(0xffff_ffff), Ok(0), "PER_LINUX");
+            check_eq!(per(0x0040000), Ok(0), "ADDR_NO_RANDOMIZE set");
+            check_eq!(per(0xffff_ffff), Ok(0x0040000));
+            let child = check_ok!(sys::fork());
+            if child == 0 {
+                sys::exit(if per(0xffff_ffff) == Ok(0x0040000) {
+                    0
+                } else {
+                    1
+                });
+            }
+            check_eq!(ulib::test::wait_exit(child), ulib::test::Exit::Code(0));
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+    }
+
     ulib::test_main!(
+        proc_loadavg_exe_and_limits,
+        personality_is_kept_and_inherited,
         statfs_reports_linux_magic_numbers,
         fstatfs_follows_the_fd,
         statfs_shows_read_only_mounts,
