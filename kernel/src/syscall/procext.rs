@@ -1,4 +1,5 @@
-//! Process calls beyond the basic set: `getcpu`, `membarrier` and `personality`.
+//! Process calls beyond the basic set: `getcpu`, `membarrier`, `personality` and
+//! `set_robust_list`/`get_robust_list`.
 
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::write_user;
@@ -6,6 +7,8 @@ use crate::mm::user::write_user;
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
         135 => personality(a[0] as u32),
+        273 => set_robust_list(a[0], a[1]),
+        274 => get_robust_list(a[0] as u32 as i32, a[1], a[2]),
         309 => getcpu(a[0], a[1]),
         324 => membarrier(a[0] as u32, a[1] as u32, a[2] as u32),
         _ => return None,
@@ -54,4 +57,39 @@ fn personality(persona: u32) -> SysResult {
         pi.personality = persona;
     }
     Ok(old as usize)
+}
+
+/// `set_robust_list(head, len)`: `EINVAL` unless `len` is `sizeof(struct
+/// robust_list_head)`; the list is walked when the thread exits (`task::robust`).
+fn set_robust_list(head: u64, len: u64) -> SysResult {
+    if len != crate::task::robust::HEAD_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    crate::task::sched::current().inner.lock().robust_list = (head, len);
+    Ok(0)
+}
+
+/// `get_robust_list(tid, head_ptr, len_ptr)`: of the caller (0) or of a thread it may
+/// trace (same uids as the target or `CAP_SYS_PTRACE` over it: else `EPERM`).
+fn get_robust_list(tid: i32, head_ptr: u64, len_ptr: u64) -> SysResult {
+    let t = match tid {
+        0 => crate::task::sched::current(),
+        n if n > 0 => crate::task::find_thread(n as u32).ok_or(Errno::ESRCH)?,
+        _ => return Err(Errno::ESRCH),
+    };
+    if !alloc::sync::Arc::ptr_eq(t.process(), &crate::task::current_process()) {
+        let me = crate::task::current_cred();
+        let them = t.process().cred();
+        let same = alloc::sync::Arc::ptr_eq(&me.user, &them.user)
+            && [them.uid, them.euid, them.suid]
+                .iter()
+                .all(|&u| u == me.uid);
+        if !same && !me.capable_in(&them.user, crate::cred::CAP_SYS_PTRACE) {
+            return Err(Errno::EPERM);
+        }
+    }
+    let (head, len) = t.inner.lock().robust_list;
+    write_user(head_ptr, &head)?;
+    write_user(len_ptr, &len)?;
+    Ok(0)
 }

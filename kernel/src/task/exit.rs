@@ -54,11 +54,19 @@ pub fn kill_with_status(p: &Arc<Process>, sig: u32) {
 pub fn exit_thread(status: i32) {
     let cur = sched::current();
     let p = cur.process().clone();
-    let ctid = {
+    let (ctid, new_image) = {
         let ti = cur.inner.lock();
         // A thread ended by another thread's execve must not write into the new image.
-        if ti.exit_now { 0 } else { ti.clear_child_tid }
+        if ti.exit_now {
+            (0, true)
+        } else {
+            (ti.clear_child_tid, false)
+        }
     };
+    if !new_image && p.inner.lock().vm.is_some() {
+        // The futex words hold the tid as the thread itself sees it.
+        super::robust::exit_robust_list(&cur, cur.tid_ref().vnr());
+    }
     if ctid != 0 && p.live_threads.load(Ordering::Acquire) > 1 {
         // The thread library joins on this word: clear it and wake the joiner.
         if crate::mm::user::write_user::<u32>(ctid, &0).is_ok() {

@@ -9,6 +9,7 @@ pub mod info;
 pub mod loadavg;
 pub mod pidfd;
 pub mod ptimer;
+pub mod robust;
 pub mod sched;
 pub mod signal;
 pub mod signalfd;
@@ -65,6 +66,8 @@ pub struct ThreadInner {
     pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
     /// Signals a `rt_sigtimedwait` sleeps for: they wake it though blocked.
     pub sigwait: u64,
+    /// `set_robust_list`: (head address, length).
+    pub robust_list: (u64, u64),
 }
 
 pub struct Process {
@@ -344,6 +347,7 @@ fn make_thread(
             exit_now: false,
             sig_details: alloc::collections::BTreeMap::new(),
             sigwait: 0,
+            robust_list: (0, 0),
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),

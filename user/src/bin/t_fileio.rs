@@ -450,7 +450,91 @@ mod imp {
         }
     }
 
+    const NR_SET_ROBUST_LIST: usize = 273;
+    const NR_GET_ROBUST_LIST: usize = 274;
+
+    /// set_robust_list/get_robust_list, and a robust mutex held by a thread that exits:
+    /// its futex word gets FUTEX_OWNER_DIED (keeping FUTEX_WAITERS).
+    fn robust_futexes_are_released_at_exit() {
+        let mut head = [0u64; 3];
+        let hp = head.as_mut_ptr() as usize;
+        check_eq!(sc(NR_SET_ROBUST_LIST, [hp, 23, 0, 0, 0, 0]), Err(EINVAL));
+        let pid = ulib::test::fork_run(|| {
+            check_eq!(sc(NR_SET_ROBUST_LIST, [hp, 24, 0, 0, 0, 0]), Ok(0));
+            let (mut h, mut l) = (0usize, 0usize);
+            check_eq!(
+                sc(
+                    NR_GET_ROBUST_LIST,
+                    [
+                        0,
+                        &mut h as *mut usize as usize,
+                        &mut l as *mut usize as usize,
+                        0,
+                        0,
+                        0
+                    ]
+                ),
+                Ok(0)
+            );
+            check_eq!((h, l), (hp, 24));
+            check_eq!(
+                sc(
+                    NR_GET_ROBUST_LIST,
+                    [99999, &mut h as *mut usize as usize, 0, 0, 0, 0]
+                ),
+                Err(ESRCH)
+            );
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+        // SAFETY: a fresh shared page, unmapped below.
+        let page = check_ok!(unsafe {
+            sys::mmap(
+                0,
+                4096,
+                sys::PROT_READ | sys::PROT_WRITE,
+                sys::MAP_SHARED | sys::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        });
+        // Layout in the page: head (3 words) at 0, two entries at 64 and 128, their
+        // futex words at entry + 16.
+        let word = |at: usize| page + at;
+        for waiters in [0u32, 0x8000_0000] {
+            let child = check_ok!(sys::fork());
+            if child == 0 {
+                let tid = sys::gettid() as u32;
+                // SAFETY: all inside the shared page.
+                unsafe {
+                    let w = |at: usize, v: u64| core::ptr::write_volatile(word(at) as *mut u64, v);
+                    w(0, word(64) as u64); // head.next
+                    w(8, 16); // futex_offset
+                    w(16, 0); // list_op_pending
+                    w(64, word(128) as u64); // entry 1 -> entry 2
+                    w(128, word(0) as u64); // entry 2 -> head
+                    core::ptr::write_volatile(word(80) as *mut u32, tid | waiters);
+                    core::ptr::write_volatile(word(144) as *mut u32, 12345); // someone else's
+                }
+                let r = sc(NR_SET_ROBUST_LIST, [word(0), 24, 0, 0, 0, 0]);
+                sys::exit(if r == Ok(0) { 0 } else { 1 });
+            }
+            check_eq!(ulib::test::wait_exit(child), ulib::test::Exit::Code(0));
+            // SAFETY: inside the shared page.
+            let (w1, w2) = unsafe {
+                (
+                    core::ptr::read_volatile(word(80) as *const u32),
+                    core::ptr::read_volatile(word(144) as *const u32),
+                )
+            };
+            check_eq!(w1, waiters | 0x4000_0000, "FUTEX_OWNER_DIED");
+            check_eq!(w2, 12345, "another owner's word is untouched");
+        }
+        // SAFETY: ours.
+        let _ = unsafe { sys::munmap(page, 4096) };
+    }
+
     ulib::test_main!(
+        robust_futexes_are_released_at_exit,
         fallocate_grows_zeroes_and_refuses,
         pidfd_getfd_duplicates_another_processes_fd,
         eventfd_counts_and_blocks_like_linux,
