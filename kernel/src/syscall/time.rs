@@ -278,26 +278,27 @@ fn write_itimerval(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno
 }
 
 fn getitimer(which: u64, addr: u64) -> SysResult {
+    let p = task::current_process();
     match which {
-        0 => write_itimerval(addr, signal::get_itimer_real(&task::current_process())).map(|_| 0),
-        1 | 2 => write_itimerval(addr, (0, 0)).map(|_| 0),
+        0 => write_itimerval(addr, signal::get_itimer_real(&p)).map(|_| 0),
+        1 | 2 => write_itimerval(addr, task::cputimer::get(&p, which as usize)).map(|_| 0),
         _ => Err(Errno::EINVAL),
     }
 }
 
 fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
-    if which != 0 {
-        // ITIMER_VIRTUAL and ITIMER_PROF are not implemented.
-        return Err(if which <= 2 {
-            Errno::ENOSYS
-        } else {
-            Errno::EINVAL
-        });
+    if which > 2 {
+        return Err(Errno::EINVAL);
     }
     let v: [i64; 4] = if new != 0 { read_user(new)? } else { [0; 4] };
     let interval = timeval_ns([v[0], v[1]])?;
     let value = timeval_ns([v[2], v[3]])?;
-    let prev = signal::set_itimer_real(&task::current_process(), value, interval);
+    let p = task::current_process();
+    let prev = if which == 0 {
+        signal::set_itimer_real(&p, value, interval)
+    } else {
+        task::cputimer::set(&p, which as usize, value, interval)
+    };
     if old != 0 {
         write_itimerval(old, prev)?;
     }

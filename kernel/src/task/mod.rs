@@ -2,6 +2,7 @@
 //! life cycle (clone, exec, exit/wait, signals, futexes, scheduling).
 
 pub mod clone;
+pub mod cputimer;
 pub mod exec;
 pub mod exit;
 pub mod futex;
@@ -110,6 +111,8 @@ pub struct ProcInner {
     pub nice: i32,
     pub utime_ticks: u64,
     pub stime_ticks: u64,
+    /// ITIMER_VIRTUAL and ITIMER_PROF: (deadline in CPU ticks, 0 when off; interval ns).
+    pub cpu_itimers: [(u64, u64); 2],
     pub child_utime_ticks: u64,
     pub child_stime_ticks: u64,
     /// CPU time of threads that already exited (TSC ticks).
@@ -388,6 +391,7 @@ impl ProcInner {
             nice: 0,
             utime_ticks: 0,
             stime_ticks: 0,
+            cpu_itimers: [(0, 0); 2],
             child_utime_ticks: 0,
             child_stime_ticks: 0,
             dead_threads_tsc: 0,

@@ -633,5 +633,6 @@ pub fn check_timers(now: u64) {
         send_to_process(&p, SIGALRM);
     }
     super::ptimer::check(now);
+    super::cputimer::tick();
     super::loadavg::tick(now, sched::runnable_threads);
 }

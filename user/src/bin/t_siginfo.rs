@@ -739,7 +739,79 @@ mod imp {
         check_eq!(wait_exit(pid), Exit::Code(0));
     }
 
+    const NR_SETITIMER: usize = 38;
+    const NR_GETITIMER: usize = 36;
+    const SIGVTALRM: i32 = 26;
+    const SIGPROF: i32 = 27;
+
+    /// setitimer(which, value µs, interval µs); returns the old (value, interval) in µs.
+    fn setitimer(which: usize, value_us: i64, interval_us: i64) -> SysResult<(i64, i64)> {
+        let new = [0, interval_us, 0, value_us];
+        let mut old = [0i64; 4];
+        // SAFETY: live itimervals.
+        sys::check(unsafe {
+            sys::syscall3(
+                NR_SETITIMER,
+                which,
+                new.as_ptr() as usize,
+                old.as_mut_ptr() as usize,
+            )
+        })?;
+        Ok((old[2] * 1_000_000 + old[3], old[0] * 1_000_000 + old[1]))
+    }
+
+    fn getitimer(which: usize) -> SysResult<(i64, i64)> {
+        let mut cur = [0i64; 4];
+        // SAFETY: a live itimerval.
+        sys::check(unsafe { sys::syscall2(NR_GETITIMER, which, cur.as_mut_ptr() as usize) })?;
+        Ok((cur[2] * 1_000_000 + cur[3], cur[0] * 1_000_000 + cur[1]))
+    }
+
+    /// Busy-loops until `sig` is pending or 10 s of wall time pass; whether it came.
+    fn spin_until_pending(sig: i32) -> bool {
+        let end = sys::monotonic_ns() + 10_000_000_000;
+        while sys::monotonic_ns() < end {
+            if sys::sigpending().is_ok_and(|s| s & sigbit(sig) != 0) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// ITIMER_VIRTUAL and ITIMER_PROF count CPU time, not sleep: SIGVTALRM and SIGPROF
+    /// after 20 ms of spinning, nothing after a 60 ms sleep.
+    fn cpu_itimers_count_cpu_time_not_sleep() {
+        let pid = fork_run(|| {
+            block(sigbit(SIGVTALRM) | sigbit(SIGPROF));
+            check_eq!(setitimer(1, 20_000, 0), Ok((0, 0)));
+            let (left, iv) = check_ok!(getitimer(1));
+            check!(left > 0 && left <= 20_000 && iv == 0, "{} {}", left, iv);
+            check!(
+                spin_until_pending(SIGVTALRM),
+                "SIGVTALRM after 20 ms of CPU"
+            );
+            check_eq!(getitimer(1), Ok((0, 0)), "a one-shot timer is done");
+            check_eq!(setitimer(2, 20_000, 5_000), Ok((0, 0)));
+            check!(spin_until_pending(SIGPROF), "SIGPROF after 20 ms of CPU");
+            let (_, iv) = check_ok!(setitimer(2, 0, 0));
+            check_eq!(iv, 5_000, "the old interval");
+            let _ = sigtimedwait(sigbit(SIGVTALRM) | sigbit(SIGPROF), Some(0));
+            let _ = sigtimedwait(sigbit(SIGVTALRM) | sigbit(SIGPROF), Some(0));
+            check_ok!(setitimer(1, 50_000, 0));
+            let _ = sys::sleep_ms(60);
+            check_eq!(
+                check_ok!(sys::sigpending()) & sigbit(SIGVTALRM),
+                0,
+                "sleeping uses no CPU time"
+            );
+            check_ok!(setitimer(1, 0, 0));
+            check_eq!(setitimer(3, 1, 0), Err(EINVAL));
+        });
+        check_eq!(wait_exit(pid), Exit::Code(0));
+    }
+
     ulib::test_main!(
+        cpu_itimers_count_cpu_time_not_sleep,
         posix_timers_signal_and_count_overruns,
         signalfd_reads_pending_signals,
         kill_si_pid_is_as_the_receiver_sees_the_sender,
