@@ -635,6 +635,18 @@ impl Inode for RamInode {
         Ok(())
     }
 
+    fn set_times(&self, atime: Option<Timespec>, mtime: Option<Timespec>) -> Result<(), Errno> {
+        let mut m = self.meta.lock();
+        if let Some(t) = atime {
+            m.atime = t;
+        }
+        if let Some(t) = mtime {
+            m.mtime = t;
+        }
+        m.ctime = env::now();
+        Ok(())
+    }
+
     fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> Result<(), Errno> {
         let mut m = self.meta.lock();
         if let Some(u) = uid {

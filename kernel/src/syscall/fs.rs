@@ -105,7 +105,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         268 => fchmodat(fd(0), a[1], a[2] as u32),
         269 => faccessat(fd(0), a[1], a[2] as u32, 0),
         271 => ppoll(a[0], a[1], a[2]),
-        280 => utimensat(fd(0), a[1], a[3] as u32),
+        280 => super::fsext::utimensat(fd(0), a[1], a[2], a[3] as u32),
         292 => dup3(fd(0), fd(1), a[2] as u32),
         293 => pipe2(a[0], a[1] as u32),
         316 => renameat2(fd(0), a[1], fd(2), a[3], a[4] as u32),
@@ -895,7 +895,7 @@ pub(super) fn writable(loc: &Loc) -> Result<(), Errno> {
 }
 
 /// `EROFS` when canonical `path` lies on a read-only mount of the caller's tree.
-fn writable_path(path: &str) -> Result<(), Errno> {
+pub(super) fn writable_path(path: &str) -> Result<(), Errno> {
     if context().mounts().read_only(path) {
         return Err(Errno::EROFS);
     }
@@ -922,18 +922,6 @@ fn may_delete(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
         return Err(Errno::EPERM);
     }
     Ok(())
-}
-
-/// Timestamps are not settable yet; the call checks the path (`EROFS` on a read-only
-/// mount) and succeeds.
-fn utimensat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
-    if pathname == 0 {
-        let file = files().get(dirfd)?;
-        return writable_path(file.path()).map(|_| 0);
-    }
-    let p = user_path_maybe_empty(pathname, flags)?;
-    let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    writable(&loc).map(|_| 0)
 }
 
 // ---- the directory tree ----

@@ -2,13 +2,17 @@
 //! (`F_SETOWN`, `F_GETOWN`, `F_SETSIG`, `F_GETSIG`, `O_ASYNC` through `F_SETFL`),
 //! `eventfd`/`eventfd2`, positioned vector I/O (`preadv`, `pwritev` and the `2` forms),
 //! in-kernel copies (`sendfile`, `copy_file_range`), `readahead`, `close_range`,
-//! `fallocate` and `pidfd_getfd`.
+//! `fallocate`, `pidfd_getfd`, and the timestamp calls `utimensat`, `utimes`, `futimesat`.
 
-use super::fs::{IO_CHUNK, files, read_into, read_iovecs, readv, write_from, writev};
+use super::fs::{
+    AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, IO_CHUNK, files, read_into, read_iovecs, readv,
+    resolve_at, user_path_maybe_empty, writable_path, write_from, writev,
+};
 use crate::errno::{Errno, SysResult};
 use crate::fs::OpenFile;
 use crate::fs::file::{O_APPEND, O_ASYNC, O_CLOEXEC};
 use crate::fs::vfs::FileType;
+use crate::fs::vfs::{InodeRef, Timespec};
 use crate::mm::user::{read_user, write_user};
 use crate::task;
 use alloc::sync::Arc;
@@ -29,6 +33,8 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         327 => preadv(fd(0), a[1], a[2], a[3] as i64, a[5] as u32),
         328 => pwritev(fd(0), a[1], a[2], a[3] as i64, a[5] as u32),
         436 => close_range(a[0] as u32, a[1] as u32, a[2] as u32),
+        235 => utimes(AT_FDCWD, a[0], a[1]),
+        261 => utimes(fd(0), a[1], a[2]),
         _ => return None,
     })
 }
@@ -441,4 +447,100 @@ fn pidfd_getfd(pidfd: i32, targetfd: i32, flags: u32) -> SysResult {
     }
     let target = p.files().get(targetfd)?;
     files().install(target, true).map(|fd| fd as usize)
+}
+
+const UTIME_NOW: i64 = 0x3fff_ffff;
+const UTIME_OMIT: i64 = 0x3fff_fffe;
+
+/// One new timestamp: `None` to leave it (`UTIME_OMIT`), else the time (`UTIME_NOW`: now).
+type NewTime = Option<Timespec>;
+
+/// Sets the times of the file at `(dirfd, pathname)` (NULL `pathname`: `dirfd` itself, as
+/// `futimens`). Setting them to now needs the owner, `CAP_FOWNER` or write permission
+/// (`EACCES`); to other values the owner or `CAP_FOWNER` (`EPERM`); `EROFS` on a
+/// read-only mount.
+fn set_times(
+    dirfd: i32,
+    pathname: u64,
+    flags: u32,
+    times: [NewTime; 2],
+    explicit: bool,
+) -> SysResult {
+    let (inode, path): (InodeRef, alloc::string::String) = if pathname == 0 {
+        let file = files().get(dirfd)?;
+        let inode = file.inode().ok_or(Errno::EBADF)?.clone();
+        (inode, alloc::string::String::from(file.path()))
+    } else {
+        let p = user_path_maybe_empty(pathname, flags)?;
+        let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        (loc.inode, loc.path)
+    };
+    if times == [None, None] {
+        return Ok(0);
+    }
+    writable_path(&path)?;
+    let meta = inode.metadata();
+    let caller = crate::fs::env::caller();
+    if !caller.owns(&meta) {
+        if explicit {
+            return Err(Errno::EPERM);
+        }
+        if !caller.permits(&meta, crate::fs::vfs::MAY_WRITE) {
+            return Err(Errno::EACCES);
+        }
+    }
+    inode.set_times(times[0], times[1])?;
+    Ok(0)
+}
+
+/// `utimensat(dirfd, pathname, times, flags)`: `UTIME_NOW` and `UTIME_OMIT` as Linux.
+pub(super) fn utimensat(dirfd: i32, pathname: u64, times: u64, flags: u32) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let now = crate::fs::env::now();
+    if times == 0 {
+        return set_times(dirfd, pathname, flags, [Some(now), Some(now)], false);
+    }
+    let raw: [i64; 4] = read_user(times)?;
+    let mut new = [None; 2];
+    let mut explicit = false;
+    for i in 0..2 {
+        let (sec, nsec) = (raw[2 * i], raw[2 * i + 1]);
+        new[i] = match nsec {
+            UTIME_OMIT => None,
+            UTIME_NOW => Some(now),
+            n if (0..1_000_000_000).contains(&n) => {
+                explicit = true;
+                Some(Timespec { sec, nsec: n })
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+    }
+    set_times(dirfd, pathname, flags, new, explicit)
+}
+
+/// `utimes(path, tv)` and `futimesat(dirfd, path, tv)`: microseconds (`EINVAL` out of
+/// range); NULL `tv` is now.
+fn utimes(dirfd: i32, pathname: u64, tv: u64) -> SysResult {
+    if pathname == 0 && dirfd == AT_FDCWD {
+        return Err(Errno::EFAULT);
+    }
+    let now = crate::fs::env::now();
+    if tv == 0 {
+        return set_times(dirfd, pathname, 0, [Some(now), Some(now)], false);
+    }
+    let raw: [i64; 4] = read_user(tv)?;
+    let mut new = [None; 2];
+    for i in 0..2 {
+        let (sec, usec) = (raw[2 * i], raw[2 * i + 1]);
+        if !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        new[i] = Some(Timespec {
+            sec,
+            nsec: usec * 1000,
+        });
+    }
+    set_times(dirfd, pathname, 0, new, true)
 }

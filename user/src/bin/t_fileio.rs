@@ -533,7 +533,117 @@ mod imp {
         let _ = unsafe { sys::munmap(page, 4096) };
     }
 
+    const NR_UTIMES: usize = 235;
+    const NR_FUTIMESAT: usize = 261;
+    const NR_UTIMENSAT: usize = 280;
+    const UTIME_NOW: i64 = 0x3fff_ffff;
+    const UTIME_OMIT: i64 = 0x3fff_fffe;
+    const AT_FDCWD: usize = -100isize as usize;
+
+    fn utimensat(dirfd: usize, path: Option<&CString>, t: Option<[i64; 4]>) -> SysResult {
+        let p = path.map_or(0, |p| p.as_ptr() as usize);
+        let tp = t.as_ref().map_or(0, |t| t.as_ptr() as usize);
+        sc(NR_UTIMENSAT, [dirfd, p, tp, 0, 0, 0])
+    }
+
+    fn times_of(p: &CString) -> (i64, i64, i64, i64) {
+        let st = sys::stat(p).unwrap_or_default();
+        (st.st_atime, st.st_atime_nsec, st.st_mtime, st.st_mtime_nsec)
+    }
+
+    /// utimensat/utimes/futimesat set the times given (UTIME_NOW, UTIME_OMIT; µs for
+    /// utimes); explicit times need the owner (EPERM), "now" write permission (EACCES).
+    fn timestamps_are_set_as_asked() {
+        let _ = sys::mkdir(c"/tmp", 0o1777);
+        let path = cpath("/tmp/t_fileio.times");
+        let fd = check_ok!(sys::open(
+            &path,
+            sys::O_CREAT | sys::O_RDWR | sys::O_TRUNC,
+            0o644
+        ));
+        check_eq!(
+            utimensat(AT_FDCWD, Some(&path), Some([1000, 500, 2000, 600])),
+            Ok(0)
+        );
+        check_eq!(times_of(&path), (1000, 500, 2000, 600));
+        check_eq!(
+            utimensat(AT_FDCWD, Some(&path), Some([0, UTIME_OMIT, 0, UTIME_NOW])),
+            Ok(0)
+        );
+        let (a, an, m, _) = times_of(&path);
+        check_eq!((a, an), (1000, 500), "UTIME_OMIT keeps atime");
+        check!(m > 2000, "UTIME_NOW sets mtime to now: {}", m);
+        let tv = [3000i64, 7, 4000, 8];
+        check_eq!(
+            sc(
+                NR_UTIMES,
+                [path.as_ptr() as usize, tv.as_ptr() as usize, 0, 0, 0, 0]
+            ),
+            Ok(0)
+        );
+        check_eq!(times_of(&path), (3000, 7000, 4000, 8000), "microseconds");
+        check_eq!(
+            utimensat(fd as usize, None, Some([5, 0, 6, 0])),
+            Ok(0),
+            "futimens"
+        );
+        check_eq!(times_of(&path), (5, 0, 6, 0));
+        let dir = check_ok!(sys::open(c"/tmp", sys::O_RDONLY, 0));
+        let name = cpath("t_fileio.times");
+        check_eq!(
+            sc(
+                NR_FUTIMESAT,
+                [dir as usize, name.as_ptr() as usize, 0, 0, 0, 0]
+            ),
+            Ok(0)
+        );
+        check!(times_of(&path).0 > 5, "futimesat NULL: now");
+        check_eq!(
+            utimensat(AT_FDCWD, Some(&path), Some([0, 1_000_000_000, 0, 0])),
+            Err(EINVAL)
+        );
+        let bad = [0i64, 1_000_000, 0, 0];
+        check_eq!(
+            sc(
+                NR_UTIMES,
+                [path.as_ptr() as usize, bad.as_ptr() as usize, 0, 0, 0, 0]
+            ),
+            Err(EINVAL)
+        );
+        check_eq!(
+            sc(
+                NR_UTIMENSAT,
+                [AT_FDCWD, path.as_ptr() as usize, 0, 0x4, 0, 0]
+            ),
+            Err(EINVAL)
+        );
+        let pid = ulib::test::fork_run(|| {
+            check_ok!(ulib::cred::become_user(1000));
+            check_eq!(
+                utimensat(AT_FDCWD, Some(&path), Some([1, 0, 1, 0])),
+                Err(EPERM),
+                "explicit times: not the owner"
+            );
+            check_eq!(utimensat(AT_FDCWD, Some(&path), None), Err(EACCES), "0644");
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+        check_ok!(ulib::cred::chmod("/tmp/t_fileio.times", 0o666));
+        let pid = ulib::test::fork_run(|| {
+            check_ok!(ulib::cred::become_user(1000));
+            check_eq!(
+                utimensat(AT_FDCWD, Some(&path), None),
+                Ok(0),
+                "writable: now is fine"
+            );
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+        let _ = sys::unlink(&path);
+        let _ = sys::close(fd);
+        let _ = sys::close(dir);
+    }
+
     ulib::test_main!(
+        timestamps_are_set_as_asked,
         robust_futexes_are_released_at_exit,
         fallocate_grows_zeroes_and_refuses,
         pidfd_getfd_duplicates_another_processes_fd,
