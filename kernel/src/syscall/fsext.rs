@@ -2,7 +2,8 @@
 //! (`F_SETOWN`, `F_GETOWN`, `F_SETSIG`, `F_GETSIG`, `O_ASYNC` through `F_SETFL`),
 //! `eventfd`/`eventfd2`, positioned vector I/O (`preadv`, `pwritev` and the `2` forms),
 //! in-kernel copies (`sendfile`, `copy_file_range`), `readahead`, `close_range`,
-//! `fallocate`, `pidfd_getfd`, and the timestamp calls `utimensat`, `utimes`, `futimesat`.
+//! `fallocate`, `pidfd_getfd`, the timestamp calls `utimensat`, `utimes`, `futimesat`,
+//! and `execveat`.
 
 use super::fs::{
     AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, IO_CHUNK, files, read_into, read_iovecs, readv,
@@ -543,4 +544,44 @@ fn utimes(dirfd: i32, pathname: u64, tv: u64) -> SysResult {
         });
     }
     set_times(dirfd, pathname, 0, new, true)
+}
+
+/// `execveat(dirfd, pathname, argv, envp, flags)`: `execve` of the file `(dirfd,
+/// pathname)` names, or with `AT_EMPTY_PATH` and an empty name of `dirfd` itself (by
+/// the path it was opened with: a file unlinked since cannot be run this way, `ENOENT`);
+/// `AT_SYMLINK_NOFOLLOW` refuses a final symlink (`ELOOP`).
+pub(super) fn execveat(
+    frame: &mut crate::arch::x86_64::trap::TrapFrame,
+    a: [u64; 6],
+) -> super::Ret {
+    let r = (|| {
+        let (dirfd, flags) = (a[0] as u32 as i32, a[4] as u32);
+        if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let name = crate::mm::user::read_user_cstr_bytes(a[1], 4095)?;
+        let name = core::str::from_utf8(&name).map_err(|_| Errno::ENOENT)?;
+        let canonical = if name.is_empty() {
+            if flags & AT_EMPTY_PATH == 0 {
+                return Err(Errno::ENOENT);
+            }
+            let file = files().get(dirfd)?;
+            file.inode().ok_or(Errno::EACCES)?;
+            alloc::string::String::from(file.path())
+        } else {
+            let loc = resolve_at(dirfd, name, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+            if loc.file_type() == FileType::Symlink {
+                return Err(Errno::ELOOP);
+            }
+            loc.path
+        };
+        let path = super::fs::context().path_from_root(&canonical);
+        let argv = crate::mm::user::read_user_strv(a[2], task::exec::ARG_MAX)?;
+        let envp = crate::mm::user::read_user_strv(a[3], task::exec::ARG_MAX)?;
+        task::exec::execve(frame, path.as_bytes(), argv, envp)
+    })();
+    match r {
+        Ok(()) => super::Ret::Frame,
+        Err(e) => super::Ret::Value(Err(e)),
+    }
 }

@@ -642,18 +642,117 @@ mod imp {
         let _ = sys::close(dir);
     }
 
-    ulib::test_main!(
-        timestamps_are_set_as_asked,
-        robust_futexes_are_released_at_exit,
-        fallocate_grows_zeroes_and_refuses,
-        pidfd_getfd_duplicates_another_processes_fd,
-        eventfd_counts_and_blocks_like_linux,
-        positioned_vector_io,
-        sendfile_copies_and_advances_the_offset,
-        copy_file_range_between_files,
-        close_range_closes_or_marks_cloexec,
-        getcpu_and_membarrier,
-    );
+    const NR_EXECVEAT: usize = 322;
+    const AT_EMPTY_PATH: usize = 0x1000;
+    const AT_SYMLINK_NOFOLLOW: usize = 0x100;
+    const PROBE: &str = "--exec-probe";
+    const ELOOP: i32 = 40;
+
+    /// execveat in a child: its exit status (42 when the probe ran), or the errno.
+    fn execveat_child(dirfd: i32, name: &CString, flags: usize) -> Result<i32, i32> {
+        let Some(prog) = ulib::Args::get().arg(0).and_then(|a| CString::new(a).ok()) else {
+            return Err(0);
+        };
+        let [r, w] = sys::pipe()?;
+        let pid = sys::fork()?;
+        if pid == 0 {
+            let argv = [prog.as_ptr() as usize, c"--exec-probe".as_ptr() as usize, 0];
+            let envp = [0usize];
+            let e = sc(
+                NR_EXECVEAT,
+                [
+                    dirfd as usize,
+                    name.as_ptr() as usize,
+                    argv.as_ptr() as usize,
+                    envp.as_ptr() as usize,
+                    flags,
+                    0,
+                ],
+            );
+            let code = e.err().unwrap_or(0);
+            let _ = sys::write(w, &code.to_le_bytes());
+            sys::exit(0);
+        }
+        let _ = sys::close(w);
+        let mut b = [0u8; 4];
+        let n = sys::read(r, &mut b);
+        let _ = sys::close(r);
+        let st = ulib::test::wait_exit(pid);
+        match (n, st) {
+            (Ok(4), _) => Err(i32::from_le_bytes(b)),
+            (_, ulib::test::Exit::Code(c)) => Ok(c),
+            _ => Err(-1),
+        }
+    }
+
+    /// execveat: a name relative to a directory fd, the fd itself with AT_EMPTY_PATH,
+    /// and the errnos for flags, an empty name, a non-directory and a final symlink.
+    fn execveat_runs_by_dirfd_and_by_fd() {
+        let Some(prog) = ulib::Args::get().arg_str(0) else {
+            check!(false, "no argv[0]");
+            return;
+        };
+        let (dir, base) = prog.rsplit_once('/').unwrap_or((".", prog));
+        let dir = if dir.is_empty() { "/" } else { dir };
+        let dfd = check_ok!(sys::open(&cpath(dir), sys::O_RDONLY | sys::O_DIRECTORY, 0));
+        check_eq!(
+            execveat_child(dfd, &cpath(base), 0),
+            Ok(42),
+            "by directory fd"
+        );
+        let ffd = check_ok!(sys::open(&cpath(prog), sys::O_RDONLY, 0));
+        check_eq!(
+            execveat_child(ffd, &cpath(""), AT_EMPTY_PATH),
+            Ok(42),
+            "the fd itself"
+        );
+        check_eq!(
+            execveat_child(ffd, &cpath(""), 0),
+            Err(ENOENT),
+            "empty name"
+        );
+        check_eq!(execveat_child(ffd, &cpath("x"), 0), Err(ENOTDIR));
+        check_eq!(execveat_child(dfd, &cpath(base), 0x2), Err(EINVAL), "flags");
+        let _ = sys::mkdir(c"/tmp", 0o1777);
+        let link = "/tmp/t_fileio.link";
+        let _ = sys::unlink(&cpath(link));
+        let lp = cpath(link);
+        let target = cpath(prog);
+        // SAFETY: two NUL-terminated paths.
+        check_ok!(sys::check(unsafe {
+            sys::syscall2(88, target.as_ptr() as usize, lp.as_ptr() as usize)
+        }));
+        check_eq!(
+            execveat_child(-100, &lp, AT_SYMLINK_NOFOLLOW),
+            Err(ELOOP),
+            "a final symlink"
+        );
+        check_eq!(execveat_child(-100, &lp, 0), Ok(42), "followed");
+        let _ = sys::unlink(&lp);
+        let _ = sys::close(dfd);
+        let _ = sys::close(ffd);
+    }
+
+    fn main(args: ulib::Args) -> i32 {
+        if args.arg_str(1) == Some(PROBE) {
+            return 42;
+        }
+        ulib::test::run(ulib::cases![
+            execveat_runs_by_dirfd_and_by_fd,
+            timestamps_are_set_as_asked,
+            robust_futexes_are_released_at_exit,
+            fallocate_grows_zeroes_and_refuses,
+            pidfd_getfd_duplicates_another_processes_fd,
+            eventfd_counts_and_blocks_like_linux,
+            positioned_vector_io,
+            sendfile_copies_and_advances_the_offset,
+            copy_file_range_between_files,
+            close_range_closes_or_marks_cloexec,
+            getcpu_and_membarrier,
+        ])
+    }
+
+    ulib::entry!(main);
 }
 
 #[cfg(not(target_os = "none"))]
