@@ -82,6 +82,11 @@ pub trait FileOps: Send + Sync {
     fn poll(&self) -> u16 {
         POLLIN | POLLOUT
     }
+    /// Copies what a read would give without consuming it (`tee`); `EINVAL` for objects
+    /// that are not pipes.
+    fn peek(&self, _file: &OpenFile, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
     /// `O_ASYNC` was set on `file`: the object signals its owner from now on (objects
     /// without signal-driven I/O ignore it, as Linux's without `fasync`).
     fn fasync(&self, _file: &Arc<OpenFile>) -> Result<(), Errno> {
@@ -206,6 +211,14 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         self.ops.seek(self, offset, whence)
+    }
+
+    /// [`FileOps::peek`] (the file must be readable: `EBADF`).
+    pub fn peek(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.peek(self, buf)
     }
 
     pub fn stat(&self) -> Result<Metadata, Errno> {

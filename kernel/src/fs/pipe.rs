@@ -153,6 +153,30 @@ impl FileOps for PipeReader {
     fn fasync(&self, file: &Arc<OpenFile>) -> Result<(), Errno> {
         self.0.async_readers.add(file)
     }
+
+    /// As `read`, but the data stays in the pipe.
+    fn peek(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        let p = &self.0;
+        loop {
+            {
+                let s = p.state.lock();
+                if !s.buf.is_empty() || buf.is_empty() {
+                    let n = buf.len().min(s.buf.len());
+                    for (dst, src) in buf.iter_mut().zip(s.buf.iter()) {
+                        *dst = *src;
+                    }
+                    return Ok(n);
+                }
+                if s.writers == 0 {
+                    return Ok(0);
+                }
+            }
+            if file.nonblocking() {
+                return Err(Errno::EAGAIN);
+            }
+            wait(p)?;
+        }
+    }
 }
 
 fn fionread(cmd: u32, arg: u64, avail: usize) -> Result<usize, Errno> {

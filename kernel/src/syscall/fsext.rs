@@ -3,7 +3,7 @@
 //! `eventfd`/`eventfd2`, positioned vector I/O (`preadv`, `pwritev` and the `2` forms),
 //! in-kernel copies (`sendfile`, `copy_file_range`), `readahead`, `close_range`,
 //! `fallocate`, `pidfd_getfd`, the timestamp calls `utimensat`, `utimes`, `futimesat`,
-//! and `execveat`.
+//! `execveat`, and `splice`/`tee` (copies through a kernel buffer, not page moves).
 
 use super::fs::{
     AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, IO_CHUNK, files, read_into, read_iovecs, readv,
@@ -35,6 +35,8 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         328 => pwritev(fd(0), a[1], a[2], a[3] as i64, a[5] as u32),
         436 => close_range(a[0] as u32, a[1] as u32, a[2] as u32),
         235 => utimes(AT_FDCWD, a[0], a[1]),
+        275 => splice(fd(0), a[1], fd(2), a[3], a[4], a[5] as u32),
+        276 => tee(fd(0), fd(1), a[2], a[3] as u32),
         261 => utimes(fd(0), a[1], a[2]),
         _ => return None,
     })
@@ -584,4 +586,127 @@ pub(super) fn execveat(
         Ok(()) => super::Ret::Frame,
         Err(e) => super::Ret::Value(Err(e)),
     }
+}
+
+const SPLICE_F_NONBLOCK: u32 = 2;
+/// SPLICE_F_MOVE, _NONBLOCK, _MORE, _GIFT.
+const SPLICE_FLAGS: u32 = 0xf;
+
+fn is_pipe(f: &OpenFile) -> bool {
+    f.stat().is_ok_and(|m| m.file_type() == FileType::Fifo)
+}
+
+/// With `SPLICE_F_NONBLOCK`: `EAGAIN` unless the pipe side(s) can go on at once.
+fn splice_ready(input: &OpenFile, output: &OpenFile, flags: u32) -> Result<(), Errno> {
+    use crate::fs::file::{POLLHUP, POLLIN, POLLOUT};
+    if flags & SPLICE_F_NONBLOCK == 0 {
+        return Ok(());
+    }
+    if is_pipe(input) && input.poll() & (POLLIN | POLLHUP) == 0 {
+        return Err(Errno::EAGAIN);
+    }
+    if is_pipe(output) && output.poll() & POLLOUT == 0 {
+        return Err(Errno::EAGAIN);
+    }
+    Ok(())
+}
+
+/// The offset a `splice` side uses: `*addr` for a file (`ESPIPE` for a pipe), else
+/// `None` (the file position).
+fn splice_offset(f: &OpenFile, addr: u64) -> Result<Option<u64>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    if is_pipe(f) {
+        return Err(Errno::ESPIPE);
+    }
+    let o: i64 = read_user(addr)?;
+    u64::try_from(o).map(Some).map_err(|_| Errno::EINVAL)
+}
+
+/// `splice(fd_in, off_in, fd_out, off_out, len, flags)`: up to `len` bytes between a
+/// pipe and a file or another pipe (`EINVAL` when neither is a pipe), in one step of at
+/// most 64 KiB; 0 at the end of the input.
+fn splice(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flags: u32) -> SysResult {
+    if flags & !SPLICE_FLAGS != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let t = files();
+    let (input, output) = (t.get(fd_in)?, t.get(fd_out)?);
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    if !is_pipe(&input) && !is_pipe(&output) {
+        return Err(Errno::EINVAL);
+    }
+    if !is_pipe(&output) && output.flags() & O_APPEND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (src, dst) = (
+        splice_offset(&input, off_in)?,
+        splice_offset(&output, off_out)?,
+    );
+    if len == 0 {
+        return Ok(0);
+    }
+    splice_ready(&input, &output, flags)?;
+    let mut buf = chunk_buf(len)?;
+    // A file input is read at its offset (or position) and advanced by what was written.
+    let n = match (is_pipe(&input), src) {
+        (true, _) => input.read(&mut buf)?,
+        (false, Some(o)) => input.pread(o, &mut buf)?,
+        (false, None) => input.pread(*input.pos().lock(), &mut buf)?,
+    };
+    if n == 0 {
+        return Ok(0);
+    }
+    let w = match dst {
+        Some(o) => output.pwrite(o, &buf[..n])?,
+        None if is_pipe(&output) => write_all(&output, &buf[..n])?,
+        None => {
+            let at = *output.pos().lock();
+            let w = output.pwrite(at, &buf[..n])?;
+            *output.pos().lock() = at + w as u64;
+            w
+        }
+    };
+    if !is_pipe(&input) {
+        match src {
+            Some(o) => write_user(off_in, &((o + w as u64) as i64))?,
+            None => *input.pos().lock() += w as u64,
+        }
+    }
+    if let Some(o) = dst {
+        write_user(off_out, &((o + w as u64) as i64))?;
+    }
+    Ok(w)
+}
+
+/// `tee(fd_in, fd_out, len, flags)`: copies up to `len` bytes from one pipe to another
+/// without consuming them (`EINVAL` unless both are pipes, and different ones).
+fn tee(fd_in: i32, fd_out: i32, len: u64, flags: u32) -> SysResult {
+    if flags & !SPLICE_FLAGS != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let t = files();
+    let (input, output) = (t.get(fd_in)?, t.get(fd_out)?);
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    if !is_pipe(&input) || !is_pipe(&output) {
+        return Err(Errno::EINVAL);
+    }
+    if input.stat()?.ino == output.stat()?.ino {
+        return Err(Errno::EINVAL);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    splice_ready(&input, &output, flags)?;
+    let mut buf = chunk_buf(len)?;
+    let n = input.peek(&mut buf)?;
+    if n == 0 {
+        return Ok(0);
+    }
+    write_all(&output, &buf[..n])
 }

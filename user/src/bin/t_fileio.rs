@@ -733,11 +733,93 @@ mod imp {
         let _ = sys::close(ffd);
     }
 
+    const NR_SPLICE: usize = 275;
+    const NR_TEE: usize = 276;
+
+    /// splice between a pipe and a file (offsets moved as asked), tee duplicating a pipe's
+    /// data into another without consuming it, and the errnos.
+    fn splice_and_tee_move_pipe_data() {
+        let f = scratch_file("sp", b"0123456789");
+        let [r, w] = check_ok!(sys::pipe());
+        let mut off: i64 = 2;
+        // file -> pipe, from offset 2.
+        check_eq!(
+            sc(
+                NR_SPLICE,
+                [
+                    f as usize,
+                    &mut off as *mut i64 as usize,
+                    w as usize,
+                    0,
+                    5,
+                    0
+                ]
+            ),
+            Ok(5)
+        );
+        check_eq!(off, 7);
+        // tee into a second pipe: the data stays in the first.
+        let [r2, w2] = check_ok!(sys::pipe());
+        check_eq!(sc(NR_TEE, [r as usize, w2 as usize, 100, 0, 0, 0]), Ok(5));
+        let mut b = [0u8; 16];
+        check_eq!(sys::read(r2, &mut b), Ok(5));
+        check_eq!(&b[..5], b"23456");
+        // pipe -> file at the file position (the end: 10).
+        check_ok!(sys::lseek(f, 10, 0));
+        check_eq!(sc(NR_SPLICE, [r as usize, 0, f as usize, 0, 3, 0]), Ok(3));
+        check_eq!(sys::lseek(f, 0, 1), Ok(13));
+        check_eq!(sys::pread(f, &mut b[..13], 0), Ok(13));
+        check_eq!(&b[..13], b"0123456789234");
+        check_eq!(sys::read(r, &mut b), Ok(2), "the rest stayed in the pipe");
+        check_eq!(
+            sc(NR_SPLICE, [r as usize, 0, w2 as usize, 0, 4, 2]),
+            Err(EAGAIN),
+            "SPLICE_F_NONBLOCK on an empty pipe"
+        );
+        check_eq!(
+            sc(NR_SPLICE, [f as usize, 0, f as usize, 0, 4, 0]),
+            Err(EINVAL),
+            "no pipe"
+        );
+        let mut o2: i64 = 0;
+        check_eq!(
+            sc(
+                NR_SPLICE,
+                [
+                    r as usize,
+                    &mut o2 as *mut i64 as usize,
+                    f as usize,
+                    0,
+                    4,
+                    0
+                ]
+            ),
+            Err(ESPIPE)
+        );
+        check_eq!(
+            sc(NR_TEE, [r as usize, f as usize, 4, 0, 0, 0]),
+            Err(EINVAL)
+        );
+        check_eq!(
+            sc(NR_TEE, [r as usize, w as usize, 4, 0, 0, 0]),
+            Err(EINVAL),
+            "one pipe"
+        );
+        check_eq!(
+            sc(NR_SPLICE, [w as usize, 0, f as usize, 0, 4, 0]),
+            Err(EBADF)
+        );
+        for fd in [f, r, w, r2, w2] {
+            let _ = sys::close(fd);
+        }
+    }
+
     fn main(args: ulib::Args) -> i32 {
         if args.arg_str(1) == Some(PROBE) {
             return 42;
         }
         ulib::test::run(ulib::cases![
+            splice_and_tee_move_pipe_data,
             execveat_runs_by_dirfd_and_by_fd,
             timestamps_are_set_as_asked,
             robust_futexes_are_released_at_exit,
