@@ -12,6 +12,7 @@ pub mod eventfd;
 pub mod fasync;
 pub mod fdtable;
 pub mod file;
+pub mod memfd;
 pub mod mount;
 pub mod mqueuefs;
 pub mod nsfs;

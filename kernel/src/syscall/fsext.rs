@@ -3,7 +3,8 @@
 //! `eventfd`/`eventfd2`, positioned vector I/O (`preadv`, `pwritev` and the `2` forms),
 //! in-kernel copies (`sendfile`, `copy_file_range`), `readahead`, `close_range`,
 //! `fallocate`, `pidfd_getfd`, the timestamp calls `utimensat`, `utimes`, `futimesat`,
-//! `execveat`, and `splice`/`tee` (copies through a kernel buffer, not page moves).
+//! `execveat`, `splice`/`tee` (copies through a kernel buffer, not page moves), and
+//! `memfd_create` with `fcntl`'s `F_ADD_SEALS`/`F_GET_SEALS`.
 
 use super::fs::{
     AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, IO_CHUNK, files, read_into, read_iovecs, readv,
@@ -37,6 +38,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         235 => utimes(AT_FDCWD, a[0], a[1]),
         275 => splice(fd(0), a[1], fd(2), a[3], a[4], a[5] as u32),
         276 => tee(fd(0), fd(1), a[2], a[3] as u32),
+        319 => memfd_create(a[0], a[1] as u32),
         261 => utimes(fd(0), a[1], a[2]),
         _ => return None,
     })
@@ -315,6 +317,8 @@ pub const F_SETOWN: u32 = 8;
 pub const F_GETOWN: u32 = 9;
 pub const F_SETSIG: u32 = 10;
 pub const F_GETSIG: u32 = 11;
+pub const F_ADD_SEALS: u32 = 1033;
+pub const F_GET_SEALS: u32 = 1034;
 
 /// The signal-driven I/O part of `fcntl(fd, cmd, arg)`; `None` for other commands.
 pub fn fcntl_async(file: &Arc<OpenFile>, fd: i32, cmd: u32, arg: u64) -> Option<SysResult> {
@@ -332,6 +336,8 @@ pub fn fcntl_async(file: &Arc<OpenFile>, fd: i32, cmd: u32, arg: u64) -> Option<
             Ok(0)
         }
         F_GETSIG => Ok(file.fown().sig as usize),
+        F_ADD_SEALS => crate::fs::memfd::add_seals(file, arg as u32).map(|_| 0),
+        F_GET_SEALS => crate::fs::memfd::get_seals(file).map(|s| s as usize),
         F_SETFL => {
             if arg as u32 & O_ASYNC != 0
                 && file.flags() & O_ASYNC == 0
@@ -709,4 +715,22 @@ fn tee(fd_in: i32, fd_out: i32, len: u64, flags: u32) -> SysResult {
         return Ok(0);
     }
     write_all(&output, &buf[..n])
+}
+
+/// `memfd_create(name, flags)`: `EINVAL` for a name over 249 bytes or unknown flags
+/// (`MFD_HUGETLB` included: there are no huge pages).
+fn memfd_create(name: u64, flags: u32) -> SysResult {
+    let name =
+        crate::mm::user::read_user_cstr(name, crate::fs::memfd::NAME_MAX + 1).map_err(|e| {
+            if e == Errno::ENAMETOOLONG {
+                Errno::EINVAL
+            } else {
+                e
+            }
+        })?;
+    let (uid, gid) = crate::fs::env::current_ids();
+    let file = crate::fs::memfd::create(&name, flags, uid, gid)?;
+    files()
+        .install(file, flags & crate::fs::memfd::MFD_CLOEXEC != 0)
+        .map(|fd| fd as usize)
 }

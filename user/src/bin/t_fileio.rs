@@ -814,11 +814,114 @@ mod imp {
         }
     }
 
+    const NR_MEMFD_CREATE: usize = 319;
+    const NR_FTRUNCATE: usize = 77;
+    const F_ADD_SEALS: usize = 1033;
+    const F_GET_SEALS: usize = 1034;
+
+    fn memfd(name: &CString, flags: usize) -> SysResult<i32> {
+        sc(NR_MEMFD_CREATE, [name.as_ptr() as usize, flags, 0, 0, 0, 0]).map(|f| f as i32)
+    }
+
+    /// memfd_create: an anonymous tmpfs file, shared mappings of it, and its seals.
+    fn memfd_files_and_seals() {
+        let fd = check_ok!(memfd(&cpath("plain"), 1));
+        check_eq!(sys::fcntl(fd, F_GETFD, 0), Ok(1), "MFD_CLOEXEC");
+        check_ok!(sys::write_all(fd, b"hello"));
+        let mut b = [0u8; 5];
+        check_eq!(sys::pread(fd, &mut b, 0), Ok(5));
+        check_eq!(&b, b"hello");
+        let st = check_ok!(sys::fstat(fd));
+        check_eq!((st.st_size, st.st_mode & 0o170000), (5, 0o100000));
+        check_eq!(
+            sys::fcntl(fd, F_GET_SEALS, 0),
+            Ok(1),
+            "F_SEAL_SEAL without sealing"
+        );
+        check_eq!(sys::fcntl(fd, F_ADD_SEALS, 2), Err(EPERM));
+        // A shared mapping writes the file.
+        check_eq!(sc(NR_FTRUNCATE, [fd as usize, 4096, 0, 0, 0, 0]), Ok(0));
+        // SAFETY: a fresh shared mapping of our memfd, unmapped below.
+        let m = check_ok!(unsafe {
+            sys::mmap(
+                0,
+                4096,
+                sys::PROT_READ | sys::PROT_WRITE,
+                sys::MAP_SHARED,
+                fd,
+                0,
+            )
+        });
+        // SAFETY: inside the mapping.
+        unsafe { core::ptr::write_volatile((m + 100) as *mut u8, b'Z') };
+        let mut z = [0u8; 1];
+        check_eq!(sys::pread(fd, &mut z, 100), Ok(1));
+        check_eq!(&z, b"Z");
+        // SAFETY: ours.
+        let _ = unsafe { sys::munmap(m, 4096) };
+        let _ = sys::close(fd);
+
+        let s = check_ok!(memfd(&cpath("sealed"), 2));
+        check_eq!(sys::fcntl(s, F_GET_SEALS, 0), Ok(0));
+        check_eq!(sc(NR_FTRUNCATE, [s as usize, 4096, 0, 0, 0, 0]), Ok(0));
+        check_eq!(sys::fcntl(s, F_ADD_SEALS, 2 | 4), Ok(0), "SHRINK|GROW");
+        check_eq!(sc(NR_FTRUNCATE, [s as usize, 100, 0, 0, 0, 0]), Err(EPERM));
+        check_eq!(sc(NR_FTRUNCATE, [s as usize, 8192, 0, 0, 0, 0]), Err(EPERM));
+        check_eq!(sys::write(s, b"ok"), Ok(2), "inside the size");
+        let tail = [IoVec {
+            base: b"0123456789".as_ptr() as usize,
+            len: 10,
+        }];
+        check_eq!(
+            sc(
+                NR_PWRITEV,
+                [s as usize, tail.as_ptr() as usize, 1, 4090, 0, 0]
+            ),
+            Err(EPERM),
+            "past the end: growing"
+        );
+        check_eq!(sys::fcntl(s, F_ADD_SEALS, 8), Ok(0), "WRITE");
+        check_eq!(sys::write(s, b"no"), Err(EPERM));
+        // SAFETY: a shared writable mapping the kernel must refuse.
+        let w = unsafe {
+            sys::mmap(
+                0,
+                4096,
+                sys::PROT_READ | sys::PROT_WRITE,
+                sys::MAP_SHARED,
+                s,
+                0,
+            )
+        };
+        check_eq!(w, Err(EPERM));
+        // SAFETY: a read-only shared mapping, unmapped below.
+        let r = check_ok!(unsafe { sys::mmap(0, 4096, sys::PROT_READ, sys::MAP_SHARED, s, 0) });
+        // SAFETY: inside the mapping.
+        check_eq!(unsafe { core::ptr::read_volatile(r as *const u8) }, b'o');
+        // SAFETY: ours.
+        let _ = unsafe { sys::munmap(r, 4096) };
+        check_eq!(sys::fcntl(s, F_ADD_SEALS, 1), Ok(0), "SEAL");
+        check_eq!(sys::fcntl(s, F_ADD_SEALS, 0x10), Err(EPERM), "sealed");
+        check_eq!(sys::fcntl(s, F_GET_SEALS, 0), Ok(0xf));
+        let _ = sys::close(s);
+
+        let long = cpath(&"n".repeat(250));
+        check_eq!(memfd(&long, 0), Err(EINVAL), "name over 249 bytes");
+        let ok = check_ok!(memfd(&cpath(&"n".repeat(249)), 0));
+        let _ = sys::close(ok);
+        check_eq!(memfd(&cpath("x"), 0x100), Err(EINVAL), "unknown flag");
+        let [pr, pw] = check_ok!(sys::pipe());
+        check_eq!(sys::fcntl(pr, F_GET_SEALS, 0), Err(EINVAL), "not a memfd");
+        let _ = sys::close(pr);
+        let _ = sys::close(pw);
+    }
+
     fn main(args: ulib::Args) -> i32 {
         if args.arg_str(1) == Some(PROBE) {
             return 42;
         }
         ulib::test::run(ulib::cases![
+            memfd_files_and_seals,
             splice_and_tee_move_pipe_data,
             execveat_runs_by_dirfd_and_by_fd,
             timestamps_are_set_as_asked,
