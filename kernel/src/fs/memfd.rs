@@ -39,19 +39,27 @@ impl Drop for MemFd {
     }
 }
 
-/// The tmpfs instance memfds live in, unlinked (half of RAM at most, as a tmpfs).
-fn instance() -> &'static Arc<super::ramfs::RamFs> {
+/// The tmpfs instance memfds live in, unlinked (made on first use with a limit of
+/// `pages`, as a tmpfs's default half of RAM).
+fn instance(pages: u64) -> &'static Arc<super::ramfs::RamFs> {
     static FS: Once<Arc<super::ramfs::RamFs>> = Once::new();
-    FS.call_once(|| super::ramfs::RamFs::tmpfs(None, crate::mm::frame::counts().1 / 2))
+    FS.call_once(|| super::ramfs::RamFs::tmpfs(None, pages))
 }
 
-/// A new memfd named `name` owned by `uid`/`gid`; `flags` as memfd_create's.
-pub fn create(name: &str, flags: u32, uid: u32, gid: u32) -> Result<Arc<OpenFile>, Errno> {
+/// A new memfd named `name` owned by `uid`/`gid`; `flags` as memfd_create's; `pages`
+/// bounds all memfds together (see [`instance`]).
+pub fn create(
+    name: &str,
+    flags: u32,
+    uid: u32,
+    gid: u32,
+    pages: u64,
+) -> Result<Arc<OpenFile>, Errno> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING) != 0 || name.len() > NAME_MAX {
         return Err(Errno::EINVAL);
     }
-    let root = instance().root();
+    let root = instance(pages).root();
     let tmp = format!("{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let inode = root.create(&tmp, S_IFREG | 0o777, uid, gid, 0)?;
     root.unlink(&tmp)?;

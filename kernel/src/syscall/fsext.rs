@@ -729,7 +729,8 @@ fn memfd_create(name: u64, flags: u32) -> SysResult {
             }
         })?;
     let (uid, gid) = crate::fs::env::current_ids();
-    let file = crate::fs::memfd::create(&name, flags, uid, gid)?;
+    let half_of_ram = crate::mm::frame::counts().1 / 2;
+    let file = crate::fs::memfd::create(&name, flags, uid, gid, half_of_ram)?;
     files()
         .install(file, flags & crate::fs::memfd::MFD_CLOEXEC != 0)
         .map(|fd| fd as usize)
