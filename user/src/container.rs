@@ -65,8 +65,8 @@ pub mod cnr {
 }
 
 /// The container types with a `/proc/sys/user/max_<type>_container` file, in LiteOS-A's boot
-/// order (the order of the root containers' numbers).
-pub const LIMIT_TYPES: [&str; 7] = ["user", "pid", "uts", "mnt", "ipc", "time", "net"];
+/// order then cgroup (the order of the root containers' numbers).
+pub const LIMIT_TYPES: [&str; 8] = ["user", "pid", "uts", "mnt", "ipc", "time", "net", "cgroup"];
 
 /// The `CLONE_NEW*` flag of a type name (`pid_for_children` and `time_for_children` included).
 pub fn flag_of(name: &str) -> usize {
@@ -510,7 +510,8 @@ pub fn wait_count(t: &str, want: u32) -> u32 {
 }
 
 const UNSET: u32 = u32::MAX;
-static START_COUNTS: [AtomicU32; 7] = [const { AtomicU32::new(UNSET) }; 7];
+static START_COUNTS: [AtomicU32; LIMIT_TYPES.len()] =
+    [const { AtomicU32::new(UNSET) }; LIMIT_TYPES.len()];
 
 /// Records the count of every `max_*_container` at program start (for
 /// [`counts_back_to_start`]).

@@ -2,7 +2,7 @@
 //! (`crate::ipc`). A new one starts empty; everything in it is freed with its last user
 //! (segments still attached stay mapped until detached, as on Linux).
 
-use super::{ContainerCommon, Kind};
+use super::{ContainerCommon, ContainerType, Kind};
 use crate::errno::Errno;
 use crate::ipc::{mqueue, sysv};
 use alloc::sync::Arc;
@@ -13,8 +13,14 @@ pub struct IpcContainer {
     pub sysv: sysv::Space,
 }
 
-impl IpcContainer {
-    pub fn root(common: ContainerCommon) -> Self {
+impl ContainerType for IpcContainer {
+    const KIND: Kind = Kind::Ipc;
+
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
+
+    fn root(common: ContainerCommon) -> Self {
         IpcContainer {
             common,
             mq: mqueue::Space::default(),
@@ -23,7 +29,10 @@ impl IpcContainer {
     }
 
     /// A new, empty IPC container (`clone`/`unshare(CLONE_NEWIPC)`).
-    pub fn new_child(&self, owner: &Arc<super::user::UserContainer>) -> Result<Self, Errno> {
+    fn new_child(
+        _parent: &Arc<Self>,
+        owner: &Arc<super::user::UserContainer>,
+    ) -> Result<Self, Errno> {
         Ok(IpcContainer {
             common: ContainerCommon::new(Kind::Ipc, owner)?,
             mq: mqueue::Space::default(),
@@ -31,5 +40,3 @@ impl IpcContainer {
         })
     }
 }
-
-crate::container_type!(IpcContainer);

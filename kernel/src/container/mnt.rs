@@ -4,8 +4,10 @@
 //! the other. The tree is freed with the last user (the container and the file-system
 //! contexts of the processes in it).
 
-use super::{ContainerCommon, Kind};
+use super::{ContainerCommon, ContainerSet, ContainerType, Kind};
+use crate::cred::{CAP_SYS_CHROOT, Credentials};
 use crate::errno::Errno;
+use crate::fs::FsContext;
 use crate::fs::mount::MountTable;
 use alloc::sync::Arc;
 use spin::Once;
@@ -24,23 +26,53 @@ pub struct MntContainer {
     mounts: Option<Arc<MountTable>>,
 }
 
-impl MntContainer {
-    pub fn root(common: ContainerCommon) -> Self {
+impl ContainerType for MntContainer {
+    const KIND: Kind = Kind::Mnt;
+
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
+
+    fn root(common: ContainerCommon) -> Self {
         MntContainer {
             common,
             mounts: None,
         }
     }
 
-    /// A new container with a copy of this one's tree.
-    pub fn new_child(&self, owner: &Arc<super::user::UserContainer>) -> Result<Self, Errno> {
+    /// A new container with a copy of the parent's tree.
+    fn new_child(
+        parent: &Arc<Self>,
+        owner: &Arc<super::user::UserContainer>,
+    ) -> Result<Self, Errno> {
         let common = ContainerCommon::new(Kind::Mnt, owner)?;
         Ok(MntContainer {
             common,
-            mounts: Some(self.mounts().copy()),
+            mounts: Some(parent.mounts().copy()),
         })
     }
 
+    /// Entering a mount container also changes the root directory (setns(2)):
+    /// CAP_SYS_CHROOT.
+    fn may_join(&self, _set: &ContainerSet, cred: &Credentials, _: bool) -> Result<(), Errno> {
+        if !cred.capable(CAP_SYS_CHROOT) {
+            return Err(Errno::EPERM);
+        }
+        Ok(())
+    }
+
+    /// The process keeps its root and cwd paths, looked up again in the copied tree.
+    fn created(&self, fs: &mut Arc<FsContext>) {
+        *fs = fs.copy_into(self.mounts());
+    }
+
+    /// The caller's root and cwd move to the root of the container's tree.
+    fn joined(&self, fs: &mut Arc<FsContext>) {
+        *fs = fs.enter(self.mounts());
+    }
+}
+
+impl MntContainer {
     /// The container's mount tree (the same object the contexts of its processes use).
     pub fn mounts(&self) -> Arc<MountTable> {
         match &self.mounts {
@@ -52,5 +84,3 @@ impl MntContainer {
         }
     }
 }
-
-crate::container_type!(MntContainer);

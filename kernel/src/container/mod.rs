@@ -1,15 +1,25 @@
-//! Containers (LiteOS-A's name for namespaces): the per-process [`Container`] set,
-//! the shared base of every type ([`ContainerCommon`], numbers, limits) and the
-//! [`ContainerType`] trait that procfs links, `setns` and the nsfs ioctls go through.
+//! Containers (LiteOS-A's name for namespaces).
 //!
-//! Adding a type: one file here implementing [`ContainerType`], a [`Kind`] variant
-//! with its name and clone flag, a field in [`Container`], its cargo feature, and its
-//! case in [`Container::member`]/[`Container::replace`]. README walks through it.
+//! Words: a **container** is one object of one type (a UTS container, a PID container);
+//! a process's **container set** ([`ContainerSet`]) holds one container of each type (two
+//! for PID and TIME: the one it is in and the one its children start in). The user
+//! container lives in the credentials instead of the set.
+//!
+//! The types are declared once, in the [`container_types!`] table at the bottom of this
+//! file: name, clone flag, cargo feature and Rust type. [`Kind`], the counts, [`Link`], the
+//! set's fields and its `member`, `replace`, `derive` and the root set are generated from
+//! it. Each type's own rules (creation, what `setns` checks and does, its scope, whether it
+//! is hierarchical) are its [`ContainerType`] impl, in its own file. Procfs links, `setns`
+//! and the nsfs ioctls go through the object-safe [`Container`] trait.
 #![deny(unsafe_code)]
 
+#[macro_use]
+mod declare;
 pub mod limits;
 pub mod pidmap;
+pub mod set;
 
+pub mod cgroup;
 pub mod ipc;
 pub mod mnt;
 pub mod net;
@@ -18,7 +28,11 @@ pub mod time;
 pub mod user;
 pub mod uts;
 
+pub use set::{Membership, Scope};
+
+use crate::cred::Credentials;
 use crate::errno::Errno;
+use crate::fs::FsContext;
 use alloc::sync::Arc;
 use core::any::Any;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -42,101 +56,15 @@ pub const ALL_NEW_FLAGS: u64 = CLONE_NEWTIME
     | CLONE_NEWPID
     | CLONE_NEWNET;
 
-/// Container types, in LiteOS-A's boot numbering order.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
-pub enum Kind {
-    User,
-    Pid,
-    Uts,
-    Mnt,
-    Ipc,
-    Time,
-    Net,
-}
-
-impl Kind {
-    pub const COUNT: usize = 7;
-    pub const ALL: [Kind; Kind::COUNT] = [
-        Kind::User,
-        Kind::Pid,
-        Kind::Uts,
-        Kind::Mnt,
-        Kind::Ipc,
-        Kind::Time,
-        Kind::Net,
-    ];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The name in `/proc/[pid]/container/<name>`, `max_<name>_container` and link texts.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::User => "user",
-            Kind::Pid => "pid",
-            Kind::Uts => "uts",
-            Kind::Mnt => "mnt",
-            Kind::Ipc => "ipc",
-            Kind::Time => "time",
-            Kind::Net => "net",
-        }
-    }
-
-    pub fn clone_flag(self) -> u64 {
-        match self {
-            Kind::User => CLONE_NEWUSER,
-            Kind::Pid => CLONE_NEWPID,
-            Kind::Uts => CLONE_NEWUTS,
-            Kind::Mnt => CLONE_NEWNS,
-            Kind::Ipc => CLONE_NEWIPC,
-            Kind::Time => CLONE_NEWTIME,
-            Kind::Net => CLONE_NEWNET,
-        }
-    }
-
-    pub fn from_flag(flag: u64) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.clone_flag() == flag)
-    }
-
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Whether this kernel creates containers of this type (its cargo feature is on
-    /// and its issue has landed). Flags of other types give `EINVAL`.
-    pub fn creatable(self) -> bool {
-        (self == Kind::Uts && cfg!(feature = "uts"))
-            || (self == Kind::Pid && cfg!(feature = "pid"))
-            || (self == Kind::User && cfg!(feature = "user"))
-            || (self == Kind::Mnt && cfg!(feature = "mnt"))
-            || (self == Kind::Ipc && cfg!(feature = "ipc"))
-            || (self == Kind::Time && cfg!(feature = "time"))
-    }
-
-    /// Whether `/proc/[pid]/container/<name>` and `ns/<name>` exist.
-    pub fn enabled(self) -> bool {
-        match self {
-            Kind::User => cfg!(feature = "user"),
-            Kind::Pid => cfg!(feature = "pid"),
-            Kind::Uts => cfg!(feature = "uts"),
-            Kind::Mnt => cfg!(feature = "mnt"),
-            Kind::Ipc => cfg!(feature = "ipc"),
-            Kind::Time => cfg!(feature = "time"),
-            Kind::Net => cfg!(feature = "net"),
-        }
-    }
-}
-
 /// The global container-number counter: the first number is 0xF0000001 (4026531841).
 static NEXT_NUMBER: AtomicU32 = AtomicU32::new(0xF000_0000);
 
-/// What every container object carries: its number and its counted slot.
+/// What every container carries: its number, its kind, its owner and its counted slot.
 pub struct ContainerCommon {
     number: u32,
     kind: Kind,
     /// The user container that owns this one (for a user container: its parent).
-    owner: Option<alloc::sync::Arc<user::UserContainer>>,
+    owner: Option<Arc<user::UserContainer>>,
     _slot: limits::Slot,
 }
 
@@ -180,17 +108,86 @@ impl ContainerCommon {
     }
 }
 
-/// The operations every container type provides (Linux's `proc_ns_operations`).
-pub trait ContainerType: Any + Send + Sync {
+/// One container type's rules (Linux's `proc_ns_operations`), implemented in its file.
+/// The generic flow (`clone`, `unshare`, `setns`, `execve`, procfs, nsfs) calls these.
+pub trait ContainerType: Any + Send + Sync + Sized {
+    /// Its row in the declaration.
+    const KIND: Kind;
+    /// Which of the caller's containers `unshare`, `setns` and `execve` change.
+    const SCOPE: Scope = Scope::Process;
+    /// Whether its containers have parents (`NS_GET_PARENT`; Linux: PID and user).
+    const HIERARCHICAL: bool = false;
+    /// Whether this kernel creates containers of the type (a type whose issue has not
+    /// landed has only its root); its flag gives `EINVAL` otherwise.
+    const CREATABLE: bool = true;
+
     fn common(&self) -> &ContainerCommon;
-    /// The parent container, for hierarchical types (PID, user): `NS_GET_PARENT`.
-    fn parent(&self) -> Option<Arc<dyn ContainerType>> {
+
+    /// The root container, numbered at boot.
+    fn root(common: ContainerCommon) -> Self;
+
+    /// A new container below `parent` (the creator's container for children) owned by
+    /// `owner`. Call `ContainerCommon::new(Self::KIND, owner)?` first: it takes the limit
+    /// slot (`ENOSPC` at the limit, nothing built).
+    fn new_child(parent: &Arc<Self>, owner: &Arc<user::UserContainer>) -> Result<Self, Errno>;
+
+    /// The parent container of a hierarchical type.
+    fn parent(&self) -> Option<Arc<Self>> {
         None
     }
+
+    /// What `clone` refuses given the caller's membership `m` in this type: `new` when
+    /// the call asks for a new container of the type, `thread` for `CLONE_THREAD`.
+    fn may_clone(_m: &Membership<Self>, _new: bool, _thread: bool) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// What `setns` checks beyond CAP_SYS_ADMIN over the caller's and the target's user
+    /// containers: `set` is the caller's set, `single_threaded` whether it has one thread.
+    fn may_join(
+        &self,
+        _set: &ContainerSet,
+        _cred: &Credentials,
+        _single_threaded: bool,
+    ) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// What `clone`/`unshare` do to the file-system context of a process that gets this new
+    /// container (the mount container: the same paths in the copied tree).
+    fn created(&self, _fs: &mut Arc<FsContext>) {}
+
+    /// What `setns` does to the caller's file-system context once the container is its
+    /// own (the mount container moves root and cwd).
+    fn joined(&self, _fs: &mut Arc<FsContext>) {}
+
+    /// A process enters the container (created into it, `setns`, `execve` into a TIME
+    /// container's for-children one).
+    fn entered(&self) {}
+}
+
+/// One container as procfs links, `setns` and the nsfs ioctls see it. Every
+/// [`ContainerType`] is one.
+pub trait Container: Any + Send + Sync {
+    fn common(&self) -> &ContainerCommon;
+    /// The parent container, for hierarchical types: `NS_GET_PARENT`.
+    fn parent(&self) -> Option<Arc<dyn Container>>;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
-impl dyn ContainerType {
+impl<T: ContainerType> Container for T {
+    fn common(&self) -> &ContainerCommon {
+        ContainerType::common(self)
+    }
+    fn parent(&self) -> Option<Arc<dyn Container>> {
+        ContainerType::parent(self).map(|p| p as Arc<dyn Container>)
+    }
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+impl dyn Container {
     pub fn number(&self) -> u32 {
         self.common().number()
     }
@@ -198,154 +195,16 @@ impl dyn ContainerType {
         self.common().kind()
     }
     /// The object as its concrete type.
-    pub fn downcast<T: ContainerType>(self: Arc<Self>) -> Option<Arc<T>> {
+    pub fn downcast<T: Container>(self: Arc<Self>) -> Option<Arc<T>> {
         self.as_any().downcast::<T>().ok()
     }
 }
 
-/// The containers a process belongs to. Immutable: a change builds a new one.
-#[derive(Clone)]
-pub struct Container {
-    pub uts: Arc<uts::UtsContainer>,
-    pub pid: Arc<pid::PidContainer>,
-    pub pid_for_children: Arc<pid::PidContainer>,
-    pub mnt: Arc<mnt::MntContainer>,
-    pub ipc: Arc<ipc::IpcContainer>,
-    pub time: Arc<time::TimeContainer>,
-    pub time_for_children: Arc<time::TimeContainer>,
-    pub net: Arc<net::NetContainer>,
-}
+static ROOT: Once<Arc<ContainerSet>> = Once::new();
 
-/// The link names of `/proc/[pid]/container/` and `/proc/[pid]/ns/`, with the kind each shows.
-pub const LINKS: [(&str, Kind); 9] = [
-    ("pid", Kind::Pid),
-    ("pid_for_children", Kind::Pid),
-    ("uts", Kind::Uts),
-    ("mnt", Kind::Mnt),
-    ("ipc", Kind::Ipc),
-    ("time", Kind::Time),
-    ("time_for_children", Kind::Time),
-    ("user", Kind::User),
-    ("net", Kind::Net),
-];
-
-impl Container {
-    /// The member behind link `name` (`user` lives in the credentials: see
-    /// [`user::UserContainer`]).
-    pub fn member(&self, name: &str) -> Option<Arc<dyn ContainerType>> {
-        Some(match name {
-            "pid" => self.pid.clone(),
-            "pid_for_children" => self.pid_for_children.clone(),
-            "uts" => self.uts.clone(),
-            "mnt" => self.mnt.clone(),
-            "ipc" => self.ipc.clone(),
-            "time" => self.time.clone(),
-            "time_for_children" => self.time_for_children.clone(),
-            "net" => self.net.clone(),
-            _ => return None,
-        })
-    }
-
-    /// A copy with `new` installed for its kind (`setns`): PID sets only
-    /// pid_for_children, TIME sets both.
-    pub fn replace(&self, new: Arc<dyn ContainerType>) -> Result<Container, Errno> {
-        let mut c = self.clone();
-        match new.kind() {
-            Kind::Uts => c.uts = new.downcast().ok_or(Errno::EINVAL)?,
-            Kind::Pid => c.pid_for_children = new.downcast().ok_or(Errno::EINVAL)?,
-            Kind::Mnt => c.mnt = new.downcast().ok_or(Errno::EINVAL)?,
-            Kind::Ipc => c.ipc = new.downcast().ok_or(Errno::EINVAL)?,
-            Kind::Time => {
-                let t: Arc<time::TimeContainer> = new.downcast().ok_or(Errno::EINVAL)?;
-                c.time = t.clone();
-                c.time_for_children = t;
-            }
-            Kind::Net => c.net = new.downcast().ok_or(Errno::EINVAL)?,
-            Kind::User => return Err(Errno::EINVAL),
-        }
-        Ok(c)
-    }
-
-    /// The containers of a child created with `flags` (clone) or of the caller after
-    /// `unshare(flags)`: new objects for each `CLONE_NEW*` flag, shared ones otherwise.
-    /// Either everything is built or nothing is (an error drops what was made).
-    /// New containers are owned by `owner` (the caller's user container, or the one
-    /// created in the same call).
-    pub fn derive(
-        &self,
-        flags: u64,
-        for_unshare: bool,
-        owner: &Arc<user::UserContainer>,
-    ) -> Result<Container, Errno> {
-        let mut c = self.clone();
-        if flags & CLONE_NEWUTS != 0 {
-            c.uts = Arc::new(self.uts.new_child(owner)?);
-        }
-        if flags & CLONE_NEWNS != 0 {
-            c.mnt = Arc::new(self.mnt.new_child(owner)?);
-        }
-        if flags & CLONE_NEWIPC != 0 {
-            c.ipc = Arc::new(self.ipc.new_child(owner)?);
-        }
-        if flags & CLONE_NEWPID != 0 {
-            let child = Arc::new(pid::PidContainer::new_child(&self.pid_for_children, owner)?);
-            c.pid_for_children = child.clone();
-            if !for_unshare {
-                c.pid = child;
-            }
-        } else if !for_unshare {
-            // A child lives in its parent's pid_for_children.
-            c.pid = self.pid_for_children.clone();
-        }
-        if flags & CLONE_NEWTIME != 0 {
-            // Linux's copy_time_ns: the offsets of the caller's time_for_children.
-            let t = Arc::new(self.time_for_children.new_child(owner)?);
-            c.time_for_children = t.clone();
-            if !for_unshare {
-                c.time = t;
-            }
-        } else if !for_unshare {
-            // A child lives in its parent's time_for_children (Linux's timens_on_fork).
-            c.time = self.time_for_children.clone();
-        }
-        if !for_unshare {
-            // Everything is built: the first process to enter a TIME container fixes its
-            // offsets.
-            c.time.freeze();
-        }
-        Ok(c)
-    }
-
-    /// The set after `execve`, when it changes: a process that unshared its TIME container
-    /// enters its time_for_children (Linux's `exec_task_namespaces`, 5.18 on).
-    pub fn after_exec(&self) -> Option<Container> {
-        if Arc::ptr_eq(&self.time, &self.time_for_children) {
-            return None;
-        }
-        self.time_for_children.freeze();
-        let mut c = self.clone();
-        c.time = self.time_for_children.clone();
-        Some(c)
-    }
-
-    /// Whether two sets are the same objects (a fork may then share the `Arc<Container>`).
-    pub fn same_as(&self, o: &Container) -> bool {
-        Arc::ptr_eq(&self.uts, &o.uts)
-            && Arc::ptr_eq(&self.pid, &o.pid)
-            && Arc::ptr_eq(&self.pid_for_children, &o.pid_for_children)
-            && Arc::ptr_eq(&self.mnt, &o.mnt)
-            && Arc::ptr_eq(&self.ipc, &o.ipc)
-            && Arc::ptr_eq(&self.time, &o.time)
-            && Arc::ptr_eq(&self.time_for_children, &o.time_for_children)
-            && Arc::ptr_eq(&self.net, &o.net)
-    }
-}
-
-static ROOT: Once<Arc<Container>> = Once::new();
-
-/// Numbers the root containers in LiteOS-A's order (user, pid, uts, mnt, ipc, time,
-/// net) and builds the root set. `cmdline` may set `pid_container.max_level=N` and
-/// `user_container.max_level=N`.
+/// Numbers the root containers in the declaration's order (LiteOS-A's: user, pid, uts,
+/// mnt, ipc, time, net, then cgroup) and builds the root set. `cmdline` may set
+/// `pid_container.max_level=N`.
 pub fn init(cmdline: &str) {
     for w in cmdline.split_whitespace() {
         if let Some(v) = w.strip_prefix("pid_container.max_level=")
@@ -359,63 +218,101 @@ pub fn init(cmdline: &str) {
             user::set_max_level(n);
         }
     }
-    ROOT.call_once(|| {
-        user::init_root(ContainerCommon::root(Kind::User));
-        let pid = Arc::new(pid::PidContainer::root(ContainerCommon::root(Kind::Pid)));
-        let uts = Arc::new(uts::UtsContainer::root(ContainerCommon::root(Kind::Uts)));
-        let mnt = Arc::new(mnt::MntContainer::root(ContainerCommon::root(Kind::Mnt)));
-        let ipc = Arc::new(ipc::IpcContainer::root(ContainerCommon::root(Kind::Ipc)));
-        let time = Arc::new(time::TimeContainer::root(ContainerCommon::root(Kind::Time)));
-        let net = Arc::new(net::NetContainer::root(ContainerCommon::root(Kind::Net)));
-        Arc::new(Container {
-            uts,
-            pid: pid.clone(),
-            pid_for_children: pid,
-            mnt,
-            ipc,
-            time: time.clone(),
-            time_for_children: time,
-            net,
-        })
-    });
+    ROOT.call_once(|| Arc::new(ContainerSet::root()));
 }
 
 /// The root container set (PID 1's).
-pub fn root() -> Arc<Container> {
+pub fn root() -> Arc<ContainerSet> {
     ROOT.get().expect("container::init runs at boot").clone()
 }
 
-/// Implements the boilerplate of [`ContainerType`] for a type with a `common` field.
-#[macro_export]
-macro_rules! container_type {
-    // A hierarchical type (PID, user): `parent: Option<Arc<Self>>` answers NS_GET_PARENT.
-    ($t:ty, hierarchical) => {
-        impl $crate::container::ContainerType for $t {
-            fn common(&self) -> &$crate::container::ContainerCommon {
-                &self.common
-            }
-            fn parent(&self) -> Option<alloc::sync::Arc<dyn $crate::container::ContainerType>> {
-                self.parent
-                    .clone()
-                    .map(|p| p as alloc::sync::Arc<dyn $crate::container::ContainerType>)
-            }
-            fn as_any(
-                self: alloc::sync::Arc<Self>,
-            ) -> alloc::sync::Arc<dyn core::any::Any + Send + Sync> {
-                self
+// The declaration: one row per type, in boot-numbering order. The user container lives in
+// the credentials; the others are members of the set.
+//
+//  Kind       field   clone flag        feature    Rust type
+container_types! {
+    credentials:
+    User       user    CLONE_NEWUSER     "user"     user::UserContainer;
+    set:
+    Pid        pid     CLONE_NEWPID      "pid"      pid::PidContainer;
+    Uts        uts     CLONE_NEWUTS      "uts"      uts::UtsContainer;
+    Mnt        mnt     CLONE_NEWNS       "mnt"      mnt::MntContainer;
+    Ipc        ipc     CLONE_NEWIPC      "ipc"      ipc::IpcContainer;
+    Time       time    CLONE_NEWTIME     "time"     time::TimeContainer;
+    Net        net     CLONE_NEWNET      "net"      net::NetContainer;
+    Cgroup     cgroup  CLONE_NEWCGROUP   "cgroup"   cgroup::CgroupContainer;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_distinct_flag_a_link_a_feature_and_a_root() {
+        init("");
+        let set = root();
+        let mut flags = 0u64;
+        for (i, k) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(k.index(), i, "{k:?}: ALL is in declaration order");
+            let f = k.clone_flag();
+            assert_eq!(f.count_ones(), 1, "{k:?}: one flag bit");
+            assert_eq!(f & ALL_NEW_FLAGS, f, "{k:?}: a CLONE_NEW* flag");
+            assert_eq!(flags & f, 0, "{k:?}: flag {f:#x} taken twice");
+            flags |= f;
+            assert_eq!(Kind::from_flag(f), Some(k));
+            assert_eq!(
+                Kind::ALL.iter().filter(|o| o.name() == k.name()).count(),
+                1,
+                "{k:?}: its name is its own"
+            );
+            assert!(
+                Link::ALL.contains(&Link::Own(k)),
+                "{k:?}: /proc/[pid]/ns/{} exists",
+                k.name()
+            );
+            assert_eq!(
+                Link::ALL.contains(&Link::ForChildren(k)),
+                k.scope() != Scope::Process,
+                "{k:?}: a for_children link exactly when unshare defers"
+            );
+            let root = match k {
+                Kind::User => user::root_user() as Arc<dyn Container>,
+                _ => set
+                    .member(Link::Own(k))
+                    .expect("the set has every other kind"),
+            };
+            assert_eq!(root.kind(), k, "{k:?}: its root is of its kind");
+            assert_eq!(
+                root.number(),
+                0xF000_0001 + i as u32,
+                "{k:?}: roots numbered in declaration order"
+            );
+            if k.scope() != Scope::Process {
+                let c = set.member(Link::ForChildren(k)).expect("for_children");
+                assert_eq!(c.number(), root.number(), "{k:?}: root for_children");
             }
         }
-    };
-    ($t:ty) => {
-        impl $crate::container::ContainerType for $t {
-            fn common(&self) -> &$crate::container::ContainerCommon {
-                &self.common
-            }
-            fn as_any(
-                self: alloc::sync::Arc<Self>,
-            ) -> alloc::sync::Arc<dyn core::any::Any + Send + Sync> {
-                self
-            }
+        assert_eq!(
+            flags, ALL_NEW_FLAGS,
+            "every Linux CLONE_NEW* flag is a kind"
+        );
+        assert_eq!(set.member(Link::Own(Kind::User)).map(|_| ()), None);
+        let names: alloc::vec::Vec<&str> = Link::ALL.iter().map(|l| l.name()).collect();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "link {n} twice");
+            assert_eq!(Link::ALL[i].index(), i);
         }
-    };
+        assert!(names.contains(&"pid_for_children") && names.contains(&"time_for_children"));
+    }
+
+    #[test]
+    fn hierarchical_kinds_are_pid_and_user() {
+        for k in Kind::ALL {
+            assert_eq!(
+                k.hierarchical(),
+                matches!(k, Kind::Pid | Kind::User),
+                "{k:?}"
+            );
+        }
+    }
 }

@@ -3,7 +3,8 @@
 //! numbers (Linux's `struct pid`); dropping it frees the numbers.
 
 use super::pidmap::PidMap;
-use super::{ContainerCommon, Kind};
+use super::{ContainerCommon, ContainerSet, ContainerType, Kind, Membership, Scope};
+use crate::cred::Credentials;
 use crate::errno::Errno;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -39,10 +40,16 @@ pub struct PidContainer {
     inner: Mutex<Inner>,
 }
 
-crate::container_type!(PidContainer, hierarchical);
+impl ContainerType for PidContainer {
+    const KIND: Kind = Kind::Pid;
+    const SCOPE: Scope = Scope::Children;
+    const HIERARCHICAL: bool = true;
 
-impl PidContainer {
-    pub fn root(common: ContainerCommon) -> Self {
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
+
+    fn root(common: ContainerCommon) -> Self {
         PidContainer {
             common,
             level: 0,
@@ -55,7 +62,7 @@ impl PidContainer {
     }
 
     /// A child container of `parent`: `ENOSPC` beyond the depth limit or the count limit.
-    pub fn new_child(
+    fn new_child(
         parent: &Arc<PidContainer>,
         owner: &Arc<super::user::UserContainer>,
     ) -> Result<PidContainer, Errno> {
@@ -74,6 +81,29 @@ impl PidContainer {
         })
     }
 
+    fn parent(&self) -> Option<Arc<Self>> {
+        self.parent.clone()
+    }
+
+    /// After `unshare(CLONE_NEWPID)` (or a `setns` that set pid_for_children) the caller
+    /// cannot add threads or ask for another PID container (Linux: `EINVAL`).
+    fn may_clone(m: &Membership<Self>, new: bool, thread: bool) -> Result<(), Errno> {
+        if m.is_deferred() && (new || thread) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Only the caller's own PID container or one below it (`EINVAL`).
+    fn may_join(&self, set: &ContainerSet, _cred: &Credentials, _: bool) -> Result<(), Errno> {
+        if !set.pid.is_ancestor_of(self) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+}
+
+impl PidContainer {
     pub fn level(&self) -> u32 {
         self.level
     }

@@ -8,7 +8,8 @@
 //! and only a frozen container has processes in it, so a reader never sees a half-written
 //! pair.
 
-use super::{ContainerCommon, Kind};
+use super::{ContainerCommon, ContainerSet, ContainerType, Kind, Scope};
+use crate::cred::Credentials;
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -54,11 +55,16 @@ pub struct TimeContainer {
     lock: Mutex<()>,
 }
 
-crate::container_type!(TimeContainer);
+impl ContainerType for TimeContainer {
+    const KIND: Kind = Kind::Time;
+    const SCOPE: Scope = Scope::UntilExec;
 
-impl TimeContainer {
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
+
     /// The root container: zero offsets, frozen.
-    pub fn root(common: ContainerCommon) -> Self {
+    fn root(common: ContainerCommon) -> Self {
         TimeContainer {
             common,
             monotonic: AtomicI64::new(0),
@@ -68,17 +74,42 @@ impl TimeContainer {
         }
     }
 
-    /// A new container with this one's offsets, not frozen.
-    pub fn new_child(&self, owner: &Arc<super::user::UserContainer>) -> Result<Self, Errno> {
+    /// A new container with the parent's offsets (Linux's copy_time_ns: the caller's
+    /// time_for_children), not frozen.
+    fn new_child(
+        parent: &Arc<Self>,
+        owner: &Arc<super::user::UserContainer>,
+    ) -> Result<Self, Errno> {
         Ok(TimeContainer {
             common: ContainerCommon::new(Kind::Time, owner)?,
-            monotonic: AtomicI64::new(self.offset(Clock::Monotonic)),
-            boottime: AtomicI64::new(self.offset(Clock::Boottime)),
+            monotonic: AtomicI64::new(parent.offset(Clock::Monotonic)),
+            boottime: AtomicI64::new(parent.offset(Clock::Boottime)),
             frozen: AtomicBool::new(false),
             lock: Mutex::new(()),
         })
     }
 
+    /// A TIME container's clocks are the whole process's (setns(2): `EUSERS` when
+    /// multithreaded).
+    fn may_join(
+        &self,
+        _set: &ContainerSet,
+        _cred: &Credentials,
+        single_threaded: bool,
+    ) -> Result<(), Errno> {
+        if !single_threaded {
+            return Err(Errno::EUSERS);
+        }
+        Ok(())
+    }
+
+    /// The first process to enter fixes the offsets.
+    fn entered(&self) {
+        self.freeze();
+    }
+}
+
+impl TimeContainer {
     fn slot(&self, clock: Clock) -> &AtomicI64 {
         match clock {
             Clock::Monotonic => &self.monotonic,

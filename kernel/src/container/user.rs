@@ -1,9 +1,12 @@
 //! The user container: uid/gid maps, its owner, its level, and the capability rule
 //! "the owner of a container's parent has every capability in it". It lives in the
-//! process's [`Credentials`](crate::cred::Credentials), not in the `Container` set.
+//! process's [`Credentials`], not in the [`ContainerSet`](super::ContainerSet): it is
+//! created with new credentials ([`UserContainer::create`]) and joined by replacing them
+//! ([`join`]).
 
-use super::{ContainerCommon, ContainerType, Kind};
+use super::{Container, ContainerCommon, ContainerType, Kind};
 use crate::cred::idmap::IdMap;
+use crate::cred::{CAP_FULL, CAP_SYS_ADMIN, Credentials};
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -38,13 +41,17 @@ struct Maps {
     setgroups_denied: bool,
 }
 
-crate::container_type!(UserContainer, hierarchical);
+impl ContainerType for UserContainer {
+    const KIND: Kind = Kind::User;
+    const HIERARCHICAL: bool = true;
 
-static ROOT: Once<Arc<UserContainer>> = Once::new();
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
 
-pub(super) fn init_root(common: ContainerCommon) {
-    ROOT.call_once(|| {
-        Arc::new(UserContainer {
+    /// The root user container: identity maps, owned by root.
+    fn root(common: ContainerCommon) -> Self {
+        UserContainer {
             common,
             level: 0,
             parent: None,
@@ -55,8 +62,42 @@ pub(super) fn init_root(common: ContainerCommon) {
                 gid: Some(IdMap::identity()),
                 setgroups_denied: false,
             }),
-        })
-    });
+        }
+    }
+
+    /// Not reached: the user row is not in the set; `clone`/`unshare` build a user
+    /// container with the caller's ids through [`UserContainer::create`].
+    fn new_child(_parent: &Arc<Self>, _owner: &Arc<UserContainer>) -> Result<Self, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    fn parent(&self) -> Option<Arc<Self>> {
+        self.parent.clone()
+    }
+}
+
+static ROOT: Once<Arc<UserContainer>> = Once::new();
+
+/// Keeps the root user container (the declaration's root set calls it once at boot).
+pub(super) fn init_root(root: UserContainer) {
+    ROOT.call_once(|| Arc::new(root));
+}
+
+/// `setns` into user container `target`: not one's own (`EINVAL`), CAP_SYS_ADMIN in the
+/// target (`EPERM`); the caller then has every capability inside it.
+pub fn join(cred: &Credentials, target: Arc<dyn Container>) -> Result<Credentials, Errno> {
+    let u: Arc<UserContainer> = target.downcast().ok_or(Errno::EINVAL)?;
+    if Arc::ptr_eq(&u, &cred.user) {
+        return Err(Errno::EINVAL);
+    }
+    if !cred.capable_in(&u, CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    let mut c = cred.clone();
+    c.user = u;
+    c.cap_permitted = CAP_FULL;
+    c.cap_effective = CAP_FULL;
+    Ok(c)
 }
 
 /// The root user container.
@@ -64,15 +105,10 @@ pub fn root_user() -> Arc<UserContainer> {
     ROOT.get().expect("container::init runs at boot").clone()
 }
 
-/// The root user container as a generic container.
-pub fn root() -> Arc<dyn ContainerType> {
-    root_user()
-}
-
 impl UserContainer {
     /// A child of `parent` owned by kernel ids `owner`/`group`: `ENOSPC` beyond the
     /// deepest level (3 unless the command line says otherwise) or at `max_user_container`.
-    pub fn new_child(
+    pub fn create(
         parent: &Arc<UserContainer>,
         owner: u32,
         group: u32,
@@ -196,7 +232,7 @@ mod tests {
         let mut chain = alloc::vec![root_user()];
         while chain.len() <= limit as usize + 1 {
             let parent = chain.last().cloned().expect("the root");
-            match UserContainer::new_child(&parent, 0, 0) {
+            match UserContainer::create(&parent, 0, 0) {
                 Ok(c) => chain.push(Arc::new(c)),
                 Err(e) => {
                     assert_eq!(e, Errno::ENOSPC);

@@ -1,9 +1,10 @@
 //! The UTS container: host and domain names (`uname`, `sethostname`, `setdomainname`).
 //! A new one starts as a copy of its parent's.
 
-use super::{ContainerCommon, Kind};
+use super::{ContainerCommon, ContainerType, Kind};
 use crate::errno::Errno;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use spin::Mutex;
 
@@ -20,28 +21,34 @@ pub struct UtsContainer {
     names: Mutex<(Vec<u8>, Vec<u8>)>,
 }
 
-crate::container_type!(UtsContainer);
+impl ContainerType for UtsContainer {
+    const KIND: Kind = Kind::Uts;
 
-impl UtsContainer {
-    pub fn root(common: ContainerCommon) -> Self {
+    fn common(&self) -> &ContainerCommon {
+        &self.common
+    }
+
+    fn root(common: ContainerCommon) -> Self {
         UtsContainer {
             common,
             names: Mutex::new((b"bulkhead".to_vec(), b"(none)".to_vec())),
         }
     }
 
-    /// A new container with a copy of this one's names.
-    pub fn new_child(
-        &self,
-        owner: &alloc::sync::Arc<super::user::UserContainer>,
+    /// A new container with a copy of the parent's names.
+    fn new_child(
+        parent: &Arc<Self>,
+        owner: &Arc<super::user::UserContainer>,
     ) -> Result<UtsContainer, Errno> {
         let common = ContainerCommon::new(Kind::Uts, owner)?;
         Ok(UtsContainer {
             common,
-            names: Mutex::new(self.names.lock().clone()),
+            names: Mutex::new(parent.names.lock().clone()),
         })
     }
+}
 
+impl UtsContainer {
     pub fn hostname(&self) -> Vec<u8> {
         self.names.lock().0.clone()
     }

@@ -233,7 +233,7 @@ mod tests {
         let mut creds = Credentials::root(root.clone());
         creds.euid = 1000;
         creds.cap_effective = 0;
-        let child = Arc::new(UserContainer::new_child(&root, 1000, 1000).expect("below the limit"));
+        let child = Arc::new(UserContainer::create(&root, 1000, 1000).expect("below the limit"));
         assert!(
             creds.capable_in(&child, CAP_SYS_ADMIN),
             "owner of the child"

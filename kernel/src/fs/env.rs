@@ -4,7 +4,7 @@
 
 use super::vfs::{Caller, Timespec};
 use super::{FdTable, OpenFile};
-use crate::container::ContainerType;
+use crate::container::Container;
 use crate::errno::Errno;
 use alloc::sync::Arc;
 
@@ -60,7 +60,8 @@ mod imp {
     /// `ipc`.
     pub fn ipc_in_use(ipc: &Arc<crate::container::ipc::IpcContainer>) -> bool {
         let all: alloc::vec::Vec<_> = crate::task::TABLES.lock().procs.values().cloned().collect();
-        all.iter().any(|p| Arc::ptr_eq(&p.container().ipc, ipc))
+        all.iter()
+            .any(|p| Arc::ptr_eq(p.containers().ipc.own(), ipc))
     }
 
     /// The I/O signal of an `O_ASYNC` file to its owner (a process or every process of a
@@ -114,22 +115,20 @@ mod imp {
 
     /// The user container owning a container (`NS_GET_USERNS`); for a user container,
     /// its parent.
-    pub fn owning_user_container(ns: &Arc<dyn ContainerType>) -> Option<Arc<dyn ContainerType>> {
-        ns.common()
-            .owner()
-            .map(|u| u.clone() as Arc<dyn ContainerType>)
+    pub fn owning_user_container(ns: &Arc<dyn Container>) -> Option<Arc<dyn Container>> {
+        ns.common().owner().map(|u| u.clone() as Arc<dyn Container>)
     }
 
     /// Whether `NS_GET_PARENT` may hand out `parent`: a PID container must be the
     /// caller's own or one of its descendants (Linux's `pidns_get_parent`).
-    pub fn may_see_parent(parent: &Arc<dyn ContainerType>) -> bool {
+    pub fn may_see_parent(parent: &Arc<dyn Container>) -> bool {
         let Some(p) = parent
             .clone()
             .downcast::<crate::container::pid::PidContainer>()
         else {
             return true;
         };
-        let Some(mine) = crate::task::container_of(crate::task::current_vpid()) else {
+        let Some(mine) = crate::task::containers_of(crate::task::current_vpid()) else {
             return false;
         };
         mine.pid.is_ancestor_of(&p)
@@ -258,11 +257,11 @@ mod imp {
     }
 
     /// No root containers exist in host tests (`container::init` is not run).
-    pub fn owning_user_container(_ns: &Arc<dyn ContainerType>) -> Option<Arc<dyn ContainerType>> {
+    pub fn owning_user_container(_ns: &Arc<dyn Container>) -> Option<Arc<dyn Container>> {
         None
     }
 
-    pub fn may_see_parent(_parent: &Arc<dyn ContainerType>) -> bool {
+    pub fn may_see_parent(_parent: &Arc<dyn Container>) -> bool {
         true
     }
 

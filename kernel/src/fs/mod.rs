@@ -469,6 +469,11 @@ impl procfs::KernelView for KernelState {
         let fs = self.process_fs(pid)?;
         Some(fs.mounts().render_info(&fs.root().path))
     }
+    fn cgroup(&self, pid: u32) -> Option<String> {
+        let group = self.process(pid)?.plimits();
+        let reader = crate::task::current_process().containers();
+        Some(crate::container::cgroup::proc_text(&reader.cgroup, &group))
+    }
     fn fs_link(&self, pid: u32, cwd: bool) -> Option<(String, InodeRef, String)> {
         let fs = self.process_fs(pid)?;
         let reader = current_context();
@@ -482,8 +487,8 @@ impl procfs::KernelView for KernelState {
     fn container_member(
         &self,
         pid: u32,
-        link: &str,
-    ) -> Option<Arc<dyn crate::container::ContainerType>> {
+        link: crate::container::Link,
+    ) -> Option<Arc<dyn crate::container::Container>> {
         if !self.all {
             self.process(pid)?;
         }

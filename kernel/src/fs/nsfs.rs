@@ -9,7 +9,7 @@ use super::env;
 use super::file::{FileOps, O_RDONLY, OpenFile};
 use super::procfs::push_decimal;
 use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, makedev};
-use crate::container::{ContainerType, Kind};
+use crate::container::{Container, Kind};
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -46,15 +46,15 @@ pub fn link_text(kind: Kind, number: u32, quoted: bool) -> String {
 
 /// The nsfs inode of one container.
 pub struct NsInode {
-    ns: Arc<dyn ContainerType>,
+    ns: Arc<dyn Container>,
 }
 
 impl NsInode {
-    pub fn for_container(ns: Arc<dyn ContainerType>) -> InodeRef {
+    pub fn for_container(ns: Arc<dyn Container>) -> InodeRef {
         Arc::new(NsInode { ns })
     }
 
-    pub fn container(&self) -> &Arc<dyn ContainerType> {
+    pub fn container(&self) -> &Arc<dyn Container> {
         &self.ns
     }
 }
@@ -80,17 +80,12 @@ impl Inode for NsInode {
 
 /// An open container link.
 struct NsFile {
-    ns: Arc<dyn ContainerType>,
-}
-
-/// Whether a kind has parents (Linux: only PID and user namespaces do).
-fn hierarchical(kind: Kind) -> bool {
-    matches!(kind, Kind::Pid | Kind::User)
+    ns: Arc<dyn Container>,
 }
 
 /// A new fd (close-on-exec, read-only) on the nsfs inode of `ns`, as `NS_GET_USERNS`
 /// and `NS_GET_PARENT` return.
-fn install_ns_fd(ns: Arc<dyn ContainerType>) -> Result<usize, Errno> {
+fn install_ns_fd(ns: Arc<dyn Container>) -> Result<usize, Errno> {
     let path = link_text(ns.kind(), ns.number(), false);
     let inode = NsInode::for_container(ns.clone());
     let file = OpenFile::new(Arc::new(NsFile { ns }), Some(inode), path, O_RDONLY);
@@ -99,7 +94,7 @@ fn install_ns_fd(ns: Arc<dyn ContainerType>) -> Result<usize, Errno> {
 
 /// The user container owning `ns` (`NS_GET_USERNS`): a user container's parent, or
 /// the owner of another kind; `EPERM` for the root user container (Linux).
-fn owner(ns: &Arc<dyn ContainerType>) -> Result<Arc<dyn ContainerType>, Errno> {
+fn owner(ns: &Arc<dyn Container>) -> Result<Arc<dyn Container>, Errno> {
     if ns.kind() == Kind::User {
         return ns.parent().ok_or(Errno::EPERM);
     }
@@ -128,7 +123,7 @@ impl FileOps for NsFile {
         match cmd {
             NS_GET_USERNS => install_ns_fd(owner(&self.ns)?),
             NS_GET_PARENT => {
-                if !hierarchical(kind) {
+                if !kind.hierarchical() {
                     return Err(Errno::EINVAL);
                 }
                 let parent = self.ns.parent().ok_or(Errno::EPERM)?;
@@ -159,7 +154,7 @@ impl FileOps for NsFile {
 /// The container an fd opened on a container link refers to (for `setns`); `None` for
 /// any other file, and for `O_PATH` fds (Linux's `setns` refuses those too).
 #[cfg_attr(target_os = "none", allow(dead_code))] // until setns (syscall/process.rs) calls it
-pub fn container_of_file(file: &OpenFile) -> Option<Arc<dyn ContainerType>> {
+pub fn container_of_file(file: &OpenFile) -> Option<Arc<dyn Container>> {
     if file.is_path_only() {
         return None;
     }
@@ -172,22 +167,19 @@ pub fn container_of_file(file: &OpenFile) -> Option<Arc<dyn ContainerType>> {
 /// A stand-in container of any kind, with an optional parent (host tests do not run
 /// `container::init`). It takes a counted slot of its kind.
 #[cfg(test)]
-pub(crate) fn fake_container(
-    kind: Kind,
-    parent: Option<Arc<dyn ContainerType>>,
-) -> Arc<dyn ContainerType> {
+pub(crate) fn fake_container(kind: Kind, parent: Option<Arc<dyn Container>>) -> Arc<dyn Container> {
     use crate::container::ContainerCommon;
 
     struct Fake {
         common: ContainerCommon,
-        parent: Option<Arc<dyn ContainerType>>,
+        parent: Option<Arc<dyn Container>>,
     }
 
-    impl ContainerType for Fake {
+    impl Container for Fake {
         fn common(&self) -> &ContainerCommon {
             &self.common
         }
-        fn parent(&self) -> Option<Arc<dyn ContainerType>> {
+        fn parent(&self) -> Option<Arc<dyn Container>> {
             self.parent.clone()
         }
         fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
@@ -207,11 +199,11 @@ mod tests {
     use super::*;
     use crate::container::limits;
 
-    fn fake(kind: Kind, parent: Option<Arc<dyn ContainerType>>) -> Arc<dyn ContainerType> {
+    fn fake(kind: Kind, parent: Option<Arc<dyn Container>>) -> Arc<dyn Container> {
         fake_container(kind, parent)
     }
 
-    fn open(ns: &Arc<dyn ContainerType>) -> Arc<OpenFile> {
+    fn open(ns: &Arc<dyn Container>) -> Arc<OpenFile> {
         let inode = NsInode::for_container(ns.clone());
         let ops = match inode.open(O_RDONLY) {
             Some(Ok(ops)) => ops,

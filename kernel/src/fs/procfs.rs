@@ -9,7 +9,7 @@ use super::usermap::{self, UserFile, UserFileOps};
 use super::vfs::*;
 use crate::container::time::{Clock, TimeContainer};
 use crate::container::user::UserContainer;
-use crate::container::{ContainerType, Kind, LINKS, limits};
+use crate::container::{Container, Kind, Link, limits};
 use crate::errno::Errno;
 use crate::plimits;
 use alloc::format;
@@ -92,9 +92,14 @@ pub trait KernelView: Send + Sync {
     fn mountinfo(&self, _pid: u32) -> Option<String> {
         None
     }
-    /// The member behind link `link` (a [`LINKS`] name) of process `pid`'s containers;
-    /// `None` when the process is gone, a zombie or invisible.
-    fn container_member(&self, _pid: u32, _link: &str) -> Option<Arc<dyn ContainerType>> {
+    /// `/proc/[pid]/cgroup`: process `pid`'s group from the reader's cgroup container
+    /// (`container::cgroup::proc_text`).
+    fn cgroup(&self, _pid: u32) -> Option<String> {
+        None
+    }
+    /// The container behind link `link` of process `pid`; `None` when the process is
+    /// gone, a zombie or invisible.
+    fn container_member(&self, _pid: u32, _link: Link) -> Option<Arc<dyn Container>> {
         None
     }
     /// `/proc/[pid]/root` (`cwd` false) or `cwd` (true): the text the reader reads (the
@@ -363,11 +368,13 @@ enum Node {
     Cmdline(u32),
     Maps(u32),
     LinkDir(u32, Links),
-    /// `/proc/[pid]/{container,ns}/<LINKS[i].0>`.
-    Link(u32, Links, u8),
+    /// `/proc/[pid]/{container,ns}/<link>`.
+    Link(u32, Links, Link),
     /// `/proc/[pid]/{uid_map,gid_map,setgroups}`.
     User(u32, UserFile),
     PidMounts(u32),
+    /// `/proc/[pid]/cgroup`.
+    Cgroup(u32),
     MountInfo(u32),
     /// `/proc/[pid]/root` (false) and `cwd` (true).
     FsLink(u32, bool),
@@ -401,7 +408,7 @@ const ROOT_FILES: [(&str, Node); 10] = [
     ("plimits", Node::Plimits),
 ];
 
-const PID_FILES: [(&str, FileType); 17] = [
+const PID_FILES: [(&str, FileType); 18] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
@@ -415,6 +422,7 @@ const PID_FILES: [(&str, FileType); 17] = [
     ("setgroups", FileType::Regular),
     ("mounts", FileType::Regular),
     ("mountinfo", FileType::Regular),
+    ("cgroup", FileType::Regular),
     ("root", FileType::Symlink),
     ("cwd", FileType::Symlink),
     ("timens_offsets", FileType::Regular),
@@ -429,13 +437,9 @@ fn max_file_name(kind: Kind) -> String {
     format!("max_{}_container", kind.name())
 }
 
-/// The link names shown (their kind's feature is on), with their index in [`LINKS`].
-fn shown_links() -> impl Iterator<Item = (u8, &'static str)> {
-    LINKS
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, k))| k.enabled())
-        .map(|(i, (n, _))| (i as u8, *n))
+/// The links shown (their kind's feature is on).
+fn shown_links() -> impl Iterator<Item = Link> {
+    Link::ALL.into_iter().filter(|l| l.kind().enabled())
 }
 
 impl Node {
@@ -468,12 +472,13 @@ impl Node {
             Node::Maps(p) => pid_ino(p, 4),
             Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
-            Node::Link(p, Links::Container, i) => pid_ino(p, 7) | i as u64,
-            Node::Link(p, Links::Ns, i) => pid_ino(p, 8) | i as u64,
+            Node::Link(p, Links::Container, l) => pid_ino(p, 7) | l.index() as u64,
+            Node::Link(p, Links::Ns, l) => pid_ino(p, 8) | l.index() as u64,
             Node::User(p, UserFile::UidMap) => pid_ino(p, 9),
             Node::User(p, UserFile::GidMap) => pid_ino(p, 10),
             Node::User(p, UserFile::Setgroups) => pid_ino(p, 11),
             Node::PidMounts(p) => pid_ino(p, 12),
+            Node::Cgroup(p) => pid_ino(p, 1) | 1,
             Node::MountInfo(p) => pid_ino(p, 13),
             Node::FsLink(p, cwd) => pid_ino(p, 14 + cwd as u64),
             // The low byte is free in every slot but the links'.
@@ -497,6 +502,7 @@ impl Node {
             | Node::Link(p, _, _)
             | Node::User(p, _)
             | Node::PidMounts(p)
+            | Node::Cgroup(p)
             | Node::MountInfo(p)
             | Node::FsLink(p, _)
             | Node::TimeOffsets(p, _) => Some(p),
@@ -620,6 +626,7 @@ impl ProcInode {
             Node::Loadavg => v.loadavg().into_bytes(),
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
             Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
+            Node::Cgroup(pid) => v.cgroup(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::MountInfo(pid) => v.mountinfo(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::User(pid, which) => {
                 let target = v.user_container(pid).ok_or(Errno::ESRCH)?;
@@ -681,7 +688,7 @@ impl ProcInode {
         let pid = self.node.pid().ok_or(Errno::EINVAL)?;
         self.fs
             .view
-            .container_member(pid, "time_for_children")
+            .container_member(pid, Link::ForChildren(Kind::Time))
             .and_then(|c| c.downcast::<TimeContainer>())
             .ok_or(Errno::ESRCH)
     }
@@ -691,7 +698,7 @@ impl ProcInode {
         let uts = self
             .fs
             .view
-            .container_member(super::env::current_pid(), "uts")
+            .container_member(super::env::current_pid(), Link::Own(Kind::Uts))
             .and_then(|c| c.downcast::<crate::container::uts::UtsContainer>());
         let text =
             |b: Option<Vec<u8>>| String::from_utf8_lossy(&b.unwrap_or_default()).into_owned();
@@ -702,14 +709,13 @@ impl ProcInode {
     }
 
     /// The container behind a link node.
-    fn link_target(&self) -> Result<Arc<dyn ContainerType>, Errno> {
-        let Node::Link(pid, _, i) = self.node else {
+    fn link_target(&self) -> Result<Arc<dyn Container>, Errno> {
+        let Node::Link(pid, _, link) = self.node else {
             return Err(Errno::EINVAL);
         };
-        let (name, _) = LINKS[i as usize];
         self.fs
             .view
-            .container_member(pid, name)
+            .container_member(pid, link)
             .ok_or(Errno::ENOENT)
     }
 
@@ -911,6 +917,7 @@ impl Inode for ProcInode {
                     "gid_map" => Node::User(pid, UserFile::GidMap),
                     "setgroups" => Node::User(pid, UserFile::Setgroups),
                     "mounts" => Node::PidMounts(pid),
+                    "cgroup" => Node::Cgroup(pid),
                     "mountinfo" => Node::MountInfo(pid),
                     "root" => Node::FsLink(pid, false),
                     "cwd" => Node::FsLink(pid, true),
@@ -925,10 +932,10 @@ impl Inode for ProcInode {
             }
             Node::LinkDir(pid, links) => {
                 self.check_pid(pid)?;
-                let (i, _) = shown_links()
-                    .find(|(_, n)| *n == name)
+                let link = shown_links()
+                    .find(|l| l.name() == name)
                     .ok_or(Errno::ENOENT)?;
-                Node::Link(pid, links, i)
+                Node::Link(pid, links, link)
             }
             Node::Plimits => self.plimits_lookup(0, name)?,
             Node::PlGroup(g) => self.plimits_lookup(g, name)?,
@@ -1049,7 +1056,7 @@ impl Inode for ProcInode {
             Node::LinkDir(pid, links) => {
                 self.check_pid(pid)?;
                 shown_links()
-                    .map(|(i, name)| entry(name.to_string(), Node::Link(pid, links, i)))
+                    .map(|l| entry(l.name().to_string(), Node::Link(pid, links, l)))
                     .collect()
             }
             Node::Plimits => self.plimits_entries(0),
@@ -1321,8 +1328,8 @@ mod tests {
 
     /// Process 1 with a UTS container and a PID container (its pid_for_children).
     struct WithContainers {
-        uts: Arc<dyn ContainerType>,
-        pid: Arc<dyn ContainerType>,
+        uts: Arc<dyn Container>,
+        pid: Arc<dyn Container>,
     }
 
     impl WithContainers {
@@ -1358,10 +1365,10 @@ mod tests {
         fn mounts(&self) -> String {
             String::new()
         }
-        fn container_member(&self, pid: u32, link: &str) -> Option<Arc<dyn ContainerType>> {
+        fn container_member(&self, pid: u32, link: Link) -> Option<Arc<dyn Container>> {
             match (pid, link) {
-                (1, "uts") => Some(self.uts.clone()),
-                (1, "pid" | "pid_for_children") => Some(self.pid.clone()),
+                (1, Link::Own(Kind::Uts)) => Some(self.uts.clone()),
+                (1, Link::Own(Kind::Pid) | Link::ForChildren(Kind::Pid)) => Some(self.pid.clone()),
                 _ => None,
             }
         }
@@ -1385,10 +1392,10 @@ mod tests {
         let ns = p.lookup("ns").expect("ns/");
         assert_eq!(c.metadata().mode, S_IFDIR | 0o555);
         assert_eq!(ns.metadata().mode, S_IFDIR | 0o511);
-        let want: Vec<String> = LINKS
+        let want: Vec<String> = Link::ALL
             .iter()
-            .filter(|(_, k)| k.enabled())
-            .map(|(n, _)| n.to_string())
+            .filter(|l| l.kind().enabled())
+            .map(|l| l.name().to_string())
             .collect();
         assert_eq!(names(&c), want);
         assert_eq!(names(&ns), want);
@@ -1399,9 +1406,10 @@ mod tests {
                 c.lookup(&e.name).ok().map(|l| l.metadata().ino)
             );
         }
-        assert_eq!(c.lookup("cgroup").err(), Some(Errno::ENOENT));
-        for (name, kind) in LINKS {
-            if !kind.enabled() {
+        assert_eq!(c.lookup("nope").err(), Some(Errno::ENOENT));
+        for link in Link::ALL {
+            let name = link.name();
+            if !link.kind().enabled() {
                 assert_eq!(
                     c.lookup(name).err(),
                     Some(Errno::ENOENT),
@@ -1518,10 +1526,7 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(
-            user.lookup("max_cgroup_container").err(),
-            Some(Errno::ENOENT)
-        );
+        assert_eq!(user.lookup("max_nope_container").err(), Some(Errno::ENOENT));
         if Kind::Uts.enabled() {
             let f = user.lookup("max_uts_container").unwrap();
             // The default value back: other tests create UTS containers meanwhile.

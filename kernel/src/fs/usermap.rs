@@ -564,7 +564,7 @@ mod tests {
     fn writes_through_real_containers_translate_via_the_parent() {
         let root = root_user();
         let admin = Credentials::root(root.clone());
-        let child = Arc::new(UserContainer::new_child(&root, 1000, 1000).expect("below the limit"));
+        let child = Arc::new(UserContainer::create(&root, 1000, 1000).expect("below the limit"));
         assert_eq!(render(UserFile::UidMap, &child, Some(&admin)), "");
         assert_eq!(render(UserFile::Setgroups, &child, Some(&admin)), "allow\n");
         assert_eq!(
@@ -631,7 +631,7 @@ mod tests {
         // A grandchild owned by kernel uid 100000 (uid 0 of the child): its map names
         // the child's ids and lands on kernel ids; the root reader sees kernel ids.
         let grand =
-            Arc::new(UserContainer::new_child(&child, 100_000, 1000).expect("below the limit"));
+            Arc::new(UserContainer::create(&child, 100_000, 1000).expect("below the limit"));
         let mut g_owner = Credentials::root(child.clone());
         (g_owner.uid, g_owner.euid, g_owner.suid, g_owner.fsuid) =
             (100_000, 100_000, 100_000, 100_000);
@@ -649,7 +649,7 @@ mod tests {
             "         0     100010          5\n"
         );
         let other =
-            Arc::new(UserContainer::new_child(&child, 100_000, 1000).expect("below the limit"));
+            Arc::new(UserContainer::create(&child, 100_000, 1000).expect("below the limit"));
         assert_eq!(
             write_map(false, &other, &g_owner, &g_owner, 0, b"0 999 2"),
             Err(Errno::EPERM),

@@ -474,7 +474,7 @@ mod tests {
         use crate::container::user::{UserContainer, root_user};
         crate::container::init("");
         let child =
-            Arc::new(UserContainer::new_child(&root_user(), 1000, 1000).expect("below the limit"));
+            Arc::new(UserContainer::create(&root_user(), 1000, 1000).expect("below the limit"));
         let c = Caller {
             uid: 1000,
             gid: 1000,

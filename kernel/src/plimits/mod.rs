@@ -102,6 +102,12 @@ pub fn find(id: u32) -> Option<Arc<Group>> {
         .cloned()
 }
 
+/// A group outside the registry, for host tests of code that reads groups.
+#[cfg(test)]
+pub(crate) fn test_group(id: u32, name: &str) -> Arc<Group> {
+    Arc::new(Group::new(id, name, 1 << 20))
+}
+
 /// The child groups, in creation order.
 pub fn children() -> Vec<Arc<Group>> {
     REGISTRY.lock().children.clone()

@@ -2,12 +2,11 @@
 //! and the UTS calls `uname`, `sethostname`, `setdomainname`.
 
 use super::as_i32;
-use crate::container::user::UserContainer;
+use crate::container::user;
 use crate::container::{
-    ALL_NEW_FLAGS, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, Container,
-    ContainerType, Kind,
+    ALL_NEW_FLAGS, CLONE_NEWUSER, Container, ContainerSet, ContainerType, Kind, Link,
 };
-use crate::cred::{CAP_SYS_ADMIN, CAP_SYS_CHROOT, Credentials};
+use crate::cred::{CAP_SYS_ADMIN, Credentials};
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{copy_from_user, copy_to_user};
 use crate::task::clone::credentials_for_new_containers;
@@ -31,7 +30,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
 }
 
 fn uname(buf: u64) -> SysResult {
-    copy_to_user(buf, &task::current_process().container().uts.utsname())?;
+    copy_to_user(buf, &task::current_process().containers().uts.utsname())?;
     Ok(0)
 }
 
@@ -42,9 +41,9 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
     }
     let mut buf = vec![0u8; len as usize];
     copy_from_user(name, &mut buf)?;
-    let uts = task::current_process().container().uts.clone();
+    let uts = task::current_process().containers().uts.clone();
     // CAP_SYS_ADMIN over the user container that owns this UTS container.
-    if let Some(owner) = uts.common().owner() {
+    if let Some(owner) = ContainerType::common(&*uts).owner() {
         task::require_cap_in(owner, CAP_SYS_ADMIN)?;
     }
     if host {
@@ -55,16 +54,15 @@ fn set_name(name: u64, len: u64, host: bool) -> SysResult {
     Ok(0)
 }
 
-/// Installs `c` as the caller's container set. When its mount container changes
-/// (`setns`), the caller's file-system context moves to the new tree's root; entering a
-/// TIME container fixes its offsets.
-fn install(p: &Arc<Process>, c: Container) {
-    c.time.freeze();
+/// Installs `c` as the caller's container set (`setns`): each container that changed
+/// applies its [`ContainerType::joined`](crate::container::ContainerType::joined) rule to
+/// the file-system context, and is entered.
+fn install(p: &Arc<Process>, c: ContainerSet) {
     let mut pi = p.inner.lock();
-    if !Arc::ptr_eq(&pi.container.mnt, &c.mnt) {
-        pi.fs = pi.fs.enter(c.mnt.mounts());
-    }
-    pi.container = Arc::new(c);
+    let mut fs = pi.fs.clone();
+    c.install_over(&pi.containers, &mut fs);
+    pi.fs = fs;
+    pi.containers = Arc::new(c);
 }
 
 fn unshare(flags: u64) -> SysResult {
@@ -83,19 +81,12 @@ fn unshare(flags: u64) -> SysResult {
     let p = task::current_process();
     if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 || ns & CLONE_NEWUSER != 0 {
         // These need a single-threaded caller (unshare(2)).
-        if p.live_threads.load(core::sync::atomic::Ordering::Acquire) > 1 {
+        if !single_threaded(&p) {
             return Err(Errno::EINVAL);
         }
     }
-    let cur = p.container();
-    if ns & CLONE_NEWPID != 0 && !Arc::ptr_eq(&cur.pid, &cur.pid_for_children) {
-        return Err(Errno::EINVAL);
-    }
-    // LiteOS-A's rule (time_002; Linux would replace time_for_children): one unshare of
-    // TIME until the caller has entered it (by execve).
-    if ns & CLONE_NEWTIME != 0 && !Arc::ptr_eq(&cur.time, &cur.time_for_children) {
-        return Err(Errno::EINVAL);
-    }
+    let cur = p.containers();
+    cur.check_unshare(ns)?;
     let (new_cred, owner) = credentials_for_new_containers(&p.cred(), ns)?;
     let new = if ns & !CLONE_NEWUSER != 0 {
         Some(cur.derive(ns, true, &owner)?)
@@ -110,20 +101,21 @@ fn unshare(flags: u64) -> SysResult {
         p.inner.lock().files = files;
     }
     if let Some(c) = new {
-        // CLONE_NEWNS implies CLONE_FS: a context of its own on the new tree, at the
-        // same paths (looked up before taking the process lock: a walk may enter /proc).
-        let fs = if ns & CLONE_NEWNS != 0 {
-            Some(p.fs().copy_into(c.mnt.mounts()))
-        } else if flags & CLONE_FS != 0 {
-            Some(p.fs().fork_copy())
+        // The new containers adjust the context (CLONE_NEWNS: one of its own on the new
+        // tree, at the same paths), looked up before taking the process lock: a walk may
+        // enter /proc.
+        let old = p.fs();
+        let mut fs = if flags & CLONE_FS != 0 {
+            old.fork_copy()
         } else {
-            None
+            old.clone()
         };
+        c.created_fs(ns, &mut fs);
         let mut pi = p.inner.lock();
-        if let Some(fs) = fs {
+        if !Arc::ptr_eq(&fs, &old) {
             pi.fs = fs;
         }
-        pi.container = Arc::new(c);
+        pi.containers = Arc::new(c);
     } else if flags & CLONE_FS != 0 {
         let fs = p.fs().fork_copy();
         p.inner.lock().fs = fs;
@@ -131,54 +123,26 @@ fn unshare(flags: u64) -> SysResult {
     Ok(0)
 }
 
-/// Joins `target` (one container of a kind other than user) into `c`, with the rules
-/// of setns(2): CAP_SYS_ADMIN in the caller's own user container and in the one
-/// that owns the target.
+/// Joins `target` (a container of a kind other than user) into `set`, with the rules
+/// of setns(2): CAP_SYS_ADMIN in the caller's own user container and in the one that
+/// owns the target, then the target type's own checks.
 fn join(
+    p: &Process,
     cred: &Credentials,
-    c: &Container,
-    target: Arc<dyn ContainerType>,
-) -> Result<Container, Errno> {
+    set: &ContainerSet,
+    target: Arc<dyn Container>,
+) -> Result<ContainerSet, Errno> {
     let owner = target.common().owner().ok_or(Errno::EINVAL)?;
     if !cred.capable(CAP_SYS_ADMIN) || !cred.capable_in(owner, CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
-    // Entering a mount container also changes the root directory (setns(2)).
-    if target.kind() == Kind::Mnt && !cred.capable(CAP_SYS_CHROOT) {
-        return Err(Errno::EPERM);
-    }
-    if target.kind() == Kind::Pid {
-        let t: Arc<crate::container::pid::PidContainer> =
-            target.clone().downcast().ok_or(Errno::EINVAL)?;
-        // Only the caller's own PID container or one below it.
-        if !c.pid.is_ancestor_of(&t) {
-            return Err(Errno::EINVAL);
-        }
-    }
-    c.replace(target)
-}
-
-/// Joining a user container: not one's own (`EINVAL`), CAP_SYS_ADMIN in the target;
-/// the caller then has every capability inside it.
-fn join_user(cred: &Credentials, target: Arc<dyn ContainerType>) -> Result<Credentials, Errno> {
-    let u: Arc<UserContainer> = target.downcast().ok_or(Errno::EINVAL)?;
-    if Arc::ptr_eq(&u, &cred.user) {
-        return Err(Errno::EINVAL);
-    }
-    if !cred.capable_in(&u, CAP_SYS_ADMIN) {
-        return Err(Errno::EPERM);
-    }
-    let mut c = cred.clone();
-    c.user = u;
-    c.cap_permitted = crate::cred::CAP_FULL;
-    c.cap_effective = crate::cred::CAP_FULL;
-    Ok(c)
+    set.join(target, cred, single_threaded(p))
 }
 
 fn setns(fd: u64, nstype: u64) -> SysResult {
     let p = task::current_process();
     let file = p.files().get(as_i32(fd))?;
-    let cur = p.container();
+    let cur = p.containers();
     let cred = p.cred();
     if let Some(target) = pidfd::process_of(&file) {
         // setns(pidfd, flags): every named container of the target, all or nothing;
@@ -191,14 +155,11 @@ fn setns(fd: u64, nstype: u64) -> SysResult {
             if ti.zombie.is_some() {
                 return Err(Errno::ESRCH);
             }
-            (ti.container.clone(), ti.cred.clone())
+            (ti.containers.clone(), ti.cred.clone())
         };
         let mut new_cred = (*cred).clone();
         if nstype & CLONE_NEWUSER != 0 && !Arc::ptr_eq(&their_cred.user, &cred.user) {
-            new_cred = join_user(&cred, their_cred.user.clone())?;
-        }
-        if nstype & CLONE_NEWTIME != 0 && !single_threaded(&p) {
-            return Err(Errno::EUSERS);
+            new_cred = user::join(&cred, their_cred.user.clone())?;
         }
         let mut c = (*cur).clone();
         for kind in Kind::ALL {
@@ -208,8 +169,8 @@ fn setns(fd: u64, nstype: u64) -> SysResult {
             if !kind.enabled() {
                 return Err(Errno::EINVAL);
             }
-            let member = theirs.member(kind.name()).ok_or(Errno::EINVAL)?;
-            c = join(&new_cred, &c, member)?;
+            let member = theirs.member(Link::Own(kind)).ok_or(Errno::EINVAL)?;
+            c = join(&p, &new_cred, &c, member)?;
         }
         install(&p, c);
         super::cred::commit(&p, new_cred);
@@ -220,18 +181,14 @@ fn setns(fd: u64, nstype: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     if target.kind() == Kind::User {
-        if p.live_threads.load(core::sync::atomic::Ordering::Acquire) > 1 {
+        if !single_threaded(&p) {
             return Err(Errno::EINVAL);
         }
-        let c = join_user(&cred, target)?;
+        let c = user::join(&cred, target)?;
         super::cred::commit(&p, c);
         return Ok(0);
     }
-    // A TIME container's clocks are the whole process's (setns(2): EUSERS otherwise).
-    if target.kind() == Kind::Time && !single_threaded(&p) {
-        return Err(Errno::EUSERS);
-    }
-    let c = join(&cred, &cur, target)?;
+    let c = join(&p, &cred, &cur, target)?;
     install(&p, c);
     Ok(0)
 }

@@ -1162,7 +1162,7 @@ fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
 
 /// CAP_SYS_ADMIN over the user container that owns the caller's mount container.
 fn require_mount_admin() -> Result<(), Errno> {
-    let mnt = crate::task::current_process().container().mnt.clone();
+    let mnt = crate::task::current_process().containers().mnt.clone();
     match crate::container::ContainerType::common(&*mnt).owner() {
         Some(owner) => crate::task::require_cap_in(owner, CAP_SYS_ADMIN),
         None => env::require_cap(CAP_SYS_ADMIN),
@@ -1278,7 +1278,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
         "sysfs" => crate::fs::ramfs::RamFs::new("sysfs"),
         "mqueue" => crate::fs::mqueuefs::MqueueFs::new(
-            crate::task::current_process().container().ipc.clone(),
+            crate::task::current_process().containers().ipc.clone(),
         ),
         "ramblk" => {
             // A block device file system: the source names the device.

@@ -43,7 +43,7 @@ fn files() -> Arc<FdTable> {
 }
 
 fn space_owner() -> Arc<crate::container::ipc::IpcContainer> {
-    task::current_process().container().ipc.clone()
+    task::current_process().containers().ipc.clone()
 }
 
 /// A queue name from user memory (`EFAULT`, `ENAMETOOLONG`; not UTF-8: `EINVAL`).

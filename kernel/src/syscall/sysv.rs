@@ -49,7 +49,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
 
 /// The caller's IPC container and who it is there.
 fn caller() -> (Arc<IpcContainer>, Who) {
-    let ipc = task::current_process().container().ipc.clone();
+    let ipc = task::current_process().containers().ipc.clone();
     let who = Who::of(&task::current_cred(), ipc.common().owner());
     (ipc, who)
 }

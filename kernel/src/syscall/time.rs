@@ -65,7 +65,7 @@ fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
 
 /// The caller's offset of `clock`: that of its `time` container (not time_for_children).
 pub(super) fn offset(clock: Clock) -> i64 {
-    task::current_process().container().time.offset(clock)
+    task::current_process().containers().time.offset(clock)
 }
 
 /// `CLOCK_BOOTTIME` as the caller sees it (also `sysinfo` and `/proc/uptime`).

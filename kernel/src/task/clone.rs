@@ -215,13 +215,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     if flags & CLONE_PARENT != 0 && (me.pid() == 1 || me.pid_ref().is_container_init()) {
         return Err(Errno::EINVAL);
     }
-    let my_container = me.container();
-    let unshared_pid = !Arc::ptr_eq(&my_container.pid, &my_container.pid_for_children);
-    let unshared_time = !Arc::ptr_eq(&my_container.time, &my_container.time_for_children);
-    // After unshare(CLONE_NEWPID) the caller cannot add threads or nest again (Linux).
-    if unshared_pid && (flags & CLONE_THREAD != 0 || ns & CLONE_NEWPID != 0) {
-        return Err(Errno::EINVAL);
-    }
+    let my_set = me.containers();
+    my_set.check_clone(ns, flags & CLONE_THREAD != 0)?;
     let mut child_frame = *frame;
     child_frame.rax = 0;
     child_frame.vector = 0;
@@ -257,10 +252,10 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             Arc::downgrade(&me)
         };
         let (child_cred, owner) = credentials_for_new_containers(&pi.cred, ns)?;
-        let child_container = if ns & !CLONE_NEWUSER != 0 || unshared_pid || unshared_time {
-            Arc::new(my_container.derive(ns, false, &owner)?)
+        let child_set = if ns & !CLONE_NEWUSER != 0 || my_set.has_deferred() {
+            Arc::new(my_set.derive(ns, false, &owner)?)
         } else {
-            my_container.clone()
+            my_set.clone()
         };
         let mut inner = ProcInner::new(
             if flags & CLONE_FILES != 0 {
@@ -273,7 +268,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             } else {
                 fs.fork_copy()
             },
-            child_container,
+            child_set,
             child_cred,
         );
         inner.parent = parent;
@@ -294,11 +289,10 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.nice = pi.nice;
         inner.rlimits = pi.rlimits;
         drop(pi);
-        if ns & CLONE_NEWNS != 0 {
-            // The child's context moves onto its new container's tree (looked up without
-            // the process lock: a walk may enter /proc).
-            inner.fs = fs.copy_into(inner.container.mnt.mounts());
-        }
+        // The child's new containers adjust its context (CLONE_NEWNS: onto the new tree),
+        // looked up without the process lock: a walk may enter /proc.
+        let set = inner.containers.clone();
+        set.created_fs(ns, &mut inner.fs);
         let child_vm = if flags & CLONE_VM != 0 {
             vm
         } else {
@@ -313,7 +307,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         t
     };
     // The caller sees the child under its number in the caller's PID container.
-    let tid = thread.tid_ref().nr_in(&my_container.pid).unwrap_or(0);
+    let tid = thread.tid_ref().nr_in(&my_set.pid).unwrap_or(0);
     if flags & CLONE_CHILD_CLEARTID != 0 {
         thread.inner.lock().clear_child_tid = args.child_tid;
     }
@@ -358,7 +352,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
 /// With it, `EINVAL`: this kernel does not pick numbers on request.
 fn set_tid_allowed(args: &CloneArgs, ns: u64) -> Result<(), Errno> {
     let me = sched::current().process().clone();
-    let pidc = me.container().pid_for_children.clone();
+    let pidc = me.containers().pid.for_children().clone();
     let levels = pidc.level() as u64 + 1 + (ns & CLONE_NEWPID != 0) as u64;
     if args.set_tid_size > levels {
         return Err(Errno::EINVAL);
@@ -405,7 +399,7 @@ pub fn credentials_for_new_containers(
 > {
     let mut new_cred = cred.clone();
     if ns & CLONE_NEWUSER != 0 {
-        let user = Arc::new(crate::container::user::UserContainer::new_child(
+        let user = Arc::new(crate::container::user::UserContainer::create(
             &cred.user, cred.euid, cred.egid,
         )?);
         let mut c = (**cred).clone();

@@ -240,8 +240,8 @@ pub fn execve(
         let mut pi = p.inner.lock();
         let old = pi.vm.replace(new_vm);
         set_program(&mut pi, &canonical, &argv);
-        if let Some(c) = pi.container.after_exec() {
-            pi.container = Arc::new(c);
+        if let Some(c) = pi.containers.after_exec() {
+            pi.containers = Arc::new(c);
         }
         pi.vfork_done = true;
         (old, pi.files.clone())

@@ -16,7 +16,7 @@ pub mod signal;
 pub mod signalfd;
 
 use crate::arch::x86_64::context::CpuContext;
-use crate::container::Container;
+use crate::container::ContainerSet;
 use crate::container::pid::{Pid, PidContainer};
 use crate::fs::{FdTable, FsContext};
 use crate::mm::aspace::AddressSpace;
@@ -97,7 +97,7 @@ pub struct ProcInner {
     /// Process group and session (their leaders' pids; they outlive the leaders).
     pub pgrp: Option<Arc<Pid>>,
     pub session: Option<Arc<Pid>>,
-    pub container: Arc<Container>,
+    pub containers: Arc<ContainerSet>,
     pub cred: Arc<crate::cred::Credentials>,
     pub name: String,
     pub cmdline: Vec<u8>,
@@ -148,8 +148,8 @@ impl Process {
     pub fn pid_ref(&self) -> &Arc<Pid> {
         &self.pid
     }
-    pub fn container(&self) -> Arc<Container> {
-        self.inner.lock().container.clone()
+    pub fn containers(&self) -> Arc<ContainerSet> {
+        self.inner.lock().containers.clone()
     }
     pub fn cred(&self) -> Arc<crate::cred::Credentials> {
         self.inner.lock().cred.clone()
@@ -224,10 +224,10 @@ pub fn find_thread(nr: u32) -> Option<Arc<Thread>> {
     pid.thread::<Thread>()
 }
 
-/// The containers of process `nr` as the caller sees it. A zombie keeps them until
+/// The container set of process `nr` as the caller sees it. A zombie keeps it until
 /// it is reaped (as LiteOS-A; Linux keeps at least its PID container visible).
-pub fn container_of(nr: u32) -> Option<Arc<Container>> {
-    Some(find_process(nr)?.container())
+pub fn containers_of(nr: u32) -> Option<Arc<ContainerSet>> {
+    Some(find_process(nr)?.containers())
 }
 
 /// Every process visible to the caller, with its number there.
@@ -268,7 +268,7 @@ pub const DEFAULT_RLIMITS: [(u64, u64); 16] = {
 };
 
 /// Creates a process with one thread that will resume `frame` in user mode, numbered
-/// in `inner.container.pid`, in plimits group `group` (already charged for it).
+/// in `inner.containers.pid`, in plimits group `group` (already charged for it).
 pub fn new_process(
     mut inner: ProcInner,
     group: Arc<crate::plimits::Group>,
@@ -277,7 +277,7 @@ pub fn new_process(
     fs_base: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
     let charge = stack_charge(&group)?;
-    let pid = inner.container.pid.alloc()?;
+    let pid = inner.containers.pid.alloc()?;
     if inner.pgrp.is_none() {
         inner.pgrp = Some(pid.clone());
         inner.session = Some(pid.clone());
@@ -363,7 +363,7 @@ impl ProcInner {
     pub fn new(
         files: Arc<FdTable>,
         fs: Arc<FsContext>,
-        container: Arc<Container>,
+        containers: Arc<ContainerSet>,
         cred: Arc<crate::cred::Credentials>,
     ) -> ProcInner {
         ProcInner {
@@ -379,7 +379,7 @@ impl ProcInner {
             exit_signal: signal::SIGCHLD,
             pgrp: None,
             session: None,
-            container,
+            containers,
             cred,
             name: String::new(),
             cmdline: Vec::new(),
@@ -473,11 +473,14 @@ pub fn require_cap(cap: u32) -> Result<(), crate::errno::Errno> {
 }
 
 /// The user container behind link `user` of process `nr` (it lives in the credentials),
-/// or the container-set member for the other links.
-pub fn container_member(nr: u32, link: &str) -> Option<Arc<dyn crate::container::ContainerType>> {
+/// or the member of its container set for the other links.
+pub fn container_member(
+    nr: u32,
+    link: crate::container::Link,
+) -> Option<Arc<dyn crate::container::Container>> {
     let p = find_process(nr)?;
-    if link == "user" {
+    if link.kind() == crate::container::Kind::User {
         return Some(p.cred().user.clone());
     }
-    p.container().member(link)
+    p.containers().member(link)
 }

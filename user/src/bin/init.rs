@@ -324,7 +324,7 @@ mod imp {
         }
         // Every container freed: each type is back to its root alone.
         print!("init: live containers");
-        for t in ["user", "pid", "uts", "mnt", "ipc", "time", "net"] {
+        for t in ["user", "pid", "uts", "mnt", "ipc", "time", "net", "cgroup"] {
             match container_count(t) {
                 Some(c) => print!(" {}={}", t, c),
                 None => print!(" {}=?", t),

@@ -21,7 +21,7 @@ mod imp {
     use ulib::{Args, check, check_eq, check_ne, check_ok};
 
     /// Every link of `/proc/[pid]/container` and `/proc/[pid]/ns` this issue provides.
-    const LINKS: [&str; 9] = [
+    const LINKS: [&str; 10] = [
         "pid",
         "pid_for_children",
         "uts",
@@ -31,9 +31,10 @@ mod imp {
         "time_for_children",
         "user",
         "net",
+        "cgroup",
     ];
     /// The first container number (0xF0000001) and the root order: user, pid, uts, mnt, ipc,
-    /// time, net.
+    /// time, net, cgroup.
     const FIRST_NUMBER: u64 = 4026531841;
 
     fn s(pid: i32) -> String {
@@ -92,7 +93,7 @@ mod imp {
             check_eq!(st.map(|s| s.st_mode & S_IFMT), Ok(S_IFREG));
         }
         check_eq!(
-            read_text("/proc/sys/user/max_cgroup_container").map(|_| ()),
+            read_text("/proc/sys/user/max_nope_container").map(|_| ()),
             Err(ENOENT)
         );
     }
@@ -159,7 +160,7 @@ mod imp {
         check_eq!(read_limit(t), Ok((10, 1)));
     }
 
-    /// The root containers' numbers: 4026531841 (user) .. 4026531847 (net) in LiteOS-A's boot
+    /// The root containers' numbers: 4026531841 (user) .. 4026531848 (cgroup) in the boot
     /// order; the for-children links of the root equal the base ones.
     fn root_container_numbers() {
         for (i, t) in LIMIT_TYPES.iter().enumerate() {
