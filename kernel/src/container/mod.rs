@@ -212,6 +212,11 @@ pub fn init(cmdline: &str) {
         {
             pid::set_max_level(n);
         }
+        if let Some(v) = w.strip_prefix("user_container.max_level=")
+            && let Ok(n) = v.parse::<u32>()
+        {
+            user::set_max_level(n);
+        }
     }
     ROOT.call_once(|| Arc::new(ContainerSet::root()));
 }

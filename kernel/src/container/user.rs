@@ -9,10 +9,19 @@ use crate::cred::idmap::IdMap;
 use crate::cred::{CAP_FULL, CAP_SYS_ADMIN, Credentials};
 use crate::errno::Errno;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU32, Ordering};
 use spin::{Mutex, Once};
 
-/// Deepest level (root is 0): LiteOS-A allows levels 0..3; creating level 4 → ENOSPC.
-pub const MAX_LEVEL: u32 = 3;
+/// Deepest level that may be created (root is 0): LiteOS-A allows levels 0..3; creating
+/// level 4 gives ENOSPC. The kernel command line may raise it (`user_container.max_level=N`).
+static MAX_LEVEL: AtomicU32 = AtomicU32::new(3);
+/// Linux's limit: a user namespace of level 32 may still have children (`create_user_ns`
+/// refuses a parent above 32).
+pub const LEVEL_CAP: u32 = 33;
+
+pub fn set_max_level(n: u32) {
+    MAX_LEVEL.store(n.min(LEVEL_CAP), Ordering::Relaxed);
+}
 
 pub struct UserContainer {
     common: ContainerCommon,
@@ -97,14 +106,14 @@ pub fn root_user() -> Arc<UserContainer> {
 }
 
 impl UserContainer {
-    /// A child of `parent` owned by kernel ids `owner`/`group`: `ENOSPC` beyond level 3
-    /// or at `max_user_container`.
+    /// A child of `parent` owned by kernel ids `owner`/`group`: `ENOSPC` beyond the
+    /// deepest level (3 unless the command line says otherwise) or at `max_user_container`.
     pub fn create(
         parent: &Arc<UserContainer>,
         owner: u32,
         group: u32,
     ) -> Result<UserContainer, Errno> {
-        if parent.level >= MAX_LEVEL {
+        if parent.level >= MAX_LEVEL.load(Ordering::Relaxed) {
             return Err(Errno::ENOSPC);
         }
         Ok(UserContainer {
@@ -211,5 +220,38 @@ impl UserContainer {
         }
         m.setgroups_denied = deny;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The levels below the root a chain of new user containers reaches.
+    fn depth_reached(limit: u32) -> u32 {
+        let mut chain = alloc::vec![root_user()];
+        while chain.len() <= limit as usize + 1 {
+            let parent = chain.last().cloned().expect("the root");
+            match UserContainer::create(&parent, 0, 0) {
+                Ok(c) => chain.push(Arc::new(c)),
+                Err(e) => {
+                    assert_eq!(e, Errno::ENOSPC);
+                    break;
+                }
+            }
+        }
+        chain.len() as u32 - 1
+    }
+
+    #[test]
+    fn nesting_stops_at_the_configured_level_at_most_linuxs_33() {
+        crate::container::init("");
+        set_max_level(100);
+        assert_eq!(MAX_LEVEL.load(Ordering::Relaxed), LEVEL_CAP);
+        // Five levels stay below the default max_user_container (10).
+        set_max_level(5);
+        assert_eq!(depth_reached(5), 5);
+        set_max_level(3);
+        assert_eq!(depth_reached(3), 3, "LiteOS-A's default");
     }
 }

@@ -50,6 +50,54 @@ mod imp {
         crate::task::signal::send_to_thread(&crate::task::current(), 13);
     }
 
+    /// Whether some process is (or, a zombie, was until its reaping) in IPC container
+    /// `ipc`.
+    pub fn ipc_in_use(ipc: &Arc<crate::container::ipc::IpcContainer>) -> bool {
+        let all: alloc::vec::Vec<_> = crate::task::TABLES.lock().procs.values().cloned().collect();
+        all.iter()
+            .any(|p| Arc::ptr_eq(p.containers().ipc.own(), ipc))
+    }
+
+    /// The I/O signal of an `O_ASYNC` file to its owner (a process or every process of a
+    /// group): `F_SETSIG`'s signal with `si_code`, `si_band` and `si_fd`, else `SIGIO`.
+    pub fn send_io_signal(fown: &crate::fs::fasync::Fown, code: i32, band: u64) {
+        use crate::task::signal::{self, SigDetail};
+        let Some((pid, group)) = &fown.owner else {
+            return;
+        };
+        const SIGIO: u32 = 29;
+        const SI_KERNEL: i32 = 0x80;
+        let (sig, detail) = if fown.sig == 0 {
+            (
+                SIGIO,
+                SigDetail {
+                    code: SI_KERNEL,
+                    ..Default::default()
+                },
+            )
+        } else {
+            let d = SigDetail {
+                code,
+                pid: band as u32,
+                uid: (band >> 32) as u32,
+                value: fown.fd as u32 as u64,
+                errno: 0,
+            };
+            (fown.sig, d)
+        };
+        let targets: alloc::vec::Vec<Arc<crate::task::Process>> = if *group {
+            let g = pid.global();
+            let all: alloc::vec::Vec<_> =
+                crate::task::TABLES.lock().procs.values().cloned().collect();
+            all.into_iter().filter(|p| p.pgid() == g).collect()
+        } else {
+            pid.process::<crate::task::Process>().into_iter().collect()
+        };
+        for p in targets {
+            signal::send_to_process_with(&p, sig, Some(detail));
+        }
+    }
+
     /// The caller's number in its own PID container (what `/proc/self` shows).
     pub fn current_pid() -> u32 {
         crate::task::sched::try_current().map_or(0, |_| crate::task::current_vpid())
@@ -185,6 +233,12 @@ mod imp {
     }
 
     pub fn sigpipe_current() {}
+
+    pub fn send_io_signal(_fown: &crate::fs::fasync::Fown, _code: i32, _band: u64) {}
+
+    pub fn ipc_in_use(_ipc: &Arc<crate::container::ipc::IpcContainer>) -> bool {
+        true
+    }
 
     pub fn current_pid() -> u32 {
         1

@@ -99,6 +99,16 @@ pub trait FileOps: Send + Sync {
     fn socket(&self) -> Option<Arc<dyn crate::net::Socket>> {
         None
     }
+    /// Copies what a read would give without consuming it (`tee`); `EINVAL` for objects
+    /// that are not pipes.
+    fn peek(&self, _file: &OpenFile, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// `O_ASYNC` was set on `file`: the object signals its owner from now on (objects
+    /// without signal-driven I/O ignore it, as Linux's without `fasync`).
+    fn fasync(&self, _file: &Arc<OpenFile>) -> Result<(), Errno> {
+        Ok(())
+    }
 }
 
 pub struct OpenFile {
@@ -107,6 +117,7 @@ pub struct OpenFile {
     path: String,
     flags: AtomicU32,
     pos: Mutex<u64>,
+    fown: Mutex<super::fasync::Fown>,
 }
 
 impl Drop for OpenFile {
@@ -130,6 +141,7 @@ impl OpenFile {
             path,
             flags: AtomicU32::new(flags),
             pos: Mutex::new(0),
+            fown: Mutex::new(super::fasync::Fown::default()),
         })
     }
 
@@ -145,6 +157,15 @@ impl OpenFile {
             (old & !SETFL_MASK) | (flags & SETFL_MASK),
             Ordering::Relaxed,
         );
+    }
+
+    /// The `F_SETOWN`/`F_SETSIG` state.
+    pub fn fown(&self) -> super::fasync::Fown {
+        self.fown.lock().clone()
+    }
+
+    pub fn set_fown(&self, f: impl FnOnce(&mut super::fasync::Fown)) {
+        f(&mut self.fown.lock())
     }
 
     pub fn nonblocking(&self) -> bool {
@@ -214,6 +235,14 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         self.ops.seek(self, offset, whence)
+    }
+
+    /// [`FileOps::peek`] (the file must be readable: `EBADF`).
+    pub fn peek(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        self.ops.peek(self, buf)
     }
 
     pub fn stat(&self) -> Result<Metadata, Errno> {

@@ -10,9 +10,12 @@ pub mod cpio;
 pub mod devfs;
 pub mod env;
 pub mod epoll;
+pub mod eventfd;
+pub mod fasync;
 pub mod fdtable;
 pub mod file;
 pub mod lock;
+pub mod memfd;
 pub mod mount;
 pub mod mqueuefs;
 pub mod nsfs;
@@ -21,7 +24,10 @@ pub mod path;
 pub mod pipe;
 pub mod pollwait;
 pub mod procfs;
+pub mod proclimits;
 pub mod ramfs;
+pub mod statfs;
+pub mod sysctl;
 pub mod sysfs;
 pub mod timens;
 pub mod timerfd;
@@ -303,6 +309,26 @@ impl procfs::KernelView for KernelState {
     }
     fn self_pid(&self) -> u32 {
         env::current_pid()
+    }
+    /// Load averages, runnable and all threads, and the last number given out in the
+    /// reader's PID container.
+    fn loadavg(&self) -> String {
+        let threads: u32 = crate::task::visible_processes()
+            .iter()
+            .map(|(_, p)| p.inner.lock().threads.len() as u32)
+            .sum();
+        let last = crate::task::caller_pid_container()
+            .members()
+            .into_iter()
+            .map(|(n, _)| n)
+            .max()
+            .unwrap_or(0);
+        crate::task::loadavg::render(
+            crate::task::loadavg::averages(),
+            crate::task::sched::runnable_threads(),
+            threads,
+            last,
+        )
     }
     /// The machine's CPU times; in a plimits group with a sched quota, the group's: its
     /// members' CPU time, and as idle the rest of the share its quota gives it since boot

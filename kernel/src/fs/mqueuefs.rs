@@ -2,7 +2,8 @@
 //! of the IPC container of the process that mounted it. Each file is the queue itself
 //! (reading gives `QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:...`), `unlink` is
 //! `mq_unlink`, creating a file creates a queue with the default attributes. The mount
-//! holds its IPC container, as Linux's superblock holds its IPC namespace.
+//! holds its IPC container's queues; once no process is in that container any more,
+//! creating gives `EACCES` (Linux's superblock outlives its IPC namespace).
 
 use super::env;
 use super::file::{O_CREAT, O_EXCL, O_RDWR};
@@ -99,6 +100,11 @@ impl Inode for MqueueDir {
     ) -> Result<InodeRef, Errno> {
         if mode & S_IFMT != S_IFREG {
             return Err(Errno::EPERM);
+        }
+        // The IPC container whose queues these are is gone (no process left in it):
+        // the queues made before stay visible, new ones cannot be made (Linux: EACCES).
+        if !env::ipc_in_use(&self.ipc) {
+            return Err(Errno::EACCES);
         }
         let req = OpenRequest {
             oflag: O_RDWR | O_CREAT | O_EXCL,

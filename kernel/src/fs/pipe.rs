@@ -4,6 +4,7 @@
 //! Writes of at most `PIPE_BUF` bytes are atomic.
 
 use super::env::{self, Wake};
+use super::fasync::{BAND_IN, BAND_OUT, FasyncList, POLL_IN, POLL_OUT};
 use super::file::{FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use super::vfs::{Metadata, S_IFIFO, alloc_dev};
 use crate::errno::Errno;
@@ -25,6 +26,9 @@ struct State {
 pub struct Pipe {
     ino: u64,
     state: Mutex<State>,
+    /// Ends with `O_ASYNC`: readers hear of data, writers of room.
+    async_readers: FasyncList,
+    async_writers: FasyncList,
 }
 
 impl Pipe {
@@ -64,6 +68,8 @@ pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
             readers: 1,
             writers: 1,
         }),
+        async_readers: FasyncList::default(),
+        async_writers: FasyncList::default(),
     });
     let name = format!("pipe:[{ino}]");
     let status = flags & super::file::O_NONBLOCK;
@@ -106,6 +112,7 @@ impl FileOps for PipeReader {
                     }
                     drop(s);
                     env::wakeup(p.chan());
+                    p.async_writers.notify(POLL_OUT, BAND_OUT);
                     return Ok(n);
                 }
                 if s.writers == 0 {
@@ -145,6 +152,34 @@ impl FileOps for PipeReader {
 
     fn wait_chan(&self) -> Option<usize> {
         Some(self.0.chan())
+    }
+
+    fn fasync(&self, file: &Arc<OpenFile>) -> Result<(), Errno> {
+        self.0.async_readers.add(file)
+    }
+
+    /// As `read`, but the data stays in the pipe.
+    fn peek(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        let p = &self.0;
+        loop {
+            {
+                let s = p.state.lock();
+                if !s.buf.is_empty() || buf.is_empty() {
+                    let n = buf.len().min(s.buf.len());
+                    for (dst, src) in buf.iter_mut().zip(s.buf.iter()) {
+                        *dst = *src;
+                    }
+                    return Ok(n);
+                }
+                if s.writers == 0 {
+                    return Ok(0);
+                }
+            }
+            if file.nonblocking() {
+                return Err(Errno::EAGAIN);
+            }
+            wait(p)?;
+        }
     }
 }
 
@@ -200,6 +235,7 @@ impl FileOps for PipeWriter {
                     done += n;
                     drop(s);
                     env::wakeup(p.chan());
+                    p.async_readers.notify(POLL_IN, BAND_IN);
                     if done == buf.len() {
                         return Ok(done);
                     }
@@ -241,6 +277,10 @@ impl FileOps for PipeWriter {
 
     fn wait_chan(&self) -> Option<usize> {
         Some(self.0.chan())
+    }
+
+    fn fasync(&self, file: &Arc<OpenFile>) -> Result<(), Errno> {
+        self.0.async_writers.add(file)
     }
 }
 

@@ -54,6 +54,10 @@ pub struct ProcInfo {
     pub seccomp: (u8, u32),
     /// System calls made so far (Bulkhead's `Syscalls:` line).
     pub syscalls: u64,
+    /// The canonical path of its program (`/proc/[pid]/exe`).
+    pub exe: String,
+    /// Resource limits (soft, hard), RLIMIT_* order.
+    pub limits: [(u64, u64); 16],
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,6 +119,10 @@ pub trait KernelView: Send + Sync {
     /// `/proc/cpuinfo`'s figures.
     fn cpu_info(&self) -> CpuInfo {
         CpuInfo::default()
+    }
+    /// `/proc/loadavg`'s line.
+    fn loadavg(&self) -> String {
+        String::from("0.00 0.00 0.00 0/0 0\n")
     }
     /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
     fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
@@ -362,6 +370,8 @@ enum Node {
     MaxContainer(Kind),
     OverflowUid,
     OverflowGid,
+    /// `/proc/sys/kernel/<sysctl::KERNEL[i]>`.
+    Sysctl(u8),
     Pid(u32),
     Status(u32),
     Stat(u32),
@@ -394,9 +404,13 @@ enum Node {
     NetUnix,
     /// `/proc/net/<crate::net::inet::procnet::FILES[i]>`.
     NetInet(u8),
+    Loadavg,
+    /// `/proc/[pid]/exe` and `limits`.
+    Exe(u32),
+    Limits(u32),
 }
 
-const ROOT_FILES: [(&str, Node); 10] = [
+const ROOT_FILES: [(&str, Node); 11] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
     ("stat", Node::CpuStat),
@@ -404,15 +418,18 @@ const ROOT_FILES: [(&str, Node); 10] = [
     ("mounts", Node::Mounts),
     ("filesystems", Node::Filesystems),
     ("uptime", Node::Uptime),
+    ("loadavg", Node::Loadavg),
     ("sys", Node::Sys),
     ("plimits", Node::Plimits),
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 16] = [
+const PID_FILES: [(&str, FileType); 18] = [
     ("status", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
+    ("exe", FileType::Symlink),
+    ("limits", FileType::Regular),
     ("maps", FileType::Regular),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
@@ -456,16 +473,21 @@ impl Node {
             Node::Net => 40,
             Node::NetUnix => 41,
             Node::NetInet(i) => 42 + i as u64,
+            Node::Loadavg => 15,
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
             Node::OverflowUid => 10,
             Node::OverflowGid => 11,
+            Node::Sysctl(i) => 48 + i as u64,
             Node::MaxContainer(k) => 16 + k.index() as u64,
             Node::Pid(p) => pid_ino(p, 0),
             Node::Status(p) => pid_ino(p, 1),
             Node::Stat(p) => pid_ino(p, 2),
             Node::Cmdline(p) => pid_ino(p, 3),
+            // The low byte is free in every slot but the links'.
+            Node::Exe(p) => pid_ino(p, 3) | 1,
+            Node::Limits(p) => pid_ino(p, 3) | 2,
             Node::Maps(p) => pid_ino(p, 4),
             Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
@@ -492,6 +514,8 @@ impl Node {
             | Node::Status(p)
             | Node::Stat(p)
             | Node::Cmdline(p)
+            | Node::Exe(p)
+            | Node::Limits(p)
             | Node::Maps(p)
             | Node::LinkDir(p, _)
             | Node::Link(p, _, _)
@@ -516,7 +540,7 @@ impl Node {
             | Node::Plimits
             | Node::Net
             | Node::PlGroup(_) => FileType::Directory,
-            Node::SelfLink | Node::Link(..) | Node::FsLink(..) => FileType::Symlink,
+            Node::SelfLink | Node::Link(..) | Node::FsLink(..) | Node::Exe(_) => FileType::Symlink,
             _ => FileType::Regular,
         }
     }
@@ -526,7 +550,7 @@ impl Node {
             | match self {
                 // Linux's modes (LiteOS-A makes /proc/sys and /proc/sys/user 0755).
                 Node::LinkDir(_, Links::Ns) => 0o511,
-                Node::SelfLink | Node::Link(..) | Node::FsLink(..) => 0o777,
+                Node::SelfLink | Node::Link(..) | Node::FsLink(..) | Node::Exe(_) => 0o777,
                 Node::MaxContainer(_) => 0o664,
                 Node::User(..) => 0o644,
                 Node::TimeOffsets(_, f) => f.mode(),
@@ -620,9 +644,14 @@ impl ProcInode {
             }
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
+            Node::Sysctl(i) => super::sysctl::render(i as usize, &self.uts_names())
+                .ok_or(Errno::ENOENT)?
+                .into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
             Node::Cmdline(_) => self.info()?.cmdline,
+            Node::Limits(_) => super::proclimits::render(&self.info()?.limits).into_bytes(),
+            Node::Loadavg => v.loadavg().into_bytes(),
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
             Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::Cgroup(pid) => v.cgroup(pid).ok_or(Errno::ESRCH)?.into_bytes(),
@@ -646,7 +675,9 @@ impl ProcInode {
             | Node::Plimits
             | Node::Net
             | Node::PlGroup(_) => return Err(Errno::EISDIR),
-            Node::SelfLink | Node::Link(..) | Node::FsLink(..) => return Err(Errno::EINVAL),
+            Node::SelfLink | Node::Link(..) | Node::FsLink(..) | Node::Exe(_) => {
+                return Err(Errno::EINVAL);
+            }
         })
     }
 
@@ -689,6 +720,21 @@ impl ProcInode {
             .container_member(pid, Link::ForChildren(Kind::Time))
             .and_then(|c| c.downcast::<TimeContainer>())
             .ok_or(Errno::ESRCH)
+    }
+
+    /// The reader's host and domain names.
+    fn uts_names(&self) -> super::sysctl::UtsNames {
+        let uts = self
+            .fs
+            .view
+            .container_member(super::env::current_pid(), Link::Own(Kind::Uts))
+            .and_then(|c| c.downcast::<crate::container::uts::UtsContainer>());
+        let text =
+            |b: Option<Vec<u8>>| String::from_utf8_lossy(&b.unwrap_or_default()).into_owned();
+        super::sysctl::UtsNames {
+            hostname: text(uts.as_ref().map(|u| u.hostname())),
+            domainname: text(uts.as_ref().map(|u| u.domainname())),
+        }
     }
 
     /// The container behind a link node.
@@ -893,7 +939,7 @@ impl Inode for ProcInode {
             Node::SysKernel => match name {
                 "overflowuid" => Node::OverflowUid,
                 "overflowgid" => Node::OverflowGid,
-                _ => return Err(Errno::ENOENT),
+                _ => Node::Sysctl(super::sysctl::index_of(name).ok_or(Errno::ENOENT)? as u8),
             },
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
@@ -901,6 +947,8 @@ impl Inode for ProcInode {
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),
                     "cmdline" => Node::Cmdline(pid),
+                    "exe" => Node::Exe(pid),
+                    "limits" => Node::Limits(pid),
                     "maps" => Node::Maps(pid),
                     "container" => Node::LinkDir(pid, Links::Container),
                     "ns" => Node::LinkDir(pid, Links::Ns),
@@ -951,6 +999,10 @@ impl Inode for ProcInode {
                 .view
                 .fs_link(pid, cwd)
                 .map(|(text, _, _)| text)
+                .ok_or(Errno::ENOENT),
+            // A kernel thread or a zombie has no program: ENOENT, as Linux.
+            Node::Exe(_) => Some(self.info()?.exe)
+                .filter(|e| !e.is_empty())
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
         }
@@ -1014,10 +1066,20 @@ impl Inode for ProcInode {
                 .filter(|k| k.enabled())
                 .map(|k| entry(max_file_name(k), Node::MaxContainer(k)))
                 .collect(),
-            Node::SysKernel => alloc::vec![
-                entry("overflowgid".into(), Node::OverflowGid),
-                entry("overflowuid".into(), Node::OverflowUid),
-            ],
+            Node::SysKernel => {
+                let mut v = alloc::vec![
+                    entry("overflowgid".into(), Node::OverflowGid),
+                    entry("overflowuid".into(), Node::OverflowUid),
+                ];
+                v.extend(
+                    super::sysctl::KERNEL
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| entry(n.to_string(), Node::Sysctl(i as u8))),
+                );
+                v.sort_by(|a, b| a.name.cmp(&b.name));
+                v
+            }
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
                 // Files of a type built out (`time`) are absent.
@@ -1284,6 +1346,7 @@ mod tests {
                 "mounts",
                 "filesystems",
                 "uptime",
+                "loadavg",
                 "sys",
                 "plimits",
                 "net",
@@ -1588,7 +1651,22 @@ mod tests {
             .lookup("sys")
             .and_then(|s| s.lookup("kernel"))
             .expect("sys/kernel");
-        assert_eq!(names(&k), ["overflowgid", "overflowuid"]);
+        assert_eq!(
+            names(&k),
+            [
+                "cap_last_cap",
+                "domainname",
+                "hostname",
+                "ngroups_max",
+                "osrelease",
+                "ostype",
+                "overflowgid",
+                "overflowuid",
+                "pid_max",
+                "tainted"
+            ]
+        );
+        assert_eq!(read(&k.lookup("pid_max").unwrap()), "32768\n");
         assert_eq!(read(&k.lookup("overflowuid").unwrap()), "65534\n");
         assert_eq!(read(&k.lookup("overflowgid").unwrap()), "65534\n");
         assert_eq!(

@@ -167,6 +167,12 @@ impl FileSystem for RamFs {
         self.shared.limit.store(limit, Ordering::Relaxed);
         Ok(())
     }
+    fn statfs(&self) -> super::statfs::StatFs {
+        super::statfs::StatFs::of_type(self.name, self.shared.dev).with_pages(
+            self.shared.used.load(Ordering::Relaxed),
+            self.shared.limit(),
+        )
+    }
 }
 
 /// tmpfs's `size=` value in pages: bytes with an optional `k`/`m`/`g` suffix (either
@@ -625,6 +631,18 @@ impl Inode for RamInode {
     fn chmod(&self, mode: u32) -> Result<(), Errno> {
         let mut m = self.meta.lock();
         m.mode = (m.mode & S_IFMT) | (mode & MODE_PERM);
+        m.ctime = env::now();
+        Ok(())
+    }
+
+    fn set_times(&self, atime: Option<Timespec>, mtime: Option<Timespec>) -> Result<(), Errno> {
+        let mut m = self.meta.lock();
+        if let Some(t) = atime {
+            m.atime = t;
+        }
+        if let Some(t) = mtime {
+            m.mtime = t;
+        }
         m.ctime = env::now();
         Ok(())
     }

@@ -232,6 +232,11 @@ pub trait Inode: Send + Sync + Any {
     fn chown(&self, _uid: Option<u32>, _gid: Option<u32>) -> Result<(), Errno> {
         Err(Errno::EPERM)
     }
+    /// Sets the access and modification times given (`utimensat`); the change time
+    /// becomes now.
+    fn set_times(&self, _atime: Option<Timespec>, _mtime: Option<Timespec>) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
 
     /// A file object of the inode's own (procfs, special files); `None` means the
     /// generic one that reads and writes through `read_at`/`write_at`.
@@ -269,6 +274,11 @@ pub trait FileSystem: Send + Sync {
     /// A remount's new size limit in pages (tmpfs `size=`); `EINVAL` where there is none.
     fn resize(&self, _pages: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
+    }
+    /// What `statfs(2)` reports before the mount flags: by default the type's magic and
+    /// no blocks.
+    fn statfs(&self) -> super::statfs::StatFs {
+        super::statfs::StatFs::of_type(self.name(), self.dev())
     }
 }
 

@@ -409,6 +409,12 @@ impl Inode for Queue {
         Some(Ok(Arc::new(QueueFile(q))))
     }
 
+    /// `open(O_TRUNC)`/`creat` of a queue file: a queue has no byte size to cut, and
+    /// Linux's setattr of an mqueue inode succeeds.
+    fn truncate(&self, _size: u64) -> Result<(), Errno> {
+        Ok(())
+    }
+
     fn chmod(&self, mode: u32) -> Result<(), Errno> {
         self.state.lock().mode = mode & 0o7777;
         Ok(())

@@ -17,17 +17,17 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
-const AT_FDCWD: i32 = -100;
-const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub(super) const AT_FDCWD: i32 = -100;
+pub(super) const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 const AT_REMOVEDIR: u32 = 0x200;
-const AT_SYMLINK_FOLLOW: u32 = 0x400;
+pub(super) const AT_SYMLINK_FOLLOW: u32 = 0x400;
 const AT_NO_AUTOMOUNT: u32 = 0x800;
-const AT_EMPTY_PATH: u32 = 0x1000;
+pub(super) const AT_EMPTY_PATH: u32 = 0x1000;
 const AT_EACCESS: u32 = 0x200;
 const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// Largest kernel buffer one read/write call uses; regular files loop over it.
-const IO_CHUNK: usize = 64 * 1024;
+pub(super) const IO_CHUNK: usize = 64 * 1024;
 /// `IOV_MAX`.
 const IOV_MAX: usize = 1024;
 
@@ -101,7 +101,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         267 => readlinkat(fd(0), a[1], a[2], a[3]),
         268 => fchmodat(fd(0), a[1], a[2] as u32),
         269 => faccessat(fd(0), a[1], a[2] as u32, 0),
-        280 => utimensat(fd(0), a[1], a[3] as u32),
+        280 => super::fsext::utimensat(fd(0), a[1], a[2], a[3] as u32),
         292 => dup3(fd(0), fd(1), a[2] as u32),
         293 => pipe2(a[0], a[1] as u32),
         316 => renameat2(fd(0), a[1], fd(2), a[3], a[4] as u32),
@@ -112,21 +112,21 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(r)
 }
 
-fn files() -> Arc<FdTable> {
+pub(super) fn files() -> Arc<FdTable> {
     crate::task::current().process().files()
 }
 
-fn context() -> Arc<FsContext> {
+pub(super) fn context() -> Arc<FsContext> {
     crate::task::current().process().fs()
 }
 
 /// A path from user memory: `ENAMETOOLONG` past `PATH_MAX - 1` bytes, `EFAULT`,
 /// `EINVAL` if not UTF-8.
-fn read_user_path(addr: u64) -> Result<String, Errno> {
+pub(super) fn read_user_path(addr: u64) -> Result<String, Errno> {
     read_user_cstr(addr, path::PATH_MAX - 1)
 }
 
-fn user_path(addr: u64) -> Result<String, Errno> {
+pub(super) fn user_path(addr: u64) -> Result<String, Errno> {
     let p = read_user_path(addr)?;
     if p.is_empty() {
         return Err(Errno::ENOENT);
@@ -135,7 +135,7 @@ fn user_path(addr: u64) -> Result<String, Errno> {
 }
 
 /// A path that may be empty (with `AT_EMPTY_PATH`).
-fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
+pub(super) fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
     let p = read_user_path(addr)?;
     if p.is_empty() && flags & AT_EMPTY_PATH == 0 {
         return Err(Errno::ENOENT);
@@ -144,7 +144,7 @@ fn user_path_maybe_empty(addr: u64, flags: u32) -> Result<String, Errno> {
 }
 
 /// The location an fd refers to.
-fn fd_loc(file: &OpenFile) -> Result<Loc, Errno> {
+pub(super) fn fd_loc(file: &OpenFile) -> Result<Loc, Errno> {
     let inode = file.inode().ok_or(Errno::ENOTDIR)?.clone();
     Ok(Loc {
         path: String::from(file.path()),
@@ -165,7 +165,7 @@ fn base_dir(dirfd: i32, p: &str) -> Result<Option<Loc>, Errno> {
 }
 
 /// Resolves `(dirfd, path)`; an empty path (with `AT_EMPTY_PATH`) is `dirfd` itself.
-fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
+pub(super) fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
     if p.is_empty() {
         return if dirfd == AT_FDCWD {
             Ok(context().cwd())
@@ -177,7 +177,7 @@ fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno> {
     context().resolve_at(base.as_ref(), p, follow)
 }
 
-fn parent_at(dirfd: i32, p: &str) -> Result<crate::fs::walk::Parent, Errno> {
+pub(super) fn parent_at(dirfd: i32, p: &str) -> Result<crate::fs::walk::Parent, Errno> {
     let base = base_dir(dirfd, p)?;
     context().resolve_parent_at(base.as_ref(), p)
 }
@@ -229,7 +229,7 @@ fn read(fd: i32, buf: u64, count: u64) -> SysResult {
 
 /// Reads into user memory at `buf`: one call for pipes and devices, chunks until short
 /// for regular files. `offset` makes it a `pread`.
-fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
+pub(super) fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
     if count == 0 {
         return if file.readable() {
             Ok(0)
@@ -282,7 +282,12 @@ fn write(fd: i32, buf: u64, count: u64) -> SysResult {
     write_from(&file, buf, count as usize, None)
 }
 
-fn write_from(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> SysResult {
+pub(super) fn write_from(
+    file: &OpenFile,
+    buf: u64,
+    count: usize,
+    offset: Option<u64>,
+) -> SysResult {
     if !file.writable() {
         return Err(Errno::EBADF);
     }
@@ -327,7 +332,7 @@ fn pwrite(fd: i32, buf: u64, count: u64, offset: i64) -> SysResult {
 }
 
 /// Reads an iovec array: (base, len) pairs.
-fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
+pub(super) fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
     let cnt = usize::try_from(cnt).map_err(|_| Errno::EINVAL)?;
     if cnt > IOV_MAX {
         return Err(Errno::EINVAL);
@@ -352,7 +357,7 @@ fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno> {
     Ok(v)
 }
 
-fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub(super) fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let file = files().get(fd)?;
     let iovs = read_iovecs(iov, cnt)?;
     let total: usize = iovs.iter().map(|(_, l)| l).sum();
@@ -383,7 +388,7 @@ fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
     Ok(n)
 }
 
-fn writev(fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub(super) fn writev(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let file = files().get(fd)?;
     if !file.writable() {
         return Err(Errno::EBADF);
@@ -534,16 +539,16 @@ fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
     const F_GETFD: u32 = 1;
     const F_SETFD: u32 = 2;
     const F_GETFL: u32 = 3;
-    const F_SETFL: u32 = 4;
     use super::lock::{F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLK, F_SETLKW};
-    const F_SETOWN: u32 = 8;
-    const F_GETOWN: u32 = 9;
     const F_SETPIPE_SZ: u32 = 1031;
     const F_GETPIPE_SZ: u32 = 1032;
     const F_DUPFD_CLOEXEC: u32 = 1030;
     const FD_CLOEXEC: u64 = 1;
     let t = files();
     let file = t.get(fd)?;
+    if let Some(r) = super::fsext::fcntl_async(&file, fd, cmd, arg) {
+        return r;
+    }
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
@@ -553,15 +558,9 @@ fn fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
         F_GETFD => t.cloexec(fd).map(|c| c as usize),
         F_SETFD => t.set_cloexec(fd, arg & FD_CLOEXEC != 0).map(|_| 0),
         F_GETFL => Ok(file.flags() as usize),
-        F_SETFL => {
-            file.set_status_flags(arg as u32);
-            Ok(0)
-        }
         F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
             super::lock::fcntl_lock(&file, cmd, arg)
         }
-        F_SETOWN => Ok(0),
-        F_GETOWN => Ok(0),
         F_GETPIPE_SZ | F_SETPIPE_SZ => {
             if file.stat()?.file_type() != FileType::Fifo {
                 return Err(Errno::EBADF);
@@ -819,7 +818,7 @@ fn fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, flags: u32) -> SysRes
 
 /// Linux's `may_create`: `EEXIST` if `name` exists in `dir`, else write and search
 /// permission on `dir` (`EACCES`).
-fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
+pub(super) fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
     let dir_loc = dir;
     let dir = &dir.inode;
     if dir.lookup(name).is_ok() {
@@ -833,12 +832,12 @@ fn may_create(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
 }
 
 /// `EROFS` when `loc` lies on a read-only mount of the caller's tree.
-fn writable(loc: &Loc) -> Result<(), Errno> {
+pub(super) fn writable(loc: &Loc) -> Result<(), Errno> {
     writable_path(&loc.path)
 }
 
 /// `EROFS` when canonical `path` lies on a read-only mount of the caller's tree.
-fn writable_path(path: &str) -> Result<(), Errno> {
+pub(super) fn writable_path(path: &str) -> Result<(), Errno> {
     if context().mounts().read_only(path) {
         return Err(Errno::EROFS);
     }
@@ -865,18 +864,6 @@ fn may_delete(dir: &Loc, name: &str, caller: &Caller) -> Result<(), Errno> {
         return Err(Errno::EPERM);
     }
     Ok(())
-}
-
-/// Timestamps are not settable yet; the call checks the path (`EROFS` on a read-only
-/// mount) and succeeds.
-fn utimensat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
-    if pathname == 0 {
-        let file = files().get(dirfd)?;
-        return writable_path(file.path()).map(|_| 0);
-    }
-    let p = user_path_maybe_empty(pathname, flags)?;
-    let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    writable(&loc).map(|_| 0)
 }
 
 // ---- the directory tree ----

@@ -122,6 +122,9 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
         if !file.readable() || (shared && prot & PROT_WRITE != 0 && !file.writable()) {
             return Err(Errno::EACCES);
         }
+        if shared && prot & PROT_WRITE != 0 && crate::fs::memfd::write_sealed(&file) {
+            return Err(Errno::EPERM);
+        }
         let store = file.inode().and_then(|i| i.map_pages());
         match (store, shared) {
             (Some(store), true) => (

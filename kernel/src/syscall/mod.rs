@@ -6,13 +6,18 @@
 mod container;
 mod cred;
 pub mod fs;
+mod fsext;
+mod fsinfo;
 mod lock;
 mod mm;
 mod mqueue;
 mod net;
 mod poll;
 mod process;
+mod procext;
+mod ptimer;
 mod seccomp;
+mod sigext;
 mod signal;
 mod sys;
 mod sysv;
@@ -84,7 +89,7 @@ pub fn return_to_user(frame: &mut TrapFrame) {
 /// next call goes there first instead of asking every family in turn. Only a hint: a
 /// family that declines falls back to the full search.
 static FAMILY_OF: [AtomicU8; 512] = [const { AtomicU8::new(0) }; 512];
-const FAMILIES: u8 = 13;
+const FAMILIES: u8 = 18;
 
 fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
     let hint = FAMILY_OF.get(nr).map_or(0, |f| f.load(Ordering::Relaxed));
@@ -100,6 +105,21 @@ fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
             }
             return r;
         }
+    }
+    if let Some(r) = fsinfo::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = sigext::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = fsext::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = procext::dispatch(nr, a) {
+        return Ret::Value(r);
+    }
+    if let Some(r) = ptimer::dispatch(nr, a) {
+        return Ret::Value(r);
     }
     log::debug!("unimplemented syscall {nr}");
     Ret::Value(Err(Errno::ENOSYS))
@@ -121,6 +141,11 @@ fn family(fam: u8, frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret>
         11 => time::dispatch(nr, a).map(Ret::Value),
         12 => seccomp::dispatch(nr, a).map(Ret::Value),
         13 => sys::dispatch(nr, a).map(Ret::Value),
+        14 => fsinfo::dispatch(nr, a).map(Ret::Value),
+        15 => sigext::dispatch(nr, a).map(Ret::Value),
+        16 => fsext::dispatch(nr, a).map(Ret::Value),
+        17 => procext::dispatch(nr, a).map(Ret::Value),
+        18 => ptimer::dispatch(nr, a).map(Ret::Value),
         _ => None,
     }
 }

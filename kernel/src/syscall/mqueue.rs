@@ -177,13 +177,7 @@ fn notify(r: Registration) {
         return;
     };
     let sender = task::current_process();
-    let detail = task::signal::SigDetail {
-        code: task::signal::SI_MESGQ,
-        pid: sender.pid_ref().nr_in(p.pid_ref().container()).unwrap_or(0),
-        uid: p.cred().view_uid(sender.cred().uid),
-        value,
-        errno: 0,
-    };
+    let detail = task::signal::SigDetail::from_process(task::signal::SI_MESGQ, &sender, &p, value);
     task::signal::send_to_process_with(&p, signo, Some(detail));
 }
 

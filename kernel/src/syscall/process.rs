@@ -27,6 +27,7 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
         56 => clone::do_clone(frame, clone::legacy_args(a[0], a[1], a[2], a[3], a[4])),
         435 => clone::read_clone3_args(a[0], a[1]).and_then(|args| clone::do_clone(frame, args)),
         59 => return Some(execve(frame, a[0], a[1], a[2])),
+        322 => return Some(super::fsext::execveat(frame, a)),
         60 => {
             exit::exit_thread(((a[0] & 0xff) << 8) as i32);
             Ok(0)

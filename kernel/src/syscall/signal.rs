@@ -34,7 +34,7 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
     Some(Ret::Value(r))
 }
 
-fn check_sig(sig: u64) -> Result<u32, Errno> {
+pub(super) fn check_sig(sig: u64) -> Result<u32, Errno> {
     if sig > NSIG as u64 {
         Err(Errno::EINVAL)
     } else {
@@ -166,7 +166,7 @@ fn sigaltstack(new: u64, old: u64, sp: u64) -> SysResult {
 /// Whether the caller may deliver `sig` to `p` given init protection
 /// (pid_namespaces(7)): an init (the global one or a container's) only receives
 /// signals it has a handler for, except SIGKILL and SIGSTOP from an ancestor container.
-fn init_accepts(p: &Arc<task::Process>, sig: u32) -> bool {
+pub(super) fn init_accepts(p: &Arc<task::Process>, sig: u32) -> bool {
     let pid = p.pid_ref();
     if p.pid() != 1 && !pid.is_container_init() {
         return true;
@@ -178,13 +178,17 @@ fn init_accepts(p: &Arc<task::Process>, sig: u32) -> bool {
             return true;
         }
     }
+    // A blocked signal is queued whatever its handler: the init may install one before
+    // unblocking it (Linux's sig_ignored); one still at SIG_DFL is dropped at delivery.
+    let main = p.inner.lock().threads.first().cloned();
+    let blocked = main.is_some_and(|t| t.inner.lock().sigmask & bit(sig) != 0);
     let acts = p.inner.lock().sigactions.clone();
-    acts.lock()[(sig - 1) as usize].handler != signal::SIG_DFL
+    blocked || acts.lock()[(sig - 1) as usize].handler != signal::SIG_DFL
 }
 
 /// kill(2)'s permission rule: same real or effective uid as the target's real or
 /// saved uid (in the same user container), or CAP_KILL over the target's container.
-fn may_signal(p: &Arc<task::Process>) -> bool {
+pub(super) fn may_signal(p: &Arc<task::Process>) -> bool {
     let me = task::current_cred();
     let them = p.cred();
     let ids_match = Arc::ptr_eq(&me.user, &them.user)
@@ -200,7 +204,9 @@ fn send(p: &Arc<task::Process>, sig: u32) -> Result<(), Errno> {
         return Err(Errno::EPERM);
     }
     if sig != 0 && init_accepts(p, sig) {
-        signal::send_to_process(p, sig);
+        let me = task::current_process();
+        let detail = signal::SigDetail::from_process(signal::SI_USER, &me, p, 0);
+        signal::send_to_process_with(p, sig, Some(detail));
     }
     Ok(())
 }
@@ -259,7 +265,9 @@ fn tgkill(tgid: Option<u64>, tid: u64, sig: u64) -> SysResult {
         return Err(Errno::EPERM);
     }
     if sig != 0 && init_accepts(t.process(), sig) {
-        signal::send_to_thread(&t, sig);
+        let me = task::current_process();
+        let detail = signal::SigDetail::from_process(signal::SI_TKILL, &me, t.process(), 0);
+        signal::send_to_thread_with(&t, sig, Some(detail));
     }
     Ok(0)
 }

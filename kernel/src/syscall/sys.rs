@@ -90,7 +90,8 @@ fn prlimit(pid: u64, res: u64, new: u64, old: u64) -> SysResult {
 fn sysinfo(buf: u64) -> SysResult {
     let (free, total) = crate::mm::frame::counts();
     let mut b = [0u8; 112];
-    let uptime = super::time::boottime_ns() / 1_000_000_000;
+    // Whole seconds rounded up, as Linux's do_sysinfo (a part second counts).
+    let uptime = super::time::boottime_ns().div_ceil(1_000_000_000);
     b[0..8].copy_from_slice(&uptime.to_le_bytes());
     b[32..40].copy_from_slice(&(total * 4096).to_le_bytes());
     b[40..48].copy_from_slice(&(free * 4096).to_le_bytes());

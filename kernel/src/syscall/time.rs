@@ -51,7 +51,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     })
 }
 
-fn read_timespec(addr: u64) -> Result<u64, Errno> {
+pub(super) fn read_timespec(addr: u64) -> Result<u64, Errno> {
     let [sec, nsec]: [i64; 2] = read_user(addr)?;
     if sec < 0 || !(0..NS as i64).contains(&nsec) {
         return Err(Errno::EINVAL);
@@ -64,7 +64,7 @@ fn write_timespec(addr: u64, ns: u64) -> Result<(), Errno> {
 }
 
 /// The caller's offset of `clock`: that of its `time` container (not time_for_children).
-fn offset(clock: Clock) -> i64 {
+pub(super) fn offset(clock: Clock) -> i64 {
     task::current_process().containers().time.offset(clock)
 }
 
@@ -188,6 +188,12 @@ fn nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> SysResult {
         CLOCK_THREAD_CPUTIME_ID | CLOCK_PROCESS_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
         _ => return Err(Errno::EINVAL),
     };
+    if monotonic_ns() >= deadline {
+        // Due already (a tiny or past request): still give the CPU to a runnable peer,
+        // as Linux's schedule() in do_nanosleep does; usleep(1) loops rely on it.
+        sched::yield_now();
+        return Ok(0);
+    }
     loop {
         match sched::sleep(0, Some(deadline)) {
             sched::Wake::TimedOut => return Ok(0),
@@ -272,26 +278,27 @@ fn write_itimerval(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno
 }
 
 fn getitimer(which: u64, addr: u64) -> SysResult {
+    let p = task::current_process();
     match which {
-        0 => write_itimerval(addr, signal::get_itimer_real(&task::current_process())).map(|_| 0),
-        1 | 2 => write_itimerval(addr, (0, 0)).map(|_| 0),
+        0 => write_itimerval(addr, signal::get_itimer_real(&p)).map(|_| 0),
+        1 | 2 => write_itimerval(addr, task::cputimer::get(&p, which as usize)).map(|_| 0),
         _ => Err(Errno::EINVAL),
     }
 }
 
 fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
-    if which != 0 {
-        // ITIMER_VIRTUAL and ITIMER_PROF are not implemented.
-        return Err(if which <= 2 {
-            Errno::ENOSYS
-        } else {
-            Errno::EINVAL
-        });
+    if which > 2 {
+        return Err(Errno::EINVAL);
     }
     let v: [i64; 4] = if new != 0 { read_user(new)? } else { [0; 4] };
     let interval = timeval_ns([v[0], v[1]])?;
     let value = timeval_ns([v[2], v[3]])?;
-    let prev = signal::set_itimer_real(&task::current_process(), value, interval);
+    let p = task::current_process();
+    let prev = if which == 0 {
+        signal::set_itimer_real(&p, value, interval)
+    } else {
+        task::cputimer::set(&p, which as usize, value, interval)
+    };
     if old != 0 {
         write_itimerval(old, prev)?;
     }
@@ -326,7 +333,7 @@ fn timerfd_of(fd: u64) -> Result<alloc::sync::Arc<crate::fs::timerfd::TimerFd>, 
 }
 
 /// `struct itimerspec` from `(value, interval)` nanoseconds.
-fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
+pub(super) fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
     let ts = |ns: u64| [(ns / NS) as i64, (ns % NS) as i64];
     let (i, v) = (ts(interval), ts(value));
     write_user(addr, &[i[0], i[1], v[0], v[1]])

@@ -3,7 +3,9 @@
 use super::exit::vfork_chan;
 use super::{ProcInner, sched};
 use crate::arch::x86_64::trap::TrapFrame;
-use crate::container::{self, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, Kind};
+use crate::container::{
+    self, CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, ContainerType, Kind,
+};
 use crate::errno::{Errno, SysResult};
 use crate::impl_pod;
 use crate::mm::user::write_user;
@@ -46,7 +48,8 @@ const SUPPORTED: u64 = CSIGNAL
     | CLONE_DETACHED
     | CLONE_UNTRACED
     | CLONE_CHILD_SETTID
-    | CLONE_INTO_CGROUP;
+    | CLONE_INTO_CGROUP
+    | CLONE_PIDFD;
 
 pub struct CloneArgs {
     pub flags: u64,
@@ -57,6 +60,11 @@ pub struct CloneArgs {
     pub tls: u64,
     /// `clone_args.cgroup` with `CLONE_INTO_CGROUP`.
     pub cgroup: Option<i32>,
+    /// Where `CLONE_PIDFD` stores the child's pidfd (`parent_tid` for legacy clone).
+    pub pidfd: u64,
+    /// `clone3`'s `set_tid` array and its length.
+    pub set_tid: u64,
+    pub set_tid_size: u64,
 }
 
 /// `struct clone_args` of `clone3` (first version, 64 bytes, then set_tid and cgroup).
@@ -98,17 +106,22 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
         u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
     });
     raw.flags = fields[0];
+    raw.pidfd = fields[1];
     raw.child_tid = fields[2];
     raw.parent_tid = fields[3];
     raw.exit_signal = fields[4];
     raw.stack = fields[5];
     raw.stack_size = fields[6];
     raw.tls = fields[7];
+    raw.set_tid = fields[8];
     raw.set_tid_size = fields[9];
     raw.cgroup = fields[10];
+    // Linux's clone3_args_valid: set_tid and its size go together, at most one number
+    // per PID container level.
     if raw.flags & CSIGNAL & !container::CLONE_NEWTIME != 0
         || raw.exit_signal > 64
-        || raw.set_tid_size != 0
+        || raw.set_tid_size > crate::container::pid::LEVEL_CAP as u64
+        || (raw.set_tid == 0) != (raw.set_tid_size == 0)
     {
         return Err(Errno::EINVAL);
     }
@@ -132,6 +145,9 @@ pub fn read_clone3_args(addr: u64, size: u64) -> Result<CloneArgs, Errno> {
         child_tid: raw.child_tid,
         tls: raw.tls,
         cgroup: into.then_some(raw.cgroup as i32),
+        pidfd: raw.pidfd,
+        set_tid: raw.set_tid,
+        set_tid_size: raw.set_tid_size,
     })
 }
 
@@ -148,6 +164,9 @@ pub fn legacy_args(flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64) -> Cl
         child_tid: ctid,
         tls,
         cgroup: None,
+        pidfd: ptid,
+        set_tid: 0,
+        set_tid_size: 0,
     }
 }
 
@@ -167,7 +186,6 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     if flags & !(SUPPORTED | ns) != 0 {
         return Err(Errno::EINVAL);
     }
-    check_new_flags(ns)?;
     // clone(2)'s invalid combinations; a thread shares its process's containers.
     if (ns & CLONE_NEWPID != 0 && flags & (CLONE_THREAD | CLONE_PARENT) != 0)
         || (ns & CLONE_NEWUSER != 0 && flags & (CLONE_FS | CLONE_THREAD) != 0)
@@ -179,8 +197,30 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     }
     if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
         || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0)
+        || (flags & CLONE_PIDFD != 0 && flags & (CLONE_THREAD | CLONE_DETACHED) != 0)
     {
         return Err(Errno::EINVAL);
+    }
+    // As Linux's copy_namespaces, the capability comes before whether this kernel
+    // creates that type at all: EPERM, then EINVAL.
+    if ns & !CLONE_NEWUSER != 0 && ns & CLONE_NEWUSER == 0 {
+        let cred = sched::current().process().cred();
+        if !cred.capable_in(&cred.user, crate::cred::CAP_SYS_ADMIN) {
+            return Err(Errno::EPERM);
+        }
+    }
+    check_new_flags(ns)?;
+    if args.set_tid_size != 0 {
+        set_tid_allowed(&args, ns)?;
+    }
+    // Legacy clone returns the pidfd through parent_tid: not both (EINVAL).
+    if flags & CLONE_PIDFD != 0 && args.pidfd == args.parent_tid && flags & CLONE_PARENT_SETTID != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_PIDFD != 0 {
+        // A bad address fails the clone before a child exists (EFAULT).
+        write_user(args.pidfd, &-1i32)?;
     }
     let cur = sched::current();
     let me = cur.process().clone();
@@ -266,6 +306,8 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.session = pi.session.clone();
         inner.name = pi.name.clone();
         inner.cmdline = pi.cmdline.clone();
+        inner.exe = pi.exe.clone();
+        inner.personality = pi.personality;
         inner.policy = pi.policy;
         inner.rt_priority = pi.rt_priority;
         inner.nice = pi.nice;
@@ -322,6 +364,18 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         thread.seccomp.inherit(&cur.seccomp);
     }
     let child = thread.process().clone();
+    if flags & CLONE_PIDFD != 0 {
+        let file = super::pidfd::open(child.clone(), 0);
+        match me.files().install(file, true) {
+            Ok(fd) => write_user(args.pidfd, &fd)?,
+            Err(e) => {
+                // No descriptor left: the child never runs.
+                super::signal::send_to_process(&child, super::signal::SIGKILL);
+                sched::enqueue(thread);
+                return Err(e);
+            }
+        }
+    }
     sched::enqueue(thread);
     if flags & CLONE_VFORK != 0 {
         while !child.inner.lock().vfork_done {
@@ -330,6 +384,28 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         }
     }
     Ok(tid as usize)
+}
+
+/// `clone3`'s `set_tid`: choosing the child's numbers needs CAP_SYS_ADMIN over every
+/// PID container it names a number in (Linux's checkpoint_restore_ns_capable): `EPERM`.
+/// With it, `EINVAL`: this kernel does not pick numbers on request.
+fn set_tid_allowed(args: &CloneArgs, ns: u64) -> Result<(), Errno> {
+    let me = sched::current().process().clone();
+    let pidc = me.containers().pid.for_children().clone();
+    let levels = pidc.level() as u64 + 1 + (ns & CLONE_NEWPID != 0) as u64;
+    if args.set_tid_size > levels {
+        return Err(Errno::EINVAL);
+    }
+    let cred = me.cred();
+    let owner = pidc
+        .common()
+        .owner()
+        .cloned()
+        .unwrap_or_else(crate::container::user::root_user);
+    if !cred.capable_in(&owner, crate::cred::CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    Err(Errno::EINVAL)
 }
 
 /// `EINVAL` for a container flag whose type this kernel does not create.

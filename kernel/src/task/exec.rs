@@ -372,6 +372,8 @@ pub fn execve(
     };
     drop(old_vm);
     files.close_on_exec();
+    // POSIX timers do not survive exec (Linux's exit_itimers).
+    super::ptimer::delete_all(&p);
     {
         // Handlers point into the old program: reset them; ignored signals stay ignored.
         // The table is no longer shared with anyone (CLONE_SIGHAND ends at exec).
@@ -417,6 +419,7 @@ pub fn set_program(pi: &mut super::ProcInner, canonical: &str, argv: &[Vec<u8>])
         end -= 1;
     }
     pi.name = alloc::string::String::from(&name[..end]);
+    pi.exe = alloc::string::String::from(canonical);
     pi.cmdline = argv
         .iter()
         .flat_map(|a| a.iter().copied().chain(core::iter::once(0)))

@@ -54,11 +54,19 @@ pub fn kill_with_status(p: &Arc<Process>, sig: u32) {
 pub fn exit_thread(status: i32) {
     let cur = sched::current();
     let p = cur.process().clone();
-    let ctid = {
+    let (ctid, new_image) = {
         let ti = cur.inner.lock();
         // A thread ended by another thread's execve must not write into the new image.
-        if ti.exit_now { 0 } else { ti.clear_child_tid }
+        if ti.exit_now {
+            (0, true)
+        } else {
+            (ti.clear_child_tid, false)
+        }
     };
+    if !new_image && p.inner.lock().vm.is_some() {
+        // The futex words hold the tid as the thread itself sees it.
+        super::robust::exit_robust_list(&cur, cur.tid_ref().vnr());
+    }
     if ctid != 0 && p.live_threads.load(Ordering::Acquire) > 1 {
         // The thread library joins on this word: clear it and wake the joiner.
         if crate::mm::user::write_user::<u32>(ctid, &0).is_ok() {
@@ -135,7 +143,14 @@ fn exit_process(p: &Arc<Process>, status: i32) {
         // The parent does not want zombies: reap at once.
         reap(&parent, p);
     } else if exit_signal != 0 {
-        signal::send_to_process(&parent, exit_signal);
+        // si_code CLD_EXITED with the exit code, or CLD_KILLED with the signal.
+        let (code, value) = if status & 0x7f == 0 {
+            (signal::CLD_EXITED, (status >> 8) & 0xff)
+        } else {
+            (signal::CLD_KILLED, status & 0x7f)
+        };
+        let detail = signal::SigDetail::from_process(code, p, &parent, value as u64);
+        signal::send_to_process_with(&parent, exit_signal, Some(detail));
     }
     sched::wakeup(child_chan(&parent));
 }
@@ -241,6 +256,9 @@ pub enum WaitWho {
 pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errno> {
     let cur = sched::current();
     let me = cur.process().clone();
+    // A signal ends the wait only after one more look for a zombie: the child's own exit
+    // signal arrives with its exit, and Linux's `do_wait` finds the zombie first.
+    let mut interrupted = false;
     loop {
         let children = me.inner.lock().children.clone();
         let matching: alloc::vec::Vec<_> = children
@@ -266,12 +284,13 @@ pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errn
             }
             return Ok(Some((super::view_nr(z.pid_ref()), status)));
         }
+        if interrupted {
+            return Err(Errno::EINTR);
+        }
         if options & WNOHANG != 0 {
             return Ok(None);
         }
-        if sched::sleep(child_chan(&me), None) == sched::Wake::Interrupted {
-            return Err(Errno::EINTR);
-        }
+        interrupted = sched::sleep(child_chan(&me), None) == sched::Wake::Interrupted;
     }
 }
 

@@ -50,6 +50,8 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
             .first()
             .map_or((0, 0), |t| (t.seccomp.mode(), t.seccomp.depth())),
         syscalls: p.syscalls.load(core::sync::atomic::Ordering::Relaxed),
+        exe: pi.exe.clone(),
+        limits: pi.rlimits,
         ..ProcInfo::default()
     };
     let vm = pi.vm.clone();

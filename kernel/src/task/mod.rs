@@ -2,13 +2,18 @@
 //! life cycle (clone, exec, exit/wait, signals, futexes, scheduling).
 
 pub mod clone;
+pub mod cputimer;
 pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod info;
+pub mod loadavg;
 pub mod pidfd;
+pub mod ptimer;
+pub mod robust;
 pub mod sched;
 pub mod signal;
+pub mod signalfd;
 
 use crate::arch::x86_64::context::CpuContext;
 use crate::container::ContainerSet;
@@ -64,6 +69,13 @@ pub struct ThreadInner {
     pub exit_now: bool,
     /// The `siginfo_t` details of a pending signal forced on this thread (seccomp's SIGSYS).
     pub forced: Option<(u32, signal::SigDetail)>,
+    /// `siginfo_t` details of pending thread-directed signals (`tgkill`,
+    /// `rt_tgsigqueueinfo`, POSIX timers with `SIGEV_THREAD_ID`).
+    pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
+    /// Signals a `rt_sigtimedwait` sleeps for: they wake it though blocked.
+    pub sigwait: u64,
+    /// `set_robust_list`: (head address, length).
+    pub robust_list: (u64, u64),
 }
 
 pub struct Process {
@@ -99,12 +111,18 @@ pub struct ProcInner {
     pub cred: Arc<crate::cred::Credentials>,
     pub name: String,
     pub cmdline: Vec<u8>,
+    /// The canonical path of the program it runs (`/proc/[pid]/exe`).
+    pub exe: String,
+    /// `personality(2)`'s value (0: PER_LINUX), inherited by children and kept by exec.
+    pub personality: u32,
     pub vfork_done: bool,
     pub policy: u32,
     pub rt_priority: u32,
     pub nice: i32,
     pub utime_ticks: u64,
     pub stime_ticks: u64,
+    /// ITIMER_VIRTUAL and ITIMER_PROF: (deadline in CPU ticks, 0 when off; interval ns).
+    pub cpu_itimers: [(u64, u64); 2],
     pub child_utime_ticks: u64,
     pub child_stime_ticks: u64,
     /// CPU time of threads that already exited (TSC ticks).
@@ -350,6 +368,9 @@ fn make_thread(
             saved_mask: None,
             exit_now: false,
             forced: None,
+            sig_details: alloc::collections::BTreeMap::new(),
+            sigwait: 0,
+            robust_list: (0, 0),
         }),
         cpu_tsc: AtomicU64::new(0),
         wake_reason: AtomicU8::new(0),
@@ -385,12 +406,15 @@ impl ProcInner {
             cred,
             name: String::new(),
             cmdline: Vec::new(),
+            exe: String::new(),
+            personality: 0,
             vfork_done: false,
             policy: 0,
             rt_priority: 0,
             nice: 0,
             utime_ticks: 0,
             stime_ticks: 0,
+            cpu_itimers: [(0, 0); 2],
             child_utime_ticks: 0,
             child_stime_ticks: 0,
             dead_threads_tsc: 0,

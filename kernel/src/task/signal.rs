@@ -77,9 +77,14 @@ fn default_action(sig: u32) -> Default_ {
     }
 }
 
-/// Whether `sig` would be discarded on arrival in `p` (ignored and not blocked).
+/// Whether `sig` would be discarded on arrival in `p` (ignored and not blocked: a
+/// blocked signal stays pending, as its handler may change before it is unblocked).
 fn ignored(p: &Process, sig: u32) -> bool {
     if sig == SIGKILL || sig == SIGSTOP {
+        return false;
+    }
+    let main = p.inner.lock().threads.first().cloned();
+    if main.is_some_and(|t| t.inner.lock().sigmask & bit(sig) != 0) {
         return false;
     }
     let acts = p.inner.lock().sigactions.clone();
@@ -87,11 +92,21 @@ fn ignored(p: &Process, sig: u32) -> bool {
     a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == Default_::Ignore)
 }
 
-/// `si_code` of a message-queue notification.
+/// `si_code` values (`SI_USER` is 0).
+pub const SI_USER: i32 = 0;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
 pub const SI_MESGQ: i32 = -3;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const POLL_IN: i32 = 1;
 
-/// What a `SA_SIGINFO` handler learns of a signal beyond its number (a signal sent
-/// without one reads `si_code` 0, `SI_USER`).
+/// What a `SA_SIGINFO` handler learns of a signal beyond its number: `si_code`, the
+/// first two words of the union (`si_pid`/`si_uid`, already as the receiver names them;
+/// for `SIGPOLL` the low and high halves of `si_band`; for timers `si_tid`/`si_overrun`)
+/// and the next one (`si_value`, `si_status`, `si_fd`). A signal sent without details
+/// reads `si_code` `SI_USER` from the receiving process itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SigDetail {
     pub code: i32,
@@ -118,6 +133,25 @@ impl SigDetail {
     }
 }
 
+impl SigDetail {
+    /// A signal `sender` sends `target` with `code` (`SI_USER`, `SI_TKILL`, `SI_QUEUE`):
+    /// the sender's number in the target's PID container (0 when it is not visible
+    /// there, as from an ancestor container) and its uid as the target's user container
+    /// names it.
+    pub fn from_process(code: i32, sender: &Process, target: &Process, value: u64) -> SigDetail {
+        SigDetail {
+            code,
+            pid: sender
+                .pid_ref()
+                .nr_in(target.pid_ref().container())
+                .unwrap_or(0),
+            uid: target.cred().view_uid(sender.cred().uid),
+            value,
+            errno: 0,
+        }
+    }
+}
+
 /// Sends `sig` to process `p` (any thread that does not block it takes it).
 pub fn send_to_process(p: &Arc<Process>, sig: u32) {
     send_to_process_with(p, sig, None);
@@ -140,8 +174,13 @@ pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail
         pi.pending |= bit(sig);
         pi.threads.clone()
     };
+    // A signalfd becomes readable: its pollers look again.
+    crate::fs::env::wakeup(super::signalfd::chan());
     for t in threads {
-        let blocked = t.inner.lock().sigmask & !UNBLOCKABLE & bit(sig) != 0;
+        let blocked = {
+            let ti = t.inner.lock();
+            ti.sigmask & !UNBLOCKABLE & !ti.sigwait & bit(sig) != 0
+        };
         if !blocked {
             sched::interrupt(&t);
             if sig != SIGKILL {
@@ -151,16 +190,28 @@ pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail
     }
 }
 
-/// Sends `sig` to one thread (`tgkill`, synchronous faults).
+/// Sends `sig` to one thread (synchronous faults).
 pub fn send_to_thread(t: &Arc<Thread>, sig: u32) {
+    send_to_thread_with(t, sig, None);
+}
+
+/// [`send_to_thread`] with the `siginfo_t` details (`tgkill`, `rt_tgsigqueueinfo`).
+pub fn send_to_thread_with(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) {
     if sig == 0 || sig > NSIG || ignored(t.process(), sig) {
         return;
     }
     let blocked = {
         let mut ti = t.inner.lock();
+        if ti.pending & bit(sig) == 0 {
+            match detail {
+                Some(d) => ti.sig_details.insert(sig, d),
+                None => ti.sig_details.remove(&sig),
+            };
+        }
         ti.pending |= bit(sig);
-        ti.sigmask & !UNBLOCKABLE & bit(sig) != 0
+        ti.sigmask & !UNBLOCKABLE & !ti.sigwait & bit(sig) != 0
     };
+    crate::fs::env::wakeup(super::signalfd::chan());
     if !blocked {
         sched::interrupt(t);
     }
@@ -200,7 +251,7 @@ pub fn has_pending(t: &Arc<Thread>) -> bool {
     }
     let (pending, mask) = {
         let ti = t.inner.lock();
-        (ti.pending, ti.sigmask)
+        (ti.pending, ti.sigmask & !ti.sigwait)
     };
     let ppending = p.inner.lock().pending;
     (pending | ppending) & !(mask & !UNBLOCKABLE) != 0
@@ -219,7 +270,7 @@ fn dequeue(t: &Arc<Thread>) -> Option<(u32, Option<SigDetail>)> {
                 ti.forced = None;
                 Some(d)
             }
-            _ => None,
+            _ => ti.sig_details.remove(&sig),
         };
         return Some((sig, detail));
     }
@@ -231,6 +282,67 @@ fn dequeue(t: &Arc<Thread>) -> Option<(u32, Option<SigDetail>)> {
         return Some((sig, pi.sig_details.remove(&sig)));
     }
     None
+}
+
+/// Takes the lowest pending signal of `t` in `set` (its own first, then its process's),
+/// blocked or not: `rt_sigtimedwait` and `signalfd`.
+pub fn take_from_set(t: &Arc<Thread>, set: u64) -> Option<(u32, Option<SigDetail>)> {
+    let mut ti = t.inner.lock();
+    let own = ti.pending & set;
+    if own != 0 {
+        let sig = own.trailing_zeros() + 1;
+        ti.pending &= !bit(sig);
+        return Some((sig, ti.sig_details.remove(&sig)));
+    }
+    let mut pi = t.process().inner.lock();
+    let shared = pi.pending & set;
+    if shared != 0 {
+        let sig = shared.trailing_zeros() + 1;
+        pi.pending &= !bit(sig);
+        return Some((sig, pi.sig_details.remove(&sig)));
+    }
+    None
+}
+
+/// The signals pending for `t` (its own and its process's).
+pub fn pending_of(t: &Arc<Thread>) -> u64 {
+    let own = t.inner.lock().pending;
+    own | t.process().inner.lock().pending
+}
+
+/// The 128-byte `siginfo_t` of `sig` with `detail`, as `t` receives it.
+pub fn siginfo_bytes(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) -> [u8; 128] {
+    let info = siginfo(t, sig, detail);
+    let mut b = [0u8; 128];
+    b[0..4].copy_from_slice(&info.signo.to_le_bytes());
+    b[4..8].copy_from_slice(&info.errno.to_le_bytes());
+    b[8..12].copy_from_slice(&info.code.to_le_bytes());
+    for (i, w) in info.fields.iter().enumerate() {
+        b[16 + i * 8..24 + i * 8].copy_from_slice(&w.to_le_bytes());
+    }
+    b
+}
+
+fn siginfo(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) -> SigInfo {
+    let mut info = SigInfo {
+        signo: sig as i32,
+        errno: 0,
+        code: 0,
+        _pad: 0,
+        fields: [0; 14],
+    };
+    match detail {
+        // si_pid, si_uid, then si_value.
+        Some(d) => {
+            info.code = d.code;
+            info.errno = d.errno;
+            info.fields[0] = d.pid as u64 | (d.uid as u64) << 32;
+            info.fields[1] = d.value;
+        }
+        // Linux's `SEND_SIG_NOINFO` (SIGPIPE, ...): sent by the receiving process itself.
+        None => info.fields[0] = t.process().pid_ref().vnr() as u64,
+    }
+    info
 }
 
 #[repr(C)]
@@ -269,6 +381,14 @@ fn restartable(nr: u64) -> bool {
     )
 }
 
+fn is_init(p: &Process) -> bool {
+    p.pid() == 1 || p.pid_ref().is_container_init()
+}
+
+fn kills_init(sig: u32) -> bool {
+    matches!(sig, SIGKILL | SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP)
+}
+
 /// Called on every return to user mode: acts on pending signals and group exit.
 pub fn deliver(frame: &mut TrapFrame) {
     let t = sched::current();
@@ -285,6 +405,10 @@ pub fn deliver(frame: &mut TrapFrame) {
         let act = acts.lock()[(sig - 1) as usize];
         match act.handler {
             SIG_IGN => continue,
+            // An init (the global one or a container's) never dies of a signal it has no
+            // handler for, but SIGKILL (which only an ancestor container can send it) and
+            // its own faults (Linux's force_sig_info drops the protection for those).
+            SIG_DFL if !kills_init(sig) && is_init(t.process()) => continue,
             SIG_DFL => match default_action(sig) {
                 Default_::Ignore | Default_::Stop => continue,
                 Default_::Term => {
@@ -358,24 +482,7 @@ fn setup_frame(
 
     let fpu = t.ctx.capture_fpu();
     copy_to_user(fp_addr, &fpu.0)?;
-    let mut info = SigInfo {
-        signo: sig as i32,
-        errno: 0,
-        code: 0,
-        _pad: 0,
-        fields: [0; 14],
-    };
-    match detail {
-        // si_pid, si_uid, then si_value.
-        Some(d) => {
-            info.code = d.code;
-            info.errno = d.errno;
-            info.fields[0] = d.pid as u64 | (d.uid as u64) << 32;
-            info.fields[1] = d.value;
-        }
-        None => info.fields[0] = t.process().pid() as u64,
-    }
-    write_user(info_addr, &info)?;
+    write_user(info_addr, &siginfo(t, sig, detail))?;
     let f = frame;
     let mc = [
         f.r8,
@@ -578,4 +685,7 @@ pub fn check_timers(now: u64) {
     for p in fire {
         send_to_process(&p, SIGALRM);
     }
+    super::ptimer::check(now);
+    super::cputimer::tick();
+    super::loadavg::tick(now, sched::runnable_threads);
 }
