@@ -7,7 +7,7 @@ use common::{TempDir, bulkhead, musl_build};
 use std::time::Duration;
 
 /// The cases inet.c runs, in order.
-const INET_CASES: [&str; 17] = [
+const INET_CASES: [&str; 18] = [
     "loopback_tcp",
     "loopback_udp",
     "loopback_ipv6",
@@ -25,6 +25,7 @@ const INET_CASES: [&str; 17] = [
     "veth_pair_appears_in_root_and_goes",
     "proc_net_files_show_the_container",
     "ping_sockets",
+    "socket_buffers_stop_at_a_budget",
 ];
 
 #[test]

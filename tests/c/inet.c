@@ -738,6 +738,35 @@ static int ping_sockets(void)
 	return 0;
 }
 
+/* Socket buffers come from a budget: binding UDP sockets until it is spent gives ENOBUFS
+ * (not a kernel out of memory), and closing them gives it back. */
+static int socket_buffers_stop_at_a_budget(void)
+{
+	static int fds[1000];
+	int n = 0, err = 0;
+	for (; n < 1000; n++) {
+		fds[n] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fds[n] < 0) {
+			err = errno;
+			break;
+		}
+		struct sockaddr_in a = sin4("127.0.0.1", 0);
+		if (bind(fds[n], (void *)&a, sizeof a) != 0) {
+			err = errno;
+			close(fds[n]);
+			break;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	CHECK(err == ENOBUFS && n > 100, "stopped after %d sockets with errno %d", n, err);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = sin4("127.0.0.1", 0);
+	CHECK(bind(s, (void *)&a, sizeof a) == 0, "a bind works again");
+	close(s);
+	return 0;
+}
+
 int main(void)
 {
 	mkdir("/proc", 0755);
@@ -760,6 +789,7 @@ int main(void)
 	run("veth_pair_appears_in_root_and_goes", veth_pair_appears_in_root_and_goes);
 	run("proc_net_files_show_the_container", proc_net_files_show_the_container);
 	run("ping_sockets", ping_sockets);
+	run("socket_buffers_stop_at_a_budget", socket_buffers_stop_at_a_budget);
 	printf("inet: %d failed\n", failures);
 	return failures;
 }

@@ -54,10 +54,13 @@ pub struct TcpSocket {
 }
 
 fn new_socket(g: &mut StackInner, t: &Tcp) -> Result<SocketHandle, Errno> {
+    crate::net::stack::charge(2 * BUF)?;
     let mut rx = Vec::new();
     let mut tx = Vec::new();
-    rx.try_reserve_exact(BUF).map_err(|_| Errno::ENOBUFS)?;
-    tx.try_reserve_exact(BUF).map_err(|_| Errno::ENOBUFS)?;
+    if rx.try_reserve_exact(BUF).is_err() || tx.try_reserve_exact(BUF).is_err() {
+        crate::net::stack::uncharge(2 * BUF);
+        return Err(Errno::ENOBUFS);
+    }
     rx.resize(BUF, 0);
     tx.resize(BUF, 0);
     let mut s = tcp::Socket::new(tcp::SocketBuffer::new(rx), tcp::SocketBuffer::new(tx));
@@ -65,7 +68,7 @@ fn new_socket(g: &mut StackInner, t: &Tcp) -> Result<SocketHandle, Errno> {
     s.set_ack_delay(None);
     s.set_nagle_enabled(!t.nodelay);
     s.set_hop_limit(t.ttl);
-    Ok(g.sockets.add(s))
+    Ok(g.add_socket(s, 2 * BUF))
 }
 
 impl TcpSocket {
@@ -155,11 +158,11 @@ impl TcpSocket {
             while idle.len() < MAX_IDLE && idle.len() + ready.len() < *backlog {
                 let Ok(h) = new_socket(g, &proto) else { break };
                 if g.sockets.get_mut::<tcp::Socket>(h).listen(local).is_err() {
-                    g.sockets.remove(h);
+                    g.remove_socket(h);
                     break;
                 }
                 if idle.try_reserve(1).is_err() {
-                    g.sockets.remove(h);
+                    g.remove_socket(h);
                     break;
                 }
                 idle.push(h);
@@ -174,7 +177,7 @@ impl TcpSocket {
             match st {
                 State::SynSent | State::SynReceived => {}
                 State::Closed => {
-                    self.stack.with(|g| g.sockets.remove(h));
+                    self.stack.with(|g| g.remove_socket(h));
                     t.conn = Conn::Idle;
                     self.common.set_error(Errno::ECONNREFUSED);
                 }
@@ -226,7 +229,7 @@ impl Socket for TcpSocket {
                 let (cx, sockets) = g.cx_and_sockets();
                 let r = sockets.get_mut::<tcp::Socket>(h).connect(cx, remote, local);
                 if let Err(e) = r {
-                    g.sockets.remove(h);
+                    g.remove_socket(h);
                     return Err(match e {
                         tcp::ConnectError::Unaddressable => Errno::ENETUNREACH,
                         tcp::ConnectError::InvalidState => Errno::EISCONN,
@@ -625,7 +628,7 @@ impl Drop for TcpSocket {
                 Conn::Connected(h) | Conn::Connecting(h) => g.orphan(h),
                 Conn::Listening { idle, ready, .. } => {
                     for h in idle {
-                        g.sockets.remove(h);
+                        g.remove_socket(h);
                     }
                     for h in ready {
                         g.sockets.get_mut::<tcp::Socket>(h).abort();
