@@ -640,6 +640,98 @@ mod imp {
         let _ = sys::unlink(&cstr(&path));
     }
 
+    /// A listener's backlog: with backlog 0 one connection waits; a non-blocking
+    /// connect beyond gives EAGAIN; accept4's flags; accept on a non-listener EINVAL;
+    /// a closed listener's name refuses.
+    fn backlog_accept4_flags_and_refusal() {
+        let name = UnixAddr::abstract_name(b"t_unix.backlog");
+        let l = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
+        check_eq!(bind(l, &name), Ok(0));
+        check_eq!(listen(l, 0), Ok(0));
+        let c1 = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
+        check_eq!(connect(c1, &name), Ok(0));
+        let c2 = check_ok!(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        check_eq!(connect(c2, &name), Err(EAGAIN), "backlog full");
+        check_eq!(accept4(c1, 0).map(|x| x.0), Err(EINVAL));
+        let (s, _) = check_ok!(accept4(l, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        check_eq!(
+            sys::fcntl(s, sys::F_GETFL, 0).map(|f| f & sys::O_NONBLOCK),
+            Ok(sys::O_NONBLOCK)
+        );
+        check_eq!(sys::fcntl(s, sys::F_GETFD, 0), Ok(sys::FD_CLOEXEC));
+        let mut b = [0u8; 1];
+        check_eq!(
+            recv(s, &mut b, 0),
+            Err(EAGAIN),
+            "the accepted socket is non-blocking"
+        );
+        check_eq!(connect(c2, &name), Ok(0), "room again");
+        let l2 = check_ok!(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        check_eq!(
+            bind(l2, &UnixAddr::abstract_name(b"t_unix.backlog2")),
+            Ok(0)
+        );
+        check_eq!(listen(l2, 1), Ok(0));
+        check_eq!(accept4(l2, 0).map(|x| x.0), Err(EAGAIN));
+        sys::close(l).ok();
+        let c3 = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
+        check_eq!(connect(c3, &name), Err(ECONNREFUSED), "listener gone");
+        check_eq!(
+            recv(c2, &mut b, 0),
+            Ok(0),
+            "never accepted: closed with the listener"
+        );
+        close_all(&[c1, c2, c3, s, l2]);
+    }
+
+    /// SO_SNDTIMEO: a send blocked on a full peer gives EAGAIN after the timeout; a
+    /// datagram queue takes 11 records (Linux's max_dgram_qlen 10), then EAGAIN.
+    fn send_timeout_and_dgram_queue_limit() {
+        let [a, b] = check_ok!(stream_pair());
+        let mut tv = [0u8; 16];
+        tv[8..].copy_from_slice(&50_000i64.to_le_bytes());
+        check_eq!(
+            setsockopt(a, SOL_SOCKET, ulib::net::SO_SNDTIMEO, &tv),
+            Ok(0)
+        );
+        let big = alloc::vec![1u8; 512 * 1024];
+        let t0 = sys::monotonic_ns();
+        let r = send(a, &big, 0);
+        check!(
+            r.is_ok_and(|n| n > 0 && n < big.len()),
+            "a partial send after the timeout"
+        );
+        check_eq!(send(a, &big, 0), Err(EAGAIN));
+        check!(sys::monotonic_ns() - t0 >= 100_000_000);
+        close_all(&[a, b]);
+        let [c, d] = check_ok!(socketpair(AF_UNIX, SOCK_DGRAM));
+        for i in 0..11 {
+            check_eq!(send(c, &[i], MSG_DONTWAIT), Ok(1));
+        }
+        check_eq!(send(c, b"x", MSG_DONTWAIT), Err(EAGAIN));
+        let mut buf = [0u8; 4];
+        check_eq!(recv(d, &mut buf, 0), Ok(1));
+        check_eq!(send(c, b"x", MSG_DONTWAIT), Ok(1), "room again");
+        check_eq!(send(c, &alloc::vec![0u8; 300_000], 0), Err(EMSGSIZE));
+        close_all(&[c, d]);
+    }
+
+    /// sendmmsg sends each message as one datagram; recvmmsg with MSG_WAITFORONE
+    /// returns what is there after the first.
+    fn sendmmsg_and_recvmmsg() {
+        let [a, b] = check_ok!(socketpair(AF_UNIX, SOCK_DGRAM));
+        let (n, lens) = check_ok!(sendmmsg(a, &[b"one", b"three", b"fifth"], 0));
+        check_eq!(n, 3);
+        check_eq!(lens, alloc::vec![3, 5, 5]);
+        let got = check_ok!(recvmmsg(b, 8, 16, MSG_WAITFORONE));
+        check_eq!(
+            got,
+            alloc::vec![b"one".to_vec(), b"three".to_vec(), b"fifth".to_vec()]
+        );
+        check_eq!(recvmmsg(b, 2, 16, MSG_DONTWAIT), Err(EAGAIN));
+        close_all(&[a, b]);
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             stream_echo_between_forked_processes,
@@ -658,6 +750,9 @@ mod imp {
             shutdown_semantics,
             proc_net_unix_lists_sockets,
             sockets_passed_in_a_cycle_are_collected,
+            backlog_accept4_flags_and_refusal,
+            send_timeout_and_dgram_queue_limit,
+            sendmmsg_and_recvmmsg,
         ])
     }
 

@@ -588,7 +588,8 @@ impl Socket for UnixSocket {
                 }
                 return ev;
             }
-            Conn::None if self.is_connection() => return ev | POLLHUP,
+            // Linux: an unconnected stream socket is hung up, and writable.
+            Conn::None if self.is_connection() => ev |= POLLHUP,
             _ => {}
         }
         let peer = match &st.conn {
