@@ -10,7 +10,7 @@ mod imp {
     extern crate alloc;
     use alloc::string::String;
     use alloc::vec::Vec;
-    use ulib::container::{CLONE_NEWPID, SIGCHLD_EXIT, clone_code};
+    use ulib::container::{CLONE_NEWPID, CLONE_NEWUSER, SIGCHLD_EXIT, clone_code};
     use ulib::net::errno::*;
     use ulib::net::*;
     use ulib::sys::{self, errno::*};
@@ -275,6 +275,37 @@ mod imp {
         sys::close(got).ok();
         sys::close(a).ok();
         let _ = sys::unlink(&cstr(&path));
+    }
+
+    /// Credentials are translated for the reader: a child in new user and PID
+    /// containers (no uid map) sees the parent's pid as 0 and its uid and gid as the
+    /// overflow id 65534, in SCM_CREDENTIALS and in SO_PEERCRED.
+    fn credentials_translated_into_user_and_pid_containers() {
+        let [a, b] = check_ok!(socketpair(AF_UNIX, SOCK_DGRAM));
+        let child = check_ok!(clone_code(
+            CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD_EXIT,
+            move || {
+                if setsockopt_int(b, SOL_SOCKET, SO_PASSCRED, 1).is_err() {
+                    return 2;
+                }
+                let peer = getsockopt(b, SOL_SOCKET, SO_PEERCRED, 12).unwrap_or_default();
+                if peer.len() != 12 || read_ucred(&peer) != (0, 65534, 65534) {
+                    return 3;
+                }
+                let mut buf = [0u8; 4];
+                let Ok(m) = recvmsg(b, &mut buf, 64, 0) else {
+                    return 4;
+                };
+                let c = parse_cmsgs(&m.control);
+                if c.len() != 1 || read_ucred(&c[0].2) != (0, 65534, 65534) {
+                    return 5;
+                }
+                0
+            }
+        ));
+        check_eq!(send(a, b"hi", 0), Ok(2));
+        check_eq!(wait_exit(child), Exit::Code(0));
+        close_all(&[a, b]);
     }
 
     /// SCM_CREDENTIALS on a normal send (no explicit message) gives the sender's pid;
@@ -741,6 +772,7 @@ mod imp {
             abstract_names,
             fd_passing_across_pid_container,
             scm_credentials_default_and_checks,
+            credentials_translated_into_user_and_pid_containers,
             so_peercred,
             sigpipe_epipe_and_msg_nosignal,
             peek_and_nonblocking,
