@@ -6,7 +6,7 @@ use super::{Conn, MAX_DGRAM_QLEN, Packet, State, UnixAddr, UnixSocket};
 use crate::errno::Errno;
 use crate::fs::env;
 use crate::net::{
-    Control, Creds, InFlight, Io, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, Received, SOCK_DGRAM,
+    Control, Creds, InFlight, Io, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, Received, SOCK_DGRAM,
     SOCK_SEQPACKET, SOCK_STREAM, env as nenv,
 };
 use alloc::sync::{Arc, Weak};
@@ -66,6 +66,10 @@ pub(super) fn send(
     controls: Vec<Control>,
     io: &Io,
 ) -> Result<usize, Errno> {
+    // Out-of-band data is not supported (Linux without CONFIG_AF_UNIX_OOB).
+    if io.flags & MSG_OOB != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let mut rights: Vec<Arc<crate::fs::OpenFile>> = Vec::new();
     let mut creds = None;
     for c in controls {
@@ -323,6 +327,9 @@ fn take_record(
 
 pub(super) fn recv(me: &UnixSocket, buf: &mut [u8], io: &Io) -> Result<Received, Errno> {
     let ty = me.common.sock_type;
+    if io.flags & MSG_OOB != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let peek = io.flags & MSG_PEEK != 0;
     let passcred = me.common.passcred();
     if ty != SOCK_DGRAM {
