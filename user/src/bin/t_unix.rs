@@ -157,6 +157,18 @@ mod imp {
         let d = check_ok!(socket(AF_UNIX, SOCK_DGRAM, 0));
         check_eq!(listen(d, 1), Err(EOPNOTSUPP));
         check_eq!(socket(AF_UNIX, 9, 0), Err(94), "ESOCKTNOSUPPORT");
+        check_eq!(socket(AF_UNIX, 11, 0), Err(EINVAL), "past SOCK_MAX");
+        check_eq!(
+            socket(AF_UNIX, SOCK_STREAM | 0x100, 0),
+            Err(EINVAL),
+            "unknown flag"
+        );
+        check_eq!(socket(AF_UNIX, SOCK_STREAM, 7), Err(93), "EPROTONOSUPPORT");
+        check_eq!(
+            getsockopt(d, 6, 1, 4),
+            Err(EOPNOTSUPP),
+            "no TCP level on AF_UNIX"
+        );
         check_eq!(socket(AF_INET, SOCK_STREAM, 0), Err(EAFNOSUPPORT));
         check_eq!(socket(99, SOCK_STREAM, 0), Err(EAFNOSUPPORT));
         check_eq!(send(999, b"x", 0), Err(EBADF));

@@ -613,6 +613,24 @@ impl Socket for UnixSocket {
         self.chan()
     }
 
+    /// AF_UNIX has no options of its own: other levels are `EOPNOTSUPP` (Linux's
+    /// `sock_no_setsockopt`), unknown `SOL_SOCKET` ones `ENOPROTOOPT`.
+    fn setsockopt(&self, level: i32, _name: i32, _val: &[u8]) -> Result<(), Errno> {
+        Err(if level == super::SOL_SOCKET {
+            Errno::ENOPROTOOPT
+        } else {
+            Errno::EOPNOTSUPP
+        })
+    }
+
+    fn getsockopt(&self, level: i32, _name: i32) -> Result<Vec<u8>, Errno> {
+        Err(if level == super::SOL_SOCKET {
+            Errno::ENOPROTOOPT
+        } else {
+            Errno::EOPNOTSUPP
+        })
+    }
+
     fn is_listening(&self) -> bool {
         matches!(self.state.lock().conn, Conn::Listening { .. })
     }
