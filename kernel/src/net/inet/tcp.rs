@@ -384,6 +384,9 @@ impl Socket for TcpSocket {
 
     fn recvmsg(&self, buf: &mut [u8], io: &Io) -> Result<Received, Errno> {
         let mut got = 0;
+        // The stack is polled only when the socket has nothing: a sender's poll has
+        // usually delivered the data already.
+        let mut polled = false;
         loop {
             if self.common.rd_shut.load(Ordering::Relaxed) {
                 return Ok(Received {
@@ -392,7 +395,6 @@ impl Socket for TcpSocket {
                     ..Default::default()
                 });
             }
-            self.stack.poll();
             let h = {
                 let mut t = self.st.lock();
                 self.settle(&mut t);
@@ -406,31 +408,34 @@ impl Socket for TcpSocket {
                 let r = self.stack.with(|g| {
                     let s = g.sockets.get_mut::<tcp::Socket>(h);
                     if s.can_recv() {
+                        let full = s.recv_queue() * 2 >= s.recv_capacity();
                         let n = if io.flags & MSG_PEEK != 0 {
                             s.peek_slice(&mut buf[got..]).unwrap_or(0)
                         } else {
                             s.recv_slice(&mut buf[got..]).unwrap_or(0)
                         };
-                        Ok(Some(n))
+                        Ok(Some((n, full)))
                     } else if !s.may_recv() {
                         // The peer's FIN (end of stream) or a reset.
-                        Ok(Some(0))
+                        Ok(Some((0, false)))
                     } else {
                         Ok(None)
                     }
                 });
                 match r {
-                    Ok(Some(0)) => {
+                    Ok(Some((0, _))) => {
                         return Ok(Received {
                             len: got,
                             full_len: got,
                             ..Default::default()
                         });
                     }
-                    Ok(Some(n)) => {
+                    Ok(Some((n, full))) => {
                         got += n;
-                        // The window opened: let the peer know.
-                        self.stack.poll();
+                        if full {
+                            // The window opened wide: let the peer know now.
+                            self.stack.poll();
+                        }
                         if got == buf.len()
                             || io.flags & MSG_WAITALL == 0
                             || io.flags & MSG_PEEK != 0
@@ -449,6 +454,12 @@ impl Socket for TcpSocket {
             if buf.is_empty() {
                 return Ok(Received::default());
             }
+            if !polled {
+                self.stack.poll();
+                polled = true;
+                continue;
+            }
+            polled = false;
             match super::wait(&self.stack, io) {
                 Ok(()) => {}
                 Err(_) if got > 0 => {
