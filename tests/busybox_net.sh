@@ -6,6 +6,9 @@ ifconfig veth0 192.168.7.2 netmask 255.255.255.0 up && echo "bb: ifconfig set"
 ifconfig | grep -q "inet addr:192.168.7.2" && echo "bb: ifconfig shows veth0"
 ifconfig eth0 >/dev/null 2>&1 || echo "bb: no eth0"
 route -n | grep -q "^192.168.7.0" && echo "bb: route"
+ip link | grep -q "2: veth0: <BROADCAST,MULTICAST,UP>" && echo "bb: ip link"
+ip link | grep -q ": eth0:" || echo "bb: ip link has no eth0"
+ip addr | grep -q "inet 192.168.7.2/24 scope global veth0" && echo "bb: ip addr"
 ping -c 1 127.0.0.1 | grep -q "1 packets received" && echo "bb: ping"
 nc -l -p 9000 > /tmp/got &
 sleep 1

@@ -7,7 +7,7 @@ use common::{TempDir, bulkhead, musl_build};
 use std::time::Duration;
 
 /// The cases inet.c runs, in order.
-const INET_CASES: [&str; 17] = [
+const INET_CASES: [&str; 19] = [
     "loopback_tcp",
     "loopback_udp",
     "loopback_ipv6",
@@ -25,6 +25,8 @@ const INET_CASES: [&str; 17] = [
     "veth_pair_appears_in_root_and_goes",
     "proc_net_files_show_the_container",
     "ping_sockets",
+    "socket_buffers_stop_at_a_budget",
+    "netlink_interface_lists",
 ];
 
 #[test]
@@ -93,7 +95,8 @@ fn guest_reaches_a_host_echo_server_through_eth0() {
 }
 
 /// Debian's busybox-static in a net container: `ifconfig` sets and shows `veth0` (and no
-/// `eth0`), `route -n` reads the container's routes, `ping 127.0.0.1` (a raw ICMP socket)
+/// `eth0`), `route -n` reads the container's routes, `ip link` and `ip addr` (rtnetlink
+/// dumps) show the container's links and addresses, `ping 127.0.0.1` (a raw ICMP socket)
 /// and `nc` work; the root keeps `eth0`. The script is `tests/busybox_net.sh`.
 #[test]
 fn busybox_network_tools_in_a_container() {
@@ -108,7 +111,7 @@ fn busybox_network_tools_in_a_container() {
     std::fs::copy(busybox, bin.join("busybox")).expect("copy busybox");
     for applet in [
         "sh", "mount", "mkdir", "unshare", "ifconfig", "grep", "ping", "nc", "sleep", "echo",
-        "cat", "route",
+        "cat", "route", "ip",
     ] {
         std::os::unix::fs::symlink("busybox", bin.join(applet)).expect("applet link");
     }
@@ -130,6 +133,9 @@ fn busybox_network_tools_in_a_container() {
         "bb: ifconfig shows veth0",
         "bb: no eth0",
         "bb: route",
+        "bb: ip link",
+        "bb: ip link has no eth0",
+        "bb: ip addr",
         "bb: ping",
         "bb: nc",
         "bb: root eth0",

@@ -32,6 +32,7 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         None => &[],
     };
     crate::net::inet::init();
+    crate::net::netlink::init();
     crate::net::nic::init();
     crate::container::init(info.cmdline);
     crate::fs::init(

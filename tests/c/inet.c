@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -738,6 +739,74 @@ static int ping_sockets(void)
 	return 0;
 }
 
+/* Socket buffers come from a budget: binding UDP sockets until it is spent gives ENOBUFS
+ * (not a kernel out of memory), and closing them gives it back. */
+static int socket_buffers_stop_at_a_budget(void)
+{
+	static int fds[1000];
+	int n = 0, err = 0;
+	for (; n < 1000; n++) {
+		fds[n] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fds[n] < 0) {
+			err = errno;
+			break;
+		}
+		struct sockaddr_in a = sin4("127.0.0.1", 0);
+		if (bind(fds[n], (void *)&a, sizeof a) != 0) {
+			err = errno;
+			close(fds[n]);
+			break;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	CHECK(err == ENOBUFS && n > 100, "stopped after %d sockets with errno %d", n, err);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = sin4("127.0.0.1", 0);
+	CHECK(bind(s, (void *)&a, sizeof a) == 0, "a bind works again");
+	close(s);
+	return 0;
+}
+
+/* musl's if_nameindex and getifaddrs speak rtnetlink: a container sees lo and veth0. */
+static int netlink_child(void)
+{
+	if (if_set("veth0", "192.168.100.5", "255.255.255.0", NULL))
+		return -1;
+	struct if_nameindex *ni = if_nameindex();
+	CHECK(ni != NULL, "if_nameindex");
+	int n = 0, lo = 0, veth = 0;
+	for (struct if_nameindex *p = ni; p->if_index; p++, n++) {
+		lo |= p->if_index == 1 && strcmp(p->if_name, "lo") == 0;
+		veth |= p->if_index == 2 && strcmp(p->if_name, "veth0") == 0;
+	}
+	if_freenameindex(ni);
+	CHECK(n == 2 && lo && veth, "%d interfaces (lo %d veth0 %d)", n, lo, veth);
+	struct ifaddrs *ifa;
+	CHECK(getifaddrs(&ifa) == 0, "getifaddrs");
+	int found = 0;
+	for (struct ifaddrs *p = ifa; p; p = p->ifa_next) {
+		if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET && strcmp(p->ifa_name, "veth0") == 0) {
+			char ip[16];
+			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, ip, sizeof ip);
+			found = strcmp(ip, "192.168.100.5") == 0;
+		}
+	}
+	freeifaddrs(ifa);
+	CHECK(found, "getifaddrs has veth0's address");
+	int s = socket(AF_NETLINK, SOCK_RAW, 0);
+	CHECK(s >= 0, "netlink socket");
+	close(s);
+	CHECK(socket(AF_NETLINK, SOCK_RAW, 99) == -1 && errno == EPROTONOSUPPORT, "other netlink protocols");
+	return 0;
+}
+
+static int netlink_interface_lists(void)
+{
+	CHECK(in_child(CLONE_NEWNET, netlink_child) == 0, "child failed");
+	return 0;
+}
+
 int main(void)
 {
 	mkdir("/proc", 0755);
@@ -760,6 +829,8 @@ int main(void)
 	run("veth_pair_appears_in_root_and_goes", veth_pair_appears_in_root_and_goes);
 	run("proc_net_files_show_the_container", proc_net_files_show_the_container);
 	run("ping_sockets", ping_sockets);
+	run("socket_buffers_stop_at_a_budget", socket_buffers_stop_at_a_budget);
+	run("netlink_interface_lists", netlink_interface_lists);
 	printf("inet: %d failed\n", failures);
 	return failures;
 }

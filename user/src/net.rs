@@ -52,6 +52,7 @@ pub const SO_LINGER: usize = 13;
 pub const SO_PASSCRED: usize = 16;
 pub const SO_PEERCRED: usize = 17;
 pub const SO_RCVTIMEO: usize = 20;
+pub const SO_SNDTIMEO: usize = 21;
 pub const SO_ACCEPTCONN: usize = 30;
 pub const SO_PROTOCOL: usize = 38;
 pub const SO_DOMAIN: usize = 39;
@@ -564,4 +565,92 @@ pub fn ppoll(fds: &[(i32, i16)], timeout: &mut [i64; 2], mask: Option<u64>) -> S
             8,
         )
     })
+}
+
+pub const SENDMMSG: usize = 307;
+pub const RECVMMSG: usize = 299;
+pub const MSG_WAITFORONE: usize = 0x10000;
+
+#[repr(C)]
+struct MMsgHdr {
+    hdr: MsgHdr,
+    len: u32,
+}
+
+/// `sendmmsg` of one message per slice; returns how many were sent and each length.
+pub fn sendmmsg(fd: i32, msgs: &[&[u8]], flags: usize) -> SysResult<(usize, Vec<u32>)> {
+    let iovs: Vec<IoVec> = msgs
+        .iter()
+        .map(|m| IoVec {
+            base: m.as_ptr() as usize,
+            len: m.len(),
+        })
+        .collect();
+    let mut hdrs: Vec<MMsgHdr> = iovs
+        .iter()
+        .map(|iov| MMsgHdr {
+            hdr: MsgHdr {
+                name: 0,
+                namelen: 0,
+                iov,
+                iovlen: 1,
+                control: 0,
+                controllen: 0,
+                flags: 0,
+            },
+            len: 0,
+        })
+        .collect();
+    // SAFETY: see above.
+    let n = check(unsafe {
+        syscall4(
+            SENDMMSG,
+            fd as usize,
+            hdrs.as_mut_ptr() as usize,
+            hdrs.len(),
+            flags,
+        )
+    })?;
+    Ok((n, hdrs.iter().map(|h| h.len).collect()))
+}
+
+/// `recvmmsg` of up to `n` messages of at most `cap` bytes each (no timeout).
+pub fn recvmmsg(fd: i32, n: usize, cap: usize, flags: usize) -> SysResult<Vec<Vec<u8>>> {
+    let mut bufs: Vec<Vec<u8>> = (0..n).map(|_| alloc::vec![0u8; cap]).collect();
+    let iovs: Vec<IoVec> = bufs
+        .iter_mut()
+        .map(|b| IoVec {
+            base: b.as_mut_ptr() as usize,
+            len: b.len(),
+        })
+        .collect();
+    let mut hdrs: Vec<MMsgHdr> = iovs
+        .iter()
+        .map(|iov| MMsgHdr {
+            hdr: MsgHdr {
+                name: 0,
+                namelen: 0,
+                iov,
+                iovlen: 1,
+                control: 0,
+                controllen: 0,
+                flags: 0,
+            },
+            len: 0,
+        })
+        .collect();
+    // SAFETY: see above.
+    let got = check(unsafe {
+        syscall5(
+            RECVMMSG,
+            fd as usize,
+            hdrs.as_mut_ptr() as usize,
+            n,
+            flags,
+            0,
+        )
+    })?;
+    Ok((0..got)
+        .map(|i| bufs[i][..hdrs[i].len as usize].to_vec())
+        .collect())
 }

@@ -163,9 +163,11 @@ impl Epoll {
 
     /// `epoll_ctl(op, fd, event)` with `file` the open file of `fd`.
     pub fn ctl(&self, op: u32, fd: i32, file: &Arc<OpenFile>, ev: EpollEvent) -> Result<(), Errno> {
+        // Regular files and directories cannot be polled (Linux: EPERM); a message
+        // queue's file is one that can.
         if let Some(inode) = file.inode() {
             let t = inode.metadata().file_type();
-            if t == FileType::Regular || t == FileType::Directory {
+            if (t == FileType::Regular || t == FileType::Directory) && file.wait_chan().is_none() {
                 return Err(Errno::EPERM);
             }
         }

@@ -29,6 +29,7 @@
 
 pub mod env;
 pub mod inet;
+pub mod netlink;
 pub mod nic;
 pub mod ports;
 pub mod stack;

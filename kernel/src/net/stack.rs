@@ -12,7 +12,7 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
@@ -339,6 +339,8 @@ pub struct StackInner {
     /// TCP sockets closed by their owner, finishing their close here; removed once
     /// smoltcp is done with them.
     orphans: Vec<SocketHandle>,
+    /// The budget bytes each socket's buffers took.
+    charged: Vec<(SocketHandle, usize)>,
     /// Bound ports of the sockets of this stack (`bind`, ephemeral ports).
     pub ports: super::ports::PortTable,
 }
@@ -358,7 +360,7 @@ impl StackInner {
     pub fn orphan(&mut self, h: SocketHandle) {
         if self.orphans.try_reserve(1).is_err() {
             self.sockets.get_mut::<tcp::Socket>(h).abort();
-            self.sockets.remove(h);
+            self.remove_socket(h);
             return;
         }
         let s = self.sockets.get_mut::<tcp::Socket>(h);
@@ -371,15 +373,40 @@ impl StackInner {
 
     /// Removes orphans smoltcp is done with (closed, or waiting out TIME-WAIT).
     fn reap(&mut self) {
-        let sockets = &mut self.sockets;
-        self.orphans.retain(|&h| {
-            let st = sockets.get::<tcp::Socket>(h).state();
-            let done = matches!(st, tcp::State::Closed | tcp::State::TimeWait);
-            if done {
-                sockets.remove(h);
+        let mut i = 0;
+        while i < self.orphans.len() {
+            let h = self.orphans[i];
+            let st = self.sockets.get::<tcp::Socket>(h).state();
+            if matches!(st, tcp::State::Closed | tcp::State::TimeWait) {
+                self.orphans.swap_remove(i);
+                self.remove_socket(h);
+            } else {
+                i += 1;
             }
-            !done
-        });
+        }
+    }
+
+    /// Adds a socket whose buffers took `bytes` of the budget ([`charge`]).
+    pub fn add_socket<T: smoltcp::socket::AnySocket<'static>>(
+        &mut self,
+        s: T,
+        bytes: usize,
+    ) -> SocketHandle {
+        let h = self.sockets.add(s);
+        if self.charged.try_reserve(1).is_ok() {
+            self.charged.push((h, bytes));
+        } else {
+            uncharge(bytes);
+        }
+        h
+    }
+
+    /// Removes a socket and gives its bytes back to the budget.
+    pub fn remove_socket(&mut self, h: SocketHandle) {
+        self.sockets.remove(h);
+        if let Some(i) = self.charged.iter().position(|(x, _)| *x == h) {
+            uncharge(self.charged.swap_remove(i).1);
+        }
     }
 
     /// Sockets alive in smoltcp (owned and orphans).
@@ -623,6 +650,38 @@ impl StackInner {
     }
 }
 
+impl Drop for StackInner {
+    fn drop(&mut self) {
+        for (_, b) in self.charged.drain(..) {
+            uncharge(b);
+        }
+    }
+}
+
+/// Socket buffer bytes (every stack) at most: making sockets gives `ENOBUFS` long before
+/// the kernel heap runs out.
+pub const SOCKET_BUDGET: usize = 48 << 20;
+static SOCKET_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Takes `bytes` of the socket-buffer budget before allocating them (`ENOBUFS`).
+pub fn charge(bytes: usize) -> Result<(), Errno> {
+    let prev = SOCKET_BYTES.fetch_add(bytes, Ordering::Relaxed);
+    if prev.saturating_add(bytes) > SOCKET_BUDGET {
+        SOCKET_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+        return Err(Errno::ENOBUFS);
+    }
+    Ok(())
+}
+
+pub fn uncharge(bytes: usize) {
+    SOCKET_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+}
+
+/// Socket buffer bytes in use now.
+pub fn socket_bytes() -> usize {
+    SOCKET_BYTES.load(Ordering::Relaxed)
+}
+
 static NEXT_MAC: AtomicU32 = AtomicU32::new(1);
 
 fn new_mac() -> [u8; 6] {
@@ -686,6 +745,7 @@ impl NetStack {
             dev,
             sockets: SocketSet::new(Vec::new()),
             orphans: Vec::new(),
+            charged: Vec::new(),
             ports: super::ports::PortTable::default(),
         };
         inner.sync();

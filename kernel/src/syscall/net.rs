@@ -106,13 +106,23 @@ fn write_addr(addr: u64, len_ptr: u64, bytes: &[u8]) -> Result<(), Errno> {
     copy_to_user(len_ptr, &(bytes.len() as u32).to_le_bytes())
 }
 
-fn socket(domain: i32, ty: i32, protocol: i32) -> SysResult {
+/// Linux's `SOCK_MAX`: types at or above it are `EINVAL` for every family.
+const SOCK_MAX: i32 = 11;
+
+/// The family, and `ty` split into the type and its flags (`EINVAL` for unknown flags
+/// or a type out of range).
+fn family_and_type(domain: i32, ty: i32) -> Result<(&'static net::Family, i32, i32), Errno> {
+    let f = net::family(domain)?;
     let flags = ty & !net::SOCK_TYPE_MASK;
-    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 || ty & net::SOCK_TYPE_MASK >= SOCK_MAX {
         return Err(Errno::EINVAL);
     }
-    let f = net::family(domain)?;
-    let sock = (f.create)(ty & net::SOCK_TYPE_MASK, protocol)?;
+    Ok((f, ty & net::SOCK_TYPE_MASK, flags))
+}
+
+fn socket(domain: i32, ty: i32, protocol: i32) -> SysResult {
+    let (f, ty, flags) = family_and_type(domain, ty)?;
+    let sock = (f.create)(ty, protocol)?;
     let file = net::open_socket(sock, flags as u32 & O_NONBLOCK);
     files()
         .install(file, flags & SOCK_CLOEXEC != 0)
@@ -120,13 +130,9 @@ fn socket(domain: i32, ty: i32, protocol: i32) -> SysResult {
 }
 
 fn socketpair(domain: i32, ty: i32, protocol: i32, sv: u64) -> SysResult {
-    let flags = ty & !net::SOCK_TYPE_MASK;
-    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let f = net::family(domain)?;
+    let (f, ty, flags) = family_and_type(domain, ty)?;
     let pair = f.pair.ok_or(Errno::EOPNOTSUPP)?;
-    let (a, b) = pair(ty & net::SOCK_TYPE_MASK, protocol)?;
+    let (a, b) = pair(ty, protocol)?;
     let nb = flags as u32 & O_NONBLOCK;
     let cloexec = flags & SOCK_CLOEXEC != 0;
     let t = files();

@@ -297,6 +297,44 @@ mod imp {
         close_all(&[t, ep]);
     }
 
+    /// Pipes (both ends) and a message queue in one instance: each reports when it is
+    /// ready, by its data.
+    fn pipes_and_message_queues_in_epoll() {
+        let ep = check_ok!(epoll_create1(0));
+        let [r, w] = check_ok!(sys::pipe());
+        let name = "/t_epoll_mq";
+        let _ = ulib::mq::unlink(name);
+        let q = check_ok!(ulib::mq::open(
+            name,
+            sys::O_RDWR | sys::O_CREAT,
+            0o600,
+            None
+        ));
+        check_eq!(epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN, 1), Ok(0));
+        check_eq!(epoll_ctl(ep, EPOLL_CTL_ADD, w, EPOLLOUT, 2), Ok(0));
+        check_eq!(epoll_ctl(ep, EPOLL_CTL_ADD, q, EPOLLIN, 3), Ok(0));
+        check_eq!(epoll_wait(ep, 8, 0), Ok(alloc::vec![(EPOLLOUT, 2)]));
+        check_eq!(epoll_ctl(ep, EPOLL_CTL_DEL, w, 0, 0), Ok(0));
+        let child = check_ok!(sys::fork());
+        if child == 0 {
+            let _ = sys::sleep_ms(20);
+            let _ = ulib::mq::send(q, b"m", 0);
+            sys::exit(0);
+        }
+        check_eq!(
+            epoll_wait(ep, 8, 2000),
+            Ok(alloc::vec![(EPOLLIN, 3)]),
+            "the queue"
+        );
+        check_eq!(sys::write(w, b"p"), Ok(1));
+        let mut got = check_ok!(epoll_wait(ep, 8, 0));
+        got.sort_unstable_by_key(|x| x.1);
+        check_eq!(got, alloc::vec![(EPOLLIN, 1), (EPOLLIN, 3)]);
+        check_eq!(wait_exit(child), Exit::Code(0));
+        close_all(&[r, w, q, ep]);
+        let _ = ulib::mq::unlink(name);
+    }
+
     static HITS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
     extern "C" fn on_usr1(_sig: i32) {
@@ -349,6 +387,7 @@ mod imp {
             ctl_errors,
             select_and_pselect6,
             timerfd_in_epoll,
+            pipes_and_message_queues_in_epoll,
             ppoll_signal_mask_applies_only_during_the_call,
         ])
     }

@@ -10,7 +10,7 @@ mod imp {
     extern crate alloc;
     use alloc::string::String;
     use alloc::vec::Vec;
-    use ulib::container::{CLONE_NEWPID, SIGCHLD_EXIT, clone_code};
+    use ulib::container::{CLONE_NEWPID, CLONE_NEWUSER, SIGCHLD_EXIT, clone_code};
     use ulib::net::errno::*;
     use ulib::net::*;
     use ulib::sys::{self, errno::*};
@@ -157,6 +157,18 @@ mod imp {
         let d = check_ok!(socket(AF_UNIX, SOCK_DGRAM, 0));
         check_eq!(listen(d, 1), Err(EOPNOTSUPP));
         check_eq!(socket(AF_UNIX, 9, 0), Err(94), "ESOCKTNOSUPPORT");
+        check_eq!(socket(AF_UNIX, 11, 0), Err(EINVAL), "past SOCK_MAX");
+        check_eq!(
+            socket(AF_UNIX, SOCK_STREAM | 0x100, 0),
+            Err(EINVAL),
+            "unknown flag"
+        );
+        check_eq!(socket(AF_UNIX, SOCK_STREAM, 7), Err(93), "EPROTONOSUPPORT");
+        check_eq!(
+            getsockopt(d, 6, 1, 4),
+            Err(EOPNOTSUPP),
+            "no TCP level on AF_UNIX"
+        );
         check_eq!(socket(99, SOCK_STREAM, 0), Err(EAFNOSUPPORT));
         check_eq!(send(999, b"x", 0), Err(EBADF));
         let [p, _w] = check_ok!(sys::pipe());
@@ -274,6 +286,37 @@ mod imp {
         sys::close(got).ok();
         sys::close(a).ok();
         let _ = sys::unlink(&cstr(&path));
+    }
+
+    /// Credentials are translated for the reader: a child in new user and PID
+    /// containers (no uid map) sees the parent's pid as 0 and its uid and gid as the
+    /// overflow id 65534, in SCM_CREDENTIALS and in SO_PEERCRED.
+    fn credentials_translated_into_user_and_pid_containers() {
+        let [a, b] = check_ok!(socketpair(AF_UNIX, SOCK_DGRAM));
+        let child = check_ok!(clone_code(
+            CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD_EXIT,
+            move || {
+                if setsockopt_int(b, SOL_SOCKET, SO_PASSCRED, 1).is_err() {
+                    return 2;
+                }
+                let peer = getsockopt(b, SOL_SOCKET, SO_PEERCRED, 12).unwrap_or_default();
+                if peer.len() != 12 || read_ucred(&peer) != (0, 65534, 65534) {
+                    return 3;
+                }
+                let mut buf = [0u8; 4];
+                let Ok(m) = recvmsg(b, &mut buf, 64, 0) else {
+                    return 4;
+                };
+                let c = parse_cmsgs(&m.control);
+                if c.len() != 1 || read_ucred(&c[0].2) != (0, 65534, 65534) {
+                    return 5;
+                }
+                0
+            }
+        ));
+        check_eq!(send(a, b"hi", 0), Ok(2));
+        check_eq!(wait_exit(child), Exit::Code(0));
+        close_all(&[a, b]);
     }
 
     /// SCM_CREDENTIALS on a normal send (no explicit message) gives the sender's pid;
@@ -639,6 +682,98 @@ mod imp {
         let _ = sys::unlink(&cstr(&path));
     }
 
+    /// A listener's backlog: with backlog 0 one connection waits; a non-blocking
+    /// connect beyond gives EAGAIN; accept4's flags; accept on a non-listener EINVAL;
+    /// a closed listener's name refuses.
+    fn backlog_accept4_flags_and_refusal() {
+        let name = UnixAddr::abstract_name(b"t_unix.backlog");
+        let l = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
+        check_eq!(bind(l, &name), Ok(0));
+        check_eq!(listen(l, 0), Ok(0));
+        let c1 = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
+        check_eq!(connect(c1, &name), Ok(0));
+        let c2 = check_ok!(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        check_eq!(connect(c2, &name), Err(EAGAIN), "backlog full");
+        check_eq!(accept4(c1, 0).map(|x| x.0), Err(EINVAL));
+        let (s, _) = check_ok!(accept4(l, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        check_eq!(
+            sys::fcntl(s, sys::F_GETFL, 0).map(|f| f & sys::O_NONBLOCK),
+            Ok(sys::O_NONBLOCK)
+        );
+        check_eq!(sys::fcntl(s, sys::F_GETFD, 0), Ok(sys::FD_CLOEXEC));
+        let mut b = [0u8; 1];
+        check_eq!(
+            recv(s, &mut b, 0),
+            Err(EAGAIN),
+            "the accepted socket is non-blocking"
+        );
+        check_eq!(connect(c2, &name), Ok(0), "room again");
+        let l2 = check_ok!(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        check_eq!(
+            bind(l2, &UnixAddr::abstract_name(b"t_unix.backlog2")),
+            Ok(0)
+        );
+        check_eq!(listen(l2, 1), Ok(0));
+        check_eq!(accept4(l2, 0).map(|x| x.0), Err(EAGAIN));
+        sys::close(l).ok();
+        let c3 = check_ok!(socket(AF_UNIX, SOCK_STREAM, 0));
+        check_eq!(connect(c3, &name), Err(ECONNREFUSED), "listener gone");
+        check_eq!(
+            recv(c2, &mut b, 0),
+            Ok(0),
+            "never accepted: closed with the listener"
+        );
+        close_all(&[c1, c2, c3, s, l2]);
+    }
+
+    /// SO_SNDTIMEO: a send blocked on a full peer gives EAGAIN after the timeout; a
+    /// datagram queue takes 11 records (Linux's max_dgram_qlen 10), then EAGAIN.
+    fn send_timeout_and_dgram_queue_limit() {
+        let [a, b] = check_ok!(stream_pair());
+        let mut tv = [0u8; 16];
+        tv[8..].copy_from_slice(&50_000i64.to_le_bytes());
+        check_eq!(
+            setsockopt(a, SOL_SOCKET, ulib::net::SO_SNDTIMEO, &tv),
+            Ok(0)
+        );
+        let big = alloc::vec![1u8; 512 * 1024];
+        let t0 = sys::monotonic_ns();
+        let r = send(a, &big, 0);
+        check!(
+            r.is_ok_and(|n| n > 0 && n < big.len()),
+            "a partial send after the timeout"
+        );
+        check_eq!(send(a, &big, 0), Err(EAGAIN));
+        check!(sys::monotonic_ns() - t0 >= 100_000_000);
+        close_all(&[a, b]);
+        let [c, d] = check_ok!(socketpair(AF_UNIX, SOCK_DGRAM));
+        for i in 0..11 {
+            check_eq!(send(c, &[i], MSG_DONTWAIT), Ok(1));
+        }
+        check_eq!(send(c, b"x", MSG_DONTWAIT), Err(EAGAIN));
+        let mut buf = [0u8; 4];
+        check_eq!(recv(d, &mut buf, 0), Ok(1));
+        check_eq!(send(c, b"x", MSG_DONTWAIT), Ok(1), "room again");
+        check_eq!(send(c, &alloc::vec![0u8; 300_000], 0), Err(EMSGSIZE));
+        close_all(&[c, d]);
+    }
+
+    /// sendmmsg sends each message as one datagram; recvmmsg with MSG_WAITFORONE
+    /// returns what is there after the first.
+    fn sendmmsg_and_recvmmsg() {
+        let [a, b] = check_ok!(socketpair(AF_UNIX, SOCK_DGRAM));
+        let (n, lens) = check_ok!(sendmmsg(a, &[b"one", b"three", b"fifth"], 0));
+        check_eq!(n, 3);
+        check_eq!(lens, alloc::vec![3, 5, 5]);
+        let got = check_ok!(recvmmsg(b, 8, 16, MSG_WAITFORONE));
+        check_eq!(
+            got,
+            alloc::vec![b"one".to_vec(), b"three".to_vec(), b"fifth".to_vec()]
+        );
+        check_eq!(recvmmsg(b, 2, 16, MSG_DONTWAIT), Err(EAGAIN));
+        close_all(&[a, b]);
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             stream_echo_between_forked_processes,
@@ -648,6 +783,7 @@ mod imp {
             abstract_names,
             fd_passing_across_pid_container,
             scm_credentials_default_and_checks,
+            credentials_translated_into_user_and_pid_containers,
             so_peercred,
             sigpipe_epipe_and_msg_nosignal,
             peek_and_nonblocking,
@@ -657,6 +793,9 @@ mod imp {
             shutdown_semantics,
             proc_net_unix_lists_sockets,
             sockets_passed_in_a_cycle_are_collected,
+            backlog_accept4_flags_and_refusal,
+            send_timeout_and_dgram_queue_limit,
+            sendmmsg_and_recvmmsg,
         ])
     }
 

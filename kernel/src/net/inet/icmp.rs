@@ -113,17 +113,24 @@ impl IcmpSocket {
             return Ok(h);
         }
         if let Some(h) = c.handle.take() {
-            self.stack.with(|g| g.sockets.remove(h));
+            self.stack.with(|g| g.remove_socket(h));
         }
-        let (rx, tx) = (buffer()?, buffer()?);
+        crate::net::stack::charge(2 * PAYLOAD)?;
+        let (Ok(rx), Ok(tx)) = (buffer(), buffer()) else {
+            crate::net::stack::uncharge(2 * PAYLOAD);
+            return Err(Errno::ENOBUFS);
+        };
         let ttl = c.ttl;
-        let h = self.stack.with(|g| -> Result<SocketHandle, Errno> {
-            let mut s = icmp::Socket::new(rx, tx);
-            s.set_hop_limit(ttl);
-            s.bind(icmp::Endpoint::Ident(ident))
-                .map_err(|_| Errno::EINVAL)?;
-            Ok(g.sockets.add(s))
-        })?;
+        let h = self
+            .stack
+            .with(|g| -> Result<SocketHandle, Errno> {
+                let mut s = icmp::Socket::new(rx, tx);
+                s.set_hop_limit(ttl);
+                s.bind(icmp::Endpoint::Ident(ident))
+                    .map_err(|_| Errno::EINVAL)?;
+                Ok(g.add_socket(s, 2 * PAYLOAD))
+            })
+            .inspect_err(|_| crate::net::stack::uncharge(2 * PAYLOAD))?;
         c.handle = Some(h);
         c.ident = Some(ident);
         Ok(h)
@@ -351,7 +358,7 @@ impl Drop for IcmpSocket {
         let (h, b) = (c.handle.take(), c.binding.take());
         self.stack.with(|g| {
             if let Some(h) = h {
-                g.sockets.remove(h);
+                g.remove_socket(h);
             }
             if let Some(id) = b {
                 g.ports.unbind(id);

@@ -22,6 +22,9 @@ pub const SIOCSIFNETMASK: u32 = 0x891c;
 pub const SIOCGIFMTU: u32 = 0x8921;
 pub const SIOCGIFHWADDR: u32 = 0x8927;
 pub const SIOCGIFINDEX: u32 = 0x8933;
+pub const SIOCGIFTXQLEN: u32 = 0x8942;
+/// Linux's default `txqueuelen`.
+const TXQLEN: i32 = 1000;
 
 const IFREQ_SIZE: usize = 40;
 const RTENTRY_SIZE: usize = 120;
@@ -109,7 +112,8 @@ pub fn ioctl(common: &SocketCommon, stack: &NetStack, cmd: u32, arg: u64) -> Res
         SIOCGIFCONF => return ifconf(stack, arg),
         SIOCADDRT | SIOCDELRT => return route(common, stack, cmd, arg),
         SIOCGIFNAME | SIOCGIFFLAGS | SIOCSIFFLAGS | SIOCGIFADDR | SIOCSIFADDR | SIOCGIFBRDADDR
-        | SIOCGIFNETMASK | SIOCSIFNETMASK | SIOCGIFMTU | SIOCGIFHWADDR | SIOCGIFINDEX => {}
+        | SIOCGIFNETMASK | SIOCSIFNETMASK | SIOCGIFMTU | SIOCGIFHWADDR | SIOCGIFINDEX
+        | SIOCGIFTXQLEN => {}
         _ => return Err(Errno::ENOTTY),
     }
     let mut req = [0u8; IFREQ_SIZE];
@@ -131,6 +135,7 @@ pub fn ioctl(common: &SocketCommon, stack: &NetStack, cmd: u32, arg: u64) -> Res
         SIOCGIFINDEX => field[..4].copy_from_slice(&(link.index as i32).to_le_bytes()),
         SIOCGIFFLAGS => field[..2].copy_from_slice(&(link.flags as u16).to_le_bytes()),
         SIOCGIFMTU => field[..4].copy_from_slice(&(link.mtu as i32).to_le_bytes()),
+        SIOCGIFTXQLEN => field[..4].copy_from_slice(&TXQLEN.to_le_bytes()),
         SIOCGIFHWADDR => {
             let fam = if link.flags & IFF_LOOPBACK != 0 {
                 ARPHRD_LOOPBACK

@@ -54,10 +54,13 @@ pub struct TcpSocket {
 }
 
 fn new_socket(g: &mut StackInner, t: &Tcp) -> Result<SocketHandle, Errno> {
+    crate::net::stack::charge(2 * BUF)?;
     let mut rx = Vec::new();
     let mut tx = Vec::new();
-    rx.try_reserve_exact(BUF).map_err(|_| Errno::ENOBUFS)?;
-    tx.try_reserve_exact(BUF).map_err(|_| Errno::ENOBUFS)?;
+    if rx.try_reserve_exact(BUF).is_err() || tx.try_reserve_exact(BUF).is_err() {
+        crate::net::stack::uncharge(2 * BUF);
+        return Err(Errno::ENOBUFS);
+    }
     rx.resize(BUF, 0);
     tx.resize(BUF, 0);
     let mut s = tcp::Socket::new(tcp::SocketBuffer::new(rx), tcp::SocketBuffer::new(tx));
@@ -65,7 +68,7 @@ fn new_socket(g: &mut StackInner, t: &Tcp) -> Result<SocketHandle, Errno> {
     s.set_ack_delay(None);
     s.set_nagle_enabled(!t.nodelay);
     s.set_hop_limit(t.ttl);
-    Ok(g.sockets.add(s))
+    Ok(g.add_socket(s, 2 * BUF))
 }
 
 impl TcpSocket {
@@ -155,11 +158,11 @@ impl TcpSocket {
             while idle.len() < MAX_IDLE && idle.len() + ready.len() < *backlog {
                 let Ok(h) = new_socket(g, &proto) else { break };
                 if g.sockets.get_mut::<tcp::Socket>(h).listen(local).is_err() {
-                    g.sockets.remove(h);
+                    g.remove_socket(h);
                     break;
                 }
                 if idle.try_reserve(1).is_err() {
-                    g.sockets.remove(h);
+                    g.remove_socket(h);
                     break;
                 }
                 idle.push(h);
@@ -174,7 +177,7 @@ impl TcpSocket {
             match st {
                 State::SynSent | State::SynReceived => {}
                 State::Closed => {
-                    self.stack.with(|g| g.sockets.remove(h));
+                    self.stack.with(|g| g.remove_socket(h));
                     t.conn = Conn::Idle;
                     self.common.set_error(Errno::ECONNREFUSED);
                 }
@@ -226,7 +229,7 @@ impl Socket for TcpSocket {
                 let (cx, sockets) = g.cx_and_sockets();
                 let r = sockets.get_mut::<tcp::Socket>(h).connect(cx, remote, local);
                 if let Err(e) = r {
-                    g.sockets.remove(h);
+                    g.remove_socket(h);
                     return Err(match e {
                         tcp::ConnectError::Unaddressable => Errno::ENETUNREACH,
                         tcp::ConnectError::InvalidState => Errno::EISCONN,
@@ -381,6 +384,9 @@ impl Socket for TcpSocket {
 
     fn recvmsg(&self, buf: &mut [u8], io: &Io) -> Result<Received, Errno> {
         let mut got = 0;
+        // The stack is polled only when the socket has nothing: a sender's poll has
+        // usually delivered the data already.
+        let mut polled = false;
         loop {
             if self.common.rd_shut.load(Ordering::Relaxed) {
                 return Ok(Received {
@@ -389,7 +395,6 @@ impl Socket for TcpSocket {
                     ..Default::default()
                 });
             }
-            self.stack.poll();
             let h = {
                 let mut t = self.st.lock();
                 self.settle(&mut t);
@@ -403,31 +408,34 @@ impl Socket for TcpSocket {
                 let r = self.stack.with(|g| {
                     let s = g.sockets.get_mut::<tcp::Socket>(h);
                     if s.can_recv() {
+                        let full = s.recv_queue() * 2 >= s.recv_capacity();
                         let n = if io.flags & MSG_PEEK != 0 {
                             s.peek_slice(&mut buf[got..]).unwrap_or(0)
                         } else {
                             s.recv_slice(&mut buf[got..]).unwrap_or(0)
                         };
-                        Ok(Some(n))
+                        Ok(Some((n, full)))
                     } else if !s.may_recv() {
                         // The peer's FIN (end of stream) or a reset.
-                        Ok(Some(0))
+                        Ok(Some((0, false)))
                     } else {
                         Ok(None)
                     }
                 });
                 match r {
-                    Ok(Some(0)) => {
+                    Ok(Some((0, _))) => {
                         return Ok(Received {
                             len: got,
                             full_len: got,
                             ..Default::default()
                         });
                     }
-                    Ok(Some(n)) => {
+                    Ok(Some((n, full))) => {
                         got += n;
-                        // The window opened: let the peer know.
-                        self.stack.poll();
+                        if full {
+                            // The window opened wide: let the peer know now.
+                            self.stack.poll();
+                        }
                         if got == buf.len()
                             || io.flags & MSG_WAITALL == 0
                             || io.flags & MSG_PEEK != 0
@@ -446,6 +454,12 @@ impl Socket for TcpSocket {
             if buf.is_empty() {
                 return Ok(Received::default());
             }
+            if !polled {
+                self.stack.poll();
+                polled = true;
+                continue;
+            }
+            polled = false;
             match super::wait(&self.stack, io) {
                 Ok(()) => {}
                 Err(_) if got > 0 => {
@@ -625,7 +639,7 @@ impl Drop for TcpSocket {
                 Conn::Connected(h) | Conn::Connecting(h) => g.orphan(h),
                 Conn::Listening { idle, ready, .. } => {
                     for h in idle {
-                        g.sockets.remove(h);
+                        g.remove_socket(h);
                     }
                     for h in ready {
                         g.sockets.get_mut::<tcp::Socket>(h).abort();

@@ -18,7 +18,7 @@ use spin::Mutex;
 
 /// Datagrams and payload bytes each way.
 const SLOTS: usize = 64;
-const PAYLOAD: usize = 128 * 1024;
+const PAYLOAD: usize = 64 * 1024;
 /// The largest UDP payload over IPv4.
 const MAX_DATAGRAM: usize = 65507;
 
@@ -73,21 +73,27 @@ impl UdpSocket {
             let o = self.common.opts.lock();
             (o.reuseaddr, o.reuseport)
         };
-        let rx = buffer()?;
-        let tx = buffer()?;
+        crate::net::stack::charge(2 * PAYLOAD)?;
+        let (Ok(rx), Ok(tx)) = (buffer(), buffer()) else {
+            crate::net::stack::uncharge(2 * PAYLOAD);
+            return Err(Errno::ENOBUFS);
+        };
         let ttl = u.ttl;
-        let (id, port, h) = self.stack.with(|g| -> Result<_, Errno> {
-            let (id, port) = g
-                .ports
-                .bind(Proto::Udp, addr, ep.port, reuseaddr, reuseport)?;
-            let mut s = udp::Socket::new(rx, tx);
-            s.set_hop_limit(ttl);
-            if s.bind(IpListenEndpoint { addr, port }).is_err() {
-                g.ports.unbind(id);
-                return Err(Errno::EINVAL);
-            }
-            Ok((id, port, g.sockets.add(s)))
-        })?;
+        let (id, port, h) = self
+            .stack
+            .with(|g| -> Result<_, Errno> {
+                let (id, port) = g
+                    .ports
+                    .bind(Proto::Udp, addr, ep.port, reuseaddr, reuseport)?;
+                let mut s = udp::Socket::new(rx, tx);
+                s.set_hop_limit(ttl);
+                if s.bind(IpListenEndpoint { addr, port }).is_err() {
+                    g.ports.unbind(id);
+                    return Err(Errno::EINVAL);
+                }
+                Ok((id, port, g.add_socket(s, 2 * PAYLOAD)))
+            })
+            .inspect_err(|_| crate::net::stack::uncharge(2 * PAYLOAD))?;
         u.binding = Some(id);
         u.handle = Some(h);
         u.local = Some(IpListenEndpoint { addr, port });
@@ -327,7 +333,7 @@ impl Drop for UdpSocket {
         let (h, b) = (u.handle.take(), u.binding.take());
         self.stack.with(|g| {
             if let Some(h) = h {
-                g.sockets.remove(h);
+                g.remove_socket(h);
             }
             if let Some(id) = b {
                 g.ports.unbind(id);

@@ -6,7 +6,7 @@ use super::{Conn, MAX_DGRAM_QLEN, Packet, State, UnixAddr, UnixSocket};
 use crate::errno::Errno;
 use crate::fs::env;
 use crate::net::{
-    Control, Creds, InFlight, Io, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, Received, SOCK_DGRAM,
+    Control, Creds, InFlight, Io, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, Received, SOCK_DGRAM,
     SOCK_SEQPACKET, SOCK_STREAM, env as nenv,
 };
 use alloc::sync::{Arc, Weak};
@@ -18,9 +18,17 @@ fn record_max(me: &UnixSocket) -> usize {
     (me.common.opts.lock().sndbuf as usize).saturating_sub(32)
 }
 
+/// What a queued packet costs beyond its data (as Linux charges an skb's truesize):
+/// many one-byte packets cannot hold more memory than the buffer sizes say.
+const PACKET_COST: usize = 256;
+
+/// The memory a queue is charged for.
+fn queued_cost(st: &State) -> usize {
+    st.rx_bytes + st.rx.len() * PACKET_COST
+}
+
 /// Whether `peer`'s queue has no room for more from `me`: a connection holds at most
-/// `me`'s `SO_SNDBUF` unread bytes, a datagram queue `MAX_DGRAM_QLEN` records (and
-/// its `SO_RCVBUF` bytes).
+/// `me`'s `SO_SNDBUF`, a datagram queue `MAX_DGRAM_QLEN` records (and its `SO_RCVBUF`).
 pub(super) fn peer_full(me: &UnixSocket, peer: &UnixSocket) -> bool {
     let limit = if me.common.sock_type == SOCK_DGRAM {
         peer.common.opts.lock().rcvbuf as usize
@@ -28,7 +36,8 @@ pub(super) fn peer_full(me: &UnixSocket, peer: &UnixSocket) -> bool {
         me.common.opts.lock().sndbuf as usize
     };
     let ps = peer.state.lock();
-    ps.rx_bytes >= limit || (me.common.sock_type == SOCK_DGRAM && ps.rx.len() > MAX_DGRAM_QLEN)
+    queued_cost(&ps) + PACKET_COST >= limit
+        || (me.common.sock_type == SOCK_DGRAM && ps.rx.len() > MAX_DGRAM_QLEN)
 }
 
 fn copy_data(b: &[u8]) -> Result<Vec<u8>, Errno> {
@@ -38,12 +47,16 @@ fn copy_data(b: &[u8]) -> Result<Vec<u8>, Errno> {
     Ok(v)
 }
 
-/// Queues a packet on `st` (fallibly).
-fn enqueue(st: &mut State, p: Packet) -> Result<(), Errno> {
-    st.rx.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+/// Makes room for one more packet on `st` (before the packet is built: a packet
+/// dropped under the queue's lock could close a socket and run the collector).
+fn reserve(st: &mut State) -> Result<(), Errno> {
+    st.rx.try_reserve(1).map_err(|_| Errno::ENOMEM)
+}
+
+/// Queues a packet on `st` after [`reserve`].
+fn enqueue(st: &mut State, p: Packet) {
     st.rx_bytes += p.data.len() - p.off;
     st.rx.push_back(p);
-    Ok(())
 }
 
 pub(super) fn send(
@@ -53,6 +66,10 @@ pub(super) fn send(
     controls: Vec<Control>,
     io: &Io,
 ) -> Result<usize, Errno> {
+    // Out-of-band data is not supported (Linux without CONFIG_AF_UNIX_OOB).
+    if io.flags & MSG_OOB != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let mut rights: Vec<Arc<crate::fs::OpenFile>> = Vec::new();
     let mut creds = None;
     for c in controls {
@@ -102,7 +119,7 @@ pub(super) fn send(
             return partial(Errno::EPIPE);
         }
         let mut ps = p.state.lock();
-        let room = limit.saturating_sub(ps.rx_bytes);
+        let room = limit.saturating_sub(queued_cost(&ps) + PACKET_COST);
         let left = buf.len() - sent;
         // A stream takes what fits (a files-only message: an empty packet); a record
         // goes whole when it fits or the queue is empty.
@@ -110,19 +127,21 @@ pub(super) fn send(
             let n = room.min(left);
             (n > 0 || left == 0, n)
         } else {
-            (ps.rx_bytes == 0 || room >= left, left)
+            (ps.rx.is_empty() || room >= left, left)
         };
         if go {
+            reserve(&mut ps)?;
+            let data = copy_data(&buf[sent..sent + n])?;
             enqueue(
                 &mut ps,
                 Packet {
-                    data: copy_data(&buf[sent..sent + n])?,
+                    data,
                     off: 0,
                     rights: rights.take(),
                     creds: creds.clone(),
                     from: from.clone(),
                 },
-            )?;
+            );
             drop(ps);
             env::wakeup(p.chan());
             sent += n;
@@ -177,16 +196,18 @@ fn send_dgram(
             return Err(Errno::EPERM);
         }
         if !full {
+            reserve(&mut ts)?;
+            let data = copy_data(buf)?;
             enqueue(
                 &mut ts,
                 Packet {
-                    data: copy_data(buf)?,
+                    data,
                     off: 0,
                     rights: rights.take(),
                     creds,
                     from,
                 },
-            )?;
+            );
             drop(ts);
             env::wakeup(t.chan());
             return Ok(buf.len());
@@ -306,6 +327,9 @@ fn take_record(
 
 pub(super) fn recv(me: &UnixSocket, buf: &mut [u8], io: &Io) -> Result<Received, Errno> {
     let ty = me.common.sock_type;
+    if io.flags & MSG_OOB != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
     let peek = io.flags & MSG_PEEK != 0;
     let passcred = me.common.passcred();
     if ty != SOCK_DGRAM {

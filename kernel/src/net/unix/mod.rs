@@ -588,7 +588,8 @@ impl Socket for UnixSocket {
                 }
                 return ev;
             }
-            Conn::None if self.is_connection() => return ev | POLLHUP,
+            // Linux: an unconnected stream socket is hung up, and writable.
+            Conn::None if self.is_connection() => ev |= POLLHUP,
             _ => {}
         }
         let peer = match &st.conn {
@@ -610,6 +611,24 @@ impl Socket for UnixSocket {
 
     fn wait_chan(&self) -> usize {
         self.chan()
+    }
+
+    /// AF_UNIX has no options of its own: other levels are `EOPNOTSUPP` (Linux's
+    /// `sock_no_setsockopt`), unknown `SOL_SOCKET` ones `ENOPROTOOPT`.
+    fn setsockopt(&self, level: i32, _name: i32, _val: &[u8]) -> Result<(), Errno> {
+        Err(if level == super::SOL_SOCKET {
+            Errno::ENOPROTOOPT
+        } else {
+            Errno::EOPNOTSUPP
+        })
+    }
+
+    fn getsockopt(&self, level: i32, _name: i32) -> Result<Vec<u8>, Errno> {
+        Err(if level == super::SOL_SOCKET {
+            Errno::ENOPROTOOPT
+        } else {
+            Errno::EOPNOTSUPP
+        })
     }
 
     fn is_listening(&self) -> bool {
@@ -648,6 +667,56 @@ impl UnixSocket {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container::net::NetContainer;
+    use crate::container::{ContainerCommon, Kind};
+
+    fn new_net() -> Arc<NetContainer> {
+        crate::container::init("");
+        let owner = crate::container::user::root_user();
+        Arc::new(NetContainer::root(
+            ContainerCommon::new(Kind::Net, &owner).expect("a net container slot"),
+        ))
+    }
+
+    fn sock_in(net: &Arc<NetContainer>, ty: i32) -> Arc<UnixSocket> {
+        UnixSocket::with_common(SocketCommon::new_in(net.clone(), AF_UNIX, ty, 0))
+    }
+
+    #[test]
+    fn abstract_names_belong_to_the_socket_s_net_container() {
+        let (n1, n2) = (new_net(), new_net());
+        let name = UnixAddr::Abstract(b"host-test-abstract".to_vec());
+        let a = sock_in(&n1, SOCK_DGRAM);
+        let b = sock_in(&n2, SOCK_DGRAM);
+        a.bind_addr(name.clone()).expect("bind in the first");
+        b.bind_addr(name.clone())
+            .expect("the same name in another container");
+        let c = sock_in(&n1, SOCK_DGRAM);
+        assert_eq!(
+            c.bind_addr(name.clone()).map_err(|e| e as i32),
+            Err(Errno::EADDRINUSE as i32)
+        );
+        let io = Io {
+            nonblock: true,
+            deadline: None,
+            flags: 0,
+        };
+        assert_eq!(
+            c.sendmsg(b"to n1", Some(&name.to_bytes()), Vec::new(), &io),
+            Ok(5)
+        );
+        let d = sock_in(&n2, SOCK_DGRAM);
+        assert_eq!(
+            d.sendmsg(b"to n2!", Some(&name.to_bytes()), Vec::new(), &io),
+            Ok(6)
+        );
+        let mut buf = [0u8; 16];
+        assert_eq!(a.recvmsg(&mut buf, &io).map(|r| r.len), Ok(5));
+        assert_eq!(b.recvmsg(&mut buf, &io).map(|r| r.len), Ok(6));
+        drop(a);
+        c.bind_addr(name)
+            .expect("free once the first socket is gone");
+    }
 
     #[test]
     fn addresses_parse_and_print_as_linux() {
