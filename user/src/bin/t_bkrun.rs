@@ -5,7 +5,8 @@
 //! unshare, setns, chroot and `clone(CLONE_NEW*)` even with `--cap-add ALL` (and all of them
 //! working under `--seccomp unconfined`), `/proc/meminfo` showing `--memory`, a memory hog
 //! killed (137), a fork bomb stopped at `--pids`, `--cpus 0.5` holding a busy loop near half
-//! the CPU, no way out of `--rootfs` (`..`, `/proc/1/root`, `/proc/self/cwd`, open fds), a
+//! the CPU, no way out of `--rootfs` (`..`, symbolic links, `/proc/1/root`, `/proc/self/cwd`,
+//! open fds), a
 //! read-only `--volume`, the statuses 125/126/127, the cgroup container (`/proc/self/cgroup`
 //! is `0::/`, `/sys/fs/cgroup` is the limits group: `cgroup.procs` holds CMD alone,
 //! `memory.max` and `pids.max` are the limits), `--net` (only `lo` and `veth0` inside, the
@@ -244,6 +245,11 @@ mod imp {
         }
         p.expect(!here(), "after chdir ..");
         p.expect(sys::access(c"../../init", 0).is_err(), "../../init");
+        // Symbolic links made outside, relative and absolute, resolve inside the rootfs.
+        for l in [c"/up", c"/abs", c"/up/init"] {
+            let r = sys::access(l, 0);
+            p.expect(r == Err(ENOENT), &format!("{l:?} {r:?}"));
+        }
         p.expect(
             sys::access(c"/proc/1/root/init", 0).is_err(),
             "/proc/1/root",
@@ -526,6 +532,8 @@ mod imp {
 
     fn no_way_out_of_the_rootfs() {
         check_eq!(mkdir_p(ROOT, 0o755), Ok(0));
+        check_eq!(symlink("../../../../init", &format!("{ROOT}/up")), Ok(0));
+        check_eq!(symlink("/init", &format!("{ROOT}/abs")), Ok(0));
         payload(
             &["--rootfs", ROOT, "--volume", "/tests:/tests:ro"],
             "escape",
@@ -535,7 +543,18 @@ mod imp {
         for d in ["tests", "proc", "sys", "dev", "tmp"] {
             let _ = rmdir(&format!("{ROOT}/{d}"));
         }
+        for l in ["up", "abs"] {
+            let p = CString::new(format!("{ROOT}/{l}")).unwrap();
+            check_eq!(sys::unlink(&p), Ok(0));
+        }
         check_eq!(rmdir(ROOT), Ok(0), "the rootfs holds nothing bkrun made");
+    }
+
+    /// symlink(2) (nr 88).
+    fn symlink(target: &str, path: &str) -> sys::SysResult {
+        let (t, p) = (CString::new(target).unwrap(), CString::new(path).unwrap());
+        // SAFETY: two NUL-terminated strings that outlive the call.
+        sys::check(unsafe { sys::syscall2(88, t.as_ptr() as usize, p.as_ptr() as usize) })
     }
 
     fn mount_count() -> usize {
@@ -556,7 +575,14 @@ mod imp {
         let before = mem_free_kb();
         for _ in 0..3 {
             payload(&["--memory", "32m", "--pids", "9"], "exit", &["0"], 0);
-            payload(&["--net"], "exit", &["0"], 0);
+            counts_back_to_start();
+            payload(&["--net", "--cpus", "0.5"], "exit", &["0"], 0);
+            counts_back_to_start();
+            check_eq!(
+                mount_count(),
+                MOUNTS_AT_START.load(core::sync::atomic::Ordering::Relaxed),
+                "mounts after a run"
+            );
         }
         let after = mem_free_kb();
         check!(
