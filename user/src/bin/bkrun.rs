@@ -28,9 +28,9 @@ Runs CMD as PID 1 of new mount, UTS, IPC, PID and cgroup containers (the cgroup 
 at the limits group): / made recursively private, the rootfs bound and pivot_root'ed into
 (the old root detached), a fresh /proc, /sys with /sys/fs/cgroup (cgroup2, CMD's group as
 its root), /dev (null zero random urandom tty console, /dev/shm), /tmp; capabilities
-limited, no_new_privs and a seccomp filter set; then execve(CMD). bkrun waits and exits with CMD's status
-(128+N when killed by signal N), 125 for its own errors, 126 when CMD cannot be executed,
-127 when it is not found.
+limited, no_new_privs and a seccomp filter set; then execve(CMD). bkrun waits and exits
+with CMD's status (128+N when killed by signal N), 125 for its own errors, 126 when CMD
+cannot be executed, 127 when it is not found.
 
 Options:
   --rootfs DIR          root of the container (default: a recursive bind of /)
