@@ -3,7 +3,9 @@
 //! shows CMD as PID 1 and nothing of the host, `/proc/meminfo` shows `--memory`, with
 //! `--cap-add ALL` the default seccomp profile makes `mount`, `unshare`, `nsenter` and
 //! `reboot` fail with EPERM while `--seccomp unconfined` lets them work, CMD's status comes
-//! back, and `/proc/self/status` shows the bounding set, `NoNewPrivs: 1` and `Seccomp: 2`.
+//! back, and `/proc/self/status` shows the bounding set, `NoNewPrivs: 1` and `Seccomp: 2`;
+//! `/proc/self/cgroup` is `0::/` and `/sys/fs/cgroup` is there; with `--net` only `lo` and
+//! `veth0` are inside, and the root's links are the same before and after.
 //! (The in-guest `t_bkrun` covers the rest.)
 
 mod common;
@@ -24,6 +26,11 @@ const SCRIPT: &str = r#"/bb/busybox mount -t proc proc /proc
 /bin/bkrun --cap-add ALL -- /bb/busybox reboot -f; echo "reboot=$?"
 /bin/bkrun -- /bb/busybox sh -c 'exit 7'; echo "status=$?"
 /bin/bkrun -- /bb/busybox grep -E '^(NoNewPrivs|Seccomp|CapBnd)' /proc/self/status
+/bin/bkrun --memory 32m -- /bb/busybox cat /proc/self/cgroup /sys/fs/cgroup/cgroup.type
+links() { /bb/busybox tail -n +3 /proc/net/dev | /bb/busybox cut -d: -f1 | /bb/busybox tr -d ' ' | /bb/busybox tr '\n' ,; }
+echo "before=$(links)"
+/bin/bkrun --net -- /bb/busybox sh -c 'echo "inside=$(/bb/busybox tail -n +3 /proc/net/dev | /bb/busybox cut -d: -f1 | /bb/busybox tr -d " " | /bb/busybox tr "\n" ,)"'
+echo "after=$(links)"
 echo "host=$(/bb/busybox hostname)"
 echo done"#;
 
@@ -108,5 +115,21 @@ fn bkrun_runs_busybox_in_a_container() {
     for l in ["CapBnd:\t00000000a80425fb", "NoNewPrivs:\t1", "Seccomp:\t2"] {
         assert!(has(l), "{l:?} in /proc/self/status\n{}", run.describe());
     }
+    assert!(
+        has("0::/") && has("domain"),
+        "/proc/self/cgroup and /sys/fs/cgroup inside\n{}",
+        run.describe()
+    );
+    assert!(
+        has("inside=lo,veth0,"),
+        "--net: lo and veth0 inside\n{}",
+        run.describe()
+    );
+    let field = |k: &str| lines.iter().find_map(|l| l.strip_prefix(k));
+    assert!(
+        field("before=").is_some_and(|b| b.contains("lo,")) && field("before=") == field("after="),
+        "the root's links are back after --net\n{}",
+        run.describe()
+    );
     assert_eq!(run.status, Some(0), "{}", run.describe());
 }

@@ -131,12 +131,15 @@ impl Credentials {
         let before = self.cap_permitted;
         let root = self.is_root(self.euid) || self.is_root(self.uid);
         if root && self.securebits & SECBIT_NOROOT == 0 {
-            self.cap_permitted = (self.cap_inheritable | self.cap_bounding) & CAP_FULL;
-            self.cap_ambient = 0;
+            // Linux keeps the ambient set here (only set-id or file capabilities clear
+            // it): pP' = bset | pI | pA', pE' = pP' for euid 0, else pA'.
+            self.cap_ambient &= self.cap_permitted & self.cap_inheritable;
+            self.cap_permitted =
+                (self.cap_inheritable | self.cap_bounding | self.cap_ambient) & CAP_FULL;
             self.cap_effective = if self.is_root(self.euid) {
                 self.cap_permitted
             } else {
-                0
+                self.cap_ambient
             };
         } else {
             self.cap_ambient &= self.cap_permitted & self.cap_inheritable;
@@ -215,6 +218,13 @@ mod tests {
         r.exec_transform();
         assert_eq!(r.cap_permitted, CAP_FULL & !cap_bit(CAP_SYS_ADMIN));
         assert_eq!(r.cap_effective, r.cap_permitted);
+
+        // Root keeps its ambient set across exec, as Linux.
+        let mut r = Credentials::root(root_user());
+        r.cap_inheritable = cap_bit(CAP_NET_RAW);
+        r.cap_ambient = cap_bit(CAP_NET_RAW);
+        r.exec_transform();
+        assert_eq!(r.cap_ambient, cap_bit(CAP_NET_RAW));
 
         let mut u = Credentials::root(root_user());
         u.uid = 1000;

@@ -10,8 +10,8 @@ mod imp {
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;
     use ulib::container::{
-        CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, go, pipe_pair,
-        sethostname, wait_go, write_text,
+        CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
+        CLONE_NEWUTS, go, pipe_pair, sethostname, unshare, wait_go, write_text,
     };
     use ulib::cred::{
         self, MS_REC, PR_CAP_AMBIENT_RAISE, ambient, bit, bset_drop, capget, capset,
@@ -24,12 +24,13 @@ mod imp {
     const USAGE: &str = "\
 Usage: bkrun [OPTIONS] [--] CMD [ARG...]
 
-Runs CMD as PID 1 of new mount, UTS, IPC and PID containers: / made recursively private,
-the rootfs bound and pivot_root'ed into (the old root detached), a fresh /proc, /dev
-(null zero random urandom tty console, /dev/shm), /tmp; capabilities limited, no_new_privs
-and a seccomp filter set; then execve(CMD). bkrun waits and exits with CMD's status
-(128+N when killed by signal N), 125 for its own errors, 126 when CMD cannot be executed,
-127 when it is not found.
+Runs CMD as PID 1 of new mount, UTS, IPC, PID and cgroup containers (the cgroup one rooted
+at the limits group): / made recursively private, the rootfs bound and pivot_root'ed into
+(the old root detached), a fresh /proc, /sys with /sys/fs/cgroup (cgroup2, CMD's group as
+its root), /dev (null zero random urandom tty console, /dev/shm), /tmp; capabilities
+limited, no_new_privs and a seccomp filter set; then execve(CMD). bkrun waits and exits
+with CMD's status (128+N when killed by signal N), 125 for its own errors, 126 when CMD
+cannot be executed, 127 when it is not found.
 
 Options:
   --rootfs DIR          root of the container (default: a recursive bind of /)
@@ -39,6 +40,8 @@ Options:
   --memory BYTES        memory limit (k, m, g suffixes)
   --pids N              at most N processes
   --cpus FRACTION       CPU share, 0.01 to 1 (0.5 = half a CPU)
+  --net                 new network container: lo and veth0 inside, its peer veth<N>
+                        in the root container (gone with the container)
   --userns              new user container: root inside is the caller outside
                         (the only id mapped; not with --memory, --pids, --cpus)
   -u, --user UID[:GID]  the ids CMD runs as (default 0:0)
@@ -136,6 +139,7 @@ Options:
         /// CPU quota in µs per 100,000 µs period.
         cpus: Option<u64>,
         userns: bool,
+        net: bool,
         user: Option<(u32, u32)>,
         volumes: Vec<(String, String, bool)>,
         caps: u64,
@@ -199,7 +203,10 @@ Options:
             if a == "--" {
                 break;
             }
-            let flag_only = matches!(a.as_str(), "--userns" | "--verbose" | "--help" | "-h");
+            let flag_only = matches!(
+                a.as_str(),
+                "--userns" | "--net" | "--verbose" | "--help" | "-h"
+            );
             let val = if flag_only {
                 String::new()
             } else {
@@ -222,6 +229,7 @@ Options:
                 "--pids" => o.pids = Some(val.parse().ok().filter(|&n| n > 0).ok_or_else(bad)?),
                 "--cpus" => o.cpus = Some(parse_cpus(&val).ok_or_else(bad)?),
                 "--userns" => o.userns = true,
+                "--net" => o.net = true,
                 "-u" | "--user" => {
                     let (u, g) = val.split_once(':').unwrap_or((&val, "0"));
                     o.user = Some((u.parse().map_err(|_| bad())?, g.parse().map_err(|_| bad())?));
@@ -334,13 +342,16 @@ Options:
         }
         let [r, w] = pipe_pair();
         let mut flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | 17;
+        let mut names = String::from("CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID");
         if o.userns {
             flags |= CLONE_NEWUSER;
+            names.push_str("|CLONE_NEWUSER");
         }
-        step(
-            &o,
-            "clone(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID)",
-        );
+        if o.net {
+            flags |= CLONE_NEWNET;
+            names.push_str("|CLONE_NEWNET");
+        }
+        step(&o, &format!("clone({names})"));
         let pid = match ulib::container::clone(flags) {
             Ok(0) => {
                 let _ = sys::close(w);
@@ -426,6 +437,12 @@ Options:
                 set("sched.quota", q);
             }
         }
+        // After joining the limits group, so that it is the new container's root: CMD's
+        // /proc/self/cgroup reads 0::/ and /sys/fs/cgroup shows its group.
+        step(o, "unshare(CLONE_NEWCGROUP)");
+        if let Err(e) = unshare(CLONE_NEWCGROUP) {
+            fail("unshare(CLONE_NEWCGROUP)", e);
+        }
         step(o, "sethostname");
         if let Err(e) = sethostname(o.hostname.as_bytes()) {
             fail("sethostname", e);
@@ -462,6 +479,14 @@ Options:
             "proc",
             MS_NOSUID | MS_NODEV | MS_NOEXEC,
         );
+        let sys_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        mount_fs(o, &format!("{root}/sys"), "sysfs", sys_flags);
+        // sysfs has the directory fs/cgroup: the mount's root is the cgroup container's.
+        let cg = format!("{root}/sys/fs/cgroup");
+        step(o, &format!("mount cgroup2 on {cg}"));
+        if let Err(e) = mount("cgroup2", &cg, "cgroup2", sys_flags) {
+            fail("mount cgroup2", e);
+        }
         mount_fs(o, &format!("{root}/dev"), "tmpfs", MS_NOSUID);
         for (name, major, minor) in [
             ("null", 1, 3),

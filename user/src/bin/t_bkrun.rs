@@ -5,11 +5,15 @@
 //! unshare, setns, chroot and `clone(CLONE_NEW*)` even with `--cap-add ALL` (and all of them
 //! working under `--seccomp unconfined`), `/proc/meminfo` showing `--memory`, a memory hog
 //! killed (137), a fork bomb stopped at `--pids`, `--cpus 0.5` holding a busy loop near half
-//! the CPU, no way out of `--rootfs` (`..`, `/proc/1/root`, `/proc/self/cwd`, open fds), a
-//! read-only `--volume`, the statuses 125/126/127, and every count back at the end (no
-//! container, plimits group or directory left behind).
+//! the CPU, no way out of `--rootfs` (`..`, symbolic links, `/proc/1/root`, `/proc/self/cwd`,
+//! open fds), a
+//! read-only `--volume`, the statuses 125/126/127, the cgroup container (`/proc/self/cgroup`
+//! is `0::/`, `/sys/fs/cgroup` is the limits group: `cgroup.procs` holds CMD alone,
+//! `memory.max` and `pids.max` are the limits), `--net` (only `lo` and `veth0` inside, the
+//! root's `veth<N>` gone afterwards), and every count back at the end (no container of any
+//! type, plimits group, mount or directory left behind, free memory where it was).
 //!
-//! Bulkhead-only: bkrun and plimits are Bulkhead's (the cgroup2 steps are not there yet).
+//! Bulkhead-only: bkrun and plimits are Bulkhead's.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -21,9 +25,9 @@ mod imp {
     use alloc::vec::Vec;
     use ulib::container::{
         CLONE_NEWUTS, clone_probe, counts_back_to_start, hostname, list_dir, list_pids,
-        mem_free_kb, read_text, record_start_counts, status_field, unshare,
+        mem_free_kb, read_text, record_start_counts, status_field, unshare, write_text,
     };
-    use ulib::cred::{REBOOT_CMD_INVALID, chroot, mount, reboot_invalid_cmd};
+    use ulib::cred::{self, REBOOT_CMD_INVALID, chroot, mount, reboot_invalid_cmd};
     use ulib::mnt::{mkdir_p, rmdir, touch};
     use ulib::sys::{self, errno::*};
     use ulib::{Args, check, check_eq, println};
@@ -116,7 +120,7 @@ mod imp {
         let st = |k| status_field("self", k);
         p.expect(st("NoNewPrivs").as_deref() == Some("1"), "NoNewPrivs 1");
         p.expect(st("Seccomp").as_deref() == Some("2"), "Seccomp 2");
-        for k in ["CapBnd", "CapPrm", "CapEff"] {
+        for k in ["CapBnd", "CapPrm", "CapEff", "CapInh", "CapAmb"] {
             let v = st(k);
             p.expect(
                 v.as_deref() == Some(format!("{caps:016x}").as_str()),
@@ -241,6 +245,11 @@ mod imp {
         }
         p.expect(!here(), "after chdir ..");
         p.expect(sys::access(c"../../init", 0).is_err(), "../../init");
+        // Symbolic links made outside, relative and absolute, resolve inside the rootfs.
+        for l in [c"/up", c"/abs", c"/up/init"] {
+            let r = sys::access(l, 0);
+            p.expect(r == Err(ENOENT), &format!("{l:?} {r:?}"));
+        }
         p.expect(
             sys::access(c"/proc/1/root/init", 0).is_err(),
             "/proc/1/root",
@@ -263,6 +272,51 @@ mod imp {
         p.expect(open.is_empty(), &format!("open fds {open:?}"));
         p.expect(sys::access(c"/tests/t_bkrun", 0).is_ok(), "the volume");
         p.expect(touch("/tests/x") == Err(EROFS), "read-only volume");
+        p.0
+    }
+
+    /// Expects `/proc/self/cgroup` `0::/` and `/sys/fs/cgroup` showing CMD's own group:
+    /// CMD (PID 1) alone in `cgroup.procs`, and the files named in the arguments
+    /// (`memory.max=50331648`...) with those values.
+    fn p_cgroup(args: &[&str]) -> i32 {
+        let mut p = P(0);
+        let cg = read_text("/proc/self/cgroup");
+        p.expect(
+            cg.as_deref() == Ok("0::/\n"),
+            &format!("/proc/self/cgroup {cg:?}"),
+        );
+        let procs = read_text("/sys/fs/cgroup/cgroup.procs");
+        p.expect(
+            procs.as_deref() == Ok("1\n"),
+            &format!("cgroup.procs {procs:?}"),
+        );
+        let mi = read_text("/proc/self/mountinfo").unwrap_or_default();
+        p.expect(
+            mi.lines()
+                .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" cgroup2 ")),
+            &format!("cgroup2 on /sys/fs/cgroup in {mi}"),
+        );
+        p.expect(
+            mi.lines()
+                .any(|l| l.contains(" /sys ") && l.contains(" sysfs ")),
+            "sysfs on /sys",
+        );
+        for a in args {
+            let (file, want) = a.split_once('=').unwrap_or((a, ""));
+            let v = read_text(&format!("/sys/fs/cgroup/{file}"));
+            p.expect(
+                v.as_deref().map(str::trim_end) == Ok(want),
+                &format!("{file}: {v:?}, want {want}"),
+            );
+        }
+        p.0
+    }
+
+    /// Expects exactly the links named in the arguments in `/proc/net/dev`.
+    fn p_net(args: &[&str]) -> i32 {
+        let mut p = P(0);
+        let links = net_links();
+        p.expect(links == args, &format!("links {links:?}, want {args:?}"));
         p.0
     }
 
@@ -300,8 +354,22 @@ mod imp {
             "spin" => p_spin(),
             "escape" => p_escape(),
             "ids" => p_ids(&rest),
+            "cgroup" => p_cgroup(&rest),
+            "net" => p_net(&rest),
             _ => 98,
         }
+    }
+
+    /// The link names in `/proc/net/dev` (the reader's network container), sorted.
+    fn net_links() -> Vec<String> {
+        let text = read_text("/proc/net/dev").unwrap_or_default();
+        let mut v: Vec<String> = text
+            .lines()
+            .skip(2)
+            .filter_map(|l| l.split_once(':').map(|(n, _)| n.trim().into()))
+            .collect();
+        v.sort();
+        v
     }
 
     // ----------------------------------------------------------------------------------
@@ -419,18 +487,74 @@ mod imp {
         );
     }
 
+    /// CMD's cgroup container is rooted at its group. The root's `subtree_control`
+    /// enables memory and pids for the case (through a cgroup2 mount here) so that the
+    /// group's `memory.max` and `pids.max` are there to read; plimits enforces them either
+    /// way.
+    fn cgroup_container_and_cgroup2() {
+        // Without a limit: the container's root is bkrun's group (the root group).
+        payload(&[], "cgroup", &[], 0);
+        check_eq!(mkdir_p("/sys", 0o755), Ok(0));
+        check_eq!(mount("sysfs", "/sys", "sysfs", 0), Ok(0));
+        check_eq!(mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0), Ok(0));
+        let ctl = "/sys/fs/cgroup/cgroup.subtree_control";
+        check_eq!(write_text(ctl, b"+memory +pids"), Ok(13));
+        payload(
+            &["--memory", "48m", "--pids", "7"],
+            "cgroup",
+            &["memory.max=50331648", "pids.max=7", "cgroup.type=domain"],
+            0,
+        );
+        check_eq!(write_text(ctl, b"-memory -pids"), Ok(13));
+        check_eq!(read_text(ctl).as_deref(), Ok("\n"));
+        check_eq!(cred::umount2("/sys/fs/cgroup", 0), Ok(0));
+        check_eq!(cred::umount2("/sys", 0), Ok(0));
+    }
+
+    fn net_container_with_its_veth_pair() {
+        let before = net_links();
+        check!(before.iter().any(|l| l == "lo"), "{:?}", before);
+        payload(&["--net"], "net", &["lo", "veth0"], 0);
+        // The container went with CMD, and its pair with it (the peer was veth<N> here).
+        let mut after = net_links();
+        for _ in 0..50 {
+            if after == before {
+                break;
+            }
+            let _ = sys::sleep_ms(20);
+            after = net_links();
+        }
+        check_eq!(after, before, "the root's links after bkrun --net");
+        // Without --net CMD shares the root's links.
+        let names: Vec<&str> = before.iter().map(String::as_str).collect();
+        payload(&[], "net", &names, 0);
+    }
+
     fn no_way_out_of_the_rootfs() {
         check_eq!(mkdir_p(ROOT, 0o755), Ok(0));
+        check_eq!(symlink("../../../../init", &format!("{ROOT}/up")), Ok(0));
+        check_eq!(symlink("/init", &format!("{ROOT}/abs")), Ok(0));
         payload(
             &["--rootfs", ROOT, "--volume", "/tests:/tests:ro"],
             "escape",
             &[],
             0,
         );
-        for d in ["tests", "proc", "dev", "tmp"] {
+        for d in ["tests", "proc", "sys", "dev", "tmp"] {
             let _ = rmdir(&format!("{ROOT}/{d}"));
         }
+        for l in ["up", "abs"] {
+            let p = CString::new(format!("{ROOT}/{l}")).unwrap();
+            check_eq!(sys::unlink(&p), Ok(0));
+        }
         check_eq!(rmdir(ROOT), Ok(0), "the rootfs holds nothing bkrun made");
+    }
+
+    /// symlink(2) (nr 88).
+    fn symlink(target: &str, path: &str) -> sys::SysResult {
+        let (t, p) = (CString::new(target).unwrap(), CString::new(path).unwrap());
+        // SAFETY: two NUL-terminated strings that outlive the call.
+        sys::check(unsafe { sys::syscall2(88, t.as_ptr() as usize, p.as_ptr() as usize) })
     }
 
     fn mount_count() -> usize {
@@ -451,6 +575,14 @@ mod imp {
         let before = mem_free_kb();
         for _ in 0..3 {
             payload(&["--memory", "32m", "--pids", "9"], "exit", &["0"], 0);
+            counts_back_to_start();
+            payload(&["--net", "--cpus", "0.5"], "exit", &["0"], 0);
+            counts_back_to_start();
+            check_eq!(
+                mount_count(),
+                MOUNTS_AT_START.load(core::sync::atomic::Ordering::Relaxed),
+                "mounts after a run"
+            );
         }
         let after = mem_free_kb();
         check!(
@@ -490,6 +622,8 @@ mod imp {
             memory_limit_shows_and_kills,
             pids_limit_stops_a_fork_bomb,
             cpus_limit_holds_half_a_cpu,
+            cgroup_container_and_cgroup2,
+            net_container_with_its_veth_pair,
             no_way_out_of_the_rootfs,
             nothing_left_behind,
         ])
