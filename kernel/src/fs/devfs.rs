@@ -16,6 +16,7 @@ use spin::{Mutex, Once};
 
 pub const NULL: (u32, u32) = (1, 3);
 pub const ZERO: (u32, u32) = (1, 5);
+pub const FULL: (u32, u32) = (1, 7);
 pub const RANDOM: (u32, u32) = (1, 8);
 pub const URANDOM: (u32, u32) = (1, 9);
 pub const TTY: (u32, u32) = (5, 0);
@@ -50,6 +51,7 @@ pub fn devtmpfs() -> Arc<RamFs> {
         let nodes = [
             ("null", NULL, 0o666),
             ("zero", ZERO, 0o666),
+            ("full", FULL, 0o666),
             ("random", RANDOM, 0o666),
             ("urandom", URANDOM, 0o666),
             ("tty", TTY, 0o666),
@@ -84,6 +86,7 @@ pub fn open_device(rdev: u64) -> Result<Arc<dyn FileOps>, Errno> {
     Ok(match dev {
         NULL => Arc::new(Null),
         ZERO => Arc::new(Zero),
+        FULL => Arc::new(Full),
         RANDOM | URANDOM => Arc::new(Random),
         TTY | CONSOLE => Arc::new(Console),
         _ => return Err(Errno::ENXIO),
@@ -126,6 +129,27 @@ impl FileOps for Zero {
     }
     fn pwrite(&self, _: u64, buf: &[u8]) -> Result<usize, Errno> {
         Ok(buf.len())
+    }
+    fn seek(&self, _: &OpenFile, _: i64, _: u32) -> Result<u64, Errno> {
+        Ok(0)
+    }
+}
+
+/// `/dev/full`: reads give zeros, writes `ENOSPC` (null(4)).
+struct Full;
+
+impl FileOps for Full {
+    fn read(&self, f: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        Zero.read(f, buf)
+    }
+    fn write(&self, _: &OpenFile, _: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::ENOSPC)
+    }
+    fn pread(&self, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        Zero.pread(off, buf)
+    }
+    fn pwrite(&self, _: u64, _: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::ENOSPC)
     }
     fn seek(&self, _: &OpenFile, _: i64, _: u32) -> Result<u64, Errno> {
         Ok(0)
@@ -328,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn null_and_zero_behave_like_linux() {
+    fn null_zero_and_full_behave_like_linux() {
         let null = open("null");
         let mut buf = [1u8; 8];
         assert_eq!(null.read(&mut buf), Ok(0));
@@ -337,6 +361,12 @@ mod tests {
         assert_eq!(zero.read(&mut buf), Ok(8));
         assert_eq!(buf, [0; 8]);
         assert_eq!(zero.stat().map(|m| m.rdev), Ok(makedev(1, 5)));
+        let full = open("full");
+        buf = [1u8; 8];
+        assert_eq!(full.read(&mut buf), Ok(8));
+        assert_eq!(buf, [0; 8]);
+        assert_eq!(full.write(b"abc"), Err(Errno::ENOSPC));
+        assert_eq!(full.stat().map(|m| m.rdev), Ok(makedev(1, 7)));
     }
 
     #[test]

@@ -491,6 +491,7 @@ Options:
         for (name, major, minor) in [
             ("null", 1, 3),
             ("zero", 1, 5),
+            ("full", 1, 7),
             ("random", 1, 8),
             ("urandom", 1, 9),
             ("tty", 5, 0),

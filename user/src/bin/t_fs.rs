@@ -394,7 +394,8 @@ mod imp {
         check_eq!(pipe2(0x1234_0000).err(), Some(EINVAL));
     }
 
-    /// /dev/null swallows writes and reads EOF; /dev/zero reads zeros and swallows writes.
+    /// /dev/null swallows writes and reads EOF; /dev/zero reads zeros and swallows writes;
+    /// /dev/full reads zeros and refuses writes.
     fn dev_null_and_zero() {
         let fd = check_ok!(open(c"/dev/null", O_RDWR, 0));
         check_eq!(write(fd, b"discard me"), Ok(10));
@@ -405,6 +406,13 @@ mod imp {
         check_eq!(read(fd, &mut buf), Ok(5000));
         check!(buf.iter().all(|&b| b == 0));
         check_eq!(write(fd, b"x"), Ok(1));
+        check_ok!(close(fd));
+        // /dev/full: zeros to read, no space to write (null(4)).
+        let fd = check_ok!(open(c"/dev/full", O_RDWR, 0));
+        let mut buf = [0xaau8; 100];
+        check_eq!(read(fd, &mut buf), Ok(100));
+        check!(buf.iter().all(|&b| b == 0));
+        check_eq!(write(fd, b"x"), Err(ulib::container::ENOSPC));
         check_ok!(close(fd));
     }
 
