@@ -40,6 +40,8 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         // The files are now in the ramfs: the archive's memory becomes free frames.
         frame::add_range(pa, pa + size);
     }
+    // From all the memory, the initramfs's included (what MemTotal shows).
+    crate::fs::sysctl::init_threads_max(frame::counts().1 * 4096);
     start_init(info.cmdline);
     // Interrupts stay off in the kernel: the first return to user mode (iretq with
     // IF set in the frame) turns them on. Enabling them here could let the timer

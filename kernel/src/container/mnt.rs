@@ -37,7 +37,7 @@ impl MntContainer {
         let common = ContainerCommon::new(Kind::Mnt, owner)?;
         Ok(MntContainer {
             common,
-            mounts: Some(self.mounts().copy()),
+            mounts: Some(self.mounts().copy()?),
         })
     }
 

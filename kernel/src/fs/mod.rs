@@ -18,6 +18,7 @@ pub mod path;
 pub mod pipe;
 pub mod procfs;
 pub mod ramfs;
+pub mod sysctl;
 pub mod timens;
 pub mod timerfd;
 pub mod tty;

@@ -4,6 +4,7 @@
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
 use super::nsfs::{NsInode, link_text};
+use super::sysctl;
 use super::timens::{self, OffsetsFile};
 use super::usermap::{self, UserFile, UserFileOps};
 use super::vfs::*;
@@ -343,6 +344,9 @@ enum Node {
     Sys,
     SysUser,
     SysKernel,
+    SysFs,
+    /// `/proc/sys/{fs,kernel}/<sysctl::TUNABLES[i].name>`.
+    Tunable(u8),
     /// `/proc/sys/user/max_<kind>_container`.
     MaxContainer(Kind),
     OverflowUid,
@@ -407,6 +411,20 @@ const PID_FILES: [(&str, FileType); 15] = [
 /// The value of `/proc/sys/kernel/overflow{uid,gid}` (what unmapped ids read as).
 pub const OVERFLOW_ID: u32 = 65534;
 
+/// The entries of `/proc/sys/fs` or the tunables of `/proc/sys/kernel`.
+fn tunables(dir: sysctl::Dir) -> Vec<DirEntry> {
+    sysctl::TUNABLES
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.dir == dir)
+        .map(|(i, t)| DirEntry {
+            name: t.name.to_string(),
+            ino: Node::Tunable(i as u8).ino(),
+            ftype: FileType::Regular,
+        })
+        .collect()
+}
+
 /// The `max_<kind>_container` file name.
 fn max_file_name(kind: Kind) -> String {
     format!("max_{}_container", kind.name())
@@ -436,6 +454,8 @@ impl Node {
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
+            Node::SysFs => 15,
+            Node::Tunable(i) => 32 + i as u64,
             Node::OverflowUid => 10,
             Node::OverflowGid => 11,
             Node::MaxContainer(k) => 16 + k.index() as u64,
@@ -486,6 +506,7 @@ impl Node {
             | Node::Sys
             | Node::SysUser
             | Node::SysKernel
+            | Node::SysFs
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -502,6 +523,7 @@ impl Node {
                 Node::LinkDir(_, Links::Ns) => 0o511,
                 Node::SelfLink | Node::Link(..) | Node::FsLink(..) => 0o777,
                 Node::MaxContainer(_) => 0o664,
+                Node::Tunable(_) => 0o644,
                 Node::User(..) => 0o644,
                 Node::TimeOffsets(_, f) => f.mode(),
                 // Group directories: mkdir and rmdir happen here (CAP_SYS_ADMIN checked).
@@ -585,6 +607,7 @@ impl ProcInode {
             Node::CpuStat => render_cpu_stat(&v.cpu_stat()).into_bytes(),
             Node::CpuInfo => render_cpuinfo(&v.cpu_info()).into_bytes(),
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
+            Node::Tunable(i) => sysctl::TUNABLES[i as usize].render().into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
@@ -606,6 +629,7 @@ impl ProcInode {
             | Node::Sys
             | Node::SysUser
             | Node::SysKernel
+            | Node::SysFs
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -782,6 +806,13 @@ impl Inode for ProcInode {
                 limits::write(k, buf)?;
                 Ok(buf.len())
             }
+            Node::Tunable(i) => {
+                if offset != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                sysctl::TUNABLES[i as usize].write(buf)?;
+                Ok(buf.len())
+            }
             Node::User(..) => self.open_user_file(O_WRONLY)?.write_at(offset, buf),
             Node::TimeOffsets(_, f) => {
                 let t = self.time_for_children()?;
@@ -814,9 +845,11 @@ impl Inode for ProcInode {
     /// `O_TRUNC` on a writable file is ignored, as Linux's procfs does.
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.node {
-            Node::MaxContainer(_) | Node::User(..) | Node::TimeOffsets(..) | Node::PlFile(..) => {
-                Ok(())
-            }
+            Node::MaxContainer(_)
+            | Node::Tunable(_)
+            | Node::User(..)
+            | Node::TimeOffsets(..)
+            | Node::PlFile(..) => Ok(()),
             _ => Err(Errno::EACCES),
         }
     }
@@ -837,6 +870,7 @@ impl Inode for ProcInode {
             Node::Sys => match name {
                 "user" => Node::SysUser,
                 "kernel" => Node::SysKernel,
+                "fs" => Node::SysFs,
                 _ => return Err(Errno::ENOENT),
             },
             Node::SysUser => Kind::ALL
@@ -848,8 +882,13 @@ impl Inode for ProcInode {
             Node::SysKernel => match name {
                 "overflowuid" => Node::OverflowUid,
                 "overflowgid" => Node::OverflowGid,
-                _ => return Err(Errno::ENOENT),
+                _ => sysctl::find(sysctl::Dir::Kernel, name)
+                    .map(|i| Node::Tunable(i as u8))
+                    .ok_or(Errno::ENOENT)?,
             },
+            Node::SysFs => sysctl::find(sysctl::Dir::Fs, name)
+                .map(|i| Node::Tunable(i as u8))
+                .ok_or(Errno::ENOENT)?,
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
                 match name {
@@ -953,18 +992,24 @@ impl Inode for ProcInode {
                 v
             }
             Node::Sys => alloc::vec![
+                entry("fs".into(), Node::SysFs),
                 entry("kernel".into(), Node::SysKernel),
                 entry("user".into(), Node::SysUser),
             ],
+            Node::SysFs => tunables(sysctl::Dir::Fs),
             Node::SysUser => Kind::ALL
                 .into_iter()
                 .filter(|k| k.enabled())
                 .map(|k| entry(max_file_name(k), Node::MaxContainer(k)))
                 .collect(),
-            Node::SysKernel => alloc::vec![
-                entry("overflowgid".into(), Node::OverflowGid),
-                entry("overflowuid".into(), Node::OverflowUid),
-            ],
+            Node::SysKernel => {
+                let mut v = alloc::vec![
+                    entry("overflowgid".into(), Node::OverflowGid),
+                    entry("overflowuid".into(), Node::OverflowUid),
+                ];
+                v.extend(tunables(sysctl::Dir::Kernel));
+                v
+            }
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
                 // Files of a type built out (`time`) are absent.
@@ -1438,7 +1483,7 @@ mod tests {
         let root = ProcFs::new(Arc::new(Fake)).root();
         let sys = root.lookup("sys").expect("/proc/sys");
         assert_eq!(sys.metadata().mode, S_IFDIR | 0o555);
-        assert_eq!(names(&sys), ["kernel", "user"]);
+        assert_eq!(names(&sys), ["fs", "kernel", "user"]);
         let user = sys.lookup("user").expect("/proc/sys/user");
         let want: Vec<String> = Kind::ALL
             .into_iter()
@@ -1531,9 +1576,17 @@ mod tests {
             .lookup("sys")
             .and_then(|s| s.lookup("kernel"))
             .expect("sys/kernel");
-        assert_eq!(names(&k), ["overflowgid", "overflowuid"]);
+        assert_eq!(names(&k), ["overflowgid", "overflowuid", "threads-max"]);
         assert_eq!(read(&k.lookup("overflowuid").unwrap()), "65534\n");
         assert_eq!(read(&k.lookup("overflowgid").unwrap()), "65534\n");
+        let fs = root
+            .lookup("sys")
+            .and_then(|s| s.lookup("fs"))
+            .expect("sys/fs");
+        assert_eq!(names(&fs), ["mount-max", "nr_open"]);
+        let nr_open = fs.lookup("nr_open").expect("nr_open");
+        assert_eq!(read(&nr_open), "1048576\n");
+        assert_eq!(nr_open.metadata().mode, S_IFREG | 0o644);
         assert_eq!(
             k.lookup("overflowuid").unwrap().write_at(0, b"1"),
             Err(Errno::EACCES)

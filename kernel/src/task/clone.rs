@@ -170,6 +170,11 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
+    // Linux's threads-max check (`nr_threads >= max_threads`): EAGAIN.
+    let threads_max = crate::fs::sysctl::THREADS_MAX.load(core::sync::atomic::Ordering::Relaxed);
+    if crate::mm::kstack::live() >= threads_max {
+        return Err(Errno::EAGAIN);
+    }
     let cur = sched::current();
     let me = cur.process().clone();
     if flags & CLONE_PARENT != 0 && (me.pid() == 1 || me.pid_ref().is_container_init()) {
@@ -226,7 +231,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             if flags & CLONE_FILES != 0 {
                 files
             } else {
-                files.fork_copy()
+                files.fork_copy()?
             },
             if flags & CLONE_FS != 0 {
                 fs.clone()
