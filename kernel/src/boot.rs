@@ -42,6 +42,9 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
     }
     // From all the memory, the initramfs's included (what MemTotal shows).
     crate::fs::sysctl::init_threads_max(frame::counts().1 * 4096);
+    if info.cmdline.split_whitespace().any(|w| w == "test_panic=1") {
+        deliberate_panic();
+    }
     start_init(info.cmdline);
     // Interrupts stay off in the kernel: the first return to user mode (iretq with
     // IF set in the frame) turns them on. Enabling them here could let the timer
@@ -99,6 +102,13 @@ fn init_memory(info: &boot::BootInfo) {
         free,
         heap_size >> 20
     );
+}
+
+/// `test_panic=1` on the command line: a panic whose backtrace the runner's test
+/// symbolizes (it looks for this function's name).
+#[inline(never)]
+fn deliberate_panic() -> ! {
+    panic!("deliberate panic (test_panic=1)");
 }
 
 /// Creates PID 1 from the command line: `init=PATH` (default `/init`), its arguments
