@@ -108,6 +108,9 @@ pub fn qemu_command(opts: &Options, initrd: &Path) -> Command {
     .args([
         "-device",
         "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        // The HPET's MSI, which the kernel's watchdog sends as an NMI.
+        "-global",
+        "hpet.msi=on",
         "-append",
     ])
     .arg(opts.kernel_cmdline());

@@ -74,20 +74,30 @@ pub fn debugcon(bytes: &[u8]) {
     }
 }
 
-/// Prints a backtrace: `  #N 0xADDR` lines on the console and `bt 0xADDR` lines on the
-/// debug console for the runner.
+/// Prints a backtrace from here: `  #N 0xADDR` lines on the console and `bt 0xADDR`
+/// lines on the debug console for the runner.
 pub fn print(emit: &mut dyn FnMut(core::fmt::Arguments)) {
     emit(format_args!("backtrace:\n"));
     let mut n = 0;
     walk_here(&mut |ret| {
         // A return address points after the call: the call is the byte before.
-        let at = ret - 1;
-        emit(format_args!("  #{n} {at:#x}\n"));
-        let mut line = [0u8; 24];
-        let text = hex_line(at, &mut line);
-        debugcon(text);
-        n += 1;
+        emit_one(ret - 1, &mut n, emit);
     });
+}
+
+/// Prints the backtrace of an interrupted context: `rip` first, then its frames.
+pub fn print_from(rip: u64, rbp: u64, emit: &mut dyn FnMut(core::fmt::Arguments)) {
+    emit(format_args!("backtrace:\n"));
+    let mut n = 0;
+    emit_one(rip, &mut n, emit);
+    walk_from(rbp, &mut |ret| emit_one(ret - 1, &mut n, emit));
+}
+
+fn emit_one(at: u64, n: &mut usize, emit: &mut dyn FnMut(core::fmt::Arguments)) {
+    emit(format_args!("  #{n} {at:#x}\n"));
+    let mut line = [0u8; 24];
+    debugcon(hex_line(at, &mut line));
+    *n += 1;
 }
 
 /// `bt 0x<16 hex digits>\n` in `buf`.

@@ -9,3 +9,4 @@ pub mod interrupts;
 pub mod serial;
 pub mod timer;
 pub mod trap;
+pub mod watchdog;
