@@ -231,7 +231,9 @@ pub fn render_maps(maps: &[MapLine]) -> String {
     s
 }
 
-pub fn render_meminfo(free_frames: u64, total_frames: u64) -> String {
+/// `/proc/meminfo`; `slab` and `kernel_stack` in bytes (the kernel heap in use, the threads'
+/// kernel stacks).
+pub fn render_meminfo(free_frames: u64, total_frames: u64, slab: u64, kernel_stack: u64) -> String {
     let kb = |frames: u64| frames * 4;
     let mut s = String::new();
     let mut line = |name: &str, v: u64| {
@@ -246,6 +248,10 @@ pub fn render_meminfo(free_frames: u64, total_frames: u64) -> String {
     line("Shmem", 0);
     line("SwapTotal", 0);
     line("SwapFree", 0);
+    line("Slab", slab / 1024);
+    line("SReclaimable", 0);
+    line("SUnreclaim", slab / 1024);
+    line("KernelStack", kernel_stack / 1024);
     s
 }
 
@@ -595,7 +601,8 @@ impl ProcInode {
                     Some((limit, usage)) => ((limit.saturating_sub(usage)) / 4096, limit / 4096),
                     None => v.frames(),
                 };
-                render_meminfo(free, total).into_bytes()
+                let (slab, stacks) = crate::mm::kernel_memory();
+                render_meminfo(free, total, slab, stacks).into_bytes()
             }
             Node::PlFile(..) => {
                 let (g, f) = self.plimits_file()?;
@@ -1193,8 +1200,11 @@ mod tests {
 
     #[test]
     fn meminfo_uses_the_linux_layout() {
-        let s = render_meminfo(100, 1000);
+        let s = render_meminfo(100, 1000, 8192, 65536);
         assert!(s.starts_with("MemTotal:           4000 kB\nMemFree:             400 kB\nMemAvailable:        400 kB\n"), "{s}");
+        assert!(s.contains("\nSlab:                  8 kB\n"), "{s}");
+        assert!(s.contains("\nSUnreclaim:            8 kB\n"), "{s}");
+        assert!(s.contains("\nKernelStack:          64 kB\n"), "{s}");
     }
 
     #[test]

@@ -195,12 +195,59 @@ mod imp {
         }
     }
 
+    fn meminfo_kb(field: &str) -> u64 {
+        read_text("/proc/meminfo")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.split(':').next() == Some(field))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// `KernelStack` grows by one kernel stack per new process and comes back; `Slab`
+    /// (the kernel heap in use) is shown.
+    fn meminfo_shows_kernel_stacks_and_slab() {
+        check!(meminfo_kb("Slab") > 0, "Slab {} kB", meminfo_kb("Slab"));
+        check_eq!(meminfo_kb("SUnreclaim"), meminfo_kb("Slab"));
+        let before = meminfo_kb("KernelStack");
+        let mut kids = alloc::vec::Vec::new();
+        for _ in 0..8 {
+            match sys::fork() {
+                Ok(0) => loop {
+                    let _ = sys::nanosleep(&sys::Timespec {
+                        tv_sec: 100,
+                        tv_nsec: 0,
+                    });
+                },
+                Ok(pid) => kids.push(pid),
+                Err(e) => check_eq!(Err::<i32, i32>(e), Ok(0)),
+            }
+        }
+        let with = meminfo_kb("KernelStack");
+        let per = (with - before) / 8;
+        check!(
+            with - before == per * 8 && per >= 16,
+            "KernelStack {} kB -> {} kB for 8 processes",
+            before,
+            with
+        );
+        for pid in kids {
+            check_eq!(sys::kill(pid, 9), Ok(0));
+            check_ok!(sys::waitpid(pid));
+        }
+        check_eq!(meminfo_kb("KernelStack"), before);
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             mount_max_is_a_sysctl,
             recursive_binds_stop_at_mount_max,
             nofile_follows_rlimit_up_to_nr_open,
             threads_max_defaults_from_memory_and_gives_eagain,
+            meminfo_shows_kernel_stacks_and_slab,
         ])
     }
 
