@@ -389,6 +389,8 @@ mod tests {
             "256",
             "-device",
             "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-global",
+            "hpet.msi=on",
             "-append",
             "log=info",
             "-icount",
