@@ -42,6 +42,8 @@ fn main() {
         ] {
             cmd.env_remove(v);
         }
+        // Frame pointers, for the backtraces a panic or the watchdog prints.
+        cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Cforce-frame-pointers=yes");
         // A build script's stdout is parsed by cargo: send the nested output to stderr.
         cmd.stdout(Stdio::from(std::io::stderr()));
         let status = cmd.status().expect("could not start the nested cargo");

@@ -8,11 +8,13 @@ mod bench;
 mod initramfs;
 mod options;
 mod run;
+mod symbolize;
 
 pub use bench::bench;
 pub use initramfs::{Initramfs, Node, build_initramfs};
 pub use options::{Command, Options, USAGE, parse_args};
 pub use run::{Outcome, Verdict, qemu_command, run};
+pub use symbolize::{backtrace_addresses, symbolize};
 
 /// The kernel ELF built by `qemu/build.rs`.
 pub const KERNEL_ELF: &str = env!("KERNEL_ELF");

@@ -114,6 +114,9 @@ pub fn qemu_command(opts: &Options, initrd: &Path) -> Command {
         } else {
             "user,model=virtio-net-pci"
         },
+        // The HPET's MSI, which the kernel's watchdog sends as an NMI.
+        "-global",
+        "hpet.msi=on",
         "-append",
     ])
     .arg(opts.kernel_cmdline());
@@ -132,6 +135,10 @@ pub fn qemu_command(opts: &Options, initrd: &Path) -> Command {
 pub fn run(opts: &Options, capture: bool) -> Result<Outcome, Error> {
     let initrd = TempInitrd::write(&build_initramfs(opts, Path::new(USER_BIN_DIR))?.to_cpio())?;
     let mut cmd = qemu_command(opts, &initrd.0);
+    // The debug console (port 0xe9) carries a panic's backtrace addresses to symbolize.
+    let debugcon = TempPath(initrd.0.with_extension("debugcon"));
+    cmd.arg("-debugcon")
+        .arg(format!("file:{}", debugcon.0.display()));
     cmd.stderr(Stdio::piped());
     if capture {
         cmd.stdin(Stdio::null()).stdout(Stdio::piped());
@@ -166,6 +173,15 @@ pub fn run(opts: &Options, capture: bool) -> Result<Outcome, Error> {
         Some(status) => Verdict::from_status(status, qemu_error.as_deref()),
         None => Verdict::TimedOut(opts.timeout_secs.unwrap_or_default()),
     };
+    let addrs = fs::read_to_string(&debugcon.0)
+        .map(|t| crate::backtrace_addresses(&t))
+        .unwrap_or_default();
+    if !addrs.is_empty() {
+        eprintln!("bulkhead: backtrace (symbolized with {KERNEL_ELF}):");
+        for line in crate::symbolize(Path::new(KERNEL_ELF), &addrs) {
+            eprintln!("  {line}");
+        }
+    }
     Ok(Outcome { verdict, output })
 }
 
@@ -210,6 +226,15 @@ fn forward_stderr(stream: impl Read, mut sink: impl Write) -> Option<String> {
 
 /// The initramfs as a temp file unique to this run (tests boot in parallel), removed on drop.
 struct TempInitrd(PathBuf);
+
+/// A file removed when the run ends.
+struct TempPath(PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
 
 impl TempInitrd {
     fn write(cpio: &[u8]) -> Result<TempInitrd, Error> {
@@ -372,6 +397,8 @@ mod tests {
             "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-nic",
             "user,model=virtio-net-pci",
+            "-global",
+            "hpet.msi=on",
             "-append",
             "log=info",
             "-icount",

@@ -93,3 +93,52 @@ fn missing_qemu_is_one_line_and_exit_2() {
     );
     assert_runner_error(&run, "qemu-system-x86_64 not found");
 }
+
+/// `test_panic=1` panics on purpose: the runner prints the backtrace symbolized with the
+/// kernel ELF, naming the function that panicked.
+#[test]
+fn a_panic_backtrace_is_symbolized() {
+    let run = bulkhead(
+        &["--timeout", "60", "--append", "test_panic=1"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.status, Some(127), "a kernel panic\n{}", run.describe());
+    let text = run.describe();
+    assert!(
+        text.contains("bulkhead: backtrace (symbolized with"),
+        "the runner symbolized a backtrace\n{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("kernel::boot::deliberate_panic at ") && l.contains("boot.rs:")),
+        "the backtrace names the function and its line\n{text}"
+    );
+}
+
+/// `test_hang=1` keeps the CPU in the kernel with interrupts off for 13 s: the watchdog's
+/// NMI reports it with a backtrace the runner symbolizes, and the boot goes on.
+#[test]
+fn a_kernel_loop_is_reported_by_the_watchdog() {
+    let run = bulkhead(
+        &[
+            "--timeout",
+            "120",
+            "--append",
+            "test_hang=1",
+            "--init",
+            "/init",
+            "t_reliab",
+        ],
+        Duration::from_secs(180),
+    );
+    let text = run.describe();
+    assert!(
+        text.contains("WATCHDOG: CPU 0 stuck in the kernel for 10 s"),
+        "the watchdog's report\n{text}"
+    );
+    assert!(
+        text.contains("kernel::boot::deliberate_hang at "),
+        "the symbolized backtrace names the looping function\n{text}"
+    );
+    assert_eq!(run.status, Some(0), "the boot went on\n{}", text);
+}

@@ -43,6 +43,15 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         // The files are now in the ramfs: the archive's memory becomes free frames.
         frame::add_range(pa, pa + size);
     }
+    // From all the memory, the initramfs's included (what MemTotal shows).
+    crate::fs::sysctl::init_threads_max(frame::counts().1 * 4096);
+    if info.cmdline.split_whitespace().any(|w| w == "test_panic=1") {
+        deliberate_panic();
+    }
+    crate::arch::x86_64::watchdog::init();
+    if info.cmdline.split_whitespace().any(|w| w == "test_hang=1") {
+        deliberate_hang();
+    }
     start_init(info.cmdline);
     // Interrupts stay off in the kernel: the first return to user mode (iretq with
     // IF set in the frame) turns them on. Enabling them here could let the timer
@@ -100,6 +109,23 @@ fn init_memory(info: &boot::BootInfo) {
         free,
         heap_size >> 20
     );
+}
+
+/// `test_panic=1` on the command line: a panic whose backtrace the runner's test
+/// symbolizes (it looks for this function's name).
+#[inline(never)]
+fn deliberate_panic() -> ! {
+    panic!("deliberate panic (test_panic=1)");
+}
+
+/// `test_hang=1` on the command line: 13 s in the kernel with interrupts off, which the
+/// watchdog reports (a runner test looks for this function's name); then boot goes on.
+#[inline(never)]
+fn deliberate_hang() {
+    let end = crate::time::monotonic_ns() + 13_000_000_000;
+    while crate::time::monotonic_ns() < end {
+        core::hint::spin_loop();
+    }
 }
 
 /// Creates PID 1 from the command line: `init=PATH` (default `/init`), its arguments

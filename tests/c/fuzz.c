@@ -24,6 +24,10 @@ static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
 static const int skip[] = {56,57,58,59,60,62,169,200,231,234,297,322,424,435,61,247, 34, 7, 35, 230, 23, 270, 271, 202, 72, 128, 130, 101, 155, 161, 165, 166, 162, -1};
 static int skipped(int n){ for(int i=0;skip[i]>=0;i++) if(skip[i]==n) return 1; return 0; }
 static char *buf;
+/* Per-syscall successes and failures of the random calls, in memory shared with the
+ * children (MAP_SHARED before the first fork). */
+#define NSYS 460
+static long (*counts)[2];
 static uint64_t arg(void) {
   switch (rnd() % 10) {
   case 0: return 0;
@@ -100,9 +104,21 @@ int main(int argc, char **argv) {
   mount("proc", "/proc", "proc", 0, 0);
   mkdir("/dev", 0755);
   mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
-  time_t end = time(0) + seconds;
+  /* The deadline is on CLOCK_MONOTONIC: children set CLOCK_REALTIME to random values
+   * (settimeofday, clock_settime), which kept a time(0) deadline from ever coming. */
+  /* Inside 1 MiB of PROT_NONE: a child's reads of random lengths into its buffer (mapped
+   * next to it) stop at the guard instead of overwriting the counts. */
+  char *guard = mmap(0, 1 << 20, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+  counts = mmap(guard + (1 << 19), sizeof(long[NSYS][2]), PROT_READ|PROT_WRITE,
+                MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED, -1, 0);
+  if (guard == MAP_FAILED || counts == MAP_FAILED) { printf("fuzz: no shared memory for the counts\n"); return 1; }
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
   long rounds = 0, calls = 0, normal = 0, sig[65] = {0};
-  while (time(0) < end) {
+  for (;;) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec >= (time_t)seconds) break;
     uint64_t seed = rnd();
     pid_t p = fork();
     if (p == 0) {
@@ -129,7 +145,8 @@ int main(int argc, char **argv) {
         int n = rnd() % 460;
         if (skipped(n)) continue;
         memset(buf, rnd() & 0xff, 4096);
-        syscall(n, arg(), arg(), arg(), arg(), arg(), arg());
+        long r = syscall(n, arg(), arg(), arg(), arg(), arg(), arg());
+        counts[n][r < 0 && r > -4096 ? 1 : 0]++;
       }
       _exit(0);
     }
@@ -155,6 +172,16 @@ int main(int argc, char **argv) {
   printf("fuzz: %ld rounds, about %ld calls, kernel alive; %ld exited", rounds, calls, normal);
   for (int i = 0; i < 65; i++) if (sig[i]) printf(", %ld by signal %d", sig[i], i);
   printf("\n");
+  /* Per system call: number:successes/failures, for every number called. */
+  int ok_kinds = 0, called = 0;
+  printf("fuzz: calls (nr:ok/failed)");
+  for (int n = 0; n < NSYS; n++) {
+    if (!counts[n][0] && !counts[n][1]) continue;
+    called++;
+    if (counts[n][0]) ok_kinds++;
+    printf(" %d:%ld/%ld", n, counts[n][0], counts[n][1]);
+  }
+  printf("\nfuzz: %d system call numbers called, %d succeeded at least once\n", called, ok_kinds);
   fflush(stdout);
   reboot(RB_POWER_OFF);
   return 0;

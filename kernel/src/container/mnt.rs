@@ -48,7 +48,7 @@ impl ContainerType for MntContainer {
         let common = ContainerCommon::new(Kind::Mnt, owner)?;
         Ok(MntContainer {
             common,
-            mounts: Some(parent.mounts().copy()),
+            mounts: Some(parent.mounts().copy()?),
         })
     }
 

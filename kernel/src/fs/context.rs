@@ -239,7 +239,7 @@ mod tests {
         a.set_root(a.resolve("/jail", true).expect("/jail"));
         a.set_cwd(a.resolve("/w", true).expect("/w"));
         a.set_umask(0o077);
-        let copy = mounts.copy();
+        let copy = mounts.copy().expect("copy");
         let b = a.copy_into(copy.clone());
         assert!(Arc::ptr_eq(b.mounts(), &copy));
         assert_eq!(b.root().path, "/jail");

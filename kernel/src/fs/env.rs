@@ -103,6 +103,16 @@ mod imp {
         crate::task::sched::try_current().map_or(0, |_| crate::task::current_vpid())
     }
 
+    /// The caller's `RLIMIT_NOFILE` soft limit (never above `fs/nr_open`).
+    pub fn nofile_limit() -> usize {
+        let cur = crate::task::sched::try_current()
+            .map_or(super::super::fdtable::FD_LIMIT as u64, |t| {
+                t.process().inner.lock().rlimits[7].0
+            });
+        let nr_open = super::super::sysctl::NR_OPEN.load(core::sync::atomic::Ordering::Relaxed);
+        cur.min(nr_open) as usize
+    }
+
     /// The calling process's descriptor table (none before the first process).
     pub fn current_files() -> Option<Arc<FdTable>> {
         crate::task::sched::try_current().map(|t| t.process().files())
@@ -296,6 +306,10 @@ mod imp {
 
     pub fn current_cred() -> Option<Arc<crate::cred::Credentials>> {
         None
+    }
+
+    pub fn nofile_limit() -> usize {
+        super::super::fdtable::FD_LIMIT
     }
 
     pub fn current_pgid() -> u32 {

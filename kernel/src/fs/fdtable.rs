@@ -1,5 +1,5 @@
 //! Per-process file descriptor tables: lowest free number, close-on-exec per fd, the
-//! `dup` family, copy on fork, and the 1024-descriptor limit (`EMFILE`).
+//! `dup` family, copy on fork, and the caller's `RLIMIT_NOFILE` (`EMFILE`).
 
 use super::file::OpenFile;
 use super::lock;
@@ -8,7 +8,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use spin::Mutex;
 
-/// Descriptors per process (`RLIMIT_NOFILE`'s usual soft limit).
+/// `RLIMIT_NOFILE`'s default soft limit (the host tests' limit).
 pub const FD_LIMIT: usize = 1024;
 
 #[derive(Clone)]
@@ -23,10 +23,24 @@ pub struct FdTable {
 }
 
 fn index(fd: i32) -> Result<usize, Errno> {
-    usize::try_from(fd)
-        .ok()
-        .filter(|&i| i < FD_LIMIT)
-        .ok_or(Errno::EBADF)
+    usize::try_from(fd).map_err(|_| Errno::EBADF)
+}
+
+/// The caller's `RLIMIT_NOFILE` soft limit: descriptors are below it.
+fn limit() -> usize {
+    super::env::nofile_limit()
+}
+
+/// Makes `slots` at least `len` long; `ENOMEM` when the heap cannot hold it (a table
+/// of a million descriptors is 16 MiB).
+fn grow(slots: &mut Vec<Option<Slot>>, len: usize) -> Result<(), Errno> {
+    if slots.len() < len {
+        slots
+            .try_reserve(len - slots.len())
+            .map_err(|_| Errno::ENOMEM)?;
+        slots.resize(len, None);
+    }
+    Ok(())
 }
 
 impl Drop for FdTable {
@@ -64,16 +78,15 @@ impl FdTable {
         file: Arc<OpenFile>,
         cloexec: bool,
     ) -> Result<i32, Errno> {
-        if min >= FD_LIMIT {
+        let limit = limit();
+        if min >= limit {
             return Err(Errno::EINVAL);
         }
         let mut slots = self.slots.lock();
-        let free = (min..FD_LIMIT)
+        let free = (min..limit)
             .find(|&i| slots.get(i).is_none_or(|s| s.is_none()))
             .ok_or(Errno::EMFILE)?;
-        if slots.len() <= free {
-            slots.resize(free + 1, None);
-        }
+        grow(&mut slots, free + 1)?;
         slots[free] = Some(Slot { file, cloexec });
         Ok(free as i32)
     }
@@ -90,12 +103,20 @@ impl FdTable {
 
     pub fn close(&self, fd: i32) -> Result<(), Errno> {
         let i = index(fd)?;
-        let old = self
-            .slots
-            .lock()
-            .get_mut(i)
-            .and_then(|s| s.take())
-            .ok_or(Errno::EBADF)?;
+        let old = {
+            let mut slots = self.slots.lock();
+            let old = slots
+                .get_mut(i)
+                .and_then(|s| s.take())
+                .ok_or(Errno::EBADF)?;
+            // Closing the highest descriptors gives their room back.
+            let used = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+            if used < slots.len() / 2 {
+                slots.truncate(used);
+                slots.shrink_to_fit();
+            }
+            old
+        };
         self.release_locks(&old.file);
         // The last reference may run a close hook (pipe end, ...): outside the lock.
         drop(old);
@@ -112,11 +133,12 @@ impl FdTable {
     pub fn dup_to(&self, old: i32, new: i32, cloexec: bool) -> Result<i32, Errno> {
         let file = self.get(old)?;
         let i = index(new)?;
+        if i >= limit() {
+            return Err(Errno::EBADF);
+        }
         let prev = {
             let mut slots = self.slots.lock();
-            if slots.len() <= i {
-                slots.resize(i + 1, None);
-            }
+            grow(&mut slots, i + 1)?;
             slots[i].replace(Slot { file, cloexec })
         };
         if let Some(p) = &prev {
@@ -148,10 +170,19 @@ impl FdTable {
     }
 
     /// The table a forked child starts with: the same open files, the same flags.
-    pub fn fork_copy(&self) -> Arc<FdTable> {
-        Arc::new(FdTable {
-            slots: Mutex::new(self.slots.lock().clone()),
-        })
+    /// `ENOMEM` when the heap cannot hold the copy.
+    pub fn fork_copy(&self) -> Result<Arc<FdTable>, Errno> {
+        let src = self.slots.lock();
+        // Up to the highest open descriptor (Linux's `count_open_files`): a table once
+        // stretched by a high `dup2` is not copied whole into every child.
+        let used = src.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(used).map_err(|_| Errno::ENOMEM)?;
+        slots.extend_from_slice(&src[..used]);
+        drop(src);
+        Ok(Arc::new(FdTable {
+            slots: Mutex::new(slots),
+        }))
     }
 
     /// Closes the close-on-exec descriptors (at `execve`).
@@ -269,7 +300,7 @@ mod tests {
         let t = FdTable::new();
         t.install(file(), true).expect("fd 0");
         t.install(file(), false).expect("fd 1");
-        let c = t.fork_copy();
+        let c = t.fork_copy().expect("copy");
         c.close_on_exec();
         assert_eq!(c.fds(), [1]);
         assert_eq!(t.fds(), [0, 1], "the parent's table is untouched");

@@ -11,6 +11,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, Ordering};
+use hashbrown::{HashMap, HashSet};
 use spin::{Mutex, RwLock};
 
 pub const MS_RDONLY: u64 = 1;
@@ -29,6 +30,23 @@ pub struct Prop {
     pub shared: u32,
     pub master: u32,
     pub unbindable: bool,
+}
+
+/// About the heap bytes one mount takes (the `Mount` in its `Arc`, its two paths): a
+/// copy or bind the heap cannot hold gives `ENOMEM` before anything is built.
+const MOUNT_BYTES: usize = 320;
+
+/// Whether a tree of `len` mounts may take `add` more: `ENOSPC` past
+/// `/proc/sys/fs/mount-max`
+/// (Linux's `count_mounts`), `ENOMEM` when the heap has no room for them.
+fn room(len: usize, add: usize) -> Result<(), Errno> {
+    if len.saturating_add(add) as u64 > super::sysctl::MOUNT_MAX.load(Ordering::Relaxed) {
+        return Err(Errno::ENOSPC);
+    }
+    if !crate::mm::heap::room_for_user_objects(add.saturating_mul(MOUNT_BYTES)) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
 }
 
 /// Peer group ids are global, as Linux's.
@@ -176,29 +194,70 @@ impl MountTable {
 
     /// A new table with the same mounts of the same file system instances (new mount
     /// ids): later mounts and unmounts in one never show in the other.
-    pub fn copy(&self) -> Arc<MountTable> {
-        let mounts = self
-            .mounts
-            .read()
-            .iter()
-            .map(|m| {
-                Arc::new(Mount {
-                    id: new_id(),
-                    path: m.path.clone(),
-                    fs: m.fs.clone(),
-                    source: m.source.clone(),
-                    flags: m.flags,
-                    root: m.root.clone(),
-                    root_path: m.root_path.clone(),
-                    prop: m.prop,
-                })
+    pub fn copy(&self) -> Result<Arc<MountTable>, Errno> {
+        let src = self.mounts.read();
+        room(0, src.len())?;
+        let mut mounts = Vec::new();
+        mounts
+            .try_reserve_exact(src.len())
+            .map_err(|_| Errno::ENOMEM)?;
+        mounts.extend(src.iter().map(|m| {
+            Arc::new(Mount {
+                id: new_id(),
+                path: m.path.clone(),
+                fs: m.fs.clone(),
+                source: m.source.clone(),
+                flags: m.flags,
+                root: m.root.clone(),
+                root_path: m.root_path.clone(),
+                prop: m.prop,
             })
-            .collect();
+        }));
+        drop(src);
         let t = Arc::new(MountTable {
             mounts: RwLock::new(mounts),
         });
         register(&t);
-        t
+        Ok(t)
+    }
+
+    /// How many mounts the tree holds.
+    fn len(&self) -> usize {
+        self.mounts.read().len()
+    }
+
+    /// Whether this tree can take `own` new mounts and, when `parent` (where a tree of
+    /// `count` mounts arrives) is shared, every receiving tree its `count` copies
+    /// (Linux's `count_mounts` on each namespace).
+    fn room_with_propagation(
+        &self,
+        parent: Option<&Arc<Mount>>,
+        own: usize,
+        count: usize,
+    ) -> Result<(), Errno> {
+        room(self.len(), own)?;
+        let Some(parent) = parent.filter(|p| p.prop.shared != 0) else {
+            return Ok(());
+        };
+        let mut per_table: Vec<(Arc<MountTable>, usize)> = Vec::new();
+        for r in Self::receivers(parent.prop.shared) {
+            if Arc::ptr_eq(&r.mount, parent) {
+                continue;
+            }
+            match per_table.iter_mut().find(|(t, _)| Arc::ptr_eq(t, &r.table)) {
+                Some((_, n)) => *n = n.saturating_add(count),
+                None => per_table.push((r.table.clone(), count)),
+            }
+        }
+        for (t, n) in &per_table {
+            let own = if core::ptr::eq(Arc::as_ptr(t), self) {
+                own
+            } else {
+                0
+            };
+            room(t.len().saturating_add(own), *n)?;
+        }
+        Ok(())
     }
 
     fn push(&self, path: &str, fs: Arc<dyn FileSystem>, source: &str, flags: u64) {
@@ -240,6 +299,7 @@ impl MountTable {
             return Err(Errno::EINVAL);
         }
         let parent = self.mount_of(path);
+        self.room_with_propagation(parent.as_ref(), 1, 1)?;
         self.push(path, fs, source, flags);
         if let Some(parent) = parent {
             self.propagate_mount(&parent, path, 1);
@@ -253,13 +313,17 @@ impl MountTable {
     fn receivers(group: u32) -> Vec<Receiver> {
         let tables = all_tables();
         let mut out: Vec<Receiver> = Vec::new();
+        // Mount ids already in `out` and groups already queued: sets, as a tree copied
+        // by recursive binds can have tens of thousands of receivers.
+        let mut taken: HashSet<u32> = HashSet::new();
         let mut todo = alloc::vec![(group, false)];
-        let mut seen = alloc::vec![group];
+        let mut seen: HashSet<u32> = HashSet::new();
+        seen.insert(group);
         while let Some((g, slave)) = todo.pop() {
             for t in &tables {
                 for m in t.mounts.read().iter() {
                     let hit = m.prop.shared == g || m.prop.master == g;
-                    if !hit || out.iter().any(|r| Arc::ptr_eq(&r.mount, m)) {
+                    if !hit || !taken.insert(m.id) {
                         continue;
                     }
                     let slave = slave || m.prop.shared != g;
@@ -268,8 +332,7 @@ impl MountTable {
                         mount: m.clone(),
                         slave,
                     });
-                    if m.prop.shared != 0 && !seen.contains(&m.prop.shared) {
-                        seen.push(m.prop.shared);
+                    if m.prop.shared != 0 && seen.insert(m.prop.shared) {
                         todo.push((m.prop.shared, slave));
                     }
                 }
@@ -303,7 +366,7 @@ impl MountTable {
             mounts[start..].to_vec()
         };
         // For shared slaves: the groups their copies form, one per (receiving group, mount).
-        let mut slave_groups: Vec<((u32, u32), u32)> = Vec::new();
+        let mut slave_groups: HashMap<(u32, u32), u32> = HashMap::new();
         for r in Self::receivers(parent.prop.shared) {
             if Arc::ptr_eq(&r.mount, parent) {
                 continue;
@@ -324,14 +387,7 @@ impl MountTable {
                     }
                 } else if r.mount.prop.shared != 0 {
                     let key = (r.mount.prop.shared, n.prop.shared);
-                    let g = match slave_groups.iter().find(|(k, _)| *k == key) {
-                        Some((_, g)) => *g,
-                        None => {
-                            let g = new_group();
-                            slave_groups.push((key, g));
-                            g
-                        }
-                    };
+                    let g = *slave_groups.entry(key).or_insert_with(new_group);
                     Prop {
                         shared: g,
                         master: n.prop.shared,
@@ -524,6 +580,17 @@ impl MountTable {
             return Err(Errno::EINVAL);
         }
         let parent = self.mount_of(path);
+        let below = if rec {
+            self.mounts
+                .read()
+                .iter()
+                .filter(|m| m.path != src && !m.prop.unbindable)
+                .filter(|m| path::strip_root(&m.path, src).is_some())
+                .count()
+        } else {
+            0
+        };
+        self.room_with_propagation(parent.as_ref(), below + 1, below + 1)?;
         let mut copies = alloc::vec![Arc::new(Mount {
             id: new_id(),
             path: path.to_string(),
@@ -576,6 +643,20 @@ impl MountTable {
         if from == "/" {
             return Err(Errno::EINVAL);
         }
+        let moving = {
+            let mounts = self.mounts.read();
+            let idx = mounts
+                .iter()
+                .rposition(|m| m.path == from)
+                .ok_or(Errno::EINVAL)?;
+            1 + mounts[idx + 1..]
+                .iter()
+                .filter(|m| path::is_within(&m.path, from))
+                .count()
+        };
+        // The moved mounts leave this tree as they arrive: only their copies are new.
+        let new_parent = self.mount_of(to);
+        self.room_with_propagation(new_parent.as_ref(), 0, moving)?;
         let mut mounts = self.mounts.write();
         let idx = mounts
             .iter()
@@ -823,8 +904,8 @@ mod tests {
         t.set_propagation("/a", MS_SHARED, false).expect("shared");
         let g = t.mount_at("/a").expect("/a").prop.shared;
         assert_ne!(g, 0);
-        let peer = t.copy();
-        let slave = t.copy();
+        let peer = t.copy().expect("copy");
+        let slave = t.copy().expect("copy");
         slave.set_propagation("/a", MS_SLAVE, false).expect("slave");
         assert_eq!(slave.mount_at("/a").expect("/a").prop.master, g);
         peer.mount("/a/x", RamFs::new("tmpfs"), "x", 0)
@@ -860,7 +941,7 @@ mod tests {
             t.mount(p, RamFs::new("tmpfs"), "x", 0).expect(p);
         }
         t.set_propagation("/sh", MS_SHARED, false).expect("shared");
-        let peer = t.copy();
+        let peer = t.copy().expect("copy");
         let dir = t.mount_at("/src").expect("/src").root();
         t.bind("/src", dir, "/sh/b", 0, true).expect("rbind");
         let (b, b_in) = (
@@ -908,13 +989,13 @@ mod tests {
         t.mount("/a", RamFs::new("tmpfs"), "a", 0)
             .expect("mount /a");
         t.set_propagation("/a", MS_SHARED, false).expect("shared");
-        let s1 = t.copy();
+        let s1 = t.copy().expect("copy");
         s1.set_propagation("/a", MS_SLAVE, false).expect("slave");
         s1.set_propagation("/a", MS_SHARED, false)
             .expect("and shared");
         let a1 = s1.mount_at("/a").expect("/a").prop;
         assert!(a1.shared != 0 && a1.master == t.mount_at("/a").expect("/a").prop.shared);
-        let s2 = s1.copy();
+        let s2 = s1.copy().expect("copy");
         t.mount("/a/x", RamFs::new("tmpfs"), "x", 0)
             .expect("mount /a/x");
         let x = t.mount_at("/a/x").expect("/a/x").prop.shared;
@@ -941,7 +1022,7 @@ mod tests {
         let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
         t.mount("/a", RamFs::new("tmpfs"), "a", 0)
             .expect("mount /a");
-        let c = t.copy();
+        let c = t.copy().expect("copy");
         assert!(Arc::ptr_eq(
             &t.mount_at("/a").expect("/a").fs,
             &c.mount_at("/a").expect("/a in the copy").fs

@@ -4,6 +4,7 @@
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
 use super::nsfs::{NsInode, link_text};
+use super::sysctl;
 use super::timens::{self, OffsetsFile};
 use super::usermap::{self, UserFile, UserFileOps};
 use super::vfs::*;
@@ -254,7 +255,9 @@ pub fn render_maps(maps: &[MapLine]) -> String {
     s
 }
 
-pub fn render_meminfo(free_frames: u64, total_frames: u64) -> String {
+/// `/proc/meminfo`; `slab` and `kernel_stack` in bytes (the kernel heap in use, the threads'
+/// kernel stacks).
+pub fn render_meminfo(free_frames: u64, total_frames: u64, slab: u64, kernel_stack: u64) -> String {
     let kb = |frames: u64| frames * 4;
     let mut s = String::new();
     let mut line = |name: &str, v: u64| {
@@ -269,6 +272,10 @@ pub fn render_meminfo(free_frames: u64, total_frames: u64) -> String {
     line("Shmem", 0);
     line("SwapTotal", 0);
     line("SwapFree", 0);
+    line("Slab", slab / 1024);
+    line("SReclaimable", 0);
+    line("SUnreclaim", slab / 1024);
+    line("KernelStack", kernel_stack / 1024);
     s
 }
 
@@ -366,11 +373,14 @@ enum Node {
     Sys,
     SysUser,
     SysKernel,
+    SysFs,
+    /// `/proc/sys/{fs,kernel}/<sysctl::TUNABLES[i].name>`.
+    Tunable(u8),
     /// `/proc/sys/user/max_<kind>_container`.
     MaxContainer(Kind),
     OverflowUid,
     OverflowGid,
-    /// `/proc/sys/kernel/<sysctl::KERNEL[i]>`.
+    /// `/proc/sys/kernel/<sysctl::kernel::KERNEL[i]>`.
     Sysctl(u8),
     Pid(u32),
     Status(u32),
@@ -448,6 +458,20 @@ const PID_FILES: [(&str, FileType); 18] = [
 /// The value of `/proc/sys/kernel/overflow{uid,gid}` (what unmapped ids read as).
 pub const OVERFLOW_ID: u32 = 65534;
 
+/// The entries of `/proc/sys/fs` or the tunables of `/proc/sys/kernel`.
+fn tunables(dir: sysctl::Dir) -> Vec<DirEntry> {
+    sysctl::TUNABLES
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.dir == dir)
+        .map(|(i, t)| DirEntry {
+            name: t.name.to_string(),
+            ino: Node::Tunable(i as u8).ino(),
+            ftype: FileType::Regular,
+        })
+        .collect()
+}
+
 /// The `max_<kind>_container` file name.
 fn max_file_name(kind: Kind) -> String {
     format!("max_{}_container", kind.name())
@@ -477,6 +501,8 @@ impl Node {
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
+            Node::SysFs => 15,
+            Node::Tunable(i) => 32 + i as u64,
             Node::OverflowUid => 10,
             Node::OverflowGid => 11,
             Node::Sysctl(i) => 48 + i as u64,
@@ -535,6 +561,7 @@ impl Node {
             | Node::Sys
             | Node::SysUser
             | Node::SysKernel
+            | Node::SysFs
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -552,6 +579,7 @@ impl Node {
                 Node::LinkDir(_, Links::Ns) => 0o511,
                 Node::SelfLink | Node::Link(..) | Node::FsLink(..) | Node::Exe(_) => 0o777,
                 Node::MaxContainer(_) => 0o664,
+                Node::Tunable(_) => 0o644,
                 Node::User(..) => 0o644,
                 Node::TimeOffsets(_, f) => f.mode(),
                 // Group directories: mkdir and rmdir happen here (CAP_SYS_ADMIN checked).
@@ -623,7 +651,8 @@ impl ProcInode {
                     Some((limit, usage)) => ((limit.saturating_sub(usage)) / 4096, limit / 4096),
                     None => v.frames(),
                 };
-                render_meminfo(free, total).into_bytes()
+                let (slab, stacks) = crate::mm::kernel_memory();
+                render_meminfo(free, total, slab, stacks).into_bytes()
             }
             Node::PlFile(..) => {
                 let (g, f) = self.plimits_file()?;
@@ -643,8 +672,9 @@ impl ProcInode {
                 crate::net::inet::procnet::render(i, net.stack()).into_bytes()
             }
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
+            Node::Tunable(i) => sysctl::TUNABLES[i as usize].render().into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
-            Node::Sysctl(i) => super::sysctl::render(i as usize, &self.uts_names())
+            Node::Sysctl(i) => super::sysctl::kernel::render(i as usize, &self.uts_names())
                 .ok_or(Errno::ENOENT)?
                 .into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
@@ -670,6 +700,7 @@ impl ProcInode {
             | Node::Sys
             | Node::SysUser
             | Node::SysKernel
+            | Node::SysFs
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -723,7 +754,7 @@ impl ProcInode {
     }
 
     /// The reader's host and domain names.
-    fn uts_names(&self) -> super::sysctl::UtsNames {
+    fn uts_names(&self) -> super::sysctl::kernel::UtsNames {
         let uts = self
             .fs
             .view
@@ -731,7 +762,7 @@ impl ProcInode {
             .and_then(|c| c.downcast::<crate::container::uts::UtsContainer>());
         let text =
             |b: Option<Vec<u8>>| String::from_utf8_lossy(&b.unwrap_or_default()).into_owned();
-        super::sysctl::UtsNames {
+        super::sysctl::kernel::UtsNames {
             hostname: text(uts.as_ref().map(|u| u.hostname())),
             domainname: text(uts.as_ref().map(|u| u.domainname())),
         }
@@ -863,6 +894,13 @@ impl Inode for ProcInode {
                 limits::write(k, buf)?;
                 Ok(buf.len())
             }
+            Node::Tunable(i) => {
+                if offset != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                sysctl::TUNABLES[i as usize].write(buf)?;
+                Ok(buf.len())
+            }
             Node::User(..) => self.open_user_file(O_WRONLY)?.write_at(offset, buf),
             Node::TimeOffsets(_, f) => {
                 let t = self.time_for_children()?;
@@ -895,9 +933,11 @@ impl Inode for ProcInode {
     /// `O_TRUNC` on a writable file is ignored, as Linux's procfs does.
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.node {
-            Node::MaxContainer(_) | Node::User(..) | Node::TimeOffsets(..) | Node::PlFile(..) => {
-                Ok(())
-            }
+            Node::MaxContainer(_)
+            | Node::Tunable(_)
+            | Node::User(..)
+            | Node::TimeOffsets(..)
+            | Node::PlFile(..) => Ok(()),
             _ => Err(Errno::EACCES),
         }
     }
@@ -928,6 +968,7 @@ impl Inode for ProcInode {
             Node::Sys => match name {
                 "user" => Node::SysUser,
                 "kernel" => Node::SysKernel,
+                "fs" => Node::SysFs,
                 _ => return Err(Errno::ENOENT),
             },
             Node::SysUser => Kind::ALL
@@ -939,8 +980,16 @@ impl Inode for ProcInode {
             Node::SysKernel => match name {
                 "overflowuid" => Node::OverflowUid,
                 "overflowgid" => Node::OverflowGid,
-                _ => Node::Sysctl(super::sysctl::index_of(name).ok_or(Errno::ENOENT)? as u8),
+                _ => match super::sysctl::kernel::index_of(name) {
+                    Some(i) => Node::Sysctl(i as u8),
+                    None => sysctl::find(sysctl::Dir::Kernel, name)
+                        .map(|i| Node::Tunable(i as u8))
+                        .ok_or(Errno::ENOENT)?,
+                },
             },
+            Node::SysFs => sysctl::find(sysctl::Dir::Fs, name)
+                .map(|i| Node::Tunable(i as u8))
+                .ok_or(Errno::ENOENT)?,
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
                 match name {
@@ -1058,9 +1107,11 @@ impl Inode for ProcInode {
                 v
             }
             Node::Sys => alloc::vec![
+                entry("fs".into(), Node::SysFs),
                 entry("kernel".into(), Node::SysKernel),
                 entry("user".into(), Node::SysUser),
             ],
+            Node::SysFs => tunables(sysctl::Dir::Fs),
             Node::SysUser => Kind::ALL
                 .into_iter()
                 .filter(|k| k.enabled())
@@ -1072,11 +1123,12 @@ impl Inode for ProcInode {
                     entry("overflowuid".into(), Node::OverflowUid),
                 ];
                 v.extend(
-                    super::sysctl::KERNEL
+                    super::sysctl::kernel::KERNEL
                         .iter()
                         .enumerate()
                         .map(|(i, n)| entry(n.to_string(), Node::Sysctl(i as u8))),
                 );
+                v.extend(tunables(sysctl::Dir::Kernel));
                 v.sort_by(|a, b| a.name.cmp(&b.name));
                 v
             }
@@ -1263,8 +1315,11 @@ mod tests {
 
     #[test]
     fn meminfo_uses_the_linux_layout() {
-        let s = render_meminfo(100, 1000);
+        let s = render_meminfo(100, 1000, 8192, 65536);
         assert!(s.starts_with("MemTotal:           4000 kB\nMemFree:             400 kB\nMemAvailable:        400 kB\n"), "{s}");
+        assert!(s.contains("\nSlab:                  8 kB\n"), "{s}");
+        assert!(s.contains("\nSUnreclaim:            8 kB\n"), "{s}");
+        assert!(s.contains("\nKernelStack:          64 kB\n"), "{s}");
     }
 
     #[test]
@@ -1561,7 +1616,7 @@ mod tests {
         let root = ProcFs::new(Arc::new(Fake)).root();
         let sys = root.lookup("sys").expect("/proc/sys");
         assert_eq!(sys.metadata().mode, S_IFDIR | 0o555);
-        assert_eq!(names(&sys), ["kernel", "user"]);
+        assert_eq!(names(&sys), ["fs", "kernel", "user"]);
         let user = sys.lookup("user").expect("/proc/sys/user");
         let want: Vec<String> = Kind::ALL
             .into_iter()
@@ -1663,12 +1718,21 @@ mod tests {
                 "overflowgid",
                 "overflowuid",
                 "pid_max",
-                "tainted"
+                "tainted",
+                "threads-max"
             ]
         );
         assert_eq!(read(&k.lookup("pid_max").unwrap()), "32768\n");
         assert_eq!(read(&k.lookup("overflowuid").unwrap()), "65534\n");
         assert_eq!(read(&k.lookup("overflowgid").unwrap()), "65534\n");
+        let fs = root
+            .lookup("sys")
+            .and_then(|s| s.lookup("fs"))
+            .expect("sys/fs");
+        assert_eq!(names(&fs), ["mount-max", "nr_open"]);
+        let nr_open = fs.lookup("nr_open").expect("nr_open");
+        assert_eq!(read(&nr_open), "1048576\n");
+        assert_eq!(nr_open.metadata().mode, S_IFREG | 0o644);
         assert_eq!(
             k.lookup("overflowuid").unwrap().write_at(0, b"1"),
             Err(Errno::EACCES)

@@ -100,6 +100,12 @@ impl KernelStack {
     }
 }
 
+/// How many kernel stacks are live (one per thread).
+pub fn live() -> u64 {
+    let s = SLOTS.lock();
+    s.next - s.free.len() as u64
+}
+
 impl Drop for KernelStack {
     /// Unmaps and frees the pages mapped so far and gives the slot back.
     fn drop(&mut self) {

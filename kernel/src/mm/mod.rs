@@ -35,6 +35,20 @@ pub fn try_zeroed(len: usize) -> Result<alloc::vec::Vec<u8>, crate::errno::Errno
     Ok(v)
 }
 
+/// Kernel memory in use, in bytes: the heap's live blocks (`Slab` in `/proc/meminfo`) and
+/// the threads' kernel stacks (`KernelStack`); zero in host tests.
+pub fn kernel_memory() -> (u64, u64) {
+    #[cfg(target_os = "none")]
+    {
+        let stack = crate::arch::x86_64::context::KERNEL_STACK_SIZE as u64;
+        (heap::usage().0, kstack::live() * stack)
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        (0, 0)
+    }
+}
+
 /// 4 KiB of file data, page-aligned.
 #[repr(C, align(4096))]
 pub struct Page(pub [u8; PAGE_SIZE as usize]);

@@ -97,11 +97,16 @@ fn unshare(flags: u64) -> SysResult {
     } else {
         None
     };
+    // Copied before anything changes: ENOMEM leaves the caller as it was.
+    let files = if flags & CLONE_FILES != 0 {
+        Some(p.files().fork_copy()?)
+    } else {
+        None
+    };
     if ns & CLONE_NEWUSER != 0 {
         super::cred::commit(&p, (*new_cred).clone());
     }
-    if flags & CLONE_FILES != 0 {
-        let files = p.files().fork_copy();
+    if let Some(files) = files {
         p.inner.lock().files = files;
     }
     if let Some(c) = new {

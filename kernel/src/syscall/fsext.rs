@@ -296,7 +296,7 @@ fn close_range(first: u32, last: u32, flags: u32) -> SysResult {
     }
     let p = task::current_process();
     if flags & CLOSE_RANGE_UNSHARE != 0 {
-        let copy = p.files().fork_copy();
+        let copy = p.files().fork_copy()?;
         p.inner.lock().files = copy;
     }
     let t = p.files();

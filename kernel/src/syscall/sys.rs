@@ -54,6 +54,8 @@ fn reboot(magic1: u64, magic2: u64, cmd: u64) -> SysResult {
     }
 }
 
+const RLIMIT_NOFILE: u64 = 7;
+
 fn getrlimit(res: u64, old: u64) -> SysResult {
     prlimit(0, res, 0, old)
 }
@@ -78,6 +80,17 @@ fn prlimit(pid: u64, res: u64, new: u64, old: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let prev = p.inner.lock().rlimits[res as usize];
+    if let Some([cur, max]) = newv {
+        // setrlimit(2): raising the hard limit needs CAP_SYS_RESOURCE; RLIMIT_NOFILE
+        // never goes above /proc/sys/fs/nr_open.
+        if max > prev.1 {
+            task::require_cap(crate::cred::CAP_SYS_RESOURCE)?;
+        }
+        let nr_open = crate::fs::sysctl::NR_OPEN.load(core::sync::atomic::Ordering::Relaxed);
+        if res == RLIMIT_NOFILE && (cur > nr_open || max > nr_open) {
+            return Err(Errno::EPERM);
+        }
+    }
     if old != 0 {
         write_user(old, &[prev.0, prev.1])?;
     }

@@ -218,6 +218,11 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
+    // Linux's threads-max check (`nr_threads >= max_threads`): EAGAIN.
+    let threads_max = crate::fs::sysctl::THREADS_MAX.load(core::sync::atomic::Ordering::Relaxed);
+    if crate::mm::kstack::live() >= threads_max {
+        return Err(Errno::EAGAIN);
+    }
     if flags & CLONE_PIDFD != 0 {
         // A bad address fails the clone before a child exists (EFAULT).
         write_user(args.pidfd, &-1i32)?;
@@ -285,7 +290,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
             if flags & CLONE_FILES != 0 {
                 files
             } else {
-                files.fork_copy()
+                files.fork_copy()?
             },
             if flags & CLONE_FS != 0 {
                 fs.clone()

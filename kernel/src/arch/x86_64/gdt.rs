@@ -63,11 +63,15 @@ static GDT: Racy<[u64; 7]> = Racy(UnsafeCell::new([
 /// Kernel stack used for double faults (IST1), so a stack overflow still reports.
 static DF_STACK: Racy<[u8; 16384]> = Racy(UnsafeCell::new([0; 16384]));
 
+/// Kernel stack for NMIs (IST2): the watchdog's NMI may come at any instruction.
+static NMI_STACK: Racy<[u8; 16384]> = Racy(UnsafeCell::new([0; 16384]));
+
 pub fn init() {
     // SAFETY: runs once at boot, single CPU, interrupts off; the tables are static.
     unsafe {
         let tss = TSS.0.get();
         (*tss).ist[0] = DF_STACK.0.get() as u64 + 16384;
+        (*tss).ist[1] = NMI_STACK.0.get() as u64 + 16384;
         let base = tss as u64;
         let limit = (core::mem::size_of::<Tss>() - 1) as u64;
         let gdt = &mut *GDT.0.get();

@@ -8,10 +8,17 @@ use crate::mm::aspace::Fault;
 use crate::task::{self, signal};
 
 const PAGE_FAULT: u64 = 14;
+const NMI: u64 = 2;
 
 pub extern "C" fn trap_handler(frame: &mut TrapFrame) {
+    if frame.vector == NMI {
+        // On its own stack (IST2); nothing else runs in NMI context.
+        super::watchdog::nmi(frame.rip, frame.rbp, frame.from_user());
+        return;
+    }
     match frame.vector {
         32 => {
+            super::watchdog::pet();
             timer::eoi(0);
             task::sched::tick(frame.from_user());
         }

@@ -207,7 +207,11 @@ pub fn init_idt() {
     unsafe {
         let idt = &mut *IDT.0.get();
         for (v, &addr) in isr_table.iter().enumerate() {
-            let ist: u64 = if v == 8 { 1 } else { 0 };
+            let ist: u64 = match v {
+                8 => 1,
+                2 => 2,
+                _ => 0,
+            };
             let dpl: u64 = if v == 3 { 3 } else { 0 };
             let lo = (addr & 0xffff)
                 | (KERNEL_CS as u64) << 16
