@@ -235,8 +235,9 @@ pub enum WaitWho {
     Pgid(u32),
 }
 
-/// Finds a zombie child matching `who`; sleeps unless `WNOHANG`. Returns
-/// `(pid, wait status)`; reaps it unless `WNOWAIT`.
+/// Finds a zombie child matching `who` (with `WEXITED`), or a stopped/continued one
+/// (with `WUNTRACED`/`WCONTINUED`); sleeps unless `WNOHANG`. Returns `(pid, wait
+/// status)`; reaps it (or consumes the report) unless `WNOWAIT`.
 pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errno> {
     let cur = sched::current();
     let me = cur.process().clone();
@@ -258,12 +259,16 @@ pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errn
         if matching.is_empty() {
             return Err(Errno::ECHILD);
         }
-        if let Some(z) = matching.iter().find(|c| c.inner.lock().zombie.is_some()) {
+        let exited = options & WEXITED != 0;
+        if exited && let Some(z) = matching.iter().find(|c| c.inner.lock().zombie.is_some()) {
             let status = z.inner.lock().zombie.unwrap_or(0);
             if options & WNOWAIT == 0 {
                 reap(&me, z);
             }
             return Ok(Some((super::view_nr(z.pid_ref()), status)));
+        }
+        if let Some(r) = super::jobctl::take_report(&matching, options) {
+            return Ok(Some(r));
         }
         if options & WNOHANG != 0 {
             return Ok(None);
