@@ -21,6 +21,7 @@ pub mod ramfs;
 pub mod timens;
 pub mod timerfd;
 pub mod tty;
+pub mod ttyjob;
 pub mod usermap;
 pub mod vfs;
 pub mod walk;

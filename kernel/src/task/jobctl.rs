@@ -176,3 +176,71 @@ pub fn take_report(children: &[Arc<Process>], options: u32) -> Option<(u32, i32)
     }
     None
 }
+
+/// The caller's global (pid, process group, session) numbers.
+pub fn caller_ids() -> (u32, u32, u32) {
+    let p = super::current_process();
+    (p.pid(), p.pgid(), p.sid())
+}
+
+/// Sends `sig` to every live process of group `pgid` (global number).
+pub fn signal_group(pgid: u32, sig: u32) {
+    if pgid == 0 {
+        return;
+    }
+    let procs: alloc::vec::Vec<_> = TABLES
+        .lock()
+        .procs
+        .values()
+        .filter(|p| p.inner.lock().zombie.is_none())
+        .cloned()
+        .collect();
+    for p in procs.iter().filter(|p| p.pgid() == pgid) {
+        signal::send_to_process(p, sig);
+    }
+}
+
+/// A background process touches its controlling terminal (`SIGTTIN` for a read,
+/// `SIGTTOU` for a write with `TOSTOP` or a settings change). Blocked or ignored: a
+/// read fails with `EIO`, the rest goes ahead; an orphaned group gets `EIO`; otherwise
+/// the group gets the signal and the call ends with `EINTR` (restarted after `SIGCONT`).
+pub fn tty_background(sig: u32) -> Result<(), crate::errno::Errno> {
+    use crate::errno::Errno;
+    let t = sched::current();
+    let p = t.process();
+    let blocked = t.inner.lock().sigmask & bit(sig) != 0;
+    let acts = p.inner.lock().sigactions.clone();
+    let ignored = acts.lock()[(sig - 1) as usize].handler == signal::SIG_IGN;
+    if blocked || ignored {
+        return if sig == SIGTTIN {
+            Err(Errno::EIO)
+        } else {
+            Ok(())
+        };
+    }
+    if pgrp_orphaned(p.pgid()) {
+        return Err(Errno::EIO);
+    }
+    signal_group(p.pgid(), sig);
+    Err(Errno::EINTR)
+}
+
+/// Global number of the process group the caller names `view` if it exists in session
+/// `sid` (the target of `TIOCSPGRP`).
+pub fn group_in_session(view: u32, sid: u32) -> Option<u32> {
+    let g = super::caller_pid_container().lookup(view)?.global();
+    let found = TABLES
+        .lock()
+        .procs
+        .values()
+        .any(|p| p.inner.lock().zombie.is_none() && p.pgid() == g && p.sid() == sid);
+    found.then_some(g)
+}
+
+/// The caller's view of global number `g` (0 when it cannot see it).
+pub fn view_of(g: u32) -> u32 {
+    crate::container::root()
+        .pid
+        .lookup(g)
+        .map_or(0, |pid| super::view_nr(&pid))
+}

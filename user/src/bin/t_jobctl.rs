@@ -285,6 +285,144 @@ mod imp {
         check_eq!(wait_exit(pid), Exit::Signal(SIGINT));
     }
 
+    const TCGETS: usize = 0x5401;
+    const TCSETS: usize = 0x5402;
+    const TIOCSCTTY: usize = 0x540E;
+    const TIOCGPGRP: usize = 0x540F;
+    const TIOCSPGRP: usize = 0x5410;
+    const TIOCGWINSZ: usize = 0x5413;
+    const TIOCSWINSZ: usize = 0x5414;
+    const TIOCNOTTY: usize = 0x5422;
+    const SIGWINCH: i32 = 28;
+    const ENOTTY: i32 = 25;
+    const SIGTTOU: i32 = 22;
+    const TOSTOP: u32 = 0o400;
+
+    fn ioctl_ptr<T>(fd: i32, req: usize, arg: &mut T) -> SysResult {
+        ulib::container::ioctl(fd, req, arg as *mut T as usize)
+    }
+
+    fn tcgetpgrp(fd: i32) -> SysResult<i32> {
+        let mut g = 0i32;
+        ioctl_ptr(fd, TIOCGPGRP, &mut g).map(|_| g)
+    }
+
+    fn tcsetpgrp(fd: i32, pgid: i32) -> SysResult {
+        let mut g = pgid;
+        ioctl_ptr(fd, TIOCSPGRP, &mut g)
+    }
+
+    /// Whether fd 1 is our controlling terminal (Bulkhead's console in init's session).
+    fn have_ctty() -> bool {
+        tcgetpgrp(1).is_ok()
+    }
+
+    /// The console: TIOCGPGRP is our group; TIOCSPGRP moves the foreground (EINVAL for
+    /// a negative, EPERM for a group that does not exist); from the background it raises
+    /// SIGTTOU unless ignored; a background reader stops with SIGTTIN.
+    fn console_foreground_group_and_sigttin() {
+        if !have_ctty() {
+            return;
+        }
+        check_eq!(tcgetpgrp(1), Ok(getpgrp()));
+        check_eq!(tcsetpgrp(1, -1), Err(EINVAL));
+        check_eq!(tcsetpgrp(1, 0x7ffff), Err(EPERM));
+        let reader = check_ok!(fork());
+        if reader == 0 {
+            let _ = setpgid(0, 0);
+            let mut b = [0u8; 1];
+            let _ = read(0, &mut b);
+            exit(3);
+        }
+        let _ = setpgid(reader, reader);
+        check_eq!(
+            wait_opts(reader, WUNTRACED),
+            Ok((reader, 0x7f | SIGTTIN << 8))
+        );
+        kill_and_reap(reader);
+        // Give the foreground away and take it back while ignoring SIGTTOU.
+        let fg = sleeper(true);
+        check_eq!(tcsetpgrp(1, fg), Ok(0));
+        check_eq!(tcgetpgrp(1), Ok(fg));
+        check_ok!(ulib::rt::set_disposition(SIGTTOU, 1));
+        check_eq!(tcsetpgrp(1, getpgrp()), Ok(0));
+        check_ok!(ulib::rt::set_disposition(SIGTTOU, 0));
+        check_eq!(tcgetpgrp(1), Ok(getpgrp()));
+        kill_and_reap(fg);
+    }
+
+    /// With TOSTOP a background writer stops with SIGTTOU; TCSETS from the background
+    /// does too.
+    fn console_tostop_stops_background_writer() {
+        if !have_ctty() {
+            return;
+        }
+        let mut t = [0u32; 9];
+        check_ok!(ioctl_ptr(1, TCGETS, &mut t));
+        let saved = t;
+        t[3] |= TOSTOP;
+        check_ok!(ioctl_ptr(1, TCSETS, &mut t));
+        let w = check_ok!(fork());
+        if w == 0 {
+            let _ = setpgid(0, 0);
+            let _ = write(1, b"");
+            let _ = write(1, b"background write\n");
+            exit(3);
+        }
+        let _ = setpgid(w, w);
+        check_eq!(wait_opts(w, WUNTRACED), Ok((w, 0x7f | SIGTTOU << 8)));
+        kill_and_reap(w);
+        let mut t2 = saved;
+        check_ok!(ioctl_ptr(1, TCSETS, &mut t2));
+        let c = check_ok!(fork());
+        if c == 0 {
+            let _ = setpgid(0, 0);
+            let mut t3 = saved;
+            let _ = ioctl_ptr(1, TCSETS, &mut t3);
+            exit(3);
+        }
+        let _ = setpgid(c, c);
+        check_eq!(wait_opts(c, WUNTRACED), Ok((c, 0x7f | SIGTTOU << 8)));
+        kill_and_reap(c);
+    }
+
+    static WINCH: AtomicU32 = AtomicU32::new(0);
+    extern "C" fn on_winch(_: i32) {
+        WINCH.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// TIOCSWINSZ stores the size (TIOCGWINSZ reads it back) and sends SIGWINCH to the
+    /// foreground group when it changes; TIOCSCTTY by a non-leader is EPERM; outside the
+    /// session TIOCGPGRP and TIOCNOTTY give ENOTTY.
+    fn console_winsize_and_ctty_errnos() {
+        if !have_ctty() {
+            return;
+        }
+        let mut old = [0u16; 4];
+        check_ok!(ioctl_ptr(1, TIOCGWINSZ, &mut old));
+        check_ok!(set_handler(SIGWINCH, on_winch, 0, 0));
+        WINCH.store(0, Ordering::SeqCst);
+        let mut ws = [33u16, 101, 0, 0];
+        check_ok!(ioctl_ptr(1, TIOCSWINSZ, &mut ws));
+        let mut back = [0u16; 4];
+        check_ok!(ioctl_ptr(1, TIOCGWINSZ, &mut back));
+        check_eq!(back, [33, 101, 0, 0]);
+        let _ = sleep_ms(10);
+        check_eq!(WINCH.load(Ordering::SeqCst), 1);
+        check_ok!(ioctl_ptr(1, TIOCSWINSZ, &mut old));
+        let _ = ulib::rt::set_disposition(SIGWINCH, 0);
+        let c = check_ok!(fork());
+        if c == 0 {
+            let a = ulib::container::ioctl(1, TIOCSCTTY, 0);
+            let _ = setsid();
+            let b = tcgetpgrp(1);
+            let d = ulib::container::ioctl(1, TIOCNOTTY, 0);
+            let ok = a == Err(EPERM) && b == Err(ENOTTY) && d == Err(ENOTTY);
+            exit(if ok { 0 } else { 1 });
+        }
+        check_eq!(wait_exit(c), Exit::Code(0));
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             sigstop_then_sigcont_statuses,
@@ -298,6 +436,9 @@ mod imp {
             sigcont_discards_pending_stop,
             setpgid_setsid_errnos,
             pending_signal_acts_after_continue,
+            console_foreground_group_and_sigttin,
+            console_tostop_stops_background_writer,
+            console_winsize_and_ctty_errnos,
         ])
     }
 
