@@ -55,6 +55,7 @@ pub fn devtmpfs() -> Arc<RamFs> {
             ("urandom", URANDOM, 0o666),
             ("tty", TTY, 0o666),
             ("console", CONSOLE, 0o600),
+            ("ptmx", (5, 2), 0o666),
         ];
         for (name, (ma, mi), perm) in nodes {
             root.create(name, S_IFCHR | perm, 0, 0, makedev(ma, mi))

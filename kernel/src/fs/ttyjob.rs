@@ -58,6 +58,11 @@ impl JobTty {
         s.winsize[2..4].copy_from_slice(&cols.to_le_bytes());
     }
 
+    /// Whether this is the controlling terminal of the caller's session.
+    pub fn controls_caller(&self) -> bool {
+        self.is_callers_ctty()
+    }
+
     /// The foreground group (global), for the signals typed at the keyboard.
     pub fn foreground(&self) -> u32 {
         self.st.lock().fg

@@ -1288,6 +1288,8 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
             crate::fs::ramfs::RamFs::tmpfs(tmpfs_size(data)?, crate::mm::frame::counts().1 / 2)
         }
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
+        // A new instance with its own numbering on every mount (Linux's newinstance).
+        "devpts" => crate::fs::devpts::DevPts::new()?.fs.clone(),
         "sysfs" => crate::fs::ramfs::RamFs::new("sysfs"),
         "mqueue" => crate::fs::mqueuefs::MqueueFs::new(
             crate::task::current_process().containers().ipc.clone(),
