@@ -31,6 +31,7 @@ fn busybox_sh_job_control_through_a_pty() {
         "PASS devpts_mounts_number_separately",
         "PASS line_discipline_and_poll_through_a_pair",
         "PASS ctrl_c_and_ctrl_z_reach_the_foreground_group",
+        "PASS session_leader_exit_hangs_up_the_terminal",
         "PASS busybox_sh_job_control",
     ] {
         assert!(

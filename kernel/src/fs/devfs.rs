@@ -207,6 +207,11 @@ fn console_job() -> &'static JobTty {
     })
 }
 
+/// The console's session ended (its leader exited).
+pub fn console_session_ended(sid: u32) {
+    console_job().session_ended(sid);
+}
+
 /// Runs `f` on the line discipline after feeding it the bytes received meanwhile.
 fn with_line<R>(f: impl FnOnce(&mut LineDiscipline) -> R) -> R {
     let mut ld = LINE.lock();

@@ -152,6 +152,14 @@ pub fn open_ctty() -> Option<Arc<dyn FileOps>> {
     Some(Arc::new(Slave { pty }))
 }
 
+/// A session leader exited: the terminals of its session are hung up.
+pub fn session_ended(sid: u32) {
+    for p in super::devpts::all_open() {
+        p.job.session_ended(sid);
+    }
+    super::devfs::console_session_ended(sid);
+}
+
 /// Opens slave `minor` (its node in a devpts instance).
 pub fn open_slave(minor: u32) -> Result<Arc<dyn FileOps>, Errno> {
     let pty = super::devpts::slave(minor).ok_or(Errno::EIO)?;

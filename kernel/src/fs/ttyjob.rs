@@ -205,6 +205,14 @@ impl JobTty {
         Ok(())
     }
 
+    /// Session `sid`'s leader exited: if this terminal controls it, it is hung up
+    /// (`SIGHUP` and `SIGCONT` to the foreground group) and controls nothing.
+    pub fn session_ended(&self, sid: u32) {
+        if sid != 0 && self.st.lock().session == sid {
+            self.hangup();
+        }
+    }
+
     /// The terminal's other side went away (pty master closed): hang up its session.
     pub fn hangup(&self) {
         let fg = {

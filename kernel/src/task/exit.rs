@@ -105,6 +105,10 @@ fn exit_process(p: &Arc<Process>, status: i32) {
         }
         reap_container(p, &c);
     }
+    if p.sid() == p.pid() {
+        // A session leader's exit hangs up its controlling terminal.
+        crate::fs::pty::session_ended(p.sid());
+    }
     let children = core::mem::take(&mut p.inner.lock().children);
     if !children.is_empty()
         && let Some(reaper) = reaper_for(p)

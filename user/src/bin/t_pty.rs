@@ -280,12 +280,48 @@ mod imp {
         let _ = close(m);
     }
 
+    /// When the session leader exits, its controlling terminal is hung up: the
+    /// foreground group gets SIGHUP (a sleeping member dies, its pipe end closes).
+    fn session_leader_exit_hangs_up_the_terminal() {
+        setup();
+        let (m, n) = open_master("/dev/ptmx", true);
+        let path = format!("/dev/pts/{n}");
+        let [r, w] = check_ok!(pipe());
+        let leader = check_ok!(fork());
+        if leader == 0 {
+            let _ = close(r);
+            let _ = setsid();
+            let s = open(&cs(&path), O_RDWR, 0).unwrap_or(-1);
+            let _ = ioctl(s, TIOCSCTTY, 0);
+            let member = fork().unwrap_or(-1);
+            if member == 0 {
+                let _ = write(w, b"x");
+                loop {
+                    let _ = sleep_ms(1000);
+                }
+            }
+            let _ = close(w);
+            let _ = sleep_ms(100);
+            exit(0);
+        }
+        let _ = close(w);
+        check_eq!(wait_exit(leader), Exit::Code(0));
+        let mut b = [0u8; 4];
+        check_eq!(read(r, &mut b), Ok(1));
+        // EOF once the member died of SIGHUP (it held the only other write end).
+        check_eq!(poll_one(r, POLLIN, 3000).map(|e| e != 0), Ok(true));
+        check_eq!(read(r, &mut b), Ok(0));
+        let _ = close(r);
+        let _ = close(m);
+    }
+
     fn main(_args: Args) -> i32 {
         ulib::test::run(ulib::cases![
             ptmx_numbering_and_lock,
             devpts_mounts_number_separately,
             line_discipline_and_poll_through_a_pair,
             ctrl_c_and_ctrl_z_reach_the_foreground_group,
+            session_leader_exit_hangs_up_the_terminal,
             busybox_sh_job_control,
         ])
     }
