@@ -103,7 +103,18 @@ pub fn qemu_command(opts: &Options, initrd: &Path) -> Command {
         "-initrd",
     ])
     .arg(initrd)
-    .args(["-display", "none", "-serial", "stdio", "-no-reboot", "-m"])
+    // signal=off: Ctrl-C/Ctrl-Z typed at the terminal reach the guest's foreground
+    // process group instead of killing QEMU.
+    .args([
+        "-display",
+        "none",
+        "-chardev",
+        "stdio,id=con0,signal=off",
+        "-serial",
+        "chardev:con0",
+        "-no-reboot",
+        "-m",
+    ])
     .arg(opts.memory_mib.to_string())
     .args([
         "-device",
@@ -388,8 +399,10 @@ mod tests {
             "/tmp/x.cpio",
             "-display",
             "none",
+            "-chardev",
+            "stdio,id=con0,signal=off",
             "-serial",
-            "stdio",
+            "chardev:con0",
             "-no-reboot",
             "-m",
             "256",

@@ -7,6 +7,7 @@ use super::env::{self, Wake};
 use super::file::{FileOps, OpenFile, POLLIN, POLLOUT};
 use super::ramfs::RamFs;
 use super::tty::{Event, LineDiscipline, TERMIOS_SIZE, Termios};
+use super::ttyjob::JobTty;
 use super::vfs::{FileSystem, S_IFBLK, S_IFCHR, makedev};
 use crate::errno::Errno;
 use alloc::sync::Arc;
@@ -56,6 +57,7 @@ pub fn devtmpfs() -> Arc<RamFs> {
             ("urandom", URANDOM, 0o666),
             ("tty", TTY, 0o666),
             ("console", CONSOLE, 0o600),
+            ("ptmx", (5, 2), 0o666),
         ];
         for (name, (ma, mi), perm) in nodes {
             root.create(name, S_IFCHR | perm, 0, 0, makedev(ma, mi))
@@ -219,31 +221,69 @@ fn console_chan() -> usize {
     &LINE as *const _ as usize
 }
 
+/// The console's job-control state: the controlling terminal of init's session.
+fn console_job() -> &'static JobTty {
+    static JOB: Once<JobTty> = Once::new();
+    JOB.call_once(|| {
+        let j = JobTty::new();
+        j.set_initial(1, 24, 80);
+        j
+    })
+}
+
+/// The console's session ended (its leader exited).
+pub fn console_session_ended(sid: u32) {
+    console_job().session_ended(sid);
+}
+
 /// Runs `f` on the line discipline after feeding it the bytes received meanwhile.
 fn with_line<R>(f: impl FnOnce(&mut LineDiscipline) -> R) -> R {
     let mut ld = LINE.lock();
-    drain(&mut ld);
-    f(&mut ld)
+    let sigs = drain(&mut ld);
+    let r = f(&mut ld);
+    drop(ld);
+    send_isig(sigs);
+    r
 }
 
-fn drain(ld: &mut LineDiscipline) {
+/// Feeds the received bytes to the line discipline; returns the signals (a bit per
+/// number) typed for the foreground group (^C, ^\, ^Z under `ISIG`).
+fn drain(ld: &mut LineDiscipline) -> u64 {
     let mut echo = Vec::new();
+    let mut sigs = 0u64;
     while let Some(b) = RING.pop() {
-        // Signals to the foreground process group (^C, ^\, ^Z) are not delivered yet:
-        // there is no controlling-terminal bookkeeping.
-        let _: Event = ld.input(b, &mut echo);
+        if let Event::Signal(sig) = ld.input(b, &mut echo) {
+            sigs |= 1 << sig;
+        }
     }
     if !echo.is_empty() {
         env::console_write(&echo);
     }
+    sigs
 }
 
-/// A byte received on the serial line (called from the serial IRQ handler).
+/// Sends the typed signals to the console's foreground process group (no lock held).
+fn send_isig(sigs: u64) {
+    if sigs == 0 {
+        return;
+    }
+    let fg = console_job().foreground();
+    for sig in 1..64 {
+        if sigs & 1 << sig != 0 {
+            super::ttyjob::hooks::signal_group(fg, sig);
+        }
+    }
+}
+
+/// A byte received on the serial line (called from the serial IRQ handler, which
+/// only interrupts user mode or the idle loop: no kernel lock is held here).
 pub fn console_input(byte: u8) {
     RING.push(byte);
+    let mut sigs = 0;
     if let Some(mut ld) = LINE.try_lock() {
-        drain(&mut ld);
+        sigs = drain(&mut ld);
     }
+    send_isig(sigs);
     env::wakeup(console_chan());
 }
 
@@ -257,14 +297,7 @@ const TCGETS: u32 = 0x5401;
 const TCSETS: u32 = 0x5402;
 const TCSETSW: u32 = 0x5403;
 const TCSETSF: u32 = 0x5404;
-const TIOCSCTTY: u32 = 0x540E;
-const TIOCGPGRP: u32 = 0x540F;
-const TIOCSPGRP: u32 = 0x5410;
-const TIOCGWINSZ: u32 = 0x5413;
-const TIOCSWINSZ: u32 = 0x5414;
 const FIONREAD: u32 = 0x541B;
-const TIOCNOTTY: u32 = 0x5422;
-const TIOCGSID: u32 = 0x5429;
 
 impl FileOps for Console {
     fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -272,6 +305,7 @@ impl FileOps for Console {
             return Ok(0);
         }
         loop {
+            console_job().check_read()?;
             if let Some(n) = with_line(|ld| ld.read(buf)) {
                 return Ok(n);
             }
@@ -286,11 +320,15 @@ impl FileOps for Console {
     }
 
     fn write(&self, _: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+        console_job().check_write(with_line(|ld| ld.termios.lflag))?;
         env::console_write(buf);
         Ok(buf.len())
     }
 
     fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
+        if let Some(r) = console_job().ioctl(cmd, arg) {
+            return r;
+        }
         match cmd {
             TCGETS => {
                 let t = with_line(|ld| ld.termios);
@@ -299,29 +337,13 @@ impl FileOps for Console {
             TCSETS | TCSETSW | TCSETSF => {
                 let mut b = [0u8; TERMIOS_SIZE];
                 env::copy_from_user(arg, &mut b)?;
+                console_job().check_change()?;
                 with_line(|ld| ld.set_termios(Termios::from_bytes(&b), cmd == TCSETSF));
-            }
-            TIOCGWINSZ => {
-                // struct winsize: rows, cols, xpixel, ypixel (u16 each).
-                let mut ws = [0u8; 8];
-                ws[0..2].copy_from_slice(&24u16.to_le_bytes());
-                ws[2..4].copy_from_slice(&80u16.to_le_bytes());
-                env::copy_to_user(arg, &ws)?;
-            }
-            TIOCSWINSZ => {
-                let mut ws = [0u8; 8];
-                env::copy_from_user(arg, &mut ws)?;
-            }
-            TIOCGPGRP | TIOCGSID => env::copy_to_user(arg, &env::current_pgid().to_le_bytes())?,
-            TIOCSPGRP => {
-                let mut pg = [0u8; 4];
-                env::copy_from_user(arg, &mut pg)?;
             }
             FIONREAD => {
                 let n = with_line(|ld| ld.available()) as i32;
                 env::copy_to_user(arg, &n.to_le_bytes())?;
             }
-            TIOCSCTTY | TIOCNOTTY => {}
             _ => return Err(Errno::ENOTTY),
         }
         Ok(0)

@@ -8,6 +8,7 @@ pub mod cgroupfs;
 pub mod context;
 pub mod cpio;
 pub mod devfs;
+pub mod devpts;
 pub mod env;
 pub mod epoll;
 pub mod eventfd;
@@ -25,6 +26,7 @@ pub mod pipe;
 pub mod pollwait;
 pub mod procfs;
 pub mod proclimits;
+pub mod pty;
 pub mod ramfs;
 pub mod statfs;
 pub mod sysctl;
@@ -32,6 +34,7 @@ pub mod sysfs;
 pub mod timens;
 pub mod timerfd;
 pub mod tty;
+pub mod ttyjob;
 pub mod usermap;
 pub mod vfs;
 pub mod walk;
@@ -157,6 +160,17 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
         }
     }
     let ops: Arc<dyn FileOps> = match ftype {
+        FileType::CharDevice if vfs::major(meta.rdev) == devpts::PTS_MAJOR => {
+            pty::open_slave(vfs::minor(meta.rdev))?
+        }
+        FileType::CharDevice if meta.rdev == vfs::makedev(5, 2) => {
+            pty::open_ptmx(devpts::instance_for(&loc, meta.dev))?
+        }
+        // /dev/tty: the caller's controlling terminal (a pty slave, else the console).
+        FileType::CharDevice if meta.rdev == vfs::makedev(5, 0) => match pty::open_ctty() {
+            Some(ops) => ops,
+            None => devfs::open_device(meta.rdev)?,
+        },
         FileType::CharDevice => devfs::open_device(meta.rdev)?,
         FileType::BlockDevice | FileType::Fifo | FileType::Socket => return Err(Errno::ENXIO),
         FileType::Symlink => return Err(Errno::ELOOP),

@@ -1218,6 +1218,8 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
             crate::fs::ramfs::RamFs::tmpfs(tmpfs_size(data)?, crate::mm::frame::counts().1 / 2)
         }
         "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
+        // A new instance with its own numbering on every mount (Linux's newinstance).
+        "devpts" => crate::fs::devpts::DevPts::new()?.fs.clone(),
         "sysfs" => crate::fs::sysfs::SysFs::new(),
         "cgroup2" => crate::fs::cgroupfs::CgroupFs::new(),
         "mqueue" => crate::fs::mqueuefs::MqueueFs::new(

@@ -50,6 +50,8 @@ pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
         158 => arch_prctl(a[0], a[1]),
         109 => setpgid(a[0], a[1]),
         111 => Ok(group_view(&task::current_process(), false)),
+        // getpgid/getsid: a negative pid names no process (ESRCH, as Linux).
+        121 | 124 if as_i32(a[0]) < 0 => Err(Errno::ESRCH),
         121 => with_process(a[0], |p| Ok(group_view(p, false))),
         124 => with_process(a[0], |p| Ok(group_view(p, true))),
         112 => setsid(),
@@ -113,7 +115,7 @@ fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
         p if p == i32::MIN => return Err(Errno::ESRCH),
         p => WaitWho::Pgid(global_of((-p) as u32).ok_or(Errno::ECHILD)?),
     };
-    match exit::wait_child(who, options)? {
+    match exit::wait_child(who, options | exit::WEXITED)? {
         None => Ok(0),
         Some((pid, st)) => {
             if status != 0 {
@@ -144,11 +146,16 @@ fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysRes
     if infop != 0 {
         let mut info = [0u8; 128];
         if let Some((pid, st)) = found {
-            let (code, status) = if st & 0x7f == 0 {
+            // CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED.
+            let (code, status) = if st == 0xffff {
+                (6i32, signal::SIGCONT as i32)
+            } else if st & 0xff == 0x7f {
+                (5i32, (st >> 8) & 0xff)
+            } else if st & 0x7f == 0 {
                 (1i32, (st >> 8) & 0xff)
             } else {
                 (2i32, st & 0x7f)
-            }; // CLD_EXITED, CLD_KILLED
+            };
             info[0..4].copy_from_slice(&(signal::SIGCHLD as i32).to_le_bytes());
             info[8..12].copy_from_slice(&code.to_le_bytes());
             info[16..20].copy_from_slice(&(pid as i32).to_le_bytes());

@@ -114,6 +114,10 @@ fn exit_process(p: &Arc<Process>, status: i32) {
         }
         reap_container(p, &c);
     }
+    if p.sid() == p.pid() {
+        // A session leader's exit hangs up its controlling terminal.
+        crate::fs::pty::session_ended(p.sid());
+    }
     let children = core::mem::take(&mut p.inner.lock().children);
     if !children.is_empty()
         && let Some(reaper) = reaper_for(p)
@@ -251,8 +255,9 @@ pub enum WaitWho {
     Pgid(u32),
 }
 
-/// Finds a zombie child matching `who`; sleeps unless `WNOHANG`. Returns
-/// `(pid, wait status)`; reaps it unless `WNOWAIT`.
+/// Finds a zombie child matching `who` (with `WEXITED`), or a stopped/continued one
+/// (with `WUNTRACED`/`WCONTINUED`); sleeps unless `WNOHANG`. Returns `(pid, wait
+/// status)`; reaps it (or consumes the report) unless `WNOWAIT`.
 pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errno> {
     let cur = sched::current();
     let me = cur.process().clone();
@@ -277,12 +282,16 @@ pub fn wait_child(who: WaitWho, options: u32) -> Result<Option<(u32, i32)>, Errn
         if matching.is_empty() {
             return Err(Errno::ECHILD);
         }
-        if let Some(z) = matching.iter().find(|c| c.inner.lock().zombie.is_some()) {
+        let exited = options & WEXITED != 0;
+        if exited && let Some(z) = matching.iter().find(|c| c.inner.lock().zombie.is_some()) {
             let status = z.inner.lock().zombie.unwrap_or(0);
             if options & WNOWAIT == 0 {
                 reap(&me, z);
             }
             return Ok(Some((super::view_nr(z.pid_ref()), status)));
+        }
+        if let Some(r) = super::jobctl::take_report(&matching, options) {
+            return Ok(Some(r));
         }
         if interrupted {
             return Err(Errno::EINTR);

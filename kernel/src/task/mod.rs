@@ -7,6 +7,7 @@ pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod info;
+pub mod jobctl;
 pub mod loadavg;
 pub mod pidfd;
 pub mod ptimer;
@@ -132,6 +133,8 @@ pub struct ProcInner {
     pub rlimits: [(u64, u64); 16],
     /// The `siginfo_t` details of pending process-wide signals sent with them (mq_notify).
     pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
+    /// Stopped/continued state and the report the parent has not collected.
+    pub job: jobctl::Job,
 }
 
 impl Thread {
@@ -421,6 +424,7 @@ impl ProcInner {
             itimer_real: (0, 0),
             rlimits: DEFAULT_RLIMITS,
             sig_details: alloc::collections::BTreeMap::new(),
+            job: jobctl::Job::default(),
         }
     }
 }

@@ -352,6 +352,22 @@ pub fn sleep(chan: usize, deadline_ns: Option<u64>) -> Wake {
     }
 }
 
+/// The sleep of a stopped thread: like [`sleep`] but pending signals do not end it
+/// (only a wakeup, the deadline or a new signal's interrupt).
+pub fn sleep_stopped(chan: usize, deadline_ns: u64) {
+    let cur = current();
+    cur.state.store(SLEEPING, Ordering::Release);
+    SCHED.lock().sleepers.add(
+        chan,
+        Sleeper {
+            thread: cur.clone(),
+            deadline: Some(deadline_ns),
+            interruptible: true,
+        },
+    );
+    schedule();
+}
+
 /// Sleeps on `chan` until woken; signals do not interrupt it.
 pub fn sleep_uninterruptible(chan: usize) {
     let cur = current();

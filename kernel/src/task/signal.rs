@@ -160,7 +160,11 @@ pub fn send_to_process(p: &Arc<Process>, sig: u32) {
 /// [`send_to_process`] with the `siginfo_t` details. A signal already pending keeps
 /// the details it was sent with (standard signals are not queued).
 pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail>) {
-    if sig == 0 || sig > NSIG || ignored(p, sig) {
+    if sig == 0 || sig > NSIG {
+        return;
+    }
+    super::jobctl::on_generate(p, sig);
+    if ignored(p, sig) {
         return;
     }
     let threads = {
@@ -197,7 +201,11 @@ pub fn send_to_thread(t: &Arc<Thread>, sig: u32) {
 
 /// [`send_to_thread`] with the `siginfo_t` details (`tgkill`, `rt_tgsigqueueinfo`).
 pub fn send_to_thread_with(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) {
-    if sig == 0 || sig > NSIG || ignored(t.process(), sig) {
+    if sig == 0 || sig > NSIG {
+        return;
+    }
+    super::jobctl::on_generate(t.process(), sig);
+    if ignored(t.process(), sig) {
         return;
     }
     let blocked = {
@@ -253,8 +261,11 @@ pub fn has_pending(t: &Arc<Thread>) -> bool {
         let ti = t.inner.lock();
         (ti.pending, ti.sigmask & !ti.sigwait)
     };
-    let ppending = p.inner.lock().pending;
-    (pending | ppending) & !(mask & !UNBLOCKABLE) != 0
+    let (ppending, stopped) = {
+        let pi = p.inner.lock();
+        (pi.pending, pi.job.stopped)
+    };
+    stopped || (pending | ppending) & !(mask & !UNBLOCKABLE) != 0
 }
 
 /// Takes the lowest deliverable signal of `t`, with its details if it had any.
@@ -398,6 +409,18 @@ pub fn deliver(frame: &mut TrapFrame) {
             exit::exit_thread(0);
             return;
         }
+        if super::jobctl::is_stopped(t.process()) {
+            super::jobctl::wait_while_stopped(&t);
+            if super::jobctl::is_stopped(t.process())
+                && !t.process().is_exiting()
+                && !t.inner.lock().exit_now
+            {
+                // Woken stopped by SIGKILL: it ends the process now.
+                exit::exit_group(SIGKILL as i32);
+                return;
+            }
+            continue;
+        }
         let Some((sig, detail)) = dequeue(&t) else {
             break;
         };
@@ -410,7 +433,11 @@ pub fn deliver(frame: &mut TrapFrame) {
             // its own faults (Linux's force_sig_info drops the protection for those).
             SIG_DFL if !kills_init(sig) && is_init(t.process()) => continue,
             SIG_DFL => match default_action(sig) {
-                Default_::Ignore | Default_::Stop => continue,
+                Default_::Ignore => continue,
+                Default_::Stop => {
+                    super::jobctl::stop(&t, sig);
+                    continue;
+                }
                 Default_::Term => {
                     exit::exit_group(sig as i32 & 0x7f);
                     return;
