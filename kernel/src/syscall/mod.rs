@@ -21,6 +21,7 @@ mod sigext;
 mod signal;
 mod sys;
 mod sysv;
+mod table;
 pub mod time;
 
 use crate::arch::x86_64::trap::TrapFrame;
@@ -46,14 +47,17 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     crate::task::sched::with_current(|t| t.process().syscalls.fetch_add(1, Ordering::Relaxed));
     // The original number, for restarting after a signal.
     frame.error = nr;
-    if seccomp::stops(frame) {
+    if crate::seccomp::any_active() && seccomp::stops(frame) {
         return_to_user(frame);
         return;
     }
     let a = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
-    let ret = dispatch(frame, nr as usize, a);
+    let ret = match table::lookup(nr as usize) {
+        Some(handler) => handler(frame, &a),
+        None => dispatch(frame, nr as usize, a),
+    };
     if let Ret::Value(r) = ret {
         frame.rax = match r {
             Ok(v) => v as u64,
