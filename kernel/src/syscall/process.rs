@@ -14,14 +14,10 @@ use alloc::vec::Vec;
 
 /// The calls of this family in the direct table (`table.rs`).
 pub const HANDLERS: &[(usize, Handler)] = &[
-    (nr::GETPID, |_, _| {
-        Ret::Value(Ok(task::current_vpid() as usize))
-    }),
-    (nr::GETPPID, |_, _| {
-        Ret::Value(Ok(task::current_process().ppid() as usize))
-    }),
-    (nr::GETTID, |_, _| {
-        Ret::Value(Ok(sched::with_current(|t| t.tid_ref().vnr()) as usize))
+    (nr::GETPID, |_| Ok(task::current_vpid() as usize)),
+    (nr::GETPPID, |_| Ok(task::current_process().ppid() as usize)),
+    (nr::GETTID, |_| {
+        Ok(sched::with_current(|t| t.tid_ref().vnr()) as usize)
     }),
 ];
 

@@ -3,11 +3,15 @@
 //! call; every other number still goes to its family's `dispatch` (see `mod.rs`).
 //! Families register by listing `(number, handler)` pairs in [`REGISTERED`].
 
-use super::{Ret, process};
+use super::process;
 use crate::arch::x86_64::trap::TrapFrame;
+use crate::errno::SysResult;
 
-/// A registered handler: the trap frame and the six argument registers.
-pub type Handler = fn(&mut TrapFrame, &[u64; 6]) -> Ret;
+/// A registered handler. It reads its arguments from the frame (`rdi`, `rsi`, `rdx`,
+/// `r10`, `r8`, `r9`, in Linux's order) and returns the result for `rax` (in registers,
+/// not through memory). A handler that rewrites the whole frame (as execve does) returns
+/// `Ok(frame.rax as usize)`.
+pub type Handler = fn(&mut TrapFrame) -> SysResult;
 
 /// Slots in the table (Linux numbers are below this).
 pub const SLOTS: usize = 512;
