@@ -21,6 +21,7 @@ mod sigext;
 mod signal;
 mod sys;
 mod sysv;
+mod table;
 pub mod time;
 
 use crate::arch::x86_64::trap::TrapFrame;
@@ -46,19 +47,25 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     crate::task::sched::with_current(|t| t.process().syscalls.fetch_add(1, Ordering::Relaxed));
     // The original number, for restarting after a signal.
     frame.error = nr;
-    if seccomp::stops(frame) {
+    if crate::seccomp::any_active() && seccomp::stops(frame) {
         return_to_user(frame);
         return;
     }
-    let a = [
-        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
-    ];
-    let ret = dispatch(frame, nr as usize, a);
-    if let Ret::Value(r) = ret {
-        frame.rax = match r {
-            Ok(v) => v as u64,
-            Err(e) => e.as_ret() as u64,
-        };
+    match table::lookup(nr as usize) {
+        Some(handler) => {
+            frame.rax = match handler(frame) {
+                Ok(v) => v as u64,
+                Err(e) => e.as_ret() as u64,
+            }
+        }
+        None => {
+            if let Ret::Value(r) = by_family(frame, nr as usize) {
+                frame.rax = match r {
+                    Ok(v) => v as u64,
+                    Err(e) => e.as_ret() as u64,
+                };
+            }
+        }
     }
     return_to_user(frame);
 }
@@ -67,12 +74,20 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
 /// A thread that exited leaves the CPU here, where its stack holds no references.
 /// Nothing pending (one flag of the thread, the reschedule flag, no `EINTR` to restart):
 /// straight back.
+#[inline(always)]
 pub fn return_to_user(frame: &mut TrapFrame) {
     use crate::task::sched;
     let work = sched::with_current(|t| t.take_work());
     if !work && !sched::need_resched() && frame.rax != Errno::EINTR.as_ret() as u64 {
         return;
     }
+    pending_work(frame);
+}
+
+/// Something is pending on the way back to ring 3 (out of line: the rare case).
+#[inline(never)]
+fn pending_work(frame: &mut TrapFrame) {
+    use crate::task::sched;
     if sched::current_is_dead() {
         sched::exit_current();
     }
@@ -83,6 +98,16 @@ pub fn return_to_user(frame: &mut TrapFrame) {
     if sched::current_is_dead() {
         sched::exit_current();
     }
+}
+
+/// A number without a slot in the direct table: its family's `dispatch`. Kept out of
+/// line so the table's path has a small stack frame.
+#[inline(never)]
+fn by_family(frame: &mut TrapFrame, nr: usize) -> Ret {
+    let a = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
+    dispatch(frame, nr, a)
 }
 
 /// The family (1 + index in [`family`]'s order) that last handled each number: the

@@ -1,6 +1,7 @@
 //! Process and thread system calls: fork/clone/exec/exit/wait, ids, groups,
 //! scheduling parameters, TLS.
 
+use super::table::{Handler, nr};
 use super::{Ret, as_i32};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::{Errno, SysResult};
@@ -11,11 +12,17 @@ use crate::task::{self, sched, signal};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+/// The calls of this family in the direct table (`table.rs`).
+pub const HANDLERS: &[(usize, Handler)] = &[
+    (nr::GETPID, |_| Ok(task::current_vpid() as usize)),
+    (nr::GETPPID, |_| Ok(task::current_process().ppid() as usize)),
+    (nr::GETTID, |_| {
+        Ok(sched::with_current(|t| t.tid_ref().vnr()) as usize)
+    }),
+];
+
 pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
     let r: SysResult = match nr {
-        39 => Ok(task::current_vpid() as usize),
-        110 => Ok(task::current_process().ppid() as usize),
-        186 => Ok(sched::current().tid_ref().vnr() as usize),
         57 => clone::do_clone(
             frame,
             clone::legacy_args(signal::SIGCHLD as u64, 0, 0, 0, 0),

@@ -1,0 +1,52 @@
+//! The direct dispatch table: one slot per Linux x86_64 system-call number. A number
+//! whose handler is registered here is reached with one bounds check and one indirect
+//! call; every other number still goes to its family's `dispatch` (see `mod.rs`).
+//! Families register by listing `(number, handler)` pairs in [`REGISTERED`].
+
+use super::process;
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::errno::SysResult;
+
+/// A registered handler. It reads its arguments from the frame (`rdi`, `rsi`, `rdx`,
+/// `r10`, `r8`, `r9`, in Linux's order) and returns the result for `rax` (in registers,
+/// not through memory). A handler that rewrites the whole frame (as execve does) returns
+/// `Ok(frame.rax as usize)`.
+pub type Handler = fn(&mut TrapFrame) -> SysResult;
+
+/// Slots in the table (Linux numbers are below this).
+pub const SLOTS: usize = 512;
+
+/// Linux x86_64 numbers of the calls registered so far.
+pub mod nr {
+    pub const GETPID: usize = 39;
+    pub const GETPPID: usize = 110;
+    pub const GETTID: usize = 186;
+}
+
+/// Every registered `(number, handler)` pair, family by family.
+const REGISTERED: &[&[(usize, Handler)]] = &[process::HANDLERS];
+
+/// The table, built at compile time from [`REGISTERED`].
+static TABLE: [Option<Handler>; SLOTS] = build(REGISTERED);
+
+const fn build(families: &[&[(usize, Handler)]]) -> [Option<Handler>; SLOTS] {
+    let mut t: [Option<Handler>; SLOTS] = [None; SLOTS];
+    let mut f = 0;
+    while f < families.len() {
+        let mut i = 0;
+        while i < families[f].len() {
+            let (n, h) = families[f][i];
+            assert!(n < SLOTS && t[n].is_none(), "a number registered twice");
+            t[n] = Some(h);
+            i += 1;
+        }
+        f += 1;
+    }
+    t
+}
+
+/// The handler registered for `nr`, if any.
+#[inline(always)]
+pub fn lookup(nr: usize) -> Option<Handler> {
+    TABLE.get(nr).copied().flatten()
+}
