@@ -11,6 +11,8 @@ use std::process::Command;
 /// (linux-anchor.md, the 2026-12-04 re-run): guest instructions per operation.
 pub const LINUX: &[(&str, u64)] = &[
     ("getpid", 352),
+    // README's benchmark notes: run-linux.sh on this nsbench.c (not in the anchor).
+    ("getpid_seccomp10", 498),
     ("clock_gettime", 88),
     ("readlink_proc_ns_pid", 6871),
     ("fork_exit_wait", 126508),
