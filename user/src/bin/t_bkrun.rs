@@ -9,7 +9,8 @@
 //! open fds), a
 //! read-only `--volume`, the statuses 125/126/127, the cgroup container (`/proc/self/cgroup`
 //! is `0::/`, `/sys/fs/cgroup` is the limits group: `cgroup.procs` holds CMD alone,
-//! `memory.max` and `pids.max` are the limits), `--net` (only `lo` and `veth0` inside, the
+//! `memory.max` and `pids.max` are the limits), `-t` (a pty on 0/1/2 controlling CMD, input
+//! and output relayed, the container's own /dev/ptmx), `--net` (only `lo` and `veth0` inside, the
 //! root's `veth<N>` gone afterwards), and every count back at the end (no container of any
 //! type, plimits group, mount or directory left behind, free memory where it was).
 //!
