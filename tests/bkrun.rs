@@ -32,6 +32,10 @@ echo "before=$(links)"
 /bin/bkrun --net -- /bb/busybox sh -c 'echo "inside=$(/bb/busybox tail -n +3 /proc/net/dev | /bb/busybox cut -d: -f1 | /bb/busybox tr -d " " | /bb/busybox tr "\n" ,)"'
 echo "after=$(links)"
 echo "host=$(/bb/busybox hostname)"
+[ -e /dev/ptmx ] || /bb/busybox mount -t devtmpfs devtmpfs /dev
+/bb/busybox mkdir -p /dev/pts; /bb/busybox mount -t devpts devpts /dev/pts
+echo | /bin/bkrun -t -- /bb/busybox test -t 0 -a -t 1 -a -t 2; echo "tty_s=$?"
+echo | /bin/bkrun -- /bb/busybox test -t 0; echo "notty_s=$?"
 echo done"#;
 
 #[test]
@@ -98,6 +102,13 @@ fn bkrun_runs_busybox_in_a_container() {
         );
     }
     assert!(has("reboot=1"), "reboot fails\n{}", run.describe());
+    // -t: busybox `test -t` (isatty) sees a terminal on 0, 1, 2; without -t stdin is the
+    // pipe. (`tty` itself needs ttyname, which reads /proc/self/fd: not there yet.)
+    assert!(
+        has("tty_s=0") && has("notty_s=1"),
+        "test -t under -t and without\n{}",
+        run.describe()
+    );
     assert!(
         lines
             .iter()

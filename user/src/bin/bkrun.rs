@@ -5,6 +5,7 @@
 #[cfg(target_os = "none")]
 mod imp {
     extern crate alloc;
+    use super::tty;
     use alloc::ffi::CString;
     use alloc::format;
     use alloc::string::{String, ToString};
@@ -27,7 +28,8 @@ Usage: bkrun [OPTIONS] [--] CMD [ARG...]
 Runs CMD as PID 1 of new mount, UTS, IPC, PID and cgroup containers (the cgroup one rooted
 at the limits group): / made recursively private, the rootfs bound and pivot_root'ed into
 (the old root detached), a fresh /proc, /sys with /sys/fs/cgroup (cgroup2, CMD's group as
-its root), /dev (null zero random urandom tty console, /dev/shm), /tmp; capabilities
+its root), /dev (null zero random urandom tty console, /dev/shm, a devpts instance on
+/dev/pts with /dev/ptmx -> pts/ptmx), /tmp; capabilities
 limited, no_new_privs and a seccomp filter set; then execve(CMD). bkrun waits and exits
 with CMD's status (128+N when killed by signal N), 125 for its own errors, 126 when CMD
 cannot be executed, 127 when it is not found.
@@ -52,6 +54,11 @@ Options:
                         kexec_load, init_module, finit_module, delete_module, ptrace, setns,
                         unshare, swapon, swapoff, acct, settimeofday, clock_settime and clone
                         with CLONE_NEW* fail with EPERM, clone3 with ENOSYS) or unconfined
+  -t, --tty             a pseudo-terminal for CMD: bkrun opens /dev/ptmx (which needs
+                        devpts on /dev/pts), CMD is a session leader with the slave as its
+                        controlling terminal on fds 0, 1 and 2; bkrun relays its stdin to
+                        the master (its end as the EOF character, ^D) and the master's
+                        output to its stdout until CMD exits
   --verbose             print each step
   --help                this text
 ";
@@ -144,6 +151,7 @@ Options:
         volumes: Vec<(String, String, bool)>,
         caps: u64,
         seccomp: bool,
+        tty: bool,
         verbose: bool,
         help: bool,
         cmd: Vec<String>,
@@ -205,7 +213,7 @@ Options:
             }
             let flag_only = matches!(
                 a.as_str(),
-                "--userns" | "--net" | "--verbose" | "--help" | "-h"
+                "--userns" | "--net" | "-t" | "--tty" | "--verbose" | "--help" | "-h"
             );
             let val = if flag_only {
                 String::new()
@@ -257,6 +265,7 @@ Options:
                         _ => return Err(bad()),
                     }
                 }
+                "-t" | "--tty" => o.tty = true,
                 "--verbose" => o.verbose = true,
                 "--help" | "-h" => o.help = true,
                 _ => return Err(format!("unknown option {a}")),
@@ -340,6 +349,18 @@ Options:
                 fail("mkdir for the rootfs", e);
             }
         }
+        let pty = if o.tty {
+            step(&o, "open /dev/ptmx");
+            match tty::open_pair() {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    let _ = rmdir(&mount_dir);
+                    fail("pseudo-terminal", e)
+                }
+            }
+        } else {
+            None
+        };
         let [r, w] = pipe_pair();
         let mut flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | 17;
         let mut names = String::from("CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID");
@@ -358,6 +379,13 @@ Options:
                 // Wait until the parent has written the id maps (or closed the pipe).
                 wait_go(r);
                 let _ = sys::close(r);
+                if let Some((master, slave)) = pty {
+                    step(&o, "setsid, TIOCSCTTY, the slave on 0 1 2");
+                    let _ = sys::close(master);
+                    if let Err(e) = tty::become_controlled(slave) {
+                        fail("controlling terminal", e);
+                    }
+                }
                 child(&o, me, &mount_dir, limits.then_some(group.as_str()))
             }
             Ok(pid) => pid,
@@ -383,11 +411,21 @@ Options:
         }
         go(w);
         let _ = sys::close(w);
-        let status = loop {
-            match sys::wait4(pid, 0) {
-                Ok((_, st)) => break st,
-                Err(EINTR) => continue,
+        let status = if let Some((master, slave)) = pty {
+            let _ = sys::close(slave);
+            let st = tty::relay(master, pid);
+            let _ = sys::close(master);
+            match st {
+                Ok(st) => st,
                 Err(e) => fail("wait4", e),
+            }
+        } else {
+            loop {
+                match sys::wait4(pid, 0) {
+                    Ok((_, st)) => break st,
+                    Err(EINTR) => continue,
+                    Err(e) => fail("wait4", e),
+                }
             }
         };
         step(&o, "cleanup");
@@ -516,6 +554,16 @@ Options:
             }
         }
         mount_fs(o, &format!("{root}/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV);
+        // Docker's: the container's own devpts instance, /dev/ptmx a link into it.
+        mount_fs(
+            o,
+            &format!("{root}/dev/pts"),
+            "devpts",
+            MS_NOSUID | MS_NOEXEC,
+        );
+        if let Err(e) = tty::symlink("pts/ptmx", &format!("{root}/dev/ptmx")) {
+            fail("symlink /dev/ptmx", e);
+        }
         mount_fs(o, &format!("{root}/tmp"), "tmpfs", MS_NOSUID | MS_NODEV);
         let old = format!("/.bkrun-old.{host_pid}");
         step(o, &format!("pivot_root {root} {root}{old}"));
@@ -647,6 +695,10 @@ Options:
 
     ulib::entry!(main);
 }
+
+#[cfg(target_os = "none")]
+#[path = "bkrun/tty.rs"]
+mod tty;
 
 #[cfg(not(target_os = "none"))]
 fn main() {}

@@ -9,7 +9,8 @@
 //! open fds), a
 //! read-only `--volume`, the statuses 125/126/127, the cgroup container (`/proc/self/cgroup`
 //! is `0::/`, `/sys/fs/cgroup` is the limits group: `cgroup.procs` holds CMD alone,
-//! `memory.max` and `pids.max` are the limits), `--net` (only `lo` and `veth0` inside, the
+//! `memory.max` and `pids.max` are the limits), `-t` (a pty on 0/1/2 controlling CMD, input
+//! and output relayed, the container's own /dev/ptmx), `--net` (only `lo` and `veth0` inside, the
 //! root's `veth<N>` gone afterwards), and every count back at the end (no container of any
 //! type, plimits group, mount or directory left behind, free memory where it was).
 //!
@@ -342,6 +343,133 @@ mod imp {
         p.0
     }
 
+    const TCGETS: usize = 0x5401;
+    const TIOCGPGRP: usize = 0x540F;
+    const ENOTTY: i32 = 25;
+
+    /// isatty(3): TCGETS succeeds.
+    fn isatty(fd: i32) -> bool {
+        let mut termios = [0u8; 60];
+        ulib::container::ioctl(fd, TCGETS, termios.as_mut_ptr() as usize).is_ok()
+    }
+
+    /// Under `-t`: a terminal on 0/1/2 controlling this session (its foreground group is
+    /// ours), and the container's own /dev/ptmx works; then echoes a
+    /// line read from stdin and exits 7.
+    fn p_tty() -> i32 {
+        let mut p = P(0);
+        for fd in 0..3 {
+            p.expect(isatty(fd), &format!("isatty({fd})"));
+        }
+        let mut pgrp = 0i32;
+        let r = ulib::container::ioctl(0, TIOCGPGRP, &mut pgrp as *mut i32 as usize);
+        let me = ulib::container::getpgrp();
+        p.expect(
+            r.is_ok() && pgrp == me,
+            &format!("TIOCGPGRP {r:?} {pgrp} pgrp {me}"),
+        );
+        p.expect(me == sys::getpid(), "own process group (setsid)");
+        let own = sys::open(c"/dev/ptmx", sys::O_RDWR, 0);
+        let mut num = 99u32;
+        let got = own.and_then(|m| {
+            let r = ulib::container::ioctl(m, 0x8004_5430, &mut num as *mut u32 as usize);
+            let _ = sys::close(m);
+            r
+        });
+        p.expect(
+            got.is_ok() && num == 0,
+            &format!("own ptmx {got:?} pty {num}"),
+        );
+        let mut line = Vec::new();
+        let mut b = [0u8; 64];
+        while let Ok(n) = sys::read(0, &mut b) {
+            if n == 0 {
+                break;
+            }
+            line.extend_from_slice(&b[..n]);
+            if line.contains(&b'\n') {
+                break;
+            }
+        }
+        println!("got [{}]", String::from_utf8_lossy(&line).trim_end());
+        if p.0 == 0 { 7 } else { p.0 }
+    }
+
+    /// Without `-t`: stdin (a pipe) is no terminal.
+    fn p_notty() -> i32 {
+        let mut termios = [0u8; 60];
+        match ulib::container::ioctl(0, TCGETS, termios.as_mut_ptr() as usize) {
+            Err(ENOTTY) => 0,
+            r => {
+                println!("payload: failed: TCGETS on stdin {r:?}");
+                1
+            }
+        }
+    }
+
+    /// bkrun `args` with `input` on its stdin (a pipe) and stdout/stderr a pipe.
+    fn bkrun_io(args: &[&str], input: &[u8]) -> (i32, String) {
+        let mut all: Vec<CString> = Vec::new();
+        all.push(CString::new("/bin/bkrun").unwrap());
+        for a in args {
+            all.push(CString::new(*a).unwrap());
+        }
+        let mut argv: Vec<*const u8> = all.iter().map(|c| c.as_ptr().cast()).collect();
+        argv.push(core::ptr::null());
+        let [ir, iw] = sys::pipe().expect("pipe");
+        let [r, w] = sys::pipe().expect("pipe");
+        let pid = match sys::fork() {
+            Ok(0) => {
+                let _ = sys::dup2(ir, 0);
+                let _ = sys::dup2(w, 1);
+                let _ = sys::dup2(w, 2);
+                for fd in [ir, iw, r, w] {
+                    let _ = sys::close(fd);
+                }
+                let _ = sys::execve(c"/bin/bkrun", &argv, &[core::ptr::null()]);
+                sys::exit(99)
+            }
+            Ok(p) => p,
+            Err(e) => return (-e, String::new()),
+        };
+        let _ = sys::close(ir);
+        let _ = sys::close(w);
+        check_eq!(sys::write(iw, input), Ok(input.len()));
+        let _ = sys::close(iw);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 512];
+        loop {
+            match sys::read(r, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(EINTR) => {}
+                Err(_) => break,
+            }
+        }
+        let _ = sys::close(r);
+        let status = match sys::waitpid(pid) {
+            Ok(st) if sys::wifexited(st) => sys::wexitstatus(st),
+            Ok(st) => 1000 + sys::wtermsig(st),
+            Err(e) => -e,
+        };
+        (status, String::from_utf8_lossy(&out).into())
+    }
+
+    /// `-t`: CMD has the pty (see p_tty), its output comes back through the relay with the
+    /// line discipline's \r\n, stdin reaches it (echoed too), its status passes through;
+    /// without `-t` stdin stays a pipe.
+    fn tty_option() {
+        let (st, out) = bkrun_io(&["-t", "--", ME, "--payload", "tty"], b"hello\n");
+        check_eq!(st, 7, "output:\n{}", out);
+        check!(out.contains("got [hello]\r\n"), "output: {:?}", out);
+        check!(out.starts_with("hello"), "the echo first: {:?}", out);
+        check!(!out.contains("failed"), "output: {:?}", out);
+        let (st, out) = bkrun_io(&["--", ME, "--payload", "notty"], b"");
+        check_eq!(st, 0, "output:\n{}", out);
+        let (st, _) = bkrun_io(&["--tty", "--", ME, "--payload", "exit", "42"], b"");
+        check_eq!(st, 42);
+    }
+
     fn payload_main(args: &Args) -> i32 {
         let rest: Vec<&str> = (3..args.argc()).filter_map(|i| args.arg_str(i)).collect();
         match args.arg_str(2).unwrap_or("") {
@@ -356,6 +484,8 @@ mod imp {
             "ids" => p_ids(&rest),
             "cgroup" => p_cgroup(&rest),
             "net" => p_net(&rest),
+            "tty" => p_tty(),
+            "notty" => p_notty(),
             _ => 98,
         }
     }
@@ -612,6 +742,15 @@ mod imp {
         }
         let _ = sys::mkdir(c"/proc", 0o755);
         let _ = mount("proc", "/proc", "proc", 0);
+        // The host's ptys for -t: devtmpfs (/dev/ptmx) and devpts on /dev/pts.
+        let _ = mkdir_p("/dev", 0o755);
+        if sys::access(c"/dev/ptmx", 0).is_err() {
+            let _ = mount("devtmpfs", "/dev", "devtmpfs", 0);
+        }
+        let _ = mkdir_p("/dev/pts", 0o755);
+        if sys::access(c"/dev/pts/ptmx", 0).is_err() {
+            let _ = mount("devpts", "/dev/pts", "devpts", 0);
+        }
         record_start_counts();
         MOUNTS_AT_START.store(mount_count(), core::sync::atomic::Ordering::Relaxed);
         ulib::test::run(ulib::cases![
@@ -624,6 +763,7 @@ mod imp {
             cpus_limit_holds_half_a_cpu,
             cgroup_container_and_cgroup2,
             net_container_with_its_veth_pair,
+            tty_option,
             no_way_out_of_the_rootfs,
             nothing_left_behind,
         ])
