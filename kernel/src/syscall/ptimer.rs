@@ -4,7 +4,7 @@
 //! `SIGEV_THREAD` (a signal, as Linux's) and `SIGEV_THREAD_ID`.
 
 use super::as_i32;
-use super::time::{offset, write_itimerspec};
+use super::time::{offset, read_itimerspec, write_itimerspec};
 use crate::container::time::{Clock, to_host};
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{read_user, write_user};
@@ -22,7 +22,6 @@ const SIGEV_NONE: i32 = 1;
 const SIGEV_THREAD: i32 = 2;
 const SIGEV_THREAD_ID: i32 = 4;
 const TIMER_ABSTIME: u64 = 1;
-const NS: u64 = 1_000_000_000;
 const SIGALRM: u32 = 14;
 
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
@@ -98,13 +97,7 @@ fn timer_settime(id: i32, flags: u64, new: u64, old: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let p = task::current_process();
-    let [isec, insec, vsec, vnsec]: [i64; 4] = read_user(new)?;
-    let valid = |s: i64, n: i64| s >= 0 && (0..NS as i64).contains(&n);
-    if !valid(isec, insec) || !valid(vsec, vnsec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = |s: i64, n: i64| (s as u64).saturating_mul(NS).saturating_add(n as u64);
-    let (value, interval) = (ns(vsec, vnsec), ns(isec, insec));
+    let (value, interval) = read_itimerspec(new)?;
     let now = monotonic_ns();
     let next = if value == 0 {
         None

@@ -333,6 +333,18 @@ fn timerfd_of(fd: u64) -> Result<alloc::sync::Arc<crate::fs::timerfd::TimerFd>, 
 }
 
 /// `struct itimerspec` from `(value, interval)` nanoseconds.
+/// Reads a user `struct itimerspec` as (value, interval) in nanoseconds; EINVAL for a
+/// negative second count or nanoseconds outside 0..1e9 (timer_settime(2), timerfd_settime(2)).
+pub(super) fn read_itimerspec(addr: u64) -> Result<(u64, u64), Errno> {
+    let [isec, insec, vsec, vnsec]: [i64; 4] = read_user(addr)?;
+    let valid = |s: i64, n: i64| s >= 0 && (0..NS as i64).contains(&n);
+    if !valid(isec, insec) || !valid(vsec, vnsec) {
+        return Err(Errno::EINVAL);
+    }
+    let ns = |s: i64, n: i64| (s as u64).saturating_mul(NS).saturating_add(n as u64);
+    Ok((ns(vsec, vnsec), ns(isec, insec)))
+}
+
 pub(super) fn write_itimerspec(addr: u64, (value, interval): (u64, u64)) -> Result<(), Errno> {
     let ts = |ns: u64| [(ns / NS) as i64, (ns % NS) as i64];
     let (i, v) = (ts(interval), ts(value));
@@ -347,13 +359,7 @@ fn timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let t = timerfd_of(fd)?;
-    let [isec, insec, vsec, vnsec]: [i64; 4] = read_user(new)?;
-    let valid = |s: i64, n: i64| s >= 0 && (0..NS as i64).contains(&n);
-    if !valid(isec, insec) || !valid(vsec, vnsec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = |s: i64, n: i64| (s as u64).saturating_mul(NS).saturating_add(n as u64);
-    let (value, interval) = (ns(vsec, vnsec), ns(isec, insec));
+    let (value, interval) = read_itimerspec(new)?;
     let now = monotonic_ns();
     let next = if value == 0 {
         None
