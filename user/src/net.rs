@@ -577,17 +577,10 @@ struct MMsgHdr {
     len: u32,
 }
 
-/// `sendmmsg` of one message per slice; returns how many were sent and each length.
-pub fn sendmmsg(fd: i32, msgs: &[&[u8]], flags: usize) -> SysResult<(usize, Vec<u32>)> {
-    let iovs: Vec<IoVec> = msgs
-        .iter()
-        .map(|m| IoVec {
-            base: m.as_ptr() as usize,
-            len: m.len(),
-        })
-        .collect();
-    let mut hdrs: Vec<MMsgHdr> = iovs
-        .iter()
+/// One `struct mmsghdr` per buffer of `iovs`, without addresses or control data; `iovs`
+/// must outlive the system call that reads them.
+fn mmsg_headers(iovs: &[IoVec]) -> Vec<MMsgHdr> {
+    iovs.iter()
         .map(|iov| MMsgHdr {
             hdr: MsgHdr {
                 name: 0,
@@ -600,7 +593,19 @@ pub fn sendmmsg(fd: i32, msgs: &[&[u8]], flags: usize) -> SysResult<(usize, Vec<
             },
             len: 0,
         })
+        .collect()
+}
+
+/// `sendmmsg` of one message per slice; returns how many were sent and each length.
+pub fn sendmmsg(fd: i32, msgs: &[&[u8]], flags: usize) -> SysResult<(usize, Vec<u32>)> {
+    let iovs: Vec<IoVec> = msgs
+        .iter()
+        .map(|m| IoVec {
+            base: m.as_ptr() as usize,
+            len: m.len(),
+        })
         .collect();
+    let mut hdrs = mmsg_headers(&iovs);
     // SAFETY: see above.
     let n = check(unsafe {
         syscall4(
@@ -624,21 +629,7 @@ pub fn recvmmsg(fd: i32, n: usize, cap: usize, flags: usize) -> SysResult<Vec<Ve
             len: b.len(),
         })
         .collect();
-    let mut hdrs: Vec<MMsgHdr> = iovs
-        .iter()
-        .map(|iov| MMsgHdr {
-            hdr: MsgHdr {
-                name: 0,
-                namelen: 0,
-                iov,
-                iovlen: 1,
-                control: 0,
-                controllen: 0,
-                flags: 0,
-            },
-            len: 0,
-        })
-        .collect();
+    let mut hdrs = mmsg_headers(&iovs);
     // SAFETY: see above.
     let got = check(unsafe {
         syscall5(

@@ -357,6 +357,29 @@ pub(super) fn read_iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, usize)>, Errno
     Ok(v)
 }
 
+/// Transfers the buffers `iovs` in turn with `io(base, len, done)` (`done`: the bytes
+/// moved so far), up to the first short one: the total, or the first error when nothing
+/// moved (readv(2), writev(2) and their positioned forms).
+pub(super) fn each_iovec(
+    iovs: Vec<(u64, usize)>,
+    mut io: impl FnMut(u64, usize, usize) -> SysResult,
+) -> SysResult {
+    let mut done = 0usize;
+    for (base, len) in iovs {
+        match io(base, len, done) {
+            Ok(n) => {
+                done += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
 pub(super) fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let file = files().get(fd)?;
     let iovs = read_iovecs(iov, cnt)?;
@@ -397,20 +420,7 @@ pub(super) fn writev(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let total: usize = iovs.iter().map(|(_, l)| l).sum();
     if total > 16 * IO_CHUNK {
         // Too much to gather: one write per buffer, up to the first short one.
-        let mut done = 0;
-        for (base, len) in iovs {
-            match write_from(&file, base, len, None) {
-                Ok(n) => {
-                    done += n;
-                    if n < len {
-                        break;
-                    }
-                }
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            }
-        }
-        return Ok(done);
+        return each_iovec(iovs, |base, len, _| write_from(&file, base, len, None));
     }
     // Gathered, so a write to a pipe stays one write.
     let mut kbuf = Vec::with_capacity(total);

@@ -7,8 +7,8 @@
 //! `memfd_create` with `fcntl`'s `F_ADD_SEALS`/`F_GET_SEALS`.
 
 use super::fs::{
-    AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, IO_CHUNK, files, read_into, read_iovecs, readv,
-    resolve_at, user_path_maybe_empty, writable_path, write_from, writev,
+    AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, IO_CHUNK, each_iovec, files, read_into,
+    read_iovecs, readv, resolve_at, user_path_maybe_empty, writable_path, write_from, writev,
 };
 use crate::errno::{Errno, SysResult};
 use crate::fs::OpenFile;
@@ -68,21 +68,9 @@ fn preadv(fd: i32, iov: u64, cnt: u64, offset: i64, flags: u32) -> SysResult {
     }
     let off = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
     let file = files().get(fd)?;
-    let iovs = read_iovecs(iov, cnt)?;
-    let mut done = 0usize;
-    for (base, len) in iovs {
-        match read_into(&file, base, len, Some(off + done as u64)) {
-            Ok(n) => {
-                done += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(done)
+    each_iovec(read_iovecs(iov, cnt)?, |base, len, done| {
+        read_into(&file, base, len, Some(off + done as u64))
+    })
 }
 
 /// `pwritev`/`pwritev2` (`RWF_APPEND`: at the end of the file).
@@ -101,21 +89,9 @@ fn pwritev(fd: i32, iov: u64, cnt: u64, offset: i64, flags: u32) -> SysResult {
     if flags & RWF_APPEND != 0 || file.flags() & O_APPEND != 0 {
         off = file.stat()?.size;
     }
-    let iovs = read_iovecs(iov, cnt)?;
-    let mut done = 0usize;
-    for (base, len) in iovs {
-        match write_from(&file, base, len, Some(off + done as u64)) {
-            Ok(n) => {
-                done += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(done)
+    each_iovec(read_iovecs(iov, cnt)?, |base, len, done| {
+        write_from(&file, base, len, Some(off + done as u64))
+    })
 }
 
 /// A kernel buffer for a copy of `len` bytes (`ENOMEM` rather than a panic).
