@@ -36,6 +36,26 @@ mod imp {
         }
     }
 
+    /// The net container of process `pid` in the caller's PID container
+    /// (`IFLA_NET_NS_PID`): `ESRCH` when there is none.
+    pub fn net_of_pid(pid: i32) -> Result<Arc<NetContainer>, Errno> {
+        let p = u32::try_from(pid)
+            .ok()
+            .filter(|&n| n != 0)
+            .and_then(task::find_process)
+            .ok_or(Errno::ESRCH)?;
+        Ok(p.containers().net.clone())
+    }
+
+    /// The net container an nsfs file names (`IFLA_NET_NS_FD`): `EBADF` for no file,
+    /// `EINVAL` for any other file.
+    pub fn net_of_fd(fd: i32) -> Result<Arc<NetContainer>, Errno> {
+        let file = task::current_process().files().get(fd)?;
+        crate::fs::container_of_file(&file)
+            .and_then(|c| c.downcast::<NetContainer>())
+            .ok_or(Errno::EINVAL)
+    }
+
     /// The caller as a sender: its process, and its real (`effective` false:
     /// SCM_CREDENTIALS) or effective (SO_PEERCRED) ids.
     pub fn current_creds(effective: bool) -> Creds {
@@ -121,6 +141,15 @@ mod imp {
 
     pub fn net_capable(_net: &NetContainer, _cap: u32) -> bool {
         true
+    }
+
+    /// No processes on the host.
+    pub fn net_of_pid(_pid: i32) -> Result<Arc<NetContainer>, Errno> {
+        Err(Errno::ESRCH)
+    }
+
+    pub fn net_of_fd(_fd: i32) -> Result<Arc<NetContainer>, Errno> {
+        Err(Errno::EBADF)
     }
 
     pub fn current_creds(_effective: bool) -> Creds {

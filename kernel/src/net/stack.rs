@@ -20,6 +20,9 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
 use spin::Mutex;
 
+mod admin;
+pub use admin::{LinkChange, VethEnd};
+
 pub const IFF_UP: u32 = 0x1;
 pub const IFF_BROADCAST: u32 = 0x2;
 pub const IFF_LOOPBACK: u32 = 0x8;
@@ -160,11 +163,13 @@ impl Router {
             if !l.is_up() || l.kind == LinkKind::Loopback {
                 continue;
             }
-            if let Some((a, p)) = l.ipv4()
-                && v4_in(dst, a, p)
-                && best.is_none_or(|(bp, _)| p > bp)
-            {
-                best = Some((p, i));
+            for c in &l.addrs {
+                if let IpCidr::Ipv4(v4) = c
+                    && v4_in(dst, v4.address(), v4.prefix_len())
+                    && best.is_none_or(|(bp, _)| v4.prefix_len() > bp)
+                {
+                    best = Some((v4.prefix_len(), i));
+                }
             }
         }
         if best.is_none() {
@@ -536,28 +541,29 @@ impl StackInner {
         Ok(())
     }
 
-    /// Adds an address (rtnetlink `RTM_NEWADDR`); IPv4 replaces the link's IPv4 one.
+    /// Adds an address (rtnetlink `RTM_NEWADDR`) after the link's others (the first IPv4
+    /// one stays the primary `SIOCGIFADDR` shows): `EEXIST` when the link has it,
+    /// `ENOSPC` past the addresses smoltcp holds.
     pub fn add_addr(&mut self, index: u32, cidr: IpCidr) -> Result<(), Errno> {
-        match cidr {
-            IpCidr::Ipv4(v4) => self.set_ipv4(index, v4.address(), Some(v4.prefix_len())),
-            IpCidr::Ipv6(v6) => {
-                if !IpAddress::Ipv6(v6.address()).is_unicast() || v6.prefix_len() > 128 {
-                    return Err(Errno::EINVAL);
-                }
-                let total: usize = self.dev.links.iter().map(|l| l.addrs.len()).sum();
-                if total >= 8 {
-                    return Err(Errno::ENOSPC);
-                }
-                let l = self.link_mut(index)?;
-                if l.addrs.contains(&cidr) {
-                    return Err(Errno::EEXIST);
-                }
-                l.addrs.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-                l.addrs.push(cidr);
-                self.sync();
-                Ok(())
-            }
+        let (unicast, max) = match cidr {
+            IpCidr::Ipv4(v4) => (IpAddress::Ipv4(v4.address()).is_unicast(), 32),
+            IpCidr::Ipv6(v6) => (IpAddress::Ipv6(v6.address()).is_unicast(), 128),
+        };
+        if !unicast || cidr.prefix_len() > max {
+            return Err(Errno::EINVAL);
         }
+        let total: usize = self.dev.links.iter().map(|l| l.addrs.len()).sum();
+        let l = self.link_mut(index)?;
+        if l.addrs.iter().any(|c| c.address() == cidr.address()) {
+            return Err(Errno::EEXIST);
+        }
+        if total >= 8 {
+            return Err(Errno::ENOSPC);
+        }
+        l.addrs.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        l.addrs.push(cidr);
+        self.sync();
+        Ok(())
     }
 
     /// Removes an address (`RTM_DELADDR`): `EADDRNOTAVAIL` when the link has not got it.
@@ -615,18 +621,6 @@ impl StackInner {
         }
         self.sync();
         Ok(())
-    }
-
-    /// Lowest free `veth<N>` name.
-    fn free_veth_name(&self) -> String {
-        let mut n = 0;
-        loop {
-            let name = alloc::format!("veth{n}");
-            if self.link(&name).is_none() {
-                return name;
-            }
-            n += 1;
-        }
     }
 
     fn next_index(&self) -> u32 {
@@ -876,25 +870,13 @@ impl NetStack {
     /// LiteOS-A's pair for a new container: `veth0` here (up, no address) and its peer
     /// `veth<N>` (lowest free N, up) in `root`.
     pub fn add_veth_pair(self: &Arc<Self>, root: &Arc<NetStack>) -> Result<(), Errno> {
-        let (peer_name, peer_index) = root.with(|g| (g.free_veth_name(), g.next_index()));
-        let (name, index) = self.with(|g| (g.free_veth_name(), g.next_index()));
-        let link = |name: String, index: u32, peer: &Arc<NetStack>, peer_index: u32| Link {
-            index,
-            name,
-            kind: LinkKind::Veth,
-            flags: IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST,
-            mtu: ETH_MTU,
-            hwaddr: new_mac(),
-            addrs: Vec::new(),
-            stats: LinkStats::default(),
-            peer: Some((Arc::downgrade(peer), peer_index)),
+        let end = |stack| VethEnd {
+            stack,
+            name: Some("veth%d"),
+            index: 0,
         };
-        self.with(|g| g.add_link(link(name, index, root, peer_index)))?;
-        if let Err(e) = root.with(|g| g.add_link(link(peer_name, peer_index, self, index))) {
-            self.with(|g| g.remove_link(index));
-            return Err(e);
-        }
-        Ok(())
+        let flags = IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST;
+        NetStack::new_veth_pair(end(self), end(root), flags).map(|_| ())
     }
 
     /// Removes link `index` and, for a veth, its peer end in the other stack.

@@ -1,0 +1,362 @@
+//! Changing a stack's links as rtnetlink asks (`net/netlink/link.rs`): renaming, the MTU,
+//! the hardware address and `IFF_UP` of a link, veth pairs made by name between any two
+//! stacks, and moving a veth end into another container's stack. Each step holds one
+//! stack's lock at a time, as the rest of the stack does.
+
+use super::{
+    ETH_MTU, IFF_RUNNING, IFF_UP, LOOPBACK_MTU, Link, LinkKind, LinkStats, NetStack, StackInner,
+    new_mac,
+};
+use crate::errno::Errno;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+/// Interface names are at most 15 bytes (`IFNAMSIZ` less the NUL).
+const NAME_MAX: usize = 15;
+/// The smallest MTU a link takes (IPv4's 68).
+const MIN_MTU: usize = 68;
+
+/// One end of a new veth pair: its stack and its name (`None`: `veth%d`; a `%d` in it
+/// takes the lowest free number).
+pub struct VethEnd<'a> {
+    pub stack: &'a Arc<NetStack>,
+    pub name: Option<&'a str>,
+    /// The index asked for (used when free there; 0: the next one).
+    pub index: u32,
+}
+
+/// What `RTM_SETLINK` (or `RTM_NEWLINK` on a link that exists) changes.
+#[derive(Default)]
+pub struct LinkChange<'a> {
+    pub name: Option<&'a str>,
+    pub mtu: Option<u32>,
+    pub hwaddr: Option<[u8; 6]>,
+    /// `ifi_flags` and `ifi_change` (0 there: every flag), of which `IFF_UP` counts.
+    pub flags: Option<(u32, u32)>,
+}
+
+/// Linux's `dev_valid_name`: 1 to 15 bytes, not `.` or `..`, no `/`, `:` or white space.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= NAME_MAX
+        && name != "."
+        && name != ".."
+        && !name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace())
+}
+
+impl StackInner {
+    /// The name `template` gives here: itself when free (`EEXIST` when not), or with its
+    /// one `%d` replaced by the lowest free number (`ENFILE` past 1,000,000, as Linux).
+    fn resolve_name(&self, template: &str) -> Result<String, Errno> {
+        if !valid_name(template) {
+            return Err(Errno::EINVAL);
+        }
+        let Some(at) = template.find('%') else {
+            if self.link(template).is_some() {
+                return Err(Errno::EEXIST);
+            }
+            let mut s = String::new();
+            s.try_reserve(template.len()).map_err(|_| Errno::ENOMEM)?;
+            s.push_str(template);
+            return Ok(s);
+        };
+        let (head, tail) = (&template[..at], &template[at..]);
+        if !tail.starts_with("%d") || tail[2..].contains('%') {
+            return Err(Errno::EINVAL);
+        }
+        for n in 0..1_000_000u32 {
+            let name = alloc::format!("{head}{n}{}", &tail[2..]);
+            if name.len() > NAME_MAX {
+                return Err(Errno::EINVAL);
+            }
+            if self.link(&name).is_none() {
+                return Ok(name);
+            }
+        }
+        Err(Errno::ENFILE)
+    }
+
+    /// Index `want` when that is free here, else the next one.
+    fn index_for(&self, want: Option<u32>) -> u32 {
+        match want {
+            Some(i) if i != 0 && self.link_by_index(i).is_none() => i,
+            _ => self.next_index(),
+        }
+    }
+
+    /// Adds `link` under index `want` when that is free here, else the next one.
+    fn insert_at(&mut self, mut link: Link, want: Option<u32>) -> Result<u32, Errno> {
+        link.index = self.index_for(want);
+        let index = link.index;
+        self.add_link(link)?;
+        Ok(index)
+    }
+
+    /// Applies `c` to link `index` (`ENODEV`): a new name (`EEXIST` when taken, `EINVAL`
+    /// when not a valid one), an MTU within the link's bounds (`EINVAL`), the hardware
+    /// address of a veth (`EOPNOTSUPP` for others), `IFF_UP`. Checked first, then
+    /// applied, so a refused change changes nothing.
+    pub fn change_link(&mut self, index: u32, c: &LinkChange) -> Result<(), Errno> {
+        let l = self.link_by_index(index).ok_or(Errno::ENODEV)?;
+        let kind = l.kind;
+        let mut rename = None;
+        if let Some(name) = c.name
+            && name != l.name
+        {
+            if name.contains('%') {
+                return Err(Errno::EINVAL);
+            }
+            rename = Some(self.resolve_name(name)?);
+        }
+        if let Some(mtu) = c.mtu {
+            let max = if kind == LinkKind::Nic {
+                ETH_MTU
+            } else {
+                LOOPBACK_MTU
+            };
+            if (mtu as usize) < MIN_MTU || mtu as usize > max {
+                return Err(Errno::EINVAL);
+            }
+        }
+        if c.hwaddr.is_some() && kind != LinkKind::Veth {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let l = self.link_mut(index)?;
+        if let Some(name) = rename {
+            l.name = name;
+        }
+        if let Some(mtu) = c.mtu {
+            l.mtu = mtu as usize;
+        }
+        if let Some(mac) = c.hwaddr {
+            l.hwaddr = mac;
+        }
+        if let Some((flags, change)) = c.flags {
+            let change = if change == 0 { u32::MAX } else { change };
+            let new = (l.flags & !change) | (flags & change);
+            return self.set_flags(index, new);
+        }
+        Ok(())
+    }
+
+    /// The other end of veth `index`: its stack and its index there.
+    pub fn veth_peer(&self, index: u32) -> Option<(Arc<NetStack>, u32)> {
+        let (w, i) = self.link_by_index(index)?.peer.as_ref()?;
+        Some((w.upgrade()?, *i))
+    }
+
+    /// Points veth `index`'s peer record at `stack`'s link `peer_index`.
+    fn set_peer(&mut self, index: u32, stack: &Arc<NetStack>, peer_index: u32) {
+        if let Ok(l) = self.link_mut(index) {
+            l.peer = Some((Arc::downgrade(stack), peer_index));
+        }
+    }
+}
+
+fn veth_link(flags: u32) -> Link {
+    Link {
+        index: 0,
+        name: String::new(),
+        kind: LinkKind::Veth,
+        flags,
+        mtu: ETH_MTU,
+        hwaddr: new_mac(),
+        addrs: Vec::new(),
+        stats: LinkStats::default(),
+        peer: None,
+    }
+}
+
+impl NetStack {
+    /// A veth pair with ends `a` and `b` (possibly in one stack) and `flags` on both;
+    /// their indices. A name that is taken or invalid (`EEXIST`, `EINVAL`) makes nothing.
+    pub fn new_veth_pair(a: VethEnd, b: VethEnd, flags: u32) -> Result<(u32, u32), Errno> {
+        let new = |end: &VethEnd| {
+            end.stack.with(|g| {
+                let mut link = veth_link(flags);
+                link.name = g.resolve_name(end.name.unwrap_or("veth%d"))?;
+                g.insert_at(link, Some(end.index))
+            })
+        };
+        let ia = new(&a)?;
+        let ib = match new(&b) {
+            Ok(i) => i,
+            Err(e) => {
+                a.stack.with(|g| g.remove_link(ia));
+                return Err(e);
+            }
+        };
+        b.stack.with(|g| g.set_peer(ib, a.stack, ia));
+        a.stack.with(|g| g.set_peer(ia, b.stack, ib));
+        Ok((ia, ib))
+    }
+
+    /// Moves veth `index` into `to` (`IFLA_NET_NS_PID`/`_FD`), as Linux does: down,
+    /// without addresses, the routes through it gone, under the same index when that is
+    /// free there. `lo` and `eth0` stay (`EINVAL`); a name taken there: `EEXIST`, nothing
+    /// moved. Returns its index in `to`.
+    pub fn move_link(self: &Arc<Self>, index: u32, to: &Arc<NetStack>) -> Result<u32, Errno> {
+        let kind = self.with(|g| g.link_by_index(index).map(|l| l.kind));
+        match kind {
+            None => return Err(Errno::ENODEV),
+            Some(LinkKind::Veth) => {}
+            Some(_) => return Err(Errno::EINVAL),
+        }
+        if Arc::ptr_eq(self, to) {
+            return Ok(index);
+        }
+        let mut link = self.with(|g| g.remove_link(index)).ok_or(Errno::ENODEV)?;
+        link.flags &= !(IFF_UP | IFF_RUNNING);
+        link.addrs.clear();
+        let peer = link.peer.clone();
+        let name = link.name.clone();
+        let mut slot = Some(link);
+        let moved = to.with(|g| {
+            if g.link(&name).is_some() {
+                return Err(Errno::EEXIST);
+            }
+            g.dev.links.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+            let mut link = slot.take().ok_or(Errno::ENODEV)?;
+            link.index = g.index_for(Some(index));
+            let i = link.index;
+            g.dev.links.push(link);
+            g.sync();
+            Ok(i)
+        });
+        let new = match moved {
+            Ok(i) => i,
+            Err(e) => {
+                // Back where it was (under its index unless that was taken meanwhile).
+                if let Some(link) = slot {
+                    let _ = self.with(|g| g.insert_at(link, Some(index)));
+                }
+                return Err(e);
+            }
+        };
+        if let Some((w, pi)) = peer
+            && let Some(p) = w.upgrade()
+        {
+            p.with(|g| g.set_peer(pi, to, new));
+        }
+        Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smoltcp::wire::{IpAddress, IpCidr};
+
+    #[test]
+    fn a_named_pair_in_one_stack_takes_free_names_and_goes_with_either_end() {
+        let s = NetStack::new().expect("stack");
+        let end = |name| VethEnd {
+            stack: &s,
+            name: Some(name),
+            index: 0,
+        };
+        let (a, b) = NetStack::new_veth_pair(end("v1"), end("v2"), 0).expect("pair");
+        assert_eq!((a, b), (2, 3));
+        assert_eq!(
+            NetStack::new_veth_pair(end("v1"), end("v3"), 0),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            NetStack::new_veth_pair(end("x"), end("v2"), 0),
+            Err(Errno::EEXIST)
+        );
+        assert!(
+            s.with(|g| g.link("x").is_none()),
+            "a refused pair leaves nothing"
+        );
+        assert_eq!(
+            NetStack::new_veth_pair(end("a/b"), end("c"), 0),
+            Err(Errno::EINVAL)
+        );
+        let (c, _) = NetStack::new_veth_pair(end("t%d"), end("t%d"), 0).expect("templates");
+        s.with(|g| {
+            assert_eq!(g.link_by_index(c).map(|l| l.name.as_str()), Some("t0"));
+            assert!(g.link("t1").is_some());
+            assert!(!g.link("v1").expect("v1").is_up(), "made down");
+        });
+        s.remove_link(b).expect("delete v2");
+        s.with(|g| assert!(g.link("v1").is_none(), "v1 went with its peer"));
+    }
+
+    #[test]
+    fn a_moved_end_is_down_without_addresses_and_still_reaches_its_peer() {
+        let root = NetStack::new().expect("root");
+        let child = NetStack::new().expect("child");
+        let end = |name| VethEnd {
+            stack: &root,
+            name: Some(name),
+            index: 0,
+        };
+        let (a, b) = NetStack::new_veth_pair(end("v1"), end("v2"), IFF_UP).expect("pair");
+        root.with(|g| g.add_addr(b, IpCidr::new(IpAddress::v4(10, 1, 0, 2), 24)))
+            .expect("address");
+        let nb = root.move_link(b, &child).expect("move");
+        assert_eq!(nb, b, "same index when free");
+        child.with(|g| {
+            let l = g.link("v2").expect("v2 moved");
+            assert!(!l.is_up() && l.addrs.is_empty());
+        });
+        root.with(|g| {
+            assert!(g.link("v2").is_none());
+            let (p, i) = g.veth_peer(a).expect("peer");
+            assert!(Arc::ptr_eq(&p, &child) && i == nb);
+        });
+        assert_eq!(root.move_link(1, &child), Err(Errno::EINVAL), "lo stays");
+        assert_eq!(root.move_link(99, &child), Err(Errno::ENODEV));
+        let (c, _) = NetStack::new_veth_pair(end("v2"), end("v3"), 0).expect("pair 2");
+        assert_eq!(root.move_link(c, &child), Err(Errno::EEXIST));
+        assert!(
+            root.with(|g| g.link("v2").is_some()),
+            "refused: back in root"
+        );
+        child.shut_down();
+        assert!(
+            root.with(|g| g.link("v1").is_none()),
+            "peer gone with the child"
+        );
+    }
+
+    #[test]
+    fn link_changes_check_everything_before_changing_anything() {
+        let s = NetStack::new().expect("stack");
+        let end = |name| VethEnd {
+            stack: &s,
+            name: Some(name),
+            index: 0,
+        };
+        let (a, _) = NetStack::new_veth_pair(end("v1"), end("v2"), 0).expect("pair");
+        let bad = LinkChange {
+            name: Some("v9"),
+            mtu: Some(20),
+            ..Default::default()
+        };
+        assert_eq!(s.with(|g| g.change_link(a, &bad)), Err(Errno::EINVAL));
+        assert!(s.with(|g| g.link("v1").is_some()), "not renamed");
+        let good = LinkChange {
+            name: Some("v9"),
+            mtu: Some(1400),
+            flags: Some((IFF_UP, IFF_UP)),
+            ..Default::default()
+        };
+        s.with(|g| g.change_link(a, &good)).expect("change");
+        s.with(|g| {
+            let l = g.link("v9").expect("renamed");
+            assert_eq!(l.mtu, 1400);
+            assert!(l.is_up() && l.flags & IFF_RUNNING != 0);
+        });
+        let taken = LinkChange {
+            name: Some("v2"),
+            ..Default::default()
+        };
+        assert_eq!(s.with(|g| g.change_link(a, &taken)), Err(Errno::EEXIST));
+        assert_eq!(s.with(|g| g.change_link(77, &good)), Err(Errno::ENODEV));
+    }
+}
