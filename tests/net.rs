@@ -97,7 +97,9 @@ fn guest_reaches_a_host_echo_server_through_eth0() {
 /// Debian's busybox-static in a net container: `ifconfig` sets and shows `veth0` (and no
 /// `eth0`), `route -n` reads the container's routes, `ip link` and `ip addr` (rtnetlink
 /// dumps) show the container's links and addresses, `ping 127.0.0.1` (a raw ICMP socket)
-/// and `nc` work; the root keeps `eth0`. The script is `tests/busybox_net.sh`.
+/// and `nc` work; rtnetlink changes: `ip addr add`, `ip link set up`/`mtu`, `ip route add`
+/// (shown by `ip route`, `EEXIST` the second time), `ip link add v1 type veth` and
+/// `ip link delete`; the root keeps `eth0`. The script is `tests/busybox_net.sh`.
 #[test]
 fn busybox_network_tools_in_a_container() {
     let busybox = std::path::Path::new("/bin/busybox");
@@ -138,8 +140,49 @@ fn busybox_network_tools_in_a_container() {
         "bb: ip addr",
         "bb: ping",
         "bb: nc",
+        "bb: ip addr add",
+        "bb: ip link set up",
+        "bb: ip route add",
+        "bb: ip route shows the default",
+        "bb: ip route shows the subnet",
+        "bb: ip addr shows 10.1.0.1",
+        "bb: ip route add twice",
+        "bb: ip link set mtu",
+        "bb: ip link add veth",
+        "bb: ip link delete",
         "bb: root eth0",
         "bb: done",
     ];
     assert_eq!(lines, expected, "busybox's lines\n{}", run.describe());
+}
+
+/// The cases rtnl.c runs, in order.
+const RTNL_CASES: [&str; 4] = [
+    "addr_route_link_in_a_container",
+    "errnos_and_cap_net_admin",
+    "veth_by_pid_tcp_then_delete",
+    "veth_moved_by_fd_udp",
+];
+
+/// rtnetlink's write side (`tests/c/rtnl.c`): raw RTM_NEWADDR/DELADDR, RTM_NEWROUTE/
+/// DELROUTE, RTM_GETROUTE, RTM_SETLINK with their acknowledgements and errnos,
+/// CAP_NET_ADMIN, veth pairs made by RTM_NEWLINK into a child's container by pid or
+/// moved there by an nsfs fd, TCP and UDP over them, RTM_DELLINK, counts back.
+#[test]
+fn rtnetlink_changes_pass_in_the_guest() {
+    let dir = TempDir::new("net-rtnl");
+    musl_build("rtnl.c", &dir.0, "rtnl");
+    let args = ["--timeout", "300", "--add", dir.path(), "--init", "/rtnl"];
+    let run = bulkhead(&args, Duration::from_secs(360));
+    let passed: Vec<&str> = run
+        .lines()
+        .filter_map(|l| l.strip_prefix("PASS "))
+        .collect();
+    assert_eq!(
+        passed,
+        RTNL_CASES,
+        "rtnl's passing cases\n{}",
+        run.describe()
+    );
+    assert_eq!(run.status, Some(0), "rtnl exits 0\n{}", run.describe());
 }

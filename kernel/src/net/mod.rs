@@ -577,7 +577,15 @@ impl FileOps for SocketFile {
             crate::fs::env::copy_to_user(arg, &n.to_le_bytes())?;
             return Ok(0);
         }
-        self.sock.ioctl(cmd, arg)
+        match self.sock.ioctl(cmd, arg) {
+            // As Linux's `sock_do_ioctl`: what the family does not know goes to the
+            // interface ioctls (musl's `if_nametoindex` asks an AF_UNIX socket).
+            Err(Errno::ENOTTY) if (0x8900..0x89e0).contains(&cmd) => {
+                let common = self.sock.common();
+                inet::ifreq::ioctl(common, common.net.stack(), cmd, arg)
+            }
+            r => r,
+        }
     }
 
     fn poll(&self) -> u16 {

@@ -20,6 +20,7 @@ pub const SIOCGIFBRDADDR: u32 = 0x8919;
 pub const SIOCGIFNETMASK: u32 = 0x891b;
 pub const SIOCSIFNETMASK: u32 = 0x891c;
 pub const SIOCGIFMTU: u32 = 0x8921;
+pub const SIOCSIFMTU: u32 = 0x8922;
 pub const SIOCGIFHWADDR: u32 = 0x8927;
 pub const SIOCGIFINDEX: u32 = 0x8933;
 pub const SIOCGIFTXQLEN: u32 = 0x8942;
@@ -112,8 +113,8 @@ pub fn ioctl(common: &SocketCommon, stack: &NetStack, cmd: u32, arg: u64) -> Res
         SIOCGIFCONF => return ifconf(stack, arg),
         SIOCADDRT | SIOCDELRT => return route(common, stack, cmd, arg),
         SIOCGIFNAME | SIOCGIFFLAGS | SIOCSIFFLAGS | SIOCGIFADDR | SIOCSIFADDR | SIOCGIFBRDADDR
-        | SIOCGIFNETMASK | SIOCSIFNETMASK | SIOCGIFMTU | SIOCGIFHWADDR | SIOCGIFINDEX
-        | SIOCGIFTXQLEN => {}
+        | SIOCGIFNETMASK | SIOCSIFNETMASK | SIOCGIFMTU | SIOCSIFMTU | SIOCGIFHWADDR
+        | SIOCGIFINDEX | SIOCGIFTXQLEN => {}
         _ => return Err(Errno::ENOTTY),
     }
     let mut req = [0u8; IFREQ_SIZE];
@@ -165,6 +166,16 @@ pub fn ioctl(common: &SocketCommon, stack: &NetStack, cmd: u32, arg: u64) -> Res
             admin(common)?;
             let a = parse_in(field)?;
             stack.with(|g| g.set_ipv4(link.index, a, Some(classful(a))))?;
+            return Ok(0);
+        }
+        SIOCSIFMTU => {
+            admin(common)?;
+            let mtu = i32::from_le_bytes([field[0], field[1], field[2], field[3]]);
+            let change = crate::net::stack::LinkChange {
+                mtu: Some(u32::try_from(mtu).map_err(|_| Errno::EINVAL)?),
+                ..Default::default()
+            };
+            stack.with(|g| g.change_link(link.index, &change))?;
             return Ok(0);
         }
         SIOCSIFNETMASK => {

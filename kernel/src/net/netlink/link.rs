@@ -34,6 +34,7 @@ const IFINFO_LEN: usize = 16;
 /// `IFNAMSIZ` less the NUL.
 const NAME_MAX: usize = 15;
 const ARPHRD_ETHER: u16 = 1;
+const IFF_LOWER_UP: u32 = 0x1_0000;
 const ARPHRD_LOOPBACK: u16 = 772;
 /// Linux's default `txqueuelen` (0 for `lo`).
 const TXQLEN: u32 = 1000;
@@ -46,7 +47,13 @@ fn link_msg(m: &mut Out, l: &Link, peer: Option<u32>, flags: u16, cx: (u32, u32)
     m.put(&[0, 0]);
     m.put(&arphrd.to_le_bytes());
     m.put(&(l.index as i32).to_le_bytes());
-    m.put(&l.flags.to_le_bytes());
+    // Linux's `dev_get_flags` adds IFF_LOWER_UP for a link with its carrier.
+    let lower = if l.flags & IFF_RUNNING != 0 {
+        IFF_LOWER_UP
+    } else {
+        0
+    };
+    m.put(&(l.flags | lower).to_le_bytes());
     m.put(&0u32.to_le_bytes());
     m.attr_str(IFLA_IFNAME, &l.name);
     m.attr(IFLA_MTU, &(l.mtu as u32).to_le_bytes());
