@@ -2,7 +2,8 @@
  * DELROUTE and the RTM_GETROUTE dump, RTM_SETLINK (IFF_UP, IFLA_MTU), each acknowledged
  * with NLMSG_ERROR 0 or -errno as Linux does; CAP_NET_ADMIN for changes; RTM_NEWLINK
  * "veth" pairs with the peer put in a child's net container by pid, a veth end moved by
- * an nsfs fd, TCP and UDP over them, RTM_DELLINK, and the containers freed.
+ * an nsfs fd, TCP and UDP over them, RTM_DELLINK, and the containers freed; then 1,000
+ * net containers each with a loopback TCP connection open, in batches, all freed.
  * Prints "PASS <case>" or "FAIL <case>: <why>" per case and exits with the failures.
  * The netlink structures are declared here: musl-gcc has no kernel headers. */
 #define _GNU_SOURCE
@@ -566,6 +567,103 @@ static int veth_moved_by_fd_udp(void)
 	return 0;
 }
 
+static long mem_free_kb(void)
+{
+	char b[2048];
+	if (read_file("/proc/meminfo", b, sizeof b) < 0)
+		return -1;
+	char *m = strstr(b, "MemFree:");
+	return m ? atol(m + 8) : -1;
+}
+
+static int write_limit(const char *v)
+{
+	int fd = open("/proc/sys/user/max_net_container", O_WRONLY);
+	int ok = fd >= 0 && write(fd, v, strlen(v)) == (ssize_t)strlen(v);
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* One container of the thousand: a loopback TCP connection, open (a byte across it)
+ * until `go` reaches EOF. */
+static void tcp_holder(int go, int ready)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = sin4("127.0.0.1", 8000);
+	int ok = l >= 0 && bind(l, (void *)&a, sizeof a) == 0 && listen(l, 1) == 0;
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	ok = ok && connect(c, (void *)&a, sizeof a) == 0;
+	int s = ok ? accept(l, NULL, NULL) : -1;
+	close(l);
+	char b = 0;
+	ok = ok && s >= 0 && write(c, "x", 1) == 1 && read(s, &b, 1) == 1 && b == 'x';
+	if (write(ready, ok ? "r" : "x", 1) != 1)
+		_exit(2);
+	read(go, &b, 1);
+	_exit(ok ? 0 : 1);
+}
+
+enum { BATCH = 100, TOTAL = 1000 };
+
+/* 1,000 net containers, each with a TCP connection open, in batches of 100 alive at once
+ * (the limit raised to 200; the socket-buffer budget holds about 190 such connections):
+ * each batch's containers all count, all go when their processes exit; at the end the
+ * count is back to its start and MemFree too. */
+static int thousand_net_containers_with_tcp(void)
+{
+	int start_count = net_count();
+	long mem_start = mem_free_kb();
+	CHECK(start_count >= 1 && mem_start > 0, "count %d, MemFree %ld", start_count, mem_start);
+	CHECK(write_limit("200") == 0, "raise max_net_container");
+	pid_t pids[BATCH];
+	for (int done = 0; done < TOTAL; done += BATCH) {
+		int go[2], ready[2];
+		CHECK(pipe(go) == 0 && pipe(ready) == 0, "pipes");
+		int n = 0;
+		for (; n < BATCH; n++) {
+			pid_t p = syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+			if (p == 0) {
+				close(go[1]);
+				close(ready[0]);
+				tcp_holder(go[0], ready[1]);
+			}
+			if (p < 0)
+				break;
+			pids[n] = p;
+		}
+		close(go[0]);
+		close(ready[1]);
+		int ok = 0;
+		char b;
+		for (int i = 0; i < n; i++)
+			ok += read(ready[0], &b, 1) == 1 && b == 'r';
+		int live = net_count();
+		close(go[1]);
+		close(ready[0]);
+		int exited = 0;
+		for (int i = 0; i < n; i++) {
+			int st;
+			exited += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		}
+		CHECK(n == BATCH, "batch at %d: %d containers made", done, n);
+		CHECK(ok == BATCH && exited == BATCH, "batch at %d: %d connected, %d exited 0", done, ok, exited);
+		CHECK(live == start_count + BATCH, "batch at %d: %d live, want %d", done, live, start_count + BATCH);
+		int c = wait_net_count(start_count);
+		CHECK(c == start_count, "batch at %d: %d live after, want %d", done, c, start_count);
+	}
+	CHECK(write_limit("10") == 0, "limit back to 10");
+	CHECK(if_nametoindex("veth0") == 0, "no veth left in the root");
+	long mem = mem_free_kb();
+	for (int i = 0; i < 100 && mem < mem_start; i++) {
+		usleep(10000);
+		mem = mem_free_kb();
+	}
+	printf("rtnl: %d net containers with TCP; MemFree start %ld kB, end %ld kB\n", TOTAL, mem_start, mem);
+	CHECK(mem >= mem_start, "MemFree %ld kB < %ld kB at start", mem, mem_start);
+	return 0;
+}
+
 int main(void)
 {
 	mkdir("/proc", 0755);
@@ -575,6 +673,7 @@ int main(void)
 	run("errnos_and_cap_net_admin", errnos_and_cap_net_admin);
 	run("veth_by_pid_tcp_then_delete", veth_by_pid_tcp_then_delete);
 	run("veth_moved_by_fd_udp", veth_moved_by_fd_udp);
+	run("thousand_net_containers_with_tcp", thousand_net_containers_with_tcp);
 	printf("rtnl: %d failed\n", failures);
 	return failures;
 }
