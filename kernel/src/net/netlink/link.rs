@@ -36,6 +36,10 @@ const NAME_MAX: usize = 15;
 const ARPHRD_ETHER: u16 = 1;
 const IFF_LOWER_UP: u32 = 0x1_0000;
 const ARPHRD_LOOPBACK: u16 = 772;
+/// Links a stack may hold for rtnetlink to make a veth end in it or move one there
+/// (`ENOSPC` past it; LiteOS-A's pairs for new containers do not count against it), so
+/// a user with CAP_NET_ADMIN in its own container cannot fill the kernel heap with links.
+const LINKS_MAX: usize = 256;
 /// Linux's default `txqueuelen` (0 for `lo`).
 const TXQLEN: u32 = 1000;
 
@@ -167,11 +171,22 @@ fn changes<'a>(ifi: &[u8], a: Attrs<'a>, rename: bool) -> Result<LinkChange<'a>,
 fn setlink(cx: &Ctx, index: u32, ifi: &[u8], a: Attrs, rename: bool) -> Result<(), Errno> {
     let c = changes(ifi, a, rename)?;
     let target = target_net(a)?;
+    if let Some(net) = &target {
+        room(net.stack(), 1)?;
+    }
     let (stack, index) = match &target {
         Some(net) => (net.stack(), cx.stack.move_link(index, net.stack())?),
         None => (cx.stack, index),
     };
     stack.with(|g| g.change_link(index, &c))
+}
+
+/// `ENOSPC` when `n` more links would take `stack` past [`LINKS_MAX`].
+fn room(stack: &NetStack, n: usize) -> Result<(), Errno> {
+    if stack.with(|g| g.links().len()) + n > LINKS_MAX {
+        return Err(Errno::ENOSPC);
+    }
+    Ok(())
 }
 
 /// `RTM_SETLINK`: the link named (`ENODEV`) changes.
@@ -234,6 +249,12 @@ fn new_veth(cx: &Ctx, ifi: &[u8], a: Attrs, data: Option<Attrs>) -> Result<(), E
     let peer_net = target_net(pa)?;
     let stack = net.as_ref().map_or(cx.stack, |n| n.stack());
     let peer_stack = peer_net.as_ref().map_or(cx.stack, |n| n.stack());
+    if Arc::ptr_eq(stack, peer_stack) {
+        room(stack, 2)?;
+    } else {
+        room(stack, 1)?;
+        room(peer_stack, 1)?;
+    }
     let (ia, ib) = NetStack::new_veth_pair(
         VethEnd {
             stack,

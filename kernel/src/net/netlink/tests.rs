@@ -236,3 +236,24 @@ fn a_big_dump_is_split_at_message_boundaries() {
     assert_eq!(p.concat(), all);
     assert!(p.iter().all(|x| messages(x).len() * 56 == x.len()));
 }
+
+#[test]
+fn a_stack_takes_at_most_links_max_links_by_rtnetlink() {
+    let (net, s) = setup();
+    let mut made = 0;
+    let err = loop {
+        let mut info = Out::default();
+        info.attr(1, b"veth");
+        let info = info.finish().expect("info");
+        let add = msg(RTM_NEWLINK, CE, &ifinfo(0, 0, 0), &[(18, &info)]);
+        match run(&net, &s, &add) {
+            Ok(_) => made += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err, Errno::ENOSPC);
+    assert_eq!(made, 127);
+    assert_eq!(s.with(|g| g.links().len()), 255, "lo and 127 pairs");
+    s.shut_down();
+    assert_eq!(s.with(|g| g.links().len()), 1, "only lo after");
+}
