@@ -15,6 +15,7 @@ use crate::fs::file::{FileOps, O_CLOEXEC, O_PATH, O_RDWR};
 use crate::fs::fscontext::{FsConfig, FsType, Phase, Value, decode_mount_attr, fsmount_flags};
 use crate::fs::mount::{DetachedTree, MS_RDONLY, MountTable};
 use crate::fs::vfs::{FileSystem, InodeRef, Metadata};
+use crate::fs::walk::Loc;
 use crate::mm::user::{copy_from_user, read_user_cstr};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -93,6 +94,9 @@ static CONFIGS: Registry<ConfigFile> = Registry::new();
 /// A detached tree's descriptor.
 struct TreeFile {
     tree: Arc<DetachedTree>,
+    /// The id of its top mount, which it keeps once attached: the descriptor then
+    /// refers to that mount.
+    top_id: u32,
     /// The mount tree of the mount container it was made in: only that one may
     /// attach it.
     origin: Weak<MountTable>,
@@ -120,22 +124,54 @@ impl Drop for TreeFile {
 
 /// A new `O_PATH` descriptor holding `tree`, whose top shows `root`.
 fn install_tree(tree: Arc<DetachedTree>, root: InodeRef, cloexec: bool) -> SysResult {
+    let top_id = tree.top().ok_or(Errno::EINVAL)?.id;
     let obj = Arc::new(TreeFile {
         tree,
+        top_id,
         origin: Arc::downgrade(context().mounts()),
         root,
     });
     TREES.add(&obj);
+    install_tree_file(obj, cloexec)
+}
+
+/// A new `O_PATH` descriptor (a new open file) of the tree object `obj`.
+fn install_tree_file(obj: Arc<TreeFile>, cloexec: bool) -> SysResult {
     let file = OpenFile::new(obj, None, String::from("/"), O_PATH);
     files().install(file, cloexec).map(|fd| fd as usize)
 }
 
-/// The detached tree `dfd` holds when `path` is empty (`None`: resolve as usual).
-fn tree_at(dfd: i32, path: &str) -> Result<Option<Arc<TreeFile>>, Errno> {
-    if !path.is_empty() || dfd < 0 {
-        return Ok(None);
+/// What `(dfd, path)` names for the mount calls.
+enum Target {
+    /// A detached tree: its descriptor with an empty path.
+    Detached(Arc<TreeFile>),
+    /// A place in the caller's tree; a tree's descriptor once attached names its top
+    /// mount wherever that is now (`EINVAL` when it is gone).
+    Attached(Loc),
+}
+
+fn target(dfd: i32, path: &str, follow: bool) -> Result<Target, Errno> {
+    let tree = if path.is_empty() && dfd >= 0 {
+        TREES.of(&*files().get(dfd)?)
+    } else {
+        None
+    };
+    let Some(t) = tree else {
+        return resolve_at(dfd, path, follow).map(Target::Attached);
+    };
+    if !t.tree.is_empty() {
+        return Ok(Target::Detached(t));
     }
-    Ok(TREES.of(&*files().get(dfd)?))
+    let m = context()
+        .mounts()
+        .list()
+        .into_iter()
+        .find(|m| m.id == t.top_id)
+        .ok_or(Errno::EINVAL)?;
+    Ok(Target::Attached(Loc {
+        path: m.path.clone(),
+        inode: m.root(),
+    }))
 }
 
 /// An `fsopen` descriptor.
@@ -221,11 +257,13 @@ fn open_tree(dfd: i32, path: u64, flags: u32) -> SysResult {
     }
     let p = path_arg(path, flags & AT_EMPTY_PATH != 0)?;
     let cloexec = flags & OPEN_TREE_CLOEXEC != 0;
-    if tree_at(dfd, &p)?.is_some() {
-        // A detached tree is in no mount container's tree (Linux's check_mnt).
-        return Err(Errno::EINVAL);
-    }
-    let loc = resolve_at(dfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    let loc = match target(dfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)? {
+        // A detached tree is in no mount container's tree (Linux's check_mnt)...
+        Target::Detached(_) if clone => return Err(Errno::EINVAL),
+        // ... but another descriptor of it is an O_PATH open of its top.
+        Target::Detached(t) => return install_tree_file(t, cloexec),
+        Target::Attached(loc) => loc,
+    };
     if !clone {
         let file = crate::fs::open_loc(loc, O_PATH)?;
         return files().install(file, cloexec).map(|fd| fd as usize);
@@ -267,22 +305,21 @@ fn move_mount(from_dfd: i32, from: u64, to_dfd: i32, to: u64, flags: u32) -> Sys
     }
     let fp = path_arg(from, flags & MOVE_MOUNT_F_EMPTY_PATH != 0)?;
     let tp = path_arg(to, flags & MOVE_MOUNT_T_EMPTY_PATH != 0)?;
-    let detached = tree_at(from_dfd, &fp)?;
-    if tree_at(to_dfd, &tp)?.is_some() {
-        // Mounting into a detached tree is not supported.
+    let source = target(from_dfd, &fp, flags & MOVE_MOUNT_F_SYMLINKS != 0)?;
+    // Mounting into a detached tree: Linux's check_mnt refuses it too.
+    let Target::Attached(dest) = target(to_dfd, &tp, flags & MOVE_MOUNT_T_SYMLINKS != 0)? else {
         return Err(Errno::EINVAL);
-    }
+    };
     let ctx = context();
-    let dest = resolve_at(to_dfd, &tp, flags & MOVE_MOUNT_T_SYMLINKS != 0)?;
-    let Some(t) = detached else {
-        let src = resolve_at(from_dfd, &fp, flags & MOVE_MOUNT_F_SYMLINKS != 0)?;
-        return move_attached(&ctx, &src, &dest);
+    let t = match source {
+        Target::Attached(src) => return move_attached(&ctx, &src, &dest),
+        Target::Detached(t) => t,
     };
     let same_container = t
         .origin
         .upgrade()
         .is_some_and(|m| Arc::ptr_eq(&m, ctx.mounts()));
-    if !same_container || t.tree.is_empty() {
+    if !same_container {
         return Err(Errno::EINVAL);
     }
     if t.root.metadata().is_dir() != dest.inode.metadata().is_dir() {
@@ -477,16 +514,18 @@ fn mount_setattr(dfd: i32, path: u64, flags: u32, uattr: u64, size: u64) -> SysR
     require_mount_admin()?;
     let rec = flags & AT_RECURSIVE != 0;
     let p = path_arg(path, flags & AT_EMPTY_PATH != 0)?;
-    if let Some(t) = tree_at(dfd, &p)? {
-        let table = t.tree.table();
-        table.change_flags("/", attr.set, attr.clear, rec)?;
-        if attr.propagation != 0 {
-            table.set_propagation("/", attr.propagation, rec)?;
+    let loc = match target(dfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)? {
+        Target::Detached(t) => {
+            let table = t.tree.table();
+            table.change_flags("/", attr.set, attr.clear, rec)?;
+            if attr.propagation != 0 {
+                table.set_propagation("/", attr.propagation, rec)?;
+            }
+            return Ok(0);
         }
-        return Ok(0);
-    }
+        Target::Attached(loc) => loc,
+    };
     let ctx = context();
-    let loc = resolve_at(dfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
     let mounts = ctx.mounts();
     let m = mounts.mount_at(&loc.path).ok_or(Errno::EINVAL)?;
     let (root, here) = (m.root().metadata(), loc.inode.metadata());

@@ -291,8 +291,10 @@ mod imp {
                 "super options: {:?}",
                 info
             );
-            // The descriptor's tree is attached now: a second attach is refused.
-            check_eq!(attach(m, DIR2), Err(EINVAL));
+            // The descriptor now refers to the attached mount: moving it moves the mount.
+            check_eq!(attach(m, DIR2), Ok(0));
+            check!(mountinfo(DIR).is_none(), "moved away from {}", DIR);
+            let f = format!("{}/file", DIR2);
             check_ok!(sys::close(m));
             check_eq!(
                 read_text(&f).as_deref(),
@@ -301,8 +303,8 @@ mod imp {
             );
             // ENOSPC past size=1m, as a mount(2) tmpfs.
             let big = alloc::vec![7u8; 2 << 20];
-            check_eq!(write_file(&format!("{}/big", DIR), &big), Err(28));
-            check_eq!(umount2(DIR, 0), Ok(0));
+            check_eq!(write_file(&format!("{}/big", DIR2), &big), Err(28));
+            check_eq!(umount2(DIR2, 0), Ok(0));
             check_eq!(mount_count(), before);
         });
     }
@@ -467,6 +469,33 @@ mod imp {
                 Ok(6)
             );
             check_ok!(sys::close(p));
+            // An O_PATH descriptor of a mount root moves that mount (MOVE_MOUNT_F_EMPTY_PATH).
+            let inner = format!("{}/inner", sub);
+            let p = check_ok!(open_tree(AT_FDCWD, &inner, OPEN_TREE_CLOEXEC));
+            check_eq!(attach(p, DIR2), Ok(0));
+            check_eq!(read_text(&format!("{}/deep", DIR2)).as_deref(), Ok("below"));
+            check_eq!(
+                move_mount(AT_FDCWD, DIR2, AT_FDCWD, &inner, 0),
+                Ok(0),
+                "and back"
+            );
+            check_ok!(sys::close(p));
+            // A second descriptor of a detached tree (open_tree without the clone flag) keeps
+            // it after the first closes; cloning a detached tree is EINVAL.
+            let t = check_ok!(open_tree(AT_FDCWD, &sub, OPEN_TREE_CLONE));
+            let t2 = check_ok!(open_tree(t, "", AT_EMPTY_PATH));
+            check_eq!(
+                open_tree(t, "", AT_EMPTY_PATH | OPEN_TREE_CLONE),
+                Err(EINVAL)
+            );
+            check_ok!(sys::close(t));
+            check_eq!(attach(t2, DIR2), Ok(0));
+            check_eq!(
+                read_text(&format!("{}/file", DIR2)).as_deref(),
+                Ok("cloned")
+            );
+            check_eq!(umount2(DIR2, 0), Ok(0));
+            check_ok!(sys::close(t2));
             check_eq!(open_tree(AT_FDCWD, &sub, AT_RECURSIVE), Err(EINVAL));
             check_eq!(open_tree(AT_FDCWD, &sub, 0x4), Err(EINVAL), "unknown flag");
             check_eq!(
