@@ -143,7 +143,7 @@ fn install_tree_file(obj: Arc<TreeFile>, cloexec: bool) -> SysResult {
 
 /// What `(dfd, path)` names for the mount calls.
 enum Target {
-    /// A detached tree: its descriptor with an empty path.
+    /// A detached tree: its descriptor with an empty path (or a path to its top).
     Detached(Arc<TreeFile>),
     /// A place in the caller's tree; a tree's descriptor once attached names its top
     /// mount wherever that is now (`EINVAL` when it is gone).
@@ -151,7 +151,7 @@ enum Target {
 }
 
 fn target(dfd: i32, path: &str, follow: bool) -> Result<Target, Errno> {
-    let tree = if path.is_empty() && dfd >= 0 {
+    let tree = if dfd >= 0 && !crate::fs::path::is_absolute(path) {
         TREES.of(&*files().get(dfd)?)
     } else {
         None
@@ -159,19 +159,40 @@ fn target(dfd: i32, path: &str, follow: bool) -> Result<Target, Errno> {
     let Some(t) = tree else {
         return resolve_at(dfd, path, follow).map(Target::Attached);
     };
-    if !t.tree.is_empty() {
+    if t.tree.is_empty() {
+        let m = context()
+            .mounts()
+            .list()
+            .into_iter()
+            .find(|m| m.id == t.top_id)
+            .ok_or(Errno::EINVAL)?;
+        let top = Loc {
+            path: m.path.clone(),
+            inode: m.root(),
+        };
+        if path.is_empty() {
+            return Ok(Target::Attached(top));
+        }
+        return context()
+            .resolve_at(Some(&top), path, follow)
+            .map(Target::Attached);
+    }
+    if path.is_empty() {
         return Ok(Target::Detached(t));
     }
-    let m = context()
-        .mounts()
-        .list()
-        .into_iter()
-        .find(|m| m.id == t.top_id)
-        .ok_or(Errno::EINVAL)?;
-    Ok(Target::Attached(Loc {
-        path: m.path.clone(),
-        inode: m.root(),
-    }))
+    // A path inside the detached tree, walked in it (its errors as they come); of the
+    // places there only its top is usable, as Linux's check_mnt allows.
+    let top = t.tree.table().root();
+    let loc = crate::fs::walk::Walker {
+        mounts: t.tree.table(),
+        root: &top,
+        cwd: &top,
+    }
+    .resolve(path, follow)?;
+    if loc.path != "/" {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Target::Detached(t))
 }
 
 /// An `fsopen` descriptor.
@@ -378,7 +399,9 @@ fn fsconfig(fd: i32, cmd: u32, key: u64, value: u64, aux: i32) -> SysResult {
         FSCONFIG_SET_FLAG => key != 0 && value == 0 && aux == 0,
         FSCONFIG_SET_STRING => key != 0 && value != 0 && aux == 0,
         FSCONFIG_SET_BINARY => key != 0 && value != 0 && aux > 0 && aux <= 1024 * 1024,
-        FSCONFIG_SET_PATH | FSCONFIG_SET_PATH_EMPTY => key != 0 && value != 0,
+        FSCONFIG_SET_PATH | FSCONFIG_SET_PATH_EMPTY => {
+            key != 0 && value != 0 && (aux == super::fs::AT_FDCWD || aux >= 0)
+        }
         FSCONFIG_SET_FD => key != 0 && value == 0 && aux >= 0,
         FSCONFIG_CMD_CREATE | FSCONFIG_CMD_RECONFIGURE | FSCONFIG_CMD_CREATE_EXCL => {
             key == 0 && value == 0 && aux == 0

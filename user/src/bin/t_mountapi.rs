@@ -266,6 +266,18 @@ mod imp {
             check_eq!(st.st_mode & S_IFMT, S_IFDIR);
             check_eq!(st.st_mode & 0o7777, 0o710, "mode= on the root");
             check_eq!(sys::fcntl(m, F_GETFL, 0).map(|f| f & O_PATH), Ok(O_PATH));
+            // LTP move_mount02's cases: paths inside the detached tree are walked in it.
+            let e = MOVE_MOUNT_F_EMPTY_PATH;
+            check_eq!(move_mount(m, "invalid", AT_FDCWD, DIR, e), Err(ENOENT));
+            check_eq!(move_mount(-1, "", AT_FDCWD, DIR, e), Err(EBADF));
+            check_eq!(move_mount(m, "", -1, "tmp", e), Err(EBADF));
+            check_eq!(move_mount(m, "", AT_FDCWD, "/nonexistent", e), Err(ENOENT));
+            check_eq!(
+                move_mount(m, "", AT_FDCWD, DIR, 0),
+                Err(ENOENT),
+                "no F_EMPTY_PATH"
+            );
+            check_eq!(move_mount(m, "", AT_FDCWD, DIR, 0x08), Err(EINVAL));
             check_eq!(attach(m, DIR), Ok(0));
             check_eq!(mount_count(), before + 1);
             let f = format!("{}/file", DIR);
@@ -670,7 +682,11 @@ mod imp {
                 setattr_sized(m, "", AT_EMPTY_PATH, [MOUNT_ATTR_RDONLY, 0, 0, 0], 32, 0),
                 Ok(0)
             );
-            check_eq!(attach(m, DIR), Ok(0));
+            check_eq!(
+                move_mount(m, ".", AT_FDCWD, DIR, 0),
+                Ok(0),
+                "`.` in the tree is its top"
+            );
             check_eq!(write_file(&format!("{}/f", DIR), b"x"), Err(EROFS));
             check!(has_opt(&options(DIR), "ro"), "{}", options(DIR));
             check_eq!(umount2(DIR, 0), Ok(0));
