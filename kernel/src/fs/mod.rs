@@ -15,6 +15,7 @@ pub mod eventfd;
 pub mod fasync;
 pub mod fdtable;
 pub mod file;
+pub mod fscontext;
 pub mod lock;
 pub mod memfd;
 pub mod mount;

@@ -14,10 +14,16 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use hashbrown::{HashMap, HashSet};
 use spin::{Mutex, RwLock};
 
+mod detached;
+pub use detached::DetachedTree;
+
 pub const MS_RDONLY: u64 = 1;
 pub const MS_NOSUID: u64 = 2;
 pub const MS_NODEV: u64 = 4;
 pub const MS_NOEXEC: u64 = 8;
+pub const MS_NOATIME: u64 = 1 << 10;
+pub const MS_NODIRATIME: u64 = 1 << 11;
+pub const MS_STRICTATIME: u64 = 1 << 24;
 pub const MS_UNBINDABLE: u64 = 1 << 17;
 pub const MS_PRIVATE: u64 = 1 << 18;
 pub const MS_SLAVE: u64 = 1 << 19;
@@ -575,23 +581,43 @@ impl MountTable {
         flags: u64,
         rec: bool,
     ) -> Result<(), Errno> {
+        let parent = self.mount_of(path);
+        let copies = self.bind_copies(src, src_dir, path, flags, rec)?;
+        let count = copies.len();
+        self.room_with_propagation(parent.as_ref(), count, count)?;
+        self.mounts.write().extend(copies);
+        if let Some(parent) = parent {
+            self.propagate_mount(&parent, path, count);
+        }
+        Ok(())
+    }
+
+    /// The new mounts (new ids) a bind of canonical `src` (directory `src_dir`) at
+    /// canonical `path` makes, the top first, with `rec` those below too (unbindable
+    /// ones left out). `EINVAL` when `src` is in no mount or its mount is unbindable;
+    /// `ENOSPC`/`ENOMEM` when `path`'s tree could not take them on its own.
+    fn bind_copies(
+        &self,
+        src: &str,
+        src_dir: InodeRef,
+        path: &str,
+        flags: u64,
+        rec: bool,
+    ) -> Result<Vec<Arc<Mount>>, Errno> {
         let from = self.mount_of(src).ok_or(Errno::EINVAL)?;
         if from.prop.unbindable {
             return Err(Errno::EINVAL);
         }
-        let parent = self.mount_of(path);
-        let below = if rec {
-            self.mounts
-                .read()
-                .iter()
-                .filter(|m| m.path != src && !m.prop.unbindable)
-                .filter(|m| path::strip_root(&m.path, src).is_some())
-                .count()
-        } else {
-            0
+        let mounts = self.mounts.read();
+        // Mounts on `src` itself are not copied: the top one shows the visible mount.
+        let below = |m: &&Arc<Mount>| {
+            rec && m.path != src && !m.prop.unbindable && path::strip_root(&m.path, src).is_some()
         };
-        self.room_with_propagation(parent.as_ref(), below + 1, below + 1)?;
-        let mut copies = alloc::vec![Arc::new(Mount {
+        let count = 1 + mounts.iter().filter(below).count();
+        room(0, count)?;
+        let mut copies = Vec::new();
+        copies.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        copies.push(Arc::new(Mount {
             id: new_id(),
             path: path.to_string(),
             fs: from.fs.clone(),
@@ -600,39 +626,24 @@ impl MountTable {
             root: src_dir,
             root_path: path::join_under(
                 &from.root_path,
-                path::strip_root(src, &from.path).unwrap_or("/")
+                path::strip_root(src, &from.path).unwrap_or("/"),
             ),
             prop: from.bind_prop(),
-        })];
-        if rec {
-            for m in self.mounts.read().iter() {
-                if m.path == src {
-                    // Mounts on `src` itself: the bind above shows the visible one.
-                    continue;
-                }
-                if m.prop.unbindable {
-                    continue;
-                }
-                if let Some(rest) = path::strip_root(&m.path, src) {
-                    copies.push(Arc::new(Mount {
-                        id: new_id(),
-                        path: path::join_under(path, rest),
-                        fs: m.fs.clone(),
-                        source: m.source.clone(),
-                        flags: m.flags,
-                        root: m.root.clone(),
-                        root_path: m.root_path.clone(),
-                        prop: m.bind_prop(),
-                    }));
-                }
-            }
+        }));
+        for m in mounts.iter().filter(below) {
+            let rest = path::strip_root(&m.path, src).unwrap_or("/");
+            copies.push(Arc::new(Mount {
+                id: new_id(),
+                path: path::join_under(path, rest),
+                fs: m.fs.clone(),
+                source: m.source.clone(),
+                flags: m.flags,
+                root: m.root.clone(),
+                root_path: m.root_path.clone(),
+                prop: m.bind_prop(),
+            }));
         }
-        let count = copies.len();
-        self.mounts.write().extend(copies);
-        if let Some(parent) = parent {
-            self.propagate_mount(&parent, path, count);
-        }
-        Ok(())
+        Ok(copies)
     }
 
     /// `MS_MOVE`: moves the visible mount at canonical `from` and every mount below it
@@ -829,12 +840,16 @@ fn options(flags: u64) -> String {
         (MS_NOSUID, ",nosuid"),
         (MS_NODEV, ",nodev"),
         (MS_NOEXEC, ",noexec"),
+        (MS_NOATIME, ",noatime"),
+        (MS_NODIRATIME, ",nodiratime"),
     ] {
         if flags & bit != 0 {
             s.push_str(name);
         }
     }
-    s.push_str(",relatime");
+    if flags & (MS_NOATIME | MS_STRICTATIME) == 0 {
+        s.push_str(",relatime");
+    }
     s
 }
 

@@ -1113,7 +1113,7 @@ fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
 // ---- mounts ----
 
 /// CAP_SYS_ADMIN over the user container that owns the caller's mount container.
-fn require_mount_admin() -> Result<(), Errno> {
+pub(super) fn require_mount_admin() -> Result<(), Errno> {
     let mnt = crate::task::current_process().containers().mnt.clone();
     match crate::container::ContainerType::common(&*mnt).owner() {
         Some(owner) => crate::task::require_cap_in(owner, CAP_SYS_ADMIN),
@@ -1145,12 +1145,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         }
         // Read-only while a file there is open for writing: EBUSY (Linux's
         // mnt_make_readonly).
-        if flags & MS_RDONLY != 0
-            && m.flags & MS_RDONLY == 0
-            && processes_on(ctx.mounts())
-                .iter()
-                .any(|(p, _)| open_in(p, &m, true))
-        {
+        if flags & MS_RDONLY != 0 && m.flags & MS_RDONLY == 0 && has_writers(ctx.mounts(), &m) {
             return Err(Errno::EBUSY);
         }
         return ctx.mounts().remount(&loc.path, flags & 0xf).map(|_| 0);
@@ -1176,19 +1171,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
             return Err(Errno::EFAULT);
         }
         let src = ctx.resolve(&user_path(source)?, true)?;
-        let m = ctx.mounts().mount_at(&src.path).ok_or(Errno::EINVAL)?;
-        let (root, here) = (m.root().metadata(), src.inode.metadata());
-        if (root.dev, root.ino) != (here.dev, here.ino) || src.path == ctx.root().path {
-            return Err(Errno::EINVAL);
-        }
-        if src.inode.metadata().is_dir() != loc.inode.metadata().is_dir() {
-            return Err(Errno::ENOTDIR);
-        }
-        ctx.mounts().move_mount(&src.path, &loc.path)?;
-        for c in contexts_on(ctx.mounts()) {
-            c.moved(&src.path, &loc.path);
-        }
-        return Ok(0);
+        return move_attached(&ctx, &src, &loc);
     }
     if flags & MS_BIND != 0 {
         const MS_REC: u64 = 16384;
@@ -1221,20 +1204,7 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
         read_user_cstr(source, path::PATH_MAX)?
     };
     let fs: Arc<dyn FileSystem> = match fstype.as_str() {
-        "proc" => crate::fs::procfs::ProcFs::new(Arc::new(crate::fs::KernelState::for_caller())),
         "devtmpfs" => crate::fs::devfs::devtmpfs(),
-        // Without `size=`, half of RAM (Linux's default); `size=0` is no limit.
-        "tmpfs" => {
-            crate::fs::ramfs::RamFs::tmpfs(tmpfs_size(data)?, crate::mm::frame::counts().1 / 2)
-        }
-        "ramfs" => crate::fs::ramfs::RamFs::new("ramfs"),
-        // A new instance with its own numbering on every mount (Linux's newinstance).
-        "devpts" => crate::fs::devpts::DevPts::new()?.fs.clone(),
-        "sysfs" => crate::fs::sysfs::SysFs::new(),
-        "cgroup2" => crate::fs::cgroupfs::CgroupFs::new(),
-        "mqueue" => crate::fs::mqueuefs::MqueueFs::new(
-            crate::task::current_process().containers().ipc.clone(),
-        ),
         "ramblk" => {
             // A block device file system: the source names the device.
             let dev = ctx.resolve(&source, true)?.inode.metadata();
@@ -1250,11 +1220,46 @@ fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> SysRes
             }
             disk
         }
-        _ => return Err(Errno::ENODEV),
+        name => {
+            let ty = crate::fs::fscontext::FsType::from_name(name).ok_or(Errno::ENODEV)?;
+            let mut config = crate::fs::fscontext::FsConfig::new(ty);
+            if ty == crate::fs::fscontext::FsType::Tmpfs {
+                config.size = tmpfs_size(data)?;
+            }
+            super::mountapi::new_fs(&config)?
+        }
     };
     ctx.mounts()
         .mount(&loc.path, fs, &source, flags & 0xf)
         .map(|_| 0)
+}
+
+/// `MS_MOVE` (and `move_mount` of an attached mount): the mount whose root is `src`
+/// and the mounts below it move to `to`; processes there follow. `EINVAL` when `src`
+/// is not a mount's root or is the caller's root, `ENOTDIR` for a directory onto a
+/// non-directory or the reverse.
+pub(super) fn move_attached(ctx: &FsContext, src: &Loc, to: &Loc) -> SysResult {
+    let m = ctx.mounts().mount_at(&src.path).ok_or(Errno::EINVAL)?;
+    let (root, here) = (m.root().metadata(), src.inode.metadata());
+    if (root.dev, root.ino) != (here.dev, here.ino) || src.path == ctx.root().path {
+        return Err(Errno::EINVAL);
+    }
+    if src.inode.metadata().is_dir() != to.inode.metadata().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    ctx.mounts().move_mount(&src.path, &to.path)?;
+    for c in contexts_on(ctx.mounts()) {
+        c.moved(&src.path, &to.path);
+    }
+    Ok(0)
+}
+
+/// Whether a process of tree `mounts` has a file of mount `m` open for writing (a
+/// change to read-only then gives `EBUSY`, as Linux's `mnt_make_readonly`).
+pub(super) fn has_writers(mounts: &Arc<MountTable>, m: &crate::fs::mount::Mount) -> bool {
+    processes_on(mounts)
+        .iter()
+        .any(|(p, _)| open_in(p, m, true))
 }
 
 /// The `size=` option of a tmpfs mount's data string, in pages (`EINVAL` if malformed;
