@@ -1,5 +1,6 @@
 //! Linux conformance, second set: `mremap` (grow in place, move, shrink, `MREMAP_FIXED`,
-//! `MREMAP_DONTUNMAP`, shared duplicates, errnos).
+//! `MREMAP_DONTUNMAP`, shared duplicates, errnos); `openat2` (`struct open_how` checks and
+//! every `RESOLVE_*` restriction).
 //!
 //! Runs as root on a Linux host too.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -7,9 +8,13 @@
 #[cfg(target_os = "none")]
 mod imp {
     extern crate alloc;
+    use alloc::ffi::CString;
     use ulib::sys::{self, SysResult, errno::*};
     use ulib::{check, check_eq, check_ok};
 
+    const E2BIG: i32 = 7;
+    const EXDEV: i32 = 18;
+    const ELOOP: i32 = 40;
     const PAGE: usize = 4096;
     const NR_MREMAP: usize = 25;
     const NR_MSYNC: usize = 26;
@@ -254,7 +259,218 @@ mod imp {
         );
     }
 
+    fn cpath(p: &str) -> CString {
+        CString::new(p).expect("path has a NUL")
+    }
+
+    const DIR: &str = "/tmp/t_conform2.d";
+
+    /// Runs `f` in a child with a private mount tree holding a fresh tmpfs at [`DIR`].
+    fn in_private_tree(f: impl FnOnce()) {
+        let pid = ulib::test::fork_run(|| {
+            check_ok!(ulib::container::unshare(ulib::container::CLONE_NEWNS));
+            check_ok!(ulib::cred::make_root_private());
+            let _ = sys::mkdir(c"/tmp", 0o1777);
+            check_ok!(ulib::mnt::mkdir_p(DIR, 0o755));
+            check_ok!(ulib::cred::mount("tmpfs", DIR, "tmpfs", 0));
+            f();
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+    }
+
+    fn symlink(target: &str, link: &str) -> SysResult {
+        let (t, l) = (cpath(target), cpath(link));
+        // SAFETY: two NUL-terminated paths.
+        sys::check(unsafe { sys::syscall2(88, t.as_ptr() as usize, l.as_ptr() as usize) })
+    }
+
+    const NR_OPENAT2: usize = 437;
+    const RESOLVE_NO_XDEV: u64 = 1;
+    const RESOLVE_NO_MAGICLINKS: u64 = 2;
+    const RESOLVE_NO_SYMLINKS: u64 = 4;
+    const RESOLVE_BENEATH: u64 = 8;
+    const RESOLVE_IN_ROOT: u64 = 0x10;
+    const RESOLVE_CACHED: u64 = 0x20;
+
+    /// `openat2(dirfd, path, &{flags, mode, resolve, extra...}, size)`.
+    fn openat2_raw(dirfd: i32, path: &str, how: &[u64], size: usize) -> SysResult<i32> {
+        let p = cpath(path);
+        // SAFETY: a NUL-terminated path and an open_how of at least `size` bytes.
+        sys::check(unsafe {
+            sys::syscall4(
+                NR_OPENAT2,
+                dirfd as isize as usize,
+                p.as_ptr() as usize,
+                how.as_ptr() as usize,
+                size,
+            )
+        })
+        .map(|fd| fd as i32)
+    }
+
+    fn openat2(dirfd: i32, path: &str, flags: usize, resolve: u64) -> SysResult<i32> {
+        openat2_raw(dirfd, path, &[flags as u64, 0, resolve], 24)
+    }
+
+    /// The inode an fd refers to.
+    fn ino(fd: i32) -> u64 {
+        let st = sys::fstat(fd).map(|s| s.st_ino).unwrap_or(0);
+        let _ = sys::close(fd);
+        st
+    }
+
+    fn openat2_checks_open_how() {
+        in_private_tree(|| {
+            let f = alloc::format!("{DIR}/f");
+            check_ok!(ulib::mnt::touch(&f));
+            check_eq!(
+                openat2_raw(-100, &f, &[0, 0, 0], 16),
+                Err(EINVAL),
+                "size 16"
+            );
+            check_eq!(
+                openat2_raw(-100, &f, &[0, 0, 0, 1], 32),
+                Err(E2BIG),
+                "nonzero tail"
+            );
+            let fd = check_ok!(openat2_raw(-100, &f, &[0, 0, 0, 0], 32));
+            check!(ino(fd) != 0, "a zero tail is fine");
+            check_eq!(
+                openat2_raw(-100, &f, &[0; 4], 8192),
+                Err(E2BIG),
+                "past a page"
+            );
+            check_eq!(
+                openat2_raw(-100, &f, &[0, 0o644, 0], 24),
+                Err(EINVAL),
+                "mode w/o O_CREAT"
+            );
+            check_eq!(
+                openat2_raw(-100, &f, &[1 << 40, 0, 0], 24),
+                Err(EINVAL),
+                "bad flags"
+            );
+            check_eq!(openat2(-100, &f, 0, 0x40), Err(EINVAL), "bad resolve");
+            check_eq!(
+                openat2(-100, &f, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT),
+                Err(EINVAL)
+            );
+            check_eq!(openat2(-100, &f, 0, RESOLVE_CACHED), Err(EAGAIN));
+            check_eq!(
+                openat2(-100, &f, 0o10000002, 0),
+                Err(EINVAL),
+                "O_PATH|O_RDWR"
+            );
+            let n = alloc::format!("{DIR}/new");
+            let fd = check_ok!(openat2_raw(-100, &n, &[0o101, 0o640, 0], 24));
+            let st = check_ok!(sys::fstat(fd));
+            check_eq!(
+                st.st_mode & 0o777,
+                0o640 & !0o022 & 0o777,
+                "created with the mode"
+            );
+            let _ = sys::close(fd);
+            // SAFETY: a bad pointer, deliberately.
+            let r = sys::check(unsafe { sys::syscall4(NR_OPENAT2, -100isize as usize, 8, 8, 24) });
+            check_eq!(r, Err(EFAULT), "bad open_how pointer");
+        });
+    }
+
+    fn openat2_resolve_restrictions() {
+        in_private_tree(|| {
+            let d = alloc::format!("{DIR}/d");
+            check_ok!(sys::mkdir(&cpath(&d), 0o755));
+            check_ok!(sys::mkdir(&cpath(&alloc::format!("{d}/sub")), 0o755));
+            check_ok!(ulib::mnt::touch(&alloc::format!("{d}/f")));
+            check_ok!(ulib::mnt::touch(&alloc::format!("{DIR}/outside")));
+            check_ok!(symlink("f", &alloc::format!("{d}/rel")));
+            check_ok!(symlink("../outside", &alloc::format!("{d}/up")));
+            check_ok!(symlink("/f", &alloc::format!("{d}/abs")));
+            check_ok!(sys::mkdir(&cpath(&alloc::format!("{d}/m")), 0o755));
+            check_ok!(ulib::cred::mount(
+                "tmpfs",
+                &alloc::format!("{d}/m"),
+                "tmpfs",
+                0
+            ));
+            check_ok!(ulib::mnt::touch(&alloc::format!("{d}/m/g")));
+            let dfd = check_ok!(sys::open(&cpath(&d), sys::O_RDONLY | sys::O_DIRECTORY, 0));
+            let f_ino = ino(check_ok!(openat2(dfd, "f", 0, 0)));
+            check!(f_ino != 0);
+
+            // RESOLVE_NO_SYMLINKS: any symlink followed is ELOOP.
+            check_eq!(ino(check_ok!(openat2(dfd, "rel", 0, 0))), f_ino, "rel -> f");
+            check_eq!(openat2(dfd, "rel", 0, RESOLVE_NO_SYMLINKS), Err(ELOOP));
+            check_eq!(
+                openat2(dfd, "sub/../f", 0, RESOLVE_NO_SYMLINKS).map(ino),
+                Ok(f_ino)
+            );
+
+            // RESOLVE_BENEATH: absolute paths, absolute links and escaping `..` are EXDEV.
+            check_eq!(
+                openat2(dfd, "up", 0, RESOLVE_BENEATH),
+                Err(EXDEV),
+                "../outside"
+            );
+            check_eq!(openat2(dfd, "abs", 0, RESOLVE_BENEATH), Err(EXDEV));
+            check_eq!(openat2(dfd, "/etc", 0, RESOLVE_BENEATH), Err(EXDEV));
+            check_eq!(openat2(dfd, "..", 0, RESOLVE_BENEATH), Err(EXDEV));
+            check_eq!(
+                openat2(dfd, "sub/../rel", 0, RESOLVE_BENEATH).map(ino),
+                Ok(f_ino)
+            );
+
+            // RESOLVE_IN_ROOT: the dirfd is the root for `..` and absolute links.
+            check_eq!(
+                openat2(dfd, "abs", 0, RESOLVE_IN_ROOT).map(ino),
+                Ok(f_ino),
+                "/f in d"
+            );
+            check_eq!(openat2(dfd, "/f", 0, RESOLVE_IN_ROOT).map(ino), Ok(f_ino));
+            check_eq!(
+                openat2(dfd, "../../f", 0, RESOLVE_IN_ROOT).map(ino),
+                Ok(f_ino)
+            );
+            check_eq!(
+                openat2(dfd, "up", 0, RESOLVE_IN_ROOT),
+                Err(ENOENT),
+                "no d/outside"
+            );
+
+            // RESOLVE_NO_XDEV: into a mount or out of one.
+            check_ok!(openat2(dfd, "m/g", 0, 0).map(ino));
+            check_eq!(openat2(dfd, "m/g", 0, RESOLVE_NO_XDEV), Err(EXDEV));
+            let mfd = check_ok!(openat2(dfd, "m", sys::O_DIRECTORY, 0));
+            check_eq!(openat2(mfd, "../f", 0, RESOLVE_NO_XDEV), Err(EXDEV));
+            check_eq!(
+                openat2(mfd, "g", 0, RESOLVE_NO_XDEV).map(|f| ino(f) != 0),
+                Ok(true)
+            );
+            check_eq!(
+                openat2(dfd, "up", 0, RESOLVE_NO_XDEV).map(|f| ino(f) != 0),
+                Ok(true)
+            );
+
+            // RESOLVE_NO_MAGICLINKS: /proc/self/cwd is refused, plain links are not.
+            let _ = ulib::mnt::mkdir_p("/proc", 0o555);
+            check_ok!(ulib::cred::mount("proc", "/proc", "proc", 0));
+            check_ok!(sys::chdir(&cpath(&d)));
+            let magic = "/proc/self/cwd/f";
+            check_eq!(openat2(-100, magic, 0, 0).map(ino), Ok(f_ino), "{}", magic);
+            check_eq!(openat2(-100, magic, 0, RESOLVE_NO_MAGICLINKS), Err(ELOOP));
+            check_eq!(openat2(-100, magic, 0, RESOLVE_NO_SYMLINKS), Err(ELOOP));
+            check_eq!(
+                openat2(dfd, "rel", 0, RESOLVE_NO_MAGICLINKS).map(ino),
+                Ok(f_ino)
+            );
+            let _ = sys::close(mfd);
+            let _ = sys::close(dfd);
+        });
+    }
+
     ulib::test_main!(
+        openat2_checks_open_how,
+        openat2_resolve_restrictions,
         mremap_grows_in_place_when_the_room_is_free,
         mremap_moves_only_with_maymove,
         mremap_shrinks_and_moves_part_of_an_area,
