@@ -1,6 +1,6 @@
 //! Linux conformance, second set: `mremap` (grow in place, move, shrink, `MREMAP_FIXED`,
 //! `MREMAP_DONTUNMAP`, shared duplicates, errnos); `openat2` (`struct open_how` checks and
-//! every `RESOLVE_*` restriction).
+//! every `RESOLVE_*` restriction); extended attributes on tmpfs (`user.`, `trusted.`).
 //!
 //! Runs as root on a Linux host too.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -468,7 +468,256 @@ mod imp {
         });
     }
 
+    const ENODATA: i32 = 61;
+    const ERANGE: i32 = 34;
+    const EOPNOTSUPP: i32 = 95;
+    const XATTR_CREATE: usize = 1;
+    const XATTR_REPLACE: usize = 2;
+
+    /// `setxattr` (188), `lsetxattr` (189) by path.
+    fn setx(nr: usize, path: &str, name: &str, value: &[u8], flags: usize) -> SysResult {
+        let (p, n) = (cpath(path), cpath(name));
+        // SAFETY: NUL-terminated strings and a live buffer.
+        sys::check(unsafe {
+            sys::syscall5(
+                nr,
+                p.as_ptr() as usize,
+                n.as_ptr() as usize,
+                value.as_ptr() as usize,
+                value.len(),
+                flags,
+            )
+        })
+    }
+
+    /// `getxattr` (191), `lgetxattr` (192) by path, or `fgetxattr` (193) with an fd as `at`.
+    fn getx(nr: usize, at: usize, name: &str, buf: &mut [u8]) -> SysResult {
+        let n = cpath(name);
+        // SAFETY: a NUL-terminated name and a live buffer.
+        sys::check(unsafe {
+            sys::syscall4(
+                nr,
+                at,
+                n.as_ptr() as usize,
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+            )
+        })
+    }
+
+    fn get_text(path: &str, name: &str) -> SysResult<alloc::vec::Vec<u8>> {
+        let p = cpath(path);
+        let mut buf = [0u8; 64];
+        let n = getx(191, p.as_ptr() as usize, name, &mut buf)?;
+        Ok(buf[..n].to_vec())
+    }
+
+    /// `listxattr` (194) / `llistxattr` (195) by path, `flistxattr` (196) with an fd.
+    fn listx(nr: usize, at: usize, buf: &mut [u8]) -> SysResult {
+        // SAFETY: a live buffer.
+        sys::check(unsafe { sys::syscall3(nr, at, buf.as_mut_ptr() as usize, buf.len()) })
+    }
+
+    fn removex(path: &str, name: &str) -> SysResult {
+        let (p, n) = (cpath(path), cpath(name));
+        // SAFETY: NUL-terminated strings.
+        sys::check(unsafe { sys::syscall2(197, p.as_ptr() as usize, n.as_ptr() as usize) })
+    }
+
+    fn xattrs_set_get_list_remove_on_tmpfs() {
+        in_private_tree(|| {
+            let f = alloc::format!("{DIR}/x");
+            check_ok!(ulib::mnt::touch(&f));
+            let p = cpath(&f);
+            check_eq!(setx(188, &f, "user.a", b"hello", 0), Ok(0));
+            check_eq!(get_text(&f, "user.a"), Ok(b"hello".to_vec()));
+            check_eq!(
+                getx(191, p.as_ptr() as usize, "user.a", &mut []),
+                Ok(5),
+                "size query"
+            );
+            check_eq!(
+                getx(191, p.as_ptr() as usize, "user.a", &mut [0; 2]),
+                Err(ERANGE)
+            );
+            check_eq!(setx(188, &f, "user.a", b"x", XATTR_CREATE), Err(EEXIST));
+            check_eq!(setx(188, &f, "user.b", b"x", XATTR_REPLACE), Err(ENODATA));
+            check_eq!(setx(188, &f, "user.a", b"bye", XATTR_REPLACE), Ok(0));
+            check_eq!(get_text(&f, "user.a"), Ok(b"bye".to_vec()));
+            check_eq!(
+                setx(188, &f, "trusted.t", b"", XATTR_CREATE),
+                Ok(0),
+                "empty value"
+            );
+            let mut list = [0u8; 64];
+            let n = check_ok!(listx(194, p.as_ptr() as usize, &mut list));
+            check_eq!(&list[..n], b"trusted.t\0user.a\0", "listxattr");
+            check_eq!(
+                listx(194, p.as_ptr() as usize, &mut []),
+                Ok(n),
+                "list size query"
+            );
+            check_eq!(listx(194, p.as_ptr() as usize, &mut [0; 4]), Err(ERANGE));
+            // The fd forms.
+            let fd = check_ok!(sys::open(&p, sys::O_RDONLY, 0));
+            check_eq!(
+                getx(193, fd as usize, "user.a", &mut [0; 8]),
+                Ok(3),
+                "fgetxattr"
+            );
+            check_eq!(listx(196, fd as usize, &mut list), Ok(n), "flistxattr");
+            let n2 = cpath("user.f");
+            // SAFETY: a NUL-terminated name and a live value.
+            let r = sys::check(unsafe {
+                sys::syscall5(
+                    190,
+                    fd as usize,
+                    n2.as_ptr() as usize,
+                    b"fv".as_ptr() as usize,
+                    2,
+                    0,
+                )
+            });
+            check_eq!(r, Ok(0), "fsetxattr");
+            check_eq!(get_text(&f, "user.f"), Ok(b"fv".to_vec()));
+            // SAFETY: a NUL-terminated name.
+            let r = sys::check(unsafe { sys::syscall2(199, fd as usize, n2.as_ptr() as usize) });
+            check_eq!(r, Ok(0), "fremovexattr");
+            let _ = sys::close(fd);
+            check_eq!(removex(&f, "user.a"), Ok(0));
+            check_eq!(removex(&f, "user.a"), Err(ENODATA));
+            check_eq!(get_text(&f, "user.a"), Err(ENODATA));
+            // A hard link shares the inode's attributes.
+            let l = alloc::format!("{DIR}/x.link");
+            let lc = cpath(&l);
+            // SAFETY: NUL-terminated paths.
+            check_ok!(sys::check(unsafe {
+                sys::syscall2(86, p.as_ptr() as usize, lc.as_ptr() as usize)
+            }));
+            check_eq!(get_text(&l, "trusted.t"), Ok(alloc::vec::Vec::new()));
+        });
+    }
+
+    fn xattr_limits_and_namespaces() {
+        in_private_tree(|| {
+            let f = alloc::format!("{DIR}/y");
+            check_ok!(ulib::mnt::touch(&f));
+            let long = alloc::format!("user.{}", "n".repeat(250));
+            check_eq!(long.len(), 255);
+            check_eq!(setx(188, &f, &long, b"v", 0), Ok(0), "255-byte name");
+            let longer = alloc::format!("{long}n");
+            check_eq!(
+                setx(188, &f, &longer, b"v", 0),
+                Err(ERANGE),
+                "256-byte name"
+            );
+            check_eq!(setx(188, &f, "", b"v", 0), Err(ERANGE), "empty name");
+            let big = alloc::vec![1u8; 65537];
+            check_eq!(
+                setx(188, &f, "user.big", &big[..65536], 0),
+                Ok(0),
+                "64 KiB value"
+            );
+            check_eq!(setx(188, &f, "user.big", &big, 0), Err(E2BIG), "64 KiB + 1");
+            let mut back = alloc::vec![0u8; 65536];
+            let p = cpath(&f);
+            check_eq!(
+                getx(191, p.as_ptr() as usize, "user.big", &mut back),
+                Ok(65536)
+            );
+            check_eq!(setx(188, &f, "user.", b"v", 0), Err(EINVAL), "empty suffix");
+            check_eq!(
+                setx(188, &f, "foo.bar", b"v", 0),
+                Err(EOPNOTSUPP),
+                "unknown namespace"
+            );
+            check_eq!(
+                setx(188, &f, "user.a", b"v", 4),
+                Err(EINVAL),
+                "unknown flag"
+            );
+            check_eq!(setx(188, "/nonexistent", "user.a", b"v", 0), Err(ENOENT));
+            // A symlink: user.* is for files and directories; lgetxattr does not follow.
+            let s = alloc::format!("{DIR}/ylink");
+            check_ok!(symlink(&f, &s));
+            check_eq!(
+                setx(189, &s, "user.a", b"v", 0),
+                Err(EPERM),
+                "user. on a symlink"
+            );
+            check_eq!(
+                setx(189, &s, "trusted.a", b"sl", 0),
+                Ok(0),
+                "trusted. on a symlink"
+            );
+            let sp = cpath(&s);
+            check_eq!(
+                getx(192, sp.as_ptr() as usize, "trusted.a", &mut [0; 8]),
+                Ok(2)
+            );
+            check_eq!(get_text(&s, "trusted.a"), Err(ENODATA), "getxattr follows");
+            check_eq!(
+                get_text(&s, "user.big").map(|v| v.len()),
+                Err(ERANGE),
+                "64-byte buf"
+            );
+            // procfs keeps none.
+            let _ = ulib::mnt::mkdir_p("/proc", 0o555);
+            check_ok!(ulib::cred::mount("proc", "/proc", "proc", 0));
+            check_eq!(get_text("/proc/self/status", "user.a"), Err(EOPNOTSUPP));
+            let r = setx(188, "/proc/self/status", "user.a", b"v", 0);
+            check_eq!(r, Err(EOPNOTSUPP), "{:?}", r);
+            let pp = cpath("/proc/self/status");
+            check_eq!(listx(194, pp.as_ptr() as usize, &mut [0; 8]), Ok(0));
+        });
+    }
+
+    fn trusted_xattrs_need_cap_sys_admin() {
+        in_private_tree(|| {
+            let f = alloc::format!("{DIR}/z");
+            check_ok!(ulib::mnt::touch(&f));
+            check_ok!(ulib::cred::chmod(&f, 0o666));
+            check_eq!(setx(188, &f, "trusted.t", b"root", 0), Ok(0));
+            check_eq!(setx(188, &f, "user.u", b"all", 0), Ok(0));
+            let pid = ulib::test::fork_run(|| {
+                check_ok!(ulib::cred::setresuid(1000, 1000, 1000));
+                check_eq!(
+                    setx(188, &f, "trusted.t", b"x", 0),
+                    Err(EPERM),
+                    "set trusted"
+                );
+                check_eq!(get_text(&f, "trusted.t"), Err(ENODATA), "get trusted");
+                check_eq!(removex(&f, "trusted.t"), Err(EPERM));
+                let p = cpath(&f);
+                let mut list = [0u8; 64];
+                let n = check_ok!(listx(194, p.as_ptr() as usize, &mut list));
+                check_eq!(&list[..n], b"user.u\0", "trusted names hidden");
+                check_eq!(
+                    setx(188, &f, "user.u", b"mine", 0),
+                    Ok(0),
+                    "write permission"
+                );
+            });
+            check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+            check_ok!(ulib::cred::chmod(&f, 0o600));
+            let pid = ulib::test::fork_run(|| {
+                check_ok!(ulib::cred::setresuid(1000, 1000, 1000));
+                check_eq!(get_text(&f, "user.u"), Err(EACCES), "no read permission");
+                check_eq!(
+                    setx(188, &f, "user.u", b"x", 0),
+                    Err(EACCES),
+                    "no write permission"
+                );
+            });
+            check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+            check_eq!(get_text(&f, "user.u"), Ok(b"mine".to_vec()));
+        });
+    }
+
     ulib::test_main!(
+        xattrs_set_get_list_remove_on_tmpfs,
+        xattr_limits_and_namespaces,
+        trusted_xattrs_need_cap_sys_admin,
         openat2_checks_open_how,
         openat2_resolve_restrictions,
         mremap_grows_in_place_when_the_room_is_free,
