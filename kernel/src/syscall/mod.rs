@@ -14,6 +14,7 @@ mod mqueue;
 mod net;
 mod openat2;
 mod poll;
+mod prctl;
 mod process;
 mod procext;
 mod ptimer;

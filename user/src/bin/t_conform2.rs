@@ -1,6 +1,7 @@
 //! Linux conformance, second set: `mremap` (grow in place, move, shrink, `MREMAP_FIXED`,
 //! `MREMAP_DONTUNMAP`, shared duplicates, errnos); `openat2` (`struct open_how` checks and
-//! every `RESOLVE_*` restriction); extended attributes on tmpfs (`user.`, `trusted.`).
+//! every `RESOLVE_*` restriction); extended attributes on tmpfs (`user.`, `trusted.`);
+//! `prctl` names, parent-death signals, child subreapers, timer slack and TSC mode.
 //!
 //! Runs as root on a Linux host too.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -714,7 +715,150 @@ mod imp {
         });
     }
 
+    const PR_SET_PDEATHSIG: usize = 1;
+    const PR_GET_PDEATHSIG: usize = 2;
+    const PR_SET_NAME: usize = 15;
+    const PR_GET_NAME: usize = 16;
+    const PR_GET_TSC: usize = 25;
+    const PR_SET_TSC: usize = 26;
+    const PR_SET_TIMERSLACK: usize = 29;
+    const PR_GET_TIMERSLACK: usize = 30;
+    const PR_SET_CHILD_SUBREAPER: usize = 36;
+    const PR_GET_CHILD_SUBREAPER: usize = 37;
+
+    fn prctl(option: usize, arg2: usize) -> SysResult {
+        // SAFETY: arg2 is a value or points to a live buffer, as `option` wants.
+        sys::check(unsafe { sys::syscall5(157, option, arg2, 0, 0, 0) })
+    }
+
+    fn get_int(option: usize) -> SysResult<i32> {
+        let mut v: i32 = -1;
+        prctl(option, &mut v as *mut i32 as usize)?;
+        Ok(v)
+    }
+
+    fn read_text(path: &str) -> alloc::string::String {
+        let mut buf = [0u8; 2048];
+        let Ok(fd) = sys::open(&cpath(path), sys::O_RDONLY, 0) else {
+            return alloc::string::String::new();
+        };
+        let n = sys::read(fd, &mut buf).unwrap_or(0);
+        let _ = sys::close(fd);
+        alloc::string::String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    fn prctl_name_shows_in_proc_comm_and_status() {
+        in_private_tree(|| {
+            let _ = ulib::mnt::mkdir_p("/proc", 0o555);
+            check_ok!(ulib::cred::mount("proc", "/proc", "proc", 0));
+            check_ok!(prctl(PR_SET_NAME, c"conform2-name-long".as_ptr() as usize));
+            let mut name = [0xffu8; 16];
+            check_ok!(prctl(PR_GET_NAME, name.as_mut_ptr() as usize));
+            check_eq!(&name[..16], b"conform2-name-l\0", "15 bytes and a NUL");
+            check_eq!(read_text("/proc/self/comm"), "conform2-name-l\n");
+            let status = read_text("/proc/self/status");
+            check!(
+                status.starts_with("Name:\tconform2-name-l\n"),
+                "status: {}",
+                status
+            );
+            let me = sys::getpid();
+            check_eq!(
+                read_text(&alloc::format!("/proc/{me}/comm")),
+                "conform2-name-l\n"
+            );
+            check_eq!(prctl(PR_GET_NAME, 8), Err(EFAULT));
+        });
+    }
+
+    fn pdeathsig_and_subreaper_adopt_orphans() {
+        let pid = ulib::test::fork_run(|| {
+            let reaper = sys::getpid();
+            check_eq!(get_int(PR_GET_CHILD_SUBREAPER), Ok(0));
+            check_ok!(prctl(PR_SET_CHILD_SUBREAPER, 1));
+            check_eq!(get_int(PR_GET_CHILD_SUBREAPER), Ok(1));
+            check_eq!(prctl(PR_SET_PDEATHSIG, 65), Err(EINVAL), "not a signal");
+            let [r, w] = check_ok!(sys::pipe());
+            let a = check_ok!(sys::fork());
+            if a == 0 {
+                // The middle process: two children, then it exits.
+                let dying = check_ok!(sys::fork());
+                if dying == 0 {
+                    let ok = prctl(PR_SET_PDEATHSIG, sys::SIGUSR1 as usize).is_ok()
+                        && get_int(PR_GET_PDEATHSIG) == Ok(sys::SIGUSR1);
+                    let _ = sys::write(w, if ok { b"d" } else { b"x" });
+                    for _ in 0..500 {
+                        let _ = sys::sleep_ms(10);
+                    }
+                    sys::exit(3);
+                }
+                let orphan = check_ok!(sys::fork());
+                if orphan == 0 {
+                    check_eq!(get_int(PR_GET_PDEATHSIG), Ok(0), "not inherited");
+                    let _ = sys::write(w, b"o");
+                    let mut n = 0;
+                    while sys::getppid() != reaper && n < 500 {
+                        let _ = sys::sleep_ms(10);
+                        n += 1;
+                    }
+                    sys::exit(if sys::getppid() == reaper { 7 } else { 8 });
+                }
+                let mut b = [0u8; 2];
+                let mut got = 0;
+                while got < 2 {
+                    got += sys::read(r, &mut b[got..]).unwrap_or(2);
+                }
+                sys::exit(if b.contains(&b'x') { 1 } else { 0 });
+            }
+            check_eq!(ulib::test::wait_exit(a), ulib::test::Exit::Code(0));
+            // Both grandchildren are now the subreaper's: one killed by SIGUSR1 at the
+            // middle process's exit, the other exits 7 having seen its new parent.
+            let mut ends = alloc::vec::Vec::new();
+            for _ in 0..2 {
+                let (_, status) = check_ok!(sys::wait4(-1, 0));
+                ends.push(ulib::test::Exit::from_status(status));
+            }
+            ends.sort_by_key(|e| alloc::format!("{e:?}"));
+            check_eq!(
+                ends,
+                [
+                    ulib::test::Exit::Code(7),
+                    ulib::test::Exit::Signal(sys::SIGUSR1)
+                ]
+            );
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+    }
+
+    fn prctl_timerslack_and_tsc() {
+        let pid = ulib::test::fork_run(|| {
+            check_eq!(prctl(PR_GET_TIMERSLACK, 0), Ok(50_000), "Linux's default");
+            check_ok!(prctl(PR_SET_TIMERSLACK, 1_000_000));
+            check_eq!(prctl(PR_GET_TIMERSLACK, 0), Ok(1_000_000));
+            let child = check_ok!(sys::fork());
+            if child == 0 {
+                // Inherited, and 0 restores the inherited value as the default.
+                let ok = prctl(PR_GET_TIMERSLACK, 0) == Ok(1_000_000)
+                    && prctl(PR_SET_TIMERSLACK, 5).is_ok()
+                    && prctl(PR_SET_TIMERSLACK, 0).is_ok()
+                    && prctl(PR_GET_TIMERSLACK, 0) == Ok(1_000_000);
+                sys::exit(if ok { 0 } else { 1 });
+            }
+            check_eq!(ulib::test::wait_exit(child), ulib::test::Exit::Code(0));
+            check_ok!(prctl(PR_SET_TIMERSLACK, 0));
+            check_eq!(prctl(PR_GET_TIMERSLACK, 0), Ok(50_000));
+            check_eq!(get_int(PR_GET_TSC), Ok(1), "PR_TSC_ENABLE");
+            check_eq!(prctl(PR_SET_TSC, 1), Ok(0));
+            check_eq!(prctl(PR_SET_TSC, 3), Err(EINVAL));
+            check_eq!(prctl(PR_GET_TSC, 8), Err(EFAULT));
+        });
+        check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
+    }
+
     ulib::test_main!(
+        prctl_name_shows_in_proc_comm_and_status,
+        pdeathsig_and_subreaper_adopt_orphans,
+        prctl_timerslack_and_tsc,
         xattrs_set_get_list_remove_on_tmpfs,
         xattr_limits_and_namespaces,
         trusted_xattrs_need_cap_sys_admin,
