@@ -187,6 +187,42 @@ impl FsContext {
         self.resolve_at(None, path, follow)
     }
 
+    /// [`resolve_at`](Self::resolve_at) under `openat2`'s `RESOLVE_*` restrictions; a
+    /// scoped walk (`RESOLVE_BENEATH`, `RESOLVE_IN_ROOT`) has its start as its root.
+    pub fn resolve_restricted(
+        &self,
+        base: Option<&Loc>,
+        path: &str,
+        follow: bool,
+        rules: u64,
+    ) -> Result<Loc, Errno> {
+        let (root, cwd) = self.root_and_cwd();
+        let start = base.unwrap_or(&cwd);
+        Walker {
+            mounts: &self.mounts,
+            root: scoped_root(start, &root, rules),
+            cwd: start,
+        }
+        .resolve_restricted(path, follow, rules)
+    }
+
+    /// [`resolve_parent_at`](Self::resolve_parent_at) under `RESOLVE_*` restrictions.
+    pub fn resolve_parent_restricted(
+        &self,
+        base: Option<&Loc>,
+        path: &str,
+        rules: u64,
+    ) -> Result<Parent, Errno> {
+        let (root, cwd) = self.root_and_cwd();
+        let start = base.unwrap_or(&cwd);
+        Walker {
+            mounts: &self.mounts,
+            root: scoped_root(start, &root, rules),
+            cwd: start,
+        }
+        .resolve_parent_restricted(path, rules)
+    }
+
     /// Resolves the parent directory of `path` relative to `base`.
     pub fn resolve_parent_at(&self, base: Option<&Loc>, path: &str) -> Result<Parent, Errno> {
         let (root, cwd) = self.root_and_cwd();
@@ -201,6 +237,16 @@ impl FsContext {
     fn root_and_cwd(&self) -> (Arc<Loc>, Arc<Loc>) {
         let s = self.state.lock();
         (s.root.clone(), s.cwd.clone())
+    }
+}
+
+/// The root of a walk under `rules`: its start for a scoped one.
+fn scoped_root<'a>(start: &'a Loc, root: &'a Loc, rules: u64) -> &'a Loc {
+    use super::walk::{RESOLVE_BENEATH, RESOLVE_IN_ROOT};
+    if rules & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
+        start
+    } else {
+        root
     }
 }
 

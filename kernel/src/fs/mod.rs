@@ -39,6 +39,7 @@ pub mod ttyjob;
 pub mod usermap;
 pub mod vfs;
 pub mod walk;
+pub mod xattr;
 
 pub use context::FsContext;
 pub use devfs::console_input;

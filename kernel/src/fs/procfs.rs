@@ -384,6 +384,8 @@ enum Node {
     Sysctl(u8),
     Pid(u32),
     Status(u32),
+    /// `/proc/[pid]/comm`: the name `PR_SET_NAME` and exec set.
+    Comm(u32),
     Stat(u32),
     Cmdline(u32),
     Maps(u32),
@@ -434,8 +436,9 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 18] = [
+const PID_FILES: [(&str, FileType); 19] = [
     ("status", FileType::Regular),
+    ("comm", FileType::Regular),
     ("stat", FileType::Regular),
     ("cmdline", FileType::Regular),
     ("exe", FileType::Symlink),
@@ -510,6 +513,7 @@ impl Node {
             Node::Pid(p) => pid_ino(p, 0),
             Node::Status(p) => pid_ino(p, 1),
             Node::Stat(p) => pid_ino(p, 2),
+            Node::Comm(p) => pid_ino(p, 2) | 1,
             Node::Cmdline(p) => pid_ino(p, 3),
             // The low byte is free in every slot but the links'.
             Node::Exe(p) => pid_ino(p, 3) | 1,
@@ -538,6 +542,7 @@ impl Node {
         match self {
             Node::Pid(p)
             | Node::Status(p)
+            | Node::Comm(p)
             | Node::Stat(p)
             | Node::Cmdline(p)
             | Node::Exe(p)
@@ -679,6 +684,7 @@ impl ProcInode {
                 .into_bytes(),
             Node::Status(_) => render_status(&self.info()?).into_bytes(),
             Node::Stat(_) => render_stat(&self.info()?).into_bytes(),
+            Node::Comm(_) => format!("{}\n", comm(&self.info()?.name)).into_bytes(),
             Node::Cmdline(_) => self.info()?.cmdline,
             Node::Limits(_) => super::proclimits::render(&self.info()?.limits).into_bytes(),
             Node::Loadavg => v.loadavg().into_bytes(),
@@ -995,6 +1001,7 @@ impl Inode for ProcInode {
                 match name {
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),
+                    "comm" => Node::Comm(pid),
                     "cmdline" => Node::Cmdline(pid),
                     "exe" => Node::Exe(pid),
                     "limits" => Node::Limits(pid),

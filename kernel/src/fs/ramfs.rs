@@ -5,6 +5,7 @@
 use super::env;
 use super::pagestore::{PAGE_SIZE, PageStore};
 use super::vfs::*;
+use super::xattr::Xattrs;
 use crate::errno::Errno;
 use crate::mm::vma::PageSource;
 use alloc::collections::BTreeMap;
@@ -220,6 +221,7 @@ pub struct RamInode {
     charge: Arc<Charge>,
     meta: Mutex<Meta>,
     kind: Kind,
+    xattrs: Mutex<Xattrs>,
 }
 
 impl RamInode {
@@ -251,6 +253,7 @@ impl RamInode {
                 ctime: now,
             }),
             kind,
+            xattrs: Mutex::new(Xattrs::new()),
         })
     }
 
@@ -657,6 +660,10 @@ impl Inode for RamInode {
         }
         m.ctime = env::now();
         Ok(())
+    }
+
+    fn xattrs(&self) -> Option<&Mutex<Xattrs>> {
+        Some(&self.xattrs)
     }
 
     fn map_pages(&self) -> Option<Arc<dyn PageSource>> {

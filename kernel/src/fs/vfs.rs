@@ -248,6 +248,12 @@ pub trait Inode: Send + Sync + Any {
     fn map_pages(&self) -> Option<Arc<dyn crate::mm::vma::PageSource>> {
         None
     }
+
+    /// The inode's extended attributes; `None` on a file system without them
+    /// (`EOPNOTSUPP`).
+    fn xattrs(&self) -> Option<&spin::Mutex<super::xattr::Xattrs>> {
+        None
+    }
 }
 
 /// The errno of making entry `name` in directory `dir`, which has no such operation:

@@ -13,6 +13,18 @@ use alloc::vec::Vec;
 /// Symlinks followed in one resolution before `ELOOP` (Linux's `MAXSYMLINKS`).
 pub const MAX_SYMLINKS: usize = 40;
 
+/// `openat2`'s `RESOLVE_*` restrictions on a walk (Linux's values).
+pub const RESOLVE_NO_XDEV: u64 = 0x01;
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+/// Stay below the starting directory (`EXDEV` on escaping); the walker's root is that
+/// directory.
+pub const RESOLVE_BENEATH: u64 = 0x08;
+/// The starting directory is the root (`..` and absolute links stop there); the walker's
+/// root is that directory.
+pub const RESOLVE_IN_ROOT: u64 = 0x10;
+pub const RESOLVE_CACHED: u64 = 0x20;
+
 /// A resolved location: the inode and its canonical absolute path in the mount tree.
 #[derive(Clone)]
 pub struct Loc {
@@ -51,14 +63,22 @@ impl Walker<'_> {
     /// Resolves `path` (relative ones from `cwd`). `follow` says whether a symlink in last
     /// position is followed; a trailing slash always follows and requires a directory.
     pub fn resolve(&self, path: &str, follow: bool) -> Result<Loc, Errno> {
+        self.resolve_restricted(path, follow, 0)
+    }
+
+    /// [`resolve`](Self::resolve) under `RESOLVE_*` restrictions `rules`.
+    pub fn resolve_restricted(&self, path: &str, follow: bool, rules: u64) -> Result<Loc, Errno> {
         path::check(path)?;
+        if rules & RESOLVE_BENEATH != 0 && path::is_absolute(path) {
+            return Err(Errno::EXDEV);
+        }
         let start = if path::is_absolute(path) {
             self.root
         } else {
             self.cwd
         };
         let slash = path::has_trailing_slash(path);
-        let loc = self.walk(start, path, follow || slash)?;
+        let loc = self.walk_with(start, path, follow || slash, rules)?;
         if slash && loc.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
@@ -67,11 +87,19 @@ impl Walker<'_> {
 
     /// Resolves all but the last component of `path`, which must name a directory.
     pub fn resolve_parent(&self, path: &str) -> Result<Parent, Errno> {
+        self.resolve_parent_restricted(path, 0)
+    }
+
+    /// [`resolve_parent`](Self::resolve_parent) under `RESOLVE_*` restrictions `rules`.
+    pub fn resolve_parent_restricted(&self, path: &str, rules: u64) -> Result<Parent, Errno> {
         path::check(path)?;
+        if rules & RESOLVE_BENEATH != 0 && path::is_absolute(path) {
+            return Err(Errno::EXDEV);
+        }
         let (dir, name) = path::split_last(path);
         let dir = match dir {
             "" => self.cwd.clone(),
-            d => self.walk(
+            d => self.walk_with(
                 if path::is_absolute(d) {
                     self.root
                 } else {
@@ -79,6 +107,7 @@ impl Walker<'_> {
                 },
                 d,
                 true,
+                rules,
             )?,
         };
         if dir.file_type() != FileType::Directory {
@@ -100,6 +129,26 @@ impl Walker<'_> {
     /// of directories and the targets of symlinks met: path walks run on every path
     /// system call.
     fn walk(&self, start: &Loc, path: &str, follow_last: bool) -> Result<Loc, Errno> {
+        self.walk_with(start, path, follow_last, 0)
+    }
+
+    /// Whether canonical paths `a` and `b` lie on the same mount (`RESOLVE_NO_XDEV`).
+    fn same_mount(&self, a: &str, b: &str) -> bool {
+        match (self.mounts.mount_of(a), self.mounts.mount_of(b)) {
+            (Some(x), Some(y)) => alloc::sync::Arc::ptr_eq(&x, &y),
+            (x, y) => x.is_none() && y.is_none(),
+        }
+    }
+
+    /// [`walk`](Self::walk) under `RESOLVE_*` restrictions `rules`.
+    fn walk_with(
+        &self,
+        start: &Loc,
+        path: &str,
+        follow_last: bool,
+        rules: u64,
+    ) -> Result<Loc, Errno> {
+        let scoped = rules & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0;
         // The canonical path of the directory (or file) reached, always the path of the
         // top of `stack`.
         let mut at = String::with_capacity(start.path.len() + 1 + path.len());
@@ -132,7 +181,13 @@ impl Walker<'_> {
                 "." => {}
                 ".." => {
                     if at == self.root.path {
+                        if rules & RESOLVE_BENEATH != 0 {
+                            return Err(Errno::EXDEV);
+                        }
                         continue;
+                    }
+                    if rules & RESOLVE_NO_XDEV != 0 && self.mounts.mount_at(&at).is_some() {
+                        return Err(Errno::EXDEV);
                     }
                     if stack.len() > 1 {
                         stack.pop();
@@ -159,6 +214,9 @@ impl Walker<'_> {
                     let inode = match ty {
                         FileType::Symlink => inode,
                         _ => match self.mounts.mount_at(&at) {
+                            Some(_) if rules & RESOLVE_NO_XDEV != 0 => {
+                                return Err(Errno::EXDEV);
+                            }
                             Some(m) => {
                                 let root = m.root();
                                 ty = root.file_type();
@@ -173,10 +231,22 @@ impl Walker<'_> {
                     };
                     if ty == FileType::Symlink && (follow_last || !is_last()) {
                         links += 1;
-                        if links > MAX_SYMLINKS {
+                        if links > MAX_SYMLINKS || rules & RESOLVE_NO_SYMLINKS != 0 {
                             return Err(Errno::ELOOP);
                         }
                         if let Some(target) = inode.magic_target() {
+                            if rules & RESOLVE_NO_MAGICLINKS != 0 {
+                                return Err(Errno::ELOOP);
+                            }
+                            // Linux: not safe for scoped walks; across mounts for NO_XDEV.
+                            let other_mount = || {
+                                inode
+                                    .magic_path()
+                                    .is_none_or(|p| !self.same_mount(&p, &at[..dir_len]))
+                            };
+                            if scoped || (rules & RESOLVE_NO_XDEV != 0 && other_mount()) {
+                                return Err(Errno::EXDEV);
+                            }
                             // A magic link lands on its object; it keeps the link's path.
                             let target = target?;
                             let ty = target.file_type();
@@ -193,6 +263,12 @@ impl Walker<'_> {
                             return Err(Errno::ENOENT);
                         }
                         if path::is_absolute(&target) {
+                            if rules & RESOLVE_BENEATH != 0
+                                || (rules & RESOLVE_NO_XDEV != 0
+                                    && !self.same_mount(&at[..dir_len], &self.root.path))
+                            {
+                                return Err(Errno::EXDEV);
+                            }
                             stack.clear();
                             at.clear();
                             at.push_str(&self.root.path);
@@ -317,6 +393,56 @@ mod tests {
         assert_eq!(resolve(&t, "/", "/loop", true), Err(Errno::ELOOP));
         assert_eq!(resolve(&t, "/", "/loop", false), Ok("/loop".to_string()));
         assert_eq!(resolve(&t, "/", "/loop/x", false), Err(Errno::ELOOP));
+    }
+
+    #[test]
+    fn restricted_walks_refuse_symlinks_escapes_and_mount_crossings() {
+        let t = tree();
+        t.mount("/mnt", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount");
+        let root = t.root();
+        let w = Walker {
+            mounts: &t,
+            root: &root,
+            cwd: &root,
+        };
+        let a = w.resolve("/a", true).expect("/a");
+        let scoped = Walker {
+            mounts: &t,
+            root: &a,
+            cwd: &a,
+        };
+        let path = |r: Result<Loc, Errno>| r.map(|l| l.path);
+        assert_eq!(
+            path(w.resolve_restricted("/a/rel", true, RESOLVE_NO_SYMLINKS)),
+            Err(Errno::ELOOP)
+        );
+        assert_eq!(
+            path(w.resolve_restricted("/a/rel", false, RESOLVE_NO_SYMLINKS)),
+            Ok("/a/rel".to_string()),
+            "a last link not followed is fine"
+        );
+        assert_eq!(
+            path(scoped.resolve_restricted("..", true, RESOLVE_BENEATH)),
+            Err(Errno::EXDEV)
+        );
+        assert_eq!(
+            path(scoped.resolve_restricted("b/../rel", true, RESOLVE_BENEATH)),
+            Ok("/a/b/f".to_string())
+        );
+        assert_eq!(
+            path(scoped.resolve_restricted("../../b/f", true, RESOLVE_IN_ROOT)),
+            Ok("/a/b/f".to_string()),
+            "IN_ROOT: .. stays at the start"
+        );
+        assert_eq!(
+            path(w.resolve_restricted("/mnt", true, RESOLVE_NO_XDEV)),
+            Err(Errno::EXDEV)
+        );
+        assert_eq!(
+            path(w.resolve_restricted("/abs/f", true, RESOLVE_NO_XDEV)),
+            Ok("/a/b/f".to_string())
+        );
     }
 
     #[test]

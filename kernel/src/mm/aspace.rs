@@ -428,6 +428,42 @@ impl Drop for AddressSpace {
 }
 
 impl AddressSpace {
+    /// Moves the areas and pages of `[from, from + len)` to `[to, to + len)`, which the
+    /// caller made free (`mremap`). Frames keep their charge; with `keep` the old areas stay,
+    /// empty (`MREMAP_DONTUNMAP`). `ENOMEM` (nothing changed) when a page table could not be
+    /// allocated.
+    pub fn move_range(&mut self, from: u64, len: u64, to: u64, keep: bool) -> Result<(), Errno> {
+        let mut pages = alloc::vec::Vec::new();
+        pages
+            .try_reserve(self.resident_in(from, from + len))
+            .map_err(|_| Errno::ENOMEM)?;
+        paging::for_each_present(self.pml4, from, from + len, &mut |va, e| {
+            pages.push((va, e))
+        });
+        // Map everything at the new place first: a failure then only undoes new entries.
+        for (i, &(va, e)) in pages.iter().enumerate() {
+            let flags = e & !paging::entry_addr(e) & !paging::PRESENT;
+            if !self.map_page(va - from + to, paging::entry_addr(e), flags) {
+                for &(done, _) in &pages[..i] {
+                    paging::unmap(self.pml4, done - from + to);
+                }
+                return Err(Errno::ENOMEM);
+            }
+        }
+        for &(va, _) in &pages {
+            paging::unmap(self.pml4, va);
+        }
+        self.vmas.relocate(from, len, to, keep);
+        Ok(())
+    }
+
+    /// Number of present user pages in `[start, end)`.
+    fn resident_in(&self, start: u64, end: u64) -> usize {
+        let mut n = 0;
+        paging::for_each_present(self.pml4, start, end, &mut |_, _| n += 1);
+        n
+    }
+
     /// Drops the private pages of `[start, end)` (MADV_DONTNEED): they read back as zeros.
     pub fn discard_private(&mut self, start: u64, end: u64) {
         let mut pages = alloc::vec::Vec::new();

@@ -89,6 +89,31 @@ impl Vma {
     pub fn is_shared(&self) -> bool {
         matches!(self.backing, Backing::Shared { .. })
     }
+
+    /// This area's mapping from its page `from` on, placed at `to` with length `len` (which
+    /// may run past this area's end: a grown `mremap` target).
+    pub fn moved(&self, from: u64, to: u64, len: u64) -> Vma {
+        let mut v = self.slice(from, from + 1);
+        v.start = to;
+        v.end = to + len;
+        v
+    }
+
+    /// Whether `next` continues `self` as one area would (Linux merges such neighbours):
+    /// adjacent, the same protection and name, and the same backing at the next page.
+    fn continued_by(&self, next: &Vma) -> bool {
+        let pages = (self.end - self.start) / 4096;
+        let backing = match (&self.backing, &next.backing) {
+            (Backing::Private, Backing::Private) => true,
+            (Backing::Shared { src: a, pgoff: x }, Backing::Shared { src: b, pgoff: y })
+            | (
+                Backing::PrivateCopy { src: a, pgoff: x },
+                Backing::PrivateCopy { src: b, pgoff: y },
+            ) => same_source(a, b) && x + pages == *y,
+            _ => false,
+        };
+        backing && self.end == next.start && self.prot == next.prot && self.name == next.name
+    }
 }
 
 #[derive(Clone, Default)]
@@ -194,6 +219,39 @@ impl VmaSet {
             } else if let Some(new) = src.fork_copy() {
                 done.push((src.clone(), new.clone()));
                 *src = new;
+            }
+        }
+    }
+
+    /// The end of the area holding `addr`, counting neighbours that continue each other
+    /// (pieces left by `munmap`/`mprotect` that Linux would have merged) as one.
+    pub fn area_end(&self, addr: u64) -> Option<u64> {
+        let mut cur = self.find(addr)?;
+        while let Some(next) = self.map.get(&cur.end).filter(|n| cur.continued_by(n)) {
+            cur = next;
+        }
+        Some(cur.end)
+    }
+
+    /// Grows the area ending at `end` to `new_end`; the caller checked the room is free.
+    pub fn extend(&mut self, end: u64, new_end: u64) -> bool {
+        match self.map.range_mut(..end).next_back() {
+            Some((_, v)) if v.end == end && new_end >= end => {
+                v.end = new_end;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Moves the areas of `[from, from + len)` to start at `to` (a free range), splitting
+    /// at the edges; with `keep`, copies stay at the old place too (`MREMAP_DONTUNMAP`).
+    pub fn relocate(&mut self, from: u64, len: u64, to: u64, keep: bool) {
+        for v in self.remove_range(from, from + len) {
+            let moved = v.moved(v.start, v.start - from + to, v.end - v.start);
+            self.map.insert(moved.start, moved);
+            if keep {
+                self.map.insert(v.start, v);
             }
         }
     }
@@ -310,6 +368,47 @@ mod tests {
         assert_eq!(srcs.len(), 2);
         assert!(same_source(&srcs[0], &srcs[1]));
         assert!(!same_source(&srcs[0], &src));
+    }
+
+    #[test]
+    fn area_end_joins_pieces_an_mprotect_round_trip_left() {
+        let mut s = VmaSet::new();
+        s.insert(anon(0x1000, 0x5000));
+        s.insert(anon(0x6000, 0x7000));
+        assert!(s.protect(0x2000, 0x3000, PROT_READ));
+        assert_eq!(s.area_end(0x1000), Some(0x2000));
+        assert!(s.protect(0x2000, 0x3000, PROT_READ | PROT_WRITE));
+        assert_eq!(s.area_end(0x1000), Some(0x5000));
+        assert_eq!(s.area_end(0x4fff), Some(0x5000));
+        assert_eq!(s.area_end(0x5000), None);
+    }
+
+    #[test]
+    fn relocate_moves_part_of_an_area_and_keeps_shared_offsets() {
+        let mut s = VmaSet::new();
+        let src: Arc<dyn PageSource> = Arc::new(Pages);
+        s.insert(Vma {
+            start: 0x1000,
+            end: 0x5000,
+            prot: 3,
+            backing: Backing::Shared { src, pgoff: 0 },
+            name: String::new(),
+        });
+        s.relocate(0x2000, 0x2000, 0x10000, false);
+        let areas: Vec<_> = s.iter().map(|v| (v.start, v.end)).collect();
+        assert_eq!(
+            areas,
+            [(0x1000, 0x2000), (0x4000, 0x5000), (0x10000, 0x12000)]
+        );
+        match s.find(0x10000).map(|v| v.backing.clone()) {
+            Some(Backing::Shared { pgoff, .. }) => assert_eq!(pgoff, 1),
+            _ => panic!("shared area expected at 0x10000"),
+        }
+        s.relocate(0x10000, 0x1000, 0x20000, true);
+        assert!(s.find(0x10000).is_some() && s.find(0x20000).is_some());
+        assert!(s.extend(0x21000, 0x23000));
+        assert_eq!(s.area_end(0x20000), Some(0x23000));
+        assert!(!s.extend(0x20800, 0x30000));
     }
 
     #[test]

@@ -426,6 +426,6 @@ fn prctl(option: u64, arg2: u64, arg3: u64, args_rest: u64) -> SysResult {
             commit(&p, new);
             Ok(0)
         }
-        _ => Err(Errno::EINVAL),
+        _ => super::prctl::option(option, arg2).unwrap_or(Err(Errno::EINVAL)),
     }
 }

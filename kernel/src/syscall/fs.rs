@@ -453,12 +453,26 @@ fn getdents64(fd: i32, buf: u64, count: u64) -> SysResult {
 
 fn openat(dirfd: i32, pathname: u64, flags: u32, mode: u32) -> SysResult {
     let p = user_path(pathname)?;
+    open_restricted(dirfd, &p, flags, mode, 0)
+}
+
+/// `openat`, with `openat2`'s `RESOLVE_*` restrictions `rules` on the path walk.
+pub(super) fn open_restricted(dirfd: i32, p: &str, flags: u32, mode: u32, rules: u64) -> SysResult {
     if flags & O_TMPFILE == O_TMPFILE {
         return Err(Errno::EOPNOTSUPP);
     }
     let follow = flags & O_NOFOLLOW == 0;
     let ctx = context();
-    let loc = match resolve_at(dirfd, &p, follow) {
+    let (resolved, base) = if rules == 0 {
+        (resolve_at(dirfd, p, follow), None)
+    } else {
+        let base = restricted_base(dirfd, p, rules)?;
+        (
+            ctx.resolve_restricted(base.as_ref(), p, follow, rules),
+            base,
+        )
+    };
+    let loc = match resolved {
         Ok(loc) => {
             if flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
                 return Err(Errno::EEXIST);
@@ -469,7 +483,11 @@ fn openat(dirfd: i32, pathname: u64, flags: u32, mode: u32) -> SysResult {
             loc
         }
         Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
-            let parent = parent_at(dirfd, &p)?;
+            let parent = if rules == 0 {
+                parent_at(dirfd, p)?
+            } else {
+                ctx.resolve_parent_restricted(base.as_ref(), p, rules)?
+            };
             if parent.trailing_slash || is_dot(&parent.name) {
                 return Err(Errno::EISDIR);
             }
@@ -499,6 +517,21 @@ fn openat(dirfd: i32, pathname: u64, flags: u32, mode: u32) -> SysResult {
     files()
         .install(file, flags & O_CLOEXEC != 0)
         .map(|fd| fd as usize)
+}
+
+/// The start of a restricted walk: `dirfd` for a relative path or a scoped walk (whose
+/// root it is), else the root.
+fn restricted_base(dirfd: i32, p: &str, rules: u64) -> Result<Option<Loc>, Errno> {
+    use crate::fs::walk::{RESOLVE_BENEATH, RESOLVE_IN_ROOT};
+    let scoped = rules & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0;
+    if dirfd == AT_FDCWD || (path::is_absolute(p) && !scoped) {
+        return Ok(None);
+    }
+    let loc = fd_loc(files().get(dirfd)?.as_ref())?;
+    if loc.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(Some(loc))
 }
 
 fn pipe2(fds: u64, flags: u32) -> SysResult {

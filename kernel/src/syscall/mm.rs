@@ -1,4 +1,4 @@
-//! Memory system calls: brk, mmap, munmap, mprotect, madvise, msync.
+//! Memory system calls: brk, mmap, munmap, mremap, mprotect, madvise, msync.
 
 use super::as_i32;
 use crate::errno::{Errno, SysResult};
@@ -31,6 +31,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         10 => mprotect(a[0], a[1], a[2]),
         28 => madvise(a[0], a[1], a[2]),
         26 => msync(a[0], a[1], a[2]),
+        25 => mremap(a[0], a[1], a[2], a[3], a[4]),
         _ => return None,
     })
 }
@@ -199,6 +200,123 @@ fn munmap(addr: u64, len: u64) -> SysResult {
     let end = check_range(addr, len)?;
     task::current_vm().lock().unmap_range(addr, end);
     Ok(0)
+}
+
+const MREMAP_MAYMOVE: u64 = 1;
+const MREMAP_FIXED: u64 = 2;
+const MREMAP_DONTUNMAP: u64 = 4;
+
+/// `mremap`, in Linux's order of checks (`mm/mremap.c`): shrink in place, grow in place
+/// when the room after the area is free, else move (`MREMAP_MAYMOVE`) to a free range or
+/// to `new_addr` (`MREMAP_FIXED`), keeping the old area empty with `MREMAP_DONTUNMAP`.
+/// Frames move with their plimits charge; new pages are charged when touched.
+fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+    let maymove = flags & MREMAP_MAYMOVE != 0;
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
+        || (flags & MREMAP_FIXED != 0 && !maymove)
+        || (flags & MREMAP_DONTUNMAP != 0 && (!maymove || old_len != new_len))
+        || !old.is_multiple_of(PAGE_SIZE)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
+    let new_len = page_up(new_len).filter(|&l| l != 0).ok_or(Errno::EINVAL)?;
+    let vm = task::current_vm();
+    let mut vm = vm.lock();
+    if flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 {
+        if !new_addr.is_multiple_of(PAGE_SIZE)
+            || new_len > USER_END
+            || new_addr > USER_END - new_len
+            || (old.saturating_add(old_len) > new_addr && new_addr + new_len > old)
+        {
+            return Err(Errno::EINVAL);
+        }
+        if flags & MREMAP_FIXED != 0 && new_addr < MMAP_MIN {
+            return Err(Errno::EPERM);
+        }
+        resizable(&vm, old, old_len.min(new_len), new_len)?;
+        if flags & MREMAP_FIXED != 0 {
+            vm.unmap_range(new_addr, new_addr + new_len);
+        }
+        if old_len > new_len {
+            let end = old.checked_add(old_len).ok_or(Errno::EINVAL)?;
+            vm.unmap_range(old + new_len, end);
+        }
+        let to = if flags & MREMAP_FIXED != 0 {
+            new_addr
+        } else {
+            free_range(&vm, new_len)?
+        };
+        return move_area(&mut vm, old, old_len.min(new_len), new_len, to, flags);
+    }
+    if old_len >= new_len {
+        let end = old.checked_add(old_len).ok_or(Errno::EINVAL)?;
+        vm.unmap_range(old + new_len, end);
+        return Ok(old as usize);
+    }
+    let area_end = resizable(&vm, old, old_len, new_len)?;
+    let grown_end = old.checked_add(new_len).filter(|&e| e <= USER_END);
+    if old + old_len == area_end
+        && let Some(end) = grown_end
+        && !vm.vmas.overlaps(area_end, end)
+        && vm.vmas.extend(area_end, end)
+    {
+        return Ok(old as usize);
+    }
+    if !maymove {
+        return Err(Errno::ENOMEM);
+    }
+    let to = free_range(&vm, new_len)?;
+    move_area(&mut vm, old, old_len, new_len, to, flags)
+}
+
+/// Linux's `vma_to_resize`: `[old, old + old_len)` lies in one area (`EFAULT` otherwise),
+/// and growing it to `new_len` passes the overcommit check. Returns the area's end.
+fn resizable(vm: &AddressSpace, old: u64, old_len: u64, new_len: u64) -> Result<u64, Errno> {
+    let area_end = vm.vmas.area_end(old).ok_or(Errno::EFAULT)?;
+    if old_len > area_end - old {
+        return Err(Errno::EFAULT);
+    }
+    let private = vm.vmas.find(old).is_some_and(|v| !v.is_shared());
+    if old_len == 0 && private {
+        // Linux duplicates only shared areas with a zero old length.
+        return Err(Errno::EINVAL);
+    }
+    if new_len > old_len && private && !commit_ok(new_len) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(area_end)
+}
+
+fn free_range(vm: &AddressSpace, len: u64) -> Result<u64, Errno> {
+    vm.vmas
+        .find_free(len, MMAP_BASE, STACK_TOP - STACK_SIZE)
+        .ok_or(Errno::ENOMEM)
+}
+
+/// Moves `[old, old + len)` to `to` and grows it there to `new_len` (`to` is free for
+/// `new_len`). A zero `len` duplicates a shared area instead.
+fn move_area(
+    vm: &mut AddressSpace,
+    old: u64,
+    len: u64,
+    new_len: u64,
+    to: u64,
+    flags: u64,
+) -> SysResult {
+    if len == 0 {
+        let area = vm
+            .vmas
+            .find(old)
+            .ok_or(Errno::EFAULT)?
+            .moved(old, to, new_len);
+        vm.map_area(area);
+        return Ok(to as usize);
+    }
+    vm.move_range(old, len, to, flags & MREMAP_DONTUNMAP != 0)?;
+    // The grown part continues the last moved piece (a file's page offsets go on).
+    vm.vmas.extend(to + len, to + new_len);
+    Ok(to as usize)
 }
 
 fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {

@@ -13,7 +13,9 @@ mod mm;
 mod mountapi;
 mod mqueue;
 mod net;
+mod openat2;
 mod poll;
+mod prctl;
 mod process;
 mod procext;
 mod ptimer;
@@ -24,6 +26,7 @@ mod sys;
 mod sysv;
 mod table;
 pub mod time;
+mod xattr;
 
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::{Errno, SysResult};
@@ -115,7 +118,7 @@ fn by_family(frame: &mut TrapFrame, nr: usize) -> Ret {
 /// next call goes there first instead of asking every family in turn. Only a hint: a
 /// family that declines falls back to the full search.
 static FAMILY_OF: [AtomicU8; 512] = [const { AtomicU8::new(0) }; 512];
-const FAMILIES: u8 = 19;
+const FAMILIES: u8 = 21;
 
 fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
     let hint = FAMILY_OF.get(nr).map_or(0, |f| f.load(Ordering::Relaxed));
@@ -173,6 +176,8 @@ fn family(fam: u8, frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret>
         17 => procext::dispatch(nr, a).map(Ret::Value),
         18 => ptimer::dispatch(nr, a).map(Ret::Value),
         19 => mountapi::dispatch(nr, a).map(Ret::Value),
+        20 => openat2::dispatch(nr, a).map(Ret::Value),
+        21 => xattr::dispatch(nr, a).map(Ret::Value),
         _ => None,
     }
 }

@@ -317,6 +317,12 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.rt_priority = pi.rt_priority;
         inner.nice = pi.nice;
         inner.rlimits = pi.rlimits;
+        // CLONE_PARENT: the caller's parent thread is the child's too.
+        inner.prctl = pi.prctl.for_child(if flags & CLONE_PARENT != 0 {
+            pi.prctl.parent_tid
+        } else {
+            cur.tid()
+        });
         drop(pi);
         // The child's new containers adjust its context (CLONE_NEWNS: onto the new tree),
         // looked up without the process lock: a walk may enter /proc.

@@ -1,4 +1,4 @@
-//! Thread and process exit, zombies, re-parenting to init, and `wait4`/`waitid`.
+//! Thread and process exit, zombies, re-parenting to a subreaper or init, and `wait4`/`waitid`.
 
 use super::signal::{self, SA_NOCLDWAIT, SIG_IGN, SIGCHLD};
 use super::{DEAD, Process, TABLES, futex, sched};
@@ -78,6 +78,7 @@ pub fn exit_thread(status: i32) {
         pi.threads.retain(|t| !Arc::ptr_eq(t, &cur));
         pi.dead_threads_tsc += cur.cpu_tsc.load(Ordering::Relaxed);
     }
+    super::prctl::parent_thread_exited(&p, &cur);
     if p.live_threads.fetch_sub(1, Ordering::AcqRel) == 1 {
         let status = p.group_exit.lock().unwrap_or(status);
         exit_process(&p, status);
@@ -123,9 +124,11 @@ fn exit_process(p: &Arc<Process>, status: i32) {
         && let Some(reaper) = reaper_for(p)
     {
         let mut any_zombie = false;
+        let reaper_tid = reaper.inner.lock().threads.first().map_or(0, |t| t.tid());
         for c in &children {
             let mut ci = c.inner.lock();
             ci.parent = Arc::downgrade(&reaper);
+            ci.prctl.parent_tid = reaper_tid;
             any_zombie |= ci.zombie.is_some();
         }
         reaper.inner.lock().children.extend(children);
@@ -159,9 +162,13 @@ fn exit_process(p: &Arc<Process>, status: i32) {
     sched::wakeup(child_chan(&parent));
 }
 
-/// Who adopts the orphans of `p`: the init of p's PID container, unless that is `p`
-/// or already dying; then the init of the nearest ancestor container.
+/// Who adopts the orphans of `p`: the nearest living child subreaper above it in its
+/// PID container, else the init of that container, unless that is `p` or already dying;
+/// then the init of the nearest ancestor container.
 fn reaper_for(p: &Arc<Process>) -> Option<Arc<Process>> {
+    if let Some(s) = super::prctl::subreaper_for(p) {
+        return Some(s);
+    }
     let mut c = Some(p.pid_ref().container().clone());
     while let Some(pc) = c {
         if let Some(init) = pc.lookup(1).and_then(|pid| pid.process::<Process>())

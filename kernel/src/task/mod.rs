@@ -10,6 +10,7 @@ pub mod info;
 pub mod jobctl;
 pub mod loadavg;
 pub mod pidfd;
+pub mod prctl;
 pub mod ptimer;
 pub mod robust;
 pub mod sched;
@@ -135,6 +136,8 @@ pub struct ProcInner {
     pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
     /// Stopped/continued state and the report the parent has not collected.
     pub job: jobctl::Job,
+    /// Parent-death signal, subreaper, timer slack (`prctl`).
+    pub prctl: prctl::ProcPrctl,
 }
 
 impl Thread {
@@ -425,6 +428,7 @@ impl ProcInner {
             rlimits: DEFAULT_RLIMITS,
             sig_details: alloc::collections::BTreeMap::new(),
             job: jobctl::Job::default(),
+            prctl: prctl::ProcPrctl::default(),
         }
     }
 }
