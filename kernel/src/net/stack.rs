@@ -21,7 +21,7 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address
 use spin::Mutex;
 
 mod admin;
-pub use admin::{LinkChange, VethEnd};
+pub use admin::{LinkChange, Lookup, VethEnd};
 
 pub const IFF_UP: u32 = 0x1;
 pub const IFF_BROADCAST: u32 = 0x2;

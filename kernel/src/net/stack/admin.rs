@@ -11,6 +11,7 @@ use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address};
 
 /// Interface names are at most 15 bytes (`IFNAMSIZ` less the NUL).
 const NAME_MAX: usize = 15;
@@ -24,6 +25,17 @@ pub struct VethEnd<'a> {
     pub name: Option<&'a str>,
     /// The index asked for (used when free there; 0: the next one).
     pub index: u32,
+}
+
+/// Where [`StackInner::lookup_v4`] sends a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Local,
+    Via {
+        ifindex: u32,
+        gateway: Option<Ipv4Address>,
+        src: Option<Ipv4Address>,
+    },
 }
 
 /// What `RTM_SETLINK` (or `RTM_NEWLINK` on a link that exists) changes.
@@ -142,6 +154,47 @@ impl StackInner {
         Ok(())
     }
 
+    /// Where an IPv4 packet to `dst` goes (`RTM_GETROUTE` without a dump): a local
+    /// address (`Local`), or the link, the gateway if the route has one, and the source
+    /// address. `None`: unreachable.
+    pub fn lookup_v4(&self, dst: Ipv4Address) -> Option<Lookup> {
+        if self.is_local(IpAddress::Ipv4(dst)) {
+            return Some(Lookup::Local);
+        }
+        let i = self.dev.route_v4(dst)?;
+        let l = &self.dev.links[i];
+        let connected = l
+            .addrs
+            .iter()
+            .any(|c| matches!(c, IpCidr::Ipv4(_)) && c.contains_addr(&IpAddress::Ipv4(dst)));
+        let gateway = if connected {
+            None
+        } else {
+            self.dev
+                .routes
+                .iter()
+                .filter(|r| r.ifindex == l.index && super::v4_in(dst, r.dst, r.prefix))
+                .max_by_key(|r| r.prefix)
+                .and_then(|r| r.gateway)
+        };
+        // The source: the link's address on the next hop's prefix, else its first (as
+        // Linux's `inet_select_addr`).
+        let hop = IpAddress::Ipv4(gateway.unwrap_or(dst));
+        let src = l
+            .addrs
+            .iter()
+            .find_map(|c| match c {
+                IpCidr::Ipv4(v4) if c.contains_addr(&hop) => Some(v4.address()),
+                _ => None,
+            })
+            .or(l.ipv4().map(|(a, _)| a));
+        Some(Lookup::Via {
+            ifindex: l.index,
+            gateway,
+            src,
+        })
+    }
+
     /// The other end of veth `index`: its stack and its index there.
     pub fn veth_peer(&self, index: u32) -> Option<(Arc<NetStack>, u32)> {
         let (w, i) = self.link_by_index(index)?.peer.as_ref()?;
@@ -248,7 +301,6 @@ impl NetStack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smoltcp::wire::{IpAddress, IpCidr};
 
     #[test]
     fn a_named_pair_in_one_stack_takes_free_names_and_goes_with_either_end() {
