@@ -400,6 +400,23 @@ mod tests {
         };
         s.with(|g| g.change_link(a, &good)).expect("change");
         s.with(|g| {
+            g.add_addr(a, IpCidr::new(IpAddress::v4(10, 1, 0, 1), 24))
+                .expect("address");
+            let r = super::super::Route {
+                dst: Ipv4Address::UNSPECIFIED,
+                prefix: 0,
+                gateway: Some(Ipv4Address::new(10, 1, 0, 2)),
+                ifindex: 0,
+            };
+            g.add_route(r).expect("route");
+            g.set_flags(a, 0).expect("down");
+            assert!(g.routes().is_empty(), "down flushes the routes through it");
+            g.set_flags(a, IFF_UP).expect("up");
+            g.add_route(r).expect("route again");
+            g.del_addr(a, IpAddress::v4(10, 1, 0, 1)).expect("del");
+            assert!(g.routes().is_empty(), "so does its last IPv4 address going");
+        });
+        s.with(|g| {
             let l = g.link("v9").expect("renamed");
             assert_eq!(l.mtu, 1400);
             assert!(l.is_up() && l.flags & IFF_RUNNING != 0);
