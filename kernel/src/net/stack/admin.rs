@@ -107,8 +107,8 @@ impl StackInner {
         Ok(index)
     }
 
-    /// Applies `c` to link `index` (`ENODEV`): a new name (`EEXIST` when taken, `EINVAL`
-    /// when not a valid one), an MTU within the link's bounds (`EINVAL`), the hardware
+    /// Applies `c` to link `index` (`ENODEV`): a new name (`EBUSY` while up, `EEXIST`
+    /// when taken, `EINVAL` when not a valid one), an MTU within the link's bounds (`EINVAL`), the hardware
     /// address of a veth (`EOPNOTSUPP` for others), `IFF_UP`. Checked first, then
     /// applied, so a refused change changes nothing.
     pub fn change_link(&mut self, index: u32, c: &LinkChange) -> Result<(), Errno> {
@@ -120,6 +120,10 @@ impl StackInner {
         {
             if name.contains('%') {
                 return Err(Errno::EINVAL);
+            }
+            // Linux renames only a link that is down.
+            if l.is_up() {
+                return Err(Errno::EBUSY);
             }
             rename = Some(self.resolve_name(name)?);
         }
@@ -425,6 +429,12 @@ mod tests {
             name: Some("v2"),
             ..Default::default()
         };
+        assert_eq!(
+            s.with(|g| g.change_link(a, &taken)),
+            Err(Errno::EBUSY),
+            "up"
+        );
+        s.with(|g| g.set_flags(a, 0)).expect("down");
         assert_eq!(s.with(|g| g.change_link(a, &taken)), Err(Errno::EEXIST));
         assert_eq!(s.with(|g| g.change_link(77, &good)), Err(Errno::ENODEV));
     }
