@@ -98,7 +98,8 @@ fn guest_reaches_a_host_echo_server_through_eth0() {
 /// `eth0`), `route -n` reads the container's routes, `ip link` and `ip addr` (rtnetlink
 /// dumps) show the container's links and addresses, `ping 127.0.0.1` (a raw ICMP socket)
 /// and `nc` work; rtnetlink changes: `ip addr add`, `ip link set up`/`mtu`, `ip route add`
-/// (shown by `ip route`, `EEXIST` the second time), `ip link add v1 type veth` and
+/// (shown by `ip route` and `ip route get`, `EEXIST` the second time), `ip link add v1
+/// type veth` and
 /// `ip link delete`; the root keeps `eth0`. The script is `tests/busybox_net.sh`.
 #[test]
 fn busybox_network_tools_in_a_container() {
@@ -146,6 +147,7 @@ fn busybox_network_tools_in_a_container() {
         "bb: ip route shows the default",
         "bb: ip route shows the subnet",
         "bb: ip addr shows 10.1.0.1",
+        "bb: ip route get",
         "bb: ip route add twice",
         "bb: ip link set mtu",
         "bb: ip link add veth",

@@ -343,6 +343,8 @@ static int addr_route_link_child(void)
 	CHECK(addr_req(s, RTM_DELADDR_, 0, v, "10.1.0.1", 24) == 0, "RTM_DELADDR acked");
 	CHECK(!if_addr_is("veth0", "10.1.0.1"), "address gone");
 	CHECK((e = addr_req(s, RTM_DELADDR_, 0, v, "10.1.0.1", 24)) == EADDRNOTAVAIL, "deleted twice: %d", e);
+	CHECK(read_file("/proc/net/route", buf, sizeof buf) > 0 && strstr(buf, "0000090A") == NULL,
+	      "the subnet route went with veth0's last address:\n%s", buf);
 	close(s);
 	return 0;
 }

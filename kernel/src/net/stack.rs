@@ -21,7 +21,7 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address
 use spin::Mutex;
 
 mod admin;
-pub use admin::{LinkChange, VethEnd};
+pub use admin::{LinkChange, Lookup, VethEnd};
 
 pub const IFF_UP: u32 = 0x1;
 pub const IFF_BROADCAST: u32 = 0x2;
@@ -494,7 +494,8 @@ impl StackInner {
             .ok_or(Errno::ENODEV)
     }
 
-    /// `SIOCSIFFLAGS`: only `IFF_UP` changes.
+    /// `SIOCSIFFLAGS`: only `IFF_UP` changes. A link going down loses the routes
+    /// through it, as Linux flushes them.
     pub fn set_flags(&mut self, index: u32, flags: u32) -> Result<(), Errno> {
         let l = self.link_mut(index)?;
         l.flags = (l.flags & !IFF_SETTABLE) | (flags & IFF_SETTABLE);
@@ -502,6 +503,7 @@ impl StackInner {
             l.flags |= IFF_RUNNING;
         } else {
             l.flags &= !IFF_RUNNING;
+            self.dev.routes.retain(|r| r.ifindex != index);
         }
         self.sync();
         Ok(())
@@ -567,12 +569,16 @@ impl StackInner {
     }
 
     /// Removes an address (`RTM_DELADDR`): `EADDRNOTAVAIL` when the link has not got it.
+    /// The link's last IPv4 address takes the routes through it along, as on Linux.
     pub fn del_addr(&mut self, index: u32, addr: IpAddress) -> Result<(), Errno> {
         let l = self.link_mut(index)?;
         let before = l.addrs.len();
         l.addrs.retain(|c| c.address() != addr);
         if l.addrs.len() == before {
             return Err(Errno::EADDRNOTAVAIL);
+        }
+        if l.ipv4().is_none() {
+            self.dev.routes.retain(|r| r.ifindex != index);
         }
         self.sync();
         Ok(())

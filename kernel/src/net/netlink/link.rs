@@ -171,7 +171,9 @@ fn changes<'a>(ifi: &[u8], a: Attrs<'a>, rename: bool) -> Result<LinkChange<'a>,
 fn setlink(cx: &Ctx, index: u32, ifi: &[u8], a: Attrs, rename: bool) -> Result<(), Errno> {
     let c = changes(ifi, a, rename)?;
     let target = target_net(a)?;
-    if let Some(net) = &target {
+    if let Some(net) = &target
+        && !Arc::ptr_eq(net.stack(), cx.stack)
+    {
         room(net.stack(), 1)?;
     }
     let (stack, index) = match &target {

@@ -328,6 +328,7 @@ fn handle(ty: u16, cx: &Ctx) -> Result<Vec<u8>, Errno> {
         RTM_NEWADDR => addr::new(cx).map(|_| Vec::new()),
         RTM_DELADDR => addr::del(cx).map(|_| Vec::new()),
         RTM_GETROUTE if cx.dump() => route::dump(cx),
+        RTM_GETROUTE => route::get(cx),
         RTM_NEWROUTE => route::new(cx).map(|_| Vec::new()),
         RTM_DELROUTE => route::del(cx).map(|_| Vec::new()),
         _ => Err(Errno::EOPNOTSUPP),

@@ -1,12 +1,13 @@
 //! rtnetlink routes of the main table: the `RTM_GETROUTE` dump (the routes added, then
 //! each up link's connected prefixes, IPv4 then IPv6, as Linux lists them), and
-//! `RTM_NEWROUTE` / `RTM_DELROUTE` of IPv4 unicast routes (a gateway, a link, or both).
-//! Other tables and types, and IPv6 routes, are `EOPNOTSUPP`; a connected prefix goes
+//! `RTM_NEWROUTE` / `RTM_DELROUTE` of IPv4 unicast routes (a gateway, a link, or both),
+//! and IPv4 route lookups (`RTM_GETROUTE` without a dump, `ip route get`). Other tables
+//! and types, and IPv6 routes, are `EOPNOTSUPP`; a connected prefix goes
 //! with its address, not by `RTM_DELROUTE` (`ESRCH`).
 
 use super::{Attrs, Ctx, NLM_F_CREATE, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REPLACE, Out};
 use crate::errno::Errno;
-use crate::net::stack::{LinkKind, Route};
+use crate::net::stack::{LinkKind, Lookup, Route};
 use crate::net::{AF_INET, AF_INET6};
 use alloc::vec::Vec;
 use smoltcp::wire::{IpCidr, Ipv4Address};
@@ -22,6 +23,11 @@ const RTA_TABLE: u16 = 15;
 const RTMSG_LEN: usize = 12;
 const RT_TABLE_UNSPEC: u32 = 0;
 const RT_TABLE_MAIN: u32 = 254;
+const RT_TABLE_LOCAL: u32 = 255;
+const RT_SCOPE_HOST: u8 = 254;
+const RTN_LOCAL: u8 = 2;
+/// `rtm_flags` of a route made by a lookup.
+const RTM_F_CLONED: u32 = 0x200;
 const RTPROT_KERNEL: u8 = 2;
 const RTPROT_BOOT: u8 = 3;
 const RT_SCOPE_UNIVERSE: u8 = 0;
@@ -154,6 +160,52 @@ pub fn dump(cx: &Ctx) -> Result<Vec<u8>, Errno> {
         }
     });
     m.done(cx.seq, cx.port);
+    m.finish()
+}
+
+/// `RTM_GETROUTE` without a dump, as `ip route get`: the route an IPv4 packet to
+/// `RTA_DST` takes, one `RTM_NEWROUTE` (`RTM_F_CLONED`, destination /32, `RTA_OIF`,
+/// `RTA_PREFSRC`, `RTA_GATEWAY`; `local` through `lo` for the container's own
+/// addresses); `ENETUNREACH` when there is none, `EOPNOTSUPP` for IPv6.
+pub fn get(cx: &Ctx) -> Result<Vec<u8>, Errno> {
+    let (rtm, a) = cx.split(RTMSG_LEN)?;
+    if rtm[0] as i32 != AF_INET {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let dst = v4_attr(a, RTA_DST)?.unwrap_or(Ipv4Address::UNSPECIFIED);
+    let found = cx
+        .stack
+        .with(|g| g.lookup_v4(dst))
+        .ok_or(Errno::ENETUNREACH)?;
+    let (table, ty, scope, oif, gateway, src) = match found {
+        Lookup::Local => (RT_TABLE_LOCAL, RTN_LOCAL, RT_SCOPE_HOST, 1, None, Some(dst)),
+        Lookup::Via {
+            ifindex,
+            gateway,
+            src,
+        } => (
+            RT_TABLE_MAIN,
+            RTN_UNICAST,
+            RT_SCOPE_UNIVERSE,
+            ifindex,
+            gateway,
+            src,
+        ),
+    };
+    let mut m = Out::default();
+    m.begin(RTM_NEWROUTE, 0, cx.seq, cx.port);
+    m.put(&[AF_INET as u8, 32, 0, 0, table as u8, 0, scope, ty]);
+    m.put(&RTM_F_CLONED.to_le_bytes());
+    m.attr(RTA_TABLE, &table.to_le_bytes());
+    m.attr(RTA_DST, &dst.octets());
+    m.attr(RTA_OIF, &oif.to_le_bytes());
+    if let Some(s) = src {
+        m.attr(RTA_PREFSRC, &s.octets());
+    }
+    if let Some(g) = gateway {
+        m.attr(RTA_GATEWAY, &g.octets());
+    }
+    m.end();
     m.finish()
 }
 

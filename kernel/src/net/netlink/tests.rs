@@ -192,9 +192,23 @@ fn veth_by_name_then_address_route_and_delete() {
         "default (boot), 10.1.0.0/24 (kernel)"
     );
 
+    // Lookups (`ip route get`): via the gateway, on the link, local.
+    let get = |ip: &[u8]| {
+        let q = msg(RTM_GETROUTE, 0, &rtmsg(0), &[(1, ip)]);
+        let r = run(&net, &s, &q)?;
+        let (_, b) = messages(&r)[0];
+        let a = Attrs::parse(&b[12..]).expect("attrs");
+        Ok::<_, Errno>((b[7], a.u32(4).expect("oif"), a.get(5).map(|g| g.to_vec())))
+    };
+    assert_eq!(get(&[8, 8, 8, 8]), Ok((1, Some(v1), Some(gw.to_vec()))));
+    assert_eq!(get(&[10, 1, 0, 7]), Ok((1, Some(v1), None)));
+    assert_eq!(get(&ip), Ok((2, Some(1), None)), "local");
+
     let del_route = msg(RTM_DELROUTE, 0, &rtmsg(0), &[]);
     assert_eq!(run(&net, &s, &del_route), Ok(Vec::new()));
     assert_eq!(run(&net, &s, &del_route), Err(Errno::ESRCH));
+    let q = msg(RTM_GETROUTE, 0, &rtmsg(0), &[(1, &[8, 8, 8, 8])]);
+    assert_eq!(run(&net, &s, &q), Err(Errno::ENETUNREACH), "no default now");
     let del_addr = msg(RTM_DELADDR, 0, &ifaddr(AF_INET as u8, 24, v1), &[(2, &ip)]);
     assert_eq!(run(&net, &s, &del_addr), Ok(Vec::new()));
     assert_eq!(run(&net, &s, &del_addr), Err(Errno::EADDRNOTAVAIL));

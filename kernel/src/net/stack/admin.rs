@@ -11,6 +11,7 @@ use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address};
 
 /// Interface names are at most 15 bytes (`IFNAMSIZ` less the NUL).
 const NAME_MAX: usize = 15;
@@ -24,6 +25,17 @@ pub struct VethEnd<'a> {
     pub name: Option<&'a str>,
     /// The index asked for (used when free there; 0: the next one).
     pub index: u32,
+}
+
+/// Where [`StackInner::lookup_v4`] sends a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Local,
+    Via {
+        ifindex: u32,
+        gateway: Option<Ipv4Address>,
+        src: Option<Ipv4Address>,
+    },
 }
 
 /// What `RTM_SETLINK` (or `RTM_NEWLINK` on a link that exists) changes.
@@ -95,8 +107,8 @@ impl StackInner {
         Ok(index)
     }
 
-    /// Applies `c` to link `index` (`ENODEV`): a new name (`EEXIST` when taken, `EINVAL`
-    /// when not a valid one), an MTU within the link's bounds (`EINVAL`), the hardware
+    /// Applies `c` to link `index` (`ENODEV`): a new name (`EBUSY` while up, `EEXIST`
+    /// when taken, `EINVAL` when not a valid one), an MTU within the link's bounds (`EINVAL`), the hardware
     /// address of a veth (`EOPNOTSUPP` for others), `IFF_UP`. Checked first, then
     /// applied, so a refused change changes nothing.
     pub fn change_link(&mut self, index: u32, c: &LinkChange) -> Result<(), Errno> {
@@ -108,6 +120,10 @@ impl StackInner {
         {
             if name.contains('%') {
                 return Err(Errno::EINVAL);
+            }
+            // Linux renames only a link that is down.
+            if l.is_up() {
+                return Err(Errno::EBUSY);
             }
             rename = Some(self.resolve_name(name)?);
         }
@@ -140,6 +156,47 @@ impl StackInner {
             return self.set_flags(index, new);
         }
         Ok(())
+    }
+
+    /// Where an IPv4 packet to `dst` goes (`RTM_GETROUTE` without a dump): a local
+    /// address (`Local`), or the link, the gateway if the route has one, and the source
+    /// address. `None`: unreachable.
+    pub fn lookup_v4(&self, dst: Ipv4Address) -> Option<Lookup> {
+        if self.is_local(IpAddress::Ipv4(dst)) {
+            return Some(Lookup::Local);
+        }
+        let i = self.dev.route_v4(dst)?;
+        let l = &self.dev.links[i];
+        let connected = l
+            .addrs
+            .iter()
+            .any(|c| matches!(c, IpCidr::Ipv4(_)) && c.contains_addr(&IpAddress::Ipv4(dst)));
+        let gateway = if connected {
+            None
+        } else {
+            self.dev
+                .routes
+                .iter()
+                .filter(|r| r.ifindex == l.index && super::v4_in(dst, r.dst, r.prefix))
+                .max_by_key(|r| r.prefix)
+                .and_then(|r| r.gateway)
+        };
+        // The source: the link's address on the next hop's prefix, else its first (as
+        // Linux's `inet_select_addr`).
+        let hop = IpAddress::Ipv4(gateway.unwrap_or(dst));
+        let src = l
+            .addrs
+            .iter()
+            .find_map(|c| match c {
+                IpCidr::Ipv4(v4) if c.contains_addr(&hop) => Some(v4.address()),
+                _ => None,
+            })
+            .or(l.ipv4().map(|(a, _)| a));
+        Some(Lookup::Via {
+            ifindex: l.index,
+            gateway,
+            src,
+        })
     }
 
     /// The other end of veth `index`: its stack and its index there.
@@ -248,7 +305,6 @@ impl NetStack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smoltcp::wire::{IpAddress, IpCidr};
 
     #[test]
     fn a_named_pair_in_one_stack_takes_free_names_and_goes_with_either_end() {
@@ -348,6 +404,23 @@ mod tests {
         };
         s.with(|g| g.change_link(a, &good)).expect("change");
         s.with(|g| {
+            g.add_addr(a, IpCidr::new(IpAddress::v4(10, 1, 0, 1), 24))
+                .expect("address");
+            let r = super::super::Route {
+                dst: Ipv4Address::UNSPECIFIED,
+                prefix: 0,
+                gateway: Some(Ipv4Address::new(10, 1, 0, 2)),
+                ifindex: 0,
+            };
+            g.add_route(r).expect("route");
+            g.set_flags(a, 0).expect("down");
+            assert!(g.routes().is_empty(), "down flushes the routes through it");
+            g.set_flags(a, IFF_UP).expect("up");
+            g.add_route(r).expect("route again");
+            g.del_addr(a, IpAddress::v4(10, 1, 0, 1)).expect("del");
+            assert!(g.routes().is_empty(), "so does its last IPv4 address going");
+        });
+        s.with(|g| {
             let l = g.link("v9").expect("renamed");
             assert_eq!(l.mtu, 1400);
             assert!(l.is_up() && l.flags & IFF_RUNNING != 0);
@@ -356,6 +429,12 @@ mod tests {
             name: Some("v2"),
             ..Default::default()
         };
+        assert_eq!(
+            s.with(|g| g.change_link(a, &taken)),
+            Err(Errno::EBUSY),
+            "up"
+        );
+        s.with(|g| g.set_flags(a, 0)).expect("down");
         assert_eq!(s.with(|g| g.change_link(a, &taken)), Err(Errno::EEXIST));
         assert_eq!(s.with(|g| g.change_link(77, &good)), Err(Errno::ENODEV));
     }
