@@ -310,9 +310,10 @@ fn path_arg(addr: u64, empty_ok: bool) -> Result<String, Errno> {
 /// (`from_dfd` with an empty path and `MOVE_MOUNT_F_EMPTY_PATH`) at `to`, or moves the
 /// attached mount whose root is `from` there as `mount(MS_MOVE)` does. Symlinks in
 /// last position are followed only with `MOVE_MOUNT_F_SYMLINKS`/`T_SYMLINKS`.
-/// `EINVAL` for unknown flags (`MOVE_MOUNT_SET_GROUP` and `MOVE_MOUNT_BENEATH`
-/// included: not supported), a tree attached already or made in another mount
-/// container, `EPERM` without `CAP_SYS_ADMIN` over the mount container's owner.
+/// A tree's descriptor once attached moves its mount. `EINVAL` for unknown flags
+/// (`MOVE_MOUNT_SET_GROUP` and `MOVE_MOUNT_BENEATH` included: not supported), a tree
+/// made in another mount container, `EPERM` without `CAP_SYS_ADMIN` over the mount
+/// container's owner.
 fn move_mount(from_dfd: i32, from: u64, to_dfd: i32, to: u64, flags: u32) -> SysResult {
     require_mount_admin()?;
     let valid = MOVE_MOUNT_F_SYMLINKS
