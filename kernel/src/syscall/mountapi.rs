@@ -358,7 +358,7 @@ fn fsopen(name: u64, flags: u32) -> SysResult {
     if flags & !FSOPEN_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
-    let name = read_user_cstr(name, PAGE_SIZE as usize)?;
+    let name = user_string(name, PAGE_SIZE as usize - 1)?;
     let ty = FsType::from_name(&name).ok_or(Errno::ENODEV)?;
     let obj = Arc::new(ConfigFile {
         state: Mutex::new(ConfigState {
@@ -379,13 +379,18 @@ fn config_of(fd: i32) -> Result<Arc<ConfigFile>, Errno> {
     CONFIGS.of(&*files().get(fd)?).ok_or(Errno::EINVAL)
 }
 
-/// A string argument of `fsconfig` (at most 255 bytes, as Linux's `strndup_user(..,
-/// 256)`: `EINVAL` past that).
-fn config_string(addr: u64) -> Result<String, Errno> {
-    read_user_cstr(addr, 255).map_err(|e| match e {
+/// A string argument of at most `max` bytes (Linux's `strndup_user(.., max + 1)`:
+/// `EINVAL` past that, `EFAULT`).
+fn user_string(addr: u64, max: usize) -> Result<String, Errno> {
+    read_user_cstr(addr, max).map_err(|e| match e {
         Errno::ENAMETOOLONG => Errno::EINVAL,
         e => e,
     })
+}
+
+/// A key or string value of `fsconfig` (at most 255 bytes).
+fn config_string(addr: u64) -> Result<String, Errno> {
+    user_string(addr, 255)
 }
 
 /// `fsconfig(fd, cmd, key, value, aux)`: sets a parameter or creates the file
