@@ -9,6 +9,7 @@ pub const NR_MOVE_MOUNT: usize = 429;
 pub const NR_FSOPEN: usize = 430;
 pub const NR_FSCONFIG: usize = 431;
 pub const NR_FSMOUNT: usize = 432;
+pub const NR_FSPICK: usize = 433;
 pub const NR_MOUNT_SETATTR: usize = 442;
 
 pub const AT_FDCWD: i32 = -100;
@@ -21,6 +22,8 @@ pub const MOVE_MOUNT_F_EMPTY_PATH: usize = 4;
 pub const MOVE_MOUNT_SET_GROUP: usize = 0x100;
 pub const FSOPEN_CLOEXEC: usize = 1;
 pub const FSMOUNT_CLOEXEC: usize = 1;
+pub const FSPICK_CLOEXEC: usize = 1;
+pub const FSPICK_EMPTY_PATH: usize = 8;
 pub const FSCONFIG_SET_FLAG: usize = 0;
 pub const FSCONFIG_SET_STRING: usize = 1;
 pub const FSCONFIG_CMD_CREATE: usize = 6;
@@ -103,6 +106,15 @@ pub fn fsconfig_set_flag(fd: i32, key: &str) -> SysResult {
 
 pub fn fsconfig_create(fd: i32) -> SysResult {
     fsconfig_raw(fd, FSCONFIG_CMD_CREATE, 0, 0, 0)
+}
+
+pub fn fspick(dfd: i32, path: &str, flags: usize) -> SysResult<i32> {
+    let c = cpath(path);
+    // SAFETY: a NUL-terminated path.
+    sys::check(unsafe {
+        sys::syscall3(NR_FSPICK, dfd as isize as usize, c.as_ptr() as usize, flags)
+    })
+    .map(|fd| fd as i32)
 }
 
 pub fn fsmount(fd: i32, flags: usize, attr: usize) -> SysResult<i32> {

@@ -291,6 +291,74 @@ mod imp {
         });
     }
 
+    /// fspick: a tmpfs's size changed with FSCONFIG_CMD_RECONFIGURE (shown in mountinfo, a
+    /// write past the old size fits); no create or fsmount through it; `ro` EINVAL; not a
+    /// mount root EINVAL; a detached tree's top through its descriptor.
+    fn fspick_reconfigures_a_tmpfs() {
+        in_newns("fspick_reconfigures_a_tmpfs", || {
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            let d = format!("{}/d", DIR);
+            check_ok!(mkdir_p(&d, 0o755));
+            check_eq!(
+                fspick(AT_FDCWD, &d, FSPICK_CLOEXEC),
+                Err(EINVAL),
+                "no mount root"
+            );
+            check_eq!(fspick(AT_FDCWD, DIR, 0x10), Err(EINVAL), "unknown flag");
+            let m = check_ok!(new_tmpfs("1m", 0));
+            check_eq!(attach_tree(m, &d), Ok(0));
+            let fd = check_ok!(fspick(AT_FDCWD, &d, FSPICK_CLOEXEC));
+            check_eq!(sys::fcntl(fd, F_GETFD, 0), Ok(1));
+            check_eq!(fsconfig_set_string(fd, "size", "4m"), Ok(0));
+            check_eq!(fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0), Ok(0));
+            let info = mountinfo(&d).unwrap_or_default();
+            check!(
+                info.last().is_some_and(|o| has_opt(o, "size=4096k")),
+                "{:?}",
+                info
+            );
+            let big = alloc::vec![7u8; 2 << 20];
+            check_eq!(write_file(&format!("{}/big", d), &big), Ok(2 << 20));
+            check_eq!(
+                fsconfig_create(fd),
+                Err(EBUSY),
+                "fspick's context creates nothing"
+            );
+            check_eq!(fsmount(fd, 0, 0), Err(EBUSY));
+            check_eq!(fsconfig_set_string(fd, "size", "1m"), Ok(0));
+            check_eq!(
+                fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0),
+                Err(EINVAL),
+                "smaller than what it holds"
+            );
+            check_eq!(fsconfig_set_flag(fd, "ro"), Ok(0));
+            check_eq!(
+                fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0),
+                Err(EINVAL),
+                "no read-only superblocks"
+            );
+            check_ok!(sys::close(fd));
+            check_eq!(umount2(&d, 0), Ok(0));
+            check_ok!(sys::close(m));
+            // A detached tree's top, through its descriptor.
+            let m = check_ok!(new_tmpfs("1m", 0));
+            let fd = check_ok!(fspick(m, "", FSPICK_EMPTY_PATH));
+            check_eq!(fsconfig_set_string(fd, "size", "2m"), Ok(0));
+            check_eq!(fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0), Ok(0));
+            check_ok!(sys::close(fd));
+            check_eq!(attach_tree(m, &d), Ok(0));
+            let info = mountinfo(&d).unwrap_or_default();
+            check!(
+                info.last().is_some_and(|o| has_opt(o, "size=2048k")),
+                "{:?}",
+                info
+            );
+            check_eq!(umount2(&d, 0), Ok(0));
+            check_ok!(sys::close(m));
+            check_eq!(umount2(DIR, 0), Ok(0));
+        });
+    }
+
     /// open_tree(OPEN_TREE_CLONE) of a bind (a directory inside a tmpfs) attached at DIR2:
     /// the same files, its root in mountinfo; AT_RECURSIVE takes the mount below, without
     /// it the mount below is left out. Without OPEN_TREE_CLONE: an O_PATH descriptor.
@@ -698,6 +766,7 @@ mod imp {
             check_ok!(sys::close(m));
             let pid = check_ok!(clone_run(CLONE_NEWUSER | SIGCHLD_EXIT, || {
                 check_eq!(fsopen("tmpfs", 0), Err(EPERM));
+                check_eq!(fspick(AT_FDCWD, DIR, 0), Err(EPERM));
                 check_eq!(open_tree(AT_FDCWD, DIR, OPEN_TREE_CLONE), Err(EPERM));
                 check_eq!(move_mount(AT_FDCWD, DIR, AT_FDCWD, DIR2, 0), Err(EPERM));
                 check_eq!(mount_setattr(DIR, 0, MOUNT_ATTR_RDONLY, 0, 0), Err(EPERM));
@@ -730,6 +799,7 @@ mod imp {
             fsmount_tmpfs_and_move_mount,
             fsopen_types,
             fsconfig_errors,
+            fspick_reconfigures_a_tmpfs,
             open_tree_clone_of_a_bind,
             mount_setattr_flags,
             mount_setattr_errors,
