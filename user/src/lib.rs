@@ -27,6 +27,8 @@ pub mod io;
 #[cfg(target_os = "none")]
 pub mod mnt;
 #[cfg(target_os = "none")]
+pub mod mountapi;
+#[cfg(target_os = "none")]
 pub mod mq;
 #[cfg(target_os = "none")]
 pub mod net;

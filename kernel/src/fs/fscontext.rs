@@ -20,6 +20,9 @@ pub enum FsType {
     Cgroup2,
     Mqueue,
     Devpts,
+    /// Any other file system (named by its type), reached only by `fspick`: it takes
+    /// no parameters.
+    Other(&'static str),
 }
 
 impl FsType {
@@ -45,6 +48,7 @@ impl FsType {
             FsType::Cgroup2 => "cgroup2",
             FsType::Mqueue => "mqueue",
             FsType::Devpts => "devpts",
+            FsType::Other(name) => name,
         }
     }
 }
@@ -58,6 +62,9 @@ pub enum Phase {
     Created,
     /// A create failed: everything but closing gives `EBUSY`.
     Failed,
+    /// From `fspick`: taking parameters for `FSCONFIG_CMD_RECONFIGURE` of a mounted
+    /// file system (back here after each reconfigure).
+    Reconfig,
 }
 
 /// The value of one `fsconfig` `SET_*` command.
@@ -107,11 +114,19 @@ impl FsConfig {
         }
     }
 
+    /// `fspick`'s configuration of a mounted file system of type `fstype`.
+    pub fn for_reconfigure(fstype: FsType) -> FsConfig {
+        FsConfig {
+            phase: Phase::Reconfig,
+            ..FsConfig::new(fstype)
+        }
+    }
+
     /// One `FSCONFIG_SET_*`: `EBUSY` after a create, `EINVAL` for a key this type does
     /// not know or a value of the wrong kind or form (with a message for `read`).
     /// `total_bytes` is the machine's memory, for tmpfs `size=N%`.
     pub fn set(&mut self, key: &str, value: Value<'_>, total_bytes: u64) -> Result<(), Errno> {
-        if self.phase != Phase::Params {
+        if !matches!(self.phase, Phase::Params | Phase::Reconfig) {
             return Err(Errno::EBUSY);
         }
         let r = self.parse(key, value, total_bytes);
@@ -175,6 +190,28 @@ impl FsConfig {
             return Err(Errno::EBUSY);
         }
         Ok(())
+    }
+
+    /// `FSCONFIG_CMD_RECONFIGURE` of an `fspick` configuration: the new tmpfs size in
+    /// pages, if one was set (`mode=`, `uid=`, `gid=` are ignored on a reconfigure, as
+    /// Linux's tmpfs does). `EBUSY` for a configuration not from `fspick`; `EINVAL`
+    /// for `ro` (Bulkhead has no read-only superblocks: `mount_setattr` makes a mount
+    /// read-only). The parameters are cleared for the next one, as Linux's.
+    pub fn take_reconfigure(&mut self) -> Result<Option<u64>, Errno> {
+        if self.phase != Phase::Reconfig {
+            return Err(Errno::EBUSY);
+        }
+        let read_only = self.read_only;
+        let size = self.size;
+        *self = FsConfig::for_reconfigure(self.fstype);
+        if read_only {
+            self.message = Some(format!(
+                "e {}: read-only superblocks are not supported",
+                self.fstype.name()
+            ));
+            return Err(Errno::EINVAL);
+        }
+        Ok(size)
     }
 }
 
@@ -303,6 +340,28 @@ mod tests {
         c.phase = Phase::Created;
         assert_eq!(c.begin_create(), Err(Errno::EBUSY), "created once");
         assert_eq!(c.set("mode", Value::Str("700"), 0), Err(Errno::EBUSY));
+    }
+
+    #[test]
+    fn an_fspick_configuration_reconfigures_and_never_creates() {
+        let mut c = FsConfig::for_reconfigure(FsType::Tmpfs);
+        assert_eq!(c.begin_create(), Err(Errno::EBUSY));
+        assert_eq!(c.set("size", Value::Str("8k"), 0), Ok(()));
+        assert_eq!(c.take_reconfigure(), Ok(Some(2)));
+        assert_eq!(c.take_reconfigure(), Ok(None), "parameters cleared");
+        assert_eq!(c.set("ro", Value::Flag, 0), Ok(()));
+        assert_eq!(c.take_reconfigure(), Err(Errno::EINVAL));
+        assert_eq!(c.phase, Phase::Reconfig, "still usable");
+        let mut other = FsConfig::for_reconfigure(FsType::Other("rootfs"));
+        assert_eq!(other.set("size", Value::Str("1m"), 0), Err(Errno::EINVAL));
+        assert_eq!(
+            other.message.as_deref(),
+            Some("e rootfs: Unknown parameter 'size'")
+        );
+        assert_eq!(
+            FsConfig::new(FsType::Tmpfs).take_reconfigure(),
+            Err(Errno::EBUSY)
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
         430 => fsopen(a[0], a[1] as u32),
         431 => fsconfig(fd(0), a[1] as u32, a[2], a[3], fd(4)),
         432 => fsmount(fd(0), a[1] as u32, a[2] as u32),
+        433 => fspick(fd(0), a[1], a[2] as u32),
         442 => mount_setattr(fd(0), a[1], a[2] as u32, a[3], a[4]),
         _ => return None,
     })
@@ -247,6 +248,7 @@ pub(super) fn new_fs(config: &FsConfig) -> Result<Arc<dyn FileSystem>, Errno> {
         FsType::Mqueue => crate::fs::mqueuefs::MqueueFs::new(
             crate::task::current_process().containers().ipc.clone(),
         ),
+        FsType::Other(_) => return Err(Errno::ENODEV),
     };
     let root = fs.root();
     if let Some(mode) = config.mode {
@@ -310,9 +312,10 @@ fn path_arg(addr: u64, empty_ok: bool) -> Result<String, Errno> {
 /// (`from_dfd` with an empty path and `MOVE_MOUNT_F_EMPTY_PATH`) at `to`, or moves the
 /// attached mount whose root is `from` there as `mount(MS_MOVE)` does. Symlinks in
 /// last position are followed only with `MOVE_MOUNT_F_SYMLINKS`/`T_SYMLINKS`.
-/// `EINVAL` for unknown flags (`MOVE_MOUNT_SET_GROUP` and `MOVE_MOUNT_BENEATH`
-/// included: not supported), a tree attached already or made in another mount
-/// container, `EPERM` without `CAP_SYS_ADMIN` over the mount container's owner.
+/// A tree's descriptor once attached moves its mount. `EINVAL` for unknown flags
+/// (`MOVE_MOUNT_SET_GROUP` and `MOVE_MOUNT_BENEATH` included: not supported), a tree
+/// made in another mount container, `EPERM` without `CAP_SYS_ADMIN` over the mount
+/// container's owner.
 fn move_mount(from_dfd: i32, from: u64, to_dfd: i32, to: u64, flags: u32) -> SysResult {
     require_mount_admin()?;
     let valid = MOVE_MOUNT_F_SYMLINKS
@@ -357,19 +360,20 @@ fn fsopen(name: u64, flags: u32) -> SysResult {
     if flags & !FSOPEN_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
-    let name = read_user_cstr(name, PAGE_SIZE as usize)?;
+    let name = user_string(name, PAGE_SIZE as usize - 1)?;
     let ty = FsType::from_name(&name).ok_or(Errno::ENODEV)?;
+    install_config(FsConfig::new(ty), None, flags & FSOPEN_CLOEXEC != 0)
+}
+
+/// A new configuration descriptor holding `config` (and `fs`, the file system it
+/// created or picked).
+fn install_config(config: FsConfig, fs: Option<Arc<dyn FileSystem>>, cloexec: bool) -> SysResult {
     let obj = Arc::new(ConfigFile {
-        state: Mutex::new(ConfigState {
-            config: FsConfig::new(ty),
-            fs: None,
-        }),
+        state: Mutex::new(ConfigState { config, fs }),
     });
     CONFIGS.add(&obj);
     let file = OpenFile::new(obj, None, String::from("anon_inode:[fscontext]"), O_RDWR);
-    files()
-        .install(file, flags & FSOPEN_CLOEXEC != 0)
-        .map(|fd| fd as usize)
+    files().install(file, cloexec).map(|fd| fd as usize)
 }
 
 /// The `fsopen` configuration behind descriptor `fd`: `EBADF`, or `EINVAL` for another
@@ -378,19 +382,24 @@ fn config_of(fd: i32) -> Result<Arc<ConfigFile>, Errno> {
     CONFIGS.of(&*files().get(fd)?).ok_or(Errno::EINVAL)
 }
 
-/// A string argument of `fsconfig` (at most 255 bytes, as Linux's `strndup_user(..,
-/// 256)`: `EINVAL` past that).
-fn config_string(addr: u64) -> Result<String, Errno> {
-    read_user_cstr(addr, 255).map_err(|e| match e {
+/// A string argument of at most `max` bytes (Linux's `strndup_user(.., max + 1)`:
+/// `EINVAL` past that, `EFAULT`).
+fn user_string(addr: u64, max: usize) -> Result<String, Errno> {
+    read_user_cstr(addr, max).map_err(|e| match e {
         Errno::ENAMETOOLONG => Errno::EINVAL,
         e => e,
     })
 }
 
+/// A key or string value of `fsconfig` (at most 255 bytes).
+fn config_string(addr: u64) -> Result<String, Errno> {
+    user_string(addr, 255)
+}
+
 /// `fsconfig(fd, cmd, key, value, aux)`: sets a parameter or creates the file
 /// system. Argument shapes as Linux checks them (`EINVAL`), unknown commands
-/// `EOPNOTSUPP`, `EBUSY` in the wrong phase (`FSCONFIG_CMD_RECONFIGURE` always:
-/// there is no `fspick`), a failed create leaves the descriptor failed.
+/// `EOPNOTSUPP`, `EBUSY` in the wrong phase (`FSCONFIG_CMD_RECONFIGURE` but for an `fspick`
+/// descriptor), a failed create leaves the descriptor failed.
 fn fsconfig(fd: i32, cmd: u32, key: u64, value: u64, aux: i32) -> SysResult {
     if fd < 0 {
         return Err(Errno::EINVAL);
@@ -430,7 +439,18 @@ fn fsconfig(fd: i32, cmd: u32, key: u64, value: u64, aux: i32) -> SysResult {
                 }
             }
         }
-        FSCONFIG_CMD_RECONFIGURE => Err(Errno::EBUSY),
+        FSCONFIG_CMD_RECONFIGURE => {
+            if obj.state.lock().config.phase != Phase::Reconfig {
+                return Err(Errno::EBUSY);
+            }
+            require_mount_admin()?;
+            let mut s = obj.state.lock();
+            let size = s.config.take_reconfigure()?;
+            match (size, &s.fs) {
+                (Some(pages), Some(fs)) => fs.resize(pages).map(|_| 0),
+                _ => Ok(0),
+            }
+        }
         _ => {
             let key = config_string(key)?;
             let text;
@@ -459,6 +479,44 @@ fn fsconfig(fd: i32, cmd: u32, key: u64, value: u64, aux: i32) -> SysResult {
             obj.state.lock().config.set(&key, v, total).map(|_| 0)
         }
     }
+}
+
+const FSPICK_CLOEXEC: u32 = 1;
+const FSPICK_SYMLINK_NOFOLLOW: u32 = 2;
+const FSPICK_NO_AUTOMOUNT: u32 = 4;
+const FSPICK_EMPTY_PATH: u32 = 8;
+
+/// `fspick(dfd, path, flags)`: a configuration descriptor for reconfiguring the file
+/// system mounted at `path` (a mount's root; a detached tree's top for its descriptor
+/// with `FSPICK_EMPTY_PATH`). `EPERM` without `CAP_SYS_ADMIN` over the mount
+/// container's owner, `EINVAL` for unknown flags or a path that is no mount's root.
+fn fspick(dfd: i32, path: u64, flags: u32) -> SysResult {
+    require_mount_admin()?;
+    let valid = FSPICK_CLOEXEC | FSPICK_SYMLINK_NOFOLLOW | FSPICK_NO_AUTOMOUNT | FSPICK_EMPTY_PATH;
+    if flags & !valid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = path_arg(path, flags & FSPICK_EMPTY_PATH != 0)?;
+    let fs = match target(dfd, &p, flags & FSPICK_SYMLINK_NOFOLLOW == 0)? {
+        Target::Detached(t) => t.tree.top().ok_or(Errno::EINVAL)?.fs.clone(),
+        Target::Attached(loc) => {
+            let m = context()
+                .mounts()
+                .mount_at(&loc.path)
+                .ok_or(Errno::EINVAL)?;
+            let (root, here) = (m.root().metadata(), loc.inode.metadata());
+            if (root.dev, root.ino) != (here.dev, here.ino) {
+                return Err(Errno::EINVAL);
+            }
+            m.fs.clone()
+        }
+    };
+    let ty = FsType::from_name(fs.name()).unwrap_or(FsType::Other(fs.name()));
+    install_config(
+        FsConfig::for_reconfigure(ty),
+        Some(fs),
+        flags & FSPICK_CLOEXEC != 0,
+    )
 }
 
 /// `fsmount(fs_fd, flags, attr_flags)`: a detached tree holding a mount of the file

@@ -20,41 +20,11 @@ mod imp {
     use ulib::container::*;
     use ulib::cred::{make_root_private, mount, umount2};
     use ulib::mnt::{access_ok, mkdir_p, rmdir};
+    use ulib::mountapi::*;
     use ulib::sys::{self, SysResult, errno::*};
     use ulib::test::Exit;
     use ulib::{Args, check, check_eq, check_ok, println};
 
-    const NR_OPEN_TREE: usize = 428;
-    const NR_MOVE_MOUNT: usize = 429;
-    const NR_FSOPEN: usize = 430;
-    const NR_FSCONFIG: usize = 431;
-    const NR_FSMOUNT: usize = 432;
-    const NR_MOUNT_SETATTR: usize = 442;
-
-    const AT_FDCWD: i32 = -100;
-    const AT_SYMLINK_NOFOLLOW: usize = 0x100;
-    const AT_EMPTY_PATH: usize = 0x1000;
-    const AT_RECURSIVE: usize = 0x8000;
-    const OPEN_TREE_CLONE: usize = 1;
-    const OPEN_TREE_CLOEXEC: usize = 0o2000000;
-    const MOVE_MOUNT_F_EMPTY_PATH: usize = 4;
-    const MOVE_MOUNT_SET_GROUP: usize = 0x100;
-    const FSOPEN_CLOEXEC: usize = 1;
-    const FSMOUNT_CLOEXEC: usize = 1;
-    const FSCONFIG_SET_FLAG: usize = 0;
-    const FSCONFIG_SET_STRING: usize = 1;
-    const FSCONFIG_CMD_CREATE: usize = 6;
-    const FSCONFIG_CMD_RECONFIGURE: usize = 7;
-    const MOUNT_ATTR_RDONLY: u64 = 1;
-    const MOUNT_ATTR_NOSUID: u64 = 2;
-    const MOUNT_ATTR_NODEV: u64 = 4;
-    const MOUNT_ATTR_NOEXEC: u64 = 8;
-    const MOUNT_ATTR__ATIME: u64 = 0x70;
-    const MOUNT_ATTR_NOATIME: u64 = 0x10;
-    const MOUNT_ATTR_IDMAP: u64 = 0x100000;
-    const MS_PRIVATE: u64 = 1 << 18;
-    const MS_SLAVE: u64 = 1 << 19;
-    const MS_SHARED: u64 = 1 << 20;
     const MNT_DETACH: usize = 2;
     const F_GETFD: usize = 1;
     const F_GETFL: usize = 3;
@@ -66,7 +36,6 @@ mod imp {
     const ENODATA: i32 = 61;
     const ENODEV: i32 = 19;
     const E2BIG: i32 = 7;
-
     const DIR: &str = "/tmp/t_mountapi.d";
     const DIR2: &str = "/tmp/t_mountapi.e";
 
@@ -74,119 +43,11 @@ mod imp {
         CString::new(p).expect("path has a NUL")
     }
 
-    fn open_tree(dfd: i32, path: &str, flags: usize) -> SysResult<i32> {
-        let c = cpath(path);
-        // SAFETY: a NUL-terminated path.
-        sys::check(unsafe {
-            sys::syscall3(
-                NR_OPEN_TREE,
-                dfd as isize as usize,
-                c.as_ptr() as usize,
-                flags,
-            )
-        })
-        .map(|fd| fd as i32)
-    }
-
-    fn move_mount(from_fd: i32, from: &str, to_fd: i32, to: &str, flags: usize) -> SysResult {
-        let (f, t) = (cpath(from), cpath(to));
-        // SAFETY: NUL-terminated paths.
-        sys::check(unsafe {
-            sys::syscall5(
-                NR_MOVE_MOUNT,
-                from_fd as isize as usize,
-                f.as_ptr() as usize,
-                to_fd as isize as usize,
-                t.as_ptr() as usize,
-                flags,
-            )
-        })
-    }
-
-    /// Attaches the detached tree of `fd` at `to`.
-    fn attach(fd: i32, to: &str) -> SysResult {
-        move_mount(fd, "", AT_FDCWD, to, MOVE_MOUNT_F_EMPTY_PATH)
-    }
-
-    fn fsopen(name: &str, flags: usize) -> SysResult<i32> {
-        let c = cpath(name);
-        // SAFETY: a NUL-terminated name.
-        sys::check(unsafe { sys::syscall2(NR_FSOPEN, c.as_ptr() as usize, flags) })
-            .map(|fd| fd as i32)
-    }
-
-    fn fsconfig_raw(fd: i32, cmd: usize, key: usize, value: usize, aux: usize) -> SysResult {
-        // SAFETY: the pointers are NUL-terminated strings or NULL.
-        sys::check(unsafe {
-            sys::syscall5(NR_FSCONFIG, fd as isize as usize, cmd, key, value, aux)
-        })
-    }
-
-    fn set_string(fd: i32, key: &str, value: &str) -> SysResult {
-        let (k, v) = (cpath(key), cpath(value));
-        fsconfig_raw(
-            fd,
-            FSCONFIG_SET_STRING,
-            k.as_ptr() as usize,
-            v.as_ptr() as usize,
-            0,
-        )
-    }
-
-    fn set_flag(fd: i32, key: &str) -> SysResult {
-        let k = cpath(key);
-        fsconfig_raw(fd, FSCONFIG_SET_FLAG, k.as_ptr() as usize, 0, 0)
-    }
-
-    fn create(fd: i32) -> SysResult {
-        fsconfig_raw(fd, FSCONFIG_CMD_CREATE, 0, 0, 0)
-    }
-
-    fn fsmount(fd: i32, flags: usize, attr: usize) -> SysResult<i32> {
-        // SAFETY: no pointers.
-        sys::check(unsafe { sys::syscall3(NR_FSMOUNT, fd as isize as usize, flags, attr) })
-            .map(|fd| fd as i32)
-    }
-
-    /// `mount_setattr` with a `struct mount_attr` of `size` bytes (zero past the first 32
-    /// unless `tail` is set).
-    fn setattr_sized(
-        dfd: i32,
-        path: &str,
-        flags: usize,
-        attr: [u64; 4],
-        size: usize,
-        tail: u8,
-    ) -> SysResult {
-        let c = cpath(path);
-        let mut buf = [0u8; 64];
-        for (i, w) in attr.iter().enumerate() {
-            buf[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
-        }
-        buf[40] = tail;
-        // SAFETY: a NUL-terminated path; `buf` holds `size` bytes when size <= 64, and
-        // larger sizes are refused before anything is read.
-        sys::check(unsafe {
-            sys::syscall5(
-                NR_MOUNT_SETATTR,
-                dfd as isize as usize,
-                c.as_ptr() as usize,
-                flags,
-                buf.as_ptr() as usize,
-                size,
-            )
-        })
-    }
-
-    fn setattr(path: &str, flags: usize, set: u64, clr: u64, prop: u64) -> SysResult {
-        setattr_sized(AT_FDCWD, path, flags, [set, clr, prop, 0], 32, 0)
-    }
-
     /// A tmpfs made through the new API with `size`, detached, in a descriptor.
     fn new_tmpfs(size: &str, attr: usize) -> SysResult<i32> {
         let fd = fsopen("tmpfs", FSOPEN_CLOEXEC)?;
-        set_string(fd, "size", size)?;
-        create(fd)?;
+        fsconfig_set_string(fd, "size", size)?;
+        fsconfig_create(fd)?;
         let m = fsmount(fd, FSMOUNT_CLOEXEC, attr);
         sys::close(fd)?;
         m
@@ -254,10 +115,10 @@ mod imp {
         in_newns("fsmount_tmpfs_and_move_mount", || {
             let fd = check_ok!(fsopen("tmpfs", FSOPEN_CLOEXEC));
             check_eq!(sys::fcntl(fd, F_GETFD, 0), Ok(1), "FSOPEN_CLOEXEC");
-            check_eq!(set_string(fd, "size", "1m"), Ok(0));
-            check_eq!(set_string(fd, "mode", "0710"), Ok(0));
-            check_eq!(set_string(fd, "source", "bulk"), Ok(0));
-            check_eq!(create(fd), Ok(0));
+            check_eq!(fsconfig_set_string(fd, "size", "1m"), Ok(0));
+            check_eq!(fsconfig_set_string(fd, "mode", "0710"), Ok(0));
+            check_eq!(fsconfig_set_string(fd, "source", "bulk"), Ok(0));
+            check_eq!(fsconfig_create(fd), Ok(0));
             let before = mount_count();
             let m = check_ok!(fsmount(fd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV as usize));
             check_ok!(sys::close(fd));
@@ -278,7 +139,7 @@ mod imp {
                 "no F_EMPTY_PATH"
             );
             check_eq!(move_mount(m, "", AT_FDCWD, DIR, 0x08), Err(EINVAL));
-            check_eq!(attach(m, DIR), Ok(0));
+            check_eq!(attach_tree(m, DIR), Ok(0));
             check_eq!(mount_count(), before + 1);
             let f = format!("{}/file", DIR);
             check_eq!(write_file(&f, b"through the new API"), Ok(19));
@@ -304,7 +165,7 @@ mod imp {
                 info
             );
             // The descriptor now refers to the attached mount: moving it moves the mount.
-            check_eq!(attach(m, DIR2), Ok(0));
+            check_eq!(attach_tree(m, DIR2), Ok(0));
             check!(mountinfo(DIR).is_none(), "moved away from {}", DIR);
             let f = format!("{}/file", DIR2);
             check_ok!(sys::close(m));
@@ -328,9 +189,9 @@ mod imp {
                 "tmpfs", "ramfs", "proc", "sysfs", "cgroup2", "mqueue", "devpts",
             ] {
                 let fd = check_ok!(fsopen(ty, FSOPEN_CLOEXEC));
-                check_eq!(create(fd), Ok(0), "{}", ty);
+                check_eq!(fsconfig_create(fd), Ok(0), "{}", ty);
                 let m = check_ok!(fsmount(fd, FSMOUNT_CLOEXEC, 0));
-                check_eq!(attach(m, DIR), Ok(0), "{}", ty);
+                check_eq!(attach_tree(m, DIR), Ok(0), "{}", ty);
                 let info = mountinfo(DIR).unwrap_or_default();
                 check!(
                     info.iter().skip_while(|x| *x != "-").nth(1) == Some(&String::from(ty)),
@@ -342,9 +203,9 @@ mod imp {
                 check_ok!(sys::close(fd));
             }
             let fd = check_ok!(fsopen("proc", 0));
-            check_eq!(create(fd), Ok(0));
+            check_eq!(fsconfig_create(fd), Ok(0));
             let m = check_ok!(fsmount(fd, 0, 0));
-            check_eq!(attach(m, DIR), Ok(0));
+            check_eq!(attach_tree(m, DIR), Ok(0));
             check!(
                 access_ok(&format!("{}/self/mountinfo", DIR)),
                 "a working proc"
@@ -363,16 +224,24 @@ mod imp {
             let fd = check_ok!(fsopen("tmpfs", FSOPEN_CLOEXEC));
             let mut buf = [0u8; 128];
             check_eq!(sys::read(fd, &mut buf), Err(ENODATA), "no message yet");
-            check_eq!(set_string(fd, "bogus", "1"), Err(EINVAL));
+            check_eq!(fsconfig_set_string(fd, "bogus", "1"), Err(EINVAL));
             let n = check_ok!(sys::read(fd, &mut buf));
             check_eq!(
                 core::str::from_utf8(&buf[..n]),
                 Ok("e tmpfs: Unknown parameter 'bogus'")
             );
-            check_eq!(set_flag(fd, "size"), Err(EINVAL), "size takes a string");
-            check_eq!(set_string(fd, "size", "lots"), Err(EINVAL));
-            check_eq!(set_string(fd, "source", "a"), Ok(0));
-            check_eq!(set_string(fd, "source", "b"), Err(EINVAL), "one source");
+            check_eq!(
+                fsconfig_set_flag(fd, "size"),
+                Err(EINVAL),
+                "size takes a string"
+            );
+            check_eq!(fsconfig_set_string(fd, "size", "lots"), Err(EINVAL));
+            check_eq!(fsconfig_set_string(fd, "source", "a"), Ok(0));
+            check_eq!(
+                fsconfig_set_string(fd, "source", "b"),
+                Err(EINVAL),
+                "one source"
+            );
             let k = cpath("size");
             check_eq!(
                 fsconfig_raw(fd, FSCONFIG_SET_FLAG, k.as_ptr() as usize, 1, 0),
@@ -390,31 +259,103 @@ mod imp {
                 fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0),
                 Err(EBUSY)
             );
-            check_eq!(create(fd), Ok(0));
-            check_eq!(create(fd), Err(EBUSY), "created once");
-            check_eq!(set_string(fd, "size", "2m"), Err(EBUSY), "after create");
+            check_eq!(fsconfig_create(fd), Ok(0));
+            check_eq!(fsconfig_create(fd), Err(EBUSY), "created once");
+            check_eq!(
+                fsconfig_set_string(fd, "size", "2m"),
+                Err(EBUSY),
+                "after create"
+            );
             check_eq!(fsmount(fd, 2, 0), Err(EINVAL), "unknown flag");
             check_eq!(fsmount(fd, 0, 0x30), Err(EINVAL), "undefined atime");
             check_eq!(fsmount(fd, 0, MOUNT_ATTR_IDMAP as usize), Err(EINVAL));
             let pipe = check_ok!(sys::pipe2(sys::O_CLOEXEC));
             check_eq!(fsmount(pipe[0], 0, 0), Err(EINVAL), "not an fsopen fd");
-            check_eq!(set_string(pipe[0], "size", "1m"), Err(EINVAL));
-            check_eq!(set_string(999, "size", "1m"), Err(EBADF));
-            check_eq!(set_string(-1, "size", "1m"), Err(EINVAL));
+            check_eq!(fsconfig_set_string(pipe[0], "size", "1m"), Err(EINVAL));
+            check_eq!(fsconfig_set_string(999, "size", "1m"), Err(EBADF));
+            check_eq!(fsconfig_set_string(-1, "size", "1m"), Err(EINVAL));
             for p in pipe {
                 check_ok!(sys::close(p));
             }
             check_ok!(sys::close(fd));
             // The `ro` flag gives a read-only mount.
             let fd = check_ok!(fsopen("tmpfs", FSOPEN_CLOEXEC));
-            check_eq!(set_flag(fd, "ro"), Ok(0));
-            check_eq!(create(fd), Ok(0));
+            check_eq!(fsconfig_set_flag(fd, "ro"), Ok(0));
+            check_eq!(fsconfig_create(fd), Ok(0));
             let m = check_ok!(fsmount(fd, FSMOUNT_CLOEXEC, 0));
-            check_eq!(attach(m, DIR), Ok(0));
+            check_eq!(attach_tree(m, DIR), Ok(0));
             check_eq!(write_file(&format!("{}/f", DIR), b"x"), Err(EROFS));
             check_eq!(umount2(DIR, 0), Ok(0));
             check_ok!(sys::close(m));
             check_ok!(sys::close(fd));
+        });
+    }
+
+    /// fspick: a tmpfs's size changed with FSCONFIG_CMD_RECONFIGURE (shown in mountinfo, a
+    /// write past the old size fits); no create or fsmount through it; `ro` EINVAL; not a
+    /// mount root EINVAL; a detached tree's top through its descriptor.
+    fn fspick_reconfigures_a_tmpfs() {
+        in_newns("fspick_reconfigures_a_tmpfs", || {
+            check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
+            let d = format!("{}/d", DIR);
+            check_ok!(mkdir_p(&d, 0o755));
+            check_eq!(
+                fspick(AT_FDCWD, &d, FSPICK_CLOEXEC),
+                Err(EINVAL),
+                "no mount root"
+            );
+            check_eq!(fspick(AT_FDCWD, DIR, 0x10), Err(EINVAL), "unknown flag");
+            let m = check_ok!(new_tmpfs("1m", 0));
+            check_eq!(attach_tree(m, &d), Ok(0));
+            let fd = check_ok!(fspick(AT_FDCWD, &d, FSPICK_CLOEXEC));
+            check_eq!(sys::fcntl(fd, F_GETFD, 0), Ok(1));
+            check_eq!(fsconfig_set_string(fd, "size", "4m"), Ok(0));
+            check_eq!(fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0), Ok(0));
+            let info = mountinfo(&d).unwrap_or_default();
+            check!(
+                info.last().is_some_and(|o| has_opt(o, "size=4096k")),
+                "{:?}",
+                info
+            );
+            let big = alloc::vec![7u8; 2 << 20];
+            check_eq!(write_file(&format!("{}/big", d), &big), Ok(2 << 20));
+            check_eq!(
+                fsconfig_create(fd),
+                Err(EBUSY),
+                "fspick's context creates nothing"
+            );
+            check_eq!(fsmount(fd, 0, 0), Err(EBUSY));
+            check_eq!(fsconfig_set_string(fd, "size", "1m"), Ok(0));
+            check_eq!(
+                fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0),
+                Err(EINVAL),
+                "smaller than what it holds"
+            );
+            check_eq!(fsconfig_set_flag(fd, "ro"), Ok(0));
+            check_eq!(
+                fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0),
+                Err(EINVAL),
+                "no read-only superblocks"
+            );
+            check_ok!(sys::close(fd));
+            check_eq!(umount2(&d, 0), Ok(0));
+            check_ok!(sys::close(m));
+            // A detached tree's top, through its descriptor.
+            let m = check_ok!(new_tmpfs("1m", 0));
+            let fd = check_ok!(fspick(m, "", FSPICK_EMPTY_PATH));
+            check_eq!(fsconfig_set_string(fd, "size", "2m"), Ok(0));
+            check_eq!(fsconfig_raw(fd, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0), Ok(0));
+            check_ok!(sys::close(fd));
+            check_eq!(attach_tree(m, &d), Ok(0));
+            let info = mountinfo(&d).unwrap_or_default();
+            check!(
+                info.last().is_some_and(|o| has_opt(o, "size=2048k")),
+                "{:?}",
+                info
+            );
+            check_eq!(umount2(&d, 0), Ok(0));
+            check_ok!(sys::close(m));
+            check_eq!(umount2(DIR, 0), Ok(0));
         });
     }
 
@@ -438,7 +379,7 @@ mod imp {
             ));
             check_eq!(sys::fcntl(t, F_GETFD, 0), Ok(1), "OPEN_TREE_CLOEXEC");
             check_eq!(mount_count(), before, "detached");
-            check_eq!(attach(t, DIR2), Ok(0));
+            check_eq!(attach_tree(t, DIR2), Ok(0));
             check_eq!(mount_count(), before + 2, "the bind and the mount below it");
             check_eq!(
                 read_text(&format!("{}/file", DIR2)).as_deref(),
@@ -462,7 +403,7 @@ mod imp {
             // Without AT_RECURSIVE the mount below stays behind.
             let t = check_ok!(open_tree(AT_FDCWD, &sub, OPEN_TREE_CLONE));
             check_eq!(sys::fcntl(t, F_GETFD, 0), Ok(0));
-            check_eq!(attach(t, DIR2), Ok(0));
+            check_eq!(attach_tree(t, DIR2), Ok(0));
             check_eq!(mount_count(), before + 1);
             check_eq!(
                 read_text(&format!("{}/inner/deep", DIR2)),
@@ -484,7 +425,7 @@ mod imp {
             // An O_PATH descriptor of a mount root moves that mount (MOVE_MOUNT_F_EMPTY_PATH).
             let inner = format!("{}/inner", sub);
             let p = check_ok!(open_tree(AT_FDCWD, &inner, OPEN_TREE_CLOEXEC));
-            check_eq!(attach(p, DIR2), Ok(0));
+            check_eq!(attach_tree(p, DIR2), Ok(0));
             check_eq!(read_text(&format!("{}/deep", DIR2)).as_deref(), Ok("below"));
             check_eq!(
                 move_mount(AT_FDCWD, DIR2, AT_FDCWD, &inner, 0),
@@ -501,7 +442,7 @@ mod imp {
                 Err(EINVAL)
             );
             check_ok!(sys::close(t));
-            check_eq!(attach(t2, DIR2), Ok(0));
+            check_eq!(attach_tree(t2, DIR2), Ok(0));
             check_eq!(
                 read_text(&format!("{}/file", DIR2)).as_deref(),
                 Ok("cloned")
@@ -551,30 +492,33 @@ mod imp {
             check_ok!(mkdir_p(&inner, 0o755));
             check_eq!(mount("tmpfs", &inner, "tmpfs", 0), Ok(0));
             let (f, g) = (format!("{}/f", DIR), format!("{}/g", inner));
-            check_eq!(setattr(DIR, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0), Ok(0));
+            check_eq!(
+                mount_setattr(DIR, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0),
+                Ok(0)
+            );
             check_eq!(write_file(&f, b"x"), Err(EROFS));
             check_eq!(write_file(&g, b"x"), Err(EROFS), "recursive");
             check!(has_opt(&options(DIR), "ro"), "{}", options(DIR));
             check!(has_opt(&options(&inner), "ro"), "{}", options(&inner));
-            check_eq!(setattr(DIR, 0, 0, MOUNT_ATTR_RDONLY, 0), Ok(0));
+            check_eq!(mount_setattr(DIR, 0, 0, MOUNT_ATTR_RDONLY, 0), Ok(0));
             check_eq!(write_file(&f, b"x"), Ok(1));
             check_eq!(
                 write_file(&g, b"x"),
                 Err(EROFS),
                 "not recursive: below stays ro"
             );
-            check_eq!(setattr(&inner, 0, 0, MOUNT_ATTR_RDONLY, 0), Ok(0));
+            check_eq!(mount_setattr(&inner, 0, 0, MOUNT_ATTR_RDONLY, 0), Ok(0));
             check_eq!(write_file(&g, b"x"), Ok(1));
             // A file open for writing: EBUSY, nothing changed.
             let w = check_ok!(sys::open(&cpath(&g), sys::O_WRONLY | sys::O_CLOEXEC, 0));
             check_eq!(
-                setattr(DIR, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0),
+                mount_setattr(DIR, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0),
                 Err(EBUSY)
             );
             check!(has_opt(&options(DIR), "rw"), "{}", options(DIR));
             check_ok!(sys::close(w));
             let set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOATIME;
-            check_eq!(setattr(DIR, 0, set, MOUNT_ATTR__ATIME, 0), Ok(0));
+            check_eq!(mount_setattr(DIR, 0, set, MOUNT_ATTR__ATIME, 0), Ok(0));
             let o = options(DIR);
             for want in ["rw", "nosuid", "nodev", "noexec", "noatime"] {
                 check!(has_opt(&o, want), "{} in {}", want, o);
@@ -582,13 +526,13 @@ mod imp {
             check!(!has_opt(&o, "relatime"), "{}", o);
             check!(!has_opt(&options(&inner), "nosuid"), "{}", options(&inner));
             check_eq!(
-                setattr(DIR, 0, 0, MOUNT_ATTR__ATIME | MOUNT_ATTR_NOEXEC, 0),
+                mount_setattr(DIR, 0, 0, MOUNT_ATTR__ATIME | MOUNT_ATTR_NOEXEC, 0),
                 Ok(0)
             );
             let o = options(DIR);
             check!(has_opt(&o, "relatime") && !has_opt(&o, "noexec"), "{}", o);
             // Propagation, recursive.
-            check_eq!(setattr(DIR, AT_RECURSIVE, 0, 0, MS_SHARED), Ok(0));
+            check_eq!(mount_setattr(DIR, AT_RECURSIVE, 0, 0, MS_SHARED), Ok(0));
             for p in [DIR, inner.as_str()] {
                 let info = mountinfo(p).unwrap_or_default();
                 check!(
@@ -597,7 +541,7 @@ mod imp {
                     info
                 );
             }
-            check_eq!(setattr(DIR, 0, 0, 0, MS_PRIVATE), Ok(0));
+            check_eq!(mount_setattr(DIR, 0, 0, 0, MS_PRIVATE), Ok(0));
             let info = mountinfo(DIR).unwrap_or_default();
             check_eq!(
                 info.get(6).map(String::as_str),
@@ -611,7 +555,7 @@ mod imp {
                 "{:?}",
                 info
             );
-            check_eq!(setattr(&inner, 0, 0, 0, MS_SLAVE), Ok(0));
+            check_eq!(mount_setattr(&inner, 0, 0, 0, MS_SLAVE), Ok(0));
             check_eq!(umount2(&inner, 0), Ok(0));
             check_eq!(umount2(DIR, 0), Ok(0));
         });
@@ -622,51 +566,65 @@ mod imp {
         in_newns("mount_setattr_errors", || {
             check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
             let a = [MOUNT_ATTR_NOSUID, 0, 0, 0];
-            check_eq!(setattr_sized(AT_FDCWD, DIR, 0, a, 4097, 0), Err(E2BIG));
-            check_eq!(setattr_sized(AT_FDCWD, DIR, 0, a, 24, 0), Err(EINVAL));
             check_eq!(
-                setattr_sized(AT_FDCWD, DIR, 0, a, 48, 1),
+                mount_setattr_sized(AT_FDCWD, DIR, 0, a, 4097, 0),
+                Err(E2BIG)
+            );
+            check_eq!(mount_setattr_sized(AT_FDCWD, DIR, 0, a, 24, 0), Err(EINVAL));
+            check_eq!(
+                mount_setattr_sized(AT_FDCWD, DIR, 0, a, 48, 1),
                 Err(E2BIG),
                 "non-zero tail"
             );
             check_eq!(
-                setattr_sized(AT_FDCWD, DIR, 0, a, 48, 0),
+                mount_setattr_sized(AT_FDCWD, DIR, 0, a, 48, 0),
                 Ok(0),
                 "zero tail"
             );
             check!(has_opt(&options(DIR), "nosuid"), "{}", options(DIR));
             check_eq!(
-                setattr(DIR, 0x2, MOUNT_ATTR_RDONLY, 0, 0),
+                mount_setattr(DIR, 0x2, MOUNT_ATTR_RDONLY, 0, 0),
                 Err(EINVAL),
                 "bad flag"
             );
-            check_eq!(setattr(DIR, 0, 1 << 30, 0, 0), Err(EINVAL), "unknown bit");
             check_eq!(
-                setattr(DIR, 0, MOUNT_ATTR_IDMAP, 0, 0),
+                mount_setattr(DIR, 0, 1 << 30, 0, 0),
+                Err(EINVAL),
+                "unknown bit"
+            );
+            check_eq!(
+                mount_setattr(DIR, 0, MOUNT_ATTR_IDMAP, 0, 0),
                 Err(EINVAL),
                 "no idmap"
             );
             check_eq!(
-                setattr(DIR, 0, MOUNT_ATTR_NOATIME, 0, 0),
+                mount_setattr(DIR, 0, MOUNT_ATTR_NOATIME, 0, 0),
                 Err(EINVAL),
                 "atime unclr"
             );
-            check_eq!(setattr(DIR, 0, 0, 0, MS_SHARED | MS_SLAVE), Err(EINVAL));
-            check_eq!(setattr(DIR, 0, 0, 0, 1), Err(EINVAL));
+            check_eq!(
+                mount_setattr(DIR, 0, 0, 0, MS_SHARED | MS_SLAVE),
+                Err(EINVAL)
+            );
+            check_eq!(mount_setattr(DIR, 0, 0, 0, 1), Err(EINVAL));
             let d = format!("{}/d", DIR);
             check_ok!(mkdir_p(&d, 0o755));
             check_eq!(
-                setattr(&d, 0, MOUNT_ATTR_RDONLY, 0, 0),
+                mount_setattr(&d, 0, MOUNT_ATTR_RDONLY, 0, 0),
                 Err(EINVAL),
                 "no mount root"
             );
-            check_eq!(setattr(&d, 0, 0, 0, 0), Ok(0), "a no-op is not checked");
             check_eq!(
-                setattr("/nonexistent", 0, MOUNT_ATTR_RDONLY, 0, 0),
+                mount_setattr(&d, 0, 0, 0, 0),
+                Ok(0),
+                "a no-op is not checked"
+            );
+            check_eq!(
+                mount_setattr("/nonexistent", 0, MOUNT_ATTR_RDONLY, 0, 0),
                 Err(ENOENT)
             );
             check_eq!(
-                setattr(DIR, AT_SYMLINK_NOFOLLOW, 0, MOUNT_ATTR_NOSUID, 0),
+                mount_setattr(DIR, AT_SYMLINK_NOFOLLOW, 0, MOUNT_ATTR_NOSUID, 0),
                 Ok(0)
             );
             check_eq!(umount2(DIR, 0), Ok(0));
@@ -679,7 +637,7 @@ mod imp {
         in_newns("setattr_on_a_detached_tree", || {
             let m = check_ok!(new_tmpfs("1m", 0));
             check_eq!(
-                setattr_sized(m, "", AT_EMPTY_PATH, [MOUNT_ATTR_RDONLY, 0, 0, 0], 32, 0),
+                mount_setattr_sized(m, "", AT_EMPTY_PATH, [MOUNT_ATTR_RDONLY, 0, 0, 0], 32, 0),
                 Ok(0)
             );
             check_eq!(
@@ -730,7 +688,7 @@ mod imp {
                 still
             );
             // Reach the data through the tree once more: attached, then detached again.
-            check_eq!(attach(dup, DIR2), Ok(0));
+            check_eq!(attach_tree(dup, DIR2), Ok(0));
             check_eq!(
                 sys::stat(&cpath(&format!("{}/data", DIR2))).map(|s| s.st_size),
                 Ok(8 << 20)
@@ -770,12 +728,12 @@ mod imp {
     fn attach_propagates() {
         in_newns("attach_propagates", || {
             check_eq!(mount("tmpfs", DIR, "tmpfs", 0), Ok(0));
-            check_eq!(setattr(DIR, 0, 0, 0, MS_SHARED), Ok(0));
+            check_eq!(mount_setattr(DIR, 0, 0, 0, MS_SHARED), Ok(0));
             check_eq!(mount(DIR, DIR2, "", ulib::mnt::MS_BIND), Ok(0));
             let (x, x2) = (format!("{}/x", DIR), format!("{}/x", DIR2));
             check_ok!(mkdir_p(&x, 0o755));
             let m = check_ok!(new_tmpfs("1m", 0));
-            check_eq!(attach(m, &x), Ok(0));
+            check_eq!(attach_tree(m, &x), Ok(0));
             check_eq!(write_file(&format!("{}/f", x), b"peer"), Ok(4));
             check_eq!(
                 read_text(&format!("{}/f", x2)).as_deref(),
@@ -798,19 +756,20 @@ mod imp {
             let m = check_ok!(new_tmpfs("1m", 0));
             let pid = check_ok!(clone_run(CLONE_NEWNS | SIGCHLD_EXIT, || {
                 check_eq!(
-                    attach(m, DIR),
+                    attach_tree(m, DIR),
                     Err(EINVAL),
                     "another mount container's tree"
                 );
             }));
             check_eq!(wait_exit(pid), Exit::Code(0));
-            check_eq!(attach(m, DIR), Ok(0), "its own container may");
+            check_eq!(attach_tree(m, DIR), Ok(0), "its own container may");
             check_ok!(sys::close(m));
             let pid = check_ok!(clone_run(CLONE_NEWUSER | SIGCHLD_EXIT, || {
                 check_eq!(fsopen("tmpfs", 0), Err(EPERM));
+                check_eq!(fspick(AT_FDCWD, DIR, 0), Err(EPERM));
                 check_eq!(open_tree(AT_FDCWD, DIR, OPEN_TREE_CLONE), Err(EPERM));
                 check_eq!(move_mount(AT_FDCWD, DIR, AT_FDCWD, DIR2, 0), Err(EPERM));
-                check_eq!(setattr(DIR, 0, MOUNT_ATTR_RDONLY, 0, 0), Err(EPERM));
+                check_eq!(mount_setattr(DIR, 0, MOUNT_ATTR_RDONLY, 0, 0), Err(EPERM));
                 let p = check_ok!(open_tree(AT_FDCWD, DIR, 0));
                 check_ok!(sys::close(p));
             }));
@@ -819,9 +778,9 @@ mod imp {
                 CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD_EXIT,
                 || {
                     let fd = check_ok!(fsopen("tmpfs", FSOPEN_CLOEXEC));
-                    check_eq!(create(fd), Ok(0));
+                    check_eq!(fsconfig_create(fd), Ok(0));
                     let m = check_ok!(fsmount(fd, FSMOUNT_CLOEXEC, 0));
-                    check_eq!(attach(m, DIR2), Ok(0));
+                    check_eq!(attach_tree(m, DIR2), Ok(0));
                     check_eq!(write_file(&format!("{}/f", DIR2), b"mine"), Ok(4));
                 }
             ));
@@ -840,6 +799,7 @@ mod imp {
             fsmount_tmpfs_and_move_mount,
             fsopen_types,
             fsconfig_errors,
+            fspick_reconfigures_a_tmpfs,
             open_tree_clone_of_a_bind,
             mount_setattr_flags,
             mount_setattr_errors,
