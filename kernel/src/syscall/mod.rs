@@ -8,6 +8,7 @@ mod cred;
 pub mod fs;
 mod fsext;
 mod fsinfo;
+mod inotify;
 mod lock;
 mod mm;
 mod mqueue;
@@ -117,7 +118,7 @@ fn by_family(frame: &mut TrapFrame, nr: usize) -> Ret {
 /// next call goes there first instead of asking every family in turn. Only a hint: a
 /// family that declines falls back to the full search.
 static FAMILY_OF: [AtomicU8; 512] = [const { AtomicU8::new(0) }; 512];
-const FAMILIES: u8 = 20;
+const FAMILIES: u8 = 21;
 
 fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
     let hint = FAMILY_OF.get(nr).map_or(0, |f| f.load(Ordering::Relaxed));
@@ -176,6 +177,7 @@ fn family(fam: u8, frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret>
         18 => ptimer::dispatch(nr, a).map(Ret::Value),
         19 => openat2::dispatch(nr, a).map(Ret::Value),
         20 => xattr::dispatch(nr, a).map(Ret::Value),
+        21 => inotify::dispatch(nr, a).map(Ret::Value),
         _ => None,
     }
 }
