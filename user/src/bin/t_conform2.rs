@@ -2,7 +2,7 @@
 //! `MREMAP_DONTUNMAP`, shared duplicates, errnos); `openat2` (`struct open_how` checks and
 //! every `RESOLVE_*` restriction); extended attributes on tmpfs (`user.`, `trusted.`);
 //! `prctl` names, parent-death signals, child subreapers, timer slack and TSC mode;
-//! inotify on tmpfs.
+//! inotify on tmpfs; `sysfs(2)`; `rseq` is `ENOSYS`.
 //!
 //! Runs as root on a Linux host too.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -1039,7 +1039,53 @@ mod imp {
         });
     }
 
+    fn sysfs_lists_the_registered_file_system_types() {
+        in_private_tree(|| {
+            let _ = ulib::mnt::mkdir_p("/proc", 0o555);
+            check_ok!(ulib::cred::mount("proc", "/proc", "proc", 0));
+            let text = read_text("/proc/filesystems");
+            let names: alloc::vec::Vec<&str> =
+                text.lines().filter_map(|l| l.rsplit('\t').next()).collect();
+            check!(
+                names.contains(&"tmpfs") && names.contains(&"proc"),
+                "{:?}",
+                names
+            );
+            // SAFETY (all three): a NUL-terminated name, a 64-byte buffer or no pointer.
+            let sysfs =
+                |o: usize, a: usize, b: usize| sys::check(unsafe { sys::syscall3(139, o, a, b) });
+            check_eq!(sysfs(3, 0, 0), Ok(names.len()), "sysfs(3): the count");
+            for (i, n) in names.iter().enumerate() {
+                let c = cpath(n);
+                check_eq!(sysfs(1, c.as_ptr() as usize, 0), Ok(i), "sysfs(1, {})", n);
+                let mut buf = [0xffu8; 64];
+                check_eq!(sysfs(2, i, buf.as_mut_ptr() as usize), Ok(0));
+                check_eq!(&buf[..=n.len()], alloc::format!("{n}\0").as_bytes());
+            }
+            check_eq!(sysfs(1, c"nofs".as_ptr() as usize, 0), Err(EINVAL));
+            check_eq!(sysfs(1, 8, 0), Err(EFAULT));
+            check_eq!(
+                sysfs(2, names.len(), [0u8; 8].as_mut_ptr() as usize),
+                Err(EINVAL)
+            );
+            check_eq!(sysfs(2, 0, 8), Err(EFAULT));
+            check_eq!(sysfs(4, 0, 0), Err(EINVAL));
+            check_eq!(sysfs(0, 0, 0), Err(EINVAL));
+        });
+    }
+
+    /// rseq is not offered: glibc (2.35+) registers it at start and copes with `ENOSYS`.
+    fn rseq_is_enosys() {
+        let area = [0u64; 4];
+        // SAFETY: a live, 32-byte aligned-enough area the kernel must not keep.
+        let r =
+            sys::check(unsafe { sys::syscall4(334, area.as_ptr() as usize, 32, 0, 0x53053053) });
+        check_eq!(r, Err(ENOSYS));
+    }
+
     ulib::test_main!(
+        sysfs_lists_the_registered_file_system_types,
+        rseq_is_enosys,
         inotify_reports_directory_events,
         inotify_self_events_oneshot_and_errors,
         prctl_name_shows_in_proc_comm_and_status,
