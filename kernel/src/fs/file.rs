@@ -124,6 +124,7 @@ impl Drop for OpenFile {
     fn drop(&mut self) {
         // The description's OFD and flock locks end with it.
         super::lock::release(super::lock::ofd_of(self), Some(super::lock::key_of(self)));
+        super::inotify::file_closed(self);
     }
 }
 
@@ -213,7 +214,11 @@ impl OpenFile {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        self.ops.write(self, buf)
+        let n = self.ops.write(self, buf)?;
+        if n > 0 {
+            super::inotify::file_event(self, super::inotify::IN_MODIFY);
+        }
+        Ok(n)
     }
 
     pub fn pread(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -227,7 +232,11 @@ impl OpenFile {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        self.ops.pwrite(offset, buf)
+        let n = self.ops.pwrite(offset, buf)?;
+        if n > 0 {
+            super::inotify::file_event(self, super::inotify::IN_MODIFY);
+        }
+        Ok(n)
     }
 
     pub fn seek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {

@@ -16,6 +16,7 @@ pub mod fasync;
 pub mod fdtable;
 pub mod file;
 pub mod fscontext;
+pub mod inotify;
 pub mod lock;
 pub mod memfd;
 pub mod mount;
@@ -184,7 +185,9 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
     if flags & O_TRUNC != 0 && ftype == FileType::Regular && want & MAY_WRITE != 0 {
         loc.inode.truncate(0)?;
     }
-    Ok(OpenFile::new(ops, Some(loc.inode), loc.path, flags))
+    let file = OpenFile::new(ops, Some(loc.inode), loc.path, flags);
+    inotify::file_event(&file, inotify::IN_OPEN);
+    Ok(file)
 }
 
 /// Opens an existing file by path (relative to the caller's cwd), following symlinks.

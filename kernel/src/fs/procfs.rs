@@ -351,7 +351,7 @@ pub fn render_uptime(uptime_ns: u64) -> String {
     )
 }
 
-pub const FILESYSTEMS: &str = "nodev\tsysfs\nnodev\tramfs\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\tcgroup2\n\tramblk\n";
+pub const FILESYSTEMS: &str = "nodev\tsysfs\nnodev\tramfs\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\tdevpts\nnodev\tmqueue\n\tramblk\n";
 
 /// The two directories of container links: LiteOS-A's `container/` (quoted text) and
 /// Linux's `ns/` (plain text). Both show the same objects.

@@ -309,6 +309,7 @@ impl RamInode {
         entries.insert(name.to_string(), child.clone());
         drop(entries);
         self.touch();
+        super::inotify::created(self, name, is_dir);
         Ok(child)
     }
 
@@ -500,6 +501,7 @@ impl Inode for RamInode {
         entries.insert(name.to_string(), child);
         drop(entries);
         self.touch();
+        super::inotify::created(self, name, false);
         Ok(())
     }
 
@@ -512,12 +514,14 @@ impl Inode for RamInode {
         }
         let child = entries.remove(name).ok_or(Errno::ENOENT)?;
         drop(entries);
-        {
+        let last = {
             let mut m = child.meta.lock();
             m.nlink = m.nlink.saturating_sub(1);
             m.ctime = env::now();
-        }
+            m.nlink == 0
+        };
         self.touch();
+        super::inotify::deleted(self, name, &*child, false, last);
         Ok(())
     }
 
@@ -539,6 +543,7 @@ impl Inode for RamInode {
             m.nlink = m.nlink.saturating_sub(1);
         }
         self.touch();
+        super::inotify::deleted(self, name, &*child, true, true);
         Ok(())
     }
 
@@ -609,6 +614,7 @@ impl Inode for RamInode {
         if !same_dir {
             dst.touch();
         }
+        super::inotify::moved(self, old, dst, new, &*moving, moving.is_dir());
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! `statfs(2)` and `fstatfs(2)`: the file system a path or an fd is on, with Linux's
-//! magic numbers (`crate::fs::statfs`).
+//! magic numbers (`crate::fs::statfs`); `sysfs(2)`: the registered file system types,
+//! in `/proc/filesystems`'s order.
 
 use super::fs::{context, files, user_path};
 use crate::errno::SysResult;
@@ -11,8 +12,44 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
         137 => statfs(a[0], a[1]),
         138 => fstatfs(a[0] as u32 as i32, a[1]),
+        139 => sysfs(a[0] as u32 as i32, a[1], a[2]),
         _ => return None,
     })
+}
+
+/// The registered file system type names, as `/proc/filesystems` lists them.
+fn fs_types() -> impl Iterator<Item = &'static str> {
+    crate::fs::procfs::FILESYSTEMS
+        .lines()
+        .filter_map(|l| l.rsplit('\t').next())
+}
+
+/// `sysfs(1, name)`: the index of type `name`; `sysfs(2, index, buf)`: its name into
+/// `buf`; `sysfs(3)`: how many types. `EINVAL` for unknown names, indexes and options.
+fn sysfs(option: i32, arg1: u64, arg2: u64) -> SysResult {
+    match option {
+        1 => {
+            let name = crate::mm::user::read_user_cstr_bytes(arg1, crate::fs::path::PATH_MAX - 1)?;
+            fs_types()
+                .position(|t| t.as_bytes() == name.as_slice())
+                .ok_or(crate::errno::Errno::EINVAL)
+        }
+        2 => {
+            let name = fs_types()
+                .nth(arg1 as u32 as usize)
+                .ok_or(crate::errno::Errno::EINVAL)?;
+            // The name and its NUL.
+            let mut bytes = [0u8; 32];
+            bytes
+                .get_mut(..name.len())
+                .ok_or(crate::errno::Errno::EINVAL)?
+                .copy_from_slice(name.as_bytes());
+            copy_to_user(arg2, &bytes[..=name.len()])?;
+            Ok(0)
+        }
+        3 => Ok(fs_types().count()),
+        _ => Err(crate::errno::Errno::EINVAL),
+    }
 }
 
 /// The instance holding canonical `path` whose device is `dev` (the mount over the path,

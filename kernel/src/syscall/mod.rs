@@ -8,6 +8,7 @@ mod cred;
 pub mod fs;
 mod fsext;
 mod fsinfo;
+mod inotify;
 mod lock;
 mod mm;
 mod mountapi;
@@ -118,7 +119,7 @@ fn by_family(frame: &mut TrapFrame, nr: usize) -> Ret {
 /// next call goes there first instead of asking every family in turn. Only a hint: a
 /// family that declines falls back to the full search.
 static FAMILY_OF: [AtomicU8; 512] = [const { AtomicU8::new(0) }; 512];
-const FAMILIES: u8 = 21;
+const FAMILIES: u8 = 22;
 
 fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Ret {
     let hint = FAMILY_OF.get(nr).map_or(0, |f| f.load(Ordering::Relaxed));
@@ -178,6 +179,7 @@ fn family(fam: u8, frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret>
         19 => mountapi::dispatch(nr, a).map(Ret::Value),
         20 => openat2::dispatch(nr, a).map(Ret::Value),
         21 => xattr::dispatch(nr, a).map(Ret::Value),
+        22 => inotify::dispatch(nr, a).map(Ret::Value),
         _ => None,
     }
 }

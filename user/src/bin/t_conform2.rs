@@ -1,7 +1,8 @@
 //! Linux conformance, second set: `mremap` (grow in place, move, shrink, `MREMAP_FIXED`,
 //! `MREMAP_DONTUNMAP`, shared duplicates, errnos); `openat2` (`struct open_how` checks and
 //! every `RESOLVE_*` restriction); extended attributes on tmpfs (`user.`, `trusted.`);
-//! `prctl` names, parent-death signals, child subreapers, timer slack and TSC mode.
+//! `prctl` names, parent-death signals, child subreapers, timer slack and TSC mode;
+//! inotify on tmpfs; `sysfs(2)`; `rseq` is `ENOSYS`.
 //!
 //! Runs as root on a Linux host too.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -855,7 +856,238 @@ mod imp {
         check_eq!(ulib::test::wait_exit(pid), ulib::test::Exit::Code(0));
     }
 
+    const IN_MODIFY: u32 = 0x2;
+    const IN_CLOSE_WRITE: u32 = 0x8;
+    const IN_OPEN: u32 = 0x20;
+    const IN_MOVED_FROM: u32 = 0x40;
+    const IN_MOVED_TO: u32 = 0x80;
+    const IN_CREATE: u32 = 0x100;
+    const IN_DELETE: u32 = 0x200;
+    const IN_DELETE_SELF: u32 = 0x400;
+    const IN_IGNORED: u32 = 0x8000;
+    const IN_ONLYDIR: u32 = 0x0100_0000;
+    const IN_MASK_CREATE: u32 = 0x1000_0000;
+    const IN_ISDIR: u32 = 0x4000_0000;
+    const IN_ONESHOT: u32 = 0x8000_0000;
+    const IN_NONBLOCK: usize = 0o4000;
+    const IN_CLOEXEC: usize = 0o2000000;
+
+    fn inotify_init1(flags: usize) -> SysResult<i32> {
+        // SAFETY: no pointers.
+        sys::check(unsafe { sys::syscall1(294, flags) }).map(|fd| fd as i32)
+    }
+
+    fn add_watch(fd: i32, path: &str, mask: u32) -> SysResult<i32> {
+        let p = cpath(path);
+        // SAFETY: a NUL-terminated path.
+        sys::check(unsafe { sys::syscall3(254, fd as usize, p.as_ptr() as usize, mask as usize) })
+            .map(|wd| wd as i32)
+    }
+
+    fn rm_watch(fd: i32, wd: i32) -> SysResult {
+        // SAFETY: no pointers.
+        sys::check(unsafe { sys::syscall2(255, fd as usize, wd as usize) })
+    }
+
+    /// The events read from `fd` at once: (wd, mask, cookie, name).
+    fn events(fd: i32) -> alloc::vec::Vec<(i32, u32, u32, alloc::string::String)> {
+        let mut buf = [0u8; 1024];
+        let n = sys::read(fd, &mut buf).unwrap_or(0);
+        let mut out = alloc::vec::Vec::new();
+        let mut at = 0;
+        let word = |i: usize| u32::from_ne_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+        while at + 16 <= n {
+            let len = word(at + 12) as usize;
+            let name = &buf[at + 16..at + 16 + len];
+            let end = name.iter().position(|&b| b == 0).unwrap_or(len);
+            out.push((
+                word(at) as i32,
+                word(at + 4),
+                word(at + 8),
+                alloc::string::String::from_utf8_lossy(&name[..end]).into_owned(),
+            ));
+            at += 16 + len;
+        }
+        out
+    }
+
+    fn named(ev: &[(i32, u32, u32, alloc::string::String)]) -> alloc::vec::Vec<(u32, &str)> {
+        ev.iter().map(|(_, m, _, n)| (*m, n.as_str())).collect()
+    }
+
+    fn inotify_reports_directory_events() {
+        in_private_tree(|| {
+            let d = alloc::format!("{DIR}/w");
+            check_ok!(sys::mkdir(&cpath(&d), 0o755));
+            let ifd = check_ok!(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+            check_eq!(
+                sys::read(ifd, &mut [0u8; 64]),
+                Err(EAGAIN),
+                "empty, nonblocking"
+            );
+            let all = IN_CREATE
+                | IN_DELETE
+                | IN_MODIFY
+                | IN_OPEN
+                | IN_CLOSE_WRITE
+                | IN_MOVED_FROM
+                | IN_MOVED_TO;
+            let wd = check_ok!(add_watch(ifd, &d, all));
+            check!(wd >= 1, "wd {}", wd);
+            let a = alloc::format!("{d}/a");
+            let fd = check_ok!(sys::open(&cpath(&a), sys::O_CREAT | sys::O_WRONLY, 0o644));
+            check_ok!(sys::write(fd, b"x"));
+            check_ok!(sys::close(fd));
+            let mut pfd = [ifd as u32, 1u32];
+            // SAFETY: one live pollfd.
+            let r = sys::check(unsafe { sys::syscall3(7, pfd.as_mut_ptr() as usize, 1, 0) });
+            check_eq!((r, pfd[1] >> 16), (Ok(1), 1), "POLLIN");
+            let mut avail: i32 = 0;
+            // SAFETY: FIONREAD writes an int.
+            check_ok!(sys::check(unsafe {
+                sys::syscall3(16, ifd as usize, 0x541b, &mut avail as *mut i32 as usize)
+            }));
+            check_eq!(avail, 4 * 32, "FIONREAD: four events named `a`");
+            let ev = events(ifd);
+            check_eq!(
+                named(&ev),
+                [
+                    (IN_CREATE, "a"),
+                    (IN_OPEN, "a"),
+                    (IN_MODIFY, "a"),
+                    (IN_CLOSE_WRITE, "a")
+                ]
+            );
+            check!(ev.iter().all(|e| e.0 == wd), "all on wd {}", wd);
+            check_ok!(sys::rename(&cpath(&a), &cpath(&alloc::format!("{d}/b"))));
+            check_ok!(sys::mkdir(&cpath(&alloc::format!("{d}/sub")), 0o755));
+            check_ok!(sys::unlink(&cpath(&alloc::format!("{d}/b"))));
+            let ev = events(ifd);
+            check_eq!(
+                named(&ev),
+                [
+                    (IN_MOVED_FROM, "a"),
+                    (IN_MOVED_TO, "b"),
+                    (IN_CREATE | IN_ISDIR, "sub"),
+                    (IN_DELETE, "b")
+                ]
+            );
+            check!(
+                ev.len() == 4 && ev[0].2 != 0 && ev[0].2 == ev[1].2,
+                "one cookie pairs the move"
+            );
+            check_eq!(sys::read(ifd, &mut [0u8; 8]), Err(EAGAIN));
+            let _ = sys::close(ifd);
+        });
+    }
+
+    fn inotify_self_events_oneshot_and_errors() {
+        in_private_tree(|| {
+            let f = alloc::format!("{DIR}/s");
+            check_ok!(ulib::mnt::touch(&f));
+            let ifd = check_ok!(inotify_init1(IN_NONBLOCK));
+            check_eq!(inotify_init1(1), Err(EINVAL), "unknown flag");
+            check_eq!(add_watch(ifd, &f, 0), Err(EINVAL), "no events");
+            check_eq!(add_watch(ifd, &f, IN_MODIFY | IN_ONLYDIR), Err(ENOTDIR));
+            check_eq!(
+                add_watch(0, &f, IN_MODIFY),
+                Err(EINVAL),
+                "not an inotify fd"
+            );
+            check_eq!(add_watch(ifd, "/nonexistent", IN_MODIFY), Err(ENOENT));
+            let wd = check_ok!(add_watch(ifd, &f, IN_MODIFY | IN_ONESHOT));
+            check_eq!(
+                add_watch(ifd, &f, IN_MODIFY | IN_ONESHOT),
+                Ok(wd),
+                "same inode"
+            );
+            check_eq!(add_watch(ifd, &f, IN_MODIFY | IN_MASK_CREATE), Err(EEXIST));
+            let fd = check_ok!(sys::open(&cpath(&f), sys::O_WRONLY, 0));
+            check_ok!(sys::write(fd, b"1"));
+            check_ok!(sys::write(fd, b"2"));
+            let _ = sys::close(fd);
+            let ev = events(ifd);
+            check_eq!(
+                ev.iter()
+                    .map(|e| (e.0, e.1))
+                    .collect::<alloc::vec::Vec<_>>(),
+                [(wd, IN_MODIFY), (wd, IN_IGNORED)],
+                "one-shot"
+            );
+            check_eq!(rm_watch(ifd, wd), Err(EINVAL), "gone after IN_ONESHOT");
+            let wd2 = check_ok!(add_watch(ifd, &f, IN_DELETE_SELF));
+            check!(wd2 != wd, "a new descriptor");
+            let g = alloc::format!("{DIR}/g");
+            check_ok!(ulib::mnt::touch(&g));
+            let wd3 = check_ok!(add_watch(ifd, &g, IN_MODIFY));
+            check_ok!(rm_watch(ifd, wd3));
+            check_ok!(sys::unlink(&cpath(&f)));
+            let ev = events(ifd);
+            check_eq!(
+                ev.iter()
+                    .map(|e| (e.0, e.1))
+                    .collect::<alloc::vec::Vec<_>>(),
+                [(wd3, IN_IGNORED), (wd2, IN_DELETE_SELF), (wd2, IN_IGNORED)]
+            );
+            // A buffer too small for the next event.
+            let wd4 = check_ok!(add_watch(ifd, DIR, IN_CREATE));
+            check_ok!(ulib::mnt::touch(&alloc::format!("{DIR}/longer-name")));
+            check_eq!(sys::read(ifd, &mut [0u8; 20]), Err(EINVAL), "short buffer");
+            check_eq!(named(&events(ifd)), [(IN_CREATE, "longer-name")]);
+            check_ok!(rm_watch(ifd, wd4));
+            let _ = sys::close(ifd);
+        });
+    }
+
+    fn sysfs_lists_the_registered_file_system_types() {
+        in_private_tree(|| {
+            let _ = ulib::mnt::mkdir_p("/proc", 0o555);
+            check_ok!(ulib::cred::mount("proc", "/proc", "proc", 0));
+            let text = read_text("/proc/filesystems");
+            let names: alloc::vec::Vec<&str> =
+                text.lines().filter_map(|l| l.rsplit('\t').next()).collect();
+            check!(
+                names.contains(&"tmpfs") && names.contains(&"proc"),
+                "{:?}",
+                names
+            );
+            // SAFETY (all three): a NUL-terminated name, a 64-byte buffer or no pointer.
+            let sysfs =
+                |o: usize, a: usize, b: usize| sys::check(unsafe { sys::syscall3(139, o, a, b) });
+            check_eq!(sysfs(3, 0, 0), Ok(names.len()), "sysfs(3): the count");
+            for (i, n) in names.iter().enumerate() {
+                let c = cpath(n);
+                check_eq!(sysfs(1, c.as_ptr() as usize, 0), Ok(i), "sysfs(1, {})", n);
+                let mut buf = [0xffu8; 64];
+                check_eq!(sysfs(2, i, buf.as_mut_ptr() as usize), Ok(0));
+                check_eq!(&buf[..=n.len()], alloc::format!("{n}\0").as_bytes());
+            }
+            check_eq!(sysfs(1, c"nofs".as_ptr() as usize, 0), Err(EINVAL));
+            check_eq!(sysfs(1, 8, 0), Err(EFAULT));
+            check_eq!(
+                sysfs(2, names.len(), [0u8; 8].as_mut_ptr() as usize),
+                Err(EINVAL)
+            );
+            check_eq!(sysfs(2, 0, 8), Err(EFAULT));
+            check_eq!(sysfs(4, 0, 0), Err(EINVAL));
+            check_eq!(sysfs(0, 0, 0), Err(EINVAL));
+        });
+    }
+
+    /// rseq is not offered: glibc (2.35+) registers it at start and copes with `ENOSYS`.
+    fn rseq_is_enosys() {
+        let area = [0u64; 4];
+        // SAFETY: a live, 32-byte aligned-enough area the kernel must not keep.
+        let r =
+            sys::check(unsafe { sys::syscall4(334, area.as_ptr() as usize, 32, 0, 0x53053053) });
+        check_eq!(r, Err(ENOSYS));
+    }
+
     ulib::test_main!(
+        sysfs_lists_the_registered_file_system_types,
+        rseq_is_enosys,
+        inotify_reports_directory_events,
+        inotify_self_events_oneshot_and_errors,
         prctl_name_shows_in_proc_comm_and_status,
         pdeathsig_and_subreaper_adopt_orphans,
         prctl_timerslack_and_tsc,
