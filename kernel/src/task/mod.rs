@@ -81,6 +81,8 @@ pub struct ThreadInner {
 
 pub struct Process {
     pid: Arc<Pid>,
+    /// `pid.vnr()`, kept beside it: getpid reads one field (the number never changes).
+    vpid: u32,
     pub inner: Mutex<ProcInner>,
     /// Set when the process is exiting as a group: the wait status it will report.
     pub group_exit: Mutex<Option<i32>>,
@@ -230,7 +232,7 @@ pub fn view_nr(pid: &Pid) -> u32 {
 
 /// The caller's own number (`getpid`).
 pub fn current_vpid() -> u32 {
-    sched::with_current(|t| t.process().pid.vnr())
+    sched::with_current(|t| t.process().vpid)
 }
 
 /// The process with number `nr` in the caller's PID container (zombies included).
@@ -304,6 +306,7 @@ pub fn new_process(
         inner.session = Some(pid.clone());
     }
     let proc = Arc::new(Process {
+        vpid: pid.vnr(),
         pid: pid.clone(),
         inner: Mutex::new(inner),
         group_exit: Mutex::new(None),
