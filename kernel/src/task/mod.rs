@@ -237,8 +237,21 @@ pub fn current_vpid() -> u32 {
 
 /// The process with number `nr` in the caller's PID container (zombies included).
 pub fn find_process(nr: u32) -> Option<Arc<Process>> {
-    let pid = caller_pid_container().lookup(nr)?;
-    pid.process::<Process>()
+    caller_lookup(nr)?.process::<Process>()
+}
+
+/// Whether number `nr` in the caller's PID container names a process (zombies
+/// included): `find_process(nr).is_some()` without taking the process (procfs asks at
+/// every step of a walk below `/proc/[pid]`).
+pub fn process_exists(nr: u32) -> bool {
+    caller_lookup(nr).is_some_and(|p| p.has_process())
+}
+
+/// The pid numbered `nr` in the caller's PID container, reached without cloning the
+/// thread or the container.
+fn caller_lookup(nr: u32) -> Option<Arc<Pid>> {
+    sched::try_with_current(|t| t.process().pid.container().lookup(nr))
+        .unwrap_or_else(|| crate::container::root().pid.lookup(nr))
 }
 
 /// The thread with number `nr` in the caller's PID container.
