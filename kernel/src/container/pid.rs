@@ -251,6 +251,11 @@ impl Pid {
         self.process.lock().upgrade()?.downcast::<T>().ok()
     }
 
+    /// Whether a process is recorded for this pid (and still referenced).
+    pub fn has_process(&self) -> bool {
+        self.process.lock().strong_count() != 0
+    }
+
     pub fn thread<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         self.thread.lock().upgrade()?.downcast::<T>().ok()
     }

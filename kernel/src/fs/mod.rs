@@ -323,6 +323,13 @@ impl procfs::KernelView for KernelState {
             (c.euid, c.egid)
         })
     }
+    fn pid_exists(&self, pid: u32) -> bool {
+        match self.all {
+            // The caller itself exists (and is its own number in its container).
+            true => pid == crate::task::current_vpid() || crate::task::process_exists(pid),
+            false => self.process(pid).is_some(),
+        }
+    }
     fn user_container(&self, pid: u32) -> Option<Arc<crate::container::user::UserContainer>> {
         self.process(pid).map(|p| p.cred().user.clone())
     }

@@ -82,6 +82,11 @@ pub trait KernelView: Send + Sync {
     fn pid_owner(&self, pid: u32) -> Option<(u32, u32)> {
         self.proc_info(pid).map(|i| (i.uid, i.gid))
     }
+    /// Whether the reader sees process `pid`: `pid_owner(pid).is_some()`, which a kernel
+    /// answers without taking the process's credentials.
+    fn pid_exists(&self, pid: u32) -> bool {
+        self.pid_owner(pid).is_some()
+    }
     /// The calling process (what `/proc/self` points to).
     fn self_pid(&self) -> u32;
     /// (free, total) 4 KiB frames.
@@ -145,7 +150,7 @@ pub fn push_decimal(s: &mut String, n: u32) {
             break;
         }
     }
-    s.push_str(core::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    s.extend(digits[i..].iter().map(|&d| char::from(d)));
 }
 
 fn state_name(c: char) -> &'static str {
@@ -727,9 +732,9 @@ impl ProcInode {
 
     /// `ENOENT` unless process `pid` is visible to the reader.
     fn check_pid(&self, pid: u32) -> Result<(), Errno> {
-        match self.fs.view.pid_owner(pid) {
-            Some(_) => Ok(()),
-            None => Err(Errno::ENOENT),
+        match self.fs.view.pid_exists(pid) {
+            true => Ok(()),
+            false => Err(Errno::ENOENT),
         }
     }
 
@@ -1061,6 +1066,25 @@ impl Inode for ProcInode {
                 .filter(|e| !e.is_empty())
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// `self` is the caller's directory: the walk steps into it without formatting and
+    /// parsing the number (the link's text still comes from `readlink`).
+    fn numbered_sibling(&self) -> Option<Result<(InodeRef, u32), Errno>> {
+        match self.node {
+            Node::SelfLink => {
+                let pid = self.fs.view.self_pid();
+                Some(
+                    (if pid == 0 {
+                        Err(Errno::ENOENT)
+                    } else {
+                        self.check_pid(pid)
+                    })
+                    .map(|()| (self.child(Node::Pid(pid)), pid)),
+                )
+            }
+            _ => None,
         }
     }
 
@@ -1417,6 +1441,13 @@ mod tests {
         );
         let p = root.lookup("1").expect("/proc/1");
         assert!(p.metadata().is_dir());
+        let (dir, n) = root
+            .lookup("self")
+            .ok()
+            .and_then(|l| l.numbered_sibling())
+            .expect("self names a sibling")
+            .expect("the caller is visible");
+        assert_eq!((n, dir.metadata().ino), (1, p.metadata().ino));
         assert_eq!(
             root.lookup("2").err(),
             Some(Errno::ENOENT),

@@ -215,6 +215,12 @@ pub trait Inode: Send + Sync + Any {
     fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
         None
     }
+    /// For a symlink whose text is the decimal number of a sibling in its own directory
+    /// (procfs's `self`): that sibling and its number, so a walk steps into it without
+    /// reading and parsing the text. `None` for every other inode.
+    fn numbered_sibling(&self) -> Option<Result<(InodeRef, u32), Errno>> {
+        None
+    }
     /// For a magic symlink to a directory of the mount tree (`/proc/[pid]/root`, `cwd`):
     /// that directory's canonical path, where the walk continues (so `..` from it is its
     /// real parent). `None` keeps the link's own path.

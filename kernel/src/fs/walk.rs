@@ -5,6 +5,7 @@
 
 use super::mount::MountTable;
 use super::path;
+use super::procfs::push_decimal;
 use super::vfs::{FileType, InodeRef};
 use crate::errno::Errno;
 use alloc::string::{String, ToString};
@@ -233,6 +234,27 @@ impl Walker<'_> {
                         links += 1;
                         if links > MAX_SYMLINKS || rules & RESOLVE_NO_SYMLINKS != 0 {
                             return Err(Errno::ELOOP);
+                        }
+                        if let Some(sibling) = inode.numbered_sibling() {
+                            let (target, n) = sibling?;
+                            at.truncate(dir_len);
+                            if !at.ends_with('/') {
+                                at.push('/');
+                            }
+                            push_decimal(&mut at, n);
+                            let (target, ty) = match self.mounts.mount_at(&at) {
+                                Some(m) => {
+                                    let root = m.root();
+                                    let ty = root.file_type();
+                                    (root, ty)
+                                }
+                                None => {
+                                    let ty = target.file_type();
+                                    (target, ty)
+                                }
+                            };
+                            stack.push((target, ty, at.len()));
+                            continue;
                         }
                         if let Some(target) = inode.magic_target() {
                             if rules & RESOLVE_NO_MAGICLINKS != 0 {

@@ -49,30 +49,28 @@ impl From<SysResult> for Ret {
 
 pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax;
-    crate::task::sched::with_current(|t| t.process().syscalls.fetch_add(1, Ordering::Relaxed));
     // The original number, for restarting after a signal.
     frame.error = nr;
-    if crate::seccomp::any_active() && seccomp::stops(frame) {
-        return_to_user(frame);
-        return;
-    }
-    match table::lookup(nr as usize) {
-        Some(handler) => {
-            frame.rax = match handler(frame) {
-                Ok(v) => v as u64,
-                Err(e) => e.as_ret() as u64,
+    // The running thread is read once for the counter, the call and the return path: it
+    // stays the running thread until this returns (a handler that sleeps comes back on
+    // it; one that exits only marks it, and `pending_work` leaves the CPU).
+    let work = crate::task::sched::with_current(|t| {
+        t.process().syscalls.fetch_add(1, Ordering::Relaxed);
+        if !(crate::seccomp::any_active() && seccomp::stops(frame)) {
+            match table::lookup(nr as usize) {
+                Some(handler) => frame.rax = handler(frame),
+                None => {
+                    if let Ret::Value(r) = by_family(frame, nr as usize) {
+                        frame.rax = table::ret(r);
+                    }
+                }
             }
         }
-        None => {
-            if let Ret::Value(r) = by_family(frame, nr as usize) {
-                frame.rax = match r {
-                    Ok(v) => v as u64,
-                    Err(e) => e.as_ret() as u64,
-                };
-            }
-        }
+        t.take_work()
+    });
+    if work || crate::task::sched::need_resched() || frame.rax == Errno::EINTR.as_ret() as u64 {
+        pending_work(frame);
     }
-    return_to_user(frame);
 }
 
 /// The last step before any return to ring 3: preemption, then signals.

@@ -14,10 +14,10 @@ use alloc::vec::Vec;
 
 /// The calls of this family in the direct table (`table.rs`).
 pub const HANDLERS: &[(usize, Handler)] = &[
-    (nr::GETPID, |_| Ok(task::current_vpid() as usize)),
-    (nr::GETPPID, |_| Ok(task::current_process().ppid() as usize)),
+    (nr::GETPID, |_| u64::from(task::current_vpid())),
+    (nr::GETPPID, |_| u64::from(task::current_process().ppid())),
     (nr::GETTID, |_| {
-        Ok(sched::with_current(|t| t.tid_ref().vnr()) as usize)
+        u64::from(sched::with_current(|t| t.tid_ref().vnr()))
     }),
 ];
 

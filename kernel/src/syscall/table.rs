@@ -8,10 +8,19 @@ use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::SysResult;
 
 /// A registered handler. It reads its arguments from the frame (`rdi`, `rsi`, `rdx`,
-/// `r10`, `r8`, `r9`, in Linux's order) and returns the result for `rax` (in registers,
-/// not through memory). A handler that rewrites the whole frame (as execve does) returns
-/// `Ok(frame.rax as usize)`.
-pub type Handler = fn(&mut TrapFrame) -> SysResult;
+/// `r10`, `r8`, `r9`, in Linux's order) and returns the value for `rax` in one register
+/// (a `SysResult` is 16 bytes and would come back through memory: [`ret`] converts).
+/// A handler that rewrites the whole frame (as execve does) returns `frame.rax`.
+pub type Handler = fn(&mut TrapFrame) -> u64;
+
+/// The `rax` value of a result: the number, or the negated errno.
+#[inline(always)]
+pub fn ret(r: SysResult) -> u64 {
+    match r {
+        Ok(v) => v as u64,
+        Err(e) => e.as_ret() as u64,
+    }
+}
 
 /// Slots in the table (Linux numbers are below this).
 pub const SLOTS: usize = 512;

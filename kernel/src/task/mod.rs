@@ -82,6 +82,8 @@ pub struct ThreadInner {
 
 pub struct Process {
     pid: Arc<Pid>,
+    /// `pid.vnr()`, kept beside it: getpid reads one field (the number never changes).
+    vpid: u32,
     pub inner: Mutex<ProcInner>,
     /// Set when the process is exiting as a group: the wait status it will report.
     pub group_exit: Mutex<Option<i32>>,
@@ -233,13 +235,26 @@ pub fn view_nr(pid: &Pid) -> u32 {
 
 /// The caller's own number (`getpid`).
 pub fn current_vpid() -> u32 {
-    sched::with_current(|t| t.process().pid.vnr())
+    sched::with_current(|t| t.process().vpid)
 }
 
 /// The process with number `nr` in the caller's PID container (zombies included).
 pub fn find_process(nr: u32) -> Option<Arc<Process>> {
-    let pid = caller_pid_container().lookup(nr)?;
-    pid.process::<Process>()
+    caller_lookup(nr)?.process::<Process>()
+}
+
+/// Whether number `nr` in the caller's PID container names a process (zombies
+/// included): `find_process(nr).is_some()` without taking the process (procfs asks at
+/// every step of a walk below `/proc/[pid]`).
+pub fn process_exists(nr: u32) -> bool {
+    caller_lookup(nr).is_some_and(|p| p.has_process())
+}
+
+/// The pid numbered `nr` in the caller's PID container, reached without cloning the
+/// thread or the container.
+fn caller_lookup(nr: u32) -> Option<Arc<Pid>> {
+    sched::try_with_current(|t| t.process().pid.container().lookup(nr))
+        .unwrap_or_else(|| crate::container::root().pid.lookup(nr))
 }
 
 /// The thread with number `nr` in the caller's PID container.
@@ -307,6 +322,7 @@ pub fn new_process(
         inner.session = Some(pid.clone());
     }
     let proc = Arc::new(Process {
+        vpid: pid.vnr(),
         pid: pid.clone(),
         inner: Mutex::new(inner),
         group_exit: Mutex::new(None),

@@ -166,6 +166,11 @@ pub fn try_current() -> Option<Arc<Thread>> {
     CURRENT.get()
 }
 
+/// Runs `f` with the running thread, borrowed, if one runs.
+pub fn try_with_current<R>(f: impl FnOnce(&Arc<Thread>) -> R) -> Option<R> {
+    CURRENT.with(f)
+}
+
 /// Runs `f` with the running thread, borrowed (the hot paths: no reference count).
 pub fn with_current<R>(f: impl FnOnce(&Arc<Thread>) -> R) -> R {
     CURRENT.with(f).expect("a thread is running after boot")
