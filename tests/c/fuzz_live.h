@@ -1,0 +1,193 @@
+/* What the kernel holds, read by fuzz.c before its run and after its clean-up: live
+ * processes, containers of each type, plimits groups, cgroup directories, free memory
+ * and the kernel heap. The clean-up ends what the children left behind (processes,
+ * mounts, groups, files, SysV and POSIX IPC objects), as an administrator would. */
+
+static const char *ctypes[] = {"pid", "uts", "mnt", "ipc", "time", "user", "net", "cgroup"};
+#define NTYPES (sizeof ctypes / sizeof *ctypes)
+struct live { long procs, containers[NTYPES], groups, cgroups, mounts, memfree_kb, slab_kb; };
+
+static long number_after(const char *path, const char *key) {
+  char t[4096];
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  long n = read(fd, t, sizeof t - 1);
+  close(fd);
+  if (n < 0) return -1;
+  t[n] = 0;
+  char *k = strstr(t, key);
+  return k ? strtol(k + strlen(key), 0, 10) : -1;
+}
+
+/* Directories below `path` (not counting it). */
+static long subdirs(const char *path) {
+  DIR *d = opendir(path);
+  if (!d) return 0;
+  long n = 0;
+  struct dirent *e;
+  char sub[512];
+  while ((e = readdir(d))) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+    snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+    n += 1 + subdirs(sub);
+  }
+  closedir(d);
+  return n;
+}
+
+static void measure(struct live *l) {
+  memset(l, 0, sizeof *l);
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    if (e->d_name[0] >= '1' && e->d_name[0] <= '9') l->procs++;
+  if (d) closedir(d);
+  for (unsigned t = 0; t < NTYPES; t++) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/sys/user/max_%s_container", ctypes[t]);
+    l->containers[t] = number_after(p, "count: ");
+  }
+  l->groups = subdirs("/proc/plimits");
+  l->cgroups = subdirs("/sys/fs/cgroup");
+  char t[16384];
+  int fd = open("/proc/self/mounts", O_RDONLY);
+  long n = fd >= 0 ? read(fd, t, sizeof t - 1) : 0;
+  if (fd >= 0) close(fd);
+  for (long i = 0; i < n; i++) l->mounts += t[i] == '\n';
+  l->memfree_kb = number_after("/proc/meminfo", "MemFree:");
+  l->slab_kb = number_after("/proc/meminfo", "Slab:");
+}
+
+static void show(const char *when, const struct live *l) {
+  printf("fuzz: live %s: procs=%ld", when, l->procs);
+  for (unsigned t = 0; t < NTYPES; t++) printf(" %s=%ld", ctypes[t], l->containers[t]);
+  printf(" plimits=%ld cgroups=%ld mounts=%ld memfree_kb=%ld slab_kb=%ld\n", l->groups, l->cgroups,
+         l->mounts, l->memfree_kb, l->slab_kb);
+}
+
+/* Removes what is below `path` (depth first), and `path` itself when `self`. */
+static void remove_tree(const char *path, int self) {
+  DIR *d = opendir(path);
+  struct dirent *e;
+  char sub[512];
+  while (d && (e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+    if (e->d_type == DT_DIR) remove_tree(sub, 1);
+    else unlink(sub);
+  }
+  if (d) closedir(d);
+  if (self) rmdir(path);
+}
+
+/* Groups are directories without files to remove: rmdir depth first. */
+static void remove_groups(const char *path) {
+  DIR *d = opendir(path);
+  struct dirent *e;
+  char sub[512];
+  while (d && (e = readdir(d))) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+    snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+    remove_groups(sub);
+    rmdir(sub);
+  }
+  if (d) closedir(d);
+}
+
+static char start_mounts[16384];
+static long read_mounts(char *t, long size) {
+  int fd = open("/proc/self/mounts", O_RDONLY);
+  if (fd < 0) return -1;
+  long n = 0, r;
+  while (n < size - 1 && (r = read(fd, t + n, size - 1 - n)) > 0) n += r;
+  close(fd);
+  t[n] = 0;
+  return n;
+}
+/* Whether `text` has `line` as one of its lines. */
+static int has_line(const char *text, const char *line) {
+  size_t l = strlen(line);
+  for (const char *s = text; (s = strstr(s, line)); s++)
+    if ((s == text || s[-1] == '\n') && (s[l] == '\n' || s[l] == 0)) return 1;
+  return 0;
+}
+/* The fuzzer's file systems (each mounted when its directory has none of its type). */
+static void own_mounts(void) {
+  static const char *m[][2] = {{"/proc", "proc"}, {"/dev", "devtmpfs"}, {"/sys", "sysfs"},
+    {"/sys/fs/cgroup", "cgroup2"}, {"/dev/mqueue", "mqueue"}};
+  char t[65536], want[64];
+  mkdir("/proc", 0555);
+  for (unsigned i = 0; i < sizeof m / sizeof *m; i++) {
+    mkdir(m[i][0], 0755);
+    snprintf(want, sizeof want, " %s %s ", m[i][0], m[i][1]);
+    unsigned long flags = i == 0 ? MS_NOSUID | MS_NODEV | MS_NOEXEC : i == 1 ? MS_NOSUID : 0;
+    if ((read_mounts(t, sizeof t) < 0 || !strstr(t, want)) && mount(m[i][1], m[i][0], m[i][1], flags, 0))
+      printf("fuzz: mount %s on %s: errno %d\n", m[i][1], m[i][0], errno);
+  }
+}
+
+/* Unmounts the mounts not in the table at the start, newest (last) first; a start mount
+ * changed since (other flags) goes too (own_mounts brings the fuzzer's back). One that
+ * cannot be unmounted is remounted read-write and left; the failure is printed. */
+static void unmount_new(void) {
+  static char failed[64][256];
+  int nfailed = 0;
+  for (int tries = 0; tries < 200000; tries++) {
+    char t[65536];
+    if (read_mounts(t, sizeof t) < 0) return;
+    char *victim = 0;
+    for (char *s = t; *s;) {
+      char *nl = strchr(s, '\n');
+      if (nl) *nl = 0;
+      int known = has_line(start_mounts, s);
+      for (int i = 0; i < nfailed && !known; i++) known = !strcmp(failed[i], s);
+      if (!known) victim = s;
+      if (!nl) break;
+      s = nl + 1;
+    }
+    if (!victim) return;
+    char line[256];
+    snprintf(line, sizeof line, "%s", victim);
+    char *dir = strchr(victim, ' ');
+    if (!dir) return;
+    char *end = strchr(++dir, ' ');
+    if (end) *end = 0;
+    if (umount2(dir, MNT_DETACH) != 0) {
+      printf("fuzz: clean-up: umount2(%s): errno %d\n", dir, errno);
+      mount(0, dir, 0, MS_REMOUNT, 0);
+      if (nfailed == 64) return;
+      snprintf(failed[nfailed++], sizeof failed[0], "%s", line);
+    }
+  }
+}
+
+static void clean_up(void) {
+  /* every other process */
+  kill(-1, SIGKILL);
+  while (waitpid(-1, 0, __WALL) > 0 || errno == EINTR) {}
+  for (int pass = 0; pass < 3; pass++) {
+    unmount_new();
+    own_mounts();
+  }
+  remove_groups("/sys/fs/cgroup");
+  remove_groups("/proc/plimits");
+  remove_tree("/tmp", 0);
+  /* SysV objects by index (Linux's *_STAT_ANY takes an index, returns the id) */
+  for (int i = 0; i < 1024; i++) {
+    struct shmid_ds sd;
+    struct msqid_ds md;
+    int id;
+    if ((id = shmctl(i, 15 /* SHM_STAT_ANY */, &sd)) >= 0) shmctl(id, IPC_RMID, 0);
+    if ((id = msgctl(i, 13 /* MSG_STAT_ANY */, &md)) >= 0) msgctl(id, IPC_RMID, 0);
+    if ((id = semctl(i, 0, 20 /* SEM_STAT_ANY */, &sd)) >= 0) semctl(id, 0, IPC_RMID);
+  }
+  DIR *d = opendir("/dev/mqueue");
+  struct dirent *e;
+  char name[300];
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(name, sizeof name, "/%s", e->d_name);
+    syscall(241, name);
+  }
+  if (d) closedir(d);
+}
