@@ -10,11 +10,6 @@ use common::{TempDir, bulkhead, musl_build};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-/// Free memory and kernel heap may differ by this much between the start and the end (KiB):
-/// tables that grew stay grown (hash maps, id allocators); a leak of one object per round
-/// (hundreds of rounds) goes past it.
-const MEMORY_SLACK_KB: i64 = 512;
-
 /// Numbers of the system calls the kernel implements: the arms of every family's
 /// `dispatch` match in kernel/src/syscall/*.rs (at the indentation of its first arm) and the
 /// direct table's calls (getpid, getppid, gettid).
@@ -54,20 +49,6 @@ fn dispatch_arms(src: &str) -> BTreeSet<u32> {
     nums
 }
 
-/// `key=value` pairs of the fuzzer's `fuzz: live <when>:` line.
-fn live(out: &str, when: &str) -> Option<BTreeMap<String, i64>> {
-    let tag = format!("fuzz: live {when}: ");
-    let line = out
-        .lines()
-        .find_map(|l| l.find(&tag).map(|i| &l[i + tag.len()..]))?;
-    Some(
-        line.split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .filter_map(|(k, v)| Some((k.to_string(), v.trim().parse().ok()?)))
-            .collect(),
-    )
-}
-
 /// What one seed showed.
 struct Outcome {
     /// Implemented calls without a single success.
@@ -105,30 +86,10 @@ fn fuzz(seed: u64, seconds: u64) -> Result<Outcome, String> {
             run.describe()
         ));
     }
-    let (Some(before), Some(after)) = (live(&run.stdout, "before"), live(&run.stdout, "after"))
-    else {
-        return Err(format!("seed {seed}: no live counts\n{}", run.describe()));
-    };
-    let mut wrong = Vec::new();
-    for (k, b) in &before {
-        let a = after.get(k).copied().unwrap_or(-1);
-        let ok = match k.as_str() {
-            "memfree_kb" => b - a <= MEMORY_SLACK_KB,
-            "slab_kb" => a - b <= MEMORY_SLACK_KB,
-            _ => a == *b && a >= 0,
-        };
-        if !ok {
-            wrong.push(format!("{k}: {b} at the start, {a} at the end"));
-        }
-    }
-    if !wrong.is_empty() {
+    let (before, after) = common::live::counts_back(&run.stdout, "fuzz").map_err(|e| {
         let tail: Vec<&str> = run.lines().filter(|l| l.contains("fuzz: ")).collect();
-        return Err(format!(
-            "seed {seed}: counts not back: {}\n{}",
-            wrong.join(", "),
-            tail.join("\n")
-        ));
-    }
+        format!("seed {seed}: {e}\n{}", tail.join("\n"))
+    })?;
     let calls = run
         .lines()
         .find_map(|l| l.find("fuzz: calls (nr:ok/failed)").map(|i| &l[i..]))

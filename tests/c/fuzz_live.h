@@ -3,6 +3,9 @@
  * and the kernel heap. The clean-up ends what the children left behind (processes,
  * mounts, groups, files, SysV and POSIX IPC objects), as an administrator would. */
 
+#ifndef LIVE_TAG
+#define LIVE_TAG "fuzz"
+#endif
 static const char *ctypes[] = {"pid", "uts", "mnt", "ipc", "time", "user", "net", "cgroup"};
 #define NTYPES (sizeof ctypes / sizeof *ctypes)
 struct live { long procs, containers[NTYPES], groups, cgroups, mounts, memfree_kb, slab_kb; };
@@ -59,7 +62,7 @@ static void measure(struct live *l) {
 }
 
 static void show(const char *when, const struct live *l) {
-  printf("fuzz: live %s: procs=%ld", when, l->procs);
+  printf(LIVE_TAG ": live %s: procs=%ld", when, l->procs);
   for (unsigned t = 0; t < NTYPES; t++) printf(" %s=%ld", ctypes[t], l->containers[t]);
   printf(" plimits=%ld cgroups=%ld mounts=%ld memfree_kb=%ld slab_kb=%ld\n", l->groups, l->cgroups,
          l->mounts, l->memfree_kb, l->slab_kb);
@@ -153,7 +156,7 @@ static void unmount_new(void) {
     char *end = strchr(++dir, ' ');
     if (end) *end = 0;
     if (umount2(dir, MNT_DETACH) != 0) {
-      printf("fuzz: clean-up: umount2(%s): errno %d\n", dir, errno);
+      printf(LIVE_TAG ": clean-up: umount2(%s): errno %d\n", dir, errno);
       mount(0, dir, 0, MS_REMOUNT, 0);
       if (nfailed == 64) return;
       snprintf(failed[nfailed++], sizeof failed[0], "%s", line);
