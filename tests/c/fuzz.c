@@ -256,7 +256,8 @@ int main(int argc, char **argv) {
   if (end_live.mounts != start_live.mounts) {
     char t[65536];
     read_mounts(t, sizeof t);
-    printf("fuzz: mounts at the start:\n%sfuzz: mounts at the end:\n%s", start_mounts, t);
+    print_lines("fuzz: mount at the start: ", start_mounts);
+    print_lines("fuzz: mount at the end: ", t);
   }
   fflush(stdout);
   reboot(RB_POWER_OFF);

@@ -107,13 +107,6 @@ static long read_mounts(char *t, long size) {
   t[n] = 0;
   return n;
 }
-/* Whether `text` has `line` as one of its lines. */
-static int has_line(const char *text, const char *line) {
-  size_t l = strlen(line);
-  for (const char *s = text; (s = strstr(s, line)); s++)
-    if ((s == text || s[-1] == '\n') && (s[l] == '\n' || s[l] == 0)) return 1;
-  return 0;
-}
 /* The fuzzer's file systems (each mounted when its directory has none of its type). */
 static void own_mounts(void) {
   static const char *m[][2] = {{"/proc", "proc"}, {"/dev", "devtmpfs"}, {"/sys", "sysfs"},
@@ -129,38 +122,57 @@ static void own_mounts(void) {
   }
 }
 
-/* Unmounts the mounts not in the table at the start, newest (last) first; a start mount
- * changed since (other flags) goes too (own_mounts brings the fuzzer's back). One that
- * cannot be unmounted is remounted read-write and left; the failure is printed. */
-static void unmount_new(void) {
-  static char failed[64][256];
-  int nfailed = 0;
-  for (int tries = 0; tries < 200000; tries++) {
-    char t[65536];
-    if (read_mounts(t, sizeof t) < 0) return;
-    char *victim = 0;
+/* Unmounts every mount but the root, newest (last) first, reading the table through a
+ * proc of its own (children may have mounted over /proc, or stacked mounts anywhere);
+ * own_mounts then brings the fuzzer's back. One that cannot be unmounted is remounted
+ * read-write and left; the failure is printed. */
+static void unmount_all(void) {
+  mkdir("/.live-proc", 0555);
+  if (mount("proc", "/.live-proc", "proc", 0, 0)) {
+    printf(LIVE_TAG ": clean-up: no proc: errno %d\n", errno);
+    return;
+  }
+  int failures = 0;
+  for (int tries = 0; tries < 200000 && failures < 16; tries++) {
+    char t[65536], *victim = 0;
+    int fd = open("/.live-proc/self/mounts", O_RDONLY);
+    if (fd < 0) break;
+    long n = 0, r;
+    while (n < (long)sizeof t - 1 && (r = read(fd, t + n, sizeof t - 1 - n)) > 0) n += r;
+    close(fd);
+    t[n] = 0;
+    int first = 1;
     for (char *s = t; *s;) {
       char *nl = strchr(s, '\n');
       if (nl) *nl = 0;
-      int known = has_line(start_mounts, s);
-      for (int i = 0; i < nfailed && !known; i++) known = !strcmp(failed[i], s);
-      if (!known) victim = s;
+      char *dir = strchr(s, ' ');
+      if (dir) {
+        dir++;
+        size_t l = strcspn(dir, " ");
+        dir[l] = 0;
+        if (!first && strcmp(dir, "/.live-proc")) victim = dir;
+      }
+      first = 0;
       if (!nl) break;
       s = nl + 1;
     }
-    if (!victim) return;
-    char line[256];
-    snprintf(line, sizeof line, "%s", victim);
-    char *dir = strchr(victim, ' ');
-    if (!dir) return;
-    char *end = strchr(++dir, ' ');
-    if (end) *end = 0;
-    if (umount2(dir, MNT_DETACH) != 0) {
-      printf(LIVE_TAG ": clean-up: umount2(%s): errno %d\n", dir, errno);
-      mount(0, dir, 0, MS_REMOUNT, 0);
-      if (nfailed == 64) return;
-      snprintf(failed[nfailed++], sizeof failed[0], "%s", line);
+    if (!victim) break;
+    if (umount2(victim, MNT_DETACH) != 0) {
+      printf(LIVE_TAG ": clean-up: umount2(%s): errno %d\n", victim, errno);
+      mount(0, victim, 0, MS_REMOUNT, 0);
+      failures++;
     }
+  }
+  umount2("/.live-proc", MNT_DETACH);
+  rmdir("/.live-proc");
+}
+
+/* Each line of `text` after `prefix` (so that the harness's filter keeps them). */
+static void print_lines(const char *prefix, const char *text) {
+  for (const char *s = text; *s;) {
+    size_t n = strcspn(s, "\n");
+    printf("%s%.*s\n", prefix, (int)n, s);
+    s += n + (s[n] != 0);
   }
 }
 
@@ -168,10 +180,8 @@ static void clean_up(void) {
   /* every other process */
   kill(-1, SIGKILL);
   while (waitpid(-1, 0, __WALL) > 0 || errno == EINTR) {}
-  for (int pass = 0; pass < 3; pass++) {
-    unmount_new();
-    own_mounts();
-  }
+  unmount_all();
+  own_mounts();
   remove_groups("/sys/fs/cgroup");
   remove_groups("/proc/plimits");
   remove_tree("/tmp", 0);
