@@ -122,19 +122,23 @@ static void own_mounts(void) {
   }
 }
 
-/* Unmounts every mount but the root, newest (last) first, reading the table through a
- * proc of its own (children may have mounted over /proc, or stacked mounts anywhere);
- * own_mounts then brings the fuzzer's back. One that cannot be unmounted is remounted
- * read-write and left; the failure is printed. */
+/* Unmounts every mount but the root, reading the table through a proc of its own
+ * (children may have mounted over /proc). The shortest path first: one detach takes a
+ * whole tree (a child may have made 100,000 recursive binds), and a mount hidden under
+ * another one's path comes within reach once that one has gone. A path that cannot be
+ * unmounted now is skipped until another unmount succeeds; the failures are printed.
+ * own_mounts then brings the fuzzer's back. */
 static void unmount_all(void) {
   mkdir("/.live-proc", 0555);
   if (mount("proc", "/.live-proc", "proc", 0, 0)) {
     printf(LIVE_TAG ": clean-up: no proc: errno %d\n", errno);
     return;
   }
-  int failures = 0;
-  for (int tries = 0; tries < 200000 && failures < 16; tries++) {
-    char t[65536], *victim = 0;
+  static char failed[64][256];
+  int nfailed = 0;
+  for (int tries = 0; tries < 200000; tries++) {
+    static char t[65536];
+    char *victim = 0;
     int fd = open("/.live-proc/self/mounts", O_RDONLY);
     if (fd < 0) break;
     long n = 0, r;
@@ -146,23 +150,27 @@ static void unmount_all(void) {
       char *nl = strchr(s, '\n');
       if (nl) *nl = 0;
       char *dir = strchr(s, ' ');
-      if (dir) {
+      if (dir && !first) {
         dir++;
-        size_t l = strcspn(dir, " ");
-        dir[l] = 0;
-        if (!first && strcmp(dir, "/.live-proc")) victim = dir;
+        dir[strcspn(dir, " ")] = 0;
+        int skip = !strcmp(dir, "/.live-proc");
+        for (int i = 0; i < nfailed && !skip; i++) skip = !strcmp(failed[i], dir);
+        if (!skip && (!victim || strlen(dir) < strlen(victim))) victim = dir;
       }
       first = 0;
       if (!nl) break;
       s = nl + 1;
     }
     if (!victim) break;
-    if (umount2(victim, MNT_DETACH) != 0) {
-      printf(LIVE_TAG ": clean-up: umount2(%s): errno %d\n", victim, errno);
+    if (umount2(victim, MNT_DETACH) == 0) {
+      nfailed = 0;
+    } else {
       mount(0, victim, 0, MS_REMOUNT, 0);
-      failures++;
+      if (nfailed == 64) break;
+      snprintf(failed[nfailed++], sizeof failed[0], "%s", victim);
     }
   }
+  for (int i = 0; i < nfailed; i++) printf(LIVE_TAG ": clean-up: cannot unmount %s\n", failed[i]);
   umount2("/.live-proc", MNT_DETACH);
   rmdir("/.live-proc");
 }
@@ -179,9 +187,12 @@ static void print_lines(const char *prefix, const char *text) {
 static void clean_up(void) {
   /* every other process */
   kill(-1, SIGKILL);
-  while (waitpid(-1, 0, __WALL) > 0 || errno == EINTR) {}
+  int reaped = 0;
+  while (waitpid(-1, 0, __WALL) > 0 || errno == EINTR) reaped++;
+  if (getenv("FUZZ_VERBOSE")) printf(LIVE_TAG ": clean-up: %d reaped\n", reaped);
   unmount_all();
   own_mounts();
+  if (getenv("FUZZ_VERBOSE")) printf(LIVE_TAG ": clean-up: unmounted\n");
   remove_groups("/sys/fs/cgroup");
   remove_groups("/proc/plimits");
   remove_tree("/tmp", 0);
