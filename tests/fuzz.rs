@@ -74,12 +74,17 @@ fn fuzz(seed: u64, seconds: u64) -> Result<Outcome, String> {
         &append,
     ];
     let run = bulkhead(&args, Duration::from_secs(seconds + 230));
-    // Children write junk to the console too: the fuzzer's lines may follow it on theirs.
-    let summary = run
-        .lines()
-        .find_map(|l| l.find("fuzz: ").map(|i| &l[i..]))
-        .unwrap_or("")
-        .to_string();
+    // Children write junk to the console too, the fuzzer's own binary with its format
+    // strings among it (seed 10): a line of the fuzzer's is the last with `what`, from the
+    // last "fuzz: " in it.
+    let last = |what: &str| -> String {
+        run.lines()
+            .filter(|l| l.contains(what))
+            .last()
+            .and_then(|l| l.rfind("fuzz: ").map(|i| l[i..].to_string()))
+            .unwrap_or_default()
+    };
+    let summary = last(" rounds, about ");
     if !summary.contains("kernel alive") || run.status != Some(0) {
         return Err(format!(
             "seed {seed}: no summary line or status not 0\n{}",
@@ -90,10 +95,7 @@ fn fuzz(seed: u64, seconds: u64) -> Result<Outcome, String> {
         let tail: Vec<&str> = run.lines().filter(|l| l.contains("fuzz: ")).collect();
         format!("seed {seed}: {e}\n{}", tail.join("\n"))
     })?;
-    let calls = run
-        .lines()
-        .find_map(|l| l.find("fuzz: calls (nr:ok/failed)").map(|i| &l[i..]))
-        .unwrap_or("");
+    let calls = last("fuzz: calls (nr:ok/failed)");
     let succeeded: BTreeSet<u32> = calls
         .split_whitespace()
         .filter_map(|c| {
