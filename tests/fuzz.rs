@@ -138,6 +138,31 @@ fn seed_7_clock_reset_and_mount_flood_finish() {
     fuzz(7, 10).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// Seed 14 hung in its clean-up: init's `kill(-1, SIGKILL)` skipped every PID container's
+/// init, so one stayed alive with its zombies (tests/c/killall.c: from a container's init,
+/// both the child and the nested container's init die of it).
+#[test]
+fn seed_14_kill_minus_one_reaches_container_inits() {
+    let dir = TempDir::new("killall");
+    musl_build("killall.c", &dir.0, "killall");
+    let args = [
+        "--timeout",
+        "120",
+        "--add",
+        dir.path(),
+        "--init",
+        "/killall",
+    ];
+    let run = bulkhead(&args, Duration::from_secs(180));
+    assert!(
+        run.lines()
+            .any(|l| l.ends_with("killall: kill(-1) 0, 2 of 2 killed"))
+            && run.lines().any(|l| l.ends_with("killall: ok")),
+        "both die of SIGKILL\n{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn dispatch_arms_are_read_at_the_first_arm_indentation() {
     let src = "pub fn dispatch(nr: usize) -> Option<R> {\n    Some(match nr {\n        0 => a(),\n        \

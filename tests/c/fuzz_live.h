@@ -184,15 +184,55 @@ static void print_lines(const char *prefix, const char *text) {
   }
 }
 
+/* The processes other than the caller: /proc/<pid>/stat and its wait channel. */
+static void print_left(void) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  char path[64], t[512];
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == getpid()) continue;
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    int fd = open(path, O_RDONLY);
+    long n = fd >= 0 ? read(fd, t, sizeof t - 1) : 0;
+    if (fd >= 0) close(fd);
+    t[n > 0 ? n : 0] = 0;
+    printf(LIVE_TAG ": clean-up: left after SIGKILL: %s", t);
+  }
+  if (d) closedir(d);
+}
+
 static void clean_up(void) {
-  /* every other process */
-  kill(-1, SIGKILL);
-  int reaped = 0;
-  while (waitpid(-1, 0, __WALL) > 0 || errno == EINTR) reaped++;
-  if (getenv("FUZZ_VERBOSE")) printf(LIVE_TAG ": clean-up: %d reaped\n", reaped);
   unmount_all();
   own_mounts();
-  if (getenv("FUZZ_VERBOSE")) printf(LIVE_TAG ": clean-up: unmounted\n");
+  printf(LIVE_TAG ": clean-up: unmounted\n");
+  fflush(stdout);
+  /* every other process (after the unmounts: /proc is the fuzzer's own again) */
+  printf(LIVE_TAG ": clean-up: killing\n");
+  fflush(stdout);
+  kill(-1, SIGKILL);
+  /* reaped as they die; after 10 s (a process SIGKILL does not end) what is left is
+   * printed and the clean-up goes on (the counts will show it) */
+  int reaped = 0;
+  struct timespec t0, t1, nap = {0, 10000000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    pid_t p = waitpid(-1, 0, __WALL | WNOHANG);
+    if (p > 0) { reaped++; continue; }
+    if (p < 0 && errno == ECHILD) {
+      print_left(); /* none, unless SIGKILL missed some that are not our children */
+      break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (t1.tv_sec - t0.tv_sec >= 10) {
+      print_left();
+      break;
+    }
+    nanosleep(&nap, 0);
+  }
+  printf(LIVE_TAG ": clean-up: %d reaped\n", reaped);
+  fflush(stdout);
+  unmount_all(); /* again: the last ones may have mounted before they died */
+  own_mounts();
   remove_groups("/sys/fs/cgroup");
   remove_groups("/proc/plimits");
   remove_tree("/tmp", 0);
