@@ -4,6 +4,7 @@
  * or replace the fuzzer (exit, execve, kill, reboot, fork, ptrace-like and mount calls)
  * are left out; a child may die of what it does to itself. Prints one line and powers
  * off. */
+#define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,26 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <dirent.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/select.h>
+#include <sys/uio.h>
+#include <sys/file.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/sem.h>
+#include <sys/msg.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 
 static uint64_t s = 88172645463325252ull;
 static uint64_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s; }
@@ -28,8 +49,21 @@ static char *buf;
  * children (MAP_SHARED before the first fork). */
 #define NSYS 460
 static long (*counts)[2];
+/* Counts the result of call `n` (musl's syscall(): -1 and errno on failure). */
+static int verbose; /* FUZZ_VERBOSE: the coverage pass prints its failures */
+static long cnt(int n, long r) {
+  counts[n][r == -1 ? 1 : 0]++;
+  if (verbose && r == -1) printf("fuzz: cover: %d failed, errno %d\n", n, errno);
+  return r;
+}
+#define S(n, ...) cnt(n, syscall(n, ##__VA_ARGS__))
+struct sock_filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
+struct sock_fprog { unsigned short len; struct sock_filter *filter; };
+static void prctl_nnp(void) { syscall(157, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0); }
+static int pick(void);
 static uint64_t arg(void) {
-  switch (rnd() % 10) {
+  switch (rnd() % 11) {
+  case 9: return (uint64_t)pick();
   case 0: return 0;
   case 1: return (uint64_t)-1;
   case 2: return rnd();
@@ -58,6 +92,9 @@ static const char *files[] = {"/proc/self/uid_map", "/proc/self/gid_map", "/proc
 static const char *links[] = {"/proc/self/ns/uts", "/proc/self/ns/pid", "/proc/self/ns/mnt",
   "/proc/self/ns/ipc", "/proc/self/ns/time", "/proc/self/ns/user", "/proc/1/ns/pid",
   "/proc/self/ns/pid_for_children", "/proc/self/ns/time_for_children"};
+#include "fuzz_gen.h"
+#include "fuzz_cover.h"
+#include "fuzz_live.h"
 static const char *dirs[] = {"/tmp", "/tmp/a", "/tmp/a/b", "/proc", "/dev", "/"};
 static void structured(void) {
   uint64_t flags = 0;
@@ -79,7 +116,7 @@ static void structured(void) {
   }
   case 3: {
     const char *a = dirs[rnd() % (sizeof dirs / sizeof *dirs)];
-    const char *b = dirs[rnd() % (sizeof dirs / sizeof *dirs)];
+    const char *b = dirs[rnd() % 5]; /* not "/": over the fuzzer's root, it would stay */
     static const char *types[] = {"tmpfs", "proc", "ramfs", "mqueue", "sysfs", "devtmpfs", "cgroup2", "bogus"};
     mount((rnd() & 1) ? a : "none", b, types[rnd() % (sizeof types / sizeof *types)], flags & 0x1ff02f, (rnd() & 1) ? "size=8k" : 0);
     break;
@@ -92,18 +129,26 @@ static void structured(void) {
     if (r == 0) _exit(0);
     break;
   }
-  default: syscall(SYS_pivot_root, dirs[rnd() % 3], dirs[rnd() % 3]); break;
+  default:
+    /* In a mount container of its own: pivot_root moves the root of every process of
+     * the container, the fuzzer's too. */
+    syscall(SYS_unshare, 0x00020000);
+    syscall(SYS_pivot_root, dirs[rnd() % 3], dirs[rnd() % 3]);
+    break;
   }
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--exit")) return 42; /* the coverage pass's execve */
   unsigned seconds = 60;
   char *e = getenv("FUZZ_SECONDS"); if (e) seconds = atoi(e);
   char *sd = getenv("FUZZ_SEED"); if (sd) s ^= strtoull(sd, 0, 10);
-  mkdir("/proc", 0555);
-  mount("proc", "/proc", "proc", 0, 0);
-  mkdir("/dev", 0755);
-  mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
+  own_mounts();
+  mkdir("/tmp", 01777);
+  read_mounts(start_mounts, sizeof start_mounts);
+  if (getenv("FUZZ_VERBOSE")) printf("fuzz: mounts at the start:\n%s", start_mounts);
+  fflush(stdout);
+  struct live start_live, end_live;
   /* The deadline is on CLOCK_MONOTONIC: children set CLOCK_REALTIME to random values
    * (settimeofday, clock_settime), which kept a time(0) deadline from ever coming. */
   /* Inside 1 MiB of PROT_NONE: a child's reads of random lengths into its buffer (mapped
@@ -112,6 +157,21 @@ int main(int argc, char **argv) {
   counts = mmap(guard + (1 << 19), sizeof(long[NSYS][2]), PROT_READ|PROT_WRITE,
                 MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED, -1, 0);
   if (guard == MAP_FAILED || counts == MAP_FAILED) { printf("fuzz: no shared memory for the counts\n"); return 1; }
+  /* One call with valid arguments of every implemented system call, in a child. */
+  pid_t cp = fork();
+  if (cp == 0) {
+    alarm(30);
+    verbose = getenv("FUZZ_VERBOSE") != 0;
+    int devnull = open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; fd++) if (!verbose || fd == 0) dup2(devnull, fd);
+    cover();
+    if (verbose) printf("fuzz: cover: done\n");
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(cp, 0, 0);
+  /* The counts at the start, after the coverage pass has warmed the kernel's tables. */
+  measure(&start_live);
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   long rounds = 0, calls = 0, normal = 0, sig[65] = {0};
@@ -137,9 +197,16 @@ int main(int argc, char **argv) {
       syscall(283, 1, 0);                      /* timerfd_create */
       syscall(434, getpid(), 0);               /* pidfd_open */
       alarm(2);
+      signal(SIGPIPE, SIG_IGN);
+      /* Most children make their mounts in a mount container of their own. */
+      if (rnd() % 2) syscall(SYS_unshare, 0x00020000);
       for (int i = 0; i < 200; i++) {
         if (rnd() % 4 == 0) {
           structured();
+          continue;
+        }
+        if (rnd() % 3 == 0) {
+          generated();
           continue;
         }
         int n = rnd() % 460;
@@ -182,6 +249,16 @@ int main(int argc, char **argv) {
     printf(" %d:%ld/%ld", n, counts[n][0], counts[n][1]);
   }
   printf("\nfuzz: %d system call numbers called, %d succeeded at least once\n", called, ok_kinds);
+  clean_up();
+  measure(&end_live);
+  show("before", &start_live);
+  show("after", &end_live);
+  if (end_live.mounts != start_live.mounts) {
+    char t[65536];
+    read_mounts(t, sizeof t);
+    print_lines("fuzz: mount at the start: ", start_mounts);
+    print_lines("fuzz: mount at the end: ", t);
+  }
   fflush(stdout);
   reboot(RB_POWER_OFF);
   return 0;

@@ -234,6 +234,29 @@ static int loopback_udp(void)
 	return 0;
 }
 
+/* Fuzz seed 9: an AF_INET6 UDP socket bound to an address of one IP version sending to
+ * the other (::1 to ::ffff:127.0.0.1, ::ffff:127.0.0.1 to ::1) panicked the kernel in
+ * smoltcp; now ENETUNREACH (Linux sends the first from 127.0.0.6), and the socket still
+ * sends to its own version. */
+static int seed_9_udp_send_across_ip_versions(void)
+{
+	static const char *pairs[][2] = {{"::1", "::ffff:127.0.0.1"}, {"::ffff:127.0.0.1", "::1"}};
+	for (int i = 0; i < 2; i++) {
+		int s = socket(AF_INET6, SOCK_DGRAM, 0);
+		struct sockaddr_in6 me = {.sin6_family = AF_INET6, .sin6_port = htons(7010 + i)};
+		struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_port = htons(7020 + i)};
+		inet_pton(AF_INET6, pairs[i][0], &me.sin6_addr);
+		inet_pton(AF_INET6, pairs[i][1], &to.sin6_addr);
+		CHECK(bind(s, (void *)&me, sizeof me) == 0, "bind %s", pairs[i][0]);
+		errno = 0;
+		CHECK(sendto(s, "hello", 5, 0, (void *)&to, sizeof to) == -1 && errno == ENETUNREACH,
+		      "%s to %s: ENETUNREACH (errno %d)", pairs[i][0], pairs[i][1], errno);
+		CHECK(sendto(s, "hello", 5, 0, (void *)&me, sizeof me) == 5, "%s to itself", pairs[i][0]);
+		close(s);
+	}
+	return 0;
+}
+
 static int loopback_ipv6(void)
 {
 	int c, a;
@@ -815,6 +838,7 @@ int main(void)
 	run("loopback_tcp", loopback_tcp);
 	run("loopback_udp", loopback_udp);
 	run("loopback_ipv6", loopback_ipv6);
+	run("seed_9_udp_send_across_ip_versions", seed_9_udp_send_across_ip_versions);
 	run("nonblocking_connect", nonblocking_connect);
 	run("bind_rules", bind_rules);
 	run("low_ports_need_a_capability", low_ports_need_a_capability);

@@ -4,6 +4,8 @@
 //! Every test binary uses only some of these helpers.
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

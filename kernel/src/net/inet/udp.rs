@@ -164,7 +164,11 @@ impl Socket for UdpSocket {
             let r = self.stack.with(|g| {
                 let routable = g.is_local(dst.addr) || g.has_route(dst.addr);
                 let s = g.sockets.get_mut::<udp::Socket>(h);
-                if !routable {
+                // A socket bound to an address of one IP version has no source for a
+                // destination of the other (an AF_INET6 socket bound to ::1 sending to
+                // ::ffff:127.0.0.1): smoltcp would panic building the packet (fuzz seed 9).
+                let bound = s.endpoint().addr;
+                if !routable || bound.is_some_and(|b| b.version() != dst.addr.version()) {
                     return Err(Errno::ENETUNREACH);
                 }
                 if data.len() > s.payload_send_capacity() {
