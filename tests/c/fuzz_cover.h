@@ -109,6 +109,53 @@ static void cover(void) {
     S(10, m, 4096, PROT_READ);
     S(11, m, 4096);
   }
+  /* mremap: grow the area in place or moved */
+  char *mr = (char *)S(9, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mr != MAP_FAILED) {
+    mr = (char *)S(25, mr, 4096, 8192, 1 /* MREMAP_MAYMOVE */);
+    if (mr != MAP_FAILED) S(11, mr, 8192);
+  }
+  S(139, 3); /* sysfs: the number of file system types */
+  /* extended attributes on tmpfs: set, get, list, remove, each form */
+  S(188, "/tmp/f", "user.a", "1", 1, 0);
+  S(189, "/tmp/f", "user.b", "2", 1, 0);
+  S(190, fd, "user.c", "3", 1, 0);
+  S(191, "/tmp/f", "user.a", b, 16);
+  S(192, "/tmp/f", "user.b", b, 16);
+  S(193, fd, "user.c", b, 16);
+  S(194, "/tmp/f", b, sizeof b);
+  S(195, "/tmp/f", b, sizeof b);
+  S(196, fd, b, sizeof b);
+  S(197, "/tmp/f", "user.a");
+  S(198, "/tmp/f", "user.b");
+  S(199, fd, "user.c");
+  /* inotify: a watch added and removed */
+  int in = S(294, 0);
+  int wd = S(254, in, "/tmp", 0x100 /* IN_CREATE */);
+  S(255, in, wd);
+  S(3, in);
+  /* openat2 with an open_how {flags, mode, resolve} */
+  unsigned long long how[3] = {O_RDONLY, 0, 0};
+  long o2 = S(437, AT_FDCWD, "/tmp/f", how, sizeof how);
+  S(3, o2);
+  /* the new mount API: a tmpfs by fsopen/fsconfig/fsmount, attached by move_mount, its
+   * flags changed by mount_setattr, reconfigured through fspick; a clone by open_tree */
+  mkdir("/tmp/nm", 0755);
+  mkdir("/tmp/nm2", 0755);
+  int fsfd = S(430, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+  S(431, fsfd, 1 /* FSCONFIG_SET_STRING */, "size", "1m", 0);
+  S(431, fsfd, 6 /* FSCONFIG_CMD_CREATE */, 0, 0, 0);
+  int nmfd = S(432, fsfd, 1 /* FSMOUNT_CLOEXEC */, 0);
+  S(429, nmfd, "", AT_FDCWD, "/tmp/nm", 4 /* MOVE_MOUNT_F_EMPTY_PATH */);
+  unsigned long long attr[4] = {0x2 /* MOUNT_ATTR_NOSUID */, 0, 0, 0};
+  S(442, AT_FDCWD, "/tmp/nm", 0, attr, sizeof attr);
+  int pk = S(433, AT_FDCWD, "/tmp/nm", 1 /* FSPICK_CLOEXEC */);
+  int ot = S(428, AT_FDCWD, "/tmp/nm", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+  S(429, ot, "", AT_FDCWD, "/tmp/nm2", 4);
+  S(3, ot);
+  S(3, pk);
+  S(3, nmfd);
+  S(3, fsfd);
   S(12, 0);
   S(324, 0, 0, 0); /* MEMBARRIER_CMD_QUERY */
   int d1 = S(32, fd);

@@ -376,7 +376,7 @@ static void g_path(void) {
     "/dev/null", "/dev/zero", "/dev/ptmx", "/dev/pts", "/dev/ram1", "/dev/mqueue", "/tmp",
     "/tmp/a", "/tmp/a/b", "/tmp/x", "/", "/sys"};
   const char *p = ONE_OF(paths), *q = ONE_OF(paths);
-  switch (rnd() % 12) {
+  switch (rnd() % 15) {
   case 0: { int fd = S(257, AT_FDCWD, p, (int)(rnd() % 3 | (rnd() & O_DIRECTORY)), 0644);
     S(0, fd, buf, rnd() % 4096); S(217, fd, buf, 4096); S(3, fd); break; }
   case 1: S(332, AT_FDCWD, p, (int)(rnd() & 0x1900), (unsigned)rnd() & 0xfff, buf); break;
@@ -391,6 +391,12 @@ static void g_path(void) {
   case 8: S(166, p, (int)(rnd() % 4)); break;
   case 9: S(82, p, q); break;
   case 10: S(86, p, q); break;
+  case 11: { static const char *names[] = {"user.a", "trusted.b", "security.c", "user.", "x"};
+    S(188 + rnd() % 12 / 3 * 3, p, ONE_OF(names), buf, rnd() % 300, (int)(rnd() % 4)); break; }
+  case 12: { int in = S(294, (int)(rnd() & 0x80800)); S(254, in, p, (unsigned)rnd());
+    S(0, in, buf, rnd() % 600); S(3, in); break; }
+  case 13: { unsigned long long how[4] = {rnd() % 4 | (rnd() & 0x10000), rnd() & 0777,
+      rnd() % 64, rnd() & 1}; long o2 = S(437, AT_FDCWD, p, how, 24 + 8 * (rnd() % 2)); S(3, o2); break; }
   default: S(87, p);
   }
 }
