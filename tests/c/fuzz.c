@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
   char *e = getenv("FUZZ_SECONDS"); if (e) seconds = atoi(e);
   char *sd = getenv("FUZZ_SEED"); if (sd) s ^= strtoull(sd, 0, 10);
   own_mounts();
+  live_proc_open();
   mkdir("/tmp", 01777);
   read_mounts(start_mounts, sizeof start_mounts);
   if (getenv("FUZZ_VERBOSE")) printf("fuzz: mounts at the start:\n%s", start_mounts);

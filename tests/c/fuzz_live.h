@@ -128,18 +128,28 @@ static void own_mounts(void) {
  * another one's path comes within reach once that one has gone. A path that cannot be
  * unmounted now is skipped until another unmount succeeds; the failures are printed.
  * own_mounts then brings the fuzzer's back. */
-static void unmount_all(void) {
+/* A proc of the clean-up's own, detached from the tree at the start and reached through
+ * a descriptor, so that neither a child's mounts over any path nor a tree full to
+ * fs/mount-max (seed 9 at 30 s) keeps the clean-up from reading the table. */
+static int live_proc = -1;
+static void live_proc_open(void) {
   mkdir("/.live-proc", 0555);
-  if (mount("proc", "/.live-proc", "proc", 0, 0)) {
-    printf(LIVE_TAG ": clean-up: no proc: errno %d\n", errno);
-    return;
+  if (mount("proc", "/.live-proc", "proc", 0, 0) == 0) {
+    live_proc = open("/.live-proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    umount2("/.live-proc", MNT_DETACH);
   }
+  rmdir("/.live-proc");
+  if (live_proc < 0) printf(LIVE_TAG ": clean-up: no proc of its own: errno %d\n", errno);
+}
+
+static void unmount_all(void) {
+  if (live_proc < 0) return;
   static char failed[64][256];
   int nfailed = 0;
   for (int tries = 0; tries < 200000; tries++) {
     static char t[65536];
     char *victim = 0;
-    int fd = open("/.live-proc/self/mounts", O_RDONLY);
+    int fd = openat(live_proc, "self/mounts", O_RDONLY);
     if (fd < 0) break;
     long n = 0, r;
     while (n < (long)sizeof t - 1 && (r = read(fd, t + n, sizeof t - 1 - n)) > 0) n += r;
@@ -153,7 +163,7 @@ static void unmount_all(void) {
       if (dir && !first) {
         dir++;
         dir[strcspn(dir, " ")] = 0;
-        int skip = !strcmp(dir, "/.live-proc");
+        int skip = 0;
         for (int i = 0; i < nfailed && !skip; i++) skip = !strcmp(failed[i], dir);
         if (!skip && (!victim || strlen(dir) < strlen(victim))) victim = dir;
       }
@@ -171,8 +181,6 @@ static void unmount_all(void) {
     }
   }
   for (int i = 0; i < nfailed; i++) printf(LIVE_TAG ": clean-up: cannot unmount %s\n", failed[i]);
-  umount2("/.live-proc", MNT_DETACH);
-  rmdir("/.live-proc");
 }
 
 /* Each line of `text` after `prefix` (so that the harness's filter keeps them). */

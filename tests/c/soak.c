@@ -177,6 +177,7 @@ int main(void) {
   char *e = getenv("SOAK_SECONDS");
   if (e) seconds = atoi(e);
   own_mounts();
+  live_proc_open();
   mkdir("/tmp", 01777);
   mount("none", "/tmp", "tmpfs", 0, "size=4m");
   read_mounts(start_mounts, sizeof start_mounts);
