@@ -44,7 +44,7 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
         frame::add_range(pa, pa + size);
     }
     // From all the memory, the initramfs's included (what MemTotal shows).
-    crate::fs::sysctl::init_threads_max(frame::counts().1 * 4096);
+    crate::fs::sysctl::init_threads_max(mm::memory_pages().1 * PAGE_SIZE);
     if info.cmdline.split_whitespace().any(|w| w == "test_panic=1") {
         deliberate_panic();
     }
@@ -71,7 +71,9 @@ fn init_memory(info: &boot::BootInfo) {
         .iter()
         .map(|(s, e)| e.min(&DIRECT_MAP_LIMIT).saturating_sub(*s))
         .sum();
-    let heap_size = (total / 4).clamp(16 << 20, 512 << 20) & !(PAGE_SIZE - 1);
+    // The contiguous region only serves blocks larger than a page (the rest come from
+    // frames), so it is a sixteenth of RAM.
+    let heap_size = (total / 16).clamp(16 << 20, 256 << 20) & !(PAGE_SIZE - 1);
     for &(s, e) in &info.ram[..info.ram_count] {
         let s = s.max(kernel_end).max(1 << 20);
         let e = e.min(DIRECT_MAP_LIMIT);

@@ -481,7 +481,7 @@ impl procfs::KernelView for KernelState {
         }
     }
     fn frames(&self) -> (u64, u64) {
-        crate::mm::frame::counts()
+        crate::mm::memory_pages()
     }
     /// `CLOCK_BOOTTIME` of the reader (its TIME container's offset applies).
     fn uptime_ns(&self) -> u64 {

@@ -1,10 +1,12 @@
-//! The kernel heap: power-of-two size classes (16 to 2048 bytes) with free lists, in
-//! front of a `linked_list_allocator` over a physically contiguous region reached
-//! through the direct map. Small blocks come from a class's free list, which is refilled
-//! a page at a time from the underlying heap and never returns memory to it; larger
-//! blocks go to the underlying heap directly. The linked-list heap alone searched a
-//! list of holes on every allocation and free, which cost path walks thousands of
-//! instructions.
+//! The kernel heap: power-of-two size classes (16 to 2048 bytes) with free lists, whole
+//! pages, and a `linked_list_allocator` over a small physically contiguous region
+//! reached through the direct map. Small blocks come from a class's free list, which is
+//! refilled a page at a time from the frame allocator (the region when frames run out)
+//! and keeps its pages; a block of more than 2 KiB up to a page is a frame of its own,
+//! back to the frame allocator when freed; larger blocks go to the region. So the heap
+//! grows with what the kernel uses instead of holding a fixed share of RAM. The
+//! linked-list heap alone searched a list of holes on every allocation and free, which
+//! cost path walks thousands of instructions.
 
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
@@ -44,6 +46,14 @@ fn class_of(layout: Layout) -> Option<usize> {
     let shift = (usize::BITS - (size - 1).leading_zeros()).max(MIN_SHIFT);
     Some((shift - MIN_SHIFT) as usize)
 }
+
+/// Whether `layout` is served by a whole page of its own: too big for the classes, no
+/// bigger than a page, and page alignment suffices.
+pub fn is_page_block(layout: Layout) -> bool {
+    class_of(layout).is_none() && layout.size() <= PAGE && layout.align() <= PAGE
+}
+
+const PAGE: usize = 4096;
 
 fn class_size(class: usize) -> usize {
     1 << (MIN_SHIFT as usize + class)
@@ -139,19 +149,25 @@ impl Default for SizeClasses {
 }
 
 #[cfg(target_os = "none")]
-pub use kernel_heap::{init, usage};
+pub use kernel_heap::{cached, init, region, usage};
 
-/// The share of the heap that objects users create at will (IPC messages, semaphore
-/// sets) may bring it to: the rest stays for the kernel's own needs, so filling IPC
-/// objects gives `ENOMEM`/`ENOSPC` instead of starving the kernel into a panic.
+/// The share of a quarter of RAM (the heap's fixed size before it grew from frames), and
+/// of the contiguous region, that objects users create at will (IPC messages, semaphore
+/// sets, mounts) may bring the heap to: the rest stays for the kernel's own needs, so
+/// filling IPC objects gives `ENOMEM`/`ENOSPC` instead of starving the kernel.
 const USER_OBJECTS_MAX_PERCENT: u64 = 75;
 
 /// Whether `bytes` more of user-created objects fit (always, in host tests).
 pub fn room_for_user_objects(bytes: usize) -> bool {
     #[cfg(target_os = "none")]
     {
-        let (used, size) = usage();
-        used.saturating_add(bytes as u64) <= size / 100 * USER_OBJECTS_MAX_PERCENT
+        let (used, _) = usage();
+        let (region_free, region) = region();
+        let ram = region + crate::mm::frame::counts().1 * crate::mm::PAGE_SIZE;
+        let room = |total: u64, used: u64| {
+            used.saturating_add(bytes as u64) <= total / 100 * USER_OBJECTS_MAX_PERCENT
+        };
+        room(ram / 4, used) && room(region, region - region_free)
     }
     #[cfg(not(target_os = "none"))]
     {
@@ -162,7 +178,8 @@ pub fn room_for_user_objects(bytes: usize) -> bool {
 
 #[cfg(target_os = "none")]
 mod kernel_heap {
-    use super::SizeClasses;
+    use super::{PAGE, SizeClasses, is_page_block};
+    use crate::mm::{PHYS_OFFSET, frame};
     use core::alloc::{GlobalAlloc, Layout};
     use core::ptr::{self, NonNull};
     use core::sync::atomic::{AtomicU64, Ordering};
@@ -178,23 +195,59 @@ mod kernel_heap {
         inner: Mutex::new((SizeClasses::new(), Heap::empty())),
     };
 
-    static HEAP_SIZE: AtomicU64 = AtomicU64::new(0);
+    /// The contiguous region's size and start (a direct-map address).
+    static REGION_SIZE: AtomicU64 = AtomicU64::new(0);
+    static REGION_START: AtomicU64 = AtomicU64::new(0);
+    /// Frames the heap holds (class pages and page blocks), in bytes.
+    static FRAME_BYTES: AtomicU64 = AtomicU64::new(0);
 
+    fn in_region(block: *mut u8) -> bool {
+        let a = block as u64;
+        let start = REGION_START.load(Ordering::Relaxed);
+        a >= start && a < start + REGION_SIZE.load(Ordering::Relaxed)
+    }
+
+    /// A page from the frame allocator, null when it has none.
+    fn frame_page() -> *mut u8 {
+        match frame::alloc_dirty() {
+            Some(pa) => {
+                FRAME_BYTES.fetch_add(PAGE as u64, Ordering::Relaxed);
+                super::super::phys_to_virt(pa) as *mut u8
+            }
+            None => ptr::null_mut(),
+        }
+    }
+
+    /// A block for `layout` outside the classes (or a class refill): a frame when a page
+    /// serves it and one is free, otherwise the region.
     fn backing_alloc(heap: &mut Heap, layout: Layout) -> *mut u8 {
+        if layout.size() <= PAGE && layout.align() <= PAGE {
+            let p = frame_page();
+            if !p.is_null() {
+                return p;
+            }
+        }
         heap.allocate_first_fit(layout)
             .map_or(ptr::null_mut(), |p| p.as_ptr())
     }
 
     fn backing_free(heap: &mut Heap, block: *mut u8, layout: Layout) {
+        if !in_region(block) {
+            // A page block from `frame_page`.
+            FRAME_BYTES.fetch_sub(PAGE as u64, Ordering::Relaxed);
+            frame::free(block as u64 - PHYS_OFFSET);
+            return;
+        }
         if let Some(p) = NonNull::new(block) {
-            // SAFETY: `block` came from `allocate_first_fit` with this `layout` (the
-            // size classes hand large blocks back unchanged).
+            // SAFETY: `block` is in the region, so it came from `allocate_first_fit` with
+            // this `layout` (the size classes hand large blocks back unchanged).
             unsafe { heap.deallocate(p, layout) };
         }
     }
 
-    // SAFETY: blocks come from the size classes or the linked-list heap, both behind one
-    // lock; a block is handed out once until it is freed.
+    // SAFETY: blocks come from the size classes, the frame allocator or the linked-list
+    // heap, all behind one lock (the frame allocator's lock is taken inside it, never the
+    // other way round); a block is handed out once until it is freed.
     unsafe impl GlobalAlloc for KernelHeap {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             let mut g = self.inner.lock();
@@ -209,11 +262,14 @@ mod kernel_heap {
         }
 
         /// In place when the new size falls in the same class (a `String` or `Vec`
-        /// growing within its block); otherwise a new block, copy, free.
+        /// growing within its block) or both are page blocks; otherwise a new block,
+        /// copy, free.
         unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             // SAFETY: the caller guarantees `new_size` rounded to `layout.align()` fits.
             let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-            if SizeClasses::same_class(layout, new) {
+            if SizeClasses::same_class(layout, new)
+                || (is_page_block(layout) && is_page_block(new) && !in_region(block))
+            {
                 return block;
             }
             // SAFETY: `new` has a non-zero size (the caller's contract).
@@ -229,23 +285,39 @@ mod kernel_heap {
         }
     }
 
-    /// Hands `[start, start + size)` (physical) to the heap.
+    /// Hands `[start, start + size)` (physical) to the heap as its region for blocks
+    /// larger than a page.
     pub fn init(start_pa: u64, size: u64) {
+        let start = super::super::phys_to_virt(start_pa);
         // SAFETY: called once at boot with RAM nobody else uses, mapped by the direct map.
-        unsafe {
-            HEAP.inner.lock().1.init(
-                super::super::phys_to_virt(start_pa) as *mut u8,
-                size as usize,
-            )
-        };
-        HEAP_SIZE.store(size, Ordering::Relaxed);
+        unsafe { HEAP.inner.lock().1.init(start as *mut u8, size as usize) };
+        REGION_START.store(start, Ordering::Relaxed);
+        REGION_SIZE.store(size, Ordering::Relaxed);
     }
 
-    /// `(used, size)` in bytes; blocks on the size-class free lists count as free.
+    /// `(used, region)` in bytes: the live blocks (those on the size-class free lists
+    /// count as free), and the contiguous region's size.
     pub fn usage() -> (u64, u64) {
         let g = HEAP.inner.lock();
-        let used = g.1.used() - g.0.cached();
-        (used as u64, HEAP_SIZE.load(Ordering::Relaxed))
+        let held = g.1.used() as u64 + FRAME_BYTES.load(Ordering::Relaxed);
+        (
+            held - g.0.cached() as u64,
+            REGION_SIZE.load(Ordering::Relaxed),
+        )
+    }
+
+    /// `(free, size)` of the contiguous region in bytes (what `MemFree` and `MemTotal`
+    /// add to the frames).
+    pub fn region() -> (u64, u64) {
+        let g = HEAP.inner.lock();
+        let size = REGION_SIZE.load(Ordering::Relaxed);
+        (size - g.1.used() as u64, size)
+    }
+
+    /// Bytes on the size-class free lists: pages taken for the classes that hold no live
+    /// block stay there for reuse (they are not handed back to the frame allocator).
+    pub fn cached() -> u64 {
+        HEAP.inner.lock().0.cached() as u64
     }
 }
 
@@ -307,6 +379,17 @@ mod tests {
         });
         assert!(freed, "a large block is freed by the backing heap");
         assert_eq!(c.cached(), 0);
+    }
+
+    #[test]
+    fn blocks_over_2k_up_to_a_page_are_whole_pages() {
+        let l = |size, align| Layout::from_size_align(size, align).unwrap();
+        assert!(!is_page_block(l(2048, 8)), "a class block");
+        assert!(is_page_block(l(2049, 8)));
+        assert!(is_page_block(l(4096, 4096)));
+        assert!(is_page_block(l(16, 4096)), "page alignment");
+        assert!(!is_page_block(l(4097, 8)), "the region's");
+        assert!(!is_page_block(l(64, 8192)), "more than page alignment");
     }
 
     #[test]

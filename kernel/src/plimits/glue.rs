@@ -32,7 +32,7 @@ mod imp {
     }
 
     pub fn total_memory() -> u64 {
-        crate::mm::frame::counts().1 * crate::mm::PAGE_SIZE
+        crate::mm::memory_pages().1 * crate::mm::PAGE_SIZE
     }
 
     fn mem_bytes(p: &Process) -> u64 {

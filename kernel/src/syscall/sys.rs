@@ -101,7 +101,7 @@ fn prlimit(pid: u64, res: u64, new: u64, old: u64) -> SysResult {
 }
 
 fn sysinfo(buf: u64) -> SysResult {
-    let (free, total) = crate::mm::frame::counts();
+    let (free, total) = crate::mm::memory_pages();
     let mut b = [0u8; 112];
     // Whole seconds rounded up, as Linux's do_sysinfo (a part second counts).
     let uptime = super::time::boottime_ns().div_ceil(1_000_000_000);
