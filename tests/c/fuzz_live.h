@@ -145,6 +145,7 @@ static void live_proc_open(void) {
 static void unmount_all(void) {
   if (live_proc < 0) return;
   static char failed[64][256];
+  static int failed_errno[64];
   int nfailed = 0;
   for (int tries = 0; tries < 200000; tries++) {
     static char t[65536];
@@ -177,10 +178,20 @@ static void unmount_all(void) {
     } else {
       mount(0, victim, 0, MS_REMOUNT, 0);
       if (nfailed == 64) break;
+      failed_errno[nfailed] = errno;
       snprintf(failed[nfailed++], sizeof failed[0], "%s", victim);
     }
   }
-  for (int i = 0; i < nfailed; i++) printf(LIVE_TAG ": clean-up: cannot unmount %s\n", failed[i]);
+  for (int i = 0; i < nfailed; i++) {
+    struct stat st;
+    char up[256];
+    snprintf(up, sizeof up, "%s", failed[i]);
+    int depth = 0;
+    /* the deepest part of the mount point's path that still resolves */
+    while (lstat(up, &st) != 0 && strrchr(up, '/') && depth++ < 32) *strrchr(up, '/') = 0;
+    printf(LIVE_TAG ": clean-up: cannot unmount %s: errno %d (resolves up to \"%s\", mode %o)\n",
+           failed[i], failed_errno[i], up, (unsigned)st.st_mode);
+  }
 }
 
 /* Each line of `text` after `prefix` (so that the harness's filter keeps them). */

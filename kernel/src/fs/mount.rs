@@ -704,6 +704,51 @@ impl MountTable {
         Ok(())
     }
 
+    /// The tables that show the directory holding canonical `path` of this table at the
+    /// same path: this one and the copies `unshare(CLONE_NEWNS)` and `clone` made of it
+    /// (a table that names it otherwise, after a `pivot_root`, is not found).
+    fn tables_showing(&self, path: &str) -> Vec<Arc<MountTable>> {
+        let dir = path::parent(path);
+        let Some(holder) = self.mount_of(dir) else {
+            return Vec::new();
+        };
+        let same = |m: &Arc<Mount>| {
+            m.path == holder.path
+                && m.root_path == holder.root_path
+                && m.fs.dev() == holder.fs.dev()
+        };
+        let mut tables = all_tables();
+        tables.retain(|t| t.mount_of(dir).is_some_and(|m| same(&m)));
+        tables
+    }
+
+    /// The directory at canonical `from` was renamed to `to`: the mounts below it follow
+    /// it in every table that shows it, as Linux's follow their mount points' dentries
+    /// (fuzz seed 37: a mount left under its old path could be unmounted by no one).
+    pub fn follow_rename(&self, from: &str, to: &str) {
+        for t in self.tables_showing(from) {
+            t.mounts_follow(from, to);
+        }
+    }
+
+    /// The directory at canonical `path` was removed (allowed where it is not a mount
+    /// point of the remover's table): the mounts on it and below it in the other tables
+    /// that show it are detached, as Linux's `detach_mounts` (fuzz seed 37).
+    pub fn detach_removed(&self, path: &str) {
+        for t in self.tables_showing(path) {
+            while t.detach(path).is_ok() {}
+        }
+    }
+
+    fn mounts_follow(&self, from: &str, to: &str) {
+        let below = |m: &Arc<Mount>| m.path != from && path::is_within(&m.path, from);
+        let mut mounts = self.mounts.write();
+        for m in mounts.iter_mut().filter(|m| below(m)) {
+            let rest = path::strip_root(&m.path, from).unwrap_or("/");
+            *m = m.with(&path::join_under(to, rest), m.flags);
+        }
+    }
+
     /// `MNT_DETACH`: removes the visible mount at canonical `path` and every mount
     /// below it now; open files and directories in them keep working. `EINVAL` if
     /// nothing is mounted there, `EBUSY` for the root.
@@ -895,6 +940,46 @@ mod tests {
             Some(Errno::EINVAL),
             "nothing mounted"
         );
+    }
+
+    #[test]
+    fn seed_37_mounts_below_a_renamed_directory_follow_it() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        t.mount("/tmp/a/b", RamFs::new("sysfs"), "none", 0)
+            .expect("mount /tmp/a/b");
+        t.mount("/tmp/ab", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /tmp/ab");
+        let copy = t.copy().expect("a copy, as unshare(CLONE_NEWNS) makes");
+        copy.follow_rename("/tmp/a", "/tmp/x");
+        assert!(t.mount_at("/tmp/a/b").is_none());
+        assert!(
+            copy.mount_at("/tmp/x/b").is_some(),
+            "and in the renaming table"
+        );
+        assert_eq!(
+            t.mount_at("/tmp/x/b").map(|m| m.source.clone()).as_deref(),
+            Some("none")
+        );
+        assert!(
+            t.mount_at("/tmp/ab").is_some(),
+            "a sibling with the same prefix stays"
+        );
+        t.umount("/tmp/x/b").expect("unmounted at its new path");
+    }
+
+    #[test]
+    fn seed_37_a_directory_removed_in_another_table_takes_its_mounts() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        let copy = t.copy().expect("a copy, as unshare(CLONE_NEWNS) makes");
+        t.mount("/tmp/a/b", RamFs::new("sysfs"), "none", 0)
+            .expect("mount /tmp/a/b");
+        t.mount("/tmp/a/b/c", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /tmp/a/b/c");
+        // Not a mount point in the copy, so rmdir there succeeds and detaches them here.
+        copy.detach_removed("/tmp/a/b");
+        assert!(t.mount_at("/tmp/a/b").is_none());
+        assert!(t.mount_at("/tmp/a/b/c").is_none());
+        assert_eq!(t.list().len(), 1);
     }
 
     #[test]

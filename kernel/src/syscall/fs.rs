@@ -1034,7 +1034,9 @@ fn unlinkat(dirfd: i32, pathname: u64, flags: u32) -> SysResult {
         if is_mount_point(ctx.mounts(), &full) {
             return Err(Errno::EBUSY);
         }
-        return parent.dir.inode.rmdir(&parent.name).map(|_| 0);
+        parent.dir.inode.rmdir(&parent.name)?;
+        ctx.mounts().detach_removed(&full);
+        return Ok(0);
     }
     if is_dot(&parent.name) {
         return Err(Errno::EISDIR);
@@ -1091,10 +1093,14 @@ fn renameat2(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -
     } else {
         may_create(&new.dir, &new.name, &caller)?;
     }
-    old.dir
-        .inode
-        .rename(&old.name, &new.dir.inode, &new.name)
-        .map(|_| 0)
+    old.dir.inode.rename(&old.name, &new.dir.inode, &new.name)?;
+    if moving.metadata().is_dir() {
+        if replaces {
+            ctx.mounts().detach_removed(&new_full);
+        }
+        ctx.mounts().follow_rename(&old_full, &new_full);
+    }
+    Ok(0)
 }
 
 fn linkat(olddfd: i32, oldpath: u64, newdfd: i32, newpath: u64, flags: u32) -> SysResult {
