@@ -176,6 +176,10 @@ impl FdTable {
         // Up to the highest open descriptor (Linux's `count_open_files`): a table once
         // stretched by a high `dup2` is not copied whole into every child.
         let used = src.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        let nr_open = crate::fs::sysctl::NR_OPEN.load(core::sync::atomic::Ordering::Relaxed);
+        if !fits_nr_open(used as u64, nr_open) {
+            return Err(Errno::EMFILE);
+        }
         let mut slots = Vec::new();
         slots.try_reserve_exact(used).map_err(|_| Errno::ENOMEM)?;
         slots.extend_from_slice(&src[..used]);
@@ -228,6 +232,14 @@ impl FdTable {
     }
 }
 
+/// Whether a table whose highest open descriptor is `used - 1` may be copied under
+/// `/proc/sys/fs/nr_open` (Linux's `dup_fd`: both sizes in whole 64-descriptor words;
+/// `EMFILE` otherwise, for `fork` and `unshare(CLONE_FILES)` alike).
+pub fn fits_nr_open(used: u64, nr_open: u64) -> bool {
+    let words = |n: u64| n.div_ceil(64) * 64;
+    words(used) <= words(nr_open.max(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +255,16 @@ mod tests {
             "/".into(),
             O_RDONLY,
         )
+    }
+
+    #[test]
+    fn nr_open_bounds_a_copy_in_words() {
+        // unshare03: fd 65 open, nr_open 64 -> 128 descriptors do not fit in 64.
+        assert!(!fits_nr_open(66, 64));
+        assert!(fits_nr_open(64, 64));
+        assert!(fits_nr_open(66, 65));
+        assert!(fits_nr_open(0, 64));
+        assert!(fits_nr_open(1024, 1 << 20));
     }
 
     #[test]

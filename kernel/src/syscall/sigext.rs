@@ -106,7 +106,7 @@ fn rt_sigqueueinfo(pid: u64, sig: u64, info: u64) -> SysResult {
         return Err(Errno::EPERM);
     }
     if sig != 0 && init_accepts(&p, sig) {
-        signal::send_to_process_with(&p, sig, Some(detail));
+        signal::queue_to_process(&p, sig, Some(detail))?;
     }
     Ok(0)
 }
@@ -126,7 +126,7 @@ fn rt_tgsigqueueinfo(tgid: u64, tid: u64, sig: u64, info: u64) -> SysResult {
         return Err(Errno::EPERM);
     }
     if sig != 0 && init_accepts(t.process(), sig) {
-        signal::send_to_thread_with(&t, sig, Some(detail));
+        signal::queue_to_thread(&t, sig, Some(detail))?;
     }
     Ok(0)
 }
@@ -160,7 +160,7 @@ fn pidfd_send_signal(pidfd: u64, sig: u64, info: u64, flags: u64) -> SysResult {
         return Err(Errno::EPERM);
     }
     if sig != 0 && init_accepts(&p, sig) {
-        signal::send_to_process_with(&p, sig, Some(detail));
+        signal::queue_to_process(&p, sig, Some(detail))?;
     }
     Ok(0)
 }

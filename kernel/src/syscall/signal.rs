@@ -68,11 +68,7 @@ fn rt_sigaction(sig: u64, act: u64, old: u64, size: u64) -> SysResult {
         acts.lock()[(sig - 1) as usize] = n;
         if n.handler == signal::SIG_IGN {
             // Setting a signal to ignored discards it where it is pending.
-            let p = task::current_process();
-            p.inner.lock().pending &= !bit(sig);
-            for t in p.inner.lock().threads.clone() {
-                t.inner.lock().pending &= !bit(sig);
-            }
+            signal::discard(&task::current_process(), sig);
         }
     }
     Ok(0)

@@ -74,6 +74,8 @@ pub struct ThreadInner {
     /// `siginfo_t` details of pending thread-directed signals (`tgkill`,
     /// `rt_tgsigqueueinfo`, POSIX timers with `SIGEV_THREAD_ID`).
     pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
+    /// Further instances of pending thread-directed real-time signals, oldest first.
+    pub rt_queue: alloc::collections::VecDeque<(u32, Option<signal::SigDetail>)>,
     /// Signals a `rt_sigtimedwait` sleeps for: they wake it though blocked.
     pub sigwait: u64,
     /// `set_robust_list`: (head address, length).
@@ -136,6 +138,9 @@ pub struct ProcInner {
     pub rlimits: [(u64, u64); 16],
     /// The `siginfo_t` details of pending process-wide signals sent with them (mq_notify).
     pub sig_details: alloc::collections::BTreeMap<u32, signal::SigDetail>,
+    /// Further instances of pending process-wide real-time signals, oldest first (the
+    /// first instance's details are in `sig_details`).
+    pub rt_queue: alloc::collections::VecDeque<(u32, Option<signal::SigDetail>)>,
     /// Stopped/continued state and the report the parent has not collected.
     pub job: jobctl::Job,
     /// Parent-death signal, subreaper, timer slack (`prctl`).
@@ -303,6 +308,7 @@ pub const DEFAULT_RLIMITS: [(u64, u64); 16] = {
     r[4] = (0, INF); // RLIMIT_CORE
     r[7] = (1024, 4096); // RLIMIT_NOFILE
     r[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
+    r[11] = (4096, 4096); // RLIMIT_SIGPENDING
     r
 };
 
@@ -391,6 +397,7 @@ fn make_thread(
             exit_now: false,
             forced: None,
             sig_details: alloc::collections::BTreeMap::new(),
+            rt_queue: alloc::collections::VecDeque::new(),
             sigwait: 0,
             robust_list: (0, 0),
         }),
@@ -443,6 +450,7 @@ impl ProcInner {
             itimer_real: (0, 0),
             rlimits: DEFAULT_RLIMITS,
             sig_details: alloc::collections::BTreeMap::new(),
+            rt_queue: alloc::collections::VecDeque::new(),
             job: jobctl::Job::default(),
             prctl: prctl::ProcPrctl::default(),
         }

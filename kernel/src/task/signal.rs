@@ -157,25 +157,115 @@ pub fn send_to_process(p: &Arc<Process>, sig: u32) {
     send_to_process_with(p, sig, None);
 }
 
-/// [`send_to_process`] with the `siginfo_t` details. A signal already pending keeps
-/// the details it was sent with (standard signals are not queued).
+/// [`send_to_process`] with the `siginfo_t` details. A standard signal already pending
+/// keeps the details it was sent with; a real-time one is queued again.
 pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail>) {
-    if sig == 0 || sig > NSIG {
+    let _ = queue_to_process(p, sig, detail);
+}
+
+/// The first real-time signal (the kernel's `SIGRTMIN`; libc reserves a few above it).
+pub const SIGRTMIN: u32 = 32;
+/// Pending bits of the real-time signals.
+const RT_BITS: u64 = !0u64 << (SIGRTMIN - 1);
+
+/// Records one more pending instance of `sig` in `pending`/`details`/`queue` (a
+/// process's or a thread's). A standard signal pending already is merged; a real-time
+/// one is queued behind, up to `limit` (`RLIMIT_SIGPENDING`) real-time instances in all.
+/// Over the limit (or out of memory) Linux keeps `kill`'s signal without its details and
+/// refuses the others with `EAGAIN`.
+fn record(
+    pending: &mut u64,
+    details: &mut alloc::collections::BTreeMap<u32, SigDetail>,
+    queue: &mut alloc::collections::VecDeque<(u32, Option<SigDetail>)>,
+    limit: u64,
+    sig: u32,
+    detail: Option<SigDetail>,
+) -> Result<(), Errno> {
+    let rt = sig >= SIGRTMIN;
+    let queued = (*pending & RT_BITS).count_ones() as u64 + queue.len() as u64;
+    let room = !rt || queued < limit;
+    let from_kill = detail.is_none_or(|d| d.code == SI_USER);
+    if *pending & bit(sig) == 0 {
+        if !room && !from_kill {
+            return Err(Errno::EAGAIN);
+        }
+        match detail {
+            Some(d) if room => details.insert(sig, d),
+            _ => details.remove(&sig),
+        };
+        *pending |= bit(sig);
+    } else if rt {
+        if room && queue.try_reserve(1).is_ok() {
+            queue.push_back((sig, detail));
+        } else if !from_kill {
+            return Err(Errno::EAGAIN);
+        }
+    }
+    Ok(())
+}
+
+/// After taking one instance of `sig`: the next queued one (a real-time signal's)
+/// becomes the pending one.
+fn refill(
+    pending: &mut u64,
+    details: &mut alloc::collections::BTreeMap<u32, SigDetail>,
+    queue: &mut alloc::collections::VecDeque<(u32, Option<SigDetail>)>,
+    sig: u32,
+) {
+    if sig < SIGRTMIN {
         return;
+    }
+    if let Some(i) = queue.iter().position(|e| e.0 == sig)
+        && let Some((_, d)) = queue.remove(i)
+    {
+        *pending |= bit(sig);
+        if let Some(d) = d {
+            details.insert(sig, d);
+        }
+    }
+}
+
+/// Drops every pending instance of `sig` of `p` and its threads (set to `SIG_IGN`).
+pub fn discard(p: &Arc<Process>, sig: u32) {
+    let threads = {
+        let mut pi = p.inner.lock();
+        pi.pending &= !bit(sig);
+        pi.rt_queue.retain(|e| e.0 != sig);
+        pi.threads.clone()
+    };
+    for t in threads {
+        let mut ti = t.inner.lock();
+        ti.pending &= !bit(sig);
+        ti.rt_queue.retain(|e| e.0 != sig);
+    }
+}
+
+/// [`send_to_process_with`] that reports `EAGAIN` for a real-time signal over
+/// `RLIMIT_SIGPENDING` (`rt_sigqueueinfo`, `pidfd_send_signal`).
+pub fn queue_to_process(
+    p: &Arc<Process>,
+    sig: u32,
+    detail: Option<SigDetail>,
+) -> Result<(), Errno> {
+    if sig == 0 || sig > NSIG {
+        return Ok(());
     }
     super::jobctl::on_generate(p, sig);
     if ignored(p, sig) {
-        return;
+        return Ok(());
     }
     let threads = {
         let mut pi = p.inner.lock();
-        if pi.pending & bit(sig) == 0 {
-            match detail {
-                Some(d) => pi.sig_details.insert(sig, d),
-                None => pi.sig_details.remove(&sig),
-            };
-        }
-        pi.pending |= bit(sig);
+        let limit = pi.rlimits[11].0;
+        let pi = &mut *pi;
+        record(
+            &mut pi.pending,
+            &mut pi.sig_details,
+            &mut pi.rt_queue,
+            limit,
+            sig,
+            detail,
+        )?;
         pi.threads.clone()
     };
     // A signalfd becomes readable: its pollers look again.
@@ -192,6 +282,7 @@ pub fn send_to_process_with(p: &Arc<Process>, sig: u32, detail: Option<SigDetail
             }
         }
     }
+    Ok(())
 }
 
 /// Sends `sig` to one thread (synchronous faults).
@@ -201,28 +292,38 @@ pub fn send_to_thread(t: &Arc<Thread>, sig: u32) {
 
 /// [`send_to_thread`] with the `siginfo_t` details (`tgkill`, `rt_tgsigqueueinfo`).
 pub fn send_to_thread_with(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) {
+    let _ = queue_to_thread(t, sig, detail);
+}
+
+/// [`send_to_thread_with`] that reports `EAGAIN` for a real-time signal over
+/// `RLIMIT_SIGPENDING` (`rt_tgsigqueueinfo`).
+pub fn queue_to_thread(t: &Arc<Thread>, sig: u32, detail: Option<SigDetail>) -> Result<(), Errno> {
     if sig == 0 || sig > NSIG {
-        return;
+        return Ok(());
     }
     super::jobctl::on_generate(t.process(), sig);
     if ignored(t.process(), sig) {
-        return;
+        return Ok(());
     }
+    let limit = t.process().inner.lock().rlimits[11].0;
     let blocked = {
         let mut ti = t.inner.lock();
-        if ti.pending & bit(sig) == 0 {
-            match detail {
-                Some(d) => ti.sig_details.insert(sig, d),
-                None => ti.sig_details.remove(&sig),
-            };
-        }
-        ti.pending |= bit(sig);
+        let ti = &mut *ti;
+        record(
+            &mut ti.pending,
+            &mut ti.sig_details,
+            &mut ti.rt_queue,
+            limit,
+            sig,
+            detail,
+        )?;
         ti.sigmask & !UNBLOCKABLE & !ti.sigwait & bit(sig) != 0
     };
     crate::fs::env::wakeup(super::signalfd::chan());
     if !blocked {
         sched::interrupt(t);
     }
+    Ok(())
 }
 
 /// Linux's `force_sig_info` for a synchronous signal of the current thread `t`: if the
@@ -283,16 +384,26 @@ fn dequeue(t: &Arc<Thread>) -> Option<(u32, Option<SigDetail>)> {
             }
             _ => ti.sig_details.remove(&sig),
         };
+        let ti = &mut *ti;
+        refill(&mut ti.pending, &mut ti.sig_details, &mut ti.rt_queue, sig);
         return Some((sig, detail));
     }
+    take_shared(t, !mask)
+}
+
+/// Takes the lowest process-wide signal in `set`, with its details.
+fn take_shared(t: &Arc<Thread>, set: u64) -> Option<(u32, Option<SigDetail>)> {
     let mut pi = t.process().inner.lock();
-    let shared = pi.pending & !mask;
-    if shared != 0 {
-        let sig = shared.trailing_zeros() + 1;
-        pi.pending &= !bit(sig);
-        return Some((sig, pi.sig_details.remove(&sig)));
+    let shared = pi.pending & set;
+    if shared == 0 {
+        return None;
     }
-    None
+    let sig = shared.trailing_zeros() + 1;
+    pi.pending &= !bit(sig);
+    let detail = pi.sig_details.remove(&sig);
+    let pi = &mut *pi;
+    refill(&mut pi.pending, &mut pi.sig_details, &mut pi.rt_queue, sig);
+    Some((sig, detail))
 }
 
 /// Takes the lowest pending signal of `t` in `set` (its own first, then its process's),
@@ -303,16 +414,13 @@ pub fn take_from_set(t: &Arc<Thread>, set: u64) -> Option<(u32, Option<SigDetail
     if own != 0 {
         let sig = own.trailing_zeros() + 1;
         ti.pending &= !bit(sig);
-        return Some((sig, ti.sig_details.remove(&sig)));
+        let detail = ti.sig_details.remove(&sig);
+        let ti = &mut *ti;
+        refill(&mut ti.pending, &mut ti.sig_details, &mut ti.rt_queue, sig);
+        return Some((sig, detail));
     }
-    let mut pi = t.process().inner.lock();
-    let shared = pi.pending & set;
-    if shared != 0 {
-        let sig = shared.trailing_zeros() + 1;
-        pi.pending &= !bit(sig);
-        return Some((sig, pi.sig_details.remove(&sig)));
-    }
-    None
+    drop(ti);
+    take_shared(t, set)
 }
 
 /// The signals pending for `t` (its own and its process's).
