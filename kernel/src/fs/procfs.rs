@@ -394,6 +394,8 @@ enum Node {
     Stat(u32),
     Cmdline(u32),
     Maps(u32),
+    /// `/proc/[pid]/statm` (`procpid`).
+    Statm(u32),
     LinkDir(u32, Links),
     /// `/proc/[pid]/{container,ns}/<link>`.
     Link(u32, Links, Link),
@@ -441,7 +443,7 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 19] = [
+const PID_FILES: [(&str, FileType); 20] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
     ("stat", FileType::Regular),
@@ -449,6 +451,7 @@ const PID_FILES: [(&str, FileType); 19] = [
     ("exe", FileType::Symlink),
     ("limits", FileType::Regular),
     ("maps", FileType::Regular),
+    ("statm", FileType::Regular),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
     ("uid_map", FileType::Regular),
@@ -524,6 +527,7 @@ impl Node {
             Node::Exe(p) => pid_ino(p, 3) | 1,
             Node::Limits(p) => pid_ino(p, 3) | 2,
             Node::Maps(p) => pid_ino(p, 4),
+            Node::Statm(p) => pid_ino(p, 4) | 1,
             Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
             Node::Link(p, Links::Container, l) => pid_ino(p, 7) | l.index() as u64,
@@ -553,6 +557,7 @@ impl Node {
             | Node::Exe(p)
             | Node::Limits(p)
             | Node::Maps(p)
+            | Node::Statm(p)
             | Node::LinkDir(p, _)
             | Node::Link(p, _, _)
             | Node::User(p, _)
@@ -694,6 +699,7 @@ impl ProcInode {
             Node::Limits(_) => super::proclimits::render(&self.info()?.limits).into_bytes(),
             Node::Loadavg => v.loadavg().into_bytes(),
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
+            Node::Statm(_) => super::procpid::render_statm(&self.info()?).into_bytes(),
             Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::Cgroup(pid) => v.cgroup(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::MountInfo(pid) => v.mountinfo(pid).ok_or(Errno::ESRCH)?.into_bytes(),
@@ -1011,6 +1017,7 @@ impl Inode for ProcInode {
                     "exe" => Node::Exe(pid),
                     "limits" => Node::Limits(pid),
                     "maps" => Node::Maps(pid),
+                    "statm" => Node::Statm(pid),
                     "container" => Node::LinkDir(pid, Links::Container),
                     "ns" => Node::LinkDir(pid, Links::Ns),
                     "uid_map" => Node::User(pid, UserFile::UidMap),

@@ -147,6 +147,48 @@ mod imp {
         check_container_link("time");
     }
 
+    /// /proc/self/statm: seven page counts; size and resident are VmSize and VmRSS of
+    /// status (read before and after), text > 0, lib and dt 0 as on Linux.
+    fn statm_matches_status() {
+        let kb = |k: &str| {
+            status_field(&me(), k)
+                .and_then(|v| {
+                    v.strip_suffix("kB")
+                        .and_then(|n| n.trim().parse::<u64>().ok())
+                })
+                .unwrap_or(u64::MAX)
+        };
+        let (size0, rss0) = (kb("VmSize"), kb("VmRSS"));
+        let text = check_ok!(read_text("/proc/self/statm"));
+        let (size1, rss1) = (kb("VmSize"), kb("VmRSS"));
+        check!(text.ends_with('\n'), "statm {:?}", text);
+        let n: alloc::vec::Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        check_eq!(n.len(), 7);
+        if n.len() != 7 {
+            return;
+        }
+        check!(
+            n[0] * 4 == size0 || n[0] * 4 == size1,
+            "size {} vs {} {}",
+            n[0],
+            size0,
+            size1
+        );
+        check!(
+            n[1] * 4 == rss0 || n[1] * 4 == rss1,
+            "rss {} vs {} {}",
+            n[1],
+            rss0,
+            rss1
+        );
+        check!(n[3] > 0 && n[3] <= n[0], "text {}", n[3]);
+        check!(n[5] > 0 && n[5] <= n[0], "data {}", n[5]);
+        check_eq!((n[4], n[6]), (0, 0));
+    }
+
     fn main(_args: Args) -> i32 {
         record_start_counts();
         ulib::test::run(ulib::cases![
@@ -163,6 +205,7 @@ mod imp {
             process_fs_014_proc_100000_absent,
             process_fs_021_container_ipc,
             process_fs_022_container_time,
+            statm_matches_status,
             counts_back_to_start,
         ])
     }
