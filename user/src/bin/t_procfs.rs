@@ -189,6 +189,29 @@ mod imp {
         check_eq!((n[4], n[6]), (0, 0));
     }
 
+    /// /proc/self/environ is the environment exec gave, each string NUL-terminated; it is
+    /// mode 0400: after setuid(1000) a child reads its own but gets EACCES on init's.
+    fn environ_is_the_exec_environment() {
+        let mut want = String::new();
+        for e in Args::get().env() {
+            want.push_str(&String::from_utf8_lossy(e));
+            want.push('\0');
+        }
+        check!(!want.is_empty(), "no environment");
+        check_eq!(read_text("/proc/self/environ"), Ok(want));
+        check_eq!(
+            stat_path("/proc/self/environ").map(|s| s.st_mode & 0o7777),
+            Ok(0o400)
+        );
+        let c = check_ok!(clone_run(SIGCHLD_EXIT, || {
+            let ok = ulib::cred::setuid(1000).is_ok()
+                && open_path("/proc/1/environ", O_RDONLY) == Err(EACCES)
+                && read_text("/proc/self/environ").is_ok();
+            ulib::sys::exit(if ok { 0 } else { 1 });
+        }));
+        check_eq!(wait_exit(c), Exit::Code(0));
+    }
+
     fn main(_args: Args) -> i32 {
         record_start_counts();
         ulib::test::run(ulib::cases![
@@ -206,6 +229,7 @@ mod imp {
             process_fs_021_container_ipc,
             process_fs_022_container_time,
             statm_matches_status,
+            environ_is_the_exec_environment,
             counts_back_to_start,
         ])
     }
