@@ -212,6 +212,48 @@ mod imp {
         check_eq!(wait_exit(c), Exit::Code(0));
     }
 
+    /// /proc/self/maps: the `[stack]` line is `rw-p` and holds a local's address; the
+    /// `[vdso]` line is `r-xp` offset 0; the program's own file is mapped `r-xp`.
+    fn maps_name_stack_vdso_and_program() {
+        let local = 0u64;
+        let addr = core::ptr::addr_of!(local) as u64;
+        let text = check_ok!(read_text("/proc/self/maps"));
+        let parse = |l: &str| {
+            let mut w = l.split_whitespace();
+            let (a, b) = w.next()?.split_once('-')?;
+            let range = (
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            );
+            let perms = w.next()?;
+            let off = u64::from_str_radix(w.next()?, 16).ok()?;
+            let name = w.nth(2).unwrap_or("");
+            Some((range, String::from(perms), off, String::from(name)))
+        };
+        let lines: alloc::vec::Vec<_> = text.lines().filter_map(parse).collect();
+        check_eq!(lines.len(), text.lines().count());
+        let stack = lines.iter().find(|l| l.3 == "[stack]");
+        check!(
+            stack.is_some_and(|l| l.1 == "rw-p" && l.0.0 <= addr && addr < l.0.1),
+            "stack {:?} local {:#x}",
+            stack,
+            addr
+        );
+        let vdso = lines.iter().find(|l| l.3 == "[vdso]");
+        check!(
+            vdso.is_some_and(|l| l.1 == "r-xp" && l.2 == 0),
+            "vdso {:?}",
+            vdso
+        );
+        let exe = check_ok!(readlink_text("/proc/self/exe"));
+        check!(
+            lines.iter().any(|l| l.3 == exe && l.1 == "r-xp"),
+            "no r-xp {} in {}",
+            exe,
+            text
+        );
+    }
+
     fn main(_args: Args) -> i32 {
         record_start_counts();
         ulib::test::run(ulib::cases![
@@ -230,6 +272,7 @@ mod imp {
             process_fs_022_container_time,
             statm_matches_status,
             environ_is_the_exec_environment,
+            maps_name_stack_vdso_and_program,
             counts_back_to_start,
         ])
     }
