@@ -28,6 +28,7 @@ pub mod pipe;
 pub mod pollwait;
 pub mod procfs;
 pub mod proclimits;
+pub mod procpid;
 pub mod pty;
 pub mod ramfs;
 pub mod statfs;

@@ -34,6 +34,8 @@ pub struct ProcInfo {
     pub vm_size_kb: u64,
     pub vm_rss_kb: u64,
     pub cmdline: Vec<u8>,
+    /// The environment exec gave it, each string NUL-terminated.
+    pub environ: Vec<u8>,
     pub maps: Vec<MapLine>,
     pub pgid: u32,
     pub sid: u32,
@@ -394,6 +396,10 @@ enum Node {
     Stat(u32),
     Cmdline(u32),
     Maps(u32),
+    /// `/proc/[pid]/statm` (`procpid`).
+    Statm(u32),
+    /// `/proc/[pid]/environ` (mode 0400: its owner or root).
+    Environ(u32),
     LinkDir(u32, Links),
     /// `/proc/[pid]/{container,ns}/<link>`.
     Link(u32, Links, Link),
@@ -441,7 +447,7 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 19] = [
+const PID_FILES: [(&str, FileType); 21] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
     ("stat", FileType::Regular),
@@ -449,6 +455,8 @@ const PID_FILES: [(&str, FileType); 19] = [
     ("exe", FileType::Symlink),
     ("limits", FileType::Regular),
     ("maps", FileType::Regular),
+    ("statm", FileType::Regular),
+    ("environ", FileType::Regular),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
     ("uid_map", FileType::Regular),
@@ -524,6 +532,8 @@ impl Node {
             Node::Exe(p) => pid_ino(p, 3) | 1,
             Node::Limits(p) => pid_ino(p, 3) | 2,
             Node::Maps(p) => pid_ino(p, 4),
+            Node::Statm(p) => pid_ino(p, 4) | 1,
+            Node::Environ(p) => pid_ino(p, 4) | 2,
             Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
             Node::Link(p, Links::Container, l) => pid_ino(p, 7) | l.index() as u64,
@@ -553,6 +563,8 @@ impl Node {
             | Node::Exe(p)
             | Node::Limits(p)
             | Node::Maps(p)
+            | Node::Statm(p)
+            | Node::Environ(p)
             | Node::LinkDir(p, _)
             | Node::Link(p, _, _)
             | Node::User(p, _)
@@ -591,6 +603,7 @@ impl Node {
                 Node::MaxContainer(_) => 0o664,
                 Node::Tunable(_) => 0o644,
                 Node::User(..) => 0o644,
+                Node::Environ(_) => 0o400,
                 Node::TimeOffsets(_, f) => f.mode(),
                 // Group directories: mkdir and rmdir happen here (CAP_SYS_ADMIN checked).
                 Node::Plimits | Node::PlGroup(_) => 0o755,
@@ -694,6 +707,8 @@ impl ProcInode {
             Node::Limits(_) => super::proclimits::render(&self.info()?.limits).into_bytes(),
             Node::Loadavg => v.loadavg().into_bytes(),
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
+            Node::Statm(_) => super::procpid::render_statm(&self.info()?).into_bytes(),
+            Node::Environ(_) => self.info()?.environ,
             Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::Cgroup(pid) => v.cgroup(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::MountInfo(pid) => v.mountinfo(pid).ok_or(Errno::ESRCH)?.into_bytes(),
@@ -1011,6 +1026,8 @@ impl Inode for ProcInode {
                     "exe" => Node::Exe(pid),
                     "limits" => Node::Limits(pid),
                     "maps" => Node::Maps(pid),
+                    "statm" => Node::Statm(pid),
+                    "environ" => Node::Environ(pid),
                     "container" => Node::LinkDir(pid, Links::Container),
                     "ns" => Node::LinkDir(pid, Links::Ns),
                     "uid_map" => Node::User(pid, UserFile::UidMap),

@@ -311,6 +311,7 @@ pub fn do_clone(frame: &TrapFrame, args: CloneArgs) -> SysResult {
         inner.session = pi.session.clone();
         inner.name = pi.name.clone();
         inner.cmdline = pi.cmdline.clone();
+        inner.environ = pi.environ.clone();
         inner.exe = pi.exe.clone();
         inner.personality = pi.personality;
         inner.policy = pi.policy;

@@ -358,12 +358,15 @@ pub fn execve(
         sched::interrupt(t);
     }
 
+    // `/proc/[pid]/environ`; left empty if memory runs out (exec is past failing).
+    let environ = super::info::flatten_env(&envp);
     let new_vm = Arc::new(Mutex::new(image.vm));
     new_vm.lock().activate();
     let (old_vm, files) = {
         let mut pi = p.inner.lock();
         let old = pi.vm.replace(new_vm);
         set_program(&mut pi, &canonical, &argv);
+        pi.environ = environ;
         if let Some(c) = pi.containers.after_exec() {
             pi.containers = Arc::new(c);
         }

@@ -40,6 +40,11 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
         } else {
             pi.cmdline.clone()
         },
+        environ: if pi.zombie.is_some() {
+            Vec::new()
+        } else {
+            pi.environ.clone()
+        },
         pgid: pi.pgrp.as_ref().map_or(0, |g| view_nr(g)),
         sid: pi.session.as_ref().map_or(0, |g| view_nr(g)),
         utime: pi.utime_ticks * 100 / crate::arch::x86_64::timer::HZ,
@@ -88,4 +93,18 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
             .collect();
     }
     Some(info)
+}
+
+/// The environment strings, each NUL-terminated; empty when the memory is not there.
+pub fn flatten_env(envp: &[Vec<u8>]) -> Vec<u8> {
+    let len = envp.iter().map(|e| e.len() + 1).sum();
+    let mut v = Vec::new();
+    if v.try_reserve_exact(len).is_err() {
+        return v;
+    }
+    for e in envp {
+        v.extend_from_slice(e);
+        v.push(0);
+    }
+    v
 }

@@ -117,6 +117,8 @@ pub struct ProcInner {
     pub cred: Arc<crate::cred::Credentials>,
     pub name: String,
     pub cmdline: Vec<u8>,
+    /// The environment exec gave it, each string NUL-terminated (`/proc/[pid]/environ`).
+    pub environ: Vec<u8>,
     /// The canonical path of the program it runs (`/proc/[pid]/exe`).
     pub exe: String,
     /// `personality(2)`'s value (0: PER_LINUX), inherited by children and kept by exec.
@@ -435,6 +437,7 @@ impl ProcInner {
             cred,
             name: String::new(),
             cmdline: Vec::new(),
+            environ: Vec::new(),
             exe: String::new(),
             personality: 0,
             vfork_done: false,

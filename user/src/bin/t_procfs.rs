@@ -147,6 +147,113 @@ mod imp {
         check_container_link("time");
     }
 
+    /// /proc/self/statm: seven page counts; size and resident are VmSize and VmRSS of
+    /// status (read before and after), text > 0, lib and dt 0 as on Linux.
+    fn statm_matches_status() {
+        let kb = |k: &str| {
+            status_field(&me(), k)
+                .and_then(|v| {
+                    v.strip_suffix("kB")
+                        .and_then(|n| n.trim().parse::<u64>().ok())
+                })
+                .unwrap_or(u64::MAX)
+        };
+        let (size0, rss0) = (kb("VmSize"), kb("VmRSS"));
+        let text = check_ok!(read_text("/proc/self/statm"));
+        let (size1, rss1) = (kb("VmSize"), kb("VmRSS"));
+        check!(text.ends_with('\n'), "statm {:?}", text);
+        let n: alloc::vec::Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        check_eq!(n.len(), 7);
+        if n.len() != 7 {
+            return;
+        }
+        check!(
+            n[0] * 4 == size0 || n[0] * 4 == size1,
+            "size {} vs {} {}",
+            n[0],
+            size0,
+            size1
+        );
+        check!(
+            n[1] * 4 == rss0 || n[1] * 4 == rss1,
+            "rss {} vs {} {}",
+            n[1],
+            rss0,
+            rss1
+        );
+        check!(n[3] > 0 && n[3] <= n[0], "text {}", n[3]);
+        check!(n[5] > 0 && n[5] <= n[0], "data {}", n[5]);
+        check_eq!((n[4], n[6]), (0, 0));
+    }
+
+    /// /proc/self/environ is the environment exec gave, each string NUL-terminated; it is
+    /// mode 0400: after setuid(1000) a child reads its own but gets EACCES on init's.
+    fn environ_is_the_exec_environment() {
+        let mut want = String::new();
+        for e in Args::get().env() {
+            want.push_str(&String::from_utf8_lossy(e));
+            want.push('\0');
+        }
+        check!(!want.is_empty(), "no environment");
+        check_eq!(read_text("/proc/self/environ"), Ok(want));
+        check_eq!(
+            stat_path("/proc/self/environ").map(|s| s.st_mode & 0o7777),
+            Ok(0o400)
+        );
+        let c = check_ok!(clone_run(SIGCHLD_EXIT, || {
+            let ok = ulib::cred::setuid(1000).is_ok()
+                && open_path("/proc/1/environ", O_RDONLY) == Err(EACCES)
+                && read_text("/proc/self/environ").is_ok();
+            ulib::sys::exit(if ok { 0 } else { 1 });
+        }));
+        check_eq!(wait_exit(c), Exit::Code(0));
+    }
+
+    /// /proc/self/maps: the `[stack]` line is `rw-p` and holds a local's address; the
+    /// `[vdso]` line is `r-xp` offset 0; the program's own file is mapped `r-xp`.
+    fn maps_name_stack_vdso_and_program() {
+        let local = 0u64;
+        let addr = core::ptr::addr_of!(local) as u64;
+        let text = check_ok!(read_text("/proc/self/maps"));
+        let parse = |l: &str| {
+            let mut w = l.split_whitespace();
+            let (a, b) = w.next()?.split_once('-')?;
+            let range = (
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            );
+            let perms = w.next()?;
+            let off = u64::from_str_radix(w.next()?, 16).ok()?;
+            let name = w.nth(2).unwrap_or("");
+            Some((range, String::from(perms), off, String::from(name)))
+        };
+        let lines: alloc::vec::Vec<_> = text.lines().filter_map(parse).collect();
+        check_eq!(lines.len(), text.lines().count());
+        let stack = lines.iter().find(|l| l.3 == "[stack]");
+        check!(
+            stack.is_some_and(|l| l.1 == "rw-p" && l.0.0 <= addr && addr < l.0.1),
+            "stack {:?} local {:#x}",
+            stack,
+            addr
+        );
+        let vdso = lines.iter().find(|l| l.3 == "[vdso]");
+        check!(
+            vdso.is_some_and(|l| l.1 == "r-xp" && l.2 == 0),
+            "vdso {:?}",
+            vdso
+        );
+        let exe = check_ok!(readlink_text("/proc/self/exe"));
+        check!(
+            lines.iter().any(|l| l.3 == exe && l.1 == "r-xp"),
+            "no r-xp {} in {}",
+            exe,
+            text
+        );
+    }
+
     fn main(_args: Args) -> i32 {
         record_start_counts();
         ulib::test::run(ulib::cases![
@@ -163,6 +270,9 @@ mod imp {
             process_fs_014_proc_100000_absent,
             process_fs_021_container_ipc,
             process_fs_022_container_time,
+            statm_matches_status,
+            environ_is_the_exec_environment,
+            maps_name_stack_vdso_and_program,
             counts_back_to_start,
         ])
     }
