@@ -741,9 +741,10 @@ impl MountTable {
     }
 
     fn mounts_follow(&self, from: &str, to: &str) {
-        let below = |m: &Arc<Mount>| m.path != from && path::is_within(&m.path, from);
+        // Mounts on `from` itself too: in another table the renamed directory may be a
+        // mount point (in the renamer's it cannot: EBUSY).
         let mut mounts = self.mounts.write();
-        for m in mounts.iter_mut().filter(|m| below(m)) {
+        for m in mounts.iter_mut().filter(|m| path::is_within(&m.path, from)) {
             let rest = path::strip_root(&m.path, from).unwrap_or("/");
             *m = m.with(&path::join_under(to, rest), m.flags);
         }
@@ -975,7 +976,11 @@ mod tests {
             .expect("mount /tmp/a/b");
         t.mount("/tmp/a/b/c", RamFs::new("tmpfs"), "none", 0)
             .expect("mount /tmp/a/b/c");
-        // Not a mount point in the copy, so rmdir there succeeds and detaches them here.
+        // Not a mount point in the copy, so rename and rmdir there succeed: the mounts
+        // here move with the directory, then go with it.
+        copy.follow_rename("/tmp/a/b", "/tmp/a/d");
+        assert!(t.mount_at("/tmp/a/d/c").is_some());
+        copy.follow_rename("/tmp/a/d", "/tmp/a/b");
         copy.detach_removed("/tmp/a/b");
         assert!(t.mount_at("/tmp/a/b").is_none());
         assert!(t.mount_at("/tmp/a/b/c").is_none());
