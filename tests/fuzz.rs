@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build};
+use common::{TempDir, bulkhead, musl_build, run_musl_init};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -59,21 +59,8 @@ struct Outcome {
 /// Runs the fuzzer with `seed` for `seconds`: its summary line, status 0 and every live count
 /// back to its start, or what went wrong.
 fn fuzz(seed: u64, seconds: u64) -> Result<Outcome, String> {
-    let dir = TempDir::new("fuzz");
-    musl_build("fuzz.c", &dir.0, "fuzz");
     let append = format!("FUZZ_SECONDS={seconds} FUZZ_SEED={seed}");
-    let timeout = (seconds + 170).to_string();
-    let args = [
-        "--timeout",
-        &timeout,
-        "--add",
-        dir.path(),
-        "--init",
-        "/fuzz",
-        "--append",
-        &append,
-    ];
-    let run = bulkhead(&args, Duration::from_secs(seconds + 230));
+    let run = run_musl_init("fuzz", &append, seconds);
     // Children write junk to the console too, the fuzzer's own binary with its format
     // strings among it (seed 10): a line of the fuzzer's is the last with `what`, from the
     // last "fuzz: " in it.

@@ -4,26 +4,11 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build};
-use std::time::Duration;
+use common::run_musl_init;
 
 /// Runs the soak for `seconds`; returns its report lines.
 fn soak(seconds: u64) -> String {
-    let dir = TempDir::new("soak");
-    musl_build("soak.c", &dir.0, "soak");
-    let append = format!("SOAK_SECONDS={seconds}");
-    let timeout = (seconds + 170).to_string();
-    let args = [
-        "--timeout",
-        &timeout,
-        "--add",
-        dir.path(),
-        "--init",
-        "/soak",
-        "--append",
-        &append,
-    ];
-    let run = bulkhead(&args, Duration::from_secs(seconds + 230));
+    let run = run_musl_init("soak", &format!("SOAK_SECONDS={seconds}"), seconds);
     let report: Vec<&str> = run
         .lines()
         .filter_map(|l| l.find("soak: ").map(|i| &l[i..]))

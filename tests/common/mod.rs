@@ -164,3 +164,25 @@ pub fn musl_build(source: &str, out_dir: &Path, name: &str) -> PathBuf {
         Ok(_) => out,
     }
 }
+
+/// Builds `tests/c/<name>.c` with musl and boots it as init for a run of `seconds` (the
+/// program reads them from `append`, its environment): 170 s of slack for the boot and the
+/// clean-up inside the guest, 60 s more outside.
+#[allow(dead_code)]
+pub fn run_musl_init(name: &str, append: &str, seconds: u64) -> Run {
+    let dir = TempDir::new(name);
+    musl_build(&format!("{name}.c"), &dir.0, name);
+    let timeout = (seconds + 170).to_string();
+    let init = format!("/{name}");
+    let args = [
+        "--timeout",
+        &timeout,
+        "--add",
+        dir.path(),
+        "--init",
+        &init,
+        "--append",
+        append,
+    ];
+    bulkhead(&args, Duration::from_secs(seconds + 230))
+}
