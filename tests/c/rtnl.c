@@ -606,9 +606,9 @@ static void tcp_holder(int go, int ready)
 	_exit(ok ? 0 : 1);
 }
 
-enum { BATCH = 100, TOTAL = 1000 };
+enum { BATCH = 50, TOTAL = 1000 };
 
-/* 1,000 net containers, each with a TCP connection open, in batches of 100 alive at once
+/* 1,000 net containers, each with a TCP connection open, in batches of 50 alive at once
  * (the limit raised to 200; the socket-buffer budget holds about 190 such connections):
  * each batch's containers all count, all go when their processes exit; at the end the
  * count is back to its start and MemFree too. */

@@ -861,6 +861,7 @@ impl NetStack {
                     work.push_back(p);
                 }
             }
+            super::inet::tcp::after_poll(&s);
         }
     }
 

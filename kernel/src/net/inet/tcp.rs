@@ -1,6 +1,7 @@
 //! TCP sockets over smoltcp. A smoltcp socket is one connection, so a listener keeps up
 //! to [`MAX_IDLE`] listening sockets on its port: one that gets a connection moves to
-//! the accept queue and a fresh one takes its place. A closed socket is handed to its
+//! the accept queue and a fresh one takes its place, after every poll of its stack
+//! ([`after_poll`]), so a backlog fills without the listener making a call. A closed socket is handed to its
 //! stack to finish the FIN exchange (`StackInner::orphan`).
 
 use super::{IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPV6_UNICAST_HOPS, IPV6_V6ONLY};
@@ -12,7 +13,7 @@ use crate::net::stack::{NetStack, StackInner};
 use crate::net::{Control, Io, MSG_PEEK, MSG_WAITALL, Received, SHUT_RD, SHUT_WR, SOCK_STREAM};
 use crate::net::{Socket, SocketCommon};
 use alloc::collections::VecDeque;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 use smoltcp::iface::SocketHandle;
@@ -30,11 +31,90 @@ enum Conn {
     Idle,
     Connecting(SocketHandle),
     Connected(SocketHandle),
-    Listening {
-        idle: Vec<SocketHandle>,
-        ready: VecDeque<SocketHandle>,
-        backlog: usize,
-    },
+    Listening(Arc<Mutex<Backlog>>),
+}
+
+/// A listener's sockets: listening ones (`idle`) and connected ones waiting for
+/// `accept` (`ready`). Shared with [`LISTENERS`]; locked before the stack.
+struct Backlog {
+    idle: Vec<SocketHandle>,
+    ready: VecDeque<SocketHandle>,
+    backlog: usize,
+    local: IpListenEndpoint,
+    nodelay: bool,
+    ttl: Option<u8>,
+}
+
+/// Every listener's backlog, with its stack's address.
+static LISTENERS: Mutex<Vec<(usize, Weak<Mutex<Backlog>>)>> = Mutex::new(Vec::new());
+
+/// After a poll of `stack` (its lock released): its listeners move the connections
+/// their sockets took to their accept queues and listen again, so that more than
+/// [`MAX_IDLE`] clients can connect before an `accept` (up to the backlog).
+pub fn after_poll(stack: &NetStack) {
+    let key = stack.chan();
+    let mine: Vec<Arc<Mutex<Backlog>>> = {
+        let l = LISTENERS.lock();
+        if !l.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        l.iter()
+            .filter(|(k, _)| *k == key)
+            .filter_map(|(_, w)| w.upgrade())
+            .collect()
+    };
+    for b in mine {
+        refill(stack, &mut b.lock());
+    }
+}
+
+/// Moves established connections of a listener to its accept queue and keeps its
+/// listening sockets topped up.
+fn refill(stack: &NetStack, b: &mut Backlog) {
+    let local = b.local;
+    stack.with(|g| {
+        let mut i = 0;
+        while i < b.idle.len() {
+            let s = g.sockets.get_mut::<tcp::Socket>(b.idle[i]);
+            match s.state() {
+                State::Listen | State::SynReceived => i += 1,
+                State::Closed => {
+                    // A half-open connection was reset: listen again.
+                    let _ = s.listen(local);
+                    i += 1;
+                }
+                _ => {
+                    let h = b.idle.swap_remove(i);
+                    if b.ready.try_reserve(1).is_ok() {
+                        b.ready.push_back(h);
+                    } else {
+                        g.sockets.get_mut::<tcp::Socket>(h).abort();
+                        g.orphan(h);
+                    }
+                }
+            }
+        }
+        let proto = Tcp {
+            conn: Conn::Idle,
+            local: None,
+            binding: None,
+            nodelay: b.nodelay,
+            ttl: b.ttl,
+            v6only: false,
+        };
+        while b.idle.len() < MAX_IDLE && b.idle.len() + b.ready.len() < b.backlog {
+            let Ok(h) = new_socket(g, &proto) else { break };
+            if g.sockets.get_mut::<tcp::Socket>(h).listen(local).is_err() {
+                g.remove_socket(h);
+                break;
+            }
+            if b.idle.try_reserve(1).is_err() {
+                g.remove_socket(h);
+                break;
+            }
+            b.idle.push(h);
+        }
+    });
 }
 
 struct Tcp {
@@ -111,63 +191,14 @@ impl TcpSocket {
         Ok(())
     }
 
-    /// Moves established connections of a listener to its accept queue and keeps its
-    /// listening sockets topped up.
+    /// Tops up a listener (see [`refill`]); its options as they are now.
     fn refill(&self, t: &mut Tcp) {
-        let Some(local) = t.local else { return };
-        let nodelay = t.nodelay;
-        let ttl = t.ttl;
-        let Conn::Listening {
-            idle,
-            ready,
-            backlog,
-        } = &mut t.conn
-        else {
-            return;
-        };
-        self.stack.with(|g| {
-            let mut i = 0;
-            while i < idle.len() {
-                let s = g.sockets.get_mut::<tcp::Socket>(idle[i]);
-                match s.state() {
-                    State::Listen | State::SynReceived => i += 1,
-                    State::Closed => {
-                        // A half-open connection was reset: listen again.
-                        let _ = s.listen(local);
-                        i += 1;
-                    }
-                    _ => {
-                        let h = idle.swap_remove(i);
-                        if ready.try_reserve(1).is_ok() {
-                            ready.push_back(h);
-                        } else {
-                            g.sockets.get_mut::<tcp::Socket>(h).abort();
-                            g.orphan(h);
-                        }
-                    }
-                }
-            }
-            let proto = Tcp {
-                conn: Conn::Idle,
-                local: None,
-                binding: None,
-                nodelay,
-                ttl,
-                v6only: false,
-            };
-            while idle.len() < MAX_IDLE && idle.len() + ready.len() < *backlog {
-                let Ok(h) = new_socket(g, &proto) else { break };
-                if g.sockets.get_mut::<tcp::Socket>(h).listen(local).is_err() {
-                    g.remove_socket(h);
-                    break;
-                }
-                if idle.try_reserve(1).is_err() {
-                    g.remove_socket(h);
-                    break;
-                }
-                idle.push(h);
-            }
-        });
+        if let Conn::Listening(b) = &t.conn {
+            let mut b = b.lock();
+            b.nodelay = t.nodelay;
+            b.ttl = t.ttl;
+            refill(&self.stack, &mut b);
+        }
     }
 
     /// A connecting socket whose handshake ended: connected, or refused (`SO_ERROR`).
@@ -263,8 +294,8 @@ impl Socket for TcpSocket {
     fn listen(&self, backlog: u32) -> Result<(), Errno> {
         let mut t = self.st.lock();
         match &mut t.conn {
-            Conn::Listening { backlog: b, .. } => {
-                *b = (backlog as usize).max(1);
+            Conn::Listening(b) => {
+                b.lock().backlog = (backlog as usize).max(1);
             }
             Conn::Idle => {
                 if t.local.is_none() {
@@ -272,12 +303,22 @@ impl Socket for TcpSocket {
                     self.bind_locked(&mut t, IpEndpoint::new(any, 0))?;
                 }
                 let id = t.binding.ok_or(Errno::EINVAL)?;
+                let local = t.local.ok_or(Errno::EINVAL)?;
+                let mut listeners = LISTENERS.lock();
+                listeners.retain(|(_, w)| w.strong_count() > 0);
+                listeners.try_reserve(1).map_err(|_| Errno::ENOBUFS)?;
                 self.stack.with(|g| g.ports.set_listening(id))?;
-                t.conn = Conn::Listening {
+                let b = Arc::new(Mutex::new(Backlog {
                     idle: Vec::new(),
                     ready: VecDeque::new(),
                     backlog: (backlog as usize).max(1),
-                };
+                    local,
+                    nodelay: t.nodelay,
+                    ttl: t.ttl,
+                }));
+                listeners.push((self.stack.chan(), Arc::downgrade(&b)));
+                drop(listeners);
+                t.conn = Conn::Listening(b);
             }
             _ => return Err(Errno::EINVAL),
         }
@@ -294,9 +335,11 @@ impl Socket for TcpSocket {
             }
             self.refill(&mut t);
             let (nodelay, ttl) = (t.nodelay, t.ttl);
-            if let Conn::Listening { ready, .. } = &mut t.conn
-                && let Some(h) = ready.pop_front()
-            {
+            let popped = match &t.conn {
+                Conn::Listening(b) => b.lock().ready.pop_front(),
+                _ => None,
+            };
+            if let Some(h) = popped {
                 self.refill(&mut t);
                 drop(t);
                 let remote = self.stack.with(|g| {
@@ -570,8 +613,8 @@ impl Socket for TcpSocket {
         let rd_shut = self.common.rd_shut.load(Ordering::Relaxed);
         let wr_shut = self.common.wr_shut.load(Ordering::Relaxed);
         match &t.conn {
-            Conn::Listening { ready, .. } => {
-                if ready.is_empty() {
+            Conn::Listening(b) => {
+                if b.lock().ready.is_empty() {
                     0
                 } else {
                     POLLIN
@@ -634,10 +677,18 @@ impl Drop for TcpSocket {
         let t = self.st.get_mut();
         let conn = core::mem::replace(&mut t.conn, Conn::Idle);
         let binding = t.binding.take();
+        // A listener's sockets, taken out of its backlog before the stack is locked.
+        let (idle, ready) = match &conn {
+            Conn::Listening(b) => {
+                let mut b = b.lock();
+                (core::mem::take(&mut b.idle), core::mem::take(&mut b.ready))
+            }
+            _ => (Vec::new(), VecDeque::new()),
+        };
         self.stack.with(|g| {
             match conn {
                 Conn::Connected(h) | Conn::Connecting(h) => g.orphan(h),
-                Conn::Listening { idle, ready, .. } => {
+                Conn::Listening(_) => {
                     for h in idle {
                         g.remove_socket(h);
                     }
