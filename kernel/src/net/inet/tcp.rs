@@ -43,6 +43,9 @@ struct Backlog {
     local: IpListenEndpoint,
     nodelay: bool,
     ttl: Option<u8>,
+    /// The listener is gone: its sockets were taken back, and a poll that still holds
+    /// the backlog must not make new ones (they would be nobody's).
+    closed: bool,
 }
 
 /// Every listener's backlog, with its stack's address.
@@ -71,6 +74,9 @@ pub fn after_poll(stack: &NetStack) {
 /// Moves established connections of a listener to its accept queue and keeps its
 /// listening sockets topped up.
 fn refill(stack: &NetStack, b: &mut Backlog) {
+    if b.closed {
+        return;
+    }
     let local = b.local;
     stack.with(|g| {
         let mut i = 0;
@@ -315,6 +321,7 @@ impl Socket for TcpSocket {
                     local,
                     nodelay: t.nodelay,
                     ttl: t.ttl,
+                    closed: false,
                 }));
                 listeners.push((self.stack.chan(), Arc::downgrade(&b)));
                 drop(listeners);
@@ -681,6 +688,7 @@ impl Drop for TcpSocket {
         let (idle, ready) = match &conn {
             Conn::Listening(b) => {
                 let mut b = b.lock();
+                b.closed = true;
                 (core::mem::take(&mut b.idle), core::mem::take(&mut b.ready))
             }
             _ => (Vec::new(), VecDeque::new()),
