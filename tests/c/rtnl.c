@@ -65,48 +65,9 @@ enum { IFLA_ADDRESS_ = 1, IFLA_IFNAME_ = 3, IFLA_MTU_ = 4, IFLA_LINKINFO_ = 18, 
 enum { IFA_ADDRESS_ = 1, IFA_LOCAL_ = 2 };
 enum { RTA_DST_ = 1, RTA_OIF_ = 4, RTA_GATEWAY_ = 5 };
 
-static int failures;
-static char why[1024];
+#include "cases.h"
+
 static uint32_t seq;
-
-#define CHECK(c, ...)                                                    \
-	do {                                                             \
-		if (!(c)) {                                              \
-			snprintf(why, sizeof why, "line %d: ", __LINE__); \
-			snprintf(why + strlen(why), sizeof why - strlen(why), \
-				 __VA_ARGS__);                           \
-			return -1;                                       \
-		}                                                        \
-	} while (0)
-
-static void run(const char *name, int (*f)(void))
-{
-	why[0] = 0;
-	if (f() == 0) {
-		printf("PASS %s\n", name);
-	} else {
-		printf("FAIL %s: %s (errno %d %s)\n", name, why, errno, strerror(errno));
-		failures++;
-	}
-	fflush(stdout);
-}
-
-static int in_child(int flags, int (*f)(void))
-{
-	pid_t p = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-	if (p == 0) {
-		int r = f();
-		if (r)
-			fprintf(stderr, "child: %s (errno %d)\n", why, errno);
-		_exit(r ? 1 : 0);
-	}
-	if (p < 0)
-		return -1;
-	int st;
-	if (waitpid(p, &st, 0) != p)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 struct req {
 	struct nlmsghdr_ n;

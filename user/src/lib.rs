@@ -39,6 +39,8 @@ pub mod sched;
 #[cfg(target_os = "none")]
 pub mod seccomp;
 #[cfg(target_os = "none")]
+pub mod signal;
+#[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]
 pub mod sysv;

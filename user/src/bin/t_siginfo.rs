@@ -10,12 +10,12 @@
 #[cfg(target_os = "none")]
 mod imp {
     use ulib::container::{CLONE_NEWNET, CLONE_NEWPID};
+    use ulib::signal::{SigInfo, block, sigqueueinfo, sigtimedwait};
     use ulib::sys::{self, CloneArgs, SIGUSR1, SIGUSR2, SysResult, errno::*, sigbit};
     use ulib::test::{Exit, fork_run, wait_exit};
     use ulib::{check, check_eq, check_ok};
 
     const NR_RT_SIGTIMEDWAIT: usize = 128;
-    const NR_RT_SIGQUEUEINFO: usize = 129;
     const NR_RT_TGSIGQUEUEINFO: usize = 297;
     const NR_PIDFD_SEND_SIGNAL: usize = 424;
     const NR_NANOSLEEP: usize = 35;
@@ -34,77 +34,6 @@ mod imp {
     const F_SETSIG: usize = 10;
     const F_GETSIG: usize = 11;
     const O_ASYNC: usize = 0o20000;
-    const SIG_BLOCK: usize = 0;
-
-    /// A `siginfo_t`: signo, errno, code, then the union as words from byte 16.
-    #[derive(Clone, Copy)]
-    #[repr(C)]
-    struct SigInfo {
-        signo: i32,
-        errno: i32,
-        code: i32,
-        pad: i32,
-        words: [u64; 14],
-    }
-
-    impl SigInfo {
-        fn new(signo: i32, code: i32, pid: u32, value: u64) -> SigInfo {
-            let mut words = [0; 14];
-            words[0] = pid as u64;
-            words[1] = value;
-            SigInfo {
-                signo,
-                errno: 0,
-                code,
-                pad: 0,
-                words,
-            }
-        }
-        fn pid(&self) -> u32 {
-            self.words[0] as u32
-        }
-        fn uid(&self) -> u32 {
-            (self.words[0] >> 32) as u32
-        }
-        /// `si_value`, `si_status` or `si_fd` (the word at byte 24).
-        fn third(&self) -> u64 {
-            self.words[1]
-        }
-    }
-
-    fn block(sigs: u64) {
-        let _ = sys::sigprocmask(SIG_BLOCK, Some(sigs));
-    }
-
-    /// `rt_sigtimedwait(set, info, timeout)`; `timeout_ns` `None` waits forever.
-    fn sigtimedwait(set: u64, timeout_ns: Option<u64>) -> SysResult<(i32, SigInfo)> {
-        let mut info = SigInfo::new(0, 0, 0, 0);
-        let ts = timeout_ns.map(sys::Timespec::from_nanos);
-        let tsp = ts.as_ref().map_or(0, |t| t as *const _ as usize);
-        // SAFETY: live set, info and timespec.
-        let r = sys::check(unsafe {
-            sys::syscall4(
-                NR_RT_SIGTIMEDWAIT,
-                &set as *const u64 as usize,
-                &mut info as *mut SigInfo as usize,
-                tsp,
-                8,
-            )
-        })?;
-        Ok((r as i32, info))
-    }
-
-    fn sigqueueinfo(pid: i32, sig: i32, info: &SigInfo) -> SysResult {
-        // SAFETY: a live siginfo.
-        sys::check(unsafe {
-            sys::syscall3(
-                NR_RT_SIGQUEUEINFO,
-                pid as usize,
-                sig as usize,
-                info as *const SigInfo as usize,
-            )
-        })
-    }
 
     fn pidfd_send_signal(fd: i32, sig: i32, info: Option<&SigInfo>, flags: usize) -> SysResult {
         let p = info.map_or(0, |i| i as *const SigInfo as usize);

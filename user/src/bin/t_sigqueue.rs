@@ -9,17 +9,15 @@
 
 #[cfg(target_os = "none")]
 mod imp {
+    use ulib::signal::{SigInfo, block, sigqueueinfo, sigtimedwait};
     use ulib::sys::{self, SIGUSR1, SIGUSR2, SysResult, errno::*, sigbit};
     use ulib::test::{Exit, fork_run, wait_exit};
     use ulib::{check, check_eq, check_ok};
 
-    const NR_RT_SIGTIMEDWAIT: usize = 128;
-    const NR_RT_SIGQUEUEINFO: usize = 129;
     const NR_SETRLIMIT: usize = 160;
     const RLIMIT_SIGPENDING: usize = 11;
     const SI_USER: i32 = 0;
     const SI_QUEUE: i32 = -1;
-    const SIG_BLOCK: usize = 0;
     const SIG_UNBLOCK: usize = 1;
     const SIG_IGN: usize = 1;
     const SIGCHLD: i32 = 17;
@@ -29,62 +27,15 @@ mod imp {
     const RT_A: i32 = 40;
     const RT_B: i32 = 41;
 
-    #[derive(Clone, Copy)]
-    #[repr(C)]
-    struct SigInfo {
-        signo: i32,
-        errno: i32,
-        code: i32,
-        pad: i32,
-        words: [u64; 14],
-    }
-
-    fn info(signo: i32, value: u64) -> SigInfo {
-        let mut words = [0; 14];
-        words[0] = sys::getpid() as u64;
-        words[1] = value;
-        SigInfo {
-            signo,
-            errno: 0,
-            code: SI_QUEUE,
-            pad: 0,
-            words,
-        }
-    }
-
     fn sigqueue(pid: i32, sig: i32, value: u64) -> SysResult<()> {
-        let i = info(sig, value);
-        // SAFETY: a live siginfo.
-        sys::check(unsafe {
-            sys::syscall3(
-                NR_RT_SIGQUEUEINFO,
-                pid as usize,
-                sig as usize,
-                &i as *const SigInfo as usize,
-            )
-        })
-        .map(|_| ())
+        let info = SigInfo::new(sig, SI_QUEUE, sys::getpid() as u32, value);
+        sigqueueinfo(pid, sig, &info).map(|_| ())
     }
 
-    /// A pending signal of `set` without waiting: (signo, si_code, si_pid, si_value).
+    /// A pending signal of `set`, waiting up to `wait_ms`: (signo, si_code, si_pid, si_value).
     fn take(set: u64, wait_ms: u64) -> SysResult<(i32, i32, u32, u64)> {
-        let mut i = info(0, 0);
-        let ts = sys::Timespec::from_nanos(wait_ms * 1_000_000);
-        // SAFETY: live set, siginfo and timespec.
-        let r = sys::check(unsafe {
-            sys::syscall4(
-                NR_RT_SIGTIMEDWAIT,
-                &set as *const u64 as usize,
-                &mut i as *mut SigInfo as usize,
-                &ts as *const _ as usize,
-                8,
-            )
-        })?;
-        Ok((r as i32, i.code, i.words[0] as u32, i.words[1]))
-    }
-
-    fn block(set: u64) {
-        let _ = sys::sigprocmask(SIG_BLOCK, Some(set));
+        let (sig, i) = sigtimedwait(set, Some(wait_ms * 1_000_000))?;
+        Ok((sig, i.code, i.pid(), i.third()))
     }
 
     fn setrlimit(res: usize, cur: u64, max: u64) -> SysResult<()> {
