@@ -30,23 +30,26 @@ const INET_CASES: [&str; 20] = [
     "netlink_interface_lists",
 ];
 
-#[test]
-fn inet_sockets_and_net_containers_pass_in_the_guest() {
-    let dir = TempDir::new("net-inet");
-    musl_build("inet.c", &dir.0, "inet");
-    let args = ["--timeout", "300", "--add", dir.path(), "--init", "/inet"];
-    let run = bulkhead(&args, Duration::from_secs(360));
+/// Builds `tests/c/<name>.c`, boots it as init and checks that it passes exactly `cases`,
+/// in order (its `PASS name` lines, `tests/c/cases.h`), and exits 0.
+fn c_cases_pass(name: &str, cases: &[&str], seconds: u64) {
+    let dir = TempDir::new(&format!("net-{name}"));
+    musl_build(&format!("{name}.c"), &dir.0, name);
+    let timeout = seconds.to_string();
+    let init = format!("/{name}");
+    let args = ["--timeout", &timeout, "--add", dir.path(), "--init", &init];
+    let run = bulkhead(&args, Duration::from_secs(seconds + 60));
     let passed: Vec<&str> = run
         .lines()
         .filter_map(|l| l.strip_prefix("PASS "))
         .collect();
-    assert_eq!(
-        passed,
-        INET_CASES,
-        "inet's passing cases\n{}",
-        run.describe()
-    );
-    assert_eq!(run.status, Some(0), "inet exits 0\n{}", run.describe());
+    assert_eq!(passed, cases, "{name}'s passing cases\n{}", run.describe());
+    assert_eq!(run.status, Some(0), "{name} exits 0\n{}", run.describe());
+}
+
+#[test]
+fn inet_sockets_and_net_containers_pass_in_the_guest() {
+    c_cases_pass("inet", &INET_CASES, 300);
 }
 
 /// Traffic to the outside: a TCP echo server on the host's loopback (only), reached by a
@@ -172,45 +175,17 @@ const RTNL_CASES: [&str; 5] = [
 /// DELROUTE, RTM_GETROUTE, RTM_SETLINK with their acknowledgements and errnos,
 /// CAP_NET_ADMIN, veth pairs made by RTM_NEWLINK into a child's container by pid or
 /// moved there by an nsfs fd, TCP and UDP over them, RTM_DELLINK, counts back; and
-/// 1,000 net containers each holding a TCP connection (50 alive at once: a listener keeps a listening socket of 128 KiB ready after its accept), the count and
-/// MemFree back to their start.
+/// 1,000 net containers each holding a TCP connection (50 alive at once: a listener keeps
+/// a listening socket of 128 KiB ready after its accept), the count and MemFree back to
+/// their start.
 #[test]
 fn rtnetlink_changes_pass_in_the_guest() {
-    let dir = TempDir::new("net-rtnl");
-    musl_build("rtnl.c", &dir.0, "rtnl");
-    let args = ["--timeout", "300", "--add", dir.path(), "--init", "/rtnl"];
-    let run = bulkhead(&args, Duration::from_secs(360));
-    let passed: Vec<&str> = run
-        .lines()
-        .filter_map(|l| l.strip_prefix("PASS "))
-        .collect();
-    assert_eq!(
-        passed,
-        RTNL_CASES,
-        "rtnl's passing cases\n{}",
-        run.describe()
-    );
-    assert_eq!(run.status, Some(0), "rtnl exits 0\n{}", run.describe());
+    c_cases_pass("rtnl", &RTNL_CASES, 300);
 }
 
 /// A listen backlog fills without the listener making a call (`tests/c/backlog.c`): 100
 /// clients connect before the first `accept`, then all are accepted in order.
 #[test]
 fn a_hundred_connections_wait_in_the_backlog() {
-    let dir = TempDir::new("net-backlog");
-    musl_build("backlog.c", &dir.0, "backlog");
-    let args = [
-        "--timeout",
-        "200",
-        "--add",
-        dir.path(),
-        "--init",
-        "/backlog",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(260));
-    assert!(
-        run.lines().any(|l| l == "PASS backlog_100"),
-        "100 clients in the backlog\n{}",
-        run.describe()
-    );
+    c_cases_pass("backlog", &["backlog_100"], 200);
 }
