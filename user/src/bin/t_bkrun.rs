@@ -42,6 +42,17 @@ mod imp {
 
     /// Runs bkrun with `args`; returns its exit status and what it and CMD wrote.
     fn bkrun(args: &[&str]) -> (i32, String) {
+        bkrun_with(args, None)
+    }
+
+    /// bkrun `args` with `input` on its stdin (a pipe) and stdout/stderr a pipe.
+    fn bkrun_io(args: &[&str], input: &[u8]) -> (i32, String) {
+        bkrun_with(args, Some(input))
+    }
+
+    /// bkrun `args`, its stdout and stderr a pipe read to the end; its stdin a pipe
+    /// holding `input`, or this program's own without one.
+    fn bkrun_with(args: &[&str], input: Option<&[u8]>) -> (i32, String) {
         let mut all: Vec<CString> = Vec::new();
         all.push(CString::new("/bin/bkrun").unwrap());
         for a in args {
@@ -49,9 +60,15 @@ mod imp {
         }
         let mut argv: Vec<*const u8> = all.iter().map(|c| c.as_ptr().cast()).collect();
         argv.push(core::ptr::null());
+        let stdin = input.map(|_| sys::pipe().expect("pipe"));
         let [r, w] = sys::pipe().expect("pipe");
         let pid = match sys::fork() {
             Ok(0) => {
+                if let Some([ir, iw]) = stdin {
+                    let _ = sys::dup2(ir, 0);
+                    let _ = sys::close(ir);
+                    let _ = sys::close(iw);
+                }
                 let _ = sys::dup2(w, 1);
                 let _ = sys::dup2(w, 2);
                 let _ = sys::close(r);
@@ -63,6 +80,11 @@ mod imp {
             Err(e) => return (-e, String::new()),
         };
         let _ = sys::close(w);
+        if let (Some([ir, iw]), Some(input)) = (stdin, input) {
+            let _ = sys::close(ir);
+            check_eq!(sys::write(iw, input), Ok(input.len()));
+            let _ = sys::close(iw);
+        }
         let mut out = Vec::new();
         let mut buf = [0u8; 512];
         loop {
@@ -405,54 +427,6 @@ mod imp {
                 1
             }
         }
-    }
-
-    /// bkrun `args` with `input` on its stdin (a pipe) and stdout/stderr a pipe.
-    fn bkrun_io(args: &[&str], input: &[u8]) -> (i32, String) {
-        let mut all: Vec<CString> = Vec::new();
-        all.push(CString::new("/bin/bkrun").unwrap());
-        for a in args {
-            all.push(CString::new(*a).unwrap());
-        }
-        let mut argv: Vec<*const u8> = all.iter().map(|c| c.as_ptr().cast()).collect();
-        argv.push(core::ptr::null());
-        let [ir, iw] = sys::pipe().expect("pipe");
-        let [r, w] = sys::pipe().expect("pipe");
-        let pid = match sys::fork() {
-            Ok(0) => {
-                let _ = sys::dup2(ir, 0);
-                let _ = sys::dup2(w, 1);
-                let _ = sys::dup2(w, 2);
-                for fd in [ir, iw, r, w] {
-                    let _ = sys::close(fd);
-                }
-                let _ = sys::execve(c"/bin/bkrun", &argv, &[core::ptr::null()]);
-                sys::exit(99)
-            }
-            Ok(p) => p,
-            Err(e) => return (-e, String::new()),
-        };
-        let _ = sys::close(ir);
-        let _ = sys::close(w);
-        check_eq!(sys::write(iw, input), Ok(input.len()));
-        let _ = sys::close(iw);
-        let mut out = Vec::new();
-        let mut buf = [0u8; 512];
-        loop {
-            match sys::read(r, &mut buf) {
-                Ok(0) => break,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(EINTR) => {}
-                Err(_) => break,
-            }
-        }
-        let _ = sys::close(r);
-        let status = match sys::waitpid(pid) {
-            Ok(st) if sys::wifexited(st) => sys::wexitstatus(st),
-            Ok(st) => 1000 + sys::wtermsig(st),
-            Err(e) => -e,
-        };
-        (status, String::from_utf8_lossy(&out).into())
     }
 
     /// `-t`: CMD has the pty (see p_tty), its output comes back through the relay with the
