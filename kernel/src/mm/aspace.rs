@@ -27,6 +27,16 @@ pub struct AddressSpace {
     /// is dropped).
     plimits: Arc<Group>,
     charged: u64,
+    /// Page-table frames of this space (the PML4 included; part of `charged`).
+    tables: u64,
+}
+
+/// Page-table frames of every address space (`/proc/meminfo` `PageTables`).
+static PAGE_TABLES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Page-table frames in use by all address spaces.
+pub fn page_table_frames() -> u64 {
+    PAGE_TABLES.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// The outcome of a page fault.
@@ -67,6 +77,7 @@ impl AddressSpace {
             // The creator's group: a fork's child and an exec'd image stay in it.
             plimits: crate::plimits::current_group(),
             charged: 0,
+            tables: 0,
         };
         // The top-level table is the space's too.
         vm.add_tables(1);
@@ -89,6 +100,8 @@ impl AddressSpace {
     fn add_tables(&mut self, n: u64) {
         if n != 0 {
             self.charged += n;
+            self.tables += n;
+            PAGE_TABLES.fetch_add(n, core::sync::atomic::Ordering::Relaxed);
             self.plimits.effective().mem.add(n * PAGE_SIZE);
         }
     }
@@ -109,6 +122,12 @@ impl AddressSpace {
     /// Bytes of private pages charged for this space.
     pub fn charged_bytes(&self) -> u64 {
         self.charged * PAGE_SIZE
+    }
+
+    /// Pages charged for this space (what the OOM killer weighs) and the page-table
+    /// frames among them.
+    pub fn charged_pages(&self) -> (u64, u64) {
+        (self.charged, self.tables)
     }
 
     /// Moves the charge of this space to group `to` (its process changed groups).
@@ -423,6 +442,7 @@ impl Drop for AddressSpace {
             n += 1;
         }
         paging::destroy(self.pml4, &areas[..n]);
+        PAGE_TABLES.fetch_sub(self.tables, core::sync::atomic::Ordering::Relaxed);
         self.uncharge_pages(self.charged);
     }
 }

@@ -68,8 +68,22 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
         }
         t.take_work()
     });
+    if frame.rax == Errno::ENOMEM.as_ret() as u64 {
+        out_of_memory(frame);
+    }
     if work || crate::task::sched::need_resched() || frame.rax == Errno::EINTR.as_ret() as u64 {
         pending_work(frame);
+    }
+}
+
+/// A call failed with `ENOMEM`: when the machine (not the caller's group) is out of
+/// memory, the OOM killer frees some and the call runs again (it built nothing, so this
+/// is the caller's own retry); each retry costs a process, so this ends.
+#[inline(never)]
+fn out_of_memory(frame: &mut TrapFrame) {
+    if crate::task::oom::machine_is_out() && crate::task::oom::out_of_memory() {
+        frame.rax = frame.error;
+        frame.rip -= 2;
     }
 }
 

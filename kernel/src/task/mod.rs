@@ -9,6 +9,7 @@ pub mod futex;
 pub mod info;
 pub mod jobctl;
 pub mod loadavg;
+pub mod oom;
 pub mod pidfd;
 pub mod prctl;
 pub mod ptimer;

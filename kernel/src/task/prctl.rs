@@ -21,6 +21,8 @@ pub struct ProcPrctl {
     /// `PR_SET_TIMERSLACK` (ns), and the value `PR_SET_TIMERSLACK` 0 restores.
     pub timer_slack_ns: u64,
     pub default_timer_slack_ns: u64,
+    /// `/proc/[pid]/oom_score_adj` and its unprivileged minimum (kept at fork and exec).
+    pub oom: crate::mm::oom::OomAdj,
 }
 
 impl Default for ProcPrctl {
@@ -31,6 +33,7 @@ impl Default for ProcPrctl {
             child_subreaper: false,
             timer_slack_ns: DEFAULT_TIMER_SLACK_NS,
             default_timer_slack_ns: DEFAULT_TIMER_SLACK_NS,
+            oom: crate::mm::oom::OomAdj::default(),
         }
     }
 }
@@ -45,6 +48,7 @@ impl ProcPrctl {
             child_subreaper: false,
             timer_slack_ns: self.timer_slack_ns,
             default_timer_slack_ns: self.timer_slack_ns,
+            oom: self.oom,
         }
     }
 }

@@ -60,6 +60,12 @@ fn exception(frame: &mut TrapFrame) {
                 Fault::Violation => signal::SIGSEGV,
                 Fault::Bus => signal::SIGBUS,
                 Fault::OutOfMemory => {
+                    // The machine is out (not the group): the OOM killer frees memory and
+                    // the access runs again, or the faulter itself is killed.
+                    drop(vm);
+                    if task::oom::machine_is_out() && task::oom::out_of_memory() {
+                        return;
+                    }
                     crate::plimits::memory::note_fault_kill(&crate::plimits::current_group());
                     signal::SIGKILL
                 }
@@ -108,9 +114,14 @@ fn user_access_fault(frame: &mut TrapFrame, fixup: u64) {
     let addr = cpu::read_cr2();
     let write = frame.error & 2 != 0;
     let vm = task::sched::current().process().vm();
-    let handled = addr < crate::mm::USER_END
-        && vm.is_some_and(|vm| vm.lock().fault(addr, write, false) == Fault::Handled);
-    if !handled {
+    let r = match vm {
+        Some(vm) if addr < crate::mm::USER_END => vm.lock().fault(addr, write, false),
+        _ => Fault::Violation,
+    };
+    // Out of frames: the copy runs again once the OOM killer has freed some.
+    let retry =
+        r == Fault::OutOfMemory && task::oom::machine_is_out() && task::oom::out_of_memory();
+    if r != Fault::Handled && !retry {
         frame.rip = fixup;
     }
 }
