@@ -45,6 +45,8 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
     }
     // From all the memory, the initramfs's included (what MemTotal shows).
     crate::fs::sysctl::init_threads_max(mm::memory_pages().1 * PAGE_SIZE);
+    let (free, total) = mm::memory_pages();
+    crate::fs::sysctl::init_file_max(total, free);
     if info.cmdline.split_whitespace().any(|w| w == "test_panic=1") {
         deliberate_panic();
     }

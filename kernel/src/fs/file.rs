@@ -120,8 +120,17 @@ pub struct OpenFile {
     fown: Mutex<super::fasync::Fown>,
 }
 
+/// Open file descriptions (`/proc/sys/fs/file-nr`).
+static OPEN_FILES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Open file descriptions in the machine.
+pub fn open_files() -> u64 {
+    OPEN_FILES.load(Ordering::Relaxed)
+}
+
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        OPEN_FILES.fetch_sub(1, Ordering::Relaxed);
         // The description's OFD and flock locks end with it.
         super::lock::release(super::lock::ofd_of(self), Some(super::lock::key_of(self)));
         super::inotify::file_closed(self);
@@ -136,6 +145,7 @@ impl OpenFile {
         flags: u32,
     ) -> Arc<OpenFile> {
         let flags = flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+        OPEN_FILES.fetch_add(1, Ordering::Relaxed);
         Arc::new(OpenFile {
             ops,
             inode,

@@ -109,6 +109,7 @@ pub fn current_context() -> Arc<FsContext> {
 /// Opens a resolved location with `open(2)` flags (`O_CREAT`/`O_EXCL` are the caller's
 /// business): type and access checks, devices through their driver, `O_TRUNC`.
 pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
+    sysctl::check_file_max(file::open_files())?;
     let meta = loc.inode.metadata();
     let ftype = meta.file_type();
     if flags & O_PATH != 0 {
@@ -333,6 +334,18 @@ impl procfs::KernelView for KernelState {
     }
     fn user_container(&self, pid: u32) -> Option<Arc<crate::container::user::UserContainer>> {
         self.process(pid).map(|p| p.cred().user.clone())
+    }
+    fn oom(&self, pid: u32) -> Option<(i32, u64)> {
+        let p = self.process(pid)?;
+        let adj = p.inner.lock().prctl.oom.adj as i32;
+        Some((adj, crate::task::oom::oom_score(&p)))
+    }
+    /// Linux's `__set_oom_adj`: `CAP_SYS_RESOURCE` (in the root user container, as
+    /// Linux's `capable`) to go below the process's minimum.
+    fn set_oom_score_adj(&self, pid: u32, adj: i32, legacy: bool) -> Result<(), Errno> {
+        let p = self.process(pid).ok_or(Errno::ESRCH)?;
+        let privileged = env::require_cap(crate::cred::CAP_SYS_RESOURCE).is_ok();
+        p.inner.lock().prctl.oom.set(adj, privileged, legacy)
     }
     fn self_pid(&self) -> u32 {
         env::current_pid()

@@ -4,6 +4,7 @@
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
 use super::nsfs::{NsInode, link_text};
+use super::procpid::OomFile;
 use super::sysctl;
 use super::timens::{self, OffsetsFile};
 use super::usermap::{self, UserFile, UserFileOps};
@@ -131,6 +132,15 @@ pub trait KernelView: Send + Sync {
     /// `/proc/loadavg`'s line.
     fn loadavg(&self) -> String {
         String::from("0.00 0.00 0.00 0/0 0\n")
+    }
+    /// Process `pid`'s `oom_score_adj` and `oom_score`.
+    fn oom(&self, _pid: u32) -> Option<(i32, u64)> {
+        None
+    }
+    /// A write of `oom_score_adj` (`legacy`: through `oom_adj`): `EACCES` below the
+    /// process's minimum without `CAP_SYS_RESOURCE`.
+    fn set_oom_score_adj(&self, _pid: u32, _adj: i32, _legacy: bool) -> Result<(), Errno> {
+        Err(Errno::EACCES)
     }
     /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
     fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
@@ -262,9 +272,15 @@ pub fn render_maps(maps: &[MapLine]) -> String {
     s
 }
 
-/// `/proc/meminfo`; `slab` and `kernel_stack` in bytes (the kernel heap in use, the threads'
-/// kernel stacks).
-pub fn render_meminfo(free_frames: u64, total_frames: u64, slab: u64, kernel_stack: u64) -> String {
+/// `/proc/meminfo`; `slab`, `kernel_stack` and `page_tables` in bytes (the kernel heap in
+/// use, the threads' kernel stacks, the address spaces' page-table frames).
+pub fn render_meminfo(
+    free_frames: u64,
+    total_frames: u64,
+    slab: u64,
+    kernel_stack: u64,
+    page_tables: u64,
+) -> String {
     let kb = |frames: u64| frames * 4;
     let mut s = String::new();
     let mut line = |name: &str, v: u64| {
@@ -283,6 +299,7 @@ pub fn render_meminfo(free_frames: u64, total_frames: u64, slab: u64, kernel_sta
     line("SReclaimable", 0);
     line("SUnreclaim", slab / 1024);
     line("KernelStack", kernel_stack / 1024);
+    line("PageTables", page_tables / 1024);
     s
 }
 
@@ -383,6 +400,8 @@ enum Node {
     SysFs,
     /// `/proc/sys/{fs,kernel}/<sysctl::TUNABLES[i].name>`.
     Tunable(u8),
+    /// `/proc/sys/fs/file-nr` (read-only).
+    FileNr,
     /// `/proc/sys/user/max_<kind>_container`.
     MaxContainer(Kind),
     OverflowUid,
@@ -400,6 +419,8 @@ enum Node {
     Statm(u32),
     /// `/proc/[pid]/environ` (mode 0400: its owner or root).
     Environ(u32),
+    /// `/proc/[pid]/oom_score_adj`, `oom_score`, `oom_adj` (`procpid`).
+    Oom(u32, OomFile),
     LinkDir(u32, Links),
     /// `/proc/[pid]/{container,ns}/<link>`.
     Link(u32, Links, Link),
@@ -447,7 +468,7 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 21] = [
+const PID_FILES: [(&str, FileType); 24] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
     ("stat", FileType::Regular),
@@ -457,6 +478,9 @@ const PID_FILES: [(&str, FileType); 21] = [
     ("maps", FileType::Regular),
     ("statm", FileType::Regular),
     ("environ", FileType::Regular),
+    ("oom_score_adj", FileType::Regular),
+    ("oom_score", FileType::Regular),
+    ("oom_adj", FileType::Regular),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
     ("uid_map", FileType::Regular),
@@ -519,6 +543,7 @@ impl Node {
             Node::SysKernel => 9,
             Node::SysFs => 15,
             Node::Tunable(i) => 32 + i as u64,
+            Node::FileNr => 39,
             Node::OverflowUid => 10,
             Node::OverflowGid => 11,
             Node::Sysctl(i) => 48 + i as u64,
@@ -534,6 +559,7 @@ impl Node {
             Node::Maps(p) => pid_ino(p, 4),
             Node::Statm(p) => pid_ino(p, 4) | 1,
             Node::Environ(p) => pid_ino(p, 4) | 2,
+            Node::Oom(p, f) => pid_ino(p, 13) | (1 + f as u64),
             Node::LinkDir(p, Links::Container) => pid_ino(p, 5),
             Node::LinkDir(p, Links::Ns) => pid_ino(p, 6),
             Node::Link(p, Links::Container, l) => pid_ino(p, 7) | l.index() as u64,
@@ -565,6 +591,7 @@ impl Node {
             | Node::Maps(p)
             | Node::Statm(p)
             | Node::Environ(p)
+            | Node::Oom(p, _)
             | Node::LinkDir(p, _)
             | Node::Link(p, _, _)
             | Node::User(p, _)
@@ -604,6 +631,7 @@ impl Node {
                 Node::Tunable(_) => 0o644,
                 Node::User(..) => 0o644,
                 Node::Environ(_) => 0o400,
+                Node::Oom(_, f) => f.mode(),
                 Node::TimeOffsets(_, f) => f.mode(),
                 // Group directories: mkdir and rmdir happen here (CAP_SYS_ADMIN checked).
                 Node::Plimits | Node::PlGroup(_) => 0o755,
@@ -675,7 +703,8 @@ impl ProcInode {
                     None => v.frames(),
                 };
                 let (slab, stacks) = crate::mm::kernel_memory();
-                render_meminfo(free, total, slab, stacks).into_bytes()
+                let tables = crate::mm::page_table_bytes();
+                render_meminfo(free, total, slab, stacks, tables).into_bytes()
             }
             Node::PlFile(..) => {
                 let (g, f) = self.plimits_file()?;
@@ -696,6 +725,7 @@ impl ProcInode {
             }
             Node::MaxContainer(k) => limits::render(k).into_bytes(),
             Node::Tunable(i) => sysctl::TUNABLES[i as usize].render().into_bytes(),
+            Node::FileNr => sysctl::render_file_nr(super::file::open_files()).into_bytes(),
             Node::OverflowUid | Node::OverflowGid => format!("{OVERFLOW_ID}\n").into_bytes(),
             Node::Sysctl(i) => super::sysctl::kernel::render(i as usize, &self.uts_names())
                 .ok_or(Errno::ENOENT)?
@@ -709,6 +739,10 @@ impl ProcInode {
             Node::Maps(_) => render_maps(&self.info()?.maps).into_bytes(),
             Node::Statm(_) => super::procpid::render_statm(&self.info()?).into_bytes(),
             Node::Environ(_) => self.info()?.environ,
+            Node::Oom(p, f) => {
+                let (adj, score) = v.oom(p).ok_or(Errno::ESRCH)?;
+                f.render(adj, score).into_bytes()
+            }
             Node::PidMounts(pid) => v.pid_mounts(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::Cgroup(pid) => v.cgroup(pid).ok_or(Errno::ESRCH)?.into_bytes(),
             Node::MountInfo(pid) => v.mountinfo(pid).ok_or(Errno::ESRCH)?.into_bytes(),
@@ -928,6 +962,11 @@ impl Inode for ProcInode {
                 Ok(buf.len())
             }
             Node::User(..) => self.open_user_file(O_WRONLY)?.write_at(offset, buf),
+            Node::Oom(p, f) => {
+                let (adj, legacy) = f.parse(buf)?;
+                self.fs.view.set_oom_score_adj(p, adj, legacy)?;
+                Ok(buf.len())
+            }
             Node::TimeOffsets(_, f) => {
                 let t = self.time_for_children()?;
                 // CAP_SYS_TIME over the container's owner (Linux checks the opener's).
@@ -963,6 +1002,7 @@ impl Inode for ProcInode {
             | Node::Tunable(_)
             | Node::User(..)
             | Node::TimeOffsets(..)
+            | Node::Oom(..)
             | Node::PlFile(..) => Ok(()),
             _ => Err(Errno::EACCES),
         }
@@ -1013,6 +1053,7 @@ impl Inode for ProcInode {
                         .ok_or(Errno::ENOENT)?,
                 },
             },
+            Node::SysFs if name == "file-nr" => Node::FileNr,
             Node::SysFs => sysctl::find(sysctl::Dir::Fs, name)
                 .map(|i| Node::Tunable(i as u8))
                 .ok_or(Errno::ENOENT)?,
@@ -1028,6 +1069,9 @@ impl Inode for ProcInode {
                     "maps" => Node::Maps(pid),
                     "statm" => Node::Statm(pid),
                     "environ" => Node::Environ(pid),
+                    n if OomFile::by_name(n).is_some() => {
+                        Node::Oom(pid, OomFile::by_name(n).ok_or(Errno::ENOENT)?)
+                    }
                     "container" => Node::LinkDir(pid, Links::Container),
                     "ns" => Node::LinkDir(pid, Links::Ns),
                     "uid_map" => Node::User(pid, UserFile::UidMap),
@@ -1159,7 +1203,12 @@ impl Inode for ProcInode {
                 entry("kernel".into(), Node::SysKernel),
                 entry("user".into(), Node::SysUser),
             ],
-            Node::SysFs => tunables(sysctl::Dir::Fs),
+            Node::SysFs => {
+                let mut v = tunables(sysctl::Dir::Fs);
+                v.push(entry("file-nr".into(), Node::FileNr));
+                v.sort_by(|a, b| a.name.cmp(&b.name));
+                v
+            }
             Node::SysUser => Kind::ALL
                 .into_iter()
                 .filter(|k| k.enabled())
@@ -1363,11 +1412,12 @@ mod tests {
 
     #[test]
     fn meminfo_uses_the_linux_layout() {
-        let s = render_meminfo(100, 1000, 8192, 65536);
+        let s = render_meminfo(100, 1000, 8192, 65536, 12288);
         assert!(s.starts_with("MemTotal:           4000 kB\nMemFree:             400 kB\nMemAvailable:        400 kB\n"), "{s}");
         assert!(s.contains("\nSlab:                  8 kB\n"), "{s}");
         assert!(s.contains("\nSUnreclaim:            8 kB\n"), "{s}");
         assert!(s.contains("\nKernelStack:          64 kB\n"), "{s}");
+        assert!(s.ends_with("\nPageTables:           12 kB\n"), "{s}");
     }
 
     #[test]
@@ -1784,7 +1834,10 @@ mod tests {
             .lookup("sys")
             .and_then(|s| s.lookup("fs"))
             .expect("sys/fs");
-        assert_eq!(names(&fs), ["mount-max", "nr_open"]);
+        assert_eq!(names(&fs), ["file-max", "file-nr", "mount-max", "nr_open"]);
+        let file_nr = fs.lookup("file-nr").expect("file-nr");
+        assert_eq!(file_nr.metadata().mode, S_IFREG | 0o444);
+        assert_eq!(read(&file_nr).split('\t').nth(1), Some("0"));
         let nr_open = fs.lookup("nr_open").expect("nr_open");
         assert_eq!(read(&nr_open), "1048576\n");
         assert_eq!(nr_open.metadata().mode, S_IFREG | 0o644);

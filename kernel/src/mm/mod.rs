@@ -50,6 +50,19 @@ pub fn kernel_memory() -> (u64, u64) {
     }
 }
 
+/// Bytes of the address spaces' page tables (`PageTables` in `/proc/meminfo`); zero in
+/// host tests.
+pub fn page_table_bytes() -> u64 {
+    #[cfg(target_os = "none")]
+    {
+        aspace::page_table_frames() * PAGE_SIZE
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        0
+    }
+}
+
 /// `(free, total)` pages of RAM (`MemFree`, `MemTotal`): the frame allocator's and the
 /// heap's contiguous region; heap pages taken from frames count as used, except the
 /// blocks waiting on the size-class free lists (the heap reuses them first).

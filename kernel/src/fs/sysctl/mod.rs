@@ -1,5 +1,5 @@
 //! Machine-wide limits Linux keeps under `/proc/sys` (`fs/nr_open`, `fs/mount-max`,
-//! `kernel/threads-max`): their values, Linux's defaults and ranges, and the text a read
+//! `fs/file-max`, `kernel/threads-max`, and the read-only `fs/file-nr`): their values, Linux's defaults and ranges, and the text a read
 //! shows and a write parses. The users read the atomics directly.
 
 pub mod kernel;
@@ -14,6 +14,12 @@ pub static MOUNT_MAX: AtomicU64 = AtomicU64::new(100_000);
 /// `kernel/threads-max`: the most threads the machine runs; a fork or thread beyond it
 /// gives `EAGAIN`. Set from memory at boot ([`init_threads_max`]).
 pub static THREADS_MAX: AtomicU64 = AtomicU64::new(MIN_THREADS);
+
+/// `fs/file-max`: the most open file descriptions the machine holds; an open beyond it
+/// gives `ENFILE` without `CAP_SYS_ADMIN`. Set from memory at boot ([`init_file_max`]).
+pub static FILE_MAX: AtomicU64 = AtomicU64::new(NR_FILE);
+/// Linux's floor for file-max (`NR_FILE`).
+const NR_FILE: u64 = 8192;
 
 /// Linux's bounds for threads-max (`MIN_THREADS`, `FUTEX_TID_MASK`).
 const MIN_THREADS: u64 = 20;
@@ -41,7 +47,15 @@ pub enum Dir {
     Kernel,
 }
 
-pub static TUNABLES: [Tunable; 3] = [
+pub static TUNABLES: [Tunable; 4] = [
+    Tunable {
+        dir: Dir::Fs,
+        name: "file-max",
+        value: &FILE_MAX,
+        min: 0,
+        max: i64::MAX as u64,
+        cap: crate::cred::CAP_SYS_ADMIN,
+    },
     Tunable {
         dir: Dir::Fs,
         name: "mount-max",
@@ -77,6 +91,34 @@ pub fn default_threads_max(total_bytes: u64) -> u64 {
 /// Sets threads-max from the memory the machine has (once, at boot).
 pub fn init_threads_max(total_bytes: u64) {
     THREADS_MAX.store(default_threads_max(total_bytes), Ordering::Relaxed);
+}
+
+/// Linux's `files_maxfiles_init`: a tenth of the memory not in use at boot (plus half
+/// again of what is), in KiB, at least `NR_FILE`.
+pub fn default_file_max(total_pages: u64, free_pages: u64) -> u64 {
+    let used = total_pages.saturating_sub(free_pages);
+    let reserve = (used * 3 / 2).min(total_pages.saturating_sub(1));
+    ((total_pages - reserve) * 4 / 10).max(NR_FILE)
+}
+
+/// Sets file-max from the memory the machine has (once, at boot).
+pub fn init_file_max(total_pages: u64, free_pages: u64) {
+    FILE_MAX.store(default_file_max(total_pages, free_pages), Ordering::Relaxed);
+}
+
+/// `fs/file-nr`: open file descriptions, free ones (always 0 since Linux 2.6), file-max.
+pub fn render_file_nr(open: u64) -> alloc::string::String {
+    alloc::format!("{open}\t0\t{}\n", FILE_MAX.load(Ordering::Relaxed))
+}
+
+/// Whether one more file may be opened: `ENFILE` at file-max without `CAP_SYS_ADMIN`.
+pub fn check_file_max(open: u64) -> Result<(), Errno> {
+    if open >= FILE_MAX.load(Ordering::Relaxed)
+        && super::env::require_cap(crate::cred::CAP_SYS_ADMIN).is_err()
+    {
+        return Err(Errno::ENFILE);
+    }
+    Ok(())
 }
 
 impl Tunable {
@@ -123,6 +165,14 @@ mod tests {
     fn threads_max_follows_linux_formula() {
         assert_eq!(default_threads_max(512 << 20), 4096);
         assert_eq!(default_threads_max(1 << 20), MIN_THREADS);
+    }
+
+    #[test]
+    fn file_max_follows_linux_formula() {
+        // 512 MiB with 24 MiB in use: (131072 - 9216) * 4 / 10.
+        assert_eq!(default_file_max(131_072, 124_928), 48_742);
+        assert_eq!(default_file_max(4096, 0), NR_FILE);
+        assert_eq!(render_file_nr(3).split('\t').next(), Some("3"));
     }
 
     #[test]
