@@ -99,7 +99,7 @@ pub fn out_of_memory() -> bool {
         Some(p) => p,
         None => {
             let Some(i) = pick(&cands, total_pages()) else {
-                log::error!("Out of memory and no killable processes");
+                log::error!("Out of memory: no killable process (init, -1000 or none left)");
                 return false;
             };
             let victim = procs[i].clone();
