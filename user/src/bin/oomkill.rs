@@ -2,7 +2,8 @@
 //! default 512 MiB): a hog that maps and touches memory until no frame is left is killed by
 //! the OOM killer (`SIGKILL`), a process at `oom_score_adj` 1000 goes before a bigger one, a
 //! hog at -1000 is never chosen while another process can be, its group's `memory.events`
-//! counts the kill, init (this program) survives every time and MemFree comes back.
+//! counts the kill, a fork that finds no frame has a process killed and is restarted, init
+//! (this program) survives every time and MemFree comes back.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -140,9 +141,50 @@ mod imp {
         let _ = sys::close(w);
     }
 
+    /// A fork when the frames are all in a file: the call fails with `ENOMEM`
+    /// inside, the killer takes the holder (init is never chosen) and the fork is restarted
+    /// and succeeds.
+    fn fork_when_the_machine_is_out_kills_and_is_restarted() {
+        let [r, w] = check_ok!(sys::pipe());
+        let holder_pid = holder(32 << 20, 0, w);
+        ready(r);
+        // The root file system (the initramfs's ramfs) has no size limit: its pages are
+        // frames until there are none.
+        let fd = check_ok!(sys::open(
+            c"/oomfill",
+            sys::O_WRONLY | sys::O_CREAT | sys::O_CLOEXEC,
+            0o600
+        ));
+        let buf = [7u8; 4096];
+        let mut filled = 0usize;
+        let err = loop {
+            match sys::write(fd, &buf) {
+                Ok(n) => filled += n,
+                Err(e) => break e,
+            }
+        };
+        println!(
+            "oomkill: the file took {} kB before errno {err}",
+            filled / 1024
+        );
+        check_eq!(err, 28); // ENOSPC
+        let child = fork_run(|| {});
+        check!(child > 0);
+        check_eq!(wait_exit(child), Exit::Code(0));
+        // Already dead of the killer's SIGKILL (a SIGTERM here would show otherwise).
+        let _ = sys::kill(holder_pid, sys::SIGTERM);
+        check_eq!(wait_exit(holder_pid), Exit::Signal(sys::SIGKILL));
+        let _ = sys::close(fd);
+        check_ok!(sys::unlink(c"/oomfill"));
+        let _ = sys::close(r);
+        let _ = sys::close(w);
+    }
+
     fn init_survives_and_counts_are_back() {
         let (start, free) = (START_FREE.load(Ordering::Relaxed), meminfo("MemFree"));
-        println!("oomkill: MemFree {start} kB at the start, {free} kB after three machine OOMs");
+        println!(
+            "oomkill: MemFree {start} kB at the start, {free} kB after the machine ran out four times"
+        );
         check!(free + 1024 >= start, "MemFree {start} -> {free} kB");
         check_eq!(
             read_text("/proc/self/oom_score").ok(),
@@ -163,6 +205,7 @@ mod imp {
             hog_is_killed_and_memory_comes_back,
             adj_1000_goes_before_a_bigger_process,
             hog_at_minus_1000_is_not_chosen_while_another_can_be,
+            fork_when_the_machine_is_out_kills_and_is_restarted,
             init_survives_and_counts_are_back,
         ])
     }

@@ -15,7 +15,7 @@ mod imp {
     use ulib::cred::drop_cap;
     use ulib::sys::{self, errno::*};
     use ulib::test::{Exit, fork_run, wait_exit};
-    use ulib::{Args, check, check_eq, check_ok};
+    use ulib::{Args, check, check_eq, check_ok, println};
 
     const CAP_SYS_ADMIN: u32 = 21;
     const CAP_SYS_RESOURCE: u32 = 24;
@@ -180,6 +180,7 @@ mod imp {
         check_eq!(open_files(), before);
         let max = num("/proc/sys/fs/file-max");
         check!(max >= 8192, "file-max {max}");
+        println!("oomadj: file-max {max}, {before} open file descriptions");
         check!(text("/proc/sys/fs/file-nr").ends_with(&format!("\t{max}\n")));
     }
 
