@@ -81,10 +81,15 @@ pub fn out_of_memory() -> bool {
     if me.is_exiting() {
         return false;
     }
-    let procs: Vec<Arc<Process>> = TABLES.lock().procs.values().cloned().collect();
+    let mut procs: Vec<Arc<Process>> = Vec::new();
     let mut cands = Vec::new();
-    if cands.try_reserve_exact(procs.len()).is_err() {
-        return false;
+    {
+        let t = TABLES.lock();
+        let n = t.procs.len();
+        if procs.try_reserve_exact(n).is_err() || cands.try_reserve_exact(n).is_err() {
+            return false;
+        }
+        procs.extend(t.procs.values().cloned());
     }
     let mut dying = None;
     for p in &procs {
@@ -114,33 +119,29 @@ pub fn out_of_memory() -> bool {
     wait_for(&victim)
 }
 
-/// Sends `SIGKILL` to `victim`, logs Linux's line and counts it in its group.
+/// Sends `SIGKILL` to `victim`, logs Linux's line and counts it in its group. Nothing
+/// here allocates: the heap may be as short as the frames.
 fn kill(victim: &Arc<Process>) {
-    let (name, adj, vm, uid) = {
+    {
         let pi = victim.inner.lock();
-        (
-            pi.name.clone(),
-            pi.prctl.oom.adj,
-            pi.vm.clone(),
+        // Never waits: a space another thread is editing shows as empty.
+        let (vsize, (charged, tables)) = pi
+            .vm
+            .as_ref()
+            .and_then(|vm| vm.try_lock().map(|v| (v.virtual_size(), v.charged_pages())))
+            .unwrap_or((0, (0, 0)));
+        let kb = PAGE_SIZE / 1024;
+        log::error!(
+            "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:{} pgtables:{}kB oom_score_adj:{}",
+            victim.pid(),
+            pi.name,
+            vsize / 1024,
+            charged.saturating_sub(tables) * kb,
             pi.cred.uid,
-        )
-    };
-    let (vsize, (charged, tables)) = vm
-        .as_ref()
-        .and_then(|vm| vm.try_lock().map(|v| (v.virtual_size(), v.charged_pages())))
-        .unwrap_or((0, (0, 0)));
-    let kb = PAGE_SIZE / 1024;
-    log::error!(
-        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:{} pgtables:{}kB oom_score_adj:{}",
-        victim.pid(),
-        name,
-        vsize / 1024,
-        charged.saturating_sub(tables) * kb,
-        uid,
-        tables * kb,
-        adj
-    );
-    drop(vm);
+            tables * kb,
+            pi.prctl.oom.adj
+        );
+    }
     victim.plimits().effective().mem.note_oom_kill();
     KILLS.fetch_add(1, Ordering::Relaxed);
     // Marked exiting at once (a second shortage waits for it instead of killing again).
