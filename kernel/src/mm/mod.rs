@@ -50,14 +50,13 @@ pub fn kernel_memory() -> (u64, u64) {
 }
 
 /// `(free, total)` pages of RAM (`MemFree`, `MemTotal`): the frame allocator's and the
-/// heap's contiguous region; heap pages taken from frames count as used, except the
-/// blocks waiting on the size-class free lists (the heap reuses them first).
+/// heap's contiguous region; heap pages taken from frames count as used until the heap
+/// gives them back (an empty size-class page goes back at the heap's next sweep).
 #[cfg(target_os = "none")]
 pub fn memory_pages() -> (u64, u64) {
     let (free, total) = frame::counts();
     let (region_free, region) = heap::region();
-    let reusable = region_free + heap::cached();
-    (free + reusable / PAGE_SIZE, total + region / PAGE_SIZE)
+    (free + region_free / PAGE_SIZE, total + region / PAGE_SIZE)
 }
 
 /// 4 KiB of file data, page-aligned.
