@@ -261,7 +261,7 @@ mod kernel_heap {
 
     /// Frames the direct map covers (4 GiB), as `frame`'s reference counts.
     const MAX_FRAMES: usize = 1 << 20;
-    /// Blocks in use in each class page taken from a frame (0 for every other frame).
+    /// Blocks in use in each class page (0 for every frame that is not one).
     /// Changed only under the heap's lock; atomics only to be a plain `static`.
     static LIVE: [AtomicU16; MAX_FRAMES] = [const { AtomicU16::new(0) }; MAX_FRAMES];
     /// The free lists' bytes after the last sweep: the next sweep waits until they
@@ -270,12 +270,18 @@ mod kernel_heap {
     /// Free-list bytes kept without a sweep (a small reserve for the classes).
     const SWEEP_MIN: u64 = 1 << 20;
 
-    /// The counter of the frame-backed class page holding `block`.
+    /// The counter of the class page holding `block` (kept for the region's class pages
+    /// too, which are never returned: the hot path skips the region test).
+    fn counter(block: *mut u8) -> Option<&'static AtomicU16> {
+        LIVE.get(((block as u64).wrapping_sub(PHYS_OFFSET) / PAGE as u64) as usize)
+    }
+
+    /// The counter of a class page that can be returned (one taken from a frame).
     fn live_of(block: *mut u8) -> Option<&'static AtomicU16> {
         if in_region(block) {
             return None;
         }
-        LIVE.get(((block as u64 - PHYS_OFFSET) / PAGE as u64) as usize)
+        counter(block)
     }
 
     /// The heap's class pages as [`SizeClasses::sweep`] sees them.
@@ -353,9 +359,10 @@ mod kernel_heap {
             let block = classes.alloc(layout, |l| backing_alloc(heap, l));
             if class_of(layout).is_some()
                 && !block.is_null()
-                && let Some(c) = live_of(block)
+                && let Some(c) = counter(block)
             {
-                c.fetch_add(1, Ordering::Relaxed);
+                // Under the heap's lock: a plain add.
+                c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
             }
             block
         }
@@ -365,9 +372,13 @@ mod kernel_heap {
             let (classes, heap) = &mut *g;
             classes.dealloc(block, layout, |b, l| backing_free(heap, b, l));
             if class_of(layout).is_some()
-                && let Some(c) = live_of(block)
-                && c.fetch_sub(1, Ordering::Relaxed) == 1
+                && let Some(c) = counter(block)
             {
+                let n = c.load(Ordering::Relaxed).wrapping_sub(1);
+                c.store(n, Ordering::Relaxed);
+                if n != 0 || in_region(block) {
+                    return;
+                }
                 // A page fell empty: sweep when the free lists have doubled.
                 let cached = classes.cached() as u64;
                 if cached >= SWEEP_MIN.max(2 * SWEPT_AT.load(Ordering::Relaxed)) {
