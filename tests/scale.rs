@@ -114,10 +114,13 @@ fn thousands_of_sleeping_children() {
 
 /// 10,000 sleeping children of one parent with `--memory 1024` (`sleepers 10000 12000`:
 /// threads-max raised to 12,000 first, as Linux's formula gives about 8,150 there), all
-/// reaped, and `MemFree` back to within 4 MiB of its start: the heap gives its empty
-/// size-class pages back to the frame allocator. Measured: MemFree 919,912 kB at the
-/// start, 316,452 kB at the peak (about 60 kB per process), 918,300 kB after the reaping;
-/// Slab 0.4 MB, 84 MB at the peak, 1 MB after. (Before the root plimits group stopped
+/// reaped, and `MemFree` back to within 4 MiB of its start. `MemFree` counts the heap's
+/// free-list bytes as free; the heap also gives its empty size-class pages back to the
+/// frame allocator (unit-tested in `mm/heap.rs`): counting only frames, MemFree was
+/// 919,912 kB at the start, 316,452 kB at the peak (about 60 kB per process), 918,300 kB
+/// after the reaping (what stays: class pages still holding a live block, free lists
+/// under the 1 MiB the heap keeps before a sweep, maps at their peak capacity); Slab
+/// 0.4 MB, 84 MB at the peak, 1 MB after. (Before the root plimits group stopped
 /// enforcing its limit, fork gave `ENOMEM` at 9,661 children with 339 MB free: the root's
 /// usage counts each copy-on-write page once per child and reached the machine's size.)
 #[test]
