@@ -1,8 +1,9 @@
 //! The kernel heap: power-of-two size classes (16 to 2048 bytes) with free lists, whole
 //! pages, and a `linked_list_allocator` over a small physically contiguous region
 //! reached through the direct map. Small blocks come from a class's free list, which is
-//! refilled a page at a time from the frame allocator (the region when frames run out)
-//! and keeps its pages; a block of more than 2 KiB up to a page is a frame of its own,
+//! refilled a page at a time from the frame allocator (the region when frames run out);
+//! each such page counts its blocks in use, and once the free lists have doubled since
+//! the last look, a sweep gives the empty pages back to the frame allocator; a block of more than 2 KiB up to a page is a frame of its own,
 //! back to the frame allocator when freed; larger blocks go to the region. So the heap
 //! grows with what the kernel uses instead of holding a fixed share of RAM. The
 //! linked-list heap alone searched a list of holes on every allocation and free, which
@@ -128,6 +129,50 @@ impl SizeClasses {
         }
     }
 
+    /// Gives back the class pages none of whose blocks is in use: unlinks their blocks
+    /// from every list and hands each page once to `release`. `pages.live(page)` is the
+    /// number of blocks of a returnable page handed out (`None`: a page that is never
+    /// returned). Costs one pass over the free lists; the heap calls it only when the
+    /// free lists have doubled since the last sweep, so it is paid once per freed byte.
+    pub fn sweep(&mut self, pages: &mut impl ClassPages) {
+        for class in 0..CLASSES {
+            let size = class_size(class);
+            // Each empty page keeps one block (its first one met), on `doomed`, and is
+            // marked so that its other blocks are dropped.
+            let mut doomed: Option<NonNull<FreeBlock>> = None;
+            let mut link = &mut self.heads[class];
+            while let Some(block) = *link {
+                let page = block.as_ptr() as usize & !(PAGE - 1);
+                // SAFETY: `block` is on a free list: an unused block holding its link.
+                let next = unsafe { block.as_ref().next };
+                match pages.live(page) {
+                    Some(0) => {
+                        pages.mark(page);
+                        *link = next;
+                        self.cached -= size;
+                        // SAFETY: as above; it now belongs to `doomed`.
+                        unsafe { block.as_ptr().write(FreeBlock { next: doomed }) };
+                        doomed = Some(block);
+                    }
+                    Some(SWEPT) => {
+                        *link = next;
+                        self.cached -= size;
+                    }
+                    _ => {
+                        // SAFETY: `link` points into a block that stays on the list.
+                        link = unsafe { &mut (*block.as_ptr()).next };
+                    }
+                }
+            }
+            while let Some(block) = doomed {
+                // SAFETY: `doomed` blocks are the kept blocks of empty pages, one per page;
+                // the link is read before the page is released.
+                doomed = unsafe { block.as_ref().next };
+                pages.release(block.as_ptr() as usize & !(PAGE - 1));
+            }
+        }
+    }
+
     fn push(&mut self, class: usize, block: *mut u8) {
         let block = block.cast::<FreeBlock>();
         // SAFETY: `block` is an unused block of `class` (at least 16 bytes, aligned to its
@@ -140,6 +185,19 @@ impl SizeClasses {
         self.heads[class] = NonNull::new(block);
         self.cached += class_size(class);
     }
+}
+
+/// What `live` reports for a page marked by [`ClassPages::mark`] during a sweep.
+pub const SWEPT: u16 = u16::MAX;
+
+/// The heap's bookkeeping of the pages it carved into class blocks.
+pub trait ClassPages {
+    /// Blocks of `page` in use (`SWEPT` once marked), `None` for a page never returned.
+    fn live(&self, page: usize) -> Option<u16>;
+    /// Marks an empty `page` as being returned (`live` gives `SWEPT`).
+    fn mark(&mut self, page: usize);
+    /// Returns a marked page (its blocks are off the lists); `live` gives 0 again.
+    fn release(&mut self, page: usize);
 }
 
 impl Default for SizeClasses {
@@ -178,11 +236,11 @@ pub fn room_for_user_objects(bytes: usize) -> bool {
 
 #[cfg(target_os = "none")]
 mod kernel_heap {
-    use super::{PAGE, SizeClasses, is_page_block};
+    use super::{ClassPages, PAGE, SWEPT, SizeClasses, class_of, is_page_block};
     use crate::mm::{PHYS_OFFSET, frame};
     use core::alloc::{GlobalAlloc, Layout};
     use core::ptr::{self, NonNull};
-    use core::sync::atomic::{AtomicU64, Ordering};
+    use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
     use linked_list_allocator::Heap;
     use spin::Mutex;
 
@@ -200,6 +258,52 @@ mod kernel_heap {
     static REGION_START: AtomicU64 = AtomicU64::new(0);
     /// Frames the heap holds (class pages and page blocks), in bytes.
     static FRAME_BYTES: AtomicU64 = AtomicU64::new(0);
+
+    /// Frames the direct map covers (4 GiB), as `frame`'s reference counts.
+    const MAX_FRAMES: usize = 1 << 20;
+    /// Blocks in use in each class page (0 for every frame that is not one).
+    /// Changed only under the heap's lock; atomics only to be a plain `static`.
+    static LIVE: [AtomicU16; MAX_FRAMES] = [const { AtomicU16::new(0) }; MAX_FRAMES];
+    /// The free lists' bytes after the last sweep: the next sweep waits until they
+    /// have doubled (and hold at least `SWEEP_MIN`), so sweeps cost O(1) per freed byte.
+    static SWEPT_AT: AtomicU64 = AtomicU64::new(0);
+    /// Free-list bytes kept without a sweep (a small reserve for the classes).
+    const SWEEP_MIN: u64 = 1 << 20;
+
+    /// The counter of the class page holding `block` (kept for the region's class pages
+    /// too, which are never returned: the hot path skips the region test).
+    fn counter(block: *mut u8) -> Option<&'static AtomicU16> {
+        LIVE.get(((block as u64).wrapping_sub(PHYS_OFFSET) / PAGE as u64) as usize)
+    }
+
+    /// The counter of a class page that can be returned (one taken from a frame).
+    fn live_of(block: *mut u8) -> Option<&'static AtomicU16> {
+        if in_region(block) {
+            return None;
+        }
+        counter(block)
+    }
+
+    /// The heap's class pages as [`SizeClasses::sweep`] sees them.
+    struct Frames;
+
+    impl ClassPages for Frames {
+        fn live(&self, page: usize) -> Option<u16> {
+            live_of(page as *mut u8).map(|c| c.load(Ordering::Relaxed))
+        }
+        fn mark(&mut self, page: usize) {
+            if let Some(c) = live_of(page as *mut u8) {
+                c.store(SWEPT, Ordering::Relaxed);
+            }
+        }
+        fn release(&mut self, page: usize) {
+            if let Some(c) = live_of(page as *mut u8) {
+                c.store(0, Ordering::Relaxed);
+                FRAME_BYTES.fetch_sub(PAGE as u64, Ordering::Relaxed);
+                frame::free(page as u64 - PHYS_OFFSET);
+            }
+        }
+    }
 
     fn in_region(block: *mut u8) -> bool {
         let a = block as u64;
@@ -252,13 +356,36 @@ mod kernel_heap {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             let mut g = self.inner.lock();
             let (classes, heap) = &mut *g;
-            classes.alloc(layout, |l| backing_alloc(heap, l))
+            let block = classes.alloc(layout, |l| backing_alloc(heap, l));
+            if class_of(layout).is_some()
+                && !block.is_null()
+                && let Some(c) = counter(block)
+            {
+                // Under the heap's lock: a plain add.
+                c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+            }
+            block
         }
 
         unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
             let mut g = self.inner.lock();
             let (classes, heap) = &mut *g;
             classes.dealloc(block, layout, |b, l| backing_free(heap, b, l));
+            if class_of(layout).is_some()
+                && let Some(c) = counter(block)
+            {
+                let n = c.load(Ordering::Relaxed).wrapping_sub(1);
+                c.store(n, Ordering::Relaxed);
+                if n != 0 || in_region(block) {
+                    return;
+                }
+                // A page fell empty: sweep when the free lists have doubled.
+                let cached = classes.cached() as u64;
+                if cached >= SWEEP_MIN.max(2 * SWEPT_AT.load(Ordering::Relaxed)) {
+                    classes.sweep(&mut Frames);
+                    SWEPT_AT.store(classes.cached() as u64, Ordering::Relaxed);
+                }
+            }
         }
 
         /// In place when the new size falls in the same class (a `String` or `Vec`
@@ -314,8 +441,8 @@ mod kernel_heap {
         (size - g.1.used() as u64, size)
     }
 
-    /// Bytes on the size-class free lists: pages taken for the classes that hold no live
-    /// block stay there for reuse (they are not handed back to the frame allocator).
+    /// Bytes on the size-class free lists: blocks of pages that still hold a live block,
+    /// and empty pages until the next sweep gives them back to the frame allocator.
     pub fn cached() -> u64 {
         HEAP.inner.lock().0.cached() as u64
     }
@@ -390,6 +517,57 @@ mod tests {
         assert!(is_page_block(l(16, 4096)), "page alignment");
         assert!(!is_page_block(l(4097, 8)), "the region's");
         assert!(!is_page_block(l(64, 8192)), "more than page alignment");
+    }
+
+    /// Page bookkeeping for host tests: pages counted by address, released ones listed.
+    #[derive(Default)]
+    struct TestPages {
+        live: std::collections::HashMap<usize, u16>,
+        released: Vec<usize>,
+    }
+
+    impl ClassPages for TestPages {
+        fn live(&self, page: usize) -> Option<u16> {
+            self.live.get(&page).copied()
+        }
+        fn mark(&mut self, page: usize) {
+            self.live.insert(page, SWEPT);
+        }
+        fn release(&mut self, page: usize) {
+            self.live.insert(page, 0);
+            self.released.push(page);
+        }
+    }
+
+    #[test]
+    fn a_sweep_returns_empty_pages_and_keeps_used_ones() {
+        let mut c = SizeClasses::new();
+        let l = Layout::from_size_align(512, 8).unwrap();
+        let page = Layout::from_size_align(PAGE, PAGE).unwrap();
+        let mut pages = TestPages::default();
+        // Two pages of 512-byte blocks, every block handed out.
+        let blocks: Vec<*mut u8> = (0..16).map(|_| c.alloc(l, |_| sys_alloc(page))).collect();
+        for &b in &blocks {
+            *pages.live.entry(b as usize & !(PAGE - 1)).or_default() += 1;
+        }
+        assert_eq!(pages.live.len(), 2, "two pages");
+        let keep = blocks[0];
+        let kept_page = keep as usize & !(PAGE - 1);
+        for &b in &blocks[1..] {
+            *pages.live.get_mut(&(b as usize & !(PAGE - 1))).unwrap() -= 1;
+            c.dealloc(b, l, |_, _| panic!("a class block"));
+        }
+        assert_eq!(c.cached(), 15 * 512);
+        c.sweep(&mut pages);
+        assert_eq!(pages.released.len(), 1, "the empty page only");
+        assert_ne!(pages.released[0], kept_page);
+        assert_eq!(c.cached(), 7 * 512, "the used page's free blocks stay");
+        let again = c.alloc(l, |_| panic!("the used page has free blocks"));
+        assert_eq!(again as usize & !(PAGE - 1), kept_page);
+        for p in pages.released.iter().chain([&kept_page]) {
+            // SAFETY: both pages came from `sys_alloc(page)`.
+            unsafe { System.dealloc(*p as *mut u8, page) };
+        }
     }
 
     #[test]

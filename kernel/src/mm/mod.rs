@@ -65,7 +65,9 @@ pub fn page_table_bytes() -> u64 {
 
 /// `(free, total)` pages of RAM (`MemFree`, `MemTotal`): the frame allocator's and the
 /// heap's contiguous region; heap pages taken from frames count as used, except the
-/// blocks waiting on the size-class free lists (the heap reuses them first).
+/// blocks waiting on the size-class free lists (the heap reuses them first, and gives
+/// the empty pages back to the frame allocator at its next sweep), so a test finds
+/// `MemFree` back to the byte once the kernel objects it made are freed.
 #[cfg(target_os = "none")]
 pub fn memory_pages() -> (u64, u64) {
     let (free, total) = frame::counts();

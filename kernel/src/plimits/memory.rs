@@ -17,6 +17,12 @@ pub struct Memory {
     limit: AtomicU64,
     /// Processes killed for a fault over the limit (cgroup2's `memory.events` `oom_kill`).
     oom_kills: AtomicU64,
+    /// Whether charges past `limit` fail. The root group's limit only shows the machine's
+    /// memory: as Linux's root memory cgroup it is never refused, since its usage counts
+    /// a copy-on-write page once per address space sharing it (10,000 forked children
+    /// of one parent are charged more than RAM while half of it is free); the machine
+    /// running out is the frame allocator's `ENOMEM`.
+    limited: bool,
 }
 
 impl Memory {
@@ -27,6 +33,15 @@ impl Memory {
             failcnt: AtomicU64::new(0),
             limit: AtomicU64::new(limit),
             oom_kills: AtomicU64::new(0),
+            limited: true,
+        }
+    }
+
+    /// The root group's: `limit` (the machine's memory) is shown, never enforced.
+    pub fn unlimited(limit: u64) -> Memory {
+        Memory {
+            limited: false,
+            ..Memory::new(limit)
         }
     }
 
@@ -55,7 +70,8 @@ impl Memory {
     pub fn charge(&self, bytes: u64) -> Result<(), Errno> {
         let limit = self.limit();
         let old = charge_counter(&self.usage, &self.failcnt, |u| {
-            u.checked_add(bytes).filter(|n| *n <= limit)
+            u.checked_add(bytes)
+                .filter(|n| *n <= limit || !self.limited)
         })
         .ok_or(Errno::ENOMEM)?;
         self.peak.fetch_max(old + bytes, Ordering::Relaxed);
@@ -83,7 +99,7 @@ impl Memory {
 
     /// Whether `bytes` more fit (the check of a process joining).
     pub fn fits(&self, bytes: u64) -> bool {
-        self.usage().saturating_add(bytes) <= self.limit()
+        self.usage().saturating_add(bytes) <= self.limit() || !self.limited
     }
 }
 
@@ -91,7 +107,7 @@ impl Memory {
 /// in `g`'s `oom_kill` when `g` is at its limit (not when the machine is out of frames).
 pub fn note_fault_kill(g: &Arc<Group>) {
     let m = &g.effective().mem;
-    if m.usage().saturating_add(4096) > m.limit() {
+    if !m.fits(4096) {
         m.note_oom_kill();
     }
 }
@@ -154,5 +170,15 @@ mod tests {
         assert_eq!(m.set_limit(4096), Err(Errno::EINVAL));
         assert_eq!(m.set_limit(8192), Ok(()));
         assert!(!m.fits(1));
+    }
+
+    #[test]
+    fn the_root_groups_limit_is_shown_not_enforced() {
+        let m = Memory::unlimited(2 * 4096);
+        for _ in 0..3 {
+            m.charge(4096).expect("never refused");
+        }
+        assert_eq!((m.usage(), m.limit(), m.failcnt()), (3 * 4096, 2 * 4096, 0));
+        assert!(m.fits(1 << 30));
     }
 }

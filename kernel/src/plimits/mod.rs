@@ -88,10 +88,14 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 static ROOT: Once<Arc<Group>> = Once::new();
 
-/// The root group (its memory limit is the machine's memory).
+/// The root group (its memory limit shows the machine's memory and is not enforced).
 pub fn root() -> Arc<Group> {
-    ROOT.call_once(|| Arc::new(Group::new(0, "", glue::total_memory())))
-        .clone()
+    ROOT.call_once(|| {
+        let mut g = Group::new(0, "", glue::total_memory());
+        g.mem = memory::Memory::unlimited(glue::total_memory());
+        Arc::new(g)
+    })
+    .clone()
 }
 
 /// The group with number `id` (0: the root), if it exists.
