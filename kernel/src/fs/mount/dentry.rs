@@ -91,6 +91,10 @@ impl MountTable {
 
     /// Applies [`after`] to this table.
     fn follow_dentry(&self, from: &Dentry, to: Option<&str>) {
+        // Only a mount of that file system can have a mount on the directory.
+        if !self.mounts.read().iter().any(|m| m.fs.dev() == from.dev) {
+            return;
+        }
         let mut mounts = self.mounts.write();
         let Some(new) = after(&mounts, from, to) else {
             log::warn!("mount: no memory to move the mounts on a renamed directory");
