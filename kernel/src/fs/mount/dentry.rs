@@ -45,34 +45,54 @@ fn parents(mounts: &[Arc<Mount>]) -> Option<Vec<Option<usize>>> {
     Some(out)
 }
 
-/// What becomes of each mount of `mounts` when the directory `from` moves to `to`
-/// inside its file system (`to` `None`: it is removed): its new path, or `None` when
-/// it goes.
-fn after(mounts: &[Arc<Mount>], from: &Dentry, to: Option<&str>) -> Option<Vec<Option<String>>> {
+/// The mounts of `mounts` that change when the directory `from` moves to `to` inside
+/// its file system (`to` `None`: it is removed), each with its new path (`None`: it
+/// goes). Nothing is allocated for a mount that stays as it is (a tree may hold
+/// `fs/mount-max` of them); `None` when memory for the index is short.
+fn changes(
+    mounts: &[Arc<Mount>],
+    from: &Dentry,
+    to: Option<&str>,
+) -> Option<Vec<(usize, Option<String>)>> {
     let parents = parents(mounts)?;
-    let mut out: Vec<Option<String>> = Vec::new();
-    out.try_reserve_exact(mounts.len()).ok()?;
-    for (m, parent) in mounts.iter().zip(parents) {
-        let Some(p) = parent else {
-            out.push(Some(m.path.clone()));
-            continue;
-        };
+    let mut out: Vec<(usize, Option<String>)> = Vec::new();
+    // The directory under the mount being looked at (one buffer for all of them).
+    let mut dir = String::new();
+    for (i, (m, parent)) in mounts.iter().zip(parents).enumerate() {
+        let Some(p) = parent else { continue };
         let parent = &mounts[p];
         let rel = path::strip_root(&m.path, &parent.path).unwrap_or("/");
-        let dir = path::join_under(&parent.root_path, rel);
-        let moved = parent.fs.dev() == from.dev && path::is_within(&dir, &from.in_fs);
-        let new = match (&out[p], moved, to) {
-            (None, _, _) | (Some(_), true, None) => None,
-            (Some(pp), true, Some(to)) => {
+        // The parent's new path when it changed (changes are in mount order).
+        let moved_parent = out
+            .binary_search_by_key(&p, |(j, _)| *j)
+            .ok()
+            .map(|k| out[k].1.as_deref());
+        let moved = parent.fs.dev() == from.dev && {
+            dir.clear();
+            dir.push_str(&parent.root_path);
+            if rel != "/" {
+                if dir == "/" {
+                    dir.clear();
+                }
+                dir.push_str(rel);
+            }
+            path::is_within(&dir, &from.in_fs)
+        };
+        let new = match (moved_parent, moved, to) {
+            (Some(None), _, _) | (_, true, None) => None,
+            (pp, true, Some(to)) => {
+                let pp = pp.flatten().unwrap_or(&parent.path);
                 let rest = path::strip_root(&dir, &from.in_fs).unwrap_or("/");
                 let now = path::join_under(to, rest);
                 // Out of the parent's view (a bind of another directory): no path
                 // names it in this table any more.
                 path::strip_root(&now, &parent.root_path).map(|r| path::join_under(pp, r))
             }
-            (Some(pp), false, _) => Some(path::join_under(pp, rel)),
+            (Some(Some(pp)), false, _) => Some(path::join_under(pp, rel)),
+            (None, false, _) => continue,
         };
-        out.push(new);
+        out.try_reserve(1).ok()?;
+        out.push((i, new));
     }
     Some(out)
 }
@@ -89,33 +109,35 @@ impl MountTable {
         })
     }
 
-    /// Applies [`after`] to this table.
+    /// Applies [`changes`] to this table.
     fn follow_dentry(&self, from: &Dentry, to: Option<&str>) {
         // Only a mount of that file system can have a mount on the directory.
         if !self.mounts.read().iter().any(|m| m.fs.dev() == from.dev) {
             return;
         }
         let mut mounts = self.mounts.write();
-        let Some(new) = after(&mounts, from, to) else {
+        let Some(changes) = changes(&mounts, from, to) else {
             log::warn!("mount: no memory to move the mounts on a renamed directory");
             return;
         };
-        if new
-            .iter()
-            .zip(mounts.iter())
-            .all(|(n, m)| n.as_deref() == Some(m.path.as_str()))
-        {
-            return;
-        }
-        let mut i = 0;
-        mounts.retain(|_| {
-            i += 1;
-            new[i - 1].is_some()
-        });
-        for (m, p) in mounts.iter_mut().zip(new.into_iter().flatten()) {
-            if m.path != p {
-                *m = m.with(&p, m.flags);
+        for (i, new) in &changes {
+            if let Some(p) = new {
+                mounts[*i] = mounts[*i].with(p, mounts[*i].flags);
             }
+        }
+        if changes.iter().any(|(_, new)| new.is_none()) {
+            let mut i = 0;
+            let mut k = 0;
+            mounts.retain(|_| {
+                let gone = changes
+                    .get(k)
+                    .is_some_and(|(j, new)| *j == i && new.is_none());
+                if changes.get(k).is_some_and(|(j, _)| *j == i) {
+                    k += 1;
+                }
+                i += 1;
+                !gone
+            });
         }
     }
 
