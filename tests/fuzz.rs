@@ -150,6 +150,36 @@ fn seed_14_kill_minus_one_reaches_container_inits() {
     );
 }
 
+/// Seeds 21 and 37 each left a mount the clean-up could not take off (tests/c/mountseeds.c):
+/// a mount over `/` (now reached through `/..`, as on Linux) and a mount on a directory
+/// removed through another mount container while a later mount hid it (now detached with
+/// it in every table).
+#[test]
+fn seed_21_and_37_mounts_over_the_root_and_on_removed_directories_come_off() {
+    let dir = TempDir::new("mountseeds");
+    musl_build("mountseeds.c", &dir.0, "mountseeds");
+    let args = [
+        "--timeout",
+        "120",
+        "--no-net",
+        "--add",
+        dir.path(),
+        "--init",
+        "/mountseeds",
+    ];
+    let run = bulkhead(&args, Duration::from_secs(180));
+    for case in [
+        "seed_21_a_mount_over_the_root_comes_off",
+        "seed_37_a_hidden_directory_removed_elsewhere_takes_its_mount",
+    ] {
+        assert!(
+            run.lines().any(|l| l == format!("PASS {case}")),
+            "{case}\n{}",
+            run.describe()
+        );
+    }
+}
+
 #[test]
 fn dispatch_arms_are_read_at_the_first_arm_indentation() {
     let src = "pub fn dispatch(nr: usize) -> Option<R> {\n    Some(match nr {\n        0 => a(),\n        \

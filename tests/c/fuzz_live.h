@@ -173,7 +173,9 @@ static void unmount_all(void) {
       s = nl + 1;
     }
     if (!victim) break;
-    if (umount2(victim, MNT_DETACH) == 0) {
+    /* A mount stacked on "/" (seed 21) is not what "/" names (the caller's root stays
+     * the one below, as on Linux): "/.." steps onto the top of the stack. */
+    if (umount2(strcmp(victim, "/") ? victim : "/..", MNT_DETACH) == 0) {
       nfailed = 0;
     } else {
       mount(0, victim, 0, MS_REMOUNT, 0);

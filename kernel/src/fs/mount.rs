@@ -14,6 +14,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use hashbrown::{HashMap, HashSet};
 use spin::{Mutex, RwLock};
 
+mod dentry;
 mod detached;
 pub use detached::DetachedTree;
 
@@ -165,6 +166,12 @@ fn holder<'a>(mounts: impl Iterator<Item = &'a Arc<Mount>>, path: &str) -> Optio
         }
     }
     best.cloned()
+}
+
+/// Whether `mounts[idx]` is the tree's own root: the first mount at `/`, which no umount
+/// removes (a mount stacked on it later can go: fuzz seed 21).
+fn is_tree_root(mounts: &[Arc<Mount>], idx: usize) -> bool {
+    mounts[idx].path == "/" && !mounts[..idx].iter().any(|m| m.path == "/")
 }
 
 /// A mount that receives propagation, in its table.
@@ -439,6 +446,7 @@ impl MountTable {
             let mounts = r.table.mounts.read();
             if let Some(idx) = mounts.iter().rposition(|x| x.path == p)
                 && mounts[idx].fs.dev() == gone.fs.dev()
+                && !is_tree_root(&mounts, idx)
             {
                 let below = mounts[idx + 1..]
                     .iter()
@@ -507,14 +515,15 @@ impl MountTable {
     }
 
     /// Removes the visible mount at canonical `path`: `EINVAL` if nothing is mounted
-    /// there, `EBUSY` for the root or when something is mounted below it.
+    /// there, `EBUSY` for the tree's root (a mount stacked on it can go) or when
+    /// something is mounted below it.
     pub fn umount(&self, path: &str) -> Result<Arc<Mount>, Errno> {
         let mounts = self.mounts.read();
         let idx = mounts
             .iter()
             .rposition(|m| m.path == path)
             .ok_or(Errno::EINVAL)?;
-        if path == "/" {
+        if is_tree_root(&mounts, idx) {
             return Err(Errno::EBUSY);
         }
         let busy = mounts[idx + 1..]
@@ -704,64 +713,36 @@ impl MountTable {
         Ok(())
     }
 
-    /// The tables that show the directory holding canonical `path` of this table at the
-    /// same path: this one and the copies `unshare(CLONE_NEWNS)` and `clone` made of it
-    /// (a table that names it otherwise, after a `pivot_root`, is not found).
-    fn tables_showing(&self, path: &str) -> Vec<Arc<MountTable>> {
-        let dir = path::parent(path);
-        let Some(holder) = self.mount_of(dir) else {
-            return Vec::new();
-        };
-        let same = |m: &Arc<Mount>| {
-            m.path == holder.path
-                && m.root_path == holder.root_path
-                && m.fs.dev() == holder.fs.dev()
-        };
-        let mut tables = all_tables();
-        tables.retain(|t| t.mount_of(dir).is_some_and(|m| same(&m)));
-        tables
-    }
-
-    /// The directory at canonical `from` was renamed to `to`: the mounts below it follow
-    /// it in every table that shows it, as Linux's follow their mount points' dentries
-    /// (fuzz seed 37: a mount left under its old path could be unmounted by no one).
+    /// The directory at canonical `from` was renamed to `to`: the mounts on it and below
+    /// it follow it in every table, hidden ones too (see `dentry.rs`; fuzz seed 37).
     pub fn follow_rename(&self, from: &str, to: &str) {
-        for t in self.tables_showing(from) {
-            t.mounts_follow(from, to);
+        if let (Some(f), Some(t)) = (self.dentry(from), self.dentry(to)) {
+            Self::follow_rename_of(&f, &t);
         }
     }
 
     /// The directory at canonical `path` was removed (allowed where it is not a mount
-    /// point of the remover's table): the mounts on it and below it in the other tables
-    /// that show it are detached, as Linux's `detach_mounts` (fuzz seed 37).
+    /// point of the remover's table): the mounts on it in every table are detached, as
+    /// Linux's `detach_mounts` (fuzz seed 37).
     pub fn detach_removed(&self, path: &str) {
-        for t in self.tables_showing(path) {
-            while t.detach(path).is_ok() {}
-        }
-    }
-
-    fn mounts_follow(&self, from: &str, to: &str) {
-        // Mounts on `from` itself too: in another table the renamed directory may be a
-        // mount point (in the renamer's it cannot: EBUSY).
-        let mut mounts = self.mounts.write();
-        for m in mounts.iter_mut().filter(|m| path::is_within(&m.path, from)) {
-            let rest = path::strip_root(&m.path, from).unwrap_or("/");
-            *m = m.with(&path::join_under(to, rest), m.flags);
+        if let Some(d) = self.dentry(path) {
+            Self::detach_removed_dentry(&d);
         }
     }
 
     /// `MNT_DETACH`: removes the visible mount at canonical `path` and every mount
     /// below it now; open files and directories in them keep working. `EINVAL` if
-    /// nothing is mounted there, `EBUSY` for the root.
+    /// nothing is mounted there, `EBUSY` for the tree's root (a mount stacked on it can
+    /// go, with every mount made after it).
     pub fn detach(&self, path: &str) -> Result<(), Errno> {
-        if path == "/" {
-            return Err(Errno::EBUSY);
-        }
         let mut mounts = self.mounts.write();
         let idx = mounts
             .iter()
             .rposition(|m| m.path == path)
             .ok_or(Errno::EINVAL)?;
+        if is_tree_root(&mounts, idx) {
+            return Err(Errno::EBUSY);
+        }
         let gone = mounts[idx].clone();
         let mut i = 0;
         mounts.retain(|m| {
@@ -985,6 +966,28 @@ mod tests {
         assert!(t.mount_at("/tmp/a/b").is_none());
         assert!(t.mount_at("/tmp/a/b/c").is_none());
         assert_eq!(t.list().len(), 1);
+    }
+
+    /// Seed 21: a child mounted cgroup2 over `/` of the fuzzer's tree; the clean-up could
+    /// not take it off (only the tree's own root stays).
+    #[test]
+    fn seed_21_a_mount_stacked_on_the_root_comes_off() {
+        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
+        let root_dev = t.mount_at("/").expect("root").fs.dev();
+        t.mount("/", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount over /");
+        t.mount("/", RamFs::new("tmpfs"), "none", 0)
+            .expect("and again");
+        t.mount("/p", RamFs::new("tmpfs"), "none", 0)
+            .expect("mount /p on the top");
+        assert_eq!(t.umount("/").err(), Some(Errno::EBUSY), "/p is on it");
+        t.detach("/").expect("the top and /p go");
+        assert_eq!(t.list().len(), 2);
+        t.umount("/").expect("the next one, with nothing on it");
+        assert_eq!(t.list().len(), 1);
+        assert_eq!(t.mount_at("/").expect("root").fs.dev(), root_dev);
+        assert_eq!(t.umount("/").err(), Some(Errno::EBUSY));
+        assert_eq!(t.detach("/"), Err(Errno::EBUSY));
     }
 
     #[test]

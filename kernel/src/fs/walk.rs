@@ -185,12 +185,9 @@ impl Walker<'_> {
                         if rules & RESOLVE_BENEATH != 0 {
                             return Err(Errno::EXDEV);
                         }
-                        continue;
-                    }
-                    if rules & RESOLVE_NO_XDEV != 0 && self.mounts.mount_at(&at).is_some() {
+                    } else if rules & RESOLVE_NO_XDEV != 0 && self.mounts.mount_at(&at).is_some() {
                         return Err(Errno::EXDEV);
-                    }
-                    if stack.len() > 1 {
+                    } else if stack.len() > 1 {
                         stack.pop();
                         let &(_, _, len) = stack.last().expect("the walk stack is never empty");
                         at.truncate(len);
@@ -200,6 +197,19 @@ impl Walker<'_> {
                         at.clear();
                         at.push_str(&parent.path);
                         stack[0] = (parent.inode, ty, at.len());
+                    }
+                    // Linux steps onto the mounts stacked on where `..` lands; at the
+                    // root they are not passed on the way down (fuzz seed 21: how a
+                    // mount over `/` is reached).
+                    if at == self.root.path
+                        && !scoped
+                        && rules & RESOLVE_NO_XDEV == 0
+                        && let Some(m) = self.mounts.mount_at(&at)
+                    {
+                        let top = m.root();
+                        let ty = top.file_type();
+                        stack.clear();
+                        stack.push((top, ty, at.len()));
                     }
                 }
                 name => {
@@ -471,6 +481,29 @@ mod tests {
     fn trailing_slash_on_a_file_gives_enotdir() {
         let t = tree();
         assert_eq!(resolve(&t, "/", "/a/b/f/", true), Err(Errno::ENOTDIR));
+    }
+
+    /// Seed 21: `/` stays the caller's root when a mount stacks on it, as on Linux;
+    /// `/..` steps onto the top of the stack.
+    #[test]
+    fn seed_21_dotdot_at_the_root_reaches_a_mount_stacked_on_it() {
+        let t = tree();
+        let root = t.root();
+        let over = RamFs::new("tmpfs");
+        let dev = over.root().metadata().dev;
+        t.mount("/", over, "none", 0).expect("mount over /");
+        let w = Walker {
+            mounts: &t,
+            root: &root,
+            cwd: &root,
+        };
+        let dev_of = |p: &str| w.resolve(p, true).map(|l| (l.path, l.inode.metadata().dev));
+        let root_dev = root.inode.metadata().dev;
+        assert_eq!(dev_of("/"), Ok(("/".to_string(), root_dev)));
+        assert_eq!(dev_of("/.."), Ok(("/".to_string(), dev)));
+        assert_eq!(dev_of("/a/../.."), Ok(("/".to_string(), dev)));
+        assert_eq!(dev_of("/a/.."), Ok(("/".to_string(), dev)));
+        assert_eq!(dev_of("/."), Ok(("/".to_string(), root_dev)));
     }
 
     #[test]

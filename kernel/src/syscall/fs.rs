@@ -1348,9 +1348,19 @@ fn contexts_on(mounts: &Arc<crate::fs::mount::MountTable>) -> Vec<Arc<FsContext>
 /// Whether the mount `m` (at canonical `m.path`) is busy: a process of the tree has
 /// its root or working directory in it, or a file of it open.
 fn mount_busy(mounts: &Arc<crate::fs::mount::MountTable>, m: &crate::fs::mount::Mount) -> bool {
+    // Every path is below `/`: a mount stacked there is used by a root or working
+    // directory on its file system.
+    let dev = m.fs.dev();
+    let on_it = |c: &FsContext| {
+        if m.path == "/" {
+            c.root().inode.metadata().dev == dev || c.cwd().inode.metadata().dev == dev
+        } else {
+            c.uses(&m.path)
+        }
+    };
     processes_on(mounts)
         .iter()
-        .any(|(p, c)| c.uses(&m.path) || open_in(p, m, false))
+        .any(|(p, c)| on_it(c) || open_in(p, m, false))
 }
 
 /// Whether process `p` has a file of mount `m` open (with `writing`: open for writing).
@@ -1424,7 +1434,7 @@ fn umount2(target: u64, flags: u32) -> SysResult {
     }
     // Busy while a process's root or working directory is inside or one of its
     // files is open (files that moved to another tree are not seen).
-    if loc.path != "/" && mount_busy(ctx.mounts(), &m) {
+    if mount_busy(ctx.mounts(), &m) {
         return Err(Errno::EBUSY);
     }
     // So is a copy that the umount would take with it at a receiver.
