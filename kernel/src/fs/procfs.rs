@@ -136,6 +136,15 @@ pub trait KernelView: Send + Sync {
     fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
         None
     }
+    /// The descriptor table of process `pid` (`/proc/[pid]/fd`); `None` once it exited.
+    fn fd_table(&self, _pid: u32) -> Option<Arc<super::fdtable::FdTable>> {
+        None
+    }
+    /// Whether the reader may look at process `pid`'s descriptors (Linux's ptrace read
+    /// access: the same ids or `CAP_SYS_PTRACE` over it).
+    fn may_read_fds(&self, _pid: u32) -> bool {
+        true
+    }
 }
 
 /// Appends `n` in decimal (what `to_string` gives, without the formatting machinery:
@@ -447,7 +456,7 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 21] = [
+const PID_FILES: [(&str, FileType); 23] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
     ("stat", FileType::Regular),
@@ -457,6 +466,8 @@ const PID_FILES: [(&str, FileType); 21] = [
     ("maps", FileType::Regular),
     ("statm", FileType::Regular),
     ("environ", FileType::Regular),
+    ("fd", FileType::Directory),
+    ("fdinfo", FileType::Directory),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
     ("uid_map", FileType::Regular),
@@ -616,9 +627,9 @@ impl Node {
     }
 }
 
-struct Shared {
-    dev: u64,
-    view: Arc<dyn KernelView>,
+pub(super) struct Shared {
+    pub(super) dev: u64,
+    pub(super) view: Arc<dyn KernelView>,
 }
 
 pub struct ProcFs {
@@ -1019,6 +1030,9 @@ impl Inode for ProcInode {
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
                 match name {
+                    "fd" | "fdinfo" => {
+                        return Ok(super::procfd::dir(self.fs.clone(), pid, name == "fdinfo"));
+                    }
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),
                     "comm" => Node::Comm(pid),
