@@ -70,6 +70,9 @@ pub struct MapLine {
     /// Like `b"rw-p"`.
     pub perms: [u8; 4],
     pub offset: u64,
+    /// The mapped file's device (`st_dev`) and inode number; 0 for anonymous memory.
+    pub dev: u64,
+    pub ino: u64,
     pub name: String,
 }
 
@@ -257,8 +260,14 @@ pub fn render_maps(maps: &[MapLine]) -> String {
         let start = s.len();
         let _ = write!(
             s,
-            "{:08x}-{:08x} {} {:08x} 00:00 0",
-            m.start, m.end, perms, m.offset
+            "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {}",
+            m.start,
+            m.end,
+            perms,
+            m.offset,
+            super::vfs::major(m.dev),
+            super::vfs::minor(m.dev),
+            m.ino
         );
         if !m.name.is_empty() {
             // Linux pads the name to column 73.
@@ -1293,6 +1302,8 @@ mod tests {
                     end: 0x401000,
                     perms: *b"r-xp",
                     offset: 0,
+                    dev: 0,
+                    ino: 0,
                     name: "/init".into(),
                 },
                 MapLine {
@@ -1300,6 +1311,8 @@ mod tests {
                     end: 0x800000,
                     perms: *b"rw-p",
                     offset: 0,
+                    dev: 0,
+                    ino: 0,
                     name: String::new(),
                 },
             ],

@@ -52,6 +52,8 @@ mod tests {
             end,
             perms: *perms,
             offset: 0,
+            dev: 0,
+            ino: 0,
             name: name.to_string(),
         }
     }

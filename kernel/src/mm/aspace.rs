@@ -403,6 +403,7 @@ impl AddressSpace {
             prot,
             backing: Backing::Private,
             name: String::from(name),
+            file: None,
         }
     }
 }

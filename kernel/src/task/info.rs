@@ -87,6 +87,8 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
                         shared,
                     ],
                     offset,
+                    dev: v.file.map_or(0, |f| f.0),
+                    ino: v.file.map_or(0, |f| f.1),
                     name: v.name.clone(),
                 }
             })

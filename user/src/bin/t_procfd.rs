@@ -190,6 +190,54 @@ mod imp {
         check_ok!(close(fd));
     }
 
+    /// The dev and inode columns of /proc/self/maps: `fstat`'s `st_dev` (major:minor in
+    /// hex) and `st_ino` for a file mapping and for the program itself; 00:00 0 for
+    /// anonymous memory.
+    fn maps_show_the_files_device_and_inode() {
+        let (fd, path) = scratch("maps", &[7u8; 8192]);
+        let st = check_ok!(fstat(fd));
+        // SAFETY: no MAP_FIXED: the kernel picks free addresses.
+        let addr = check_ok!(unsafe { mmap(0, 8192, PROT_READ, MAP_SHARED, fd, 4096) });
+        let anon = check_ok!(mmap_anon(4096));
+        let maps = check_ok!(read_text("/proc/self/maps"));
+        let fields = |start: usize| -> Option<(String, String, String)> {
+            let line = maps
+                .lines()
+                .find(|l| l.starts_with(&format!("{start:08x}-")))?;
+            let f: alloc::vec::Vec<&str> = line.split_whitespace().collect();
+            Some((f[2].into(), f[3].into(), f[4].into()))
+        };
+        let dev = st.st_dev;
+        let major = ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff);
+        let minor = ((dev >> 12) & 0xffff_ff00) | (dev & 0xff);
+        check_eq!(
+            fields(addr),
+            Some((
+                String::from("00001000"),
+                format!("{major:02x}:{minor:02x}"),
+                format!("{}", st.st_ino)
+            )),
+            "{}",
+            maps
+        );
+        check!(maps.contains(&path), "{}", maps);
+        check_eq!(
+            fields(anon),
+            Some((String::from("00000000"), "00:00".into(), "0".into()))
+        );
+        // The program's own segments name its file.
+        let exe = check_ok!(ulib::container::stat_path("/proc/self/exe"));
+        let prog = maps.lines().find(|l| l.ends_with("/tests/t_procfd"));
+        let ino = prog.and_then(|l| l.split_whitespace().nth(4)).unwrap_or("");
+        check_eq!(ino, format!("{}", exe.st_ino).as_str(), "{}", maps);
+        // SAFETY: the mappings are this case's own.
+        unsafe {
+            let _ = munmap(addr, 8192);
+            let _ = munmap(anon, 4096);
+        }
+        check_ok!(close(fd));
+    }
+
     /// Another user's descriptors need ptrace read access: EACCES.
     fn another_users_fds_are_refused() {
         let (fd, _) = scratch("perm", b"x");
@@ -226,6 +274,7 @@ mod imp {
             socket_and_eventfd_links_name_the_object,
             pty_slave_link_is_dev_pts_n,
             fdinfo_shows_position_flags_and_mount,
+            maps_show_the_files_device_and_inode,
             another_users_fds_are_refused,
         ])
     }
