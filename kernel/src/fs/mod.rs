@@ -528,7 +528,12 @@ impl procfs::KernelView for KernelState {
         let pi = p.inner.lock();
         pi.zombie.is_none().then(|| pi.files.clone())
     }
-    fn may_read_fds(&self, pid: u32) -> bool {
+    fn smaps_rollup(&self, pid: u32) -> Option<procpid::Rollup> {
+        let p = self.process(pid)?;
+        let vm = p.inner.lock().vm.clone()?;
+        Some(crate::task::info::smaps_rollup(&vm.lock()))
+    }
+    fn may_trace_read(&self, pid: u32) -> bool {
         self.process(pid).is_some_and(|p| {
             Arc::ptr_eq(&p, &crate::task::current_process())
                 || procfd::may_read(&crate::task::current_cred(), &p.cred())

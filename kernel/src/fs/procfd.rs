@@ -3,7 +3,7 @@
 //! `socket:[ino]`, `anon_inode:[eventfd]`...; opening it opens the same inode again, or
 //! for a pipe the same pipe) and one text file per descriptor (`pos:`, `flags:`,
 //! `mnt_id:`, `ino:` and the object's own lines). Looking at another process's
-//! descriptors needs Linux's ptrace read access (`KernelView::may_read_fds`): `EACCES`.
+//! descriptors needs Linux's ptrace read access (`KernelView::may_trace_read`): `EACCES`.
 
 use super::fdtable::FdTable;
 use super::file::{FileOps, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_WRONLY, OpenFile};
@@ -102,7 +102,7 @@ impl FdInode {
     /// The table, once the reader may look at it (`EACCES` otherwise).
     fn checked_table(&self) -> Result<Arc<FdTable>, Errno> {
         let t = self.table()?;
-        if !self.fs.view.may_read_fds(self.pid) {
+        if !self.fs.view.may_trace_read(self.pid) {
             return Err(Errno::EACCES);
         }
         Ok(t)

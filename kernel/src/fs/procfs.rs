@@ -61,6 +61,8 @@ pub struct ProcInfo {
     pub exe: String,
     /// Resource limits (soft, hard), RLIMIT_* order.
     pub limits: [(u64, u64); 16],
+    /// rchar, wchar, syscr, syscw (`/proc/[pid]/io`).
+    pub io: [u64; 4],
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -143,10 +145,14 @@ pub trait KernelView: Send + Sync {
     fn fd_table(&self, _pid: u32) -> Option<Arc<super::fdtable::FdTable>> {
         None
     }
-    /// Whether the reader may look at process `pid`'s descriptors (Linux's ptrace read
+    /// Whether the reader may look at process `pid`'s descriptors and I/O (Linux's ptrace read
     /// access: the same ids or `CAP_SYS_PTRACE` over it).
-    fn may_read_fds(&self, _pid: u32) -> bool {
+    fn may_trace_read(&self, _pid: u32) -> bool {
         true
+    }
+    /// `/proc/[pid]/smaps_rollup`'s figures, from the page tables.
+    fn smaps_rollup(&self, _pid: u32) -> Option<super::procpid::Rollup> {
+        None
     }
 }
 
@@ -465,7 +471,7 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 23] = [
+const PID_FILES: [(&str, FileType); 25] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
     ("stat", FileType::Regular),
@@ -474,6 +480,8 @@ const PID_FILES: [(&str, FileType); 23] = [
     ("limits", FileType::Regular),
     ("maps", FileType::Regular),
     ("statm", FileType::Regular),
+    ("io", FileType::Regular),
+    ("smaps_rollup", FileType::Regular),
     ("environ", FileType::Regular),
     ("fd", FileType::Directory),
     ("fdinfo", FileType::Directory),
@@ -1041,6 +1049,9 @@ impl Inode for ProcInode {
                 match name {
                     "fd" | "fdinfo" => {
                         return Ok(super::procfd::dir(self.fs.clone(), pid, name == "fdinfo"));
+                    }
+                    "io" | "smaps_rollup" => {
+                        return Ok(super::procpid::file(self.fs.clone(), pid, name == "io"));
                     }
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),

@@ -238,6 +238,76 @@ mod imp {
         check_ok!(close(fd));
     }
 
+    /// A number field (`key:` then a value, maybe with ` kB`) of a /proc text.
+    fn field(text: &str, key: &str) -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// /proc/self/io counts the read and write family: bytes and calls.
+    fn io_counts_bytes_and_calls() {
+        let (fd, path) = scratch("io", &[1u8; 3000]);
+        check_ok!(close(fd));
+        let fd = check_ok!(open_path(&path, O_RDWR));
+        let before = check_ok!(read_text("/proc/self/io"));
+        let mut buf = [0u8; 1000];
+        check_eq!(read(fd, &mut buf), Ok(1000));
+        check_eq!(write(fd, &buf[..500]), Ok(500));
+        let after = check_ok!(read_text("/proc/self/io"));
+        let delta = |k: &str| field(&after, k).unwrap_or(0) - field(&before, k).unwrap_or(0);
+        // read_text: one read of the text, one of EOF; then ours.
+        check_eq!(
+            delta("rchar:"),
+            before.len() as u64 + 1000,
+            "{}{}",
+            before,
+            after
+        );
+        check_eq!(delta("syscr:"), 3);
+        check_eq!(delta("wchar:"), 500);
+        check_eq!(delta("syscw:"), 1);
+        for k in ["read_bytes:", "write_bytes:", "cancelled_write_bytes:"] {
+            check_eq!(field(&after, k), Some(0), "{}", k);
+        }
+        check_ok!(close(fd));
+    }
+
+    /// smaps_rollup: Rss and Anonymous grow by 4 KiB per page touched.
+    fn smaps_rollup_counts_touched_pages() {
+        const PAGES: usize = 5;
+        let area = check_ok!(mmap_anon(16 * 4096));
+        let _ = read_text("/proc/self/smaps_rollup");
+        let before = check_ok!(read_text("/proc/self/smaps_rollup"));
+        for i in 0..PAGES {
+            let p = (area + i * 3 * 4096) as *mut u8;
+            // SAFETY: inside the fresh mapping.
+            unsafe { p.write_volatile(1) };
+        }
+        let after = check_ok!(read_text("/proc/self/smaps_rollup"));
+        check!(
+            after
+                .lines()
+                .next()
+                .is_some_and(|l| l.ends_with("[rollup]")),
+            "{}",
+            after
+        );
+        let delta =
+            |k: &str| field(&after, k).unwrap_or(0) as i64 - field(&before, k).unwrap_or(0) as i64;
+        check_eq!(delta("Rss:"), 4 * PAGES as i64, "{}{}", before, after);
+        check_eq!(delta("Anonymous:"), 4 * PAGES as i64);
+        check_eq!(delta("Private_Dirty:"), 4 * PAGES as i64);
+        check!(field(&after, "Pss:").unwrap_or(0) <= field(&after, "Rss:").unwrap_or(0));
+        check_eq!(field(&after, "Swap:"), Some(0));
+        // SAFETY: the mapping is this case's own.
+        let _ = unsafe { munmap(area, 16 * 4096) };
+    }
+
     /// Another user's descriptors need ptrace read access: EACCES.
     fn another_users_fds_are_refused() {
         let (fd, _) = scratch("perm", b"x");
@@ -253,6 +323,14 @@ mod imp {
                 Err(EACCES)
             );
             check_eq!(list_dir(&format!("/proc/{parent}/fd")).err(), Some(EACCES));
+            check_eq!(
+                open_path(&format!("/proc/{parent}/io"), O_RDONLY),
+                Err(EACCES)
+            );
+            check_eq!(
+                read_text(&format!("/proc/{parent}/smaps_rollup")),
+                Err(EACCES)
+            );
             // Its own stay readable.
             check_eq!(
                 readlink_text(&format!("/proc/self/fd/{fd}")),
@@ -275,6 +353,8 @@ mod imp {
             pty_slave_link_is_dev_pts_n,
             fdinfo_shows_position_flags_and_mount,
             maps_show_the_files_device_and_inode,
+            io_counts_bytes_and_calls,
+            smaps_rollup_counts_touched_pages,
             another_users_fds_are_refused,
         ])
     }
