@@ -51,6 +51,11 @@ pub fn new(initval: u32, flags: u32) -> Result<Arc<OpenFile>, Errno> {
 }
 
 impl FileOps for EventFd {
+    /// Linux's `eventfd-count:` line (the counter in hex, 16 wide).
+    fn fdinfo(&self) -> String {
+        alloc::format!("eventfd-count: {:16x}\n", *self.count.lock())
+    }
+
     fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);

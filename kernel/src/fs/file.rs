@@ -109,6 +109,16 @@ pub trait FileOps: Send + Sync {
     fn fasync(&self, _file: &Arc<OpenFile>) -> Result<(), Errno> {
         Ok(())
     }
+    /// Opening `/proc/[pid]/fd/N` of an object with no inode (Linux's magic link): new
+    /// file operations on the same object for `open(2)` flags `flags`; `None` where the
+    /// object cannot be opened again (`ENXIO`).
+    fn reopen(&self, _flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+        None
+    }
+    /// The object's own lines of `/proc/[pid]/fdinfo/N` (after `ino:`).
+    fn fdinfo(&self) -> String {
+        String::new()
+    }
 }
 
 pub struct OpenFile {

@@ -26,6 +26,7 @@ pub mod pagestore;
 pub mod path;
 pub mod pipe;
 pub mod pollwait;
+pub mod procfd;
 pub mod procfs;
 pub mod proclimits;
 pub mod procpid;
@@ -177,7 +178,13 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
             None => devfs::open_device(meta.rdev)?,
         },
         FileType::CharDevice => devfs::open_device(meta.rdev)?,
-        FileType::BlockDevice | FileType::Fifo | FileType::Socket => return Err(Errno::ENXIO),
+        // A pipe reached through /proc/[pid]/fd opens again (`procfd`); fifos and
+        // sockets of a file system do not.
+        FileType::Fifo | FileType::Socket => match loc.inode.open(flags) {
+            Some(ops) => ops?,
+            None => return Err(Errno::ENXIO),
+        },
+        FileType::BlockDevice => return Err(Errno::ENXIO),
         FileType::Symlink => return Err(Errno::ELOOP),
         FileType::Regular | FileType::Directory => match loc.inode.open(flags) {
             Some(ops) => ops?,
@@ -528,6 +535,22 @@ impl procfs::KernelView for KernelState {
         }
         let loc = if cwd { fs.cwd() } else { fs.root() };
         Some((reader.path_from_root(&loc.path), loc.inode, loc.path))
+    }
+    fn fd_table(&self, pid: u32) -> Option<Arc<fdtable::FdTable>> {
+        let p = self.process(pid)?;
+        let pi = p.inner.lock();
+        pi.zombie.is_none().then(|| pi.files.clone())
+    }
+    fn smaps_rollup(&self, pid: u32) -> Option<procpid::Rollup> {
+        let p = self.process(pid)?;
+        let vm = p.inner.lock().vm.clone()?;
+        Some(crate::task::info::smaps_rollup(&vm.lock()))
+    }
+    fn may_trace_read(&self, pid: u32) -> bool {
+        self.process(pid).is_some_and(|p| {
+            Arc::ptr_eq(&p, &crate::task::current_process())
+                || procfd::may_read(&crate::task::current_cred(), &p.cred())
+        })
     }
     fn container_member(
         &self,

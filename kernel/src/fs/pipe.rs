@@ -5,7 +5,9 @@
 
 use super::env::{self, Wake};
 use super::fasync::{BAND_IN, BAND_OUT, FasyncList, POLL_IN, POLL_OUT};
-use super::file::{FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use super::file::{
+    FileOps, O_ACCMODE, O_RDONLY, O_WRONLY, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT,
+};
 use super::vfs::{Metadata, S_IFIFO, alloc_dev};
 use crate::errno::Errno;
 use alloc::collections::VecDeque;
@@ -97,6 +99,10 @@ fn wait(pipe: &Pipe) -> Result<(), Errno> {
 }
 
 impl FileOps for PipeReader {
+    fn reopen(&self, flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+        Some(Ok(reopen(&self.0, flags)))
+    }
+
     fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         if buf.is_empty() {
             return Ok(0);
@@ -192,6 +198,58 @@ fn fionread(cmd: u32, arg: u64, avail: usize) -> Result<usize, Errno> {
     Ok(0)
 }
 
+/// Opens pipe `p` again (`/proc/[pid]/fd/N`): a read end, a write end, or for `O_RDWR`
+/// both, as Linux's FIFO open.
+fn reopen(p: &Arc<Pipe>, flags: u32) -> Arc<dyn FileOps> {
+    let reader = || {
+        p.state.lock().readers += 1;
+        PipeReader(p.clone())
+    };
+    let writer = || {
+        p.state.lock().writers += 1;
+        PipeWriter(p.clone())
+    };
+    match flags & O_ACCMODE {
+        O_RDONLY => Arc::new(reader()),
+        O_WRONLY => Arc::new(writer()),
+        _ => Arc::new(PipeBoth(reader(), writer())),
+    }
+}
+
+/// Both ends of a pipe in one open file (a pipe reopened with `O_RDWR`).
+struct PipeBoth(PipeReader, PipeWriter);
+
+impl FileOps for PipeBoth {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.0.read(file, buf)
+    }
+    fn write(&self, file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+        self.1.write(file, buf)
+    }
+    fn stat(&self) -> Result<Metadata, Errno> {
+        self.0.stat()
+    }
+    fn poll(&self) -> u16 {
+        self.0.poll() | self.1.poll()
+    }
+    fn ioctl(&self, file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
+        self.0.ioctl(file, cmd, arg)
+    }
+    fn wait_chan(&self) -> Option<usize> {
+        self.0.wait_chan()
+    }
+    fn fasync(&self, file: &Arc<OpenFile>) -> Result<(), Errno> {
+        self.0.fasync(file)?;
+        self.1.fasync(file)
+    }
+    fn peek(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.0.peek(file, buf)
+    }
+    fn reopen(&self, flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+        Some(Ok(reopen(&self.0.0, flags)))
+    }
+}
+
 impl Drop for PipeReader {
     fn drop(&mut self) {
         self.0.state.lock().readers -= 1;
@@ -200,6 +258,10 @@ impl Drop for PipeReader {
 }
 
 impl FileOps for PipeWriter {
+    fn reopen(&self, flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+        Some(Ok(reopen(&self.0, flags)))
+    }
+
     fn read(&self, _file: &OpenFile, _buf: &mut [u8]) -> Result<usize, Errno> {
         Err(Errno::EBADF)
     }

@@ -62,6 +62,8 @@ pub struct ProcInfo {
     pub exe: String,
     /// Resource limits (soft, hard), RLIMIT_* order.
     pub limits: [(u64, u64); 16],
+    /// rchar, wchar, syscr, syscw (`/proc/[pid]/io`).
+    pub io: [u64; 4],
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,6 +73,9 @@ pub struct MapLine {
     /// Like `b"rw-p"`.
     pub perms: [u8; 4],
     pub offset: u64,
+    /// The mapped file's device (`st_dev`) and inode number; 0 for anonymous memory.
+    pub dev: u64,
+    pub ino: u64,
     pub name: String,
 }
 
@@ -144,6 +149,19 @@ pub trait KernelView: Send + Sync {
     }
     /// The user container of process `pid` (behind its `uid_map`, `gid_map`, `setgroups`).
     fn user_container(&self, _pid: u32) -> Option<Arc<UserContainer>> {
+        None
+    }
+    /// The descriptor table of process `pid` (`/proc/[pid]/fd`); `None` once it exited.
+    fn fd_table(&self, _pid: u32) -> Option<Arc<super::fdtable::FdTable>> {
+        None
+    }
+    /// Whether the reader may look at process `pid`'s descriptors and I/O (Linux's ptrace read
+    /// access: the same ids or `CAP_SYS_PTRACE` over it).
+    fn may_trace_read(&self, _pid: u32) -> bool {
+        true
+    }
+    /// `/proc/[pid]/smaps_rollup`'s figures, from the page tables.
+    fn smaps_rollup(&self, _pid: u32) -> Option<super::procpid::Rollup> {
         None
     }
 }
@@ -258,8 +276,14 @@ pub fn render_maps(maps: &[MapLine]) -> String {
         let start = s.len();
         let _ = write!(
             s,
-            "{:08x}-{:08x} {} {:08x} 00:00 0",
-            m.start, m.end, perms, m.offset
+            "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {}",
+            m.start,
+            m.end,
+            perms,
+            m.offset,
+            super::vfs::major(m.dev),
+            super::vfs::minor(m.dev),
+            m.ino
         );
         if !m.name.is_empty() {
             // Linux pads the name to column 73.
@@ -468,7 +492,7 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 24] = [
+const PID_FILES: [(&str, FileType); 27] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
     ("stat", FileType::Regular),
@@ -477,10 +501,14 @@ const PID_FILES: [(&str, FileType); 24] = [
     ("limits", FileType::Regular),
     ("maps", FileType::Regular),
     ("statm", FileType::Regular),
+    ("io", FileType::Regular),
+    ("smaps_rollup", FileType::Regular),
     ("environ", FileType::Regular),
     ("oom_score_adj", FileType::Regular),
     ("oom_score", FileType::Regular),
     ("oom_adj", FileType::Regular),
+    ("fd", FileType::Directory),
+    ("fdinfo", FileType::Directory),
     ("container", FileType::Directory),
     ("ns", FileType::Directory),
     ("uid_map", FileType::Regular),
@@ -644,9 +672,9 @@ impl Node {
     }
 }
 
-struct Shared {
-    dev: u64,
-    view: Arc<dyn KernelView>,
+pub(super) struct Shared {
+    pub(super) dev: u64,
+    pub(super) view: Arc<dyn KernelView>,
 }
 
 pub struct ProcFs {
@@ -1060,6 +1088,12 @@ impl Inode for ProcInode {
             Node::Pid(pid) => {
                 self.check_pid(pid)?;
                 match name {
+                    "fd" | "fdinfo" => {
+                        return Ok(super::procfd::dir(self.fs.clone(), pid, name == "fdinfo"));
+                    }
+                    "io" | "smaps_rollup" => {
+                        return Ok(super::procpid::file(self.fs.clone(), pid, name == "io"));
+                    }
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),
                     "comm" => Node::Comm(pid),
@@ -1328,6 +1362,8 @@ mod tests {
                     end: 0x401000,
                     perms: *b"r-xp",
                     offset: 0,
+                    dev: 0,
+                    ino: 0,
                     name: "/init".into(),
                 },
                 MapLine {
@@ -1335,6 +1371,8 @@ mod tests {
                     end: 0x800000,
                     perms: *b"rw-p",
                     offset: 0,
+                    dev: 0,
+                    ino: 0,
                     name: String::new(),
                 },
             ],

@@ -1,10 +1,15 @@
 //! Per-process procfs files rendered from `ProcInfo` (pure text, host-tested):
-//! `/proc/[pid]/statm`; and the OOM killer's `oom_score_adj`, `oom_score` and the legacy
+//! `/proc/[pid]/statm`, `io` and `smaps_rollup` (the last two need ptrace read access,
+//! as on Linux); and the OOM killer's `oom_score_adj`, `oom_score` and the legacy
 //! `oom_adj` (`mm::oom` has the arithmetic).
 
-use super::procfs::{MapLine, ProcInfo};
+use super::procfs::{MapLine, ProcInfo, Shared};
+use super::vfs::*;
+use crate::errno::Errno;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt::Write;
 
 const PAGE: u64 = 4096;
 
@@ -92,6 +97,174 @@ impl OomFile {
     }
 }
 
+/// `/proc/[pid]/io` (proc(5)): the read/write family's bytes and calls. Bulkhead's
+/// file systems live in memory, so no byte reaches a storage layer: `read_bytes`,
+/// `write_bytes` and `cancelled_write_bytes` are 0, as Linux shows for tmpfs.
+pub fn render_io(io: &[u64; 4]) -> String {
+    let [rchar, wchar, syscr, syscw] = io;
+    format!(
+        "rchar: {rchar}\nwchar: {wchar}\nsyscr: {syscr}\nsyscw: {syscw}\nread_bytes: 0\n\
+         write_bytes: 0\ncancelled_write_bytes: 0\n"
+    )
+}
+
+/// What a resident page holds, for `smaps_rollup`'s split of `Pss`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageKind {
+    Anon,
+    File,
+    Shmem,
+}
+
+/// `smaps_rollup`'s sums, in bytes, over the areas `start..end`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rollup {
+    pub start: u64,
+    pub end: u64,
+    pub rss: u64,
+    pub pss: u64,
+    pub pss_anon: u64,
+    pub pss_file: u64,
+    pub pss_shmem: u64,
+    pub shared_clean: u64,
+    pub shared_dirty: u64,
+    pub private_clean: u64,
+    pub private_dirty: u64,
+    pub referenced: u64,
+    pub anonymous: u64,
+}
+
+impl Rollup {
+    /// One resident 4 KiB page mapped `users` times (its share of `Pss` is 1/users),
+    /// dirty and referenced as its page-table entry says.
+    pub fn add_page(&mut self, kind: PageKind, users: u16, dirty: bool, referenced: bool) {
+        const PAGE: u64 = 4096;
+        let share = PAGE / u64::from(users.max(1));
+        self.rss += PAGE;
+        self.pss += share;
+        match kind {
+            PageKind::Anon => {
+                self.pss_anon += share;
+                self.anonymous += PAGE;
+            }
+            PageKind::File => self.pss_file += share,
+            PageKind::Shmem => self.pss_shmem += share,
+        }
+        match (users > 1, dirty) {
+            (true, false) => self.shared_clean += PAGE,
+            (true, true) => self.shared_dirty += PAGE,
+            (false, false) => self.private_clean += PAGE,
+            (false, true) => self.private_dirty += PAGE,
+        }
+        if referenced {
+            self.referenced += PAGE;
+        }
+    }
+}
+
+/// `/proc/[pid]/smaps_rollup` in Linux 6.1's layout: the `[rollup]` header line over
+/// every area, then the sums in kB (huge pages, swap and locks: Bulkhead has none).
+pub fn render_smaps_rollup(r: &Rollup) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{:08x}-{:08x} ---p 00000000 00:00 0", r.start, r.end);
+    s.push_str(&" ".repeat(73usize.saturating_sub(s.len()).max(1)));
+    s.push_str("[rollup]\n");
+    let kb = |b: u64| b / 1024;
+    for (name, v) in [
+        ("Rss", r.rss),
+        ("Pss", r.pss),
+        ("Pss_Anon", r.pss_anon),
+        ("Pss_File", r.pss_file),
+        ("Pss_Shmem", r.pss_shmem),
+        ("Shared_Clean", r.shared_clean),
+        ("Shared_Dirty", r.shared_dirty),
+        ("Private_Clean", r.private_clean),
+        ("Private_Dirty", r.private_dirty),
+        ("Referenced", r.referenced),
+        ("Anonymous", r.anonymous),
+        ("LazyFree", 0),
+        ("AnonHugePages", 0),
+        ("ShmemPmdMapped", 0),
+        ("FilePmdMapped", 0),
+        ("Shared_Hugetlb", 0),
+        ("Private_Hugetlb", 0),
+        ("Swap", 0),
+        ("SwapPss", 0),
+        ("Locked", 0),
+    ] {
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{name}:"), kb(v));
+    }
+    s
+}
+
+/// `/proc/[pid]/io` (`io` true) or `smaps_rollup`.
+struct PidFile {
+    fs: Arc<Shared>,
+    pid: u32,
+    io: bool,
+}
+
+pub(super) fn file(fs: Arc<Shared>, pid: u32, io: bool) -> InodeRef {
+    Arc::new(PidFile { fs, pid, io })
+}
+
+impl PidFile {
+    fn content(&self) -> Result<String, Errno> {
+        let v = &self.fs.view;
+        if !v.pid_exists(self.pid) {
+            return Err(Errno::ESRCH);
+        }
+        if !v.may_trace_read(self.pid) {
+            return Err(Errno::EACCES);
+        }
+        Ok(match self.io {
+            true => render_io(&v.proc_info(self.pid).ok_or(Errno::ESRCH)?.io),
+            // A kernel thread or a zombie has no memory: an empty file, as Linux.
+            false => v
+                .smaps_rollup(self.pid)
+                .map(|r| render_smaps_rollup(&r))
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl Inode for PidFile {
+    fn metadata(&self) -> Metadata {
+        let (uid, gid) = self.fs.view.pid_owner(self.pid).unwrap_or((0, 0));
+        // The numbers of procfs's `maps` slot whose low byte is free.
+        let ino = ((((self.pid as u64 + 1) << 4) | 4) << 8) | if self.io { 3 } else { 4 };
+        Metadata {
+            dev: self.fs.dev,
+            ino,
+            mode: S_IFREG | if self.io { 0o400 } else { 0o444 },
+            nlink: 1,
+            uid,
+            gid,
+            blksize: 1024,
+            ..Default::default()
+        }
+    }
+
+    fn file_type(&self) -> FileType {
+        FileType::Regular
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let text = self.content()?;
+        let data = text.as_bytes();
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
+
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::EACCES)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,8 +277,60 @@ mod tests {
             end,
             perms: *perms,
             offset: 0,
+            dev: 0,
+            ino: 0,
             name: name.to_string(),
         }
+    }
+
+    #[test]
+    fn io_uses_the_linux_layout() {
+        assert_eq!(
+            render_io(&[10, 20, 3, 4]),
+            "rchar: 10\nwchar: 20\nsyscr: 3\nsyscw: 4\nread_bytes: 0\nwrite_bytes: 0\n\
+             cancelled_write_bytes: 0\n"
+        );
+    }
+
+    #[test]
+    fn smaps_rollup_sums_pages_and_shares_pss() {
+        let mut r = Rollup {
+            start: 0x400000,
+            end: 0x7fff_f000,
+            ..Default::default()
+        };
+        r.add_page(PageKind::Anon, 1, true, true);
+        r.add_page(PageKind::Anon, 1, true, false);
+        r.add_page(PageKind::File, 2, false, true);
+        r.add_page(PageKind::Shmem, 4, true, true);
+        let s = render_smaps_rollup(&r);
+        let mut lines = s.lines();
+        let head = lines.next().unwrap_or("");
+        assert!(
+            head.starts_with("00400000-7ffff000 ---p 00000000 00:00 0 "),
+            "{head}"
+        );
+        assert!(
+            head.ends_with(" [rollup]") && head.len() == 73 + 8,
+            "{head:?}"
+        );
+        for want in [
+            "Rss:                  16 kB",
+            "Pss:                  11 kB",
+            "Pss_Anon:              8 kB",
+            "Pss_File:              2 kB",
+            "Pss_Shmem:             1 kB",
+            "Shared_Clean:          4 kB",
+            "Shared_Dirty:          4 kB",
+            "Private_Clean:         0 kB",
+            "Private_Dirty:         8 kB",
+            "Referenced:           12 kB",
+            "Anonymous:             8 kB",
+            "Locked:                0 kB",
+        ] {
+            assert!(s.lines().any(|l| l == want), "{want:?} in\n{s}");
+        }
+        assert_eq!(s.lines().count(), 21);
     }
 
     #[test]

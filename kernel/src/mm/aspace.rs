@@ -409,6 +409,11 @@ impl AddressSpace {
         n
     }
 
+    /// Calls `f(va, entry)` for every present page of `[start, end)` (`smaps_rollup`).
+    pub fn for_each_resident(&self, start: u64, end: u64, f: &mut dyn FnMut(u64, u64)) {
+        paging::for_each_present(self.pml4, start, end, f);
+    }
+
     /// Sum of the sizes of all areas.
     pub fn virtual_size(&self) -> u64 {
         self.vmas.iter().map(|v| v.end - v.start).sum()
@@ -422,6 +427,7 @@ impl AddressSpace {
             prot,
             backing: Backing::Private,
             name: String::from(name),
+            file: None,
         }
     }
 }

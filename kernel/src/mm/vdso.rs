@@ -158,6 +158,7 @@ pub fn map(vm: &mut AddressSpace, time: &TimeContainer) -> bool {
             pgoff: 0,
         },
         name: String::from("[vvar]"),
+        file: None,
     });
     vm.map_area(Vma {
         start: data_end,
@@ -168,6 +169,7 @@ pub fn map(vm: &mut AddressSpace, time: &TimeContainer) -> bool {
             pgoff: DATA_PAGES as u64,
         },
         name: String::from("[vdso]"),
+        file: None,
     });
     true
 }

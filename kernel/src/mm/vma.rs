@@ -59,6 +59,9 @@ pub struct Vma {
     pub backing: Backing,
     /// What `/proc/[pid]/maps` names it: a path, `[heap]`, `[stack]` or empty.
     pub name: String,
+    /// The mapped file's device and inode number (`fstat`'s `st_dev`, `st_ino`): `None`
+    /// for anonymous memory.
+    pub file: Option<(u64, u64)>,
 }
 
 impl Vma {
@@ -83,6 +86,7 @@ impl Vma {
             prot: self.prot,
             backing,
             name: self.name.clone(),
+            file: self.file,
         }
     }
 
@@ -112,7 +116,11 @@ impl Vma {
             ) => same_source(a, b) && x + pages == *y,
             _ => false,
         };
-        backing && self.end == next.start && self.prot == next.prot && self.name == next.name
+        backing
+            && self.end == next.start
+            && self.prot == next.prot
+            && self.name == next.name
+            && self.file == next.file
     }
 }
 
@@ -283,6 +291,7 @@ mod tests {
             prot: PROT_READ | PROT_WRITE,
             backing: Backing::Private,
             name: String::new(),
+            file: None,
         }
     }
 
@@ -353,6 +362,7 @@ mod tests {
                 pgoff: 0,
             },
             name: String::new(),
+            file: None,
         });
         s.remove_range(0x2000, 0x3000);
         let mut child = s.clone();
@@ -393,6 +403,7 @@ mod tests {
             prot: 3,
             backing: Backing::Shared { src, pgoff: 0 },
             name: String::new(),
+            file: None,
         });
         s.relocate(0x2000, 0x2000, 0x10000, false);
         let areas: Vec<_> = s.iter().map(|v| (v.start, v.end)).collect();
@@ -421,6 +432,7 @@ mod tests {
             prot: 3,
             backing: Backing::Shared { src, pgoff: 2 },
             name: String::new(),
+            file: None,
         });
         s.remove_range(0x1000, 0x3000);
         match &s.find(0x3000).map(|v| v.backing.clone()) {

@@ -104,6 +104,7 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
         return Err(Errno::ENOMEM);
     }
     let mut private_data = None;
+    let mut file_id = None;
     let (backing, name) = if flags & MAP_ANONYMOUS != 0 {
         if shared {
             let mut store = PageStore::new();
@@ -126,6 +127,7 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
         if shared && prot & PROT_WRITE != 0 && crate::fs::memfd::write_sealed(&file) {
             return Err(Errno::EPERM);
         }
+        file_id = file.stat().ok().map(|m| (m.dev, m.ino));
         let store = file.inode().and_then(|i| i.map_pages());
         match (store, shared) {
             (Some(store), true) => (
@@ -186,6 +188,7 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
         prot,
         backing,
         name,
+        file: file_id,
     });
     if let Some(data) = private_data {
         vm.write_force(start, &data)?;

@@ -65,6 +65,7 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
                     }
                 }
             }
+            t.process().io.account(nr, frame.rax);
         }
         t.take_work()
     });

@@ -153,6 +153,7 @@ fn shmat(id: i32, addr: u64, flags: u32) -> SysResult {
             pgoff: 0,
         },
         name: format!("/SYSV{:08x} (deleted)", key as u32),
+        file: None,
     });
     Ok(start as usize)
 }

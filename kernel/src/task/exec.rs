@@ -9,7 +9,7 @@ use crate::elf::{self, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD};
 use crate::errno::Errno;
 use crate::fs::vfs::InodeRef;
 use crate::mm::aspace::{AddressSpace, STACK_SIZE, STACK_TOP};
-use crate::mm::vma::{PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::mm::vma::{PROT_EXEC, PROT_READ, PROT_WRITE, Vma};
 use crate::mm::{PAGE_SIZE, page_down, page_up};
 use alloc::sync::Arc;
 use alloc::vec;
@@ -138,7 +138,11 @@ fn load_segments(
         if let Some(prev) = vm.vmas.find(start) {
             prot |= prev.prot;
         }
-        vm.map_area(AddressSpace::anon(start, end, prot, name));
+        let meta = file.metadata();
+        vm.map_area(Vma {
+            file: Some((meta.dev, meta.ino)),
+            ..AddressSpace::anon(start, end, prot, name)
+        });
         let mut buf = vec![0u8; LOAD_CHUNK.min(ph.filesz as usize)];
         let mut done = 0;
         while done < ph.filesz {

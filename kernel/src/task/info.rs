@@ -2,6 +2,8 @@
 
 use super::{sched, view_nr, visible_processes};
 use crate::fs::procfs::{MapLine, ProcInfo};
+use crate::fs::procpid::{PageKind, Rollup};
+use crate::mm::aspace::AddressSpace;
 use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
 use alloc::vec::Vec;
 
@@ -57,6 +59,7 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
         syscalls: p.syscalls.load(core::sync::atomic::Ordering::Relaxed),
         exe: pi.exe.clone(),
         limits: pi.rlimits,
+        io: p.io.get(),
         ..ProcInfo::default()
     };
     let vm = pi.vm.clone();
@@ -87,12 +90,45 @@ pub fn proc_info(nr: u32) -> Option<ProcInfo> {
                         shared,
                     ],
                     offset,
+                    dev: v.file.map_or(0, |f| f.0),
+                    ino: v.file.map_or(0, |f| f.1),
                     name: v.name.clone(),
                 }
             })
             .collect();
     }
     Some(info)
+}
+
+/// `/proc/[pid]/smaps_rollup` from the page tables: every present page of every area,
+/// its share of `Pss` by its frame's users (copy-on-write shares after `fork`). Pages of
+/// a shared mapping belong to their store and count whole. A private file mapping's page
+/// is anonymous once copied (writable); anonymous pages are dirty, as on Linux.
+pub fn smaps_rollup(vm: &AddressSpace) -> Rollup {
+    const ADDR: u64 = 0x000f_ffff_ffff_f000;
+    const WRITABLE: u64 = 1 << 1;
+    const ACCESSED: u64 = 1 << 5;
+    const DIRTY: u64 = 1 << 6;
+    let mut r = Rollup {
+        start: vm.vmas.iter().next().map_or(0, |v| v.start),
+        end: vm.vmas.iter().last().map_or(0, |v| v.end),
+        ..Rollup::default()
+    };
+    for v in vm.vmas.iter() {
+        vm.for_each_resident(v.start, v.end, &mut |_, e| {
+            let kind = match &v.backing {
+                Backing::Private => PageKind::Anon,
+                Backing::PrivateCopy { .. } if e & WRITABLE != 0 => PageKind::Anon,
+                Backing::PrivateCopy { .. } => PageKind::File,
+                Backing::Shared { .. } if v.file.is_some() => PageKind::File,
+                Backing::Shared { .. } => PageKind::Shmem,
+            };
+            let dirty = kind == PageKind::Anon || e & DIRTY != 0;
+            let users = crate::mm::frame::users(e & ADDR);
+            r.add_page(kind, users, dirty, e & ACCESSED != 0);
+        });
+    }
+    r
 }
 
 /// The environment strings, each NUL-terminated; empty when the memory is not there.

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod info;
+pub mod io;
 pub mod jobctl;
 pub mod loadavg;
 pub mod oom;
@@ -94,6 +95,8 @@ pub struct Process {
     /// System calls made by its threads (`/proc/[pid]/status` `Syscalls:`; shows that the
     /// vDSO's clock reads make none).
     pub syscalls: AtomicU64,
+    /// Bytes and calls of the read and write family (`/proc/[pid]/io`).
+    pub io: io::IoCounters,
     /// The plimits group (charged for this process from fork to reap). Its own lock:
     /// the scheduler reads it without taking `inner`.
     pub plimits: Mutex<Arc<crate::plimits::Group>>,
@@ -337,6 +340,7 @@ pub fn new_process(
         group_exit: Mutex::new(None),
         live_threads: AtomicU32::new(1),
         syscalls: AtomicU64::new(0),
+        io: io::IoCounters::default(),
         plimits: Mutex::new(group),
     });
     let thread = make_thread(pid.clone(), &proc, frame, fpu, fs_base, 0, charge)?;

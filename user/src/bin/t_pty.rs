@@ -205,6 +205,9 @@ mod imp {
             return;
         }
         setup();
+        // For `tty` and `ls -l /proc/self/fd` (ttyname reads /proc/self/fd/0).
+        let _ = mkdir_p("/proc", 0o755);
+        let _ = ulib::cred::mount("proc", "/proc", "proc", 0);
         let (m, n) = open_master("/dev/ptmx", true);
         let path = format!("/dev/pts/{n}");
         let sh = check_ok!(fork());
@@ -266,6 +269,9 @@ mod imp {
         check_eq!(step(b"\x03", "PROMPT> ", false), true);
         check_eq!(step(b"echo status=$?\r", "status=130", true), true);
         check_eq!(step(b"jobs; echo none\r", "none", true), true);
+        check_eq!(step(b"busybox tty\r", &format!("\n{path}\r\n"), true), true);
+        let fd0 = format!(" 0 -> {path}\r\n");
+        check_eq!(step(b"busybox ls -l /proc/self/fd\r", &fd0, true), true);
         check_eq!(step(b"exit 5\r", "", false), true);
         check_eq!(log.matches("Running").count() >= 2, true);
         check_eq!(wait_exit(sh), Exit::Code(5));
