@@ -141,12 +141,13 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(r)
 }
 
+// Through the borrowed running thread: no reference to the thread taken per call.
 pub(super) fn files() -> Arc<FdTable> {
-    crate::task::current().process().files()
+    crate::task::sched::with_current(|t| t.process().files())
 }
 
 pub(super) fn context() -> Arc<FsContext> {
-    crate::task::current().process().fs()
+    crate::task::sched::with_current(|t| t.process().fs())
 }
 
 /// A path from user memory: `ENAMETOOLONG` past `PATH_MAX - 1` bytes, `EFAULT`,
