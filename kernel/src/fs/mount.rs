@@ -12,11 +12,13 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, Ordering};
 use hashbrown::{HashMap, HashSet};
-use spin::{Mutex, RwLock};
+use spin::Mutex;
 
 mod dentry;
 mod detached;
+mod list;
 pub use detached::DetachedTree;
+use list::MountList;
 
 pub const MS_RDONLY: u64 = 1;
 pub const MS_NOSUID: u64 = 2;
@@ -184,7 +186,7 @@ struct Receiver {
 
 pub struct MountTable {
     /// In mount order; of several mounts at one path the last one is visible.
-    mounts: RwLock<Vec<Arc<Mount>>>,
+    mounts: MountList,
 }
 
 /// Mount ids are global, as Linux's (a copied tree gets new ones).
@@ -198,7 +200,7 @@ impl MountTable {
     /// A table with `root_fs` mounted at `/`.
     pub fn new(root_fs: Arc<dyn FileSystem>, source: &str) -> Arc<MountTable> {
         let t = Arc::new(MountTable {
-            mounts: RwLock::new(Vec::new()),
+            mounts: MountList::new(Vec::new()),
         });
         t.push("/", root_fs, source, 0);
         register(&t);
@@ -228,7 +230,7 @@ impl MountTable {
         }));
         drop(src);
         let t = Arc::new(MountTable {
-            mounts: RwLock::new(mounts),
+            mounts: MountList::new(mounts),
         });
         register(&t);
         Ok(t)
@@ -542,6 +544,9 @@ impl MountTable {
 
     /// The visible mount whose mount point is exactly `path`.
     pub fn mount_at(&self, path: &str) -> Option<Arc<Mount>> {
+        if !self.mounts.may_hold(path.len()) {
+            return None;
+        }
         self.mounts
             .read()
             .iter()

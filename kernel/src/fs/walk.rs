@@ -155,8 +155,7 @@ impl Walker<'_> {
         let mut at = String::with_capacity(start.path.len() + 1 + path.len());
         at.push_str(&start.path);
         // Directories walked so far (inode, type, length of `at` there); `..` pops.
-        let mut stack: Vec<(InodeRef, FileType, usize)> = Vec::with_capacity(8);
-        stack.push((start.inode.clone(), start.file_type(), at.len()));
+        let mut stack = DirStack::new((start.inode.clone(), start.file_type(), at.len()));
         // What is left to walk: `path` from `rest`, after the rest of the symlink targets
         // met (the innermost last), each with the offset reached in it.
         let mut rest = 0;
@@ -196,7 +195,7 @@ impl Walker<'_> {
                         let ty = parent.file_type();
                         at.clear();
                         at.push_str(&parent.path);
-                        stack[0] = (parent.inode, ty, at.len());
+                        stack.replace_first((parent.inode, ty, at.len()));
                     }
                     // Linux steps onto the mounts stacked on where `..` lands; at the
                     // root they are not passed on the way down (fuzz seed 21: how a
@@ -263,7 +262,7 @@ impl Walker<'_> {
                                     (target, ty)
                                 }
                             };
-                            stack.push((target, ty, at.len()));
+                            stack.push((target, ty, at.len()))?;
                             continue;
                         }
                         if let Some(target) = inode.magic_target() {
@@ -287,7 +286,7 @@ impl Walker<'_> {
                                 at.clear();
                                 at.push_str(&p);
                             }
-                            stack.push((target, ty, at.len()));
+                            stack.push((target, ty, at.len()))?;
                             continue;
                         }
                         let target = inode.readlink()?;
@@ -304,14 +303,14 @@ impl Walker<'_> {
                             stack.clear();
                             at.clear();
                             at.push_str(&self.root.path);
-                            stack.push((self.root.inode.clone(), FileType::Directory, at.len()));
+                            stack.push((self.root.inode.clone(), FileType::Directory, at.len()))?;
                         } else {
                             at.truncate(dir_len);
                         }
                         targets.push((target, 0));
                         continue;
                     }
-                    stack.push((inode, ty, at.len()));
+                    stack.push((inode, ty, at.len()))?;
                 }
             }
         }
@@ -321,14 +320,89 @@ impl Walker<'_> {
 }
 
 /// The next non-empty component of `text` at or after byte `from`, as a byte range.
+/// Two plain loops: it runs once per component and again for each symlink met.
 fn next_component(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let a = from + bytes.get(from..)?.iter().position(|&c| c != b'/')?;
-    let b = bytes[a..]
-        .iter()
-        .position(|&c| c == b'/')
-        .map_or(bytes.len(), |n| a + n);
+    let mut a = from;
+    while *bytes.get(a)? == b'/' {
+        a += 1;
+    }
+    let mut b = a + 1;
+    while b < bytes.len() && bytes[b] != b'/' {
+        b += 1;
+    }
     Some((a, b))
+}
+
+/// One directory of a walk: the inode, its type, the length of the walk's path there.
+type Step = (InodeRef, FileType, usize);
+
+/// Steps kept on the kernel stack before [`DirStack`] spills to the heap: enough for
+/// nearly every path, so a walk allocates nothing for its directories.
+const INLINE_STEPS: usize = 8;
+
+/// The directories walked so far, the innermost last (`..` pops).
+struct DirStack {
+    inline: [Option<Step>; INLINE_STEPS],
+    spill: Vec<Step>,
+    len: usize,
+}
+
+impl DirStack {
+    fn new(first: Step) -> DirStack {
+        let mut s = DirStack {
+            inline: Default::default(),
+            spill: Vec::new(),
+            len: 0,
+        };
+        s.inline[0] = Some(first);
+        s.len = 1;
+        s
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, step: Step) -> Result<(), Errno> {
+        if self.len < INLINE_STEPS {
+            self.inline[self.len] = Some(step);
+        } else {
+            self.spill.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+            self.spill.push(step);
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    fn last(&self) -> Option<&Step> {
+        match self.len {
+            0 => None,
+            n if n <= INLINE_STEPS => self.inline[n - 1].as_ref(),
+            _ => self.spill.last(),
+        }
+    }
+
+    fn pop(&mut self) -> Option<Step> {
+        let step = match self.len {
+            0 => return None,
+            n if n <= INLINE_STEPS => self.inline[n - 1].take(),
+            _ => self.spill.pop(),
+        };
+        self.len -= 1;
+        step
+    }
+
+    fn clear(&mut self) {
+        while self.pop().is_some() {}
+    }
+
+    /// Replaces the only entry (a `..` above where the walk started).
+    fn replace_first(&mut self, step: Step) {
+        self.clear();
+        self.inline[0] = Some(step);
+        self.len = 1;
+    }
 }
 
 #[cfg(test)]
@@ -384,6 +458,41 @@ mod tests {
         assert_eq!(resolve(&t, "/", "/nope", true), Err(Errno::ENOENT));
         assert_eq!(resolve(&t, "/", "/a/b/f/x", true), Err(Errno::ENOTDIR));
         assert_eq!(resolve(&t, "/", "", true), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn deep_paths_past_the_inline_stack_walk_and_climb_back() {
+        let t = tree();
+        let mut d = t.root().inode;
+        let mut deep = String::new();
+        for i in 0..20 {
+            let name = format!("d{i}");
+            d = d.mkdir(&name, 0o755, 0, 0).expect("mkdir");
+            deep.push('/');
+            deep.push_str(&name);
+        }
+        assert_eq!(resolve(&t, "/", &deep, true), Ok(deep.clone()));
+        let up = format!("{deep}{}", "/..".repeat(17));
+        assert_eq!(resolve(&t, "/", &up, true), Ok("/d0/d1/d2".to_string()));
+        let down_up_down = format!("{deep}/../../d18/d19/../../../a");
+        assert_eq!(
+            resolve(&t, "/", &down_up_down, true),
+            Err(Errno::ENOENT),
+            "/d0/.../d17/a does not exist"
+        );
+        let rel = format!("{}a/b/f", "../".repeat(25));
+        assert_eq!(resolve(&t, &deep, &rel, true), Ok("/a/b/f".to_string()));
+    }
+
+    #[test]
+    fn next_component_skips_slashes() {
+        assert_eq!(next_component("//ab//c/", 0), Some((2, 4)));
+        assert_eq!(next_component("//ab//c/", 4), Some((6, 7)));
+        assert_eq!(next_component("//ab//c/", 7), None);
+        assert_eq!(next_component("x", 0), Some((0, 1)));
+        assert_eq!(next_component("x", 1), None);
+        assert_eq!(next_component("", 0), None);
+        assert_eq!(next_component("ab", 5), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::{PAGE_SIZE, page_down, phys_to_virt};
 use crate::arch::x86_64::usercopy;
 use crate::errno::Errno;
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -110,6 +111,29 @@ pub fn write_user<T: Pod>(addr: u64, val: &T) -> Result<(), Errno> {
 pub fn read_user_cstr(addr: u64, max: usize) -> Result<String, Errno> {
     let bytes = read_user_cstr_bytes(addr, max)?;
     String::from_utf8(bytes).map_err(|_| Errno::EINVAL)
+}
+
+/// Bytes [`read_user_cstr_in`] copies onto the caller's stack before it falls back to
+/// the heap: nearly every path is shorter.
+pub const CSTR_INLINE: usize = 256;
+
+/// As [`read_user_cstr`], for strings that usually fit `buf`: one that ends within the
+/// first copy (at most [`CSTR_INLINE`] bytes, never across a page end) is borrowed from
+/// `buf` without a heap allocation; a longer one is read again onto the heap.
+pub fn read_user_cstr_in(
+    addr: u64,
+    max: usize,
+    buf: &mut [u8; CSTR_INLINE],
+) -> Result<Cow<'_, str>, Errno> {
+    let n = ((PAGE_SIZE - (addr & (PAGE_SIZE - 1))) as usize).min(buf.len());
+    copy_from_user(addr, &mut buf[..n])?;
+    match buf[..n].iter().position(|&b| b == 0) {
+        Some(z) if z <= max => core::str::from_utf8(&buf[..z])
+            .map(Cow::Borrowed)
+            .map_err(|_| Errno::EINVAL),
+        Some(_) => Err(Errno::ENAMETOOLONG),
+        None => read_user_cstr(addr, max).map(Cow::Owned),
+    }
 }
 
 /// As [`read_user_cstr`], returning raw bytes. `ENAMETOOLONG` when no NUL within `max`.

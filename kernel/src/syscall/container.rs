@@ -2,6 +2,7 @@
 //! and the UTS calls `uname`, `sethostname`, `setdomainname`.
 
 use super::as_i32;
+use super::table::{Handler, nr, ret};
 use crate::container::user;
 use crate::container::{
     ALL_NEW_FLAGS, CLONE_NEWUSER, Container, ContainerSet, ContainerType, Kind, Link,
@@ -15,6 +16,9 @@ use crate::task::clone::{
 };
 use crate::task::{self, Process, pidfd};
 use alloc::sync::Arc;
+
+/// `setns` in the direct dispatch table (`table.rs`).
+pub const HANDLERS: &[(usize, Handler)] = &[(nr::SETNS, |f| ret(setns(f.rdi, f.rsi)))];
 
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(match nr {
@@ -62,8 +66,12 @@ fn install(p: &Arc<Process>, c: ContainerSet) {
     let mut fs = pi.fs.clone();
     c.install_over(&pi.containers, &mut fs);
     pi.fs = fs;
+    // The vDSO's data pages follow the TIME container; a join of another type (the
+    // common case, a `setns` of one type) leaves them as they are.
     let vm = pi.vm.clone();
-    if let Some(vm) = vm {
+    if let Some(vm) = vm
+        && !Arc::ptr_eq(pi.containers.time.own(), c.time.own())
+    {
         crate::mm::vdso::sync(&mut vm.lock(), c.time.own());
     }
     pi.containers = Arc::new(c);

@@ -1,6 +1,7 @@
 //! File system calls (Linux x86_64 numbers and semantics). Paths and buffers come from
 //! user memory through `crate::mm::user`; everything else is `crate::fs`.
 
+use super::table::{Handler, nr, ret};
 use crate::cred::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD, CAP_SYS_ADMIN, CAP_SYS_CHROOT};
 use crate::errno::{Errno, SysResult};
 use crate::fs::env;
@@ -11,7 +12,10 @@ use crate::fs::vfs::{
 };
 use crate::fs::walk::Loc;
 use crate::fs::{FdTable, FsContext, OpenFile, path};
-use crate::mm::user::{clear_user, copy_from_user, copy_to_user, read_user_cstr};
+use crate::mm::user::{
+    CSTR_INLINE, clear_user, copy_from_user, copy_to_user, read_user_cstr, read_user_cstr_in,
+};
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
@@ -30,6 +34,31 @@ const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 pub(super) const IO_CHUNK: usize = 64 * 1024;
 /// `IOV_MAX`.
 const IOV_MAX: usize = 1024;
+
+/// The file calls in the direct dispatch table (`table.rs`): the hot path-walking ones
+/// (`open`, `readlink` and their `*at` forms) and `close`.
+pub const HANDLERS: &[(usize, Handler)] = &[
+    (nr::OPEN, |f| {
+        ret(openat(AT_FDCWD, f.rdi, f.rsi as u32, f.rdx as u32))
+    }),
+    (nr::CLOSE, |f| {
+        ret(files().close(f.rdi as u32 as i32).map(|_| 0))
+    }),
+    (nr::READLINK, |f| {
+        ret(readlinkat(AT_FDCWD, f.rdi, f.rsi, f.rdx))
+    }),
+    (nr::OPENAT, |f| {
+        ret(openat(
+            f.rdi as u32 as i32,
+            f.rsi,
+            f.rdx as u32,
+            f.r10 as u32,
+        ))
+    }),
+    (nr::READLINKAT, |f| {
+        ret(readlinkat(f.rdi as u32 as i32, f.rsi, f.rdx, f.r10))
+    }),
+];
 
 pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     let fd = |i: usize| a[i] as u32 as i32;
@@ -112,12 +141,13 @@ pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
     Some(r)
 }
 
+// Through the borrowed running thread: no reference to the thread taken per call.
 pub(super) fn files() -> Arc<FdTable> {
-    crate::task::current().process().files()
+    crate::task::sched::with_current(|t| t.process().files())
 }
 
 pub(super) fn context() -> Arc<FsContext> {
-    crate::task::current().process().fs()
+    crate::task::sched::with_current(|t| t.process().fs())
 }
 
 /// A path from user memory: `ENAMETOOLONG` past `PATH_MAX - 1` bytes, `EFAULT`,
@@ -128,6 +158,15 @@ pub(super) fn read_user_path(addr: u64) -> Result<String, Errno> {
 
 pub(super) fn user_path(addr: u64) -> Result<String, Errno> {
     let p = read_user_path(addr)?;
+    if p.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    Ok(p)
+}
+
+/// [`user_path`] copied into `buf` when it fits (the usual case: no heap allocation).
+pub(super) fn user_path_in(addr: u64, buf: &mut [u8; CSTR_INLINE]) -> Result<Cow<'_, str>, Errno> {
+    let p = read_user_cstr_in(addr, path::PATH_MAX - 1, buf)?;
     if p.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -452,7 +491,8 @@ fn getdents64(fd: i32, buf: u64, count: u64) -> SysResult {
 // ---- open, pipes, descriptors ----
 
 fn openat(dirfd: i32, pathname: u64, flags: u32, mode: u32) -> SysResult {
-    let p = user_path(pathname)?;
+    let mut buf = [0; CSTR_INLINE];
+    let p = user_path_in(pathname, &mut buf)?;
     open_restricted(dirfd, &p, flags, mode, 0)
 }
 
@@ -1142,7 +1182,8 @@ fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
     if size as i64 <= 0 {
         return Err(Errno::EINVAL);
     }
-    let loc = resolve_at(dirfd, &user_path(pathname)?, false)?;
+    let mut path_buf = [0; CSTR_INLINE];
+    let loc = resolve_at(dirfd, &user_path_in(pathname, &mut path_buf)?, false)?;
     let target = loc.inode.readlink()?;
     let n = target.len().min(size as usize);
     copy_to_user(buf, &target.as_bytes()[..n])?;

@@ -3,7 +3,7 @@
 //! call; every other number still goes to its family's `dispatch` (see `mod.rs`).
 //! Families register by listing `(number, handler)` pairs in [`REGISTERED`].
 
-use super::process;
+use super::{container, fs, process};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::SysResult;
 
@@ -27,13 +27,19 @@ pub const SLOTS: usize = 512;
 
 /// Linux x86_64 numbers of the calls registered so far.
 pub mod nr {
+    pub const OPEN: usize = 2;
+    pub const CLOSE: usize = 3;
     pub const GETPID: usize = 39;
+    pub const READLINK: usize = 89;
     pub const GETPPID: usize = 110;
     pub const GETTID: usize = 186;
+    pub const OPENAT: usize = 257;
+    pub const READLINKAT: usize = 267;
+    pub const SETNS: usize = 308;
 }
 
 /// Every registered `(number, handler)` pair, family by family.
-const REGISTERED: &[&[(usize, Handler)]] = &[process::HANDLERS];
+const REGISTERED: &[&[(usize, Handler)]] = &[process::HANDLERS, fs::HANDLERS, container::HANDLERS];
 
 /// The table, built at compile time from [`REGISTERED`].
 static TABLE: [Option<Handler>; SLOTS] = build(REGISTERED);

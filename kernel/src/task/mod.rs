@@ -541,9 +541,18 @@ pub fn container_member(
     nr: u32,
     link: crate::container::Link,
 ) -> Option<Arc<dyn crate::container::Container>> {
-    let p = find_process(nr)?;
-    if link.kind() == crate::container::Kind::User {
-        return Some(p.cred().user.clone());
+    let member = |p: &Process| -> Option<Arc<dyn crate::container::Container>> {
+        if link.kind() == crate::container::Kind::User {
+            return Some(p.cred().user.clone());
+        }
+        p.containers().member(link)
+    };
+    // The caller's own number (every `/proc/self/...` link): no lookup in the PID
+    // container, no reference to the process taken.
+    if let Some(own) =
+        sched::try_with_current(|t| (t.process().vpid == nr).then(|| member(t.process()))).flatten()
+    {
+        return own;
     }
-    p.containers().member(link)
+    member(&*find_process(nr)?)
 }

@@ -14,7 +14,6 @@ use crate::fs::vfs::{FileSystem, InodeRef};
 use alloc::string::ToString;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use spin::RwLock;
 
 /// A tree that is not (or no longer) part of any mount container's table.
 pub struct DetachedTree {
@@ -25,7 +24,7 @@ impl DetachedTree {
     fn new(mounts: Vec<Arc<Mount>>) -> Arc<DetachedTree> {
         Arc::new(DetachedTree {
             table: MountTable {
-                mounts: RwLock::new(mounts),
+                mounts: super::MountList::new(mounts),
             },
         })
     }
