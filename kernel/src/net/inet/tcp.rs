@@ -10,6 +10,7 @@ use crate::errno::Errno;
 use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::net::ports::Proto;
 use crate::net::stack::{NetStack, StackInner};
+use crate::net::userio::{Dst, Src};
 use crate::net::{Control, Io, MSG_PEEK, MSG_WAITALL, Received, SHUT_RD, SHUT_WR, SOCK_STREAM};
 use crate::net::{Socket, SocketCommon};
 use alloc::collections::VecDeque;
@@ -223,6 +224,190 @@ impl TcpSocket {
         }
     }
 
+    /// Sends from `src` (a kernel buffer or user memory, copied straight into the
+    /// socket's send ring).
+    fn send_from(&self, src: &Src, io: &Io) -> Result<usize, Errno> {
+        let mut sent = 0;
+        loop {
+            if self.common.wr_shut.load(Ordering::Relaxed) {
+                return Err(Errno::EPIPE);
+            }
+            let h = {
+                let mut t = self.st.lock();
+                self.settle(&mut t);
+                match t.conn {
+                    Conn::Connected(h) => Some(h),
+                    Conn::Connecting(_) => None,
+                    _ => return Err(Errno::EPIPE),
+                }
+            };
+            if let Some(h) = h {
+                let r = self.stack.with(|g| {
+                    let s = g.sockets.get_mut::<tcp::Socket>(h);
+                    if !s.may_send() {
+                        return Err(if s.state() == State::Closed {
+                            Errno::ECONNRESET
+                        } else {
+                            Errno::EPIPE
+                        });
+                    }
+                    // Twice: the free space may wrap around the ring's end.
+                    let mut n = 0;
+                    for _ in 0..2 {
+                        let r = s.send(|ring| match src.copy_into(sent + n, ring) {
+                            Ok(k) => (k, Ok(k)),
+                            Err(e) => (0, Err(e)),
+                        });
+                        match r {
+                            Ok(Ok(0)) | Err(_) => break,
+                            Ok(Ok(k)) => n += k,
+                            Ok(Err(e)) if n == 0 => return Err(e),
+                            Ok(Err(_)) => break,
+                        }
+                    }
+                    Ok(n)
+                });
+                match r {
+                    Ok(n) => sent += n,
+                    Err(e) if sent > 0 => {
+                        let _ = e;
+                        return Ok(sent);
+                    }
+                    Err(e) => return Err(e),
+                }
+                if sent > 0 {
+                    self.stack.poll();
+                }
+                if sent == src.len() {
+                    return Ok(sent);
+                }
+            }
+            match super::wait(&self.stack, io) {
+                Ok(()) => self.stack.poll(),
+                Err(_) if sent > 0 => return Ok(sent),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Receives into `dst` (a kernel buffer or user memory, copied straight from the
+    /// socket's receive ring).
+    fn recv_into(&self, dst: &mut Dst, io: &Io) -> Result<Received, Errno> {
+        let mut got = 0;
+        // The stack is polled only when the socket has nothing: a sender's poll has
+        // usually delivered the data already.
+        let mut polled = false;
+        loop {
+            if self.common.rd_shut.load(Ordering::Relaxed) {
+                return Ok(Received {
+                    len: got,
+                    full_len: got,
+                    ..Default::default()
+                });
+            }
+            let h = {
+                let mut t = self.st.lock();
+                self.settle(&mut t);
+                match t.conn {
+                    Conn::Connected(h) => Some(h),
+                    Conn::Connecting(_) => None,
+                    _ => return Err(Errno::ENOTCONN),
+                }
+            };
+            if let Some(h) = h {
+                let r = self.stack.with(|g| {
+                    let s = g.sockets.get_mut::<tcp::Socket>(h);
+                    if s.can_recv() {
+                        let full = s.recv_queue() * 2 >= s.recv_capacity();
+                        let n = if io.flags & MSG_PEEK != 0 {
+                            let want = dst.len() - got;
+                            let ring = s.peek(want).unwrap_or(&[]);
+                            dst.copy_from(got, ring)?
+                        } else {
+                            // Twice: the data may wrap around the ring's end.
+                            let mut n = 0;
+                            for _ in 0..2 {
+                                let r = s.recv(|ring| match dst.copy_from(got + n, ring) {
+                                    Ok(k) => (k, Ok(k)),
+                                    Err(e) => (0, Err(e)),
+                                });
+                                match r {
+                                    Ok(Ok(0)) | Err(_) => break,
+                                    Ok(Ok(k)) => n += k,
+                                    Ok(Err(e)) if n == 0 => return Err(e),
+                                    Ok(Err(_)) => break,
+                                }
+                            }
+                            n
+                        };
+                        Ok(Some((n, full)))
+                    } else if !s.may_recv() {
+                        // The peer's FIN (end of stream) or a reset.
+                        Ok(Some((0, false)))
+                    } else {
+                        Ok(None)
+                    }
+                });
+                match r {
+                    Ok(Some((0, _))) => {
+                        return Ok(Received {
+                            len: got,
+                            full_len: got,
+                            ..Default::default()
+                        });
+                    }
+                    Ok(Some((n, full))) => {
+                        got += n;
+                        if full {
+                            // The window opened wide: let the peer know now.
+                            self.stack.poll();
+                        }
+                        if got == dst.len()
+                            || io.flags & MSG_WAITALL == 0
+                            || io.flags & MSG_PEEK != 0
+                        {
+                            return Ok(Received {
+                                len: got,
+                                full_len: got,
+                                ..Default::default()
+                            });
+                        }
+                    }
+                    Ok(None) => {}
+                    // A bad user buffer after some bytes: those count (Linux too).
+                    Err(_) if got > 0 => {
+                        return Ok(Received {
+                            len: got,
+                            full_len: got,
+                            ..Default::default()
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if dst.is_empty() {
+                return Ok(Received::default());
+            }
+            if !polled {
+                self.stack.poll();
+                polled = true;
+                continue;
+            }
+            polled = false;
+            match super::wait(&self.stack, io) {
+                Ok(()) => {}
+                Err(_) if got > 0 => {
+                    return Ok(Received {
+                        len: got,
+                        full_len: got,
+                        ..Default::default()
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn handle(&self, t: &Tcp) -> Option<SocketHandle> {
         match t.conn {
             Conn::Connected(h) | Conn::Connecting(h) => Some(h),
@@ -379,149 +564,22 @@ impl Socket for TcpSocket {
         _controls: Vec<Control>,
         io: &Io,
     ) -> Result<usize, Errno> {
-        let mut sent = 0;
-        loop {
-            if self.common.wr_shut.load(Ordering::Relaxed) {
-                return Err(Errno::EPIPE);
-            }
-            let h = {
-                let mut t = self.st.lock();
-                self.settle(&mut t);
-                match t.conn {
-                    Conn::Connected(h) => Some(h),
-                    Conn::Connecting(_) => None,
-                    _ => return Err(Errno::EPIPE),
-                }
-            };
-            if let Some(h) = h {
-                let r = self.stack.with(|g| {
-                    let s = g.sockets.get_mut::<tcp::Socket>(h);
-                    if !s.may_send() {
-                        return Err(if s.state() == State::Closed {
-                            Errno::ECONNRESET
-                        } else {
-                            Errno::EPIPE
-                        });
-                    }
-                    Ok(if s.can_send() {
-                        s.send_slice(&data[sent..]).unwrap_or(0)
-                    } else {
-                        0
-                    })
-                });
-                match r {
-                    Ok(n) => sent += n,
-                    Err(e) if sent > 0 => {
-                        let _ = e;
-                        return Ok(sent);
-                    }
-                    Err(e) => return Err(e),
-                }
-                if sent > 0 {
-                    self.stack.poll();
-                }
-                if sent == data.len() {
-                    return Ok(sent);
-                }
-            }
-            match super::wait(&self.stack, io) {
-                Ok(()) => self.stack.poll(),
-                Err(_) if sent > 0 => return Ok(sent),
-                Err(e) => return Err(e),
-            }
-        }
+        self.send_from(&Src::Kernel(data), io)
+    }
+
+    fn write_user(&self, addr: u64, len: usize, io: &Io) -> Option<Result<usize, Errno>> {
+        Some(self.send_from(&Src::User { addr, len }, io))
+    }
+
+    fn read_user(&self, addr: u64, len: usize, io: &Io) -> Option<Result<usize, Errno>> {
+        Some(
+            self.recv_into(&mut Dst::User { addr, len }, io)
+                .map(|r| r.len),
+        )
     }
 
     fn recvmsg(&self, buf: &mut [u8], io: &Io) -> Result<Received, Errno> {
-        let mut got = 0;
-        // The stack is polled only when the socket has nothing: a sender's poll has
-        // usually delivered the data already.
-        let mut polled = false;
-        loop {
-            if self.common.rd_shut.load(Ordering::Relaxed) {
-                return Ok(Received {
-                    len: got,
-                    full_len: got,
-                    ..Default::default()
-                });
-            }
-            let h = {
-                let mut t = self.st.lock();
-                self.settle(&mut t);
-                match t.conn {
-                    Conn::Connected(h) => Some(h),
-                    Conn::Connecting(_) => None,
-                    _ => return Err(Errno::ENOTCONN),
-                }
-            };
-            if let Some(h) = h {
-                let r = self.stack.with(|g| {
-                    let s = g.sockets.get_mut::<tcp::Socket>(h);
-                    if s.can_recv() {
-                        let full = s.recv_queue() * 2 >= s.recv_capacity();
-                        let n = if io.flags & MSG_PEEK != 0 {
-                            s.peek_slice(&mut buf[got..]).unwrap_or(0)
-                        } else {
-                            s.recv_slice(&mut buf[got..]).unwrap_or(0)
-                        };
-                        Ok(Some((n, full)))
-                    } else if !s.may_recv() {
-                        // The peer's FIN (end of stream) or a reset.
-                        Ok(Some((0, false)))
-                    } else {
-                        Ok(None)
-                    }
-                });
-                match r {
-                    Ok(Some((0, _))) => {
-                        return Ok(Received {
-                            len: got,
-                            full_len: got,
-                            ..Default::default()
-                        });
-                    }
-                    Ok(Some((n, full))) => {
-                        got += n;
-                        if full {
-                            // The window opened wide: let the peer know now.
-                            self.stack.poll();
-                        }
-                        if got == buf.len()
-                            || io.flags & MSG_WAITALL == 0
-                            || io.flags & MSG_PEEK != 0
-                        {
-                            return Ok(Received {
-                                len: got,
-                                full_len: got,
-                                ..Default::default()
-                            });
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            if buf.is_empty() {
-                return Ok(Received::default());
-            }
-            if !polled {
-                self.stack.poll();
-                polled = true;
-                continue;
-            }
-            polled = false;
-            match super::wait(&self.stack, io) {
-                Ok(()) => {}
-                Err(_) if got > 0 => {
-                    return Ok(Received {
-                        len: got,
-                        full_len: got,
-                        ..Default::default()
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.recv_into(&mut Dst::Kernel(buf), io)
     }
 
     fn shutdown(&self, how: u32) -> Result<(), Errno> {
