@@ -54,8 +54,13 @@ static LISTENERS: Mutex<Vec<(usize, Weak<Mutex<Backlog>>)>> = Mutex::new(Vec::ne
 
 /// After a poll of `stack` (its lock released): its listeners move the connections
 /// their sockets took to their accept queues and listen again, so that more than
-/// [`MAX_IDLE`] clients can connect before an `accept` (up to the backlog).
+/// [`MAX_IDLE`] clients can connect before an `accept` (up to the backlog). Only when a
+/// SYN arrived or a handshake is still pending (`NetStack::listen_work`): a poll that
+/// carried data only costs one flag test.
 pub fn after_poll(stack: &NetStack) {
+    if !stack.listen_work.swap(false, Ordering::AcqRel) {
+        return;
+    }
     let key = stack.chan();
     let mine: Vec<Arc<Mutex<Backlog>>> = {
         let l = LISTENERS.lock();
@@ -67,24 +72,33 @@ pub fn after_poll(stack: &NetStack) {
             .filter_map(|(_, w)| w.upgrade())
             .collect()
     };
+    let mut pending = false;
     for b in mine {
-        refill(stack, &mut b.lock());
+        pending |= refill(stack, &mut b.lock());
+    }
+    if pending {
+        stack.listen_work.store(true, Ordering::Release);
     }
 }
 
 /// Moves established connections of a listener to its accept queue and keeps its
-/// listening sockets topped up.
-fn refill(stack: &NetStack, b: &mut Backlog) {
+/// listening sockets topped up. Returns whether a handshake is still half done.
+fn refill(stack: &NetStack, b: &mut Backlog) -> bool {
     if b.closed {
-        return;
+        return false;
     }
     let local = b.local;
     stack.with(|g| {
+        let mut pending = false;
         let mut i = 0;
         while i < b.idle.len() {
             let s = g.sockets.get_mut::<tcp::Socket>(b.idle[i]);
             match s.state() {
-                State::Listen | State::SynReceived => i += 1,
+                State::Listen => i += 1,
+                State::SynReceived => {
+                    pending = true;
+                    i += 1;
+                }
                 State::Closed => {
                     // A half-open connection was reset: listen again.
                     let _ = s.listen(local);
@@ -121,7 +135,8 @@ fn refill(stack: &NetStack, b: &mut Backlog) {
             }
             b.idle.push(h);
         }
-    });
+        pending
+    })
 }
 
 struct Tcp {
@@ -204,7 +219,9 @@ impl TcpSocket {
             let mut b = b.lock();
             b.nodelay = t.nodelay;
             b.ttl = t.ttl;
-            refill(&self.stack, &mut b);
+            if refill(&self.stack, &mut b) {
+                self.stack.listen_work.store(true, Ordering::Release);
+            }
         }
     }
 
