@@ -59,6 +59,20 @@ pub trait FileOps: Send + Sync {
     fn pread(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
         Err(Errno::ESPIPE)
     }
+    /// `read(2)` straight into user memory at `addr` (TCP sockets copy from their
+    /// receive ring); `None`: the caller reads through a kernel buffer with `read`.
+    fn read_user(&self, _file: &OpenFile, _addr: u64, _len: usize) -> Option<Result<usize, Errno>> {
+        None
+    }
+    /// `write(2)` straight from user memory; `None` as for [`FileOps::read_user`].
+    fn write_user(
+        &self,
+        _file: &OpenFile,
+        _addr: u64,
+        _len: usize,
+    ) -> Option<Result<usize, Errno>> {
+        None
+    }
     fn pwrite(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
         Err(Errno::ESPIPE)
     }

@@ -34,6 +34,7 @@ pub mod nic;
 pub mod ports;
 pub mod stack;
 pub mod unix;
+pub mod userio;
 
 use crate::container::net::NetContainer;
 use crate::errno::Errno;
@@ -431,6 +432,15 @@ pub trait Socket: Send + Sync {
     ) -> Result<usize, Errno>;
     /// Receives into `buf` (`io.flags` may hold `MSG_PEEK`, `MSG_WAITALL`, `MSG_TRUNC`).
     fn recvmsg(&self, buf: &mut [u8], io: &Io) -> Result<Received, Errno>;
+    /// `write(2)` straight from user memory into the socket; `None`: the socket has no
+    /// such path (the caller copies into a kernel buffer and calls `sendmsg`).
+    fn write_user(&self, _addr: u64, _len: usize, _io: &Io) -> Option<Result<usize, Errno>> {
+        None
+    }
+    /// `read(2)` straight into user memory; `None` as for [`Socket::write_user`].
+    fn read_user(&self, _addr: u64, _len: usize, _io: &Io) -> Option<Result<usize, Errno>> {
+        None
+    }
     fn shutdown(&self, how: u32) -> Result<(), Errno>;
     /// Own address, raw `sockaddr` bytes.
     fn local_addr(&self) -> Result<Vec<u8>, Errno>;
@@ -549,6 +559,20 @@ impl FileOps for SocketFile {
             crate::fs::env::sigpipe_current();
         }
         r
+    }
+
+    fn read_user(&self, file: &OpenFile, addr: u64, len: usize) -> Option<Result<usize, Errno>> {
+        let io = self.sock.common().io(file.nonblocking(), 0, false);
+        self.sock.read_user(addr, len, &io)
+    }
+
+    fn write_user(&self, file: &OpenFile, addr: u64, len: usize) -> Option<Result<usize, Errno>> {
+        let io = self.sock.common().io(file.nonblocking(), 0, true);
+        let r = self.sock.write_user(addr, len, &io)?;
+        if r == Err(Errno::EPIPE) {
+            crate::fs::env::sigpipe_current();
+        }
+        Some(r)
     }
 
     fn stat(&self) -> Result<Metadata, Errno> {

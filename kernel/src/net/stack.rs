@@ -12,7 +12,7 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
@@ -131,6 +131,18 @@ struct Router {
     kicked: Vec<Weak<NetStack>>,
     /// Whether our own queue got packets (loopback) during this poll.
     looped: bool,
+    /// A TCP SYN arrived during this poll: a listener may have a new connection.
+    syn_seen: bool,
+}
+
+/// Whether an IP packet is a TCP segment with SYN set (a connection being opened).
+fn is_tcp_syn(p: &[u8]) -> bool {
+    let tcp = match p.first().map(|b| b >> 4) {
+        Some(4) if p.len() >= 20 && p[9] == 6 => usize::from(p[0] & 0xf) * 4,
+        Some(6) if p.len() >= 40 && p[6] == 6 => 40,
+        _ => return false,
+    };
+    p.get(tcp + 13).is_some_and(|f| f & 0x02 != 0)
 }
 
 enum Out {
@@ -315,6 +327,7 @@ impl Device for Router {
             {
                 l.stats.rx_packets += 1;
                 l.stats.rx_bytes += packet.len() as u64;
+                self.syn_seen |= is_tcp_syn(&packet);
                 return Some((RxToken(packet), TxToken(self)));
             }
         }
@@ -712,6 +725,9 @@ fn loopback_link() -> Link {
 pub struct NetStack {
     inner: Mutex<StackInner>,
     rxq: Arc<RxQueue>,
+    /// Listeners may have work: a SYN arrived, or a half-open connection is pending
+    /// (`inet::tcp::after_poll` looks only then).
+    pub listen_work: AtomicBool,
 }
 
 static LIVE_STACKS: AtomicU32 = AtomicU32::new(0);
@@ -736,6 +752,7 @@ impl NetStack {
             nic: None,
             kicked: Vec::new(),
             looped: false,
+            syn_seen: false,
         };
         let mut config = Config::new(HardwareAddress::Ip);
         config.random_seed = env::monotonic_ns() ^ 0x5eed_b01c_4ead;
@@ -753,6 +770,7 @@ impl NetStack {
         Ok(Arc::new(NetStack {
             inner: Mutex::new(inner),
             rxq,
+            listen_work: AtomicBool::new(false),
         }))
     }
 
@@ -836,6 +854,9 @@ impl NetStack {
             }
             if !g.orphans.is_empty() {
                 g.reap();
+            }
+            if core::mem::take(&mut g.dev.syn_seen) {
+                self.listen_work.store(true, Ordering::Release);
             }
             core::mem::take(&mut g.dev.kicked)
         };

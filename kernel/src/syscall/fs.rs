@@ -276,6 +276,12 @@ pub(super) fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<
             Err(Errno::EBADF)
         };
     }
+    if offset.is_none()
+        && file.readable()
+        && let Some(r) = file.ops().read_user(file, buf, count)
+    {
+        return r;
+    }
     // Check the destination first, so a bad buffer does not consume data (the first
     // chunk: a huge count must not fault in a huge mapping here).
     clear_user(buf, count.min(IO_CHUNK))?;
@@ -329,6 +335,11 @@ pub(super) fn write_from(
 ) -> SysResult {
     if !file.writable() {
         return Err(Errno::EBADF);
+    }
+    if offset.is_none()
+        && let Some(r) = file.ops().write_user(file, buf, count)
+    {
+        return r;
     }
     let mut done = 0;
     let mut kbuf = vec![0u8; count.min(IO_CHUNK)];

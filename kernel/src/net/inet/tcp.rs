@@ -10,6 +10,7 @@ use crate::errno::Errno;
 use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::net::ports::Proto;
 use crate::net::stack::{NetStack, StackInner};
+use crate::net::userio::{Dst, Src};
 use crate::net::{Control, Io, MSG_PEEK, MSG_WAITALL, Received, SHUT_RD, SHUT_WR, SOCK_STREAM};
 use crate::net::{Socket, SocketCommon};
 use alloc::collections::VecDeque;
@@ -53,8 +54,13 @@ static LISTENERS: Mutex<Vec<(usize, Weak<Mutex<Backlog>>)>> = Mutex::new(Vec::ne
 
 /// After a poll of `stack` (its lock released): its listeners move the connections
 /// their sockets took to their accept queues and listen again, so that more than
-/// [`MAX_IDLE`] clients can connect before an `accept` (up to the backlog).
+/// [`MAX_IDLE`] clients can connect before an `accept` (up to the backlog). Only when a
+/// SYN arrived or a handshake is still pending (`NetStack::listen_work`): a poll that
+/// carried data only costs one flag test.
 pub fn after_poll(stack: &NetStack) {
+    if !stack.listen_work.swap(false, Ordering::AcqRel) {
+        return;
+    }
     let key = stack.chan();
     let mine: Vec<Arc<Mutex<Backlog>>> = {
         let l = LISTENERS.lock();
@@ -66,24 +72,33 @@ pub fn after_poll(stack: &NetStack) {
             .filter_map(|(_, w)| w.upgrade())
             .collect()
     };
+    let mut pending = false;
     for b in mine {
-        refill(stack, &mut b.lock());
+        pending |= refill(stack, &mut b.lock());
+    }
+    if pending {
+        stack.listen_work.store(true, Ordering::Release);
     }
 }
 
 /// Moves established connections of a listener to its accept queue and keeps its
-/// listening sockets topped up.
-fn refill(stack: &NetStack, b: &mut Backlog) {
+/// listening sockets topped up. Returns whether a handshake is still half done.
+fn refill(stack: &NetStack, b: &mut Backlog) -> bool {
     if b.closed {
-        return;
+        return false;
     }
     let local = b.local;
     stack.with(|g| {
+        let mut pending = false;
         let mut i = 0;
         while i < b.idle.len() {
             let s = g.sockets.get_mut::<tcp::Socket>(b.idle[i]);
             match s.state() {
-                State::Listen | State::SynReceived => i += 1,
+                State::Listen => i += 1,
+                State::SynReceived => {
+                    pending = true;
+                    i += 1;
+                }
                 State::Closed => {
                     // A half-open connection was reset: listen again.
                     let _ = s.listen(local);
@@ -120,7 +135,8 @@ fn refill(stack: &NetStack, b: &mut Backlog) {
             }
             b.idle.push(h);
         }
-    });
+        pending
+    })
 }
 
 struct Tcp {
@@ -203,7 +219,9 @@ impl TcpSocket {
             let mut b = b.lock();
             b.nodelay = t.nodelay;
             b.ttl = t.ttl;
-            refill(&self.stack, &mut b);
+            if refill(&self.stack, &mut b) {
+                self.stack.listen_work.store(true, Ordering::Release);
+            }
         }
     }
 
@@ -219,6 +237,190 @@ impl TcpSocket {
                     self.common.set_error(Errno::ECONNREFUSED);
                 }
                 _ => t.conn = Conn::Connected(h),
+            }
+        }
+    }
+
+    /// Sends from `src` (a kernel buffer or user memory, copied straight into the
+    /// socket's send ring).
+    fn send_from(&self, src: &Src, io: &Io) -> Result<usize, Errno> {
+        let mut sent = 0;
+        loop {
+            if self.common.wr_shut.load(Ordering::Relaxed) {
+                return Err(Errno::EPIPE);
+            }
+            let h = {
+                let mut t = self.st.lock();
+                self.settle(&mut t);
+                match t.conn {
+                    Conn::Connected(h) => Some(h),
+                    Conn::Connecting(_) => None,
+                    _ => return Err(Errno::EPIPE),
+                }
+            };
+            if let Some(h) = h {
+                let r = self.stack.with(|g| {
+                    let s = g.sockets.get_mut::<tcp::Socket>(h);
+                    if !s.may_send() {
+                        return Err(if s.state() == State::Closed {
+                            Errno::ECONNRESET
+                        } else {
+                            Errno::EPIPE
+                        });
+                    }
+                    // Twice: the free space may wrap around the ring's end.
+                    let mut n = 0;
+                    for _ in 0..2 {
+                        let r = s.send(|ring| match src.copy_into(sent + n, ring) {
+                            Ok(k) => (k, Ok(k)),
+                            Err(e) => (0, Err(e)),
+                        });
+                        match r {
+                            Ok(Ok(0)) | Err(_) => break,
+                            Ok(Ok(k)) => n += k,
+                            Ok(Err(e)) if n == 0 => return Err(e),
+                            Ok(Err(_)) => break,
+                        }
+                    }
+                    Ok(n)
+                });
+                match r {
+                    Ok(n) => sent += n,
+                    Err(e) if sent > 0 => {
+                        let _ = e;
+                        return Ok(sent);
+                    }
+                    Err(e) => return Err(e),
+                }
+                if sent > 0 {
+                    self.stack.poll();
+                }
+                if sent == src.len() {
+                    return Ok(sent);
+                }
+            }
+            match super::wait(&self.stack, io) {
+                Ok(()) => self.stack.poll(),
+                Err(_) if sent > 0 => return Ok(sent),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Receives into `dst` (a kernel buffer or user memory, copied straight from the
+    /// socket's receive ring).
+    fn recv_into(&self, dst: &mut Dst, io: &Io) -> Result<Received, Errno> {
+        let mut got = 0;
+        // The stack is polled only when the socket has nothing: a sender's poll has
+        // usually delivered the data already.
+        let mut polled = false;
+        loop {
+            if self.common.rd_shut.load(Ordering::Relaxed) {
+                return Ok(Received {
+                    len: got,
+                    full_len: got,
+                    ..Default::default()
+                });
+            }
+            let h = {
+                let mut t = self.st.lock();
+                self.settle(&mut t);
+                match t.conn {
+                    Conn::Connected(h) => Some(h),
+                    Conn::Connecting(_) => None,
+                    _ => return Err(Errno::ENOTCONN),
+                }
+            };
+            if let Some(h) = h {
+                let r = self.stack.with(|g| {
+                    let s = g.sockets.get_mut::<tcp::Socket>(h);
+                    if s.can_recv() {
+                        let full = s.recv_queue() * 2 >= s.recv_capacity();
+                        let n = if io.flags & MSG_PEEK != 0 {
+                            let want = dst.len() - got;
+                            let ring = s.peek(want).unwrap_or(&[]);
+                            dst.copy_from(got, ring)?
+                        } else {
+                            // Twice: the data may wrap around the ring's end.
+                            let mut n = 0;
+                            for _ in 0..2 {
+                                let r = s.recv(|ring| match dst.copy_from(got + n, ring) {
+                                    Ok(k) => (k, Ok(k)),
+                                    Err(e) => (0, Err(e)),
+                                });
+                                match r {
+                                    Ok(Ok(0)) | Err(_) => break,
+                                    Ok(Ok(k)) => n += k,
+                                    Ok(Err(e)) if n == 0 => return Err(e),
+                                    Ok(Err(_)) => break,
+                                }
+                            }
+                            n
+                        };
+                        Ok(Some((n, full)))
+                    } else if !s.may_recv() {
+                        // The peer's FIN (end of stream) or a reset.
+                        Ok(Some((0, false)))
+                    } else {
+                        Ok(None)
+                    }
+                });
+                match r {
+                    Ok(Some((0, _))) => {
+                        return Ok(Received {
+                            len: got,
+                            full_len: got,
+                            ..Default::default()
+                        });
+                    }
+                    Ok(Some((n, full))) => {
+                        got += n;
+                        if full {
+                            // The window opened wide: let the peer know now.
+                            self.stack.poll();
+                        }
+                        if got == dst.len()
+                            || io.flags & MSG_WAITALL == 0
+                            || io.flags & MSG_PEEK != 0
+                        {
+                            return Ok(Received {
+                                len: got,
+                                full_len: got,
+                                ..Default::default()
+                            });
+                        }
+                    }
+                    Ok(None) => {}
+                    // A bad user buffer after some bytes: those count (Linux too).
+                    Err(_) if got > 0 => {
+                        return Ok(Received {
+                            len: got,
+                            full_len: got,
+                            ..Default::default()
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if dst.is_empty() {
+                return Ok(Received::default());
+            }
+            if !polled {
+                self.stack.poll();
+                polled = true;
+                continue;
+            }
+            polled = false;
+            match super::wait(&self.stack, io) {
+                Ok(()) => {}
+                Err(_) if got > 0 => {
+                    return Ok(Received {
+                        len: got,
+                        full_len: got,
+                        ..Default::default()
+                    });
+                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -379,149 +581,22 @@ impl Socket for TcpSocket {
         _controls: Vec<Control>,
         io: &Io,
     ) -> Result<usize, Errno> {
-        let mut sent = 0;
-        loop {
-            if self.common.wr_shut.load(Ordering::Relaxed) {
-                return Err(Errno::EPIPE);
-            }
-            let h = {
-                let mut t = self.st.lock();
-                self.settle(&mut t);
-                match t.conn {
-                    Conn::Connected(h) => Some(h),
-                    Conn::Connecting(_) => None,
-                    _ => return Err(Errno::EPIPE),
-                }
-            };
-            if let Some(h) = h {
-                let r = self.stack.with(|g| {
-                    let s = g.sockets.get_mut::<tcp::Socket>(h);
-                    if !s.may_send() {
-                        return Err(if s.state() == State::Closed {
-                            Errno::ECONNRESET
-                        } else {
-                            Errno::EPIPE
-                        });
-                    }
-                    Ok(if s.can_send() {
-                        s.send_slice(&data[sent..]).unwrap_or(0)
-                    } else {
-                        0
-                    })
-                });
-                match r {
-                    Ok(n) => sent += n,
-                    Err(e) if sent > 0 => {
-                        let _ = e;
-                        return Ok(sent);
-                    }
-                    Err(e) => return Err(e),
-                }
-                if sent > 0 {
-                    self.stack.poll();
-                }
-                if sent == data.len() {
-                    return Ok(sent);
-                }
-            }
-            match super::wait(&self.stack, io) {
-                Ok(()) => self.stack.poll(),
-                Err(_) if sent > 0 => return Ok(sent),
-                Err(e) => return Err(e),
-            }
-        }
+        self.send_from(&Src::Kernel(data), io)
+    }
+
+    fn write_user(&self, addr: u64, len: usize, io: &Io) -> Option<Result<usize, Errno>> {
+        Some(self.send_from(&Src::User { addr, len }, io))
+    }
+
+    fn read_user(&self, addr: u64, len: usize, io: &Io) -> Option<Result<usize, Errno>> {
+        Some(
+            self.recv_into(&mut Dst::User { addr, len }, io)
+                .map(|r| r.len),
+        )
     }
 
     fn recvmsg(&self, buf: &mut [u8], io: &Io) -> Result<Received, Errno> {
-        let mut got = 0;
-        // The stack is polled only when the socket has nothing: a sender's poll has
-        // usually delivered the data already.
-        let mut polled = false;
-        loop {
-            if self.common.rd_shut.load(Ordering::Relaxed) {
-                return Ok(Received {
-                    len: got,
-                    full_len: got,
-                    ..Default::default()
-                });
-            }
-            let h = {
-                let mut t = self.st.lock();
-                self.settle(&mut t);
-                match t.conn {
-                    Conn::Connected(h) => Some(h),
-                    Conn::Connecting(_) => None,
-                    _ => return Err(Errno::ENOTCONN),
-                }
-            };
-            if let Some(h) = h {
-                let r = self.stack.with(|g| {
-                    let s = g.sockets.get_mut::<tcp::Socket>(h);
-                    if s.can_recv() {
-                        let full = s.recv_queue() * 2 >= s.recv_capacity();
-                        let n = if io.flags & MSG_PEEK != 0 {
-                            s.peek_slice(&mut buf[got..]).unwrap_or(0)
-                        } else {
-                            s.recv_slice(&mut buf[got..]).unwrap_or(0)
-                        };
-                        Ok(Some((n, full)))
-                    } else if !s.may_recv() {
-                        // The peer's FIN (end of stream) or a reset.
-                        Ok(Some((0, false)))
-                    } else {
-                        Ok(None)
-                    }
-                });
-                match r {
-                    Ok(Some((0, _))) => {
-                        return Ok(Received {
-                            len: got,
-                            full_len: got,
-                            ..Default::default()
-                        });
-                    }
-                    Ok(Some((n, full))) => {
-                        got += n;
-                        if full {
-                            // The window opened wide: let the peer know now.
-                            self.stack.poll();
-                        }
-                        if got == buf.len()
-                            || io.flags & MSG_WAITALL == 0
-                            || io.flags & MSG_PEEK != 0
-                        {
-                            return Ok(Received {
-                                len: got,
-                                full_len: got,
-                                ..Default::default()
-                            });
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            if buf.is_empty() {
-                return Ok(Received::default());
-            }
-            if !polled {
-                self.stack.poll();
-                polled = true;
-                continue;
-            }
-            polled = false;
-            match super::wait(&self.stack, io) {
-                Ok(()) => {}
-                Err(_) if got > 0 => {
-                    return Ok(Received {
-                        len: got,
-                        full_len: got,
-                        ..Default::default()
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.recv_into(&mut Dst::Kernel(buf), io)
     }
 
     fn shutdown(&self, how: u32) -> Result<(), Errno> {
