@@ -520,7 +520,7 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
-const PID_FILES: [(&str, FileType); 27] = [
+const PID_FILES: [(&str, FileType); 28] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
     ("stat", FileType::Regular),
