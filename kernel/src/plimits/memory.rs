@@ -17,6 +17,8 @@ pub struct Memory {
     limit: AtomicU64,
     /// Processes killed for a fault over the limit (cgroup2's `memory.events` `oom_kill`).
     oom_kills: AtomicU64,
+    /// The part of `usage` that is kernel objects on the heap (`kmem::Charge`).
+    kernel: AtomicU64,
 }
 
 impl Memory {
@@ -27,7 +29,34 @@ impl Memory {
             failcnt: AtomicU64::new(0),
             limit: AtomicU64::new(limit),
             oom_kills: AtomicU64::new(0),
+            kernel: AtomicU64::new(0),
         }
+    }
+
+    /// Bytes of kernel objects charged (part of the usage).
+    pub fn kernel(&self) -> u64 {
+        self.kernel.load(Ordering::Relaxed)
+    }
+
+    /// Charges `bytes` of kernel objects: as [`Memory::charge`], and counted apart.
+    pub fn charge_kernel(&self, bytes: u64) -> Result<(), Errno> {
+        self.charge(bytes)?;
+        self.kernel.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn uncharge_kernel(&self, bytes: u64) {
+        uncharge_counter(&self.kernel, bytes);
+        self.uncharge(bytes);
+    }
+
+    /// Takes over everything charged to `from` (its group is being removed).
+    pub fn absorb(&self, from: &Memory) {
+        let (usage, kernel) = (from.usage(), from.kernel());
+        self.add(usage);
+        self.kernel.fetch_add(kernel, Ordering::Relaxed);
+        from.uncharge_kernel(kernel);
+        from.uncharge(usage.saturating_sub(kernel));
     }
 
     pub fn usage(&self) -> u64 {
@@ -154,5 +183,25 @@ mod tests {
         assert_eq!(m.set_limit(4096), Err(Errno::EINVAL));
         assert_eq!(m.set_limit(8192), Ok(()));
         assert!(!m.fits(1));
+    }
+
+    #[test]
+    fn kernel_objects_are_part_of_the_usage_and_move_on_absorb() {
+        let m = Memory::new(1 << 20);
+        m.charge(8192).expect("fits");
+        m.charge_kernel(512).expect("fits");
+        assert_eq!((m.usage(), m.kernel()), (8192 + 512, 512));
+        assert_eq!(m.charge_kernel(1 << 20), Err(Errno::ENOMEM));
+        assert_eq!(
+            (m.kernel(), m.failcnt()),
+            (512, 1),
+            "nothing charged on failure"
+        );
+        let root = Memory::new(4 << 20);
+        root.absorb(&m);
+        assert_eq!((m.usage(), m.kernel()), (0, 0));
+        assert_eq!((root.usage(), root.kernel()), (8192 + 512, 512));
+        root.uncharge_kernel(512);
+        assert_eq!((root.usage(), root.kernel()), (8192, 0));
     }
 }
