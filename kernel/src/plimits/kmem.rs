@@ -25,10 +25,12 @@ impl Charge {
         Charge::to(&current_group(), bytes)
     }
 
-    /// Charges `bytes` to `group`: `ENOMEM` over its limit.
+    /// Charges `bytes` to `group`: `ENOMEM` over its limit (never for 0 bytes).
     pub fn to(group: &Arc<Group>, bytes: u64) -> Result<Charge, Errno> {
         let group = group.effective();
-        group.mem.charge_kernel(bytes)?;
+        if bytes != 0 {
+            group.mem.charge_kernel(bytes)?;
+        }
         Ok(Charge {
             group: Some(group),
             bytes,
@@ -43,6 +45,15 @@ impl Charge {
     /// The heap cost of an `Arc<T>` charged to the caller's group.
     pub fn arc<T>() -> Result<Charge, Errno> {
         Charge::new(arc_cost::<T>())
+    }
+
+    /// Nothing charged yet to the caller's group: an object that grows with
+    /// [`Charge::resize`].
+    pub fn empty() -> Charge {
+        Charge {
+            group: Some(current_group().effective()),
+            bytes: 0,
+        }
     }
 
     /// A kernel-internal object's: charges nothing.
@@ -67,7 +78,7 @@ impl Charge {
         let g = g.effective();
         if bytes > self.bytes {
             g.mem.charge_kernel(bytes - self.bytes)?;
-        } else {
+        } else if bytes < self.bytes {
             g.mem.uncharge_kernel(self.bytes - bytes);
         }
         self.bytes = bytes;
@@ -90,6 +101,12 @@ impl Drop for Charge {
         if let Some(g) = &self.group {
             g.effective().mem.uncharge_kernel(self.bytes);
         }
+    }
+}
+
+impl Default for Charge {
+    fn default() -> Charge {
+        Charge::none()
     }
 }
 
