@@ -215,12 +215,16 @@ impl VmaSet {
 
     /// Removes `[start, end)` from every area, splitting as needed; returns the removed pieces.
     pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
-        let keys: Vec<u64> = self
+        // Areas do not overlap, so their ends are ordered as their starts: walking down
+        // from `end`, the first area ending at or before `start` ends the search.
+        let mut keys: Vec<u64> = self
             .map
             .range(..end)
-            .filter(|(_, v)| v.end > start)
+            .rev()
+            .take_while(|(_, v)| v.end > start)
             .map(|(&k, _)| k)
             .collect();
+        keys.reverse();
         let mut removed = Vec::new();
         for k in keys {
             let Some(v) = self.map.remove(&k) else {
@@ -241,7 +245,13 @@ impl VmaSet {
     /// Whether `[start, end)` is entirely covered by areas.
     pub fn covers(&self, start: u64, end: u64) -> bool {
         let mut at = start;
-        for (_, v) in self.map.range(..end) {
+        // From the area holding `start` (or the first after it) on.
+        let from = self
+            .map
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(&k, _)| k);
+        for (_, v) in self.map.range(from..end) {
             if v.end <= at {
                 continue;
             }
