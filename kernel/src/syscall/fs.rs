@@ -589,7 +589,7 @@ fn pipe2(fds: u64, flags: u32) -> SysResult {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
-    let (r, w) = crate::fs::pipe::new_pipe(flags);
+    let (r, w) = crate::fs::pipe::new_pipe(flags)?;
     let table = files();
     let cloexec = flags & O_CLOEXEC != 0;
     let rfd = table.install(r, cloexec)?;
