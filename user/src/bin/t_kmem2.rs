@@ -250,6 +250,30 @@ mod imp {
         }
     }
 
+    /// SysV message queues in a new IPC container (freed with it when the child exits),
+    /// each filled with 2 KiB messages (heap blocks from frames) to its 16 KiB, then the next, until one more
+    /// queue or message does not fit.
+    fn fill_sysv_messages() -> i32 {
+        use ulib::sysv::{IPC_NOWAIT, IPC_PRIVATE, msgget, msgsnd};
+        if let Err(e) = unshare(CLONE_NEWIPC) {
+            return e;
+        }
+        let text = [0x6du8; 2048];
+        loop {
+            let q = match msgget(IPC_PRIVATE, 0o600) {
+                Ok(q) => q,
+                Err(e) => return e,
+            };
+            loop {
+                match msgsnd(q, 1, &text, IPC_NOWAIT) {
+                    Ok(_) => {}
+                    Err(EAGAIN) => break,
+                    Err(e) => return e,
+                }
+            }
+        }
+    }
+
     const MOUNT_MAX: &str = "/proc/sys/fs/mount-max";
 
     const ROUTES: &[Route] = &[
@@ -262,6 +286,11 @@ mod imp {
             name: "mount_containers",
             fill: fill_mount_containers,
             raise: &[("/proc/sys/user/max_mnt_container", "1000000")],
+        },
+        Route {
+            name: "sysv_messages",
+            fill: fill_sysv_messages,
+            raise: &[],
         },
     ];
 
