@@ -25,6 +25,8 @@ mod heap;
 #[cfg(target_os = "none")]
 pub mod io;
 #[cfg(target_os = "none")]
+pub mod kmem;
+#[cfg(target_os = "none")]
 pub mod mnt;
 #[cfg(target_os = "none")]
 pub mod mountapi;

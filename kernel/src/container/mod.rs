@@ -33,6 +33,7 @@ pub use set::{Membership, Scope};
 use crate::cred::Credentials;
 use crate::errno::Errno;
 use crate::fs::FsContext;
+use crate::plimits::kmem::{self, Charge};
 use alloc::sync::Arc;
 use core::any::Any;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -59,24 +60,49 @@ pub const ALL_NEW_FLAGS: u64 = CLONE_NEWTIME
 /// The global container-number counter: the first number is 0xF0000001 (4026531841).
 static NEXT_NUMBER: AtomicU32 = AtomicU32::new(0xF000_0000);
 
-/// What every container carries: its number, its kind, its owner and its counted slot.
+/// What every container carries: its number, its kind, its owner, its counted slot and
+/// its charge.
 pub struct ContainerCommon {
     number: u32,
     kind: Kind,
     /// The user container that owns this one (for a user container: its parent).
     owner: Option<Arc<user::UserContainer>>,
     _slot: limits::Slot,
+    /// The container object (and a network container's stack) charged to the plimits
+    /// group of the process whose `clone`/`unshare` made it.
+    _charge: Charge,
+}
+
+/// What a new container of `kind` takes on the heap: its object in its `Arc` and, for a
+/// network container, its stack with `lo` and its veth pair. (A mount container's copied
+/// tree charges itself, mount by mount.)
+fn object_cost(kind: Kind) -> u64 {
+    match kind {
+        Kind::User => kmem::arc_cost::<user::UserContainer>(),
+        Kind::Pid => kmem::arc_cost::<pid::PidContainer>(),
+        Kind::Uts => kmem::arc_cost::<uts::UtsContainer>(),
+        Kind::Mnt => kmem::arc_cost::<mnt::MntContainer>(),
+        Kind::Ipc => kmem::arc_cost::<ipc::IpcContainer>(),
+        Kind::Time => kmem::arc_cost::<time::TimeContainer>(),
+        Kind::Net => {
+            kmem::arc_cost::<net::NetContainer>().saturating_add(crate::net::stack::stack_cost())
+        }
+        Kind::Cgroup => kmem::arc_cost::<cgroup::CgroupContainer>(),
+    }
 }
 
 impl ContainerCommon {
-    /// A new container of `kind`: `ENOSPC` at the limit (nothing is consumed then).
+    /// A new container of `kind`: `ENOSPC` at the limit, `ENOMEM` over the caller's
+    /// group's memory limit (nothing is consumed then).
     pub fn new(kind: Kind, owner: &Arc<user::UserContainer>) -> Result<ContainerCommon, Errno> {
+        let charge = Charge::new(object_cost(kind))?;
         let slot = limits::Slot::acquire(kind)?;
         Ok(ContainerCommon {
             number: NEXT_NUMBER.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
             kind,
             owner: Some(owner.clone()),
             _slot: slot,
+            _charge: charge,
         })
     }
 
@@ -91,6 +117,7 @@ impl ContainerCommon {
                 Some(user::root_user())
             },
             _slot: limits::Slot::root(kind),
+            _charge: Charge::none(),
         }
     }
 

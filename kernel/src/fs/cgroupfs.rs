@@ -252,12 +252,16 @@ fn read_memory_events(g: &Arc<Group>) -> Result<String, Errno> {
 }
 
 /// `anon`: the members' private pages and page tables; `kernel_stack`: their threads'
-/// kernel stacks; `shmem`: the rest of the usage (SysV segments' pages); no page cache.
+/// kernel stacks; `slab`: kernel objects charged to the group (all unreclaimable);
+/// `kernel`: stacks and objects; `shmem`: the rest of the usage (SysV segments' pages);
+/// no page cache.
 fn read_memory_stat(g: &Arc<Group>) -> Result<String, Errno> {
     let (anon, stacks) = plimits::glue::memory_parts(g);
-    let shmem = g.mem.usage().saturating_sub(anon + stacks);
+    let slab = g.mem.kernel();
+    let shmem = g.mem.usage().saturating_sub(anon + stacks + slab);
+    let kernel = stacks + slab;
     Ok(format!(
-        "anon {anon}\nfile 0\nkernel_stack {stacks}\nshmem {shmem}\n"
+        "anon {anon}\nfile 0\nkernel {kernel}\nkernel_stack {stacks}\nshmem {shmem}\nslab {slab}\nslab_reclaimable 0\nslab_unreclaimable {slab}\n"
     ))
 }
 

@@ -361,8 +361,8 @@ mod tests {
     fn level_triggered_reports_while_ready_edge_triggered_once_per_wakeup() {
         let epf = new_epoll();
         let ep = epoll_of(&epf).expect("an epoll file");
-        let (r, w) = new_pipe(0);
-        let (r2, w2) = new_pipe(0);
+        let (r, w) = new_pipe(0).expect("pipe");
+        let (r2, w2) = new_pipe(0).expect("pipe");
         ep.ctl(EPOLL_CTL_ADD, 3, &r, ev(EPOLLIN, 7))
             .expect("add lt");
         ep.ctl(EPOLL_CTL_ADD, 5, &r2, ev(EPOLLIN | EPOLLET, 9))
@@ -388,7 +388,7 @@ mod tests {
     fn oneshot_fires_once_until_modified_and_closing_removes_the_item() {
         let epf = new_epoll();
         let ep = epoll_of(&epf).expect("an epoll file");
-        let (r, w) = new_pipe(0);
+        let (r, w) = new_pipe(0).expect("pipe");
         w.write(b"x").expect("write");
         ep.ctl(EPOLL_CTL_ADD, 4, &r, ev(EPOLLIN | EPOLLONESHOT, 1))
             .expect("add");
@@ -424,7 +424,7 @@ mod tests {
             b.ctl(EPOLL_CTL_ADD, 3, &af, ev(EPOLLIN, 0)),
             Err(Errno::ELOOP)
         );
-        let (r, w) = new_pipe(0);
+        let (r, w) = new_pipe(0).expect("pipe");
         b.ctl(EPOLL_CTL_ADD, 5, &r, ev(EPOLLIN, 0))
             .expect("b watches a pipe");
         assert_eq!(af.poll(), 0);

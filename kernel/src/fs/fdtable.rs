@@ -4,6 +4,7 @@
 use super::file::OpenFile;
 use super::lock;
 use crate::errno::Errno;
+use crate::plimits::kmem::{self, Charge};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use spin::Mutex;
@@ -17,9 +18,11 @@ struct Slot {
     cloexec: bool,
 }
 
-#[derive(Default)]
 pub struct FdTable {
     slots: Mutex<Vec<Option<Slot>>>,
+    /// The table and its slots' buffer, charged to the group that made the table (taken
+    /// after `slots`).
+    charge: Mutex<Charge>,
 }
 
 fn index(fd: i32) -> Result<usize, Errno> {
@@ -31,15 +34,29 @@ fn limit() -> usize {
     super::env::nofile_limit()
 }
 
-/// Makes `slots` at least `len` long; `ENOMEM` when the heap cannot hold it (a table
-/// of a million descriptors is 16 MiB).
-fn grow(slots: &mut Vec<Option<Slot>>, len: usize) -> Result<(), Errno> {
-    if slots.len() < len {
-        slots
-            .try_reserve(len - slots.len())
-            .map_err(|_| Errno::ENOMEM)?;
-        slots.resize(len, None);
+/// What a table with room for `cap` descriptors costs on the heap.
+fn table_cost(cap: usize) -> u64 {
+    kmem::arc_cost::<FdTable>().saturating_add(kmem::array_cost::<Option<Slot>>(cap))
+}
+
+/// Makes `slots` at least `len` long, the bigger buffer charged first; `ENOMEM` over the
+/// group's memory limit or when the heap cannot hold it (a table of a million
+/// descriptors is 16 MiB).
+fn grow(slots: &mut Vec<Option<Slot>>, charge: &Mutex<Charge>, len: usize) -> Result<(), Errno> {
+    if slots.len() >= len {
+        return Ok(());
     }
+    if slots.capacity() < len {
+        let cap = len.max(slots.capacity().saturating_mul(2)).max(8);
+        let mut charge = charge.lock();
+        charge.resize(table_cost(cap))?;
+        if slots.try_reserve_exact(cap - slots.len()).is_err() {
+            let _ = charge.resize(table_cost(slots.capacity()));
+            return Err(Errno::ENOMEM);
+        }
+        let _ = charge.resize(table_cost(slots.capacity()));
+    }
+    slots.resize(len, None);
     Ok(())
 }
 
@@ -60,8 +77,15 @@ impl FdTable {
         lock::release(self.lock_owner(), Some(lock::key_of(file)));
     }
 
+    /// An empty table, charged to the caller's group as it grows.
     pub fn new() -> Arc<FdTable> {
-        Arc::new(FdTable::default())
+        let mut charge = Charge::empty();
+        // The table object itself: the caller's first table (init's) fits any limit.
+        let _ = charge.resize(table_cost(0));
+        Arc::new(FdTable {
+            slots: Mutex::new(Vec::new()),
+            charge: Mutex::new(charge),
+        })
     }
 
     /// Installs `file` at the lowest free descriptor.
@@ -82,11 +106,13 @@ impl FdTable {
         if min >= limit {
             return Err(Errno::EINVAL);
         }
+        // A description is charged once, by its first install.
+        file.charge()?;
         let mut slots = self.slots.lock();
         let free = (min..limit)
             .find(|&i| slots.get(i).is_none_or(|s| s.is_none()))
             .ok_or(Errno::EMFILE)?;
-        grow(&mut slots, free + 1)?;
+        grow(&mut slots, &self.charge, free + 1)?;
         slots[free] = Some(Slot { file, cloexec });
         Ok(free as i32)
     }
@@ -114,6 +140,7 @@ impl FdTable {
             if used < slots.len() / 2 {
                 slots.truncate(used);
                 slots.shrink_to_fit();
+                let _ = self.charge.lock().resize(table_cost(slots.capacity()));
             }
             old
         };
@@ -138,7 +165,7 @@ impl FdTable {
         }
         let prev = {
             let mut slots = self.slots.lock();
-            grow(&mut slots, i + 1)?;
+            grow(&mut slots, &self.charge, i + 1)?;
             slots[i].replace(Slot { file, cloexec })
         };
         if let Some(p) = &prev {
@@ -180,12 +207,14 @@ impl FdTable {
         if !fits_nr_open(used as u64, nr_open) {
             return Err(Errno::EMFILE);
         }
+        let charge = Charge::new(table_cost(used))?;
         let mut slots = Vec::new();
         slots.try_reserve_exact(used).map_err(|_| Errno::ENOMEM)?;
         slots.extend_from_slice(&src[..used]);
         drop(src);
         Ok(Arc::new(FdTable {
             slots: Mutex::new(slots),
+            charge: Mutex::new(charge),
         }))
     }
 
@@ -208,6 +237,7 @@ impl FdTable {
     /// Closes everything (at exit).
     pub fn close_all(&self) {
         let all = core::mem::take(&mut *self.slots.lock());
+        let _ = self.charge.lock().resize(table_cost(0));
         lock::release(self.lock_owner(), None);
         drop(all);
     }

@@ -4,11 +4,12 @@
 
 use super::vfs::{DirEntry, FileType, InodeRef, Metadata};
 use crate::errno::Errno;
+use crate::plimits::kmem::{self, Charge};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 pub const O_ACCMODE: u32 = 0o3;
 pub const O_RDONLY: u32 = 0;
@@ -142,6 +143,9 @@ pub struct OpenFile {
     flags: AtomicU32,
     pos: Mutex<u64>,
     fown: Mutex<super::fasync::Fown>,
+    /// Its heap cost, charged to the group of the process that first installs it in a
+    /// descriptor table ([`OpenFile::charge`]).
+    charge: Once<Charge>,
 }
 
 /// Open file descriptions (`/proc/sys/fs/file-nr`).
@@ -177,7 +181,28 @@ impl OpenFile {
             flags: AtomicU32::new(flags),
             pos: Mutex::new(0),
             fown: Mutex::new(super::fasync::Fown::default()),
+            charge: Once::new(),
         })
+    }
+
+    /// Charges this description to the caller's plimits group unless it is charged
+    /// already: the `OpenFile`, its path and an operations object only it holds (an
+    /// inode file, a pipe end). `ENOMEM` over the group's limit.
+    pub fn charge(&self) -> Result<(), Errno> {
+        self.charge
+            .try_call_once(|| Charge::new(self.heap_cost()))
+            .map(|_| ())
+    }
+
+    fn heap_cost(&self) -> u64 {
+        let mut bytes = kmem::arc_cost::<OpenFile>() + kmem::array_cost::<u8>(self.path.capacity());
+        if Arc::strong_count(&self.ops) == 1 {
+            let counts = core::alloc::Layout::new::<[usize; 2]>();
+            if let Ok((l, _)) = counts.extend(core::alloc::Layout::for_value(&*self.ops)) {
+                bytes += kmem::heap_cost(l.pad_to_align());
+            }
+        }
+        bytes
     }
 
     /// Access mode and status flags (what `fcntl(F_GETFL)` returns).

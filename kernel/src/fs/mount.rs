@@ -14,9 +14,11 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use hashbrown::{HashMap, HashSet};
 use spin::Mutex;
 
+mod charge;
 mod dentry;
 mod detached;
 mod list;
+use crate::plimits::kmem::Charge;
 pub use detached::DetachedTree;
 use list::MountList;
 
@@ -98,6 +100,8 @@ pub struct Mount {
     pub root: InodeRef,
     pub root_path: String,
     pub prop: Prop,
+    /// What it costs its maker's group; shared by its re-pathed and re-flagged forms.
+    charge: Arc<Charge>,
 }
 
 impl Mount {
@@ -121,12 +125,14 @@ impl Mount {
             root: self.root.clone(),
             root_path: self.root_path.clone(),
             prop,
+            charge: self.charge.clone(),
         })
     }
 
-    /// A new mount (new id) of the same directory at `path` with propagation `prop`.
-    fn copy_at(&self, path: &str, prop: Prop) -> Arc<Mount> {
-        Arc::new(Mount {
+    /// A new mount (new id) of the same directory at `path` with propagation `prop`,
+    /// charged to the caller's group (`ENOMEM` over its limit).
+    fn copy_at(&self, path: &str, prop: Prop) -> Result<Arc<Mount>, Errno> {
+        Ok(Arc::new(Mount {
             id: new_id(),
             path: path.to_string(),
             fs: self.fs.clone(),
@@ -135,7 +141,8 @@ impl Mount {
             root: self.root.clone(),
             root_path: self.root_path.clone(),
             prop,
-        })
+            charge: charge::charge_mount(path, &self.source, &self.root_path)?,
+        }))
     }
 
     /// Where canonical `p` (inside this mount's tree) shows in `other`, a mount of the
@@ -187,6 +194,8 @@ struct Receiver {
 pub struct MountTable {
     /// In mount order; of several mounts at one path the last one is visible.
     mounts: MountList,
+    /// The table object, charged to the group that made it (its mounts hold their own).
+    _charge: Charge,
 }
 
 /// Mount ids are global, as Linux's (a copied tree gets new ones).
@@ -201,23 +210,28 @@ impl MountTable {
     pub fn new(root_fs: Arc<dyn FileSystem>, source: &str) -> Arc<MountTable> {
         let t = Arc::new(MountTable {
             mounts: MountList::new(Vec::new()),
+            _charge: Charge::none(),
         });
-        t.push("/", root_fs, source, 0);
+        t.push("/", root_fs, source, 0)
+            .expect("the boot tables charge the root group, below its limit");
         register(&t);
         t
     }
 
     /// A new table with the same mounts of the same file system instances (new mount
     /// ids): later mounts and unmounts in one never show in the other.
+    /// The table and its mounts are charged to the caller's group: `ENOMEM` over its
+    /// limit, with nothing made.
     pub fn copy(&self) -> Result<Arc<MountTable>, Errno> {
+        let table_charge = charge::charge_table()?;
         let src = self.mounts.read();
         room(0, src.len())?;
         let mut mounts = Vec::new();
         mounts
             .try_reserve_exact(src.len())
             .map_err(|_| Errno::ENOMEM)?;
-        mounts.extend(src.iter().map(|m| {
-            Arc::new(Mount {
+        for m in src.iter() {
+            mounts.push(Arc::new(Mount {
                 id: new_id(),
                 path: m.path.clone(),
                 fs: m.fs.clone(),
@@ -226,11 +240,13 @@ impl MountTable {
                 root: m.root.clone(),
                 root_path: m.root_path.clone(),
                 prop: m.prop,
-            })
-        }));
+                charge: charge::charge_mount(&m.path, &m.source, &m.root_path)?,
+            }));
+        }
         drop(src);
         let t = Arc::new(MountTable {
             mounts: MountList::new(mounts),
+            _charge: table_charge,
         });
         register(&t);
         Ok(t)
@@ -275,7 +291,19 @@ impl MountTable {
         Ok(())
     }
 
-    fn push(&self, path: &str, fs: Arc<dyn FileSystem>, source: &str, flags: u64) {
+    /// Mounts `fs` at `path`, charged to the caller's group: its charge, or `ENOMEM`.
+    fn push(
+        &self,
+        path: &str,
+        fs: Arc<dyn FileSystem>,
+        source: &str,
+        flags: u64,
+    ) -> Result<Arc<Charge>, Errno> {
+        let charge = charge::charge_mount(path, source, "/")?;
+        self.mounts
+            .write()
+            .try_reserve(1)
+            .map_err(|_| Errno::ENOMEM)?;
         let id = new_id();
         let m = Mount {
             id,
@@ -286,8 +314,10 @@ impl MountTable {
             source: source.to_string(),
             flags,
             prop: Prop::default(),
+            charge: charge.clone(),
         };
         self.mounts.write().push(Arc::new(m));
+        Ok(charge)
     }
 
     /// The root of the tree.
@@ -315,9 +345,12 @@ impl MountTable {
         }
         let parent = self.mount_of(path);
         self.room_with_propagation(parent.as_ref(), 1, 1)?;
-        self.push(path, fs, source, flags);
-        if let Some(parent) = parent {
-            self.propagate_mount(&parent, path, 1);
+        let made = self.push(path, fs, source, flags)?;
+        if let Some(parent) = parent
+            && let Err(e) = self.propagate_mount(&parent, path, 1)
+        {
+            self.undo(&[made], Vec::new());
+            return Err(e);
         }
         Ok(())
     }
@@ -361,10 +394,12 @@ impl MountTable {
     /// peer group (its own if it had none) and a copy of the tree is attached at the
     /// same place under every receiver of `parent`'s group: peers under peers; under a
     /// slave, slaves of the new groups, which are also peers of one another when the
-    /// slave is itself shared (mount_namespaces(7)).
-    fn propagate_mount(&self, parent: &Arc<Mount>, path: &str, count: usize) {
+    /// slave is itself shared (mount_namespaces(7)). The copies are charged to the
+    /// caller's group; when one cannot be (`ENOMEM`), no copy is attached anywhere and
+    /// the caller takes its own new mounts back out ([`MountTable::undo`]).
+    fn propagate_mount(&self, parent: &Arc<Mount>, path: &str, count: usize) -> Result<(), Errno> {
         if parent.prop.shared == 0 || count == 0 {
-            return;
+            return Ok(());
         }
         let tree: Vec<Arc<Mount>> = {
             let mut mounts = self.mounts.write();
@@ -382,6 +417,7 @@ impl MountTable {
         };
         // For shared slaves: the groups their copies form, one per (receiving group, mount).
         let mut slave_groups: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut planned: Vec<(Arc<MountTable>, Vec<Arc<Mount>>)> = Vec::new();
         for r in Self::receivers(parent.prop.shared) {
             if Arc::ptr_eq(&r.mount, parent) {
                 continue;
@@ -415,10 +451,22 @@ impl MountTable {
                         unbindable: false,
                     }
                 };
-                copies.push(n.copy_at(&path::join_under(&top, rest), prop));
+                copies.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+                copies.push(n.copy_at(&path::join_under(&top, rest), prop)?);
             }
-            r.table.mounts.write().extend(copies);
+            planned.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+            planned.push((r.table, copies));
         }
+        for (t, copies) in &planned {
+            t.mounts
+                .write()
+                .try_reserve(copies.len())
+                .map_err(|_| Errno::ENOMEM)?;
+        }
+        for (t, copies) in planned {
+            t.mounts.write().extend(copies);
+        }
+        Ok(())
     }
 
     /// The copies at the receivers of what a umount of `gone` at canonical `path` would
@@ -599,9 +647,17 @@ impl MountTable {
         let copies = self.bind_copies(src, src_dir, path, flags, rec)?;
         let count = copies.len();
         self.room_with_propagation(parent.as_ref(), count, count)?;
-        self.mounts.write().extend(copies);
-        if let Some(parent) = parent {
-            self.propagate_mount(&parent, path, count);
+        let made = charge::charges_of(&copies)?;
+        {
+            let mut mounts = self.mounts.write();
+            mounts.try_reserve(count).map_err(|_| Errno::ENOMEM)?;
+            mounts.extend(copies);
+        }
+        if let Some(parent) = parent
+            && let Err(e) = self.propagate_mount(&parent, path, count)
+        {
+            self.undo(&made, Vec::new());
+            return Err(e);
         }
         Ok(())
     }
@@ -631,6 +687,10 @@ impl MountTable {
         room(0, count)?;
         let mut copies = Vec::new();
         copies.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        let root_path = path::join_under(
+            &from.root_path,
+            path::strip_root(src, &from.path).unwrap_or("/"),
+        );
         copies.push(Arc::new(Mount {
             id: new_id(),
             path: path.to_string(),
@@ -638,23 +698,23 @@ impl MountTable {
             source: from.source.clone(),
             flags,
             root: src_dir,
-            root_path: path::join_under(
-                &from.root_path,
-                path::strip_root(src, &from.path).unwrap_or("/"),
-            ),
+            charge: charge::charge_mount(path, &from.source, &root_path)?,
+            root_path,
             prop: from.bind_prop(),
         }));
         for m in mounts.iter().filter(below) {
             let rest = path::strip_root(&m.path, src).unwrap_or("/");
+            let at = path::join_under(path, rest);
             copies.push(Arc::new(Mount {
                 id: new_id(),
-                path: path::join_under(path, rest),
                 fs: m.fs.clone(),
                 source: m.source.clone(),
                 flags: m.flags,
                 root: m.root.clone(),
                 root_path: m.root_path.clone(),
                 prop: m.bind_prop(),
+                charge: charge::charge_mount(&at, &m.source, &m.root_path)?,
+                path: at,
             }));
         }
         Ok(copies)
@@ -698,22 +758,35 @@ impl MountTable {
         if mounts[idx].prop.unbindable && new_parent.as_ref().is_some_and(|p| p.prop.shared != 0) {
             return Err(Errno::EINVAL);
         }
-        let mut moved = Vec::new();
+        let count = 1 + mounts[idx + 1..]
+            .iter()
+            .filter(|m| path::is_within(&m.path, from))
+            .count();
+        // The moved mounts keep their charges; `taken` (each original at its index) puts
+        // them back if the propagation cannot be charged.
+        let (mut moved, mut taken, mut made) = (Vec::new(), Vec::new(), Vec::new());
+        moved.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        taken.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        made.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
         let mut i = 0;
         mounts.retain(|m| {
             let take = i == idx || (i > idx && path::is_within(&m.path, from));
-            i += 1;
             if take {
                 let rest = path::strip_root(&m.path, from).unwrap_or("/");
                 moved.push(m.with(&path::join_under(to, rest), m.flags));
+                taken.push((i, m.clone()));
+                made.push(m.charge.clone());
             }
+            i += 1;
             !take
         });
-        let count = moved.len();
         mounts.extend(moved);
         drop(mounts);
-        if let Some(parent) = new_parent {
-            self.propagate_mount(&parent, to, count);
+        if let Some(parent) = new_parent
+            && let Err(e) = self.propagate_mount(&parent, to, count)
+        {
+            self.undo(&made, taken);
+            return Err(e);
         }
         Ok(())
     }

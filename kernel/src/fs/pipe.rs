@@ -1,7 +1,9 @@
 //! Pipes: a 64 KiB buffer between a read end and a write end. Reads block until data
 //! or until every writer is gone (then EOF); writes block for room, and fail with
 //! `EPIPE` plus `SIGPIPE` once every reader is gone. `O_NONBLOCK` gives `EAGAIN`.
-//! Writes of at most `PIPE_BUF` bytes are atomic.
+//! Writes of at most `PIPE_BUF` bytes are atomic. The pipe and its buffer (which grows
+//! with what is written, up to 64 KiB) are charged to the group of the process that made
+//! it: a write that cannot grow the buffer over the group's limit gives `ENOMEM`.
 
 use super::env::{self, Wake};
 use super::fasync::{BAND_IN, BAND_OUT, FasyncList, POLL_IN, POLL_OUT};
@@ -10,6 +12,7 @@ use super::file::{
 };
 use super::vfs::{Metadata, S_IFIFO, alloc_dev};
 use crate::errno::Errno;
+use crate::plimits::kmem::{self, Charge};
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::sync::Arc;
@@ -23,6 +26,31 @@ struct State {
     buf: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// The pipe object and the buffer's capacity.
+    charge: Charge,
+}
+
+/// What a pipe whose buffer holds `cap` bytes costs on the heap.
+fn pipe_cost(cap: usize) -> u64 {
+    kmem::arc_cost::<Pipe>() + kmem::array_cost::<u8>(cap)
+}
+
+impl State {
+    /// Room in the buffer for `n` more bytes, the bigger buffer charged first: `ENOMEM`
+    /// over the group's limit or when the heap has no room.
+    fn make_room(&mut self, n: usize) -> Result<(), Errno> {
+        let len = self.buf.len() + n;
+        if len <= self.buf.capacity() {
+            return Ok(());
+        }
+        let cap = len
+            .max(self.buf.capacity().saturating_mul(2))
+            .min(PIPE_CAPACITY);
+        self.charge.resize(pipe_cost(cap))?;
+        let grown = self.buf.try_reserve_exact(cap - self.buf.len());
+        let _ = self.charge.resize(pipe_cost(self.buf.capacity()));
+        grown.map_err(|_| Errno::ENOMEM)
+    }
 }
 
 pub struct Pipe {
@@ -60,8 +88,11 @@ pub struct PipeWriter(Arc<Pipe>);
 
 /// A new pipe as its two open files: (read end, write end). `flags` may hold
 /// `O_NONBLOCK` (and `O_CLOEXEC`, which is the fd table's business).
-pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
+/// The pipe is charged to the caller's group (`ENOMEM` over its limit); the two files are
+/// charged when installed.
+pub fn new_pipe(flags: u32) -> Result<(Arc<OpenFile>, Arc<OpenFile>), Errno> {
     static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+    let charge = Charge::new(pipe_cost(0))?;
     let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
     let pipe = Arc::new(Pipe {
         ino,
@@ -69,6 +100,7 @@ pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
             buf: VecDeque::new(),
             readers: 1,
             writers: 1,
+            charge,
         }),
         async_readers: FasyncList::default(),
         async_writers: FasyncList::default(),
@@ -87,7 +119,7 @@ pub fn new_pipe(flags: u32) -> (Arc<OpenFile>, Arc<OpenFile>) {
         name,
         super::file::O_WRONLY | status,
     );
-    (r, w)
+    Ok((r, w))
 }
 
 /// Sleeps on the pipe; `EINTR` if a signal arrived.
@@ -293,6 +325,9 @@ impl FileOps for PipeWriter {
                     room.min(left)
                 };
                 if n > 0 {
+                    if let Err(e) = s.make_room(n) {
+                        return if done > 0 { Ok(done) } else { Err(e) };
+                    }
                     s.buf.extend(&buf[done..done + n]);
                     done += n;
                     drop(s);
@@ -361,7 +396,7 @@ mod tests {
 
     #[test]
     fn data_flows_from_the_write_end_to_the_read_end() {
-        let (r, w) = new_pipe(0);
+        let (r, w) = new_pipe(0).expect("pipe");
         assert_eq!(w.write(b"hello"), Ok(5));
         let mut buf = [0u8; 3];
         assert_eq!(r.read(&mut buf), Ok(3));
@@ -383,7 +418,7 @@ mod tests {
 
     #[test]
     fn eof_when_writers_are_gone_and_epipe_when_readers_are_gone() {
-        let (r, w) = new_pipe(O_NONBLOCK);
+        let (r, w) = new_pipe(O_NONBLOCK).expect("pipe");
         let mut buf = [0u8; 4];
         assert_eq!(r.read(&mut buf), Err(Errno::EAGAIN));
         w.write(b"x").expect("write");
@@ -391,7 +426,7 @@ mod tests {
         assert_eq!(r.read(&mut buf), Ok(1), "buffered data survives the writer");
         assert_eq!(r.read(&mut buf), Ok(0), "then EOF");
         assert_eq!(r.poll() & POLLHUP, POLLHUP);
-        let (r, w) = new_pipe(0);
+        let (r, w) = new_pipe(0).expect("pipe");
         drop(r);
         assert_eq!(w.write(b"x"), Err(Errno::EPIPE));
         assert_eq!(w.poll() & POLLERR, POLLERR);
@@ -399,7 +434,7 @@ mod tests {
 
     #[test]
     fn a_full_pipe_takes_what_fits_then_gives_eagain() {
-        let (r, w) = new_pipe(O_NONBLOCK);
+        let (r, w) = new_pipe(O_NONBLOCK).expect("pipe");
         let big = vec![7u8; PIPE_CAPACITY + 100];
         assert_eq!(w.write(&big), Ok(PIPE_CAPACITY));
         assert_eq!(w.write(b"x"), Err(Errno::EAGAIN));

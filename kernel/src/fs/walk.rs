@@ -208,7 +208,7 @@ impl Walker<'_> {
                         let top = m.root();
                         let ty = top.file_type();
                         stack.clear();
-                        stack.push((top, ty, at.len()));
+                        stack.push((top, ty, at.len()))?;
                     }
                 }
                 name => {

@@ -20,6 +20,7 @@ use crate::fs::file::{
 use crate::fs::vfs::{
     Caller, FileType, Inode, MAY_READ, MAY_WRITE, Metadata, S_IFREG, Timespec, alloc_dev,
 };
+use crate::plimits::kmem::{self, Charge};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
 use alloc::string::String;
@@ -92,23 +93,27 @@ pub fn privileged(caller: &Caller) -> bool {
 /// Messages by priority, highest first, FIFO within one priority.
 #[derive(Default)]
 pub struct MsgList {
-    by_prio: BTreeMap<u32, VecDeque<Vec<u8>>>,
+    /// Each message with its charge (to its sender's plimits group).
+    by_prio: BTreeMap<u32, VecDeque<(Vec<u8>, Charge)>>,
     len: usize,
     bytes: usize,
 }
 
 impl MsgList {
-    pub fn push(&mut self, prio: u32, msg: Vec<u8>) {
+    pub fn push(&mut self, prio: u32, msg: Vec<u8>, charge: Charge) {
         self.len += 1;
         self.bytes += msg.len();
-        self.by_prio.entry(prio).or_default().push_back(msg);
+        self.by_prio
+            .entry(prio)
+            .or_default()
+            .push_back((msg, charge));
     }
 
     /// The oldest message of the highest priority, with its priority.
     pub fn pop(&mut self) -> Option<(Vec<u8>, u32)> {
         let mut entry = self.by_prio.last_entry()?;
         let prio = *entry.key();
-        let msg = entry.get_mut().pop_front()?;
+        let (msg, _uncharged) = entry.get_mut().pop_front()?;
         if entry.get().is_empty() {
             entry.remove();
         }
@@ -175,13 +180,15 @@ pub struct Queue {
     /// The queue's place in its creator's plimits group (`ipc.mq_limit`), given back
     /// when the queue is freed.
     _plimits: crate::plimits::ipc::MqCharge,
+    /// The queue object, to its creator's group.
+    _kmem: Charge,
 }
 
 impl Queue {
     /// A new queue of `space` (the count is the caller's business).
     fn new(
         space: &Space,
-        plimits: crate::plimits::ipc::MqCharge,
+        (plimits, kmem): (crate::plimits::ipc::MqCharge, Charge),
         maxmsg: usize,
         msgsize: usize,
         mode: u32,
@@ -206,6 +213,7 @@ impl Queue {
             }),
             live: space.live.clone(),
             _plimits: plimits,
+            _kmem: kmem,
         })
     }
 
@@ -243,13 +251,17 @@ impl Queue {
         if msg.len() > self.msgsize {
             return Err(Errno::EMSGSIZE);
         }
-        let mut msg = Some(msg);
+        // The text and its entry in the list, to the sender's group (`ENOMEM` over
+        // its limit).
+        let cost = kmem::array_cost::<u8>(msg.capacity())
+            .saturating_add(core::mem::size_of::<(Vec<u8>, Charge)>() as u64);
+        let mut msg = Some((msg, Charge::new(cost)?));
         loop {
             {
                 let mut s = self.state.lock();
                 if s.msgs.len() < self.maxmsg {
-                    if let Some(m) = msg.take() {
-                        s.msgs.push(prio, m);
+                    if let Some((m, charge)) = msg.take() {
+                        s.msgs.push(prio, m, charge);
                     }
                     let fire = if s.msgs.len() == 1 && s.receivers == 0 {
                         s.notify.take()
@@ -567,10 +579,17 @@ impl Space {
         if self.live() >= QUEUES_MAX && !privileged {
             return Err(Errno::ENOSPC);
         }
+        let kmem = Charge::arc::<Queue>()?;
         let charge = crate::plimits::ipc::MqCharge::take(&crate::plimits::current_group())?;
         self.live.fetch_add(1, Ordering::Relaxed);
         let q = Queue::new(
-            self, charge, maxmsg, msgsize, req.mode, caller.uid, caller.gid,
+            self,
+            (charge, kmem),
+            maxmsg,
+            msgsize,
+            req.mode,
+            caller.uid,
+            caller.gid,
         );
         names.insert(String::from(name), q.clone());
         Ok(q)
@@ -636,7 +655,7 @@ mod tests {
     fn messages_come_out_by_priority_then_in_order() {
         let mut l = MsgList::default();
         for (p, m) in [(1, "a1"), (5, "b5"), (1, "c1"), (5, "d5"), (0, "e0")] {
-            l.push(p, m.as_bytes().to_vec());
+            l.push(p, m.as_bytes().to_vec(), Charge::none());
         }
         assert_eq!((l.len(), l.bytes()), (5, 10));
         let order: Vec<_> = core::iter::from_fn(|| l.pop())

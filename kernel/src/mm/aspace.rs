@@ -363,7 +363,7 @@ impl AddressSpace {
     /// until a write fault), shared pages stay shared.
     pub fn fork(&mut self) -> Result<AddressSpace, Errno> {
         let mut child = AddressSpace::new()?;
-        child.vmas = self.vmas.clone();
+        child.vmas = self.vmas.try_clone()?;
         child.vmas.fork_sources();
         child.brk_start = self.brk_start;
         child.brk = self.brk;

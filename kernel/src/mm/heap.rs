@@ -56,6 +56,16 @@ pub fn is_page_block(layout: Layout) -> bool {
 
 const PAGE: usize = 4096;
 
+/// The bytes the heap really takes for a block of `layout`: its class's size, a whole
+/// page, or (larger blocks) the size rounded up to pages. What kernel-object charges use
+/// so a group's usage follows `MemFree`.
+pub fn block_bytes(layout: Layout) -> usize {
+    match class_of(layout) {
+        Some(class) => class_size(class),
+        None => layout.size().max(layout.align()).div_ceil(PAGE) * PAGE,
+    }
+}
+
 fn class_size(class: usize) -> usize {
     1 << (MIN_SHIFT as usize + class)
 }
@@ -568,6 +578,17 @@ mod tests {
             // SAFETY: both pages came from `sys_alloc(page)`.
             unsafe { System.dealloc(*p as *mut u8, page) };
         }
+    }
+
+    #[test]
+    fn block_bytes_are_what_the_heap_takes() {
+        let l = |size, align| Layout::from_size_align(size, align).unwrap();
+        assert_eq!(block_bytes(l(1, 1)), 16);
+        assert_eq!(block_bytes(l(24, 8)), 32);
+        assert_eq!(block_bytes(l(8, 256)), 256);
+        assert_eq!(block_bytes(l(2048, 8)), 2048);
+        assert_eq!(block_bytes(l(2049, 8)), 4096);
+        assert_eq!(block_bytes(l(4097, 8)), 8192);
     }
 
     #[test]

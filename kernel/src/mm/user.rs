@@ -58,6 +58,32 @@ pub fn clear_user(addr: u64, len: usize) -> Result<(), Errno> {
     }
 }
 
+/// Checks that the current process could write `[addr, addr+len)`, mapping its pages as
+/// its own writes would, without changing a byte: a read checks its whole buffer before
+/// it consumes data, and the bytes past a short read stay as they were (Linux).
+/// `ENOMEM` when a page cannot be had (the system call's OOM path then runs).
+pub fn check_writable(addr: u64, len: usize) -> Result<(), Errno> {
+    check_range(addr, len)?;
+    if len == 0 {
+        return Ok(());
+    }
+    let vm = crate::task::sched::current()
+        .process()
+        .vm()
+        .ok_or(Errno::EFAULT)?;
+    let end = addr + len as u64;
+    let mut page = page_down(addr);
+    while page < end {
+        match vm.lock().fault(page.max(addr), true, false) {
+            super::aspace::Fault::Handled => {}
+            super::aspace::Fault::OutOfMemory => return Err(Errno::ENOMEM),
+            _ => return Err(Errno::EFAULT),
+        }
+        page += PAGE_SIZE;
+    }
+    Ok(())
+}
+
 /// Plain-old-data types that may be copied to and from user memory byte for byte.
 ///
 /// # Safety

@@ -1,7 +1,10 @@
 //! The virtual memory areas of an address space: an ordered set of non-overlapping
 //! page-aligned ranges with their protection and backing. Pure logic (splitting on
-//! `munmap`/`mprotect`, free-range search), unit-tested on the host.
+//! `munmap`/`mprotect`, free-range search), unit-tested on the host. The areas' heap is
+//! charged to the plimits group of the process that made the address space.
 
+use crate::errno::Errno;
+use crate::plimits::kmem::{Charge, heap_cost};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -124,14 +127,71 @@ impl Vma {
     }
 }
 
-#[derive(Clone, Default)]
 pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
+    /// The areas' share of the heap ([`area_cost`] each).
+    charge: Charge,
+}
+
+/// What one area costs on the heap: its share of a B-tree node of 11 entries, counted as
+/// at least 5 in use (a split node keeps half), which also covers the inner nodes.
+pub fn area_cost() -> u64 {
+    let node = core::alloc::Layout::new::<([u64; 11], [Vma; 11], [usize; 2])>();
+    heap_cost(node) / 5
+}
+
+fn areas_cost(n: usize) -> u64 {
+    (n as u64).saturating_mul(area_cost())
+}
+
+impl Default for VmaSet {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl VmaSet {
+    /// An empty set, charged to the caller's group as it grows.
     pub fn new() -> Self {
-        Self::default()
+        VmaSet {
+            map: BTreeMap::new(),
+            charge: Charge::empty(),
+        }
+    }
+
+    /// A copy (`fork`), charged to the caller's group: `ENOMEM` over its limit.
+    pub fn try_clone(&self) -> Result<Self, Errno> {
+        let charge = Charge::new(areas_cost(self.map.len()))?;
+        Ok(VmaSet {
+            map: self.map.clone(),
+            charge,
+        })
+    }
+
+    /// Charges room for `more` areas than the set holds, before a change that may add
+    /// up to that many (a new area, the pieces of the areas it splits): `ENOMEM` over
+    /// the group's limit, and nothing changed.
+    pub fn reserve(&mut self, more: usize) -> Result<(), Errno> {
+        let want = areas_cost(self.map.len().saturating_add(more));
+        if want > self.charge.bytes() {
+            self.charge.resize(want)?;
+        }
+        Ok(())
+    }
+
+    /// After a change: the charge follows the areas held (a change nobody reserved for,
+    /// made by the kernel itself, is charged when it fits).
+    fn settle(&mut self) {
+        let _ = self.charge.resize(areas_cost(self.map.len()));
+    }
+
+    /// Number of areas.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     pub fn find(&self, addr: u64) -> Option<&Vma> {
@@ -158,16 +218,21 @@ impl VmaSet {
     pub fn insert(&mut self, vma: Vma) {
         debug_assert!(!self.overlaps(vma.start, vma.end));
         self.map.insert(vma.start, vma);
+        self.settle();
     }
 
     /// Removes `[start, end)` from every area, splitting as needed; returns the removed pieces.
     pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
-        let keys: Vec<u64> = self
+        // Areas do not overlap, so their ends are ordered as their starts: walking down
+        // from `end`, the first area ending at or before `start` ends the search.
+        let mut keys: Vec<u64> = self
             .map
             .range(..end)
-            .filter(|(_, v)| v.end > start)
+            .rev()
+            .take_while(|(_, v)| v.end > start)
             .map(|(&k, _)| k)
             .collect();
+        keys.reverse();
         let mut removed = Vec::new();
         for k in keys {
             let Some(v) = self.map.remove(&k) else {
@@ -181,13 +246,20 @@ impl VmaSet {
             }
             removed.push(v.slice(start, end));
         }
+        self.settle();
         removed
     }
 
     /// Whether `[start, end)` is entirely covered by areas.
     pub fn covers(&self, start: u64, end: u64) -> bool {
         let mut at = start;
-        for (_, v) in self.map.range(..end) {
+        // From the area holding `start` (or the first after it) on.
+        let from = self
+            .map
+            .range(..=start)
+            .next_back()
+            .map_or(start, |(&k, _)| k);
+        for (_, v) in self.map.range(from..end) {
             if v.end <= at {
                 continue;
             }
@@ -211,6 +283,7 @@ impl VmaSet {
             v.prot = prot;
             self.map.insert(v.start, v);
         }
+        self.settle();
         true
     }
 
@@ -262,6 +335,7 @@ impl VmaSet {
                 self.map.insert(v.start, v);
             }
         }
+        self.settle();
     }
 
     /// The lowest address `>= from` where `len` bytes fit below `limit`.
@@ -293,6 +367,26 @@ mod tests {
             name: String::new(),
             file: None,
         }
+    }
+
+    #[test]
+    fn the_charge_follows_the_areas_and_a_copy_has_its_own() {
+        let mut s = VmaSet::new();
+        assert!(area_cost() >= 64, "{}", area_cost());
+        s.insert(anon(0x1000, 0x5000));
+        assert_eq!(s.charge.bytes(), area_cost());
+        s.reserve(2).expect("room");
+        assert_eq!(s.charge.bytes(), 3 * area_cost(), "reserved ahead");
+        s.remove_range(0x2000, 0x3000);
+        assert_eq!(
+            s.charge.bytes(),
+            2 * area_cost(),
+            "a split is one more area"
+        );
+        let c = s.try_clone().expect("copy");
+        assert_eq!((c.len(), c.charge.bytes()), (2, 2 * area_cost()));
+        s.remove_range(0, 0x10000);
+        assert_eq!((s.len(), s.charge.bytes()), (0, 0));
     }
 
     #[test]
@@ -365,7 +459,7 @@ mod tests {
             file: None,
         });
         s.remove_range(0x2000, 0x3000);
-        let mut child = s.clone();
+        let mut child = s.try_clone().expect("copy");
         child.fork_sources();
         assert_eq!(n.load(core::sync::atomic::Ordering::Relaxed), 1);
         let srcs: Vec<Arc<dyn PageSource>> = child

@@ -801,7 +801,7 @@ mod tests {
     #[test]
     fn files_in_flight_are_counted_until_taken_or_dropped() {
         let before = files_in_flight();
-        let (r, w) = crate::fs::pipe::new_pipe(0);
+        let (r, w) = crate::fs::pipe::new_pipe(0).expect("pipe");
         let f = InFlight::new(alloc::vec![r, w]).expect("in flight");
         let g = f.try_clone().expect("peek copy");
         assert_eq!(files_in_flight(), before + 4);

@@ -732,6 +732,15 @@ pub struct NetStack {
 
 static LIVE_STACKS: AtomicU32 = AtomicU32::new(0);
 
+/// What a new stack takes on the heap (itself, its receive queue, `lo` and a veth pair's
+/// two links), charged with its network container.
+pub fn stack_cost() -> u64 {
+    use crate::plimits::kmem::{arc_cost, array_cost};
+    arc_cost::<NetStack>()
+        .saturating_add(arc_cost::<RxQueue>())
+        .saturating_add(array_cost::<Link>(4))
+}
+
 /// Stacks alive now (tests count them back).
 pub fn live_stacks() -> u32 {
     LIVE_STACKS.load(Ordering::Relaxed)

@@ -23,6 +23,8 @@ pub struct Memory {
     /// of one parent are charged more than RAM while half of it is free); the machine
     /// running out is the frame allocator's `ENOMEM`.
     limited: bool,
+    /// The part of `usage` that is kernel objects on the heap (`kmem::Charge`).
+    kernel: AtomicU64,
 }
 
 impl Memory {
@@ -33,6 +35,7 @@ impl Memory {
             failcnt: AtomicU64::new(0),
             limit: AtomicU64::new(limit),
             oom_kills: AtomicU64::new(0),
+            kernel: AtomicU64::new(0),
             limited: true,
         }
     }
@@ -43,6 +46,32 @@ impl Memory {
             limited: false,
             ..Memory::new(limit)
         }
+    }
+
+    /// Bytes of kernel objects charged (part of the usage).
+    pub fn kernel(&self) -> u64 {
+        self.kernel.load(Ordering::Relaxed)
+    }
+
+    /// Charges `bytes` of kernel objects: as [`Memory::charge`], and counted apart.
+    pub fn charge_kernel(&self, bytes: u64) -> Result<(), Errno> {
+        self.charge(bytes)?;
+        self.kernel.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn uncharge_kernel(&self, bytes: u64) {
+        uncharge_counter(&self.kernel, bytes);
+        self.uncharge(bytes);
+    }
+
+    /// Takes over everything charged to `from` (its group is being removed).
+    pub fn absorb(&self, from: &Memory) {
+        let (usage, kernel) = (from.usage(), from.kernel());
+        self.add(usage);
+        self.kernel.fetch_add(kernel, Ordering::Relaxed);
+        from.uncharge_kernel(kernel);
+        from.uncharge(usage.saturating_sub(kernel));
     }
 
     pub fn usage(&self) -> u64 {
@@ -180,5 +209,25 @@ mod tests {
         }
         assert_eq!((m.usage(), m.limit(), m.failcnt()), (3 * 4096, 2 * 4096, 0));
         assert!(m.fits(1 << 30));
+    }
+
+    #[test]
+    fn kernel_objects_are_part_of_the_usage_and_move_on_absorb() {
+        let m = Memory::new(1 << 20);
+        m.charge(8192).expect("fits");
+        m.charge_kernel(512).expect("fits");
+        assert_eq!((m.usage(), m.kernel()), (8192 + 512, 512));
+        assert_eq!(m.charge_kernel(1 << 20), Err(Errno::ENOMEM));
+        assert_eq!(
+            (m.kernel(), m.failcnt()),
+            (512, 1),
+            "nothing charged on failure"
+        );
+        let root = Memory::new(4 << 20);
+        root.absorb(&m);
+        assert_eq!((m.usage(), m.kernel()), (0, 0));
+        assert_eq!((root.usage(), root.kernel()), (8192 + 512, 512));
+        root.uncharge_kernel(512);
+        assert_eq!((root.usage(), root.kernel()), (8192, 0));
     }
 }

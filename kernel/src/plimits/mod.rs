@@ -11,6 +11,7 @@ pub mod cgroup2;
 pub mod devices;
 pub mod glue;
 pub mod ipc;
+pub mod kmem;
 pub mod memory;
 pub mod pids;
 pub mod sched;
@@ -317,10 +318,11 @@ pub fn read(g: &Arc<Group>, file: File) -> Result<String, Errno> {
             }
             let _ = write!(
                 s,
-                "\nMem used: {}\nMem peak: {}\nMem failed count: {}\n",
+                "\nMem used: {}\nMem peak: {}\nMem failed count: {}\nMem kernel: {}\n",
                 g.mem.usage(),
                 g.mem.peak(),
-                g.mem.failcnt()
+                g.mem.failcnt(),
+                g.mem.kernel()
             );
             for m in members.iter().filter(|m| m.mem_bytes != 0) {
                 let _ = writeln!(s, "PID: {}  mem used: {} ", m.pid, m.mem_bytes);
@@ -520,8 +522,7 @@ pub fn remove(name: &str) -> Result<(), Errno> {
     g.removed.store(true, Ordering::Release);
     r.pids.add(g.pids.count());
     g.pids.uncharge(g.pids.count());
-    r.mem.add(g.mem.usage());
-    g.mem.uncharge(g.mem.usage());
+    r.mem.absorb(&g.mem);
     r.ipc.absorb(&g.ipc);
     REGISTRY.lock().children.retain(|c| !Arc::ptr_eq(c, &g));
     Ok(())

@@ -13,7 +13,7 @@ use crate::fs::vfs::{
 use crate::fs::walk::Loc;
 use crate::fs::{FdTable, FsContext, OpenFile, path};
 use crate::mm::user::{
-    CSTR_INLINE, clear_user, copy_from_user, copy_to_user, read_user_cstr, read_user_cstr_in,
+    CSTR_INLINE, check_writable, copy_from_user, copy_to_user, read_user_cstr, read_user_cstr_in,
 };
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -284,7 +284,7 @@ pub(super) fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<
     }
     // Check the destination first, so a bad buffer does not consume data (the first
     // chunk: a huge count must not fault in a huge mapping here).
-    clear_user(buf, count.min(IO_CHUNK))?;
+    check_writable(buf, count.min(IO_CHUNK))?;
     let regular = is_regular(file);
     let mut done = 0;
     let mut kbuf = vec![0u8; count.min(IO_CHUNK)];
@@ -439,7 +439,7 @@ pub(super) fn readv(fd: i32, iov: u64, cnt: u64) -> SysResult {
     let mut left = cap;
     for (base, len) in &iovs {
         let n = (*len).min(left);
-        clear_user(*base, n)?;
+        check_writable(*base, n)?;
         left -= n;
     }
     // One read for the whole vector, so a pipe delivers what it has at once.
@@ -492,7 +492,7 @@ fn lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
 fn getdents64(fd: i32, buf: u64, count: u64) -> SysResult {
     let file = files().get(fd)?;
     let count = (count as usize).min(IO_CHUNK);
-    clear_user(buf, count)?;
+    check_writable(buf, count)?;
     let mut kbuf = vec![0u8; count];
     let n = file.getdents64(&mut kbuf)?;
     copy_to_user(buf, &kbuf[..n])?;
@@ -589,7 +589,7 @@ fn pipe2(fds: u64, flags: u32) -> SysResult {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
-    let (r, w) = crate::fs::pipe::new_pipe(flags);
+    let (r, w) = crate::fs::pipe::new_pipe(flags)?;
     let table = files();
     let cloexec = flags & O_CLOEXEC != 0;
     let rfd = table.install(r, cloexec)?;

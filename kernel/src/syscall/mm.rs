@@ -46,7 +46,10 @@ fn brk(addr: u64) -> u64 {
         return vm.brk;
     };
     if new_top > old_top {
-        if vm.vmas.overlaps(old_top, new_top) || !commit_ok(new_top - vm.brk_start) {
+        if vm.vmas.overlaps(old_top, new_top)
+            || !commit_ok(new_top - vm.brk_start)
+            || vm.vmas.reserve(1).is_err()
+        {
             return vm.brk;
         }
         vm.map_area(AddressSpace::anon(
@@ -182,6 +185,8 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
                 .ok_or(Errno::ENOMEM)?
         }
     };
+    // The new area, and the pieces of one it lands in the middle of.
+    vm.vmas.reserve(2)?;
     vm.map_area(Vma {
         start,
         end: start + len,
@@ -226,6 +231,8 @@ fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> Sy
     let new_len = page_up(new_len).filter(|&l| l != 0).ok_or(Errno::EINVAL)?;
     let vm = task::current_vm();
     let mut vm = vm.lock();
+    // Splits at both ends of the old range and of the target.
+    vm.vmas.reserve(3)?;
     if flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 {
         if !new_addr.is_multiple_of(PAGE_SIZE)
             || new_len > USER_END
@@ -332,9 +339,11 @@ fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
         return Ok(0);
     }
     let end = check_range(addr, len).map_err(|_| Errno::ENOMEM)?;
-    task::current_vm()
-        .lock()
-        .protect(addr, end, (prot & 7) as u32)?;
+    let vm = task::current_vm();
+    let mut vm = vm.lock();
+    // Splitting the areas at both ends (Linux: ENOMEM).
+    vm.vmas.reserve(2)?;
+    vm.protect(addr, end, (prot & 7) as u32)?;
     Ok(0)
 }
 

@@ -277,7 +277,7 @@ fn msgsnd(id: i32, msgp: u64, size: u64, flags: u32) -> SysResult {
     let (ipc, who) = caller();
     let q = queue(&ipc, id)?;
     drop(ipc);
-    let mut text = Some(text);
+    let mut text = Some(msg::Message::new(mtype, text)?);
     loop {
         {
             let mut s = q.state.lock();
@@ -286,9 +286,9 @@ fn msgsnd(id: i32, msgp: u64, size: u64, flags: u32) -> SysResult {
             }
             s.perm.check(&who, WRITE)?;
             if s.fits(size as usize)
-                && let Some(text) = text.take()
+                && let Some(m) = text.take()
             {
-                s.push(msg::Message { mtype, text });
+                s.push(m);
                 drop(s);
                 task::wakeup(q.chan());
                 return Ok(0);

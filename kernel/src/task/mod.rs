@@ -56,8 +56,9 @@ pub struct Thread {
     /// Something may be due on the way back to user mode (a signal, an unblocked mask,
     /// exit): `syscall::return_to_user` takes its slow path. Set by [`Thread::note_work`].
     work: AtomicBool,
-    /// The kernel stack, counted in the plimits group's memory.
-    _stack_charge: crate::plimits::memory::KernelCharge,
+    /// The kernel stack and the thread's (and a process's first thread: the process's)
+    /// heap objects, counted in the plimits group's memory.
+    _charge: ThreadCharge,
     /// seccomp mode and filters (per thread, as Linux).
     pub seccomp: crate::seccomp::ThreadSeccomp,
 }
@@ -327,7 +328,7 @@ pub fn new_process(
     fpu: crate::arch::x86_64::trap::FpuState,
     fs_base: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
-    let charge = stack_charge(&group)?;
+    let charge = thread_charge(&group, true)?;
     let pid = inner.containers.pid.alloc()?;
     if inner.pgrp.is_none() {
         inner.pgrp = Some(pid.clone());
@@ -359,7 +360,7 @@ pub fn new_thread(
     fs_base: u64,
     sigmask: u64,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
-    let charge = stack_charge(&proc.plimits())?;
+    let charge = thread_charge(&proc.plimits(), false)?;
     let tid = proc.pid.container().alloc()?;
     let thread = make_thread(tid.clone(), proc, frame, fpu, fs_base, sigmask, charge)?;
     tid.set_process(proc);
@@ -369,14 +370,34 @@ pub fn new_thread(
     Ok(thread)
 }
 
-/// A thread's kernel stack charged to plimits group `group` (`ENOMEM` over its limit).
-fn stack_charge(
+/// What a thread holds charged to its group.
+struct ThreadCharge {
+    _stack: crate::plimits::memory::KernelCharge,
+    _objects: crate::plimits::kmem::Charge,
+}
+
+/// A thread's kernel stack and heap objects (with `process`, also the process's)
+/// charged to plimits group `group` (`ENOMEM` over its limit).
+fn thread_charge(
     group: &Arc<crate::plimits::Group>,
-) -> Result<crate::plimits::memory::KernelCharge, crate::errno::Errno> {
-    crate::plimits::memory::KernelCharge::take(
+    process: bool,
+) -> Result<ThreadCharge, crate::errno::Errno> {
+    use crate::plimits::kmem::{arc_cost, heap_cost};
+    let mut objects = arc_cost::<Thread>()
+        + heap_cost(core::alloc::Layout::new::<CpuContext>())
+        + arc_cost::<Pid>();
+    if process {
+        objects += arc_cost::<Process>() + arc_cost::<Mutex<[SigAction; 64]>>();
+    }
+    let objects = crate::plimits::kmem::Charge::to(group, objects)?;
+    let stack = crate::plimits::memory::KernelCharge::take(
         group,
         crate::arch::x86_64::context::KERNEL_STACK_SIZE as u64,
-    )
+    )?;
+    Ok(ThreadCharge {
+        _stack: stack,
+        _objects: objects,
+    })
 }
 
 /// A runnable thread of `proc` that will resume `frame` in user mode.
@@ -387,7 +408,7 @@ fn make_thread(
     fpu: crate::arch::x86_64::trap::FpuState,
     fs_base: u64,
     sigmask: u64,
-    stack_charge: crate::plimits::memory::KernelCharge,
+    charge: ThreadCharge,
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
     let ctx = CpuContext::new_user(frame, fpu, fs_base).ok_or(crate::errno::Errno::ENOMEM)?;
     Ok(Arc::new(Thread {
@@ -412,7 +433,7 @@ fn make_thread(
         wake_reason: AtomicU8::new(0),
         // A new thread checks once (a signal may be pending from its creator's mask).
         work: AtomicBool::new(true),
-        _stack_charge: stack_charge,
+        _charge: charge,
         seccomp: crate::seccomp::ThreadSeccomp::new(),
     }))
 }

@@ -298,7 +298,7 @@ mod imp {
         );
         check_eq!(
             read(T, "memory.stat"),
-            "anon 0\nfile 0\nkernel_stack 0\nshmem 0\n"
+            "anon 0\nfile 0\nkernel 0\nkernel_stack 0\nshmem 0\nslab 0\nslab_reclaimable 0\nslab_unreclaimable 0\n"
         );
         check_eq!(read(T, "cpu.max"), "max 100000\n");
         check_eq!(field(&read(T, "cpu.stat"), "usage_usec"), 0);

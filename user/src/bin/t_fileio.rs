@@ -916,11 +916,35 @@ mod imp {
         let _ = sys::close(pw);
     }
 
+    /// A short read writes only what it returns (Linux): the rest of the buffer keeps its
+    /// bytes; a bad buffer gives `EFAULT` before any data is taken from the pipe.
+    fn short_reads_leave_the_rest_of_the_buffer() {
+        let [r, w] = sys::pipe().expect("pipe");
+        check_eq!(sys::write(w, b"abc"), Ok(3));
+        check_eq!(
+            sc(0, [r as usize, 8, 16, 0, 0, 0]).map(|n| n as i32),
+            Err(EFAULT)
+        );
+        let mut buf = [0xaau8; 16];
+        check_eq!(sys::read(r, &mut buf), Ok(3));
+        check_eq!(&buf[..3], b"abc");
+        check!(buf[3..].iter().all(|&b| b == 0xaa));
+        let fd = scratch_file("short", b"xy");
+        check_ok!(sys::lseek(fd, 0, 0));
+        let mut buf = [0x55u8; 8];
+        check_eq!(sys::read(fd, &mut buf), Ok(2));
+        check_eq!(&buf[..], b"xy\x55\x55\x55\x55\x55\x55");
+        let _ = sys::close(fd);
+        let _ = sys::close(r);
+        let _ = sys::close(w);
+    }
+
     fn main(args: ulib::Args) -> i32 {
         if args.arg_str(1) == Some(PROBE) {
             return 42;
         }
         ulib::test::run(ulib::cases![
+            short_reads_leave_the_rest_of_the_buffer,
             memfd_files_and_seals,
             splice_and_tee_move_pipe_data,
             execveat_runs_by_dirfd_and_by_fd,

@@ -7,10 +7,11 @@
 //!
 //! Also `mount_setattr`'s per-mount flag change over one mount or a whole subtree.
 
-use super::{Mount, MountTable, Prop, new_id, room};
+use super::{Mount, MountTable, Prop, charge, new_id, room};
 use crate::errno::Errno;
 use crate::fs::path;
 use crate::fs::vfs::{FileSystem, InodeRef};
+use crate::plimits::kmem::Charge;
 use alloc::string::ToString;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -21,12 +22,14 @@ pub struct DetachedTree {
 }
 
 impl DetachedTree {
-    fn new(mounts: Vec<Arc<Mount>>) -> Arc<DetachedTree> {
-        Arc::new(DetachedTree {
+    /// The tree object is charged to the caller's group (its mounts hold their own).
+    fn new(mounts: Vec<Arc<Mount>>) -> Result<Arc<DetachedTree>, Errno> {
+        Ok(Arc::new(DetachedTree {
             table: MountTable {
                 mounts: super::MountList::new(mounts),
+                _charge: Charge::arc::<DetachedTree>()?,
             },
-        })
+        }))
     }
 
     /// The tree as a table (its top at `/`), for reading and `mount_setattr`.
@@ -62,7 +65,7 @@ impl MountTable {
     ) -> Result<Arc<DetachedTree>, Errno> {
         let from = self.mount_of(src).ok_or(Errno::EINVAL)?;
         let copies = self.bind_copies(src, src_dir, "/", from.flags, rec)?;
-        Ok(DetachedTree::new(copies))
+        DetachedTree::new(copies)
     }
 
     /// `fsmount`: a detached tree holding one new mount of `fs` (its root) with
@@ -73,6 +76,7 @@ impl MountTable {
         flags: u64,
     ) -> Result<Arc<DetachedTree>, Errno> {
         room(0, 1)?;
+        let charge = charge::charge_mount("/", source, "/")?;
         let m = Arc::new(Mount {
             id: new_id(),
             path: "/".to_string(),
@@ -82,11 +86,12 @@ impl MountTable {
             source: source.to_string(),
             flags,
             prop: Prop::default(),
+            charge,
         });
         let mut mounts = Vec::new();
         mounts.try_reserve_exact(1).map_err(|_| Errno::ENOMEM)?;
         mounts.push(m);
-        Ok(DetachedTree::new(mounts))
+        DetachedTree::new(mounts)
     }
 
     /// `move_mount` of a detached tree: every mount of `tree` (same ids and
@@ -109,16 +114,21 @@ impl MountTable {
             from.iter()
                 .map(|m| m.with(&path::join_under(path, &m.path), m.flags)),
         );
+        let made = charge::charges_of(&placed)?;
         {
             let mut mounts = self.mounts.write();
             mounts.try_reserve(count).map_err(|_| Errno::ENOMEM)?;
             mounts.extend(placed);
         }
-        from.clear();
-        drop(from);
-        if let Some(parent) = parent {
-            self.propagate_mount(&parent, path, count);
+        // The tree keeps its mounts until the propagation is charged (it is in no
+        // registered table, so holding its lock meanwhile blocks no receiver).
+        if let Some(parent) = parent
+            && let Err(e) = self.propagate_mount(&parent, path, count)
+        {
+            self.undo(&made, Vec::new());
+            return Err(e);
         }
+        from.clear();
         Ok(())
     }
 

@@ -1,11 +1,13 @@
 //! SysV message queues (msgget(2), msgop(2), msgctl(2)): the queue state and its pure
 //! rules (which message `msgrcv` takes, whether a message fits). Sleeping and user memory
 //! are the system call's (`crate::syscall::sysv`); everyone waiting on a queue sleeps on
-//! its address and re-checks when woken.
+//! its address and re-checks when woken. A queue and each message are charged to the
+//! plimits group of the process that made them (`ENOMEM` over its limit).
 
 use super::{Abi, Ids, Perm, PidRec, Who, env, get_or_create};
 use crate::container::user::UserContainer;
 use crate::errno::Errno;
+use crate::plimits::kmem::{self, Charge};
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -29,6 +31,21 @@ pub const MSG_STAT_ANY: u32 = 13;
 pub struct Message {
     pub mtype: i64,
     pub text: Vec<u8>,
+    /// Its text and its slot in the queue, to the sender's group.
+    pub charge: Charge,
+}
+
+impl Message {
+    /// A message charged to the caller's group: `ENOMEM` over its limit.
+    pub fn new(mtype: i64, text: Vec<u8>) -> Result<Message, Errno> {
+        let cost = kmem::array_cost::<u8>(text.capacity())
+            .saturating_add(core::mem::size_of::<Message>() as u64);
+        Ok(Message {
+            mtype,
+            charge: Charge::new(cost)?,
+            text,
+        })
+    }
 }
 
 pub struct State {
@@ -48,6 +65,8 @@ pub struct State {
 
 pub struct Queue {
     pub state: Mutex<State>,
+    /// The queue object, to its creator's group.
+    _charge: Charge,
 }
 
 /// Which message `msgrcv` takes (Linux's `convert_mode`).
@@ -144,6 +163,7 @@ pub fn get(t: &mut Ids<Arc<Queue>>, key: i32, flags: u32, who: &Who) -> Result<i
             let mut perm = Perm::new(key, flags, who);
             perm.seq = seq;
             Ok(Arc::new(Queue {
+                _charge: Charge::arc::<Queue>()?,
                 state: Mutex::new(State {
                     perm,
                     msgs: VecDeque::new(),
@@ -218,10 +238,7 @@ mod tests {
             removed: false,
         };
         for &t in types {
-            s.push(Message {
-                mtype: t,
-                text: alloc::vec![t as u8],
-            });
+            s.push(Message::new(t, alloc::vec![t as u8]).expect("the root group has room"));
         }
         s
     }
@@ -261,10 +278,7 @@ mod tests {
         s.qbytes = 4;
         assert!(s.fits(4));
         assert!(!s.fits(5));
-        s.push(Message {
-            mtype: 1,
-            text: alloc::vec![0; 3],
-        });
+        s.push(Message::new(1, alloc::vec![0; 3]).expect("the root group has room"));
         assert!(s.fits(1));
         assert!(!s.fits(2));
         let m = s.take(0).expect("one message");

@@ -7,6 +7,7 @@
 use super::{Abi, Ids, Perm, PidRec, Who, env, get_or_create};
 use crate::container::user::UserContainer;
 use crate::errno::Errno;
+use crate::plimits::kmem::{self, Charge};
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -81,6 +82,8 @@ pub struct State {
 
 pub struct SemSet {
     pub state: Mutex<State>,
+    /// The set and its semaphores, to its creator's plimits group.
+    _charge: Charge,
 }
 
 /// Why a `semop` did not complete.
@@ -217,6 +220,9 @@ pub fn get(
             {
                 return Err(Errno::ENOSPC);
             }
+            let charge = Charge::new(
+                kmem::arc_cost::<SemSet>().saturating_add(kmem::array_cost::<Sem>(nsems)),
+            )?;
             // The size is the caller's: no contiguous block that large is ENOSPC too.
             let mut sems = Vec::new();
             sems.try_reserve_exact(nsems).map_err(|_| Errno::ENOSPC)?;
@@ -224,6 +230,7 @@ pub fn get(
             let mut perm = Perm::new(key, flags, who);
             perm.seq = seq;
             Ok(Arc::new(SemSet {
+                _charge: charge,
                 state: Mutex::new(State {
                     perm,
                     sems,

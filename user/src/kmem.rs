@@ -1,0 +1,194 @@
+//! The harness of the kernel-memory charging tests (`t_kmem`): a route is a way for a
+//! process to make kernel objects in bulk (descriptors, pipes, threads, mappings, ...).
+//! [`fill_to_limit`] runs one in a child that made a fresh plimits group with a 32 MiB
+//! `memory.limit` and fills it until a call fails, then checks from outside the group:
+//! the failure is `ENOMEM`, the group's `memory.usage` reached the limit (within 1 MiB)
+//! and `memory.failcnt` went up, the machine's `MemFree` fell by at most 34 MiB, the
+//! parent can still fork and open files; after the child is gone the usage is 0 and
+//! `MemFree` is back (within 256 kB).
+//!
+//! A route's `fill` runs near the limit, where a process faulting in a new page is killed:
+//! it must not allocate or touch new memory (stack buffers of the size already used,
+//! no `Vec`/`String`).
+
+use crate::container::{read_text, write_text};
+use crate::sys::{self, errno::ENOMEM};
+use crate::test::{Exit, wait_exit};
+use crate::{check, check_eq, check_ok, println};
+use alloc::ffi::CString;
+use alloc::format;
+
+/// The group's `memory.limit`.
+pub const LIMIT: u64 = 32 << 20;
+
+pub struct Route {
+    pub name: &'static str,
+    /// Makes objects until a call fails: `(errno, objects made)`.
+    pub fill: fn() -> (i32, usize),
+}
+
+/// A `/proc/meminfo` field in kB (0 when missing).
+pub fn meminfo_kb(field: &str) -> u64 {
+    read_text("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.split(':').next() == Some(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A file holding one number (0 when unreadable).
+pub fn read_num(path: &str) -> u64 {
+    read_text(path)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `prlimit64(0, RLIMIT_NOFILE, {n, n}, NULL)`.
+pub fn set_nofile(n: u64) -> sys::SysResult {
+    let v = [n, n];
+    // SAFETY: a pointer to a live array of two u64s.
+    sys::check(unsafe { sys::syscall4(302, 0, 7, v.as_ptr() as usize, 0) })
+}
+
+/// Uses `len` bytes of stack once, so the fill's calls find their stack pages present.
+#[inline(never)]
+fn touch_stack() {
+    let mut pad = [0u8; 64 * 1024];
+    // SAFETY: a volatile write to a live local array (kept from being optimised out).
+    unsafe { core::ptr::write_volatile(pad.as_mut_ptr().add(pad.len() - 1), 1) };
+    core::hint::black_box(&pad);
+}
+
+/// The child: joins a fresh group `dir` with the 32 MiB limit, fills `route`, reports
+/// `(errno, count)` on `report` and waits to be killed (reading `hold`, which the parent
+/// never writes).
+fn child(dir: &str, route: &Route, report: i32, hold: i32) -> ! {
+    touch_stack();
+    let Ok(cdir) = CString::new(dir) else {
+        sys::exit(2)
+    };
+    let limit = format!("{LIMIT}");
+    let limit_file = format!("{dir}/memory.limit");
+    if sys::mkdir(&cdir, 0o700).is_err() || write_text(&limit_file, limit.as_bytes()).is_err() {
+        sys::exit(3);
+    }
+    let (errno, count) = (route.fill)();
+    let mut rec = [0u8; 16];
+    rec[..8].copy_from_slice(&(errno as i64).to_le_bytes());
+    rec[8..].copy_from_slice(&(count as u64).to_le_bytes());
+    let _ = sys::write(report, &rec);
+    loop {
+        let mut b = [0u8; 1];
+        let _ = sys::read(hold, &mut b);
+    }
+}
+
+/// Runs `route` as the module says, printing its figures.
+pub fn fill_to_limit(route: &Route) {
+    let dir = format!("/proc/plimits/kmem_{}", route.name);
+    let cdir = CString::new(dir.as_str()).unwrap_or_default();
+    let _ = sys::rmdir(&cdir);
+    // Warm the reader's own buffers first: the reads below then allocate nothing new.
+    let _ = meminfo_kb("MemFree");
+    let free0 = meminfo_kb("MemFree");
+    // The child's report, and a pipe it sleeps on.
+    let (Ok([r, w]), Ok([hr, hw])) = (sys::pipe(), sys::pipe()) else {
+        check!(false, "{}: pipe", route.name);
+        return;
+    };
+    let pid = match sys::fork() {
+        Ok(0) => child(&dir, route, w, hr),
+        Ok(pid) => pid,
+        Err(e) => {
+            check!(false, "{}: fork: {}", route.name, e);
+            return;
+        }
+    };
+    let mut rec = [0u8; 16];
+    let got = sys::read(r, &mut rec);
+    check_eq!(
+        got,
+        Ok(16),
+        "{}: the child's report (0: it died)",
+        route.name
+    );
+    let errno = i64::from_le_bytes(rec[..8].try_into().unwrap_or([0; 8])) as i32;
+    let count = u64::from_le_bytes(rec[8..].try_into().unwrap_or([0; 8]));
+    let usage = read_num(&format!("{dir}/memory.usage"));
+    let failcnt = read_num(&format!("{dir}/memory.failcnt"));
+    let kernel = read_text(&format!("{dir}/memory.stat"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("Mem kernel: "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    let free1 = meminfo_kb("MemFree");
+    println!(
+        "  {}: {} objects, stopped by errno {}; usage {} of {} (kernel {}), failcnt {}, MemFree {} kB -> {} kB",
+        route.name, count, errno, usage, LIMIT, kernel, failcnt, free0, free1
+    );
+    check_eq!(errno, ENOMEM, "{}: the stop", route.name);
+    check!(count > 0, "{}: nothing made", route.name);
+    check!(
+        (LIMIT - (1 << 20)..=LIMIT).contains(&usage),
+        "{}: usage {} for a limit of {}",
+        route.name,
+        usage,
+        LIMIT
+    );
+    check!(failcnt >= 1, "{}: failcnt {}", route.name, failcnt);
+    check!(
+        free0.saturating_sub(free1) <= 34 << 10,
+        "{}: MemFree fell {} kB",
+        route.name,
+        free0.saturating_sub(free1)
+    );
+    // Everyone else goes on: a fork and an open outside the group.
+    match sys::fork() {
+        Ok(0) => sys::exit(7),
+        Ok(p) => check_eq!(
+            wait_exit(p),
+            Exit::Code(7),
+            "{}: a fork outside",
+            route.name
+        ),
+        Err(e) => {
+            check!(false, "{}: fork outside the group: {}", route.name, e);
+        }
+    }
+    match sys::open(c"/", sys::O_RDONLY | sys::O_DIRECTORY, 0) {
+        Ok(fd) => {
+            check_ok!(sys::close(fd));
+        }
+        Err(e) => {
+            check!(false, "{}: open outside the group: {}", route.name, e);
+        }
+    }
+    check_eq!(sys::kill(pid, 9), Ok(0));
+    check_eq!(wait_exit(pid), Exit::Signal(9), "{}: the child", route.name);
+    for fd in [r, w, hr, hw] {
+        let _ = sys::close(fd);
+    }
+    check_eq!(
+        read_num(&format!("{dir}/memory.usage")),
+        0,
+        "{}: usage after the child",
+        route.name
+    );
+    let free2 = meminfo_kb("MemFree");
+    check!(
+        free2 + 256 >= free0,
+        "{}: MemFree {} kB before, {} kB after",
+        route.name,
+        free0,
+        free2
+    );
+    check_eq!(sys::rmdir(&cdir), Ok(0), "{}: rmdir", route.name);
+}
