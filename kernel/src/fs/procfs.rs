@@ -520,6 +520,16 @@ const ROOT_FILES: [(&str, Node); 11] = [
     ("net", Node::Net),
 ];
 
+/// A read of a procfs file's whole text at `offset`: the bytes that fit in `buf`.
+pub(super) fn read_text_at(data: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let n = buf.len().min(data.len() - start);
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}
+
 const PID_FILES: [(&str, FileType); 28] = [
     ("status", FileType::Regular),
     ("comm", FileType::Regular),
@@ -986,16 +996,7 @@ impl Inode for ProcInode {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let data = self.content()?;
-        let Ok(start) = usize::try_from(offset) else {
-            return Ok(0);
-        };
-        if start >= data.len() {
-            return Ok(0);
-        }
-        let n = buf.len().min(data.len() - start);
-        buf[..n].copy_from_slice(&data[start..start + n]);
-        Ok(n)
+        Ok(read_text_at(&self.content()?, offset, buf))
     }
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {

@@ -250,14 +250,11 @@ impl Inode for PidFile {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let text = self.content()?;
-        let data = text.as_bytes();
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
-        let n = buf.len().min(data.len() - start);
-        buf[..n].copy_from_slice(&data[start..start + n]);
-        Ok(n)
+        Ok(super::procfs::read_text_at(
+            self.content()?.as_bytes(),
+            offset,
+            buf,
+        ))
     }
 
     fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {

@@ -52,6 +52,12 @@ const fn build(families: &[&[(usize, Handler)]]) -> [Option<Handler>; SLOTS] {
         while i < families[f].len() {
             let (n, h) = families[f][i];
             assert!(n < SLOTS && t[n].is_none(), "a number registered twice");
+            // `/proc/[pid]/io` counts the read and write family on the family path only
+            // (`syscall_handler`), keeping the table's calls free of it.
+            assert!(
+                crate::task::io::kind(n as u64).is_none(),
+                "a read or write call registered: count it in /proc/[pid]/io"
+            );
             t[n] = Some(h);
             i += 1;
         }

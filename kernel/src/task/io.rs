@@ -13,7 +13,7 @@ pub struct IoCounters {
 
 /// `read`, `pread64`, `readv`, `preadv`, `preadv2` count as reads; their `write`
 /// counterparts as writes (Linux's `vfs_read`/`vfs_write` family). `None`: neither.
-pub fn kind(nr: u64) -> Option<bool> {
+pub const fn kind(nr: u64) -> Option<bool> {
     match nr {
         0 | 17 | 19 | 295 | 327 => Some(true),
         1 | 18 | 20 | 296 | 328 => Some(false),

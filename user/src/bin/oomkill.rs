@@ -13,6 +13,7 @@ mod imp {
     use alloc::string::String;
     use core::sync::atomic::{AtomicU64, Ordering};
     use ulib::container::{read_text, write_text};
+    use ulib::kmem::meminfo_kb;
     use ulib::sys;
     use ulib::test::{Exit, fork_run, wait_exit};
     use ulib::{Args, check, check_eq, check_ok, println};
@@ -21,22 +22,6 @@ mod imp {
     /// MemFree (kB) before the first case.
     static START_FREE: AtomicU64 = AtomicU64::new(0);
     const CHUNK: usize = 8 << 20;
-
-    fn meminfo(name: &str) -> u64 {
-        read_text("/proc/meminfo")
-            .unwrap_or_default()
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix(name)?
-                    .strip_prefix(':')?
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
-    }
 
     fn set_adj(v: i32) {
         check_ok!(write_text(
@@ -89,7 +74,7 @@ mod imp {
     }
 
     fn hog_is_killed_and_memory_comes_back() {
-        let free0 = meminfo("MemFree");
+        let free0 = meminfo_kb("MemFree");
         let kills0 = oom_kills();
         let child = fork_run(|| {
             // In a group with no limit of its own (the machine's size): the machine runs
@@ -102,7 +87,7 @@ mod imp {
         });
         check_eq!(wait_exit(child), Exit::Signal(sys::SIGKILL));
         check_eq!(oom_kills(), kills0 + 1);
-        let free1 = meminfo("MemFree");
+        let free1 = meminfo_kb("MemFree");
         println!("oomkill: MemFree {free0} kB before the hog, {free1} kB after");
         check!(free1 + 1024 >= free0, "MemFree {free0} -> {free1} kB");
     }
@@ -181,7 +166,7 @@ mod imp {
     }
 
     fn init_survives_and_counts_are_back() {
-        let (start, free) = (START_FREE.load(Ordering::Relaxed), meminfo("MemFree"));
+        let (start, free) = (START_FREE.load(Ordering::Relaxed), meminfo_kb("MemFree"));
         println!(
             "oomkill: MemFree {start} kB at the start, {free} kB after the machine ran out four times"
         );
@@ -200,7 +185,7 @@ mod imp {
         let _ = sys::mount(c"none", c"/sys/fs/cgroup", c"cgroup2", 0);
         let _ = write_text(&format!("{CG}/cgroup.subtree_control"), b"+memory");
         let _ = sys::mkdir(c"/proc/plimits/oomg", 0o755);
-        START_FREE.store(meminfo("MemFree"), Ordering::Relaxed);
+        START_FREE.store(meminfo_kb("MemFree"), Ordering::Relaxed);
         ulib::test::run(ulib::cases![
             hog_is_killed_and_memory_comes_back,
             adj_1000_goes_before_a_bigger_process,

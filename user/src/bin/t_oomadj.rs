@@ -13,6 +13,7 @@ mod imp {
     use alloc::vec::Vec;
     use ulib::container::{read_text, write_text};
     use ulib::cred::drop_cap;
+    use ulib::kmem::meminfo_kb;
     use ulib::sys::{self, errno::*};
     use ulib::test::{Exit, fork_run, wait_exit};
     use ulib::{Args, check, check_eq, check_ok, println};
@@ -31,22 +32,6 @@ mod imp {
 
     fn set(file: &str, v: &str) -> sys::SysResult {
         write_text(&format!("/proc/self/{file}"), v.as_bytes())
-    }
-
-    /// A field of `/proc/meminfo`, in kB.
-    fn meminfo(name: &str) -> u64 {
-        text("/proc/meminfo")
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix(name)?
-                    .strip_prefix(':')?
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
     }
 
     /// The first field of `/proc/sys/fs/file-nr` (open file descriptions).
@@ -129,7 +114,7 @@ mod imp {
     }
 
     fn page_tables_grow_when_a_child_touches_64_mib_sparsely() {
-        let before = meminfo("PageTables");
+        let before = meminfo_kb("PageTables");
         check!(before > 0, "PageTables: {before} kB");
         let [r, w] = check_ok!(sys::pipe());
         let child = fork_run(|| {
@@ -149,11 +134,11 @@ mod imp {
         let _ = sys::close(w);
         let mut b = [0u8; 1];
         check_eq!(sys::read(r, &mut b), Ok(1));
-        let during = meminfo("PageTables");
+        let during = meminfo_kb("PageTables");
         check_ok!(sys::kill(child, sys::SIGKILL));
         check_eq!(wait_exit(child), Exit::Signal(sys::SIGKILL));
         let _ = sys::close(r);
-        let after = meminfo("PageTables");
+        let after = meminfo_kb("PageTables");
         // 32 page tables, one or two directories, the child's own copies (about 20 kB).
         let grew = during.saturating_sub(before);
         check!(

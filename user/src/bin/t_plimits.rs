@@ -17,6 +17,7 @@ mod imp {
     use alloc::string::String;
     use alloc::vec::Vec;
     use ulib::container::*;
+    use ulib::kmem::meminfo_kb;
     use ulib::mq;
     use ulib::sched::{SCHED_RR, setparam, setscheduler};
     use ulib::sys::{errno::*, *};
@@ -564,21 +565,6 @@ mod imp {
             check!(touch(32 << 20).is_ok(), "outside the group");
         }));
         check_eq!(wait_exit(c), Exit::Code(0));
-    }
-
-    fn meminfo_kb(key: &str) -> u64 {
-        let text = read_text("/proc/meminfo").unwrap_or_default();
-        text.lines()
-            .find_map(|l| {
-                l.strip_prefix(key)?
-                    .strip_prefix(':')?
-                    .trim()
-                    .strip_suffix("kB")?
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
     }
 
     /// /proc/meminfo inside a group with a memory limit shows the limit as MemTotal and

@@ -12,6 +12,7 @@ mod imp {
     use alloc::format;
     use ulib::container::*;
     use ulib::cred::{make_root_private, mount, umount2};
+    use ulib::kmem::meminfo_kb;
     use ulib::mnt::{mkdir_p, rmdir};
     use ulib::sys::{self, errno::*};
     use ulib::test::Exit;
@@ -193,18 +194,6 @@ mod imp {
             check_eq!(sys::kill(pid, 9), Ok(0));
             check_ok!(sys::waitpid(pid));
         }
-    }
-
-    fn meminfo_kb(field: &str) -> u64 {
-        read_text("/proc/meminfo")
-            .ok()
-            .and_then(|t| {
-                t.lines()
-                    .find(|l| l.split(':').next() == Some(field))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|v| v.parse::<u64>().ok())
-            })
-            .unwrap_or(0)
     }
 
     /// `KernelStack` grows by one kernel stack per new process and comes back; `Slab`
