@@ -57,6 +57,23 @@ impl Credentials {
         }
     }
 
+    /// Whether these credentials may inspect a process with credentials `them`
+    /// (ptrace(2), "Ptrace access mode checking"): `fs` compares the caller's
+    /// filesystem ids (`PTRACE_MODE_FSCREDS`: /proc files), else its real ids
+    /// (`REALCREDS`: system calls), with every one of the target's uids and gids, in the
+    /// same user container; or `CAP_SYS_PTRACE` over the target's user container.
+    pub fn may_ptrace(&self, them: &Credentials, fs: bool) -> bool {
+        let (uid, gid) = if fs {
+            (self.fsuid, self.fsgid)
+        } else {
+            (self.uid, self.gid)
+        };
+        let same = Arc::ptr_eq(&self.user, &them.user)
+            && [them.uid, them.euid, them.suid].iter().all(|&u| u == uid)
+            && [them.gid, them.egid, them.sgid].iter().all(|&g| g == gid);
+        same || self.capable_in(&them.user, CAP_SYS_PTRACE)
+    }
+
     /// Whether these credentials have `cap` in user container `ns` (Linux's
     /// `ns_capable`): in their own container through the effective set; in a
     /// descendant, always when they own the container's parent chain link.

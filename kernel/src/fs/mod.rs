@@ -549,7 +549,7 @@ impl procfs::KernelView for KernelState {
     fn may_trace_read(&self, pid: u32) -> bool {
         self.process(pid).is_some_and(|p| {
             Arc::ptr_eq(&p, &crate::task::current_process())
-                || procfd::may_read(&crate::task::current_cred(), &p.cred())
+                || crate::task::current_cred().may_ptrace(&p.cred(), true)
         })
     }
     fn container_member(

@@ -9,7 +9,6 @@ use super::fdtable::FdTable;
 use super::file::{FileOps, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_WRONLY, OpenFile};
 use super::procfs::Shared;
 use super::vfs::*;
-use crate::cred::Credentials;
 use crate::errno::Errno;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -62,20 +61,6 @@ pub fn link_mode(flags: u32) -> u32 {
         O_WRONLY => 0o300,
         _ => 0o700,
     }
-}
-
-/// Linux's `PTRACE_MODE_READ_FSCREDS` check for another process: the reader's fsuid
-/// and fsgid are all of the target's real, effective and saved ids (in the same user
-/// container), or it has `CAP_SYS_PTRACE` over the target's user container.
-pub fn may_read(me: &Credentials, them: &Credentials) -> bool {
-    let same = Arc::ptr_eq(&me.user, &them.user)
-        && [them.uid, them.euid, them.suid]
-            .iter()
-            .all(|&u| u == me.fsuid)
-        && [them.gid, them.egid, them.sgid]
-            .iter()
-            .all(|&g| g == me.fsgid);
-    same || me.capable_in(&them.user, crate::cred::CAP_SYS_PTRACE)
 }
 
 /// Whether the file has a path in the mount tree (rather than a name like `pipe:[3]`

@@ -420,14 +420,7 @@ fn pidfd_getfd(pidfd: i32, targetfd: i32, flags: u32) -> SysResult {
     }
     let me = task::current_cred();
     let them = p.cred();
-    let same_ids = Arc::ptr_eq(&me.user, &them.user)
-        && [them.uid, them.euid, them.suid]
-            .iter()
-            .all(|&u| u == me.uid)
-        && [them.gid, them.egid, them.sgid]
-            .iter()
-            .all(|&g| g == me.gid);
-    if !same_ids && !me.capable_in(&them.user, crate::cred::CAP_SYS_PTRACE) {
+    if !me.may_ptrace(&them, false) {
         return Err(Errno::EPERM);
     }
     let target = p.files().get(targetfd)?;

@@ -70,7 +70,7 @@ fn set_robust_list(head: u64, len: u64) -> SysResult {
 }
 
 /// `get_robust_list(tid, head_ptr, len_ptr)`: of the caller (0) or of a thread it may
-/// trace (same uids as the target or `CAP_SYS_PTRACE` over it: else `EPERM`).
+/// trace (`Credentials::may_ptrace` with its real ids: else `EPERM`).
 fn get_robust_list(tid: i32, head_ptr: u64, len_ptr: u64) -> SysResult {
     let t = match tid {
         0 => crate::task::sched::current(),
@@ -80,11 +80,7 @@ fn get_robust_list(tid: i32, head_ptr: u64, len_ptr: u64) -> SysResult {
     if !alloc::sync::Arc::ptr_eq(t.process(), &crate::task::current_process()) {
         let me = crate::task::current_cred();
         let them = t.process().cred();
-        let same = alloc::sync::Arc::ptr_eq(&me.user, &them.user)
-            && [them.uid, them.euid, them.suid]
-                .iter()
-                .all(|&u| u == me.uid);
-        if !same && !me.capable_in(&them.user, crate::cred::CAP_SYS_PTRACE) {
+        if !me.may_ptrace(&them, false) {
             return Err(Errno::EPERM);
         }
     }
