@@ -241,6 +241,18 @@ impl TcpSocket {
         }
     }
 
+    /// The connection's socket after settling a connect in progress: `None` while it is
+    /// still connecting, `Err(gone)` when there is no connection.
+    fn connection(&self, gone: Errno) -> Result<Option<SocketHandle>, Errno> {
+        let mut t = self.st.lock();
+        self.settle(&mut t);
+        match t.conn {
+            Conn::Connected(h) => Ok(Some(h)),
+            Conn::Connecting(_) => Ok(None),
+            _ => Err(gone),
+        }
+    }
+
     /// Sends from `src` (a kernel buffer or user memory, copied straight into the
     /// socket's send ring).
     fn send_from(&self, src: &Src, io: &Io) -> Result<usize, Errno> {
@@ -249,15 +261,7 @@ impl TcpSocket {
             if self.common.wr_shut.load(Ordering::Relaxed) {
                 return Err(Errno::EPIPE);
             }
-            let h = {
-                let mut t = self.st.lock();
-                self.settle(&mut t);
-                match t.conn {
-                    Conn::Connected(h) => Some(h),
-                    Conn::Connecting(_) => None,
-                    _ => return Err(Errno::EPIPE),
-                }
-            };
+            let h = self.connection(Errno::EPIPE)?;
             if let Some(h) = h {
                 let r = self.stack.with(|g| {
                     let s = g.sockets.get_mut::<tcp::Socket>(h);
@@ -269,20 +273,13 @@ impl TcpSocket {
                         });
                     }
                     // Twice: the free space may wrap around the ring's end.
-                    let mut n = 0;
-                    for _ in 0..2 {
-                        let r = s.send(|ring| match src.copy_into(sent + n, ring) {
+                    twice(|n| {
+                        s.send(|ring| match src.copy_into(sent + n, ring) {
                             Ok(k) => (k, Ok(k)),
                             Err(e) => (0, Err(e)),
-                        });
-                        match r {
-                            Ok(Ok(0)) | Err(_) => break,
-                            Ok(Ok(k)) => n += k,
-                            Ok(Err(e)) if n == 0 => return Err(e),
-                            Ok(Err(_)) => break,
-                        }
-                    }
-                    Ok(n)
+                        })
+                        .ok()
+                    })
                 });
                 match r {
                     Ok(n) => sent += n,
@@ -322,15 +319,7 @@ impl TcpSocket {
                     ..Default::default()
                 });
             }
-            let h = {
-                let mut t = self.st.lock();
-                self.settle(&mut t);
-                match t.conn {
-                    Conn::Connected(h) => Some(h),
-                    Conn::Connecting(_) => None,
-                    _ => return Err(Errno::ENOTCONN),
-                }
-            };
+            let h = self.connection(Errno::ENOTCONN)?;
             if let Some(h) = h {
                 let r = self.stack.with(|g| {
                     let s = g.sockets.get_mut::<tcp::Socket>(h);
@@ -342,20 +331,13 @@ impl TcpSocket {
                             dst.copy_from(got, ring)?
                         } else {
                             // Twice: the data may wrap around the ring's end.
-                            let mut n = 0;
-                            for _ in 0..2 {
-                                let r = s.recv(|ring| match dst.copy_from(got + n, ring) {
+                            twice(|n| {
+                                s.recv(|ring| match dst.copy_from(got + n, ring) {
                                     Ok(k) => (k, Ok(k)),
                                     Err(e) => (0, Err(e)),
-                                });
-                                match r {
-                                    Ok(Ok(0)) | Err(_) => break,
-                                    Ok(Ok(k)) => n += k,
-                                    Ok(Err(e)) if n == 0 => return Err(e),
-                                    Ok(Err(_)) => break,
-                                }
-                            }
-                            n
+                                })
+                                .ok()
+                            })?
                         };
                         Ok(Some((n, full)))
                     } else if !s.may_recv() {
@@ -788,4 +770,20 @@ impl Drop for TcpSocket {
         });
         self.stack.poll();
     }
+}
+
+/// Copies through a socket ring up to twice (its free space or data may wrap around its
+/// end): `step(done)` copies one contiguous part after the `done` bytes already copied,
+/// `None` when the ring refuses. A copy error counts only when nothing was copied.
+fn twice(mut step: impl FnMut(usize) -> Option<Result<usize, Errno>>) -> Result<usize, Errno> {
+    let mut n = 0;
+    for _ in 0..2 {
+        match step(n) {
+            Some(Ok(0)) | None => break,
+            Some(Ok(k)) => n += k,
+            Some(Err(e)) if n == 0 => return Err(e),
+            Some(Err(_)) => break,
+        }
+    }
+    Ok(n)
 }
