@@ -71,6 +71,19 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
         }
         t.take_work()
     });
+    // One test for the rare cases: work for this thread, a reschedule, or an error
+    // (`-4095..=-1`: `ENOMEM` may call the OOM killer, `EINTR` may restart).
+    if work || crate::task::sched::need_resched() || frame.rax >= MAX_ERRNO.wrapping_neg() {
+        after_syscall_slow(frame, work);
+    }
+}
+
+/// The largest errno: a return value in `-MAX_ERRNO..=-1` is an error (Linux's `IS_ERR_VALUE`).
+const MAX_ERRNO: u64 = 4095;
+
+/// The rare way out of a system call (out of line, keeping the common one short).
+#[inline(never)]
+fn after_syscall_slow(frame: &mut TrapFrame, work: bool) {
     if frame.rax == Errno::ENOMEM.as_ret() as u64 {
         out_of_memory(frame);
     }
@@ -82,7 +95,6 @@ pub extern "C" fn syscall_handler(frame: &mut TrapFrame) {
 /// A call failed with `ENOMEM`: when the machine (not the caller's group) is out of
 /// memory, the OOM killer frees some and the call runs again (it built nothing, so this
 /// is the caller's own retry); each retry costs a process, so this ends.
-#[inline(never)]
 fn out_of_memory(frame: &mut TrapFrame) {
     if crate::task::oom::machine_is_out() && crate::task::oom::out_of_memory() {
         frame.rax = frame.error;
