@@ -2,6 +2,7 @@
 //! supplementary groups, `capget`/`capset`, and the capability `prctl`s.
 
 use super::as_i32;
+use super::table::syscalls;
 use crate::cred::{
     self, CAP_FULL, CAP_LAST_CAP, CAP_SETGID, CAP_SETPCAP, CAP_SETUID, Credentials, cap_bit,
 };
@@ -12,36 +13,51 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let c = task::current_cred();
-    Some(match nr {
-        102 => Ok(c.view_uid(c.uid) as usize),
-        107 => Ok(c.view_uid(c.euid) as usize),
-        104 => Ok(c.view_gid(c.gid) as usize),
-        108 => Ok(c.view_gid(c.egid) as usize),
-        118 => put_three(
+syscalls! {
+    frame, a;
+    102 => {
+        let c = task::current_cred();
+        Ok(c.view_uid(c.uid) as usize)
+    },
+    107 => {
+        let c = task::current_cred();
+        Ok(c.view_uid(c.euid) as usize)
+    },
+    104 => {
+        let c = task::current_cred();
+        Ok(c.view_gid(c.gid) as usize)
+    },
+    108 => {
+        let c = task::current_cred();
+        Ok(c.view_gid(c.egid) as usize)
+    },
+    118 => {
+        let c = task::current_cred();
+        put_three(
             a,
             [c.view_uid(c.uid), c.view_uid(c.euid), c.view_uid(c.suid)],
-        ),
-        120 => put_three(
+        )
+    },
+    120 => {
+        let c = task::current_cred();
+        put_three(
             a,
             [c.view_gid(c.gid), c.view_gid(c.egid), c.view_gid(c.sgid)],
-        ),
-        105 => set_ids(false, [Some(a[0]), None, None], Mode::Setid),
-        106 => set_ids(true, [Some(a[0]), None, None], Mode::Setid),
-        113 => set_ids(false, [opt(a[0]), opt(a[1]), None], Mode::Setre),
-        114 => set_ids(true, [opt(a[0]), opt(a[1]), None], Mode::Setre),
-        117 => set_ids(false, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
-        119 => set_ids(true, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
-        122 => setfsid(false, a[0]),
-        123 => setfsid(true, a[0]),
-        115 => getgroups(a[0], a[1]),
-        116 => setgroups(a[0], a[1]),
-        125 => capget(a[0], a[1]),
-        126 => capset(a[0], a[1]),
-        157 => prctl(a[0], a[1], a[2], a[3] | a[4]),
-        _ => return None,
-    })
+        )
+    },
+    105 => set_ids(false, [Some(a[0]), None, None], Mode::Setid),
+    106 => set_ids(true, [Some(a[0]), None, None], Mode::Setid),
+    113 => set_ids(false, [opt(a[0]), opt(a[1]), None], Mode::Setre),
+    114 => set_ids(true, [opt(a[0]), opt(a[1]), None], Mode::Setre),
+    117 => set_ids(false, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
+    119 => set_ids(true, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
+    122 => setfsid(false, a[0]),
+    123 => setfsid(true, a[0]),
+    115 => getgroups(a[0], a[1]),
+    116 => setgroups(a[0], a[1]),
+    125 => capget(a[0], a[1]),
+    126 => capset(a[0], a[1]),
+    157 => prctl(a[0], a[1], a[2], a[3] | a[4]),
 }
 
 /// `-1` (as a 32-bit id) means "unchanged".

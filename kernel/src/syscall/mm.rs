@@ -1,6 +1,7 @@
 //! Memory system calls: brk, mmap, munmap, mremap, mprotect, madvise, msync.
 
 use super::as_i32;
+use super::table::syscalls;
 use crate::errno::{Errno, SysResult};
 use crate::fs::pagestore::PageStore;
 use crate::mm::aspace::{AddressSpace, MMAP_BASE, STACK_SIZE, STACK_TOP};
@@ -23,17 +24,15 @@ const MAP_KNOWN: u64 = 0x03 | MAP_FIXED | MAP_ANONYMOUS | 0x100 /* GROWSDOWN */ 
 /// Lowest address `mmap` hands out or accepts as a hint (vm.mmap_min_addr).
 const MMAP_MIN: u64 = 0x10000;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        12 => Ok(brk(a[0]) as usize),
-        9 => mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
-        11 => munmap(a[0], a[1]),
-        10 => mprotect(a[0], a[1], a[2]),
-        28 => madvise(a[0], a[1], a[2]),
-        26 => msync(a[0], a[1], a[2]),
-        25 => mremap(a[0], a[1], a[2], a[3], a[4]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    12 => Ok(brk(a[0]) as usize),
+    9 => mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
+    11 => munmap(a[0], a[1]),
+    10 => mprotect(a[0], a[1], a[2]),
+    28 => madvise(a[0], a[1], a[2]),
+    26 => msync(a[0], a[1], a[2]),
+    25 => mremap(a[0], a[1], a[2], a[3], a[4]),
 }
 
 fn brk(addr: u64) -> u64 {
