@@ -30,7 +30,7 @@ mod table;
 pub mod time;
 mod xattr;
 
-use crate::arch::x86_64::trap::TrapFrame;
+use crate::arch::x86_64::trap::{SYSCALL_VECTOR, TrapFrame};
 use crate::errno::{Errno, SysResult};
 use core::sync::atomic::Ordering;
 
@@ -78,7 +78,9 @@ const MAX_ERRNO: u64 = 4095;
 /// The rare way out of a system call (out of line, keeping the common one short).
 #[inline(never)]
 fn after_syscall_slow(frame: &mut TrapFrame, work: bool) {
-    if frame.rax == Errno::ENOMEM.as_ret() as u64 {
+    // A rewritten frame (execve's, or rt_sigreturn's restored `rax`) is no failed call
+    // to run again: its `vector` is no longer the system call's.
+    if frame.rax == Errno::ENOMEM.as_ret() as u64 && frame.vector == SYSCALL_VECTOR {
         out_of_memory(frame);
     }
     if work || crate::task::sched::need_resched() || frame.rax == Errno::EINTR.as_ret() as u64 {
