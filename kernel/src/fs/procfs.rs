@@ -3,6 +3,7 @@
 //! fake), and the text is rendered by pure functions.
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
+use super::nodecache::{Keyed, NodeCache};
 use super::nsfs::{NsInode, link_text};
 use super::procpid::OomFile;
 use super::sysctl;
@@ -713,6 +714,10 @@ impl Node {
 pub(super) struct Shared {
     pub(super) dev: u64,
     pub(super) view: Arc<dyn KernelView>,
+    /// The nodes walks stepped through lately (`/proc/self`, `/proc/[pid]/ns/*`, ...):
+    /// a walk takes them from here instead of allocating one per step. Emptied when the
+    /// `ProcFs` goes (the nodes point back at this).
+    nodes: NodeCache<ProcInode>,
 }
 
 pub struct ProcFs {
@@ -726,12 +731,19 @@ impl ProcFs {
         let shared = Arc::new(Shared {
             dev: alloc_dev(),
             view,
+            nodes: NodeCache::default(),
         });
         let root = Arc::new(ProcInode {
             fs: shared.clone(),
             node: Node::Root,
         });
         Arc::new(ProcFs { shared, root })
+    }
+}
+
+impl Drop for ProcFs {
+    fn drop(&mut self) {
+        self.shared.nodes.clear();
     }
 }
 
@@ -750,6 +762,13 @@ impl FileSystem for ProcFs {
 struct ProcInode {
     fs: Arc<Shared>,
     node: Node,
+}
+
+impl Keyed for ProcInode {
+    type Key = Node;
+    fn key(&self) -> Node {
+        self.node
+    }
 }
 
 impl ProcInode {
@@ -838,10 +857,14 @@ impl ProcInode {
         })
     }
 
+    /// The object of `node`: a cached one (a node is all a `ProcInode` holds), else a
+    /// new one.
     fn child(&self, node: Node) -> InodeRef {
-        Arc::new(ProcInode {
-            fs: self.fs.clone(),
-            node,
+        self.fs.nodes.get_or(node, node.ino(), || {
+            Arc::new(ProcInode {
+                fs: self.fs.clone(),
+                node,
+            })
         })
     }
 
