@@ -4,7 +4,7 @@
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
 use super::nodecache::{Keyed, NodeCache};
-use super::nsfs::{NsInode, link_text};
+use super::nsfs::{NsInode, link_text, write_link_text};
 use super::procpid::OomFile;
 use super::sysctl;
 use super::timens::{self, OffsetsFile};
@@ -204,6 +204,10 @@ impl Decimal {
             buf[i] = b'0' + n as u8;
         }
         Decimal { buf, start: i }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
     }
 
     pub fn as_str(&self) -> &str {
@@ -1213,6 +1217,22 @@ impl Inode for ProcInode {
                 .filter(|e| !e.is_empty())
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn readlink_short(&self, out: &mut [u8; SHORT_LINK]) -> Option<Result<usize, Errno>> {
+        match self.node {
+            Node::SelfLink => {
+                let d = Decimal::new(self.fs.view.self_pid());
+                let d = d.as_bytes();
+                out[..d.len()].copy_from_slice(d);
+                Some(Ok(d.len()))
+            }
+            Node::Link(_, links, _) => Some(self.link_target().and_then(|c| {
+                write_link_text(c.kind(), c.number(), links == Links::Container, out)
+                    .ok_or(Errno::ENAMETOOLONG)
+            })),
+            _ => None,
         }
     }
 
