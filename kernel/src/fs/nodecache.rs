@@ -29,16 +29,32 @@ impl<T: Keyed> Default for NodeCache<T> {
 }
 
 impl<T: Keyed> NodeCache<T> {
-    /// The cached object for `key` (whose slot is `hash`), else `make()`'s, which is
-    /// kept in the slot in place of what was there.
+    /// The cached object for `key` (whose hash is `hash`), else `make()`'s, which is
+    /// kept in one of the key's two slots: an empty one, else the first (so two keys
+    /// that share a slot both stay).
     pub fn get_or(&self, key: T::Key, hash: u64, make: impl FnOnce() -> Arc<T>) -> Arc<T> {
-        let slot = &self.slots[slot_of(hash)];
-        if let Some(hit) = slot.lock().as_ref().filter(|n| n.key() == key) {
-            return hit.clone();
+        let i = slot_of(hash);
+        let pair = [&self.slots[i], &self.slots[i ^ 1]];
+        for slot in pair {
+            if let Some(hit) = slot.lock().as_ref().filter(|n| n.key() == key) {
+                return hit.clone();
+            }
         }
         let made = make();
-        // The one replaced is dropped after the lock is released.
-        let _old = slot.lock().replace(made.clone());
+        let mut first = pair[0].lock();
+        let _old = if first.is_none() {
+            first.replace(made.clone())
+        } else {
+            drop(first);
+            let mut second = pair[1].lock();
+            if second.is_none() {
+                second.replace(made.clone())
+            } else {
+                drop(second);
+                pair[0].lock().replace(made.clone())
+            }
+        };
+        // The one replaced (`_old`) is dropped after the locks are released.
         made
     }
 
@@ -59,10 +75,12 @@ impl<T: Keyed> NodeCache<T> {
     }
 }
 
-/// The slot of a key's hash: the bits of all its bytes folded together.
+/// The slot of a key's hash: every bit of it mixed into the slot's (murmur3's finish).
 fn slot_of(hash: u64) -> usize {
-    let h = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> (64 - SLOTS.trailing_zeros())) as usize
+    let mut h = hash ^ (hash >> 33);
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    (h as usize) & (SLOTS - 1)
 }
 
 #[cfg(test)]
@@ -96,15 +114,21 @@ mod tests {
     }
 
     #[test]
-    fn another_key_in_the_same_slot_replaces_the_old_object() {
+    fn two_keys_of_one_slot_both_stay_and_a_third_replaces_the_first() {
         let c = NodeCache::<N>::default();
         let a = c.get_or(1, 5, || Arc::new(N(1)));
         let b = c.get_or(2, 5, || Arc::new(N(2)));
         assert_eq!((a.0, b.0), (1, 2));
-        assert_eq!(Arc::strong_count(&a), 1, "the cache let go of the old one");
+        let a2 = c.get_or(1, 5, || Arc::new(N(99)));
         let b2 = c.get_or(2, 5, || Arc::new(N(99)));
-        assert!(Arc::ptr_eq(&b, &b2));
-        assert_eq!(c.len(), 1);
+        assert!(Arc::ptr_eq(&a, &a2) && Arc::ptr_eq(&b, &b2));
+        assert_eq!(c.len(), 2);
+        drop((a2, b2));
+        let x = c.get_or(3, 5, || Arc::new(N(3)));
+        assert_eq!(x.0, 3);
+        assert_eq!(Arc::strong_count(&a), 1, "the cache let go of the first");
+        assert_eq!(Arc::strong_count(&b), 2, "the second stays");
+        assert_eq!(c.len(), 2);
     }
 
     #[test]
