@@ -3,7 +3,8 @@
 //! fake), and the text is rendered by pure functions.
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
-use super::nsfs::{NsInode, link_text};
+use super::nodecache::{Keyed, NodeCache};
+use super::nsfs::{NsInode, link_text, write_link_text};
 use super::procpid::OomFile;
 use super::sysctl;
 use super::timens::{self, OffsetsFile};
@@ -203,6 +204,10 @@ impl Decimal {
             buf[i] = b'0' + n as u8;
         }
         Decimal { buf, start: i }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
     }
 
     pub fn as_str(&self) -> &str {
@@ -713,6 +718,10 @@ impl Node {
 pub(super) struct Shared {
     pub(super) dev: u64,
     pub(super) view: Arc<dyn KernelView>,
+    /// The nodes walks stepped through lately (`/proc/self`, `/proc/[pid]/ns/*`, ...):
+    /// a walk takes them from here instead of allocating one per step. Emptied when the
+    /// `ProcFs` goes (the nodes point back at this).
+    nodes: NodeCache<ProcInode>,
 }
 
 pub struct ProcFs {
@@ -726,12 +735,19 @@ impl ProcFs {
         let shared = Arc::new(Shared {
             dev: alloc_dev(),
             view,
+            nodes: NodeCache::default(),
         });
         let root = Arc::new(ProcInode {
             fs: shared.clone(),
             node: Node::Root,
         });
         Arc::new(ProcFs { shared, root })
+    }
+}
+
+impl Drop for ProcFs {
+    fn drop(&mut self) {
+        self.shared.nodes.clear();
     }
 }
 
@@ -750,6 +766,13 @@ impl FileSystem for ProcFs {
 struct ProcInode {
     fs: Arc<Shared>,
     node: Node,
+}
+
+impl Keyed for ProcInode {
+    type Key = Node;
+    fn key(&self) -> Node {
+        self.node
+    }
 }
 
 impl ProcInode {
@@ -838,10 +861,14 @@ impl ProcInode {
         })
     }
 
+    /// The object of `node`: a cached one (a node is all a `ProcInode` holds), else a
+    /// new one.
     fn child(&self, node: Node) -> InodeRef {
-        Arc::new(ProcInode {
-            fs: self.fs.clone(),
-            node,
+        self.fs.nodes.get_or(node, node.ino(), || {
+            Arc::new(ProcInode {
+                fs: self.fs.clone(),
+                node,
+            })
         })
     }
 
@@ -1190,6 +1217,22 @@ impl Inode for ProcInode {
                 .filter(|e| !e.is_empty())
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn readlink_short(&self, out: &mut [u8; SHORT_LINK]) -> Option<Result<usize, Errno>> {
+        match self.node {
+            Node::SelfLink => {
+                let d = Decimal::new(self.fs.view.self_pid());
+                let d = d.as_bytes();
+                out[..d.len()].copy_from_slice(d);
+                Some(Ok(d.len()))
+            }
+            Node::Link(_, links, _) => Some(self.link_target().and_then(|c| {
+                write_link_text(c.kind(), c.number(), links == Links::Container, out)
+                    .ok_or(Errno::ENAMETOOLONG)
+            })),
+            _ => None,
         }
     }
 

@@ -1166,6 +1166,12 @@ fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
     }
     let mut path_buf = [0; CSTR_INLINE];
     let loc = resolve_at(dirfd, &user_path_in(pathname, &mut path_buf)?, false)?;
+    let mut short = [0; crate::fs::vfs::SHORT_LINK];
+    if let Some(len) = loc.inode.readlink_short(&mut short) {
+        let n = len?.min(size as usize);
+        copy_to_user(buf, &short[..n])?;
+        return Ok(n);
+    }
     let target = loc.inode.readlink()?;
     let n = target.len().min(size as usize);
     copy_to_user(buf, &target.as_bytes()[..n])?;
