@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build, run_musl_init};
+use common::{boot_musl, run_musl_init};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 /// Numbers of the system calls the kernel implements: the entries of every family's
 /// `syscalls!` table in kernel/src/syscall/*.rs (at the indentation of its first entry).
@@ -129,17 +128,7 @@ fn seed_7_clock_reset_and_mount_flood_finish() {
 /// both the child and the nested container's init die of it).
 #[test]
 fn seed_14_kill_minus_one_reaches_container_inits() {
-    let dir = TempDir::new("killall");
-    musl_build("killall.c", &dir.0, "killall");
-    let args = [
-        "--timeout",
-        "120",
-        "--add",
-        dir.path(),
-        "--init",
-        "/killall",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(180));
+    let run = boot_musl("killall", &[], &[], 120);
     assert!(
         run.lines()
             .any(|l| l.ends_with("killall: kill(-1) 0, 2 of 2 killed"))
@@ -155,18 +144,7 @@ fn seed_14_kill_minus_one_reaches_container_inits() {
 /// it in every table).
 #[test]
 fn seed_21_and_37_mounts_over_the_root_and_on_removed_directories_come_off() {
-    let dir = TempDir::new("mountseeds");
-    musl_build("mountseeds.c", &dir.0, "mountseeds");
-    let args = [
-        "--timeout",
-        "120",
-        "--no-net",
-        "--add",
-        dir.path(),
-        "--init",
-        "/mountseeds",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(180));
+    let run = boot_musl("mountseeds", &["--no-net"], &[], 120);
     for case in [
         "seed_21_a_mount_over_the_root_comes_off",
         "seed_37_a_hidden_directory_removed_elsewhere_takes_its_mount",
