@@ -57,9 +57,10 @@ mod imp {
         }
     }
 
-    /// POSIX message queues of Linux's default 10 messages of 8 KiB, each filled, in a
-    /// fresh IPC container, held open (root passes `queues_max`; the group's
-    /// `ipc.mq_limit` of 1,024 queues is more than 32 MiB holds).
+    /// POSIX message queues of 10 messages of 4 KiB (each a frame of the heap; larger
+    /// blocks come from the heap's separate region), each filled, in a fresh IPC
+    /// container, held open (root passes `queues_max`; the group's `ipc.mq_limit` of
+    /// 1,024 queues is more than 32 MiB holds).
     fn fill_mqueues() -> (i32, usize) {
         use ulib::mq;
         if let Err(e) = unshare(ulib::container::CLONE_NEWIPC) {
@@ -68,7 +69,14 @@ mod imp {
         if set_nofile(1 << 20).is_err() {
             return (0, 0);
         }
-        let msg = [0x71u8; 8192];
+        let msg = [0x71u8; 4096];
+        let attr = mq::MqAttr {
+            flags: 0,
+            maxmsg: 10,
+            msgsize: 4096,
+            curmsgs: 0,
+            reserved: [0; 4],
+        };
         let mut name = *b"/k000000\0";
         let mut n = 0usize;
         loop {
@@ -78,7 +86,7 @@ mod imp {
                 v /= 10;
             }
             let text = core::str::from_utf8(&name[..8]).unwrap_or("/k");
-            let fd = match mq::open(text, sys::O_RDWR | sys::O_CREAT, 0o600, None) {
+            let fd = match mq::open(text, sys::O_RDWR | sys::O_CREAT, 0o600, Some(&attr)) {
                 Ok(fd) => fd,
                 Err(e) => return (e, n),
             };
