@@ -42,7 +42,9 @@ mod imp {
         }
     }
 
-    /// SysV semaphore sets of 250 semaphores (Linux's SEMMSL) in a fresh IPC container.
+    /// SysV semaphore sets of 250 semaphores (Linux's SEMMSL) in fresh IPC containers: at a
+    /// container's `SEMMNS` (`ENOSPC`) the container is held by an fd on
+    /// `/proc/self/ns/ipc` and the next one made.
     fn fill_semaphores() -> (i32, usize) {
         use ulib::sysv::{IPC_PRIVATE, semget};
         if let Err(e) = unshare(ulib::container::CLONE_NEWIPC) {
@@ -52,6 +54,12 @@ mod imp {
         loop {
             match semget(IPC_PRIVATE, 250, 0o600) {
                 Ok(_) => n += 1,
+                Err(ENOSPC) => {
+                    let held = sys::open(c"/proc/self/ns/ipc", sys::O_RDONLY, 0);
+                    if let Err(e) = held.and_then(|_| unshare(ulib::container::CLONE_NEWIPC)) {
+                        return (e, n);
+                    }
+                }
                 Err(e) => return (e, n),
             }
         }
