@@ -54,7 +54,7 @@ mod imp {
         loop {
             match semget(IPC_PRIVATE, 250, 0o600) {
                 Ok(_) => n += 1,
-                Err(ENOSPC) => {
+                Err(ulib::container::ENOSPC) => {
                     let held = sys::open(c"/proc/self/ns/ipc", sys::O_RDONLY, 0);
                     if let Err(e) = held.and_then(|_| unshare(ulib::container::CLONE_NEWIPC)) {
                         return (e, n);
