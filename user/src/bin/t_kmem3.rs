@@ -42,19 +42,24 @@ mod imp {
         }
     }
 
-    /// SysV semaphore sets of 250 semaphores (Linux's SEMMSL) in fresh IPC containers: at a
-    /// container's `SEMMNS` (`ENOSPC`) the container is held by an fd on
-    /// `/proc/self/ns/ipc` and the next one made.
+    /// SysV semaphore sets of 64 semaphores (under 2 KiB each: bigger arrays come from the
+    /// heap's separate region for large blocks) in fresh IPC containers: at a container's
+    /// `SEMMNI` (`ENOSPC`) the container is held by an fd on `/proc/self/ns/ipc` and the
+    /// next one made.
     fn fill_semaphores() -> (i32, usize) {
         use ulib::sysv::{IPC_PRIVATE, semget};
         if let Err(e) = unshare(ulib::container::CLONE_NEWIPC) {
             return (e, 0);
         }
-        let mut n = 0;
+        let (mut n, mut fresh) = (0, true);
         loop {
-            match semget(IPC_PRIVATE, 250, 0o600) {
-                Ok(_) => n += 1,
-                Err(ulib::container::ENOSPC) => {
+            match semget(IPC_PRIVATE, 64, 0o600) {
+                Ok(_) => {
+                    n += 1;
+                    fresh = false;
+                }
+                Err(ulib::container::ENOSPC) if !fresh => {
+                    fresh = true;
                     let held = sys::open(c"/proc/self/ns/ipc", sys::O_RDONLY, 0);
                     if let Err(e) = held.and_then(|_| unshare(ulib::container::CLONE_NEWIPC)) {
                         return (e, n);
@@ -120,7 +125,7 @@ mod imp {
                 name: "sysv_semaphores",
                 fill: fill_semaphores,
             },
-            &[],
+            &[("/proc/sys/user/max_ipc_container", "1000000")],
         ),
         (
             Route {
