@@ -455,7 +455,8 @@ enum Node {
     SysUser,
     SysKernel,
     SysFs,
-    /// `/proc/sys/{fs,kernel}/<sysctl::TUNABLES[i].name>`.
+    SysVm,
+    /// `/proc/sys/{fs,kernel,vm}/<sysctl::TUNABLES[i].name>`.
     Tunable(u8),
     /// `/proc/sys/fs/file-nr` (read-only).
     FileNr,
@@ -613,6 +614,7 @@ impl Node {
             Node::SysUser => 8,
             Node::SysKernel => 9,
             Node::SysFs => 15,
+            Node::SysVm => 31,
             Node::Tunable(i) => 32 + i as u64,
             Node::FileNr => 39,
             Node::OverflowUid => 10,
@@ -682,6 +684,7 @@ impl Node {
             | Node::SysUser
             | Node::SysKernel
             | Node::SysFs
+            | Node::SysVm
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -850,6 +853,7 @@ impl ProcInode {
             | Node::SysUser
             | Node::SysKernel
             | Node::SysFs
+            | Node::SysVm
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -1119,6 +1123,7 @@ impl Inode for ProcInode {
                 "user" => Node::SysUser,
                 "kernel" => Node::SysKernel,
                 "fs" => Node::SysFs,
+                "vm" => Node::SysVm,
                 _ => return Err(Errno::ENOENT),
             },
             Node::SysUser => Kind::ALL
@@ -1139,6 +1144,9 @@ impl Inode for ProcInode {
             },
             Node::SysFs if name == "file-nr" => Node::FileNr,
             Node::SysFs => sysctl::find(sysctl::Dir::Fs, name)
+                .map(|i| Node::Tunable(i as u8))
+                .ok_or(Errno::ENOENT)?,
+            Node::SysVm => sysctl::find(sysctl::Dir::Vm, name)
                 .map(|i| Node::Tunable(i as u8))
                 .ok_or(Errno::ENOENT)?,
             Node::Pid(pid) => {
@@ -1308,7 +1316,9 @@ impl Inode for ProcInode {
                 entry("fs".into(), Node::SysFs),
                 entry("kernel".into(), Node::SysKernel),
                 entry("user".into(), Node::SysUser),
+                entry("vm".into(), Node::SysVm),
             ],
+            Node::SysVm => tunables(sysctl::Dir::Vm),
             Node::SysFs => {
                 let mut v = tunables(sysctl::Dir::Fs);
                 v.push(entry("file-nr".into(), Node::FileNr));
@@ -1845,7 +1855,7 @@ mod tests {
         let root = ProcFs::new(Arc::new(Fake)).root();
         let sys = root.lookup("sys").expect("/proc/sys");
         assert_eq!(sys.metadata().mode, S_IFDIR | 0o555);
-        assert_eq!(names(&sys), ["fs", "kernel", "user"]);
+        assert_eq!(names(&sys), ["fs", "kernel", "user", "vm"]);
         let user = sys.lookup("user").expect("/proc/sys/user");
         let want: Vec<String> = Kind::ALL
             .into_iter()

@@ -160,6 +160,7 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
 
     let vm = task::current_vm();
     let mut vm = vm.lock();
+    vm.vmas.may_map()?;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let start = if fixed {
         let end = check_range(addr, len)?;
@@ -205,7 +206,10 @@ fn munmap(addr: u64, len: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let end = check_range(addr, len)?;
-    task::current_vm().lock().unmap_range(addr, end);
+    let vm = task::current_vm();
+    let mut vm = vm.lock();
+    vm.vmas.may_split(addr, end, true)?;
+    vm.unmap_range(addr, end);
     Ok(0)
 }
 
@@ -254,7 +258,7 @@ fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> Sy
         let to = if flags & MREMAP_FIXED != 0 {
             new_addr
         } else {
-            free_range(&vm, new_len)?
+            free_range(&mut vm, new_len)?
         };
         return move_area(&mut vm, old, old_len.min(new_len), new_len, to, flags);
     }
@@ -275,7 +279,7 @@ fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> Sy
     if !maymove {
         return Err(Errno::ENOMEM);
     }
-    let to = free_range(&vm, new_len)?;
+    let to = free_range(&mut vm, new_len)?;
     move_area(&mut vm, old, old_len, new_len, to, flags)
 }
 
@@ -297,7 +301,7 @@ fn resizable(vm: &AddressSpace, old: u64, old_len: u64, new_len: u64) -> Result<
     Ok(area_end)
 }
 
-fn free_range(vm: &AddressSpace, len: u64) -> Result<u64, Errno> {
+fn free_range(vm: &mut AddressSpace, len: u64) -> Result<u64, Errno> {
     vm.vmas
         .find_free(len, MMAP_BASE, STACK_TOP - STACK_SIZE)
         .ok_or(Errno::ENOMEM)
@@ -342,6 +346,7 @@ fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
     let mut vm = vm.lock();
     // Splitting the areas at both ends (Linux: ENOMEM).
     vm.vmas.reserve(2)?;
+    vm.vmas.may_split(addr, end, false)?;
     vm.protect(addr, end, (prot & 7) as u32)?;
     Ok(0)
 }

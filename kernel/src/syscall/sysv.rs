@@ -128,6 +128,7 @@ fn shmat(id: i32, addr: u64, flags: u32) -> SysResult {
     let attach = Attach::new(seg);
     let vm = task::current_vm();
     let mut vm = vm.lock();
+    vm.vmas.may_map()?;
     let start = if at != 0 {
         let end = at.checked_add(len).filter(|e| *e <= USER_END);
         let end = end.ok_or(Errno::EINVAL)?;
