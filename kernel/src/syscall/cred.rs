@@ -15,36 +15,18 @@ use alloc::vec::Vec;
 
 syscalls! {
     frame, a;
-    102 => {
-        let c = task::current_cred();
-        Ok(c.view_uid(c.uid) as usize)
-    },
-    107 => {
-        let c = task::current_cred();
-        Ok(c.view_uid(c.euid) as usize)
-    },
-    104 => {
-        let c = task::current_cred();
-        Ok(c.view_gid(c.gid) as usize)
-    },
-    108 => {
-        let c = task::current_cred();
-        Ok(c.view_gid(c.egid) as usize)
-    },
-    118 => {
-        let c = task::current_cred();
-        put_three(
-            a,
-            [c.view_uid(c.uid), c.view_uid(c.euid), c.view_uid(c.suid)],
-        )
-    },
-    120 => {
-        let c = task::current_cred();
-        put_three(
-            a,
-            [c.view_gid(c.gid), c.view_gid(c.egid), c.view_gid(c.sgid)],
-        )
-    },
+    102 => Ok(uid_as_seen(|c| c.uid) as usize),
+    107 => Ok(uid_as_seen(|c| c.euid) as usize),
+    104 => Ok(gid_as_seen(|c| c.gid) as usize),
+    108 => Ok(gid_as_seen(|c| c.egid) as usize),
+    118 => put_three(
+        a,
+        [uid_as_seen(|c| c.uid), uid_as_seen(|c| c.euid), uid_as_seen(|c| c.suid)],
+    ),
+    120 => put_three(
+        a,
+        [gid_as_seen(|c| c.gid), gid_as_seen(|c| c.egid), gid_as_seen(|c| c.sgid)],
+    ),
     105 => set_ids(false, [Some(a[0]), None, None], Mode::Setid),
     106 => set_ids(true, [Some(a[0]), None, None], Mode::Setid),
     113 => set_ids(false, [opt(a[0]), opt(a[1]), None], Mode::Setre),
@@ -58,6 +40,18 @@ syscalls! {
     125 => capget(a[0], a[1]),
     126 => capset(a[0], a[1]),
     157 => prctl(a[0], a[1], a[2], a[3] | a[4]),
+}
+
+/// One of the caller's user ids as its own user container sees it.
+fn uid_as_seen(id: impl Fn(&Credentials) -> u32) -> u32 {
+    let c = task::current_cred();
+    c.view_uid(id(&c))
+}
+
+/// One of the caller's group ids as its own user container sees it.
+fn gid_as_seen(id: impl Fn(&Credentials) -> u32) -> u32 {
+    let c = task::current_cred();
+    c.view_gid(id(&c))
 }
 
 /// `-1` (as a 32-bit id) means "unchanged".
