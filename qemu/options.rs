@@ -26,6 +26,7 @@ Options:
   --memory MiB           guest memory in MiB (default 512)
   --kvm                  use KVM instead of TCG
   --gdb                  start halted with a gdb server on localhost:1234 (-s -S)
+  --gdb-port PORT        the same on another port (several sessions at once)
   --no-net               no NIC (-nic none); default: virtio-net on QEMU's user network
   --bench                build tests/c/nsbench.c (musl-gcc), run it as init with --icount
                          (NSBENCH_SCALE=0.2 unless --append sets it) and print its table
@@ -38,6 +39,8 @@ Exit status: init's exit status (0 = all tests passed), 126 init killed by a sig
 
 /// Guest memory when `--memory` is not given.
 pub const DEFAULT_MEMORY_MIB: u32 = 512;
+/// The gdb server's port without `--gdb-port` (QEMU's `-s`).
+pub const DEFAULT_GDB_PORT: u16 = 1234;
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +68,8 @@ pub struct Options {
     pub memory_mib: u32,
     pub kvm: bool,
     pub gdb: bool,
+    /// The gdb server's TCP port (`--gdb-port`, default 1234).
+    pub gdb_port: u16,
     /// No NIC (`-nic none`); otherwise a virtio-net NIC on QEMU's user network.
     pub no_net: bool,
 }
@@ -81,6 +86,7 @@ impl Default for Options {
             memory_mib: DEFAULT_MEMORY_MIB,
             kvm: false,
             gdb: false,
+            gdb_port: DEFAULT_GDB_PORT,
             no_net: false,
         }
     }
@@ -138,6 +144,12 @@ pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, 
             "--icount" => opts.icount = true,
             "--kvm" => opts.kvm = true,
             "--gdb" => opts.gdb = true,
+            "--gdb-port" => {
+                let port = positive(value(&mut args, name)?, name)?;
+                opts.gdb_port = u16::try_from(port)
+                    .map_err(|_| Error(format!("--gdb-port {port}: not a TCP port")))?;
+                opts.gdb = true;
+            }
             "--no-net" => opts.no_net = true,
             "--bench" => bench = true,
             // After `--init PATH`, anything that is not a runner option is one of init's
@@ -227,7 +239,7 @@ mod tests {
         ] {
             assert!(USAGE.contains(o), "usage lacks {o}");
         }
-        for o in ["--kvm", "--gdb", "--no-net", "--help"] {
+        for o in ["--kvm", "--gdb", "--gdb-port PORT", "--no-net", "--help"] {
             assert!(USAGE.contains(o), "usage lacks {o}");
         }
     }
@@ -250,6 +262,9 @@ mod tests {
             "--no-net",
         ]);
         assert!(o.no_net);
+        assert_eq!(o.gdb_port, 1234);
+        let g = opts(&["--gdb-port", "4321"]);
+        assert!(g.gdb && g.gdb_port == 4321);
         assert_eq!(o.add, [PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(o.append, ["x=1"]);
         assert_eq!(o.timeout_secs, Some(30));

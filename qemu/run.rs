@@ -135,7 +135,9 @@ pub fn qemu_command(opts: &Options, initrd: &Path) -> Command {
         cmd.args(["-icount", "shift=0"]);
     }
     if opts.gdb {
-        cmd.args(["-s", "-S"]);
+        cmd.arg("-gdb")
+            .arg(format!("tcp::{}", opts.gdb_port))
+            .arg("-S");
     }
     cmd
 }
@@ -161,7 +163,10 @@ pub fn run(opts: &Options, capture: bool) -> Result<Outcome, Error> {
         _ => Error(format!("cannot start {QEMU}: {e}")),
     })?;
     if opts.gdb {
-        eprintln!("bulkhead: QEMU is halted for gdb: gdb {KERNEL_ELF} -ex 'target remote :1234'");
+        eprintln!(
+            "bulkhead: QEMU is halted for gdb: gdb {KERNEL_ELF} -ex 'target remote :{}'",
+            opts.gdb_port
+        );
     }
     let stderr = child
         .stderr
@@ -416,7 +421,8 @@ mod tests {
             "log=info",
             "-icount",
             "shift=0",
-            "-s",
+            "-gdb",
+            "tcp::1234",
             "-S",
         ];
         assert_eq!(args, expected);
