@@ -1682,6 +1682,9 @@ mod tests {
         /// One set for every test (each container takes a counted slot).
         fn new() -> Arc<WithContainers> {
             static ONE: spin::Once<Arc<WithContainers>> = spin::Once::new();
+            // The fake containers' owner is the root user container: these tests may run
+            // alone, before any other test has set the roots up.
+            crate::container::init("");
             ONE.call_once(|| {
                 Arc::new(WithContainers {
                     uts: crate::fs::nsfs::fake_container(Kind::Uts, None),
