@@ -345,6 +345,11 @@ pub struct SocketCommon {
     /// Shut down for reading / writing (`shutdown(2)`, or the peer went away).
     pub rd_shut: AtomicBool,
     pub wr_shut: AtomicBool,
+    /// The plimits group of the creator: the socket object and its buffers are charged
+    /// to it while they live (an accepted socket: its listener's).
+    pub group: Arc<crate::plimits::Group>,
+    /// The socket object's own charge ([`charge_socket`]).
+    kmem: Mutex<crate::plimits::kmem::Charge>,
 }
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(10_000);
@@ -371,13 +376,16 @@ impl SocketCommon {
             error: Mutex::new(None),
             rd_shut: AtomicBool::new(false),
             wr_shut: AtomicBool::new(false),
+            group: crate::plimits::current_group(),
+            kmem: Mutex::new(crate::plimits::kmem::Charge::none()),
         }
     }
 
     /// A socket made by `accept`: its listener's options, a new inode.
     pub fn accepted_from(l: &SocketCommon) -> SocketCommon {
-        let c = Self::new_in(l.net.clone(), l.family, l.sock_type, l.protocol);
+        let mut c = Self::new_in(l.net.clone(), l.family, l.sock_type, l.protocol);
         *c.opts.lock() = l.opts.lock().clone();
+        c.group = l.group.clone();
         c
     }
 
@@ -526,6 +534,32 @@ pub fn open_socket(sock: Arc<dyn Socket>, flags: u32) -> Arc<OpenFile> {
         name,
         O_RDWR | (flags & O_NONBLOCK),
     )
+}
+
+/// Charges the socket object `sock` (what its `Arc` takes on the heap) to the group
+/// that made it, once, before its fd is installed: over the group's `memory.limit`
+/// that is `ENOBUFS` for AF_INET/AF_INET6 and `ENOMEM` for the other families, as
+/// Linux's `socket(2)` gives when the socket cannot be allocated.
+pub fn charge_socket(sock: &Arc<dyn Socket>) -> Result<(), Errno> {
+    let c = sock.common();
+    let mut k = c.kmem.lock();
+    if k.bytes() != 0 {
+        return Ok(());
+    }
+    let counts = core::alloc::Layout::new::<[usize; 2]>();
+    let cost = counts
+        .extend(core::alloc::Layout::for_value(&**sock))
+        .map_or(u64::MAX, |(l, _)| {
+            crate::plimits::kmem::heap_cost(l.pad_to_align())
+        });
+    *k = crate::plimits::kmem::Charge::to(&c.group, cost).map_err(|e| {
+        if c.family == AF_INET || c.family == AF_INET6 {
+            Errno::ENOBUFS
+        } else {
+            e
+        }
+    })?;
+    Ok(())
 }
 
 /// The socket behind `file` (`ENOTSOCK` for other files).
