@@ -10,8 +10,7 @@
 
 mod common;
 
-use common::{TempDir, bulkhead};
-use std::time::Duration;
+use common::{boot, busybox_dir};
 
 const SCRIPT: &str = r#"/bb/busybox mount -t proc proc /proc
 /bin/bkrun --hostname box -- /bb/busybox hostname
@@ -40,26 +39,8 @@ echo done"#;
 
 #[test]
 fn bkrun_runs_busybox_in_a_container() {
-    let busybox = std::path::Path::new("/bin/busybox");
-    if !busybox.is_file() {
-        eprintln!("SKIP: no /bin/busybox (apt-get install busybox-static)");
-        return;
-    }
-    let dir = TempDir::new("bkrun");
-    std::fs::create_dir(dir.0.join("bb")).unwrap();
-    std::fs::copy(busybox, dir.0.join("bb/busybox")).unwrap();
-    let args = [
-        "--timeout",
-        "300",
-        "--add",
-        dir.path(),
-        "--init",
-        "/bb/busybox",
-        "sh",
-        "-c",
-        SCRIPT,
-    ];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let dir = busybox_dir("bkrun", "bb/busybox");
+    let run = boot(&dir, &[], "/bb/busybox", &["sh", "-c", SCRIPT], 300);
     let lines: Vec<&str> = run.lines().map(str::trim_end).collect();
     let has = |l: &str| lines.contains(&l);
     assert!(has("done"), "the script should finish\n{}", run.describe());

@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build};
+use common::{TempDir, boot, musl_build};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 /// Runs `cmd`, failing the test with its stderr when it does not succeed.
 fn run_ok(cmd: &mut Command) -> String {
@@ -94,8 +93,7 @@ fn glibc_musl_and_debian_ls_run_dynamically_linked() {
     // musl's interpreter is its libc (a symlink on Debian, copied as the file).
     copy_in(root, Path::new("/lib/ld-musl-x86_64.so.1"));
 
-    let args = ["--timeout", "300", "--add", dir.path(), "--init", "/dynrun"];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let run = boot(&dir, &[], "/dynrun", &[], 300);
     let lines: Vec<&str> = run
         .lines()
         .filter(|l| l.starts_with("dyn") || !l.contains(' ') && !l.is_empty())

@@ -6,28 +6,26 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build, run_musl_init};
+use common::{boot_musl, run_musl_init};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
-/// Numbers of the system calls the kernel implements: the arms of every family's
-/// `dispatch` match in kernel/src/syscall/*.rs (at the indentation of its first arm) and the
-/// direct table's calls (getpid, getppid, gettid).
+/// Numbers of the system calls the kernel implements: the entries of every family's
+/// `syscalls!` table in kernel/src/syscall/*.rs (at the indentation of its first entry).
 fn implemented() -> BTreeSet<u32> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/kernel/src/syscall");
-    let mut nums: BTreeSet<u32> = [39, 110, 186].into();
+    let mut nums = BTreeSet::new();
     for entry in std::fs::read_dir(dir).expect("kernel/src/syscall") {
         let src = std::fs::read_to_string(entry.expect("a directory entry").path())
             .expect("a source file");
-        nums.extend(dispatch_arms(&src));
+        nums.extend(table_entries(&src));
     }
     nums
 }
 
-/// The numbers of the match arms of `pub fn dispatch` in `src`.
-fn dispatch_arms(src: &str) -> BTreeSet<u32> {
+/// The numbers of the entries of the `syscalls!` table in `src`.
+fn table_entries(src: &str) -> BTreeSet<u32> {
     let mut nums = BTreeSet::new();
-    let Some(start) = src.find("pub fn dispatch(") else {
+    let Some(start) = src.find("\nsyscalls! {") else {
         return nums;
     };
     let body = &src[start..];
@@ -107,7 +105,7 @@ fn fuzz(seed: u64, seconds: u64) -> Result<Outcome, String> {
 fn random_system_calls_never_stop_the_kernel() {
     let out = fuzz(9, 10).unwrap_or_else(|e| panic!("{e}"));
     // The coverage pass (tests/c/fuzz_cover.h) makes one valid call of each: a number added
-    // to a family's dispatch wants a line there.
+    // to a family's `syscalls!` table wants a line there.
     assert_eq!(
         out.never_succeeded,
         Vec::<u32>::new(),
@@ -130,17 +128,7 @@ fn seed_7_clock_reset_and_mount_flood_finish() {
 /// both the child and the nested container's init die of it).
 #[test]
 fn seed_14_kill_minus_one_reaches_container_inits() {
-    let dir = TempDir::new("killall");
-    musl_build("killall.c", &dir.0, "killall");
-    let args = [
-        "--timeout",
-        "120",
-        "--add",
-        dir.path(),
-        "--init",
-        "/killall",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(180));
+    let run = boot_musl("killall", &[], &[], 120);
     assert!(
         run.lines()
             .any(|l| l.ends_with("killall: kill(-1) 0, 2 of 2 killed"))
@@ -156,18 +144,7 @@ fn seed_14_kill_minus_one_reaches_container_inits() {
 /// it in every table).
 #[test]
 fn seed_21_and_37_mounts_over_the_root_and_on_removed_directories_come_off() {
-    let dir = TempDir::new("mountseeds");
-    musl_build("mountseeds.c", &dir.0, "mountseeds");
-    let args = [
-        "--timeout",
-        "120",
-        "--no-net",
-        "--add",
-        dir.path(),
-        "--init",
-        "/mountseeds",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(180));
+    let run = boot_musl("mountseeds", &["--no-net"], &[], 120);
     for case in [
         "seed_21_a_mount_over_the_root_comes_off",
         "seed_37_a_hidden_directory_removed_elsewhere_takes_its_mount",
@@ -181,11 +158,10 @@ fn seed_21_and_37_mounts_over_the_root_and_on_removed_directories_come_off() {
 }
 
 #[test]
-fn dispatch_arms_are_read_at_the_first_arm_indentation() {
-    let src = "pub fn dispatch(nr: usize) -> Option<R> {\n    Some(match nr {\n        0 => a(),\n        \
-               5 | 6 => match x {\n            1 => b(),\n        },\n        7 if y => c(),\n        \
-               _ => return None,\n    })\n}\n";
-    assert_eq!(dispatch_arms(src), [0, 5, 6, 7].into());
+fn table_entries_are_read_at_the_first_entry_indentation() {
+    let src = "use x;\nsyscalls! {\n    frame, a;\n    0 => a(),\n    \
+               5 | 6 => match x {\n        1 => b(),\n    },\n    7 => c(),\n}\n";
+    assert_eq!(table_entries(src), [0, 5, 6, 7].into());
     assert!(implemented().is_superset(&[0, 39, 57, 435].into()));
 }
 

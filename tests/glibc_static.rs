@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::{TempDir, bulkhead};
+use common::{TempDir, boot};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 #[test]
 fn static_glibc_program_runs_without_rseq() {
@@ -23,15 +22,7 @@ fn static_glibc_program_runs_without_rseq() {
         "gcc -static failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let args = [
-        "--timeout",
-        "120",
-        "--add",
-        dir.path(),
-        "--init",
-        "/glibc_static",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(180));
+    let run = boot(&dir, &[], "/glibc_static", &[], 120);
     let lines: Vec<&str> = run
         .lines()
         .filter(|l| l.starts_with("glibc_static:"))

@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{TempDir, bulkhead};
+use common::{TempDir, boot};
 use std::path::Path;
-use std::time::Duration;
 
 #[test]
 fn failing_program_makes_runner_exit_nonzero() {
@@ -15,18 +14,7 @@ fn failing_program_makes_runner_exit_nonzero() {
     std::fs::copy(&demo, dir.0.join("tests/fail_demo"))
         .unwrap_or_else(|e| panic!("copying {}: {e}", demo.display()));
 
-    let run = bulkhead(
-        &[
-            "--timeout",
-            "600",
-            "--add",
-            dir.path(),
-            "--init",
-            "/init",
-            "fail_demo",
-        ],
-        Duration::from_secs(660),
-    );
+    let run = boot(&dir, &[], "/init", &["fail_demo"], 600);
     let status = run.status.unwrap_or(-1);
     assert!(
         (1..=125).contains(&status),

@@ -5,27 +5,11 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build};
-use std::time::Duration;
+use common::boot_musl;
 
 #[test]
 fn musl_static_program_runs_as_init() {
-    let dir = TempDir::new("musl-hello");
-    musl_build("hello.c", &dir.0, "hello");
-
-    let args = [
-        "--timeout",
-        "300",
-        "--add",
-        dir.path(),
-        "--init",
-        "/hello",
-        "a b",
-        "c",
-        "--append",
-        "GREETING=hi",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let run = boot_musl("hello", &["--append", "GREETING=hi"], &["a b", "c"], 300);
     let lines: Vec<&str> = run.lines().filter(|l| l.starts_with("hello: ")).collect();
     let expected = [
         "hello: argc=3",
@@ -53,10 +37,7 @@ fn musl_static_program_runs_as_init() {
 /// the machine works again once the file is gone (tmpfs pages are frames of their own).
 #[test]
 fn filling_memory_through_tmpfs_gives_enospc() {
-    let dir = TempDir::new("musl-fill");
-    musl_build("fill.c", &dir.0, "fill");
-    let args = ["--timeout", "300", "--add", dir.path(), "--init", "/fill"];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let run = boot_musl("fill", &[], &[], 300);
     let lines: Vec<&str> = run.lines().filter(|l| l.starts_with("fill: ")).collect();
     assert_eq!(lines.len(), 3, "fill's output lines\n{}", run.describe());
     assert!(

@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build};
-use std::time::Duration;
+use common::{boot, boot_musl, busybox_dir};
 
 /// The cases inet.c runs, in order.
 const INET_CASES: [&str; 20] = [
@@ -33,12 +32,7 @@ const INET_CASES: [&str; 20] = [
 /// Builds `tests/c/<name>.c`, boots it as init and checks that it passes exactly `cases`,
 /// in order (its `PASS name` lines, `tests/c/cases.h`), and exits 0.
 fn c_cases_pass(name: &str, cases: &[&str], seconds: u64) {
-    let dir = TempDir::new(&format!("net-{name}"));
-    musl_build(&format!("{name}.c"), &dir.0, name);
-    let timeout = seconds.to_string();
-    let init = format!("/{name}");
-    let args = ["--timeout", &timeout, "--add", dir.path(), "--init", &init];
-    let run = bulkhead(&args, Duration::from_secs(seconds + 60));
+    let run = boot_musl(name, &[], &[], seconds);
     let passed: Vec<&str> = run
         .lines()
         .filter_map(|l| l.strip_prefix("PASS "))
@@ -66,19 +60,7 @@ fn guest_reaches_a_host_echo_server_through_eth0() {
         c.write_all(&buf[..n]).expect("echo");
         n
     });
-    let dir = TempDir::new("net-echo");
-    musl_build("echo_client.c", &dir.0, "echo_client");
-    let port = port.to_string();
-    let args = [
-        "--timeout",
-        "300",
-        "--add",
-        dir.path(),
-        "--init",
-        "/echo_client",
-        &port,
-    ];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let run = boot_musl("echo_client", &[], &[&port.to_string()], 300);
     assert!(
         run.lines()
             .any(|l| l == "echo_client: ok hello from bulkhead"),
@@ -107,15 +89,8 @@ fn guest_reaches_a_host_echo_server_through_eth0() {
 /// `ip link delete`; the root keeps `eth0`. The script is `tests/busybox_net.sh`.
 #[test]
 fn busybox_network_tools_in_a_container() {
-    let busybox = std::path::Path::new("/bin/busybox");
-    assert!(
-        busybox.exists(),
-        "/bin/busybox missing: install busybox-static (apt-get install busybox-static), as .ci/run does"
-    );
-    let dir = TempDir::new("net-busybox");
+    let dir = busybox_dir("net-busybox", "bin/busybox");
     let bin = dir.0.join("bin");
-    std::fs::create_dir_all(&bin).expect("bin dir");
-    std::fs::copy(busybox, bin.join("busybox")).expect("copy busybox");
     for applet in [
         "sh", "mount", "mkdir", "unshare", "ifconfig", "grep", "ping", "nc", "sleep", "echo",
         "cat", "route", "ip",
@@ -124,16 +99,7 @@ fn busybox_network_tools_in_a_container() {
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/busybox_net.sh");
     std::fs::copy(script, dir.0.join("bbnet.sh")).expect("copy the script");
-    let args = [
-        "--timeout",
-        "300",
-        "--add",
-        dir.path(),
-        "--init",
-        "/bin/sh",
-        "/bbnet.sh",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let run = boot(&dir, &[], "/bin/sh", &["/bbnet.sh"], 300);
     let lines: Vec<&str> = run.lines().filter(|l| l.starts_with("bb: ")).collect();
     let expected = [
         "bb: ifconfig set",

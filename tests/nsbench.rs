@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::{Run, TempDir, bulkhead, musl_build};
-use std::time::Duration;
+use common::{Run, boot_musl};
 
 /// The `name ns_per_op iterations` line of case `name` → (ns_per_op, iterations).
 fn case(run: &Run, name: &str) -> Option<(u64, u64)> {
@@ -24,21 +23,12 @@ fn case(run: &Run, name: &str) -> Option<(u64, u64)> {
 
 #[test]
 fn nsbench_first_cases_complete() {
-    let dir = TempDir::new("nsbench");
-    musl_build("nsbench.c", &dir.0, "nsbench");
-
-    let args = [
-        "--icount",
-        "--timeout",
-        "300",
-        "--add",
-        dir.path(),
-        "--init",
-        "/nsbench",
-        "--append",
-        "NSBENCH_SCALE=0.01",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let run = boot_musl(
+        "nsbench",
+        &["--icount", "--append", "NSBENCH_SCALE=0.01"],
+        &[],
+        300,
+    );
     for name in [
         "getpid",
         "getpid_seccomp10",

@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::{TempDir, bulkhead};
+use common::{TempDir, boot};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[test]
 fn oom_killer_kills_the_hog_and_init_goes_on() {
@@ -17,17 +17,7 @@ fn oom_killer_kills_the_hog_and_init_goes_on() {
     std::fs::copy(&prog, dir.0.join("oomkill"))
         .unwrap_or_else(|e| panic!("copying {}: {e}", prog.display()));
     let start = Instant::now();
-    let run = bulkhead(
-        &[
-            "--timeout",
-            "300",
-            "--add",
-            dir.path(),
-            "--init",
-            "/oomkill",
-        ],
-        Duration::from_secs(360),
-    );
+    let run = boot(&dir, &[], "/oomkill", &[], 300);
     let secs = start.elapsed().as_secs();
     assert_eq!(run.status, Some(0), "oomkill passes\n{}", run.describe());
     for case in [

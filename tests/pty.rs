@@ -4,28 +4,12 @@
 
 mod common;
 
-use common::{TempDir, bulkhead};
-use std::time::Duration;
+use common::{boot, busybox_dir};
 
 #[test]
 fn busybox_sh_job_control_through_a_pty() {
-    let busybox = std::path::Path::new("/bin/busybox");
-    assert!(
-        busybox.exists(),
-        "/bin/busybox is missing: install Debian's busybox-static (.ci/run does)"
-    );
-    let dir = TempDir::new("pty-busybox");
-    std::fs::create_dir_all(dir.0.join("bin")).expect("bin dir");
-    std::fs::copy(busybox, dir.0.join("bin/busybox")).expect("copying busybox");
-    let args = [
-        "--timeout",
-        "300",
-        "--add",
-        dir.path(),
-        "--init",
-        "/tests/t_pty",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(360));
+    let dir = busybox_dir("pty-busybox", "bin/busybox");
+    let run = boot(&dir, &[], "/tests/t_pty", &[], 300);
     for case in [
         "PASS ptmx_numbering_and_lock",
         "PASS devpts_mounts_number_separately",

@@ -4,24 +4,11 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build};
-use std::time::Duration;
+use common::boot_musl;
 
 #[test]
 fn four_thousand_processes_across_containers() {
-    let dir = TempDir::new("musl-many");
-    musl_build("many.c", &dir.0, "many");
-    let args = [
-        "--timeout",
-        "500",
-        "--memory",
-        "2048",
-        "--add",
-        dir.path(),
-        "--init",
-        "/many",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(560));
+    let run = boot_musl("many", &["--memory", "2048"], &[], 500);
     let line = run
         .lines()
         .find(|l| l.starts_with("many: "))
@@ -67,17 +54,7 @@ fn four_thousand_processes_across_containers() {
 /// that the heap grows from frames: 4,057 children, with `MemFree` at about 160 MiB.)
 #[test]
 fn thousands_of_sleeping_children() {
-    let dir = TempDir::new("musl-sleepers");
-    musl_build("sleepers.c", &dir.0, "sleepers");
-    let args = [
-        "--timeout",
-        "300",
-        "--add",
-        dir.path(),
-        "--init",
-        "/sleepers",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(330));
+    let run = boot_musl("sleepers", &[], &[], 300);
     let line = run
         .lines()
         .find(|l| l.starts_with("sleepers: ") && l.contains("live children"))
@@ -125,21 +102,7 @@ fn thousands_of_sleeping_children() {
 /// usage counts each copy-on-write page once per child and reached the machine's size.)
 #[test]
 fn ten_thousand_sleeping_children_with_a_gigabyte() {
-    let dir = TempDir::new("musl-sleepers10k");
-    musl_build("sleepers.c", &dir.0, "sleepers");
-    let args = [
-        "--timeout",
-        "300",
-        "--memory",
-        "1024",
-        "--add",
-        dir.path(),
-        "--init",
-        "/sleepers",
-        "10000",
-        "12000",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(330));
+    let run = boot_musl("sleepers", &["--memory", "1024"], &["10000", "12000"], 300);
     assert!(
         run.lines()
             .any(|l| l.starts_with("sleepers: 10000 live children")),
@@ -183,18 +146,7 @@ fn ten_thousand_sleeping_children_with_a_gigabyte() {
 /// pid, user and time ~104k/106k, which include a fork).
 #[test]
 fn ten_thousand_live_containers_of_each_type_at_flat_cost() {
-    let dir = TempDir::new("musl-containers10k");
-    musl_build("containers10k.c", &dir.0, "containers10k");
-    let args = [
-        "--icount",
-        "--timeout",
-        "400",
-        "--add",
-        dir.path(),
-        "--init",
-        "/containers10k",
-    ];
-    let run = bulkhead(&args, Duration::from_secs(430));
+    let run = boot_musl("containers10k", &["--icount"], &[], 400);
     for kind in ["uts", "ipc", "mnt", "pid", "user", "time"] {
         let prefix = format!("containers10k: {kind} live=");
         let line = run

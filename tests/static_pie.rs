@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{TempDir, bulkhead};
+use common::{TempDir, boot};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 fn gcc_file(name: &str) -> String {
     let out = Command::new("gcc")
@@ -50,10 +49,7 @@ fn static_pie_program_runs_as_init() {
         "ET_DYN: position independent"
     );
 
-    let run = bulkhead(
-        &["--timeout", "120", "--add", dir.path(), "--init", "/pie"],
-        Duration::from_secs(180),
-    );
+    let run = boot(&dir, &[], "/pie", &[], 120);
     assert!(
         run.lines().any(|l| l == "pie: main above 0x10000: 1"),
         "the static-PIE program ran\n{}",

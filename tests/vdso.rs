@@ -5,15 +5,11 @@
 
 mod common;
 
-use common::{TempDir, bulkhead, musl_build};
-use std::time::Duration;
+use common::boot_musl;
 
 #[test]
 fn musl_uses_the_vdso_and_time_containers_shift_it() {
-    let dir = TempDir::new("musl-vdso");
-    musl_build("vdso.c", &dir.0, "vdso");
-    let args = ["--timeout", "120", "--add", dir.path(), "--init", "/vdso"];
-    let run = bulkhead(&args, Duration::from_secs(180));
+    let run = boot_musl("vdso", &[], &[], 120);
     let lines: Vec<&str> = run.lines().filter(|l| l.starts_with("vdso: ")).collect();
     let expected = [
         "vdso: PASS auxv_points_at_an_elf_image",

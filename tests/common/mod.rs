@@ -165,24 +165,44 @@ pub fn musl_build(source: &str, out_dir: &Path, name: &str) -> PathBuf {
     }
 }
 
+/// Boots `init`, a path inside `dir` (which the runner adds to the initramfs), with the init
+/// arguments `args` and the runner options `opts` (`--memory`, `--append`, `--icount` ...):
+/// QEMU is bounded by `--timeout seconds`, the whole run by a minute more.
+pub fn boot(dir: &TempDir, opts: &[&str], init: &str, args: &[&str], seconds: u64) -> Run {
+    let timeout = seconds.to_string();
+    let mut all = vec!["--timeout", &timeout, "--add", dir.path()];
+    all.extend_from_slice(opts);
+    all.extend(["--init", init, "--"]);
+    all.extend_from_slice(args);
+    bulkhead(&all, Duration::from_secs(seconds + 60))
+}
+
+/// Builds `tests/c/<name>.c` with musl and boots it as init `/<name>` (see [`boot`]).
+pub fn boot_musl(name: &str, opts: &[&str], args: &[&str], seconds: u64) -> Run {
+    let dir = TempDir::new(name);
+    musl_build(&format!("{name}.c"), &dir.0, name);
+    boot(&dir, opts, &format!("/{name}"), args, seconds)
+}
+
 /// Builds `tests/c/<name>.c` with musl and boots it as init for a run of `seconds` (the
 /// program reads them from `append`, its environment): 170 s of slack for the boot and the
 /// clean-up inside the guest, 60 s more outside.
-#[allow(dead_code)]
 pub fn run_musl_init(name: &str, append: &str, seconds: u64) -> Run {
-    let dir = TempDir::new(name);
-    musl_build(&format!("{name}.c"), &dir.0, name);
-    let timeout = (seconds + 170).to_string();
-    let init = format!("/{name}");
-    let args = [
-        "--timeout",
-        &timeout,
-        "--add",
-        dir.path(),
-        "--init",
-        &init,
-        "--append",
-        append,
-    ];
-    bulkhead(&args, Duration::from_secs(seconds + 230))
+    boot_musl(name, &["--append", append], &[], seconds + 170)
+}
+
+/// A fresh temp dir holding Debian's `busybox-static` at `DIR/<rel>`; fails the test with a
+/// clear message when it is not installed (README's install line and `.ci/run` install it).
+pub fn busybox_dir(tag: &str, rel: &str) -> TempDir {
+    let busybox = Path::new("/bin/busybox");
+    assert!(
+        busybox.is_file(),
+        "/bin/busybox is missing: install Debian's busybox-static (apt-get install busybox-static), as .ci/run does"
+    );
+    let dir = TempDir::new(tag);
+    let to = dir.0.join(rel);
+    std::fs::create_dir_all(to.parent().expect("a path inside the dir")).expect("busybox's dir");
+    std::fs::copy(busybox, &to)
+        .unwrap_or_else(|e| panic!("copying busybox to {}: {e}", to.display()));
+    dir
 }

@@ -41,6 +41,20 @@ pub fn mkdir_p(path: &str, mode: usize) -> SysResult {
     }
 }
 
+/// `/dev` (devtmpfs) and `/dev/pts` (devpts) for the pseudo-terminal tests, mounted unless
+/// they are there already (under the suite's init they are): the devpts mount's result.
+pub fn mount_dev_pts() -> SysResult {
+    let _ = mkdir_p("/dev", 0o755);
+    if !access_ok("/dev/ptmx") {
+        let _ = mount("devtmpfs", "/dev", "devtmpfs", 0);
+    }
+    let _ = mkdir_p("/dev/pts", 0o755);
+    if access_ok("/dev/pts/ptmx") {
+        return Ok(0);
+    }
+    mount("devpts", "/dev/pts", "devpts", 0)
+}
+
 pub fn rmdir(path: &str) -> SysResult {
     sys::rmdir(&cpath(path))
 }

@@ -82,7 +82,10 @@ fn object_cost(kind: Kind) -> u64 {
         Kind::Pid => kmem::arc_cost::<pid::PidContainer>(),
         Kind::Uts => kmem::arc_cost::<uts::UtsContainer>(),
         Kind::Mnt => kmem::arc_cost::<mnt::MntContainer>(),
-        Kind::Ipc => kmem::arc_cost::<ipc::IpcContainer>(),
+        // With the shared counters and tables its spaces allocate.
+        Kind::Ipc => kmem::arc_cost::<ipc::IpcContainer>()
+            .saturating_add(crate::ipc::mqueue::Space::heap_cost())
+            .saturating_add(crate::ipc::sysv::Space::heap_cost()),
         Kind::Time => kmem::arc_cost::<time::TimeContainer>(),
         Kind::Net => {
             kmem::arc_cost::<net::NetContainer>().saturating_add(crate::net::stack::stack_cost())

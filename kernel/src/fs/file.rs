@@ -186,8 +186,8 @@ impl OpenFile {
     }
 
     /// Charges this description to the caller's plimits group unless it is charged
-    /// already: the `OpenFile`, its path and an operations object only it holds (an
-    /// inode file, a pipe end). `ENOMEM` over the group's limit.
+    /// already: the `OpenFile`, its path, and an operations object (an inode file, a
+    /// pipe end) or inode (an nsfs one) only it holds. `ENOMEM` over the group's limit.
     pub fn charge(&self) -> Result<(), Errno> {
         self.charge
             .try_call_once(|| Charge::new(self.heap_cost()))
@@ -195,14 +195,11 @@ impl OpenFile {
     }
 
     fn heap_cost(&self) -> u64 {
-        let mut bytes = kmem::arc_cost::<OpenFile>() + kmem::array_cost::<u8>(self.path.capacity());
-        if Arc::strong_count(&self.ops) == 1 {
-            let counts = core::alloc::Layout::new::<[usize; 2]>();
-            if let Ok((l, _)) = counts.extend(core::alloc::Layout::for_value(&*self.ops)) {
-                bytes += kmem::heap_cost(l.pad_to_align());
-            }
-        }
-        bytes
+        let inode = self.inode.as_ref().map_or(0, sole_arc_cost);
+        kmem::arc_cost::<OpenFile>()
+            + kmem::array_cost::<u8>(self.path.capacity())
+            + sole_arc_cost(&self.ops)
+            + inode
     }
 
     /// Access mode and status flags (what `fcntl(F_GETFL)` returns).
@@ -499,6 +496,18 @@ impl FileOps for InodeFile {
     fn truncate(&self, size: u64) -> Result<(), Errno> {
         self.inode.truncate(size)
     }
+}
+
+/// What the `Arc` `a` takes on the heap if nothing else holds it (its counts and its
+/// value), else 0: someone else's object is charged to them.
+fn sole_arc_cost<T: ?Sized>(a: &Arc<T>) -> u64 {
+    if Arc::strong_count(a) != 1 {
+        return 0;
+    }
+    let counts = core::alloc::Layout::new::<[usize; 2]>();
+    counts
+        .extend(core::alloc::Layout::for_value(&**a))
+        .map_or(0, |(l, _)| kmem::heap_cost(l.pad_to_align()))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod lock;
 pub mod memfd;
 pub mod mount;
 pub mod mqueuefs;
+pub mod nodecache;
 pub mod nsfs;
 pub mod pagestore;
 pub mod path;

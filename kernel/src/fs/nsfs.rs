@@ -7,7 +7,7 @@
 
 use super::env;
 use super::file::{FileOps, O_RDONLY, OpenFile};
-use super::procfs::push_decimal;
+use super::procfs::{Decimal, push_decimal};
 use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, makedev};
 use crate::container::{Container, Kind};
 use crate::errno::Errno;
@@ -42,6 +42,25 @@ pub fn link_text(kind: Kind, number: u32, quoted: bool) -> String {
         s.push('\'');
     }
     s
+}
+
+/// [`link_text`] written into `out`: its length, `None` when it does not fit.
+pub fn write_link_text(kind: Kind, number: u32, quoted: bool, out: &mut [u8]) -> Option<usize> {
+    let name = kind.name().as_bytes();
+    let digits = Decimal::new(number);
+    let digits = digits.as_bytes();
+    let q = usize::from(quoted);
+    let len = 2 * q + name.len() + 3 + digits.len();
+    let out = out.get_mut(..len)?;
+    let (body, last) = out.split_at_mut(len - q - 1);
+    let (head, rest) = body.split_at_mut(q + name.len() + 2);
+    head[..q].fill(b'\'');
+    head[q..q + name.len()].copy_from_slice(name);
+    head[q + name.len()..].copy_from_slice(b":[");
+    rest.copy_from_slice(digits);
+    last[0] = b']';
+    last[1..].fill(b'\'');
+    Some(len)
 }
 
 /// The nsfs inode of one container.
@@ -218,6 +237,18 @@ mod tests {
         assert_eq!(link_text(Kind::Uts, 4026531843, false), "uts:[4026531843]");
         assert_eq!(link_text(Kind::Pid, 4026531842, false), "pid:[4026531842]");
         assert_eq!(link_text(Kind::Mnt, 7, true), "'mnt:[7]'");
+        for kind in Kind::ALL {
+            for (n, quoted) in [(0, false), (7, true), (4026531843, false), (u32::MAX, true)] {
+                let mut buf = [0u8; 48];
+                let len = write_link_text(kind, n, quoted, &mut buf).expect("fits in 48");
+                assert_eq!(&buf[..len], link_text(kind, n, quoted).as_bytes());
+            }
+        }
+        let mut small = [0u8; 8];
+        assert_eq!(
+            write_link_text(Kind::Uts, 4026531843, false, &mut small),
+            None
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! fake), and the text is rendered by pure functions.
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
-use super::nsfs::{NsInode, link_text};
+use super::nodecache::{Keyed, NodeCache};
+use super::nsfs::{NsInode, link_text, write_link_text};
 use super::procpid::OomFile;
 use super::sysctl;
 use super::timens::{self, OffsetsFile};
@@ -203,6 +204,10 @@ impl Decimal {
             buf[i] = b'0' + n as u8;
         }
         Decimal { buf, start: i }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
     }
 
     pub fn as_str(&self) -> &str {
@@ -450,7 +455,8 @@ enum Node {
     SysUser,
     SysKernel,
     SysFs,
-    /// `/proc/sys/{fs,kernel}/<sysctl::TUNABLES[i].name>`.
+    SysVm,
+    /// `/proc/sys/{fs,kernel,vm}/<sysctl::TUNABLES[i].name>`.
     Tunable(u8),
     /// `/proc/sys/fs/file-nr` (read-only).
     FileNr,
@@ -608,6 +614,7 @@ impl Node {
             Node::SysUser => 8,
             Node::SysKernel => 9,
             Node::SysFs => 15,
+            Node::SysVm => 31,
             Node::Tunable(i) => 32 + i as u64,
             Node::FileNr => 39,
             Node::OverflowUid => 10,
@@ -677,6 +684,7 @@ impl Node {
             | Node::SysUser
             | Node::SysKernel
             | Node::SysFs
+            | Node::SysVm
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -713,6 +721,10 @@ impl Node {
 pub(super) struct Shared {
     pub(super) dev: u64,
     pub(super) view: Arc<dyn KernelView>,
+    /// The nodes walks stepped through lately (`/proc/self`, `/proc/[pid]/ns/*`, ...):
+    /// a walk takes them from here instead of allocating one per step. Emptied when the
+    /// `ProcFs` goes (the nodes point back at this).
+    nodes: NodeCache<ProcInode>,
 }
 
 pub struct ProcFs {
@@ -726,12 +738,19 @@ impl ProcFs {
         let shared = Arc::new(Shared {
             dev: alloc_dev(),
             view,
+            nodes: NodeCache::default(),
         });
         let root = Arc::new(ProcInode {
             fs: shared.clone(),
             node: Node::Root,
         });
         Arc::new(ProcFs { shared, root })
+    }
+}
+
+impl Drop for ProcFs {
+    fn drop(&mut self) {
+        self.shared.nodes.clear();
     }
 }
 
@@ -750,6 +769,13 @@ impl FileSystem for ProcFs {
 struct ProcInode {
     fs: Arc<Shared>,
     node: Node,
+}
+
+impl Keyed for ProcInode {
+    type Key = Node;
+    fn key(&self) -> Node {
+        self.node
+    }
 }
 
 impl ProcInode {
@@ -827,6 +853,7 @@ impl ProcInode {
             | Node::SysUser
             | Node::SysKernel
             | Node::SysFs
+            | Node::SysVm
             | Node::Pid(_)
             | Node::LinkDir(..)
             | Node::Plimits
@@ -838,10 +865,14 @@ impl ProcInode {
         })
     }
 
+    /// The object of `node`: a cached one (a node is all a `ProcInode` holds), else a
+    /// new one.
     fn child(&self, node: Node) -> InodeRef {
-        Arc::new(ProcInode {
-            fs: self.fs.clone(),
-            node,
+        self.fs.nodes.get_or(node, node.ino(), || {
+            Arc::new(ProcInode {
+                fs: self.fs.clone(),
+                node,
+            })
         })
     }
 
@@ -1092,6 +1123,7 @@ impl Inode for ProcInode {
                 "user" => Node::SysUser,
                 "kernel" => Node::SysKernel,
                 "fs" => Node::SysFs,
+                "vm" => Node::SysVm,
                 _ => return Err(Errno::ENOENT),
             },
             Node::SysUser => Kind::ALL
@@ -1112,6 +1144,9 @@ impl Inode for ProcInode {
             },
             Node::SysFs if name == "file-nr" => Node::FileNr,
             Node::SysFs => sysctl::find(sysctl::Dir::Fs, name)
+                .map(|i| Node::Tunable(i as u8))
+                .ok_or(Errno::ENOENT)?,
+            Node::SysVm => sysctl::find(sysctl::Dir::Vm, name)
                 .map(|i| Node::Tunable(i as u8))
                 .ok_or(Errno::ENOENT)?,
             Node::Pid(pid) => {
@@ -1193,6 +1228,22 @@ impl Inode for ProcInode {
         }
     }
 
+    fn readlink_short(&self, out: &mut [u8; SHORT_LINK]) -> Option<Result<usize, Errno>> {
+        match self.node {
+            Node::SelfLink => {
+                let d = Decimal::new(self.fs.view.self_pid());
+                let d = d.as_bytes();
+                out[..d.len()].copy_from_slice(d);
+                Some(Ok(d.len()))
+            }
+            Node::Link(_, links, _) => Some(self.link_target().and_then(|c| {
+                write_link_text(c.kind(), c.number(), links == Links::Container, out)
+                    .ok_or(Errno::ENAMETOOLONG)
+            })),
+            _ => None,
+        }
+    }
+
     /// `self` is the caller's directory: the walk steps into it without formatting and
     /// parsing the number (the link's text still comes from `readlink`).
     fn numbered_sibling(&self) -> Option<Result<(InodeRef, u32), Errno>> {
@@ -1265,7 +1316,9 @@ impl Inode for ProcInode {
                 entry("fs".into(), Node::SysFs),
                 entry("kernel".into(), Node::SysKernel),
                 entry("user".into(), Node::SysUser),
+                entry("vm".into(), Node::SysVm),
             ],
+            Node::SysVm => tunables(sysctl::Dir::Vm),
             Node::SysFs => {
                 let mut v = tunables(sysctl::Dir::Fs);
                 v.push(entry("file-nr".into(), Node::FileNr));
@@ -1802,7 +1855,7 @@ mod tests {
         let root = ProcFs::new(Arc::new(Fake)).root();
         let sys = root.lookup("sys").expect("/proc/sys");
         assert_eq!(sys.metadata().mode, S_IFDIR | 0o555);
-        assert_eq!(names(&sys), ["fs", "kernel", "user"]);
+        assert_eq!(names(&sys), ["fs", "kernel", "user", "vm"]);
         let user = sys.lookup("user").expect("/proc/sys/user");
         let want: Vec<String> = Kind::ALL
             .into_iter()

@@ -434,7 +434,13 @@ impl Inode for RamInode {
         // instructions each), a length test and a byte compare cost a few.
         let child = if dir.len() <= SCAN_ENTRIES {
             dir.iter()
-                .find(|(k, _)| k.len() == name.len() && k.as_bytes() == name.as_bytes())
+                .find(|(k, _)| {
+                    // The first byte before the compare: most names of one length
+                    // differ there, and the compare is a `memcmp` call.
+                    k.len() == name.len()
+                        && k.as_bytes().first() == name.as_bytes().first()
+                        && k.as_bytes() == name.as_bytes()
+                })
                 .map(|(_, v)| v)
         } else {
             dir.get(name)

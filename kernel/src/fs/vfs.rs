@@ -149,6 +149,9 @@ pub type InodeRef = Arc<dyn Inode>;
 /// One object of a file system. Operations that do not apply to the object's type
 /// return the errno Linux gives (`ENOTDIR` for directory operations on a non-directory,
 /// `EINVAL` for `readlink` on a non-link, ...).
+/// The buffer of [`Inode::readlink_short`].
+pub const SHORT_LINK: usize = 48;
+
 pub trait Inode: Send + Sync + Any {
     fn metadata(&self) -> Metadata;
 
@@ -208,6 +211,11 @@ pub trait Inode: Send + Sync + Any {
     }
     fn readlink(&self) -> Result<String, Errno> {
         Err(Errno::EINVAL)
+    }
+    /// The link's text written into `out` when it is short (procfs's `self` and container
+    /// links): its length, with no heap string made. `None`: ask [`readlink`](Self::readlink).
+    fn readlink_short(&self, _out: &mut [u8; SHORT_LINK]) -> Option<Result<usize, Errno>> {
+        None
     }
     /// For a "magic" symlink (like Linux's `/proc/[pid]/ns/*`): the object that following
     /// it lands on, instead of resolving its text. `None` for ordinary symlinks; an error

@@ -514,6 +514,13 @@ pub struct Space {
     dev: u64,
 }
 
+impl Space {
+    /// What a new space allocates beyond itself: its count of live queues.
+    pub fn heap_cost() -> u64 {
+        crate::plimits::kmem::arc_cost::<AtomicUsize>()
+    }
+}
+
 impl Default for Space {
     fn default() -> Self {
         Space {

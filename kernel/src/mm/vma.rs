@@ -1,7 +1,8 @@
 //! The virtual memory areas of an address space: an ordered set of non-overlapping
 //! page-aligned ranges with their protection and backing. Pure logic (splitting on
 //! `munmap`/`mprotect`, free-range search), unit-tested on the host. The areas' heap is
-//! charged to the plimits group of the process that made the address space.
+//! charged to the plimits group of the process that changes them (the charge moves with
+//! it into a new group at its next change).
 
 use crate::errno::Errno;
 use crate::plimits::kmem::{Charge, heap_cost};
@@ -131,6 +132,16 @@ pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
     /// The areas' share of the heap ([`area_cost`] each).
     charge: Charge,
+    /// [`find_free`](Self::find_free)'s memory, as Linux's old `free_area_cache`: for a
+    /// search from `.0`, nothing in `[.0, .1)` is free, so the next one starts at `.1`.
+    /// Lowered by every removal; areas added only cover more.
+    free_hint: (u64, u64),
+}
+
+/// Linux's `vm.max_map_count` (`/proc/sys/vm/max_map_count`).
+fn max_map_count() -> usize {
+    let max = crate::fs::sysctl::MAX_MAP_COUNT.load(core::sync::atomic::Ordering::Relaxed);
+    usize::try_from(max).unwrap_or(usize::MAX)
 }
 
 /// What one area costs on the heap: its share of a B-tree node of 11 entries, counted as
@@ -156,6 +167,7 @@ impl VmaSet {
         VmaSet {
             map: BTreeMap::new(),
             charge: Charge::empty(),
+            free_hint: (0, 0),
         }
     }
 
@@ -165,6 +177,7 @@ impl VmaSet {
         Ok(VmaSet {
             map: self.map.clone(),
             charge,
+            free_hint: self.free_hint,
         })
     }
 
@@ -172,11 +185,38 @@ impl VmaSet {
     /// up to that many (a new area, the pieces of the areas it splits): `ENOMEM` over
     /// the group's limit, and nothing changed.
     pub fn reserve(&mut self, more: usize) -> Result<(), Errno> {
+        self.charge.follow_caller()?;
         let want = areas_cost(self.map.len().saturating_add(more));
         if want > self.charge.bytes() {
             self.charge.resize(want)?;
         }
         Ok(())
+    }
+
+    /// Linux's `max_map_count` check before a new mapping (`do_mmap`: `ENOMEM` once the
+    /// count has passed the limit).
+    pub fn may_map(&self) -> Result<(), Errno> {
+        if self.map.len() > max_map_count() {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
+    }
+
+    /// Linux's check before splitting areas at `start` and `end` (`split_vma`: `ENOMEM`
+    /// when the count is at the limit and an area would be cut in two). With `hole`, only
+    /// a hole in the middle of one area adds one (`munmap`); else any cut does (`mprotect`).
+    pub fn may_split(&self, start: u64, end: u64, hole: bool) -> Result<(), Errno> {
+        if self.map.len() < max_map_count() {
+            return Ok(());
+        }
+        let cut_at = |a: u64| self.find(a).is_some_and(|v| v.start < a);
+        let cuts = if hole {
+            self.find(start)
+                .is_some_and(|v| v.start < start && end < v.end)
+        } else {
+            cut_at(start) || cut_at(end)
+        };
+        if cuts { Err(Errno::ENOMEM) } else { Ok(()) }
     }
 
     /// After a change: the charge follows the areas held (a change nobody reserved for,
@@ -215,14 +255,28 @@ impl VmaSet {
     }
 
     /// Inserts an area; the caller made room with [`remove_range`](Self::remove_range).
-    pub fn insert(&mut self, vma: Vma) {
+    /// An area that continues its neighbour as one would (adjacent, the same protection,
+    /// name and backing) joins it, as Linux's `vma_merge`, so it does not count again
+    /// against `max_map_count`.
+    pub fn insert(&mut self, mut vma: Vma) {
         debug_assert!(!self.overlaps(vma.start, vma.end));
-        self.map.insert(vma.start, vma);
+        if let Some(next) = self.map.get(&vma.end).filter(|n| vma.continued_by(n)) {
+            vma.end = next.end;
+            let key = next.start;
+            self.map.remove(&key);
+        }
+        match self.map.range_mut(..vma.start).next_back() {
+            Some((_, prev)) if prev.continued_by(&vma) => prev.end = vma.end,
+            _ => {
+                self.map.insert(vma.start, vma);
+            }
+        }
         self.settle();
     }
 
     /// Removes `[start, end)` from every area, splitting as needed; returns the removed pieces.
     pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        self.free_hint.1 = self.free_hint.1.min(start);
         // Areas do not overlap, so their ends are ordered as their starts: walking down
         // from `end`, the first area ending at or before `start` ends the search.
         let mut keys: Vec<u64> = self
@@ -338,18 +392,30 @@ impl VmaSet {
         self.settle();
     }
 
-    /// The lowest address `>= from` where `len` bytes fit below `limit`.
-    pub fn find_free(&self, len: u64, from: u64, limit: u64) -> Option<u64> {
-        let mut at = from;
-        for v in self.map.values() {
+    /// The lowest address `>= from` where `len` bytes fit below `limit`. The search
+    /// starts where the last one from `from` found the first free page, so filling an
+    /// address space one mapping at a time costs a step per mapping, not one per area.
+    pub fn find_free(&mut self, len: u64, from: u64, limit: u64) -> Option<u64> {
+        let mut at = if self.free_hint.0 == from {
+            from.max(self.free_hint.1)
+        } else {
+            from
+        };
+        let first = self.map.range(..=at).next_back().map_or(at, |(&k, _)| k);
+        let mut first_free = None;
+        for v in self.map.range(first..).map(|(_, v)| v) {
             if v.end <= at {
                 continue;
             }
-            if v.start >= at && v.start - at >= len {
-                break;
+            if v.start > at {
+                first_free.get_or_insert(at);
+                if v.start - at >= len {
+                    break;
+                }
             }
             at = at.max(v.end);
         }
+        self.free_hint = (from, first_free.unwrap_or(at));
         (at.checked_add(len)? <= limit).then_some(at)
     }
 }
@@ -387,6 +453,68 @@ mod tests {
         assert_eq!((c.len(), c.charge.bytes()), (2, 2 * area_cost()));
         s.remove_range(0, 0x10000);
         assert_eq!((s.len(), s.charge.bytes()), (0, 0));
+    }
+
+    #[test]
+    fn neighbours_that_continue_each_other_merge_on_insert() {
+        let mut s = VmaSet::new();
+        s.insert(anon(0x1000, 0x2000));
+        s.insert(anon(0x3000, 0x4000));
+        s.insert(anon(0x2000, 0x3000));
+        let areas: Vec<_> = s.iter().map(|v| (v.start, v.end)).collect();
+        assert_eq!(areas, [(0x1000, 0x4000)], "one area, as Linux's vma_merge");
+        let mut ro = anon(0x4000, 0x5000);
+        ro.prot = PROT_READ;
+        s.insert(ro);
+        assert_eq!(s.len(), 2, "another protection stays apart");
+    }
+
+    #[test]
+    fn find_free_resumes_after_the_last_hole_and_sees_a_new_one() {
+        let mut s = VmaSet::new();
+        let base = 0x10_0000;
+        for i in 0..1000u64 {
+            let at = s.find_free(0x1000, base, u64::MAX).expect("room");
+            assert_eq!(at, base + i * 0x1000, "the lowest free page");
+            let mut v = anon(at, at + 0x1000);
+            v.prot = if i % 2 == 0 { PROT_READ } else { PROT_WRITE };
+            s.insert(v);
+        }
+        assert_eq!(s.len(), 1000);
+        assert_eq!(s.free_hint, (base, base + 999 * 0x1000));
+        s.remove_range(base + 0x5000, base + 0x6000);
+        assert_eq!(s.find_free(0x1000, base, u64::MAX), Some(base + 0x5000));
+        assert_eq!(
+            s.find_free(0x2000, base, u64::MAX),
+            Some(base + 1000 * 0x1000)
+        );
+        assert_eq!(s.find_free(0x1000, 0x1000, u64::MAX), Some(0x1000));
+    }
+
+    #[test]
+    fn max_map_count_stops_new_areas_and_splits() {
+        let mut s = VmaSet::new();
+        for i in 0..4u64 {
+            let mut v = anon(0x1000 + i * 0x2000, 0x3000 + i * 0x2000 - 0x1000);
+            v.prot = PROT_READ;
+            s.insert(v);
+        }
+        s.insert(anon(0x10000, 0x14000));
+        assert_eq!(s.len(), 5);
+        let max = &crate::fs::sysctl::MAX_MAP_COUNT;
+        let saved = max.swap(5, core::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            s.may_map(),
+            Ok(()),
+            "Linux maps while the count is not past it"
+        );
+        assert_eq!(s.may_split(0x11000, 0x12000, true), Err(Errno::ENOMEM));
+        assert_eq!(s.may_split(0x10000, 0x12000, true), Ok(()), "no hole");
+        assert_eq!(s.may_split(0x10000, 0x12000, false), Err(Errno::ENOMEM));
+        assert_eq!(s.may_split(0x10000, 0x14000, false), Ok(()), "no cut");
+        max.store(4, core::sync::atomic::Ordering::Relaxed);
+        assert_eq!(s.may_map(), Err(Errno::ENOMEM));
+        max.store(saved, core::sync::atomic::Ordering::Relaxed);
     }
 
     #[test]

@@ -261,6 +261,18 @@ pub struct Received {
     pub flags: u32,
 }
 
+impl Received {
+    /// A stream receive of `n` bytes: no address, controls or flags, and the whole
+    /// "record" is what was copied.
+    pub fn bytes(n: usize) -> Self {
+        Received {
+            len: n,
+            full_len: n,
+            ..Default::default()
+        }
+    }
+}
+
 /// How one socket operation may block.
 #[derive(Clone, Copy, Debug)]
 pub struct Io {

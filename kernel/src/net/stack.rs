@@ -113,6 +113,12 @@ fn v4_in(addr: Ipv4Address, net: Ipv4Address, prefix: u8) -> bool {
 /// index it arrived on and the IP packet.
 type RxQueue = Mutex<VecDeque<(u32, Vec<u8>)>>;
 
+/// Packet buffers kept for reuse once smoltcp has read a received packet, so a packet
+/// sent next takes one instead of allocating (and zeroing) a new buffer.
+type Pool = Mutex<Vec<Vec<u8>>>;
+/// Buffers a stack keeps (each at most one loopback MTU).
+const POOL_MAX: usize = 4;
+
 /// What the NIC driver offers a stack (implemented by `net::nic` on the target).
 pub trait Nic: Send + Sync {
     /// Sends one IP packet (the driver adds the Ethernet header).
@@ -126,6 +132,7 @@ pub trait Nic: Send + Sync {
 /// out of the link the routing table picks.
 struct Router {
     rxq: Arc<RxQueue>,
+    pool: Arc<Pool>,
     links: Vec<Link>,
     routes: Vec<Route>,
     nic: Option<Arc<dyn Nic>>,
@@ -291,19 +298,28 @@ impl Router {
     }
 }
 
-struct RxToken(Vec<u8>);
+struct RxToken(Vec<u8>, Arc<Pool>);
 struct TxToken<'a>(&'a mut Router);
 
 impl phy::RxToken for RxToken {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(&self.0)
+        let r = f(&self.0);
+        let mut pool = self.1.lock();
+        if pool.len() < POOL_MAX {
+            pool.push(self.0);
+        }
+        r
     }
 }
 
 impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut buf = Vec::new();
-        if buf.try_reserve_exact(len).is_err() {
+        // A reused buffer keeps its length, so only bytes past it are zeroed.
+        let mut buf = self.0.pool.lock().pop().unwrap_or_default();
+        if buf
+            .try_reserve_exact(len.saturating_sub(buf.len()))
+            .is_err()
+        {
             // No memory: the packet is lost (TCP sends it again), as a full ring loses it.
             let mut scratch = [0u8; 128];
             let n = len.min(scratch.len());
@@ -330,7 +346,8 @@ impl Device for Router {
                 l.stats.rx_packets += 1;
                 l.stats.rx_bytes += packet.len() as u64;
                 self.syn_seen |= is_tcp_syn(&packet);
-                return Some((RxToken(packet), TxToken(self)));
+                let pool = self.pool.clone();
+                return Some((RxToken(packet, pool), TxToken(self)));
             }
         }
     }
@@ -793,6 +810,7 @@ impl NetStack {
         let rxq: Arc<RxQueue> = Arc::new(Mutex::new(VecDeque::new()));
         let mut dev = Router {
             rxq: rxq.clone(),
+            pool: Arc::new(Mutex::new(Vec::new())),
             links: alloc::vec![loopback_link()],
             routes: Vec::new(),
             nic: None,

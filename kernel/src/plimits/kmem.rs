@@ -85,6 +85,22 @@ impl Charge {
         Ok(())
     }
 
+    /// Moves the charge to the caller's group if it has moved since (a process's own
+    /// structures, such as its memory areas, follow it into a group as LiteOS-A's
+    /// limiter migrates a process's memory): `ENOMEM` if the group cannot take it, and
+    /// nothing moved. A kernel-internal charge stays where it is.
+    pub fn follow_caller(&mut self) -> Result<(), Errno> {
+        let Some(g) = &self.group else {
+            return Ok(());
+        };
+        let now = current_group().effective();
+        if Arc::ptr_eq(&g.effective(), &now) {
+            return Ok(());
+        }
+        *self = Charge::to(&now, self.bytes)?;
+        Ok(())
+    }
+
     /// Charges `bytes` more (see [`Charge::resize`]).
     pub fn grow(&mut self, bytes: u64) -> Result<(), Errno> {
         self.resize(self.bytes.checked_add(bytes).ok_or(Errno::ENOMEM)?)

@@ -2,7 +2,7 @@
 //! and the UTS calls `uname`, `sethostname`, `setdomainname`.
 
 use super::as_i32;
-use super::table::{Handler, nr, ret};
+use super::table::syscalls;
 use crate::container::user;
 use crate::container::{
     ALL_NEW_FLAGS, CLONE_NEWUSER, Container, ContainerSet, ContainerType, Kind, Link,
@@ -17,19 +17,14 @@ use crate::task::clone::{
 use crate::task::{self, Process, pidfd};
 use alloc::sync::Arc;
 
-/// `setns` in the direct dispatch table (`table.rs`).
-pub const HANDLERS: &[(usize, Handler)] = &[(nr::SETNS, |f| ret(setns(f.rdi, f.rsi)))];
-
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        63 => uname(a[0]),
-        170 => set_name(a[0], a[1], true),
-        171 => set_name(a[0], a[1], false),
-        272 => unshare(a[0]),
-        308 => setns(a[0], a[1]),
-        434 => pidfd_open(a[0], a[1]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    63 => uname(a[0]),
+    170 => set_name(a[0], a[1], true),
+    171 => set_name(a[0], a[1], false),
+    272 => unshare(a[0]),
+    308 => setns(a[0], a[1]),
+    434 => pidfd_open(a[0], a[1]),
 }
 
 fn uname(buf: u64) -> SysResult {

@@ -2,6 +2,7 @@
 //! supplementary groups, `capget`/`capset`, and the capability `prctl`s.
 
 use super::as_i32;
+use super::table::syscalls;
 use crate::cred::{
     self, CAP_FULL, CAP_LAST_CAP, CAP_SETGID, CAP_SETPCAP, CAP_SETUID, Credentials, cap_bit,
 };
@@ -12,36 +13,45 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
+syscalls! {
+    frame, a;
+    102 => Ok(uid_as_seen(|c| c.uid) as usize),
+    107 => Ok(uid_as_seen(|c| c.euid) as usize),
+    104 => Ok(gid_as_seen(|c| c.gid) as usize),
+    108 => Ok(gid_as_seen(|c| c.egid) as usize),
+    118 => put_three(
+        a,
+        [uid_as_seen(|c| c.uid), uid_as_seen(|c| c.euid), uid_as_seen(|c| c.suid)],
+    ),
+    120 => put_three(
+        a,
+        [gid_as_seen(|c| c.gid), gid_as_seen(|c| c.egid), gid_as_seen(|c| c.sgid)],
+    ),
+    105 => set_ids(false, [Some(a[0]), None, None], Mode::Setid),
+    106 => set_ids(true, [Some(a[0]), None, None], Mode::Setid),
+    113 => set_ids(false, [opt(a[0]), opt(a[1]), None], Mode::Setre),
+    114 => set_ids(true, [opt(a[0]), opt(a[1]), None], Mode::Setre),
+    117 => set_ids(false, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
+    119 => set_ids(true, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
+    122 => setfsid(false, a[0]),
+    123 => setfsid(true, a[0]),
+    115 => getgroups(a[0], a[1]),
+    116 => setgroups(a[0], a[1]),
+    125 => capget(a[0], a[1]),
+    126 => capset(a[0], a[1]),
+    157 => prctl(a[0], a[1], a[2], a[3] | a[4]),
+}
+
+/// One of the caller's user ids as its own user container sees it.
+fn uid_as_seen(id: impl Fn(&Credentials) -> u32) -> u32 {
     let c = task::current_cred();
-    Some(match nr {
-        102 => Ok(c.view_uid(c.uid) as usize),
-        107 => Ok(c.view_uid(c.euid) as usize),
-        104 => Ok(c.view_gid(c.gid) as usize),
-        108 => Ok(c.view_gid(c.egid) as usize),
-        118 => put_three(
-            a,
-            [c.view_uid(c.uid), c.view_uid(c.euid), c.view_uid(c.suid)],
-        ),
-        120 => put_three(
-            a,
-            [c.view_gid(c.gid), c.view_gid(c.egid), c.view_gid(c.sgid)],
-        ),
-        105 => set_ids(false, [Some(a[0]), None, None], Mode::Setid),
-        106 => set_ids(true, [Some(a[0]), None, None], Mode::Setid),
-        113 => set_ids(false, [opt(a[0]), opt(a[1]), None], Mode::Setre),
-        114 => set_ids(true, [opt(a[0]), opt(a[1]), None], Mode::Setre),
-        117 => set_ids(false, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
-        119 => set_ids(true, [opt(a[0]), opt(a[1]), opt(a[2])], Mode::Setres),
-        122 => setfsid(false, a[0]),
-        123 => setfsid(true, a[0]),
-        115 => getgroups(a[0], a[1]),
-        116 => setgroups(a[0], a[1]),
-        125 => capget(a[0], a[1]),
-        126 => capset(a[0], a[1]),
-        157 => prctl(a[0], a[1], a[2], a[3] | a[4]),
-        _ => return None,
-    })
+    c.view_uid(id(&c))
+}
+
+/// One of the caller's group ids as its own user container sees it.
+fn gid_as_seen(id: impl Fn(&Credentials) -> u32) -> u32 {
+    let c = task::current_cred();
+    c.view_gid(id(&c))
 }
 
 /// `-1` (as a 32-bit id) means "unchanged".

@@ -1,7 +1,7 @@
 //! File system calls (Linux x86_64 numbers and semantics). Paths and buffers come from
 //! user memory through `crate::mm::user`; everything else is `crate::fs`.
 
-use super::table::{Handler, nr, ret};
+use super::table::{fd, syscalls};
 use crate::cred::{CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD, CAP_SYS_ADMIN, CAP_SYS_CHROOT};
 use crate::errno::{Errno, SysResult};
 use crate::fs::env;
@@ -35,110 +35,81 @@ pub(super) const IO_CHUNK: usize = 64 * 1024;
 /// `IOV_MAX`.
 const IOV_MAX: usize = 1024;
 
-/// The file calls in the direct dispatch table (`table.rs`): the hot path-walking ones
-/// (`open`, `readlink` and their `*at` forms) and `close`.
-pub const HANDLERS: &[(usize, Handler)] = &[
-    (nr::OPEN, |f| {
-        ret(openat(AT_FDCWD, f.rdi, f.rsi as u32, f.rdx as u32))
-    }),
-    (nr::CLOSE, |f| {
-        ret(files().close(f.rdi as u32 as i32).map(|_| 0))
-    }),
-    (nr::READLINK, |f| {
-        ret(readlinkat(AT_FDCWD, f.rdi, f.rsi, f.rdx))
-    }),
-    (nr::OPENAT, |f| {
-        ret(openat(
-            f.rdi as u32 as i32,
-            f.rsi,
-            f.rdx as u32,
-            f.r10 as u32,
-        ))
-    }),
-    (nr::READLINKAT, |f| {
-        ret(readlinkat(f.rdi as u32 as i32, f.rsi, f.rdx, f.r10))
-    }),
-];
-
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let fd = |i: usize| a[i] as u32 as i32;
-    let r = match nr {
-        0 => read(fd(0), a[1], a[2]),
-        1 => write(fd(0), a[1], a[2]),
-        2 => openat(AT_FDCWD, a[0], a[1] as u32, a[2] as u32),
-        3 => files().close(fd(0)).map(|_| 0),
-        4 => fstatat(AT_FDCWD, a[0], a[1], 0),
-        5 => fstat(fd(0), a[1]),
-        6 => fstatat(AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW),
-        8 => lseek(fd(0), a[1] as i64, a[2] as u32),
-        16 => ioctl(fd(0), a[1] as u32, a[2]),
-        17 => pread(fd(0), a[1], a[2], a[3] as i64),
-        18 => pwrite(fd(0), a[1], a[2], a[3] as i64),
-        19 => readv(fd(0), a[1], a[2]),
-        20 => writev(fd(0), a[1], a[2]),
-        21 => faccessat(AT_FDCWD, a[0], a[1] as u32, 0),
-        22 => pipe2(a[0], 0),
-        32 => files().dup(fd(0)).map(|f| f as usize),
-        33 => dup2(fd(0), fd(1)),
-        72 => fcntl(fd(0), a[1] as u32, a[2]),
-        73 => files()
-            .get(fd(0))
-            .and_then(|f| super::lock::flock(&f, a[1])),
-        74 | 75 => files().get(fd(0)).map(|_| 0),
-        76 => truncate(a[0], a[1] as i64),
-        77 => ftruncate(fd(0), a[1] as i64),
-        79 => getcwd(a[0], a[1]),
-        80 => chdir(a[0]),
-        81 => fchdir(fd(0)),
-        82 => renameat2(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
-        83 => mkdirat(AT_FDCWD, a[0], a[1] as u32),
-        84 => unlinkat(AT_FDCWD, a[0], AT_REMOVEDIR),
-        85 => openat(AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] as u32),
-        86 => linkat(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
-        87 => unlinkat(AT_FDCWD, a[0], 0),
-        88 => symlinkat(a[0], AT_FDCWD, a[1]),
-        89 => readlinkat(AT_FDCWD, a[0], a[1], a[2]),
-        90 => fchmodat(AT_FDCWD, a[0], a[1] as u32),
-        91 => fchmod(fd(0), a[1] as u32),
-        92 => fchownat(AT_FDCWD, a[0], a[1] as u32, a[2] as u32, 0),
-        93 => fchown(fd(0), a[1] as u32, a[2] as u32),
-        94 => fchownat(
-            AT_FDCWD,
-            a[0],
-            a[1] as u32,
-            a[2] as u32,
-            AT_SYMLINK_NOFOLLOW,
-        ),
-        95 => Ok(context().set_umask(a[0] as u32) as usize),
-        133 => mknodat(AT_FDCWD, a[0], a[1] as u32, a[2]),
-        161 => chroot(a[0]),
-        162 | 306 => Ok(0),
-        165 => mount(a[0], a[1], a[2], a[3], a[4]),
-        166 => umount2(a[0], a[1] as u32),
-        155 => pivot_root(a[0], a[1]),
-        217 => getdents64(fd(0), a[1], a[2]),
-        221 => files().get(fd(0)).map(|_| 0), // fadvise64: advice only
-        257 => openat(fd(0), a[1], a[2] as u32, a[3] as u32),
-        258 => mkdirat(fd(0), a[1], a[2] as u32),
-        259 => mknodat(fd(0), a[1], a[2] as u32, a[3]),
-        260 => fchownat(fd(0), a[1], a[2] as u32, a[3] as u32, a[4] as u32),
-        262 => fstatat(fd(0), a[1], a[2], a[3] as u32),
-        263 => unlinkat(fd(0), a[1], a[2] as u32),
-        264 => renameat2(fd(0), a[1], fd(2), a[3], 0),
-        265 => linkat(fd(0), a[1], fd(2), a[3], a[4] as u32),
-        266 => symlinkat(a[0], fd(1), a[2]),
-        267 => readlinkat(fd(0), a[1], a[2], a[3]),
-        268 => fchmodat(fd(0), a[1], a[2] as u32),
-        269 => faccessat(fd(0), a[1], a[2] as u32, 0),
-        280 => super::fsext::utimensat(fd(0), a[1], a[2], a[3] as u32),
-        292 => dup3(fd(0), fd(1), a[2] as u32),
-        293 => pipe2(a[0], a[1] as u32),
-        316 => renameat2(fd(0), a[1], fd(2), a[3], a[4] as u32),
-        332 => statx(fd(0), a[1], a[2] as u32, a[4]),
-        439 => faccessat(fd(0), a[1], a[2] as u32, a[3] as u32),
-        _ => return None,
-    };
-    Some(r)
+syscalls! {
+    frame, a;
+    0 => read(fd(a[0]), a[1], a[2]),
+    1 => write(fd(a[0]), a[1], a[2]),
+    2 => openat(AT_FDCWD, a[0], a[1] as u32, a[2] as u32),
+    3 => files().close(fd(a[0])).map(|_| 0),
+    4 => fstatat(AT_FDCWD, a[0], a[1], 0),
+    5 => fstat(fd(a[0]), a[1]),
+    6 => fstatat(AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW),
+    8 => lseek(fd(a[0]), a[1] as i64, a[2] as u32),
+    16 => ioctl(fd(a[0]), a[1] as u32, a[2]),
+    17 => pread(fd(a[0]), a[1], a[2], a[3] as i64),
+    18 => pwrite(fd(a[0]), a[1], a[2], a[3] as i64),
+    19 => readv(fd(a[0]), a[1], a[2]),
+    20 => writev(fd(a[0]), a[1], a[2]),
+    21 => faccessat(AT_FDCWD, a[0], a[1] as u32, 0),
+    22 => pipe2(a[0], 0),
+    32 => files().dup(fd(a[0])).map(|f| f as usize),
+    33 => dup2(fd(a[0]), fd(a[1])),
+    72 => fcntl(fd(a[0]), a[1] as u32, a[2]),
+    73 => files()
+        .get(fd(a[0]))
+        .and_then(|f| super::lock::flock(&f, a[1])),
+    74 | 75 => files().get(fd(a[0])).map(|_| 0),
+    76 => truncate(a[0], a[1] as i64),
+    77 => ftruncate(fd(a[0]), a[1] as i64),
+    79 => getcwd(a[0], a[1]),
+    80 => chdir(a[0]),
+    81 => fchdir(fd(a[0])),
+    82 => renameat2(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
+    83 => mkdirat(AT_FDCWD, a[0], a[1] as u32),
+    84 => unlinkat(AT_FDCWD, a[0], AT_REMOVEDIR),
+    85 => openat(AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] as u32),
+    86 => linkat(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
+    87 => unlinkat(AT_FDCWD, a[0], 0),
+    88 => symlinkat(a[0], AT_FDCWD, a[1]),
+    89 => readlinkat(AT_FDCWD, a[0], a[1], a[2]),
+    90 => fchmodat(AT_FDCWD, a[0], a[1] as u32),
+    91 => fchmod(fd(a[0]), a[1] as u32),
+    92 => fchownat(AT_FDCWD, a[0], a[1] as u32, a[2] as u32, 0),
+    93 => fchown(fd(a[0]), a[1] as u32, a[2] as u32),
+    94 => fchownat(
+        AT_FDCWD,
+        a[0],
+        a[1] as u32,
+        a[2] as u32,
+        AT_SYMLINK_NOFOLLOW,
+    ),
+    95 => Ok(context().set_umask(a[0] as u32) as usize),
+    133 => mknodat(AT_FDCWD, a[0], a[1] as u32, a[2]),
+    161 => chroot(a[0]),
+    162 | 306 => Ok(0),
+    165 => mount(a[0], a[1], a[2], a[3], a[4]),
+    166 => umount2(a[0], a[1] as u32),
+    155 => pivot_root(a[0], a[1]),
+    217 => getdents64(fd(a[0]), a[1], a[2]),
+    221 => files().get(fd(a[0])).map(|_| 0), // fadvise64: advice only
+    257 => openat(fd(a[0]), a[1], a[2] as u32, a[3] as u32),
+    258 => mkdirat(fd(a[0]), a[1], a[2] as u32),
+    259 => mknodat(fd(a[0]), a[1], a[2] as u32, a[3]),
+    260 => fchownat(fd(a[0]), a[1], a[2] as u32, a[3] as u32, a[4] as u32),
+    262 => fstatat(fd(a[0]), a[1], a[2], a[3] as u32),
+    263 => unlinkat(fd(a[0]), a[1], a[2] as u32),
+    264 => renameat2(fd(a[0]), a[1], fd(a[2]), a[3], 0),
+    265 => linkat(fd(a[0]), a[1], fd(a[2]), a[3], a[4] as u32),
+    266 => symlinkat(a[0], fd(a[1]), a[2]),
+    267 => readlinkat(fd(a[0]), a[1], a[2], a[3]),
+    268 => fchmodat(fd(a[0]), a[1], a[2] as u32),
+    269 => faccessat(fd(a[0]), a[1], a[2] as u32, 0),
+    280 => super::fsext::utimensat(fd(a[0]), a[1], a[2], a[3] as u32),
+    292 => dup3(fd(a[0]), fd(a[1]), a[2] as u32),
+    293 => pipe2(a[0], a[1] as u32),
+    316 => renameat2(fd(a[0]), a[1], fd(a[2]), a[3], a[4] as u32),
+    332 => statx(fd(a[0]), a[1], a[2] as u32, a[4]),
+    439 => faccessat(fd(a[0]), a[1], a[2] as u32, a[3] as u32),
 }
 
 // Through the borrowed running thread: no reference to the thread taken per call.
@@ -1195,6 +1166,12 @@ fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
     }
     let mut path_buf = [0; CSTR_INLINE];
     let loc = resolve_at(dirfd, &user_path_in(pathname, &mut path_buf)?, false)?;
+    let mut short = [0; crate::fs::vfs::SHORT_LINK];
+    if let Some(len) = loc.inode.readlink_short(&mut short) {
+        let n = len?.min(size as usize);
+        copy_to_user(buf, &short[..n])?;
+        return Ok(n);
+    }
     let target = loc.inode.readlink()?;
     let n = target.len().min(size as usize);
     copy_to_user(buf, &target.as_bytes()[..n])?;

@@ -10,6 +10,7 @@ use super::fs::{
     AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, IO_CHUNK, each_iovec, files, read_into,
     read_iovecs, readv, resolve_at, user_path_maybe_empty, writable_path, write_from, writev,
 };
+use super::table::{fd, syscalls};
 use crate::errno::{Errno, SysResult};
 use crate::fs::OpenFile;
 use crate::fs::file::{O_APPEND, O_ASYNC, O_CLOEXEC};
@@ -20,28 +21,25 @@ use crate::task;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let fd = |i: usize| a[i] as u32 as i32;
-    Some(match nr {
-        40 => sendfile(fd(0), fd(1), a[2], a[3]),
-        285 => fallocate(fd(0), a[1] as u32, a[2] as i64, a[3] as i64),
-        438 => pidfd_getfd(fd(0), fd(1), a[2] as u32),
-        187 => readahead(fd(0), a[1] as i64),
-        284 => eventfd(a[0] as u32, 0),
-        290 => eventfd(a[0] as u32, a[1] as u32),
-        295 => preadv(fd(0), a[1], a[2], a[3] as i64, 0),
-        296 => pwritev(fd(0), a[1], a[2], a[3] as i64, 0),
-        326 => copy_file_range(fd(0), a[1], fd(2), a[3], a[4], a[5] as u32),
-        327 => preadv(fd(0), a[1], a[2], a[3] as i64, a[5] as u32),
-        328 => pwritev(fd(0), a[1], a[2], a[3] as i64, a[5] as u32),
-        436 => close_range(a[0] as u32, a[1] as u32, a[2] as u32),
-        235 => utimes(AT_FDCWD, a[0], a[1]),
-        275 => splice(fd(0), a[1], fd(2), a[3], a[4], a[5] as u32),
-        276 => tee(fd(0), fd(1), a[2], a[3] as u32),
-        319 => memfd_create(a[0], a[1] as u32),
-        261 => utimes(fd(0), a[1], a[2]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    40 => sendfile(fd(a[0]), fd(a[1]), a[2], a[3]),
+    285 => fallocate(fd(a[0]), a[1] as u32, a[2] as i64, a[3] as i64),
+    438 => pidfd_getfd(fd(a[0]), fd(a[1]), a[2] as u32),
+    187 => readahead(fd(a[0]), a[1] as i64),
+    284 => eventfd(a[0] as u32, 0),
+    290 => eventfd(a[0] as u32, a[1] as u32),
+    295 => preadv(fd(a[0]), a[1], a[2], a[3] as i64, 0),
+    296 => pwritev(fd(a[0]), a[1], a[2], a[3] as i64, 0),
+    326 => copy_file_range(fd(a[0]), a[1], fd(a[2]), a[3], a[4], a[5] as u32),
+    327 => preadv(fd(a[0]), a[1], a[2], a[3] as i64, a[5] as u32),
+    328 => pwritev(fd(a[0]), a[1], a[2], a[3] as i64, a[5] as u32),
+    436 => close_range(a[0] as u32, a[1] as u32, a[2] as u32),
+    235 => utimes(AT_FDCWD, a[0], a[1]),
+    275 => splice(fd(a[0]), a[1], fd(a[2]), a[3], a[4], a[5] as u32),
+    276 => tee(fd(a[0]), fd(a[1]), a[2], a[3] as u32),
+    319 => memfd_create(a[0], a[1] as u32),
+    261 => utimes(fd(a[0]), a[1], a[2]),
 }
 
 fn eventfd(initval: u32, flags: u32) -> SysResult {

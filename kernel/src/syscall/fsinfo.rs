@@ -3,18 +3,17 @@
 //! in `/proc/filesystems`'s order.
 
 use super::fs::{context, files, user_path};
+use super::table::syscalls;
 use crate::errno::SysResult;
 use crate::fs::OpenFile;
 use crate::fs::statfs::StatFs;
 use crate::mm::user::copy_to_user;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        137 => statfs(a[0], a[1]),
-        138 => fstatfs(a[0] as u32 as i32, a[1]),
-        139 => sysfs(a[0] as u32 as i32, a[1], a[2]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    137 => statfs(a[0], a[1]),
+    138 => fstatfs(a[0] as u32 as i32, a[1]),
+    139 => sysfs(a[0] as u32 as i32, a[1], a[2]),
 }
 
 /// The registered file system type names, as `/proc/filesystems` lists them.

@@ -3,19 +3,18 @@
 //! `crate::fs::inotify`.
 
 use super::fs::{AT_FDCWD, files, resolve_at, user_path};
+use super::table::syscalls;
 use crate::errno::{Errno, SysResult};
 use crate::fs::env;
 use crate::fs::inotify::{self, IN_CLOEXEC, IN_DONT_FOLLOW};
 use crate::fs::vfs::{MAY_READ, permits};
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        253 => init(0),
-        294 => init(a[0] as u32),
-        254 => add_watch(a[0] as u32 as i32, a[1], a[2] as u32),
-        255 => rm_watch(a[0] as u32 as i32, a[1] as u32 as i32),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    253 => init(0),
+    294 => init(a[0] as u32),
+    254 => add_watch(a[0] as u32 as i32, a[1], a[2] as u32),
+    255 => rm_watch(a[0] as u32 as i32, a[1] as u32 as i32),
 }
 
 fn init(flags: u32) -> SysResult {

@@ -1,6 +1,7 @@
 //! Memory system calls: brk, mmap, munmap, mremap, mprotect, madvise, msync.
 
 use super::as_i32;
+use super::table::syscalls;
 use crate::errno::{Errno, SysResult};
 use crate::fs::pagestore::PageStore;
 use crate::mm::aspace::{AddressSpace, MMAP_BASE, STACK_SIZE, STACK_TOP};
@@ -23,17 +24,15 @@ const MAP_KNOWN: u64 = 0x03 | MAP_FIXED | MAP_ANONYMOUS | 0x100 /* GROWSDOWN */ 
 /// Lowest address `mmap` hands out or accepts as a hint (vm.mmap_min_addr).
 const MMAP_MIN: u64 = 0x10000;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        12 => Ok(brk(a[0]) as usize),
-        9 => mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
-        11 => munmap(a[0], a[1]),
-        10 => mprotect(a[0], a[1], a[2]),
-        28 => madvise(a[0], a[1], a[2]),
-        26 => msync(a[0], a[1], a[2]),
-        25 => mremap(a[0], a[1], a[2], a[3], a[4]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    12 => Ok(brk(a[0]) as usize),
+    9 => mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
+    11 => munmap(a[0], a[1]),
+    10 => mprotect(a[0], a[1], a[2]),
+    28 => madvise(a[0], a[1], a[2]),
+    26 => msync(a[0], a[1], a[2]),
+    25 => mremap(a[0], a[1], a[2], a[3], a[4]),
 }
 
 fn brk(addr: u64) -> u64 {
@@ -161,6 +160,7 @@ fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysRes
 
     let vm = task::current_vm();
     let mut vm = vm.lock();
+    vm.vmas.may_map()?;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let start = if fixed {
         let end = check_range(addr, len)?;
@@ -206,7 +206,10 @@ fn munmap(addr: u64, len: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let end = check_range(addr, len)?;
-    task::current_vm().lock().unmap_range(addr, end);
+    let vm = task::current_vm();
+    let mut vm = vm.lock();
+    vm.vmas.may_split(addr, end, true)?;
+    vm.unmap_range(addr, end);
     Ok(0)
 }
 
@@ -255,7 +258,7 @@ fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> Sy
         let to = if flags & MREMAP_FIXED != 0 {
             new_addr
         } else {
-            free_range(&vm, new_len)?
+            free_range(&mut vm, new_len)?
         };
         return move_area(&mut vm, old, old_len.min(new_len), new_len, to, flags);
     }
@@ -276,7 +279,7 @@ fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> Sy
     if !maymove {
         return Err(Errno::ENOMEM);
     }
-    let to = free_range(&vm, new_len)?;
+    let to = free_range(&mut vm, new_len)?;
     move_area(&mut vm, old, old_len, new_len, to, flags)
 }
 
@@ -298,7 +301,7 @@ fn resizable(vm: &AddressSpace, old: u64, old_len: u64, new_len: u64) -> Result<
     Ok(area_end)
 }
 
-fn free_range(vm: &AddressSpace, len: u64) -> Result<u64, Errno> {
+fn free_range(vm: &mut AddressSpace, len: u64) -> Result<u64, Errno> {
     vm.vmas
         .find_free(len, MMAP_BASE, STACK_TOP - STACK_SIZE)
         .ok_or(Errno::ENOMEM)
@@ -343,6 +346,7 @@ fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
     let mut vm = vm.lock();
     // Splitting the areas at both ends (Linux: ENOMEM).
     vm.vmas.reserve(2)?;
+    vm.vmas.may_split(addr, end, false)?;
     vm.protect(addr, end, (prot & 7) as u32)?;
     Ok(0)
 }

@@ -9,6 +9,7 @@ use super::fs::{
     AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, context, files, has_writers, move_attached, read_user_path,
     require_mount_admin, resolve_at,
 };
+use super::table::{fd, syscalls};
 use crate::errno::{Errno, SysResult};
 use crate::fs::OpenFile;
 use crate::fs::file::{FileOps, O_CLOEXEC, O_PATH, O_RDWR};
@@ -51,18 +52,15 @@ const FSCONFIG_CMD_CREATE_EXCL: u32 = 8;
 const MOUNT_ATTR_SIZE_VER0: u64 = 32;
 const PAGE_SIZE: u64 = 4096;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let fd = |i: usize| a[i] as u32 as i32;
-    Some(match nr {
-        428 => open_tree(fd(0), a[1], a[2] as u32),
-        429 => move_mount(fd(0), a[1], fd(2), a[3], a[4] as u32),
-        430 => fsopen(a[0], a[1] as u32),
-        431 => fsconfig(fd(0), a[1] as u32, a[2], a[3], fd(4)),
-        432 => fsmount(fd(0), a[1] as u32, a[2] as u32),
-        433 => fspick(fd(0), a[1], a[2] as u32),
-        442 => mount_setattr(fd(0), a[1], a[2] as u32, a[3], a[4]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    428 => open_tree(fd(a[0]), a[1], a[2] as u32),
+    429 => move_mount(fd(a[0]), a[1], fd(a[2]), a[3], a[4] as u32),
+    430 => fsopen(a[0], a[1] as u32),
+    431 => fsconfig(fd(a[0]), a[1] as u32, a[2], a[3], fd(a[4])),
+    432 => fsmount(fd(a[0]), a[1] as u32, a[2] as u32),
+    433 => fspick(fd(a[0]), a[1], a[2] as u32),
+    442 => mount_setattr(fd(a[0]), a[1], a[2] as u32, a[3], a[4]),
 }
 
 /// Descriptors' objects by the address of their `FileOps`, to recognise one.

@@ -4,6 +4,7 @@
 //! the caller's IPC container (`crate::ipc::mqueue`); descriptors are ordinary fds,
 //! always close-on-exec as on Linux.
 
+use super::table::{fd, syscalls};
 use crate::errno::{Errno, SysResult};
 use crate::fs::env;
 use crate::fs::file::{O_ACCMODE, O_NONBLOCK, OpenFile};
@@ -25,17 +26,14 @@ const NOTIFY_COOKIE_LEN: usize = 32;
 const NSIG: i32 = 64;
 const NS: u64 = 1_000_000_000;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let fd = a[0] as u32 as i32;
-    Some(match nr {
-        240 => mq_open(a[0], a[1] as u32, a[2] as u32, a[3]),
-        241 => mq_unlink(a[0]),
-        242 => mq_timedsend(fd, a[1], a[2], a[3] as u32, a[4]),
-        243 => mq_timedreceive(fd, a[1], a[2], a[3], a[4]),
-        244 => mq_notify(fd, a[1]),
-        245 => mq_getsetattr(fd, a[1], a[2]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    240 => mq_open(a[0], a[1] as u32, a[2] as u32, a[3]),
+    241 => mq_unlink(a[0]),
+    242 => mq_timedsend(fd(a[0]), a[1], a[2], a[3] as u32, a[4]),
+    243 => mq_timedreceive(fd(a[0]), a[1], a[2], a[3], a[4]),
+    244 => mq_notify(fd(a[0]), a[1]),
+    245 => mq_getsetattr(fd(a[0]), a[1], a[2]),
 }
 
 fn files() -> Arc<FdTable> {

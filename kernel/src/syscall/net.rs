@@ -2,6 +2,7 @@
 //! control messages between user memory and the socket layer (`crate::net`), install
 //! passed files, translate passed credentials, and send SIGPIPE.
 
+use super::table::{fd, syscalls};
 use crate::errno::{Errno, SysResult};
 use crate::fs::env;
 use crate::fs::file::O_NONBLOCK;
@@ -25,30 +26,26 @@ const CMSG_HDR: usize = 16;
 const MSGHDR_SIZE: u64 = 56;
 const MMSGHDR_SIZE: u64 = 64;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let fd = |i: usize| a[i] as u32 as i32;
-    let r = match nr {
-        41 => socket(a[0] as i32, a[1] as i32, a[2] as i32),
-        42 => connect(fd(0), a[1], a[2] as u32),
-        43 => accept4(fd(0), a[1], a[2], 0),
-        44 => sendto(fd(0), a[1], a[2], a[3] as u32, a[4], a[5] as u32),
-        45 => recvfrom(fd(0), a[1], a[2], a[3] as u32, a[4], a[5]),
-        46 => sendmsg(fd(0), a[1], a[2] as u32),
-        47 => recvmsg(fd(0), a[1], a[2] as u32),
-        48 => shutdown(fd(0), a[1] as u32),
-        49 => bind(fd(0), a[1], a[2] as u32),
-        50 => listen(fd(0), a[1] as i32),
-        51 => name(fd(0), a[1], a[2], false),
-        52 => name(fd(0), a[1], a[2], true),
-        53 => socketpair(a[0] as i32, a[1] as i32, a[2] as i32, a[3]),
-        54 => setsockopt(fd(0), a[1] as i32, a[2] as i32, a[3], a[4] as u32),
-        55 => getsockopt(fd(0), a[1] as i32, a[2] as i32, a[3], a[4]),
-        288 => accept4(fd(0), a[1], a[2], a[3] as i32),
-        299 => recvmmsg(fd(0), a[1], a[2] as u32, a[3] as u32, a[4]),
-        307 => sendmmsg(fd(0), a[1], a[2] as u32, a[3] as u32),
-        _ => return None,
-    };
-    Some(r)
+syscalls! {
+    frame, a;
+    41 => socket(a[0] as i32, a[1] as i32, a[2] as i32),
+    42 => connect(fd(a[0]), a[1], a[2] as u32),
+    43 => accept4(fd(a[0]), a[1], a[2], 0),
+    44 => sendto(fd(a[0]), a[1], a[2], a[3] as u32, a[4], a[5] as u32),
+    45 => recvfrom(fd(a[0]), a[1], a[2], a[3] as u32, a[4], a[5]),
+    46 => sendmsg(fd(a[0]), a[1], a[2] as u32),
+    47 => recvmsg(fd(a[0]), a[1], a[2] as u32),
+    48 => shutdown(fd(a[0]), a[1] as u32),
+    49 => bind(fd(a[0]), a[1], a[2] as u32),
+    50 => listen(fd(a[0]), a[1] as i32),
+    51 => name(fd(a[0]), a[1], a[2], false),
+    52 => name(fd(a[0]), a[1], a[2], true),
+    53 => socketpair(a[0] as i32, a[1] as i32, a[2] as i32, a[3]),
+    54 => setsockopt(fd(a[0]), a[1] as i32, a[2] as i32, a[3], a[4] as u32),
+    55 => getsockopt(fd(a[0]), a[1] as i32, a[2] as i32, a[3], a[4]),
+    288 => accept4(fd(a[0]), a[1], a[2], a[3] as i32),
+    299 => recvmmsg(fd(a[0]), a[1], a[2] as u32, a[3] as u32, a[4]),
+    307 => sendmmsg(fd(a[0]), a[1], a[2] as u32, a[3] as u32),
 }
 
 fn files() -> Arc<FdTable> {

@@ -3,6 +3,7 @@
 //! `build_open_flags` do.
 
 use super::fs::{open_restricted, user_path};
+use super::table::syscalls;
 use crate::errno::{Errno, SysResult};
 use crate::fs::file::{O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE};
 use crate::fs::walk::{
@@ -26,11 +27,9 @@ const MODE_BITS: u64 = 0o7777;
 /// Largest `open_how` accepted (Linux: a page).
 const MAX_SIZE: u64 = 4096;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    match nr {
-        437 => Some(openat2(a[0] as u32 as i32, a[1], a[2], a[3])),
-        _ => None,
-    }
+syscalls! {
+    frame, a;
+    437 => openat2(a[0] as u32 as i32, a[1], a[2], a[3]),
 }
 
 /// `struct open_how`, read as Linux's `copy_struct_from_user`: shorter than the first

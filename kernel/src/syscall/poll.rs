@@ -2,6 +2,7 @@
 //! epoll calls. A waiter sleeps until one of the objects it watches wakes its wait
 //! channel (`fs::pollwait`), its deadline, or a signal.
 
+use super::table::{fd, syscalls};
 use crate::errno::{Errno, SysResult};
 use crate::fs::env::{self, Wake};
 use crate::fs::epoll::{self, Epoll, EpollEvent};
@@ -16,41 +17,37 @@ use alloc::vec::Vec;
 /// The most descriptors one poll or select call looks at.
 const MAX_FDS: usize = 1024;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let fd = |i: usize| a[i] as u32 as i32;
-    let r = match nr {
-        7 => poll(
-            a[0],
-            a[1],
-            (a[2] as i32 >= 0).then(|| a[2] as i32 as u64 * 1_000_000),
-        ),
-        23 => select(a[0] as i32, [a[1], a[2], a[3]], a[4], None),
-        270 => pselect6(a[0] as i32, [a[1], a[2], a[3]], a[4], a[5]),
-        271 => ppoll(a[0], a[1], a[2], a[3], a[4]),
-        213 => {
-            if a[0] as i32 <= 0 {
-                Err(Errno::EINVAL)
-            } else {
-                epoll_create1(0)
-            }
+syscalls! {
+    frame, a;
+    7 => poll(
+        a[0],
+        a[1],
+        (a[2] as i32 >= 0).then(|| a[2] as i32 as u64 * 1_000_000),
+    ),
+    23 => select(a[0] as i32, [a[1], a[2], a[3]], a[4], None),
+    270 => pselect6(a[0] as i32, [a[1], a[2], a[3]], a[4], a[5]),
+    271 => ppoll(a[0], a[1], a[2], a[3], a[4]),
+    213 => {
+        if a[0] as i32 <= 0 {
+            Err(Errno::EINVAL)
+        } else {
+            epoll_create1(0)
         }
-        291 => epoll_create1(a[0] as u32),
-        233 => epoll_ctl(fd(0), a[1] as u32, fd(2), a[3]),
-        232 => epoll_wait(fd(0), a[1], a[2] as i32, ms_timeout(a[3] as i32), (0, 0)),
-        281 => epoll_wait(
-            fd(0),
-            a[1],
-            a[2] as i32,
-            ms_timeout(a[3] as i32),
-            (a[4], a[5]),
-        ),
-        441 => match read_timespec(a[3]) {
-            Ok(t) => epoll_wait(fd(0), a[1], a[2] as i32, t, (a[4], a[5])),
-            Err(e) => Err(e),
-        },
-        _ => return None,
-    };
-    Some(r)
+    },
+    291 => epoll_create1(a[0] as u32),
+    233 => epoll_ctl(fd(a[0]), a[1] as u32, fd(a[2]), a[3]),
+    232 => epoll_wait(fd(a[0]), a[1], a[2] as i32, ms_timeout(a[3] as i32), (0, 0)),
+    281 => epoll_wait(
+        fd(a[0]),
+        a[1],
+        a[2] as i32,
+        ms_timeout(a[3] as i32),
+        (a[4], a[5]),
+    ),
+    441 => match read_timespec(a[3]) {
+        Ok(t) => epoll_wait(fd(a[0]), a[1], a[2] as i32, t, (a[4], a[5])),
+        Err(e) => Err(e),
+    },
 }
 
 fn files() -> Arc<FdTable> {

@@ -1,7 +1,7 @@
 //! Process and thread system calls: fork/clone/exec/exit/wait, ids, groups,
 //! scheduling parameters, TLS.
 
-use super::table::{Handler, nr};
+use super::table::syscalls;
 use super::{Ret, as_i32};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::{Errno, SysResult};
@@ -12,70 +12,66 @@ use crate::task::{self, sched, signal};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-/// The calls of this family in the direct table (`table.rs`).
-pub const HANDLERS: &[(usize, Handler)] = &[
-    (nr::GETPID, |_| u64::from(task::current_vpid())),
-    (nr::GETPPID, |_| u64::from(task::current_process().ppid())),
-    (nr::GETTID, |_| {
-        u64::from(sched::with_current(|t| t.tid_ref().vnr()))
-    }),
-];
-
-pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
-    let r: SysResult = match nr {
-        57 => clone::do_clone(
-            frame,
-            clone::legacy_args(signal::SIGCHLD as u64, 0, 0, 0, 0),
-        ),
-        58 => clone::do_clone(
-            frame,
-            clone::legacy_args(CLONE_VM | CLONE_VFORK | signal::SIGCHLD as u64, 0, 0, 0, 0),
-        ),
-        56 => clone::do_clone(frame, clone::legacy_args(a[0], a[1], a[2], a[3], a[4])),
-        435 => clone::read_clone3_args(a[0], a[1]).and_then(|args| clone::do_clone(frame, args)),
-        59 => return Some(execve(frame, a[0], a[1], a[2])),
-        322 => return Some(super::fsext::execveat(frame, a)),
-        60 => {
-            exit::exit_thread(((a[0] & 0xff) << 8) as i32);
-            Ok(0)
-        }
-        231 => {
-            exit::exit_group(((a[0] & 0xff) << 8) as i32);
-            Ok(0)
-        }
-        61 => wait4(a[0], a[1], a[2], a[3]),
-        247 => waitid(a[0], a[1], a[2], a[3], a[4]),
-        24 => {
-            sched::yield_now();
-            Ok(0)
-        }
-        218 => {
-            let t = sched::current();
-            t.inner.lock().clear_child_tid = a[0];
-            Ok(t.tid() as usize)
-        }
-        158 => arch_prctl(a[0], a[1]),
-        109 => setpgid(a[0], a[1]),
-        111 => Ok(group_view(&task::current_process(), false)),
-        // getpgid/getsid: a negative pid names no process (ESRCH, as Linux).
-        121 | 124 if as_i32(a[0]) < 0 => Err(Errno::ESRCH),
-        121 => with_process(a[0], |p| Ok(group_view(p, false))),
-        124 => with_process(a[0], |p| Ok(group_view(p, true))),
-        112 => setsid(),
-        140 => getpriority(a[0], a[1]),
-        141 => setpriority(a[0], a[1], a[2]),
-        142 => sched_setparam(a[0], a[1], None),
-        143 => sched_getparam(a[0], a[1]),
-        144 => sched_setparam(a[0], a[2], Some(a[1])),
-        145 => with_process(a[0], |p| Ok(p.inner.lock().policy as usize)),
-        146 => priority_range(a[0]).map(|(_, max)| max as usize),
-        147 => priority_range(a[0]).map(|(min, _)| min as usize),
-        148 => rr_interval(a[0], a[1]),
-        203 => with_process(a[0], |_| affinity_set(a[1], a[2])),
-        204 => with_process(a[0], |_| affinity_get(a[1], a[2])),
-        _ => return None,
-    };
-    Some(Ret::Value(r))
+syscalls! {
+    frame, a;
+    39 => Ok(task::current_vpid() as usize),
+    110 => Ok(task::current_process().ppid() as usize),
+    186 => Ok(sched::with_current(|t| t.tid_ref().vnr()) as usize),
+    57 => clone::do_clone(
+        frame,
+        clone::legacy_args(signal::SIGCHLD as u64, 0, 0, 0, 0),
+    ),
+    58 => clone::do_clone(
+        frame,
+        clone::legacy_args(CLONE_VM | CLONE_VFORK | signal::SIGCHLD as u64, 0, 0, 0, 0),
+    ),
+    56 => clone::do_clone(frame, clone::legacy_args(a[0], a[1], a[2], a[3], a[4])),
+    435 => clone::read_clone3_args(a[0], a[1]).and_then(|args| clone::do_clone(frame, args)),
+    59 => execve(frame, a[0], a[1], a[2]),
+    322 => super::fsext::execveat(frame, a),
+    60 => {
+        exit::exit_thread(((a[0] & 0xff) << 8) as i32);
+        Ok(0)
+    },
+    231 => {
+        exit::exit_group(((a[0] & 0xff) << 8) as i32);
+        Ok(0)
+    },
+    61 => wait4(a[0], a[1], a[2], a[3]),
+    247 => waitid(a[0], a[1], a[2], a[3], a[4]),
+    24 => {
+        sched::yield_now();
+        Ok(0)
+    },
+    218 => {
+        let t = sched::current();
+        t.inner.lock().clear_child_tid = a[0];
+        Ok(t.tid() as usize)
+    },
+    158 => arch_prctl(a[0], a[1]),
+    109 => setpgid(a[0], a[1]),
+    111 => Ok(group_view(&task::current_process(), false)),
+    // getpgid/getsid: a negative pid names no process (ESRCH, as Linux).
+    121 => match as_i32(a[0]) {
+        ..0 => Err(Errno::ESRCH),
+        _ => with_process(a[0], |p| Ok(group_view(p, false))),
+    },
+    124 => match as_i32(a[0]) {
+        ..0 => Err(Errno::ESRCH),
+        _ => with_process(a[0], |p| Ok(group_view(p, true))),
+    },
+    112 => setsid(),
+    140 => getpriority(a[0], a[1]),
+    141 => setpriority(a[0], a[1], a[2]),
+    142 => sched_setparam(a[0], a[1], None),
+    143 => sched_getparam(a[0], a[1]),
+    144 => sched_setparam(a[0], a[2], Some(a[1])),
+    145 => with_process(a[0], |p| Ok(p.inner.lock().policy as usize)),
+    146 => priority_range(a[0]).map(|(_, max)| max as usize),
+    147 => priority_range(a[0]).map(|(min, _)| min as usize),
+    148 => rr_interval(a[0], a[1]),
+    203 => with_process(a[0], |_| affinity_set(a[1], a[2])),
+    204 => with_process(a[0], |_| affinity_get(a[1], a[2])),
 }
 
 fn execve(frame: &mut TrapFrame, path: u64, argv: u64, envp: u64) -> Ret {

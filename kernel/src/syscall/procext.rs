@@ -1,18 +1,17 @@
 //! Process calls beyond the basic set: `getcpu`, `membarrier`, `personality` and
 //! `set_robust_list`/`get_robust_list`.
 
+use super::table::syscalls;
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::write_user;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        135 => personality(a[0] as u32),
-        273 => set_robust_list(a[0], a[1]),
-        274 => get_robust_list(a[0] as u32 as i32, a[1], a[2]),
-        309 => getcpu(a[0], a[1]),
-        324 => membarrier(a[0] as u32, a[1] as u32, a[2] as u32),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    135 => personality(a[0] as u32),
+    273 => set_robust_list(a[0], a[1]),
+    274 => get_robust_list(a[0] as u32 as i32, a[1], a[2]),
+    309 => getcpu(a[0], a[1]),
+    324 => membarrier(a[0] as u32, a[1] as u32, a[2] as u32),
 }
 
 /// `getcpu(cpu, node, tcache)`: this kernel runs on CPU 0 of NUMA node 0; either pointer

@@ -4,6 +4,7 @@
 //! `SIGEV_THREAD` (a signal, as Linux's) and `SIGEV_THREAD_ID`.
 
 use super::as_i32;
+use super::table::syscalls;
 use super::time::{offset, read_itimerspec, write_itimerspec};
 use crate::container::time::{Clock, to_host};
 use crate::errno::{Errno, SysResult};
@@ -24,16 +25,14 @@ const SIGEV_THREAD_ID: i32 = 4;
 const TIMER_ABSTIME: u64 = 1;
 const SIGALRM: u32 = 14;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        222 => timer_create(as_i32(a[0]), a[1], a[2]),
-        223 => timer_settime(as_i32(a[0]), a[1], a[2], a[3]),
-        224 => timer_gettime(as_i32(a[0]), a[1]),
-        225 => ptimer::overrun(&task::current_process(), as_i32(a[0]), monotonic_ns())
-            .map(|n| n.min(i32::MAX as u64) as usize),
-        226 => ptimer::delete(&task::current_process(), as_i32(a[0])).map(|_| 0),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    222 => timer_create(as_i32(a[0]), a[1], a[2]),
+    223 => timer_settime(as_i32(a[0]), a[1], a[2], a[3]),
+    224 => timer_gettime(as_i32(a[0]), a[1]),
+    225 => ptimer::overrun(&task::current_process(), as_i32(a[0]), monotonic_ns())
+        .map(|n| n.min(i32::MAX as u64) as usize),
+    226 => ptimer::delete(&task::current_process(), as_i32(a[0])).map(|_| 0),
 }
 
 /// What `struct sigevent` asks for (`EINVAL` for a bad notify, signal or thread); `None`

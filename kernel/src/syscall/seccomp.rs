@@ -2,6 +2,7 @@
 //! call of a thread with a seccomp mode passes before dispatch. The filters and their
 //! rules are in `crate::seccomp`.
 
+use super::table::syscalls;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::cred::CAP_SYS_ADMIN;
 use crate::errno::{Errno, SysResult};
@@ -26,11 +27,9 @@ const FLAG_WAIT_KILLABLE_RECV: u32 = 32;
 
 const SIGSYS: u32 = 31;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    match nr {
-        317 => Some(do_seccomp(a[0] as u32, a[1] as u32, a[2])),
-        _ => None,
-    }
+syscalls! {
+    frame, a;
+    317 => do_seccomp(a[0] as u32, a[1] as u32, a[2]),
 }
 
 /// `PR_GET_SECCOMP`: the caller's mode (in strict mode the `prctl` itself kills).

@@ -3,22 +3,21 @@
 
 use super::as_i32;
 use super::signal::{check_sig, init_accepts, may_signal};
+use super::table::syscalls;
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{copy_from_user, copy_to_user, read_user};
 use crate::task::signal::{self, SI_TKILL, SI_USER, SigDetail, UNBLOCKABLE};
 use crate::task::{self, sched};
 use alloc::sync::Arc;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        128 => rt_sigtimedwait(a[0], a[1], a[2], a[3]),
-        282 => signalfd4(a[0], a[1], a[2], 0),
-        289 => signalfd4(a[0], a[1], a[2], a[3] as u32),
-        129 => rt_sigqueueinfo(a[0], a[1], a[2]),
-        297 => rt_tgsigqueueinfo(a[0], a[1], a[2], a[3]),
-        424 => pidfd_send_signal(a[0], a[1], a[2], a[3]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    128 => rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+    282 => signalfd4(a[0], a[1], a[2], 0),
+    289 => signalfd4(a[0], a[1], a[2], a[3] as u32),
+    129 => rt_sigqueueinfo(a[0], a[1], a[2]),
+    297 => rt_tgsigqueueinfo(a[0], a[1], a[2], a[3]),
+    424 => pidfd_send_signal(a[0], a[1], a[2], a[3]),
 }
 
 /// A `struct timespec` timeout in nanoseconds (`EINVAL` when out of range).

@@ -1,7 +1,7 @@
 //! Signal system calls: sigaction, masks, kill/tgkill, sigreturn, sigsuspend, pause.
 
+use super::table::syscalls;
 use super::{Ret, as_i32};
-use crate::arch::x86_64::trap::TrapFrame;
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{read_user, write_user};
 use crate::task::signal::{self, NSIG, SigAction, UNBLOCKABLE, bit};
@@ -9,29 +9,24 @@ use crate::task::{self, sched};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-pub fn dispatch(frame: &mut TrapFrame, nr: usize, a: [u64; 6]) -> Option<Ret> {
-    let r = match nr {
-        13 => rt_sigaction(a[0], a[1], a[2], a[3]),
-        14 => rt_sigprocmask(a[0], a[1], a[2], a[3]),
-        15 => {
-            return Some(match signal::sigreturn(frame) {
-                Ok(()) => Ret::Frame,
-                Err(_) => {
-                    crate::task::exit::exit_group(signal::SIGSEGV as i32);
-                    Ret::Frame
-                }
-            });
+syscalls! {
+    frame, a;
+    13 => rt_sigaction(a[0], a[1], a[2], a[3]),
+    14 => rt_sigprocmask(a[0], a[1], a[2], a[3]),
+    15 => match signal::sigreturn(frame) {
+        Ok(()) => Ret::Frame,
+        Err(_) => {
+            crate::task::exit::exit_group(signal::SIGSEGV as i32);
+            Ret::Frame
         }
-        127 => rt_sigpending(a[0], a[1]),
-        130 => rt_sigsuspend(a[0], a[1]),
-        131 => sigaltstack(a[0], a[1], frame.rsp),
-        34 => pause(),
-        62 => kill(a[0], a[1]),
-        200 => tgkill(None, a[0], a[1]),
-        234 => tgkill(Some(a[0]), a[1], a[2]),
-        _ => return None,
-    };
-    Some(Ret::Value(r))
+    },
+    127 => rt_sigpending(a[0], a[1]),
+    130 => rt_sigsuspend(a[0], a[1]),
+    131 => sigaltstack(a[0], a[1], frame.rsp),
+    34 => pause(),
+    62 => kill(a[0], a[1]),
+    200 => tgkill(None, a[0], a[1]),
+    234 => tgkill(Some(a[0]), a[1], a[2]),
 }
 
 pub(super) fn check_sig(sig: u64) -> Result<u32, Errno> {

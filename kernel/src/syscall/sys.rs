@@ -2,22 +2,21 @@
 //! resource limits, sysinfo, prctl, getrandom, futex.
 
 use super::as_i32;
+use super::table::syscalls;
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{copy_to_user, read_user, write_user};
 use crate::task::{self, futex};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        169 => reboot(a[0], a[1], a[2]),
-        97 => getrlimit(a[0], a[1]),
-        160 => prlimit(0, a[0], a[1], 0),
-        302 => prlimit(a[0], a[1], a[2], a[3]),
-        99 => sysinfo(a[0]),
-        318 => getrandom(a[0], a[1], a[2]),
-        202 => futex_call(a),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    169 => reboot(a[0], a[1], a[2]),
+    97 => getrlimit(a[0], a[1]),
+    160 => prlimit(0, a[0], a[1], 0),
+    302 => prlimit(a[0], a[1], a[2], a[3]),
+    99 => sysinfo(a[0]),
+    318 => getrandom(a[0], a[1], a[2]),
+    202 => futex_call(a),
 }
 
 fn reboot(magic1: u64, magic2: u64, cmd: u64) -> SysResult {

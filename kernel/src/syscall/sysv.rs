@@ -7,6 +7,7 @@
 //! signal(7)) and `EIDRM` when the object was removed meanwhile.
 
 use super::as_i32;
+use super::table::syscalls;
 use crate::container::ContainerType;
 use crate::container::ipc::IpcContainer;
 use crate::errno::{Errno, SysResult};
@@ -29,22 +30,20 @@ const SHMLBA: u64 = PAGE_SIZE;
 /// Lowest address a segment may be attached at (`vm.mmap_min_addr`, as `mmap`).
 const MMAP_MIN: u64 = 0x10000;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        29 => shmget(as_i32(a[0]), a[1], a[2] as u32),
-        30 => shmat(as_i32(a[0]), a[1], a[2] as u32),
-        31 => shmctl(as_i32(a[0]), a[1] as u32, a[2]),
-        67 => shmdt(a[0]),
-        64 => semget(as_i32(a[0]), as_i32(a[1]), a[2] as u32),
-        65 => semtimedop(as_i32(a[0]), a[1], a[2], 0),
-        66 => semctl(as_i32(a[0]), as_i32(a[1]), a[2] as u32, a[3]),
-        220 => semtimedop(as_i32(a[0]), a[1], a[2], a[3]),
-        68 => msgget(as_i32(a[0]), a[1] as u32),
-        69 => msgsnd(as_i32(a[0]), a[1], a[2], a[3] as u32),
-        70 => msgrcv(as_i32(a[0]), a[1], a[2], a[3] as i64, a[4] as u32),
-        71 => msgctl(as_i32(a[0]), a[1] as u32, a[2]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    29 => shmget(as_i32(a[0]), a[1], a[2] as u32),
+    30 => shmat(as_i32(a[0]), a[1], a[2] as u32),
+    31 => shmctl(as_i32(a[0]), a[1] as u32, a[2]),
+    67 => shmdt(a[0]),
+    64 => semget(as_i32(a[0]), as_i32(a[1]), a[2] as u32),
+    65 => semtimedop(as_i32(a[0]), a[1], a[2], 0),
+    66 => semctl(as_i32(a[0]), as_i32(a[1]), a[2] as u32, a[3]),
+    220 => semtimedop(as_i32(a[0]), a[1], a[2], a[3]),
+    68 => msgget(as_i32(a[0]), a[1] as u32),
+    69 => msgsnd(as_i32(a[0]), a[1], a[2], a[3] as u32),
+    70 => msgrcv(as_i32(a[0]), a[1], a[2], a[3] as i64, a[4] as u32),
+    71 => msgctl(as_i32(a[0]), a[1] as u32, a[2]),
 }
 
 /// The caller's IPC container and who it is there.
@@ -129,6 +128,7 @@ fn shmat(id: i32, addr: u64, flags: u32) -> SysResult {
     let attach = Attach::new(seg);
     let vm = task::current_vm();
     let mut vm = vm.lock();
+    vm.vmas.may_map()?;
     let start = if at != 0 {
         let end = at.checked_add(len).filter(|e| *e <= USER_END);
         let end = end.ok_or(Errno::EINVAL)?;

@@ -2,6 +2,7 @@
 //! `CLOCK_BOOTTIME` are seen through the caller's TIME container's offsets.
 
 use super::as_i32;
+use super::table::syscalls;
 use crate::container::time::{Clock, to_container, to_host};
 use crate::errno::{Errno, SysResult};
 use crate::mm::user::{read_user, write_user};
@@ -22,33 +23,31 @@ const TIMER_ABSTIME: u64 = 1;
 /// Coarse clocks advance with the timer tick.
 const COARSE_NS: u64 = 1_000_000_000 / crate::arch::x86_64::timer::HZ;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    Some(match nr {
-        228 => clock_gettime(a[0], a[1]),
-        229 => clock_getres(a[0], a[1]),
-        227 => clock_settime(a[0], a[1]),
-        96 => gettimeofday(a[0]),
-        164 => settimeofday(a[0], a[1]),
-        201 => {
-            let t = realtime_ns() / NS;
-            if a[0] != 0 {
-                write_user(a[0], &t).map(|_| t as usize)
-            } else {
-                Ok(t as usize)
-            }
+syscalls! {
+    frame, a;
+    228 => clock_gettime(a[0], a[1]),
+    229 => clock_getres(a[0], a[1]),
+    227 => clock_settime(a[0], a[1]),
+    96 => gettimeofday(a[0]),
+    164 => settimeofday(a[0], a[1]),
+    201 => {
+        let t = realtime_ns() / NS;
+        if a[0] != 0 {
+            write_user(a[0], &t).map(|_| t as usize)
+        } else {
+            Ok(t as usize)
         }
-        35 => nanosleep(CLOCK_MONOTONIC as u64, 0, a[0], a[1]),
-        230 => nanosleep(a[0], a[1], a[2], a[3]),
-        100 => times(a[0]),
-        98 => getrusage(a[0], a[1]),
-        37 => alarm(a[0]),
-        36 => getitimer(a[0], a[1]),
-        38 => setitimer(a[0], a[1], a[2]),
-        283 => timerfd_create(a[0], a[1]),
-        286 => timerfd_settime(a[0], a[1], a[2], a[3]),
-        287 => timerfd_gettime(a[0], a[1]),
-        _ => return None,
-    })
+    },
+    35 => nanosleep(CLOCK_MONOTONIC as u64, 0, a[0], a[1]),
+    230 => nanosleep(a[0], a[1], a[2], a[3]),
+    100 => times(a[0]),
+    98 => getrusage(a[0], a[1]),
+    37 => alarm(a[0]),
+    36 => getitimer(a[0], a[1]),
+    38 => setitimer(a[0], a[1], a[2]),
+    283 => timerfd_create(a[0], a[1]),
+    286 => timerfd_settime(a[0], a[1], a[2], a[3]),
+    287 => timerfd_gettime(a[0], a[1]),
 }
 
 pub(super) fn read_timespec(addr: u64) -> Result<u64, Errno> {

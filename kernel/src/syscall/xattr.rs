@@ -4,6 +4,7 @@
 //! other namespaces give `EOPNOTSUPP`. Permissions as Linux's `xattr_permission`.
 
 use super::fs::{files, read_user_path, resolve_at, writable_path};
+use super::table::{fd, syscalls};
 use crate::cred::{CAP_FOWNER, CAP_SYS_ADMIN};
 use crate::errno::{Errno, SysResult};
 use crate::fs::env;
@@ -18,24 +19,20 @@ const S_ISVTX: u32 = 0o1000;
 /// Largest `listxattr` result (`XATTR_LIST_MAX`).
 const LIST_MAX: usize = 65536;
 
-pub fn dispatch(nr: usize, a: [u64; 6]) -> Option<SysResult> {
-    let target = |follow| Target::Path(a[0], follow);
-    let fd = Target::Fd(a[0] as u32 as i32);
-    Some(match nr {
-        188 => setxattr(target(true), a[1], a[2], a[3], a[4]),
-        189 => setxattr(target(false), a[1], a[2], a[3], a[4]),
-        190 => setxattr(fd, a[1], a[2], a[3], a[4]),
-        191 => getxattr(target(true), a[1], a[2], a[3]),
-        192 => getxattr(target(false), a[1], a[2], a[3]),
-        193 => getxattr(fd, a[1], a[2], a[3]),
-        194 => listxattr(target(true), a[1], a[2]),
-        195 => listxattr(target(false), a[1], a[2]),
-        196 => listxattr(fd, a[1], a[2]),
-        197 => removexattr(target(true), a[1]),
-        198 => removexattr(target(false), a[1]),
-        199 => removexattr(fd, a[1]),
-        _ => return None,
-    })
+syscalls! {
+    frame, a;
+    188 => setxattr(Target::Path(a[0], true), a[1], a[2], a[3], a[4]),
+    189 => setxattr(Target::Path(a[0], false), a[1], a[2], a[3], a[4]),
+    190 => setxattr(Target::Fd(fd(a[0])), a[1], a[2], a[3], a[4]),
+    191 => getxattr(Target::Path(a[0], true), a[1], a[2], a[3]),
+    192 => getxattr(Target::Path(a[0], false), a[1], a[2], a[3]),
+    193 => getxattr(Target::Fd(fd(a[0])), a[1], a[2], a[3]),
+    194 => listxattr(Target::Path(a[0], true), a[1], a[2]),
+    195 => listxattr(Target::Path(a[0], false), a[1], a[2]),
+    196 => listxattr(Target::Fd(fd(a[0])), a[1], a[2]),
+    197 => removexattr(Target::Path(a[0], true), a[1]),
+    198 => removexattr(Target::Path(a[0], false), a[1]),
+    199 => removexattr(Target::Fd(fd(a[0])), a[1]),
 }
 
 /// What a call names: a path (followed or not in last position) or an fd.

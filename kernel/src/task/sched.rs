@@ -172,6 +172,7 @@ pub fn try_with_current<R>(f: impl FnOnce(&Arc<Thread>) -> R) -> Option<R> {
 }
 
 /// Runs `f` with the running thread, borrowed (the hot paths: no reference count).
+#[inline(always)]
 pub fn with_current<R>(f: impl FnOnce(&Arc<Thread>) -> R) -> R {
     CURRENT.with(f).expect("a thread is running after boot")
 }

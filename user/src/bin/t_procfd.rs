@@ -10,7 +10,7 @@ mod imp {
     use alloc::format;
     use alloc::string::String;
     use ulib::container::{ioctl, list_dir, lstat_path, open_path, read_text, readlink_text};
-    use ulib::mnt::{access_ok, mkdir_p};
+    use ulib::mnt::mount_dev_pts;
     use ulib::sys::{self, errno::*, *};
     use ulib::test::{Exit, fork_run, wait_exit};
     use ulib::{Args, check, check_eq, check_ok};
@@ -134,14 +134,7 @@ mod imp {
     }
 
     fn pty_slave_link_is_dev_pts_n() {
-        let _ = mkdir_p("/dev", 0o755);
-        if !access_ok("/dev/ptmx") {
-            let _ = ulib::cred::mount("devtmpfs", "/dev", "devtmpfs", 0);
-        }
-        let _ = mkdir_p("/dev/pts", 0o755);
-        if !access_ok("/dev/pts/ptmx") {
-            check_ok!(ulib::cred::mount("devpts", "/dev/pts", "devpts", 0));
-        }
+        check_ok!(mount_dev_pts());
         let m = check_ok!(open_path("/dev/ptmx", O_RDWR | O_NOCTTY));
         let mut n = 0u32;
         check_ok!(ioctl(m, TIOCGPTN, &mut n as *mut u32 as usize));

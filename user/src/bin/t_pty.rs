@@ -13,7 +13,7 @@ mod imp {
     use alloc::string::String;
     use alloc::vec::Vec;
     use ulib::container::{ioctl, setpgid, setsid};
-    use ulib::mnt::{access_ok, mkdir_p};
+    use ulib::mnt::{access_ok, mkdir_p, mount_dev_pts};
     use ulib::sys::{errno::*, *};
     use ulib::test::{Exit, wait_exit};
     use ulib::timens::poll_one;
@@ -36,14 +36,7 @@ mod imp {
     }
 
     fn setup() {
-        let _ = mkdir_p("/dev", 0o755);
-        if !access_ok("/dev/ptmx") {
-            let _ = ulib::cred::mount("devtmpfs", "/dev", "devtmpfs", 0);
-        }
-        let _ = mkdir_p("/dev/pts", 0o755);
-        if !access_ok("/dev/pts/ptmx") {
-            check_ok!(ulib::cred::mount("devpts", "/dev/pts", "devpts", 0));
-        }
+        check_ok!(mount_dev_pts());
     }
 
     /// Opens a master; returns (fd, N) with the slave unlocked when `unlock`.

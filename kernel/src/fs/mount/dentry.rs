@@ -162,12 +162,11 @@ impl MountTable {
 mod tests {
     use super::super::MountTable;
     use crate::fs::ramfs::RamFs;
+    use alloc::sync::Arc;
 
-    /// Seed 37: a sysfs on `/tmp/a/b`, then a tmpfs stacked on `/tmp/a` hides `b`; the
-    /// directory removed through another table takes the sysfs with it, hidden or not
-    /// (before, it stayed on a path that no longer resolved once the tmpfs went).
-    #[test]
-    fn seed_37_a_hidden_directory_removed_elsewhere_takes_its_mount() {
+    /// Seed 37's tables: a sysfs on `/tmp/a/b` with a tmpfs on it, hidden by a tmpfs
+    /// stacked on `/tmp/a`; and a copy, as `unshare(CLONE_NEWNS)` makes before them.
+    fn hidden_sysfs() -> (Arc<MountTable>, Arc<MountTable>) {
         let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
         let copy = t.copy().expect("a copy, as unshare(CLONE_NEWNS) makes");
         t.mount("/tmp/a/b", RamFs::new("sysfs"), "none", 0)
@@ -176,6 +175,15 @@ mod tests {
             .expect("mount on it");
         t.mount("/tmp/a", RamFs::new("tmpfs"), "none", 0)
             .expect("mount over /tmp/a");
+        (t, copy)
+    }
+
+    /// Seed 37: a sysfs on `/tmp/a/b`, then a tmpfs stacked on `/tmp/a` hides `b`; the
+    /// directory removed through another table takes the sysfs with it, hidden or not
+    /// (before, it stayed on a path that no longer resolved once the tmpfs went).
+    #[test]
+    fn seed_37_a_hidden_directory_removed_elsewhere_takes_its_mount() {
+        let (t, copy) = hidden_sysfs();
         copy.detach_removed("/tmp/a/b");
         let paths: alloc::vec::Vec<_> = t.list().iter().map(|m| m.path.clone()).collect();
         assert_eq!(
@@ -188,14 +196,7 @@ mod tests {
     /// A rename moves a hidden mount too, and what is mounted on it.
     #[test]
     fn seed_37_a_hidden_directory_renamed_elsewhere_takes_its_mount() {
-        let t = MountTable::new(RamFs::new("rootfs"), "rootfs");
-        let copy = t.copy().expect("a copy");
-        t.mount("/tmp/a/b", RamFs::new("sysfs"), "none", 0)
-            .expect("mount /tmp/a/b");
-        t.mount("/tmp/a/b/c", RamFs::new("tmpfs"), "none", 0)
-            .expect("mount on it");
-        t.mount("/tmp/a", RamFs::new("tmpfs"), "none", 0)
-            .expect("mount over /tmp/a");
+        let (t, copy) = hidden_sysfs();
         copy.follow_rename("/tmp/a/b", "/tmp/d");
         let paths: alloc::vec::Vec<_> = t.list().iter().map(|m| m.path.clone()).collect();
         assert_eq!(paths, ["/", "/tmp/d", "/tmp/d/c", "/tmp/a"]);

@@ -1,5 +1,5 @@
 //! Machine-wide limits Linux keeps under `/proc/sys` (`fs/nr_open`, `fs/mount-max`,
-//! `fs/file-max`, `kernel/threads-max`, and the read-only `fs/file-nr`): their values, Linux's defaults and ranges, and the text a read
+//! `fs/file-max`, `kernel/threads-max`, `vm/max_map_count`, and the read-only `fs/file-nr`): their values, Linux's defaults and ranges, and the text a read
 //! shows and a write parses. The users read the atomics directly.
 
 pub mod kernel;
@@ -17,6 +17,9 @@ pub static THREADS_MAX: AtomicU64 = AtomicU64::new(MIN_THREADS);
 
 /// `fs/file-max`: the most open file descriptions the machine holds; an open beyond it
 /// gives `ENFILE` without `CAP_SYS_ADMIN`. Set from memory at boot ([`init_file_max`]).
+/// `vm/max_map_count`: the most memory areas one address space holds (`mm::vma`).
+pub static MAX_MAP_COUNT: AtomicU64 = AtomicU64::new(65_530);
+
 pub static FILE_MAX: AtomicU64 = AtomicU64::new(NR_FILE);
 /// Linux's floor for file-max (`NR_FILE`).
 const NR_FILE: u64 = 8192;
@@ -45,9 +48,10 @@ pub struct Tunable {
 pub enum Dir {
     Fs,
     Kernel,
+    Vm,
 }
 
-pub static TUNABLES: [Tunable; 4] = [
+pub static TUNABLES: [Tunable; 5] = [
     Tunable {
         dir: Dir::Fs,
         name: "file-max",
@@ -79,6 +83,14 @@ pub static TUNABLES: [Tunable; 4] = [
         min: MIN_THREADS,
         max: MAX_THREADS,
         cap: crate::cred::CAP_SYS_RESOURCE,
+    },
+    Tunable {
+        dir: Dir::Vm,
+        name: "max_map_count",
+        value: &MAX_MAP_COUNT,
+        min: 0,
+        max: i32::MAX as u64,
+        cap: crate::cred::CAP_SYS_ADMIN,
     },
 ];
 

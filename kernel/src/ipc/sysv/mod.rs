@@ -385,6 +385,13 @@ pub struct Space {
     pub sem: Mutex<Ids<Arc<sem::SemSet>>>,
 }
 
+impl Space {
+    /// What a new space allocates beyond itself: the shared segment table.
+    pub fn heap_cost() -> u64 {
+        crate::plimits::kmem::arc_cost::<Mutex<Ids<Arc<shm::Segment>>>>()
+    }
+}
+
 /// A process as the `*_pid` fields record it: its number in each PID container that saw
 /// it. Like Linux's `struct pid`, the numbers outlive the process (a reaped sender still
 /// reads as its old number), and nothing is pinned: the containers are held weakly.

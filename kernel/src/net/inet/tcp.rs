@@ -317,11 +317,7 @@ impl TcpSocket {
         let mut polled = false;
         loop {
             if self.common.rd_shut.load(Ordering::Relaxed) {
-                return Ok(Received {
-                    len: got,
-                    full_len: got,
-                    ..Default::default()
-                });
+                return Ok(Received::bytes(got));
             }
             let h = self.connection(Errno::ENOTCONN)?;
             if let Some(h) = h {
@@ -353,11 +349,7 @@ impl TcpSocket {
                 });
                 match r {
                     Ok(Some((0, _))) => {
-                        return Ok(Received {
-                            len: got,
-                            full_len: got,
-                            ..Default::default()
-                        });
+                        return Ok(Received::bytes(got));
                     }
                     Ok(Some((n, full))) => {
                         got += n;
@@ -369,21 +361,13 @@ impl TcpSocket {
                             || io.flags & MSG_WAITALL == 0
                             || io.flags & MSG_PEEK != 0
                         {
-                            return Ok(Received {
-                                len: got,
-                                full_len: got,
-                                ..Default::default()
-                            });
+                            return Ok(Received::bytes(got));
                         }
                     }
                     Ok(None) => {}
                     // A bad user buffer after some bytes: those count (Linux too).
                     Err(_) if got > 0 => {
-                        return Ok(Received {
-                            len: got,
-                            full_len: got,
-                            ..Default::default()
-                        });
+                        return Ok(Received::bytes(got));
                     }
                     Err(e) => return Err(e),
                 }
@@ -400,11 +384,7 @@ impl TcpSocket {
             match super::wait(&self.stack, io) {
                 Ok(()) => {}
                 Err(_) if got > 0 => {
-                    return Ok(Received {
-                        len: got,
-                        full_len: got,
-                        ..Default::default()
-                    });
+                    return Ok(Received::bytes(got));
                 }
                 Err(e) => return Err(e),
             }
