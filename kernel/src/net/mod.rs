@@ -29,12 +29,15 @@
 
 pub mod env;
 pub mod inet;
+pub mod kmem;
 pub mod netlink;
 pub mod nic;
 pub mod ports;
 pub mod stack;
 pub mod unix;
 pub mod userio;
+
+pub use kmem::charge_socket;
 
 use crate::container::net::NetContainer;
 use crate::errno::Errno;
@@ -360,8 +363,8 @@ pub struct SocketCommon {
     /// The plimits group of the creator: the socket object and its buffers are charged
     /// to it while they live (an accepted socket: its listener's).
     pub group: Arc<crate::plimits::Group>,
-    /// The socket object's own charge ([`charge_socket`]).
-    kmem: Mutex<crate::plimits::kmem::Charge>,
+    /// The socket object's own charge ([`kmem::charge_socket`]).
+    pub(crate) kmem: Mutex<crate::plimits::kmem::Charge>,
 }
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(10_000);
@@ -546,32 +549,6 @@ pub fn open_socket(sock: Arc<dyn Socket>, flags: u32) -> Arc<OpenFile> {
         name,
         O_RDWR | (flags & O_NONBLOCK),
     )
-}
-
-/// Charges the socket object `sock` (what its `Arc` takes on the heap) to the group
-/// that made it, once, before its fd is installed: over the group's `memory.limit`
-/// that is `ENOBUFS` for AF_INET/AF_INET6 and `ENOMEM` for the other families, as
-/// Linux's `socket(2)` gives when the socket cannot be allocated.
-pub fn charge_socket(sock: &Arc<dyn Socket>) -> Result<(), Errno> {
-    let c = sock.common();
-    let mut k = c.kmem.lock();
-    if k.bytes() != 0 {
-        return Ok(());
-    }
-    let counts = core::alloc::Layout::new::<[usize; 2]>();
-    let cost = counts
-        .extend(core::alloc::Layout::for_value(&**sock))
-        .map_or(u64::MAX, |(l, _)| {
-            crate::plimits::kmem::heap_cost(l.pad_to_align())
-        });
-    *k = crate::plimits::kmem::Charge::to(&c.group, cost).map_err(|e| {
-        if c.family == AF_INET || c.family == AF_INET6 {
-            Errno::ENOBUFS
-        } else {
-            e
-        }
-    })?;
-    Ok(())
 }
 
 /// The socket behind `file` (`ENOTSOCK` for other files).

@@ -179,8 +179,9 @@ fn accept4(fd: i32, addr: u64, len_ptr: u64, flags: i32) -> SysResult {
     }
     let (f, s) = sock_fd(fd)?;
     let io = s.common().io(f.nonblocking(), 0, false);
+    let pre = net::kmem::charge_accept(&s)?;
     let (new, peer) = s.accept(&io)?;
-    net::charge_socket(&new)?;
+    net::kmem::adopt(&new, pre);
     let t = files();
     let nfd = t.install(
         net::open_socket(new, flags as u32 & O_NONBLOCK),
