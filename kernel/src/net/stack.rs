@@ -707,9 +707,14 @@ impl SockBytes {
         self.bytes
     }
 
-    /// Takes `n` bytes more before they are allocated: `ENOBUFS` past the budget or the
-    /// group's `memory.limit` (as Linux when a socket cannot get buffer memory).
+    /// Takes `n` bytes more before they are allocated: `ENOBUFS` past the budget, past
+    /// what the heap leaves to objects users make (socket buffers come from its
+    /// contiguous region, a sixteenth of RAM: filling it would starve the kernel) or past
+    /// the group's `memory.limit` (as Linux when a socket cannot get buffer memory).
     pub fn grow(&mut self, n: usize) -> Result<(), Errno> {
+        if !crate::mm::heap::room_for_user_objects(n) {
+            return Err(Errno::ENOBUFS);
+        }
         self.kmem.grow(n as u64).map_err(|_| Errno::ENOBUFS)?;
         let prev = SOCKET_BYTES.fetch_add(n, Ordering::Relaxed);
         if prev.saturating_add(n) > SOCKET_BUDGET {
