@@ -3,7 +3,7 @@
 
 use super::{AF_INET, AF_INET6, Socket};
 use crate::errno::Errno;
-use crate::plimits::kmem::{Charge, heap_cost};
+use crate::plimits::kmem::{Charge, array_cost, heap_cost};
 use alloc::sync::Arc;
 use core::alloc::Layout;
 
@@ -58,4 +58,20 @@ pub fn adopt(sock: &Arc<dyn Socket>, mut pre: Charge) {
     // connection was taken.
     let _ = pre.resize(cost(&**sock));
     *k = pre;
+}
+
+/// Charges a queued AF_UNIX packet to the sender's socket's `group` until it is read or
+/// dropped: its `len` data bytes, the `files` passed with it (`SCM_RIGHTS`: the list; the
+/// files themselves are charged to whoever opened them) and its `slot` in the queue.
+/// Over the limit that is `ENOBUFS`, as Linux's `sendmsg` when it cannot allocate.
+pub fn queued(
+    group: &Arc<crate::plimits::Group>,
+    len: usize,
+    files: usize,
+    slot: usize,
+) -> Result<Charge, Errno> {
+    let cost = array_cost::<u8>(len)
+        .saturating_add(array_cost::<usize>(files))
+        .saturating_add(slot as u64);
+    Charge::to(group, cost).map_err(|_| Errno::ENOBUFS)
 }

@@ -6,7 +6,8 @@
 //! buffers come from the heap's contiguous region (a sixteenth of RAM, 31 MiB in the
 //! suite's guest), of which users may take three quarters, so in a 32 MiB group that
 //! budget stops them first (also tested). Also what one socket charges, and that it goes
-//! back on close.
+//! back on close; AF_UNIX queued data (stream, datagram, `SCM_RIGHTS`) charged to the
+//! writer's group until read, and its own route in a 32 MiB group.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -19,6 +20,7 @@ mod imp {
     use ulib::{check, check_eq, test_main};
 
     const ENOBUFS: i32 = 105;
+    const EAGAIN: i32 = 11;
     /// A socket's TCP or UDP buffers: 64 KiB each way.
     const BUFFERS: u64 = 2 * 64 * 1024;
 
@@ -85,6 +87,35 @@ mod imp {
         }
     }
 
+    /// AF_UNIX stream pairs made first (their objects are small), then filled one by one
+    /// with 4 KiB writes until the queue is full (`EAGAIN`) and on to the next, until a
+    /// write fails: the queued data is charged to the writer's group.
+    fn fill_unix_queues() -> (i32, usize) {
+        const PAIRS: usize = 400;
+        if set_nofile(1 << 20).is_err() {
+            return (0, 0);
+        }
+        let mut fds = [0i32; PAIRS];
+        for fd in fds.iter_mut() {
+            match net::socketpair(AF_UNIX, SOCK_STREAM | net::SOCK_NONBLOCK) {
+                Ok([a, _]) => *fd = a,
+                Err(e) => return (e, 0),
+            }
+        }
+        let data = [0x33u8; 4096];
+        let mut n = 0;
+        for fd in fds {
+            loop {
+                match net::send(fd, &data, 0) {
+                    Ok(_) => n += 1,
+                    Err(EAGAIN) => break,
+                    Err(e) => return (e, n),
+                }
+            }
+        }
+        (0, n)
+    }
+
     const ROUTES: &[Route] = &[
         Route {
             name: "tcp_pairs",
@@ -100,6 +131,76 @@ mod imp {
         for route in ROUTES {
             fill_raised_until(route, &[], ENOBUFS, 16 << 20);
         }
+        // Queued AF_UNIX data takes pages, not the contiguous region: a 32 MiB group.
+        let unix = Route {
+            name: "unix_queues",
+            fill: fill_unix_queues,
+        };
+        fill_raised_until(&unix, &[], ENOBUFS, 32 << 20);
+    }
+
+    /// In a fresh group: AF_UNIX data queued on a stream pair and a datagram pair is
+    /// charged to the writer's group (its bytes on the heap and the packet's slot), a file
+    /// passed with `SCM_RIGHTS` too while in flight; reading it gives it back.
+    fn unix_queued_data_is_charged_until_read() {
+        let dir = "/proc/plimits/kmem_unixq";
+        let cdir = c"/proc/plimits/kmem_unixq";
+        let _ = sys::rmdir(cdir);
+        let child = fork_run(|| {
+            if sys::mkdir(cdir, 0o700).is_err()
+                || write_text(&alloc::format!("{dir}/memory.limit"), b"33554432").is_err()
+            {
+                sys::exit(3);
+            }
+            let mut buf = [0u8; 8192];
+            let mut ok = true;
+            for ty in [SOCK_STREAM, SOCK_DGRAM] {
+                let Ok([a, b]) = net::socketpair(AF_UNIX, ty) else {
+                    sys::exit(4);
+                };
+                let u0 = usage(dir);
+                let sent = net::send(a, &[7u8; 4096], 0);
+                let u1 = usage(dir);
+                let sent2 = net::send(a, &[8u8; 1000], 0);
+                let u2 = usage(dir);
+                let got = net::recv(b, &mut buf, 0);
+                let got2 = if ty == SOCK_DGRAM {
+                    net::recv(b, &mut buf, 0)
+                } else {
+                    Ok(0)
+                };
+                let u3 = usage(dir);
+                ulib::println!(
+                    "  type {ty}: {u0}; 4096 queued {u1} (+{}), 1000 more {u2} (+{}), read {got:?} {got2:?}: {u3}",
+                    u1 - u0,
+                    u2 - u1
+                );
+                // The data's block (a page; 1,024 bytes) and a slot of under 256.
+                ok &= sent == Ok(4096) && sent2 == Ok(1000);
+                ok &= (4096..4096 + 256).contains(&(u1 - u0));
+                ok &= (1024..1024 + 256).contains(&(u2 - u1));
+                ok &= u3 == u0;
+                // A file in flight: a one-byte message with an fd.
+                let fdb = a.to_ne_bytes();
+                let control = net::cmsgs(&[(net::SOL_SOCKET as i32, net::SCM_RIGHTS, &fdb)]);
+                let u4 = usage(dir);
+                let passed = net::sendmsg(a, b"f", &control, 0);
+                let u5 = usage(dir);
+                let m = net::recvmsg(b, &mut buf, 64, 0);
+                drop(m);
+                let u6 = usage(dir);
+                ulib::println!("  SCM_RIGHTS: {u4} -> {u5} (+{}) -> {u6}", u5 - u4);
+                ok &= passed == Ok(1) && (u5 - u4) > 16 && (u5 - u4) < 512;
+                // The received fd stays open (charged as a file): close it.
+                for fd in [a, b] {
+                    let _ = sys::close(fd);
+                }
+            }
+            sys::exit(if ok { 0 } else { 1 });
+        });
+        check_eq!(wait_exit(child), Exit::Code(0), "the child's checks");
+        check_eq!(read_num(&alloc::format!("{dir}/memory.usage")), 0);
+        check!(sys::rmdir(cdir).is_ok(), "rmdir");
     }
 
     /// In a 32 MiB group, UDP sockets stop at the heap's budget for them (`ENOBUFS`, the
@@ -208,6 +309,7 @@ mod imp {
 
     test_main!(
         one_socket_charges_its_object_and_buffers,
+        unix_queued_data_is_charged_until_read,
         socket_routes_stop_at_the_group_limit_with_enobufs,
         sockets_stop_at_the_heap_budget_before_a_32_mib_limit
     );

@@ -145,6 +145,8 @@ pub(crate) struct Packet {
     rights: Option<super::InFlight>,
     creds: Creds,
     from: UnixAddr,
+    /// The packet charged to the sender's group ([`crate::net::kmem::queued`]).
+    _kmem: crate::plimits::kmem::Charge,
 }
 
 pub(crate) enum Conn {
