@@ -64,15 +64,15 @@ fn touch_stack() {
     core::hint::black_box(&pad);
 }
 
-/// The child: joins a fresh group `dir` with the 32 MiB limit, fills `route`, reports
+/// The child: joins a fresh group `dir` with the `limit`, fills `route`, reports
 /// `(errno, count)` on `report` and waits to be killed (reading `hold`, which the parent
 /// never writes).
-fn child(dir: &str, route: &Route, report: i32, hold: i32) -> ! {
+fn child(dir: &str, route: &Route, limit: u64, report: i32, hold: i32) -> ! {
     touch_stack();
     let Ok(cdir) = CString::new(dir) else {
         sys::exit(2)
     };
-    let limit = format!("{LIMIT}");
+    let limit = format!("{limit}");
     let limit_file = format!("{dir}/memory.limit");
     if sys::mkdir(&cdir, 0o700).is_err() || write_text(&limit_file, limit.as_bytes()).is_err() {
         sys::exit(3);
@@ -90,6 +90,13 @@ fn child(dir: &str, route: &Route, report: i32, hold: i32) -> ! {
 
 /// Runs `route` as the module says, printing its figures.
 pub fn fill_to_limit(route: &Route) {
+    fill_until(route, ENOMEM, LIMIT);
+}
+
+/// [`fill_to_limit`] for a route whose stop at the limit is the errno `stop` (sockets:
+/// `ENOBUFS`, as Linux when a socket cannot get its buffers), in a group of `limit`
+/// bytes (`MemFree` may then fall by `limit` + 2 MiB).
+pub fn fill_until(route: &Route, stop: i32, limit: u64) {
     let dir = format!("/proc/plimits/kmem_{}", route.name);
     let cdir = CString::new(dir.as_str()).unwrap_or_default();
     let _ = sys::rmdir(&cdir);
@@ -102,7 +109,7 @@ pub fn fill_to_limit(route: &Route) {
         return;
     };
     let pid = match sys::fork() {
-        Ok(0) => child(&dir, route, w, hr),
+        Ok(0) => child(&dir, route, limit, w, hr),
         Ok(pid) => pid,
         Err(e) => {
             check!(false, "{}: fork: {}", route.name, e);
@@ -132,20 +139,20 @@ pub fn fill_to_limit(route: &Route) {
     let free1 = meminfo_kb("MemFree");
     println!(
         "  {}: {} objects, stopped by errno {}; usage {} of {} (kernel {}), failcnt {}, MemFree {} kB -> {} kB",
-        route.name, count, errno, usage, LIMIT, kernel, failcnt, free0, free1
+        route.name, count, errno, usage, limit, kernel, failcnt, free0, free1
     );
-    check_eq!(errno, ENOMEM, "{}: the stop", route.name);
+    check_eq!(errno, stop, "{}: the stop", route.name);
     check!(count > 0, "{}: nothing made", route.name);
     check!(
-        (LIMIT - (1 << 20)..=LIMIT).contains(&usage),
+        (limit - (1 << 20)..=limit).contains(&usage),
         "{}: usage {} for a limit of {}",
         route.name,
         usage,
-        LIMIT
+        limit
     );
     check!(failcnt >= 1, "{}: failcnt {}", route.name, failcnt);
     check!(
-        free0.saturating_sub(free1) <= 34 << 10,
+        free0.saturating_sub(free1) <= (limit >> 10) + (2 << 10),
         "{}: MemFree fell {} kB",
         route.name,
         free0.saturating_sub(free1)
@@ -207,6 +214,12 @@ fn limit_text(path: &str) -> Option<alloc::string::String> {
 /// memory is what stops the route, and put back after it. A file this build lacks (a
 /// container type built out) skips the route.
 pub fn fill_with_raised(route: &Route, raise: &[(&str, &str)]) {
+    fill_raised_until(route, raise, ENOMEM, LIMIT);
+}
+
+/// [`fill_with_raised`] with the stop errno `stop` in a group of `limit` bytes
+/// ([`fill_until`]).
+pub fn fill_raised_until(route: &Route, raise: &[(&str, &str)], stop: i32, limit: u64) {
     let mut saved = alloc::vec::Vec::new();
     let mut ready = true;
     for (path, value) in raise {
@@ -219,7 +232,7 @@ pub fn fill_with_raised(route: &Route, raise: &[(&str, &str)]) {
         check!(set.is_ok(), "{}: {path} = {value}: {set:?}", route.name);
     }
     if ready {
-        fill_to_limit(route);
+        fill_until(route, stop, limit);
     }
     for (path, old) in saved {
         let back = write_text(path, old.as_bytes());

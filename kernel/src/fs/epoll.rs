@@ -14,6 +14,7 @@ use super::file::*;
 use super::pollwait::{self, Registration, Waiter};
 use super::vfs::{FileType, Metadata};
 use crate::errno::Errno;
+use crate::plimits::kmem::{self, Charge};
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -90,6 +91,17 @@ impl Waiter for Item {
 struct Entry {
     item: Arc<Item>,
     _reg: Option<Registration>,
+    /// The item charged to the group of who added it ([`item_charge`]).
+    _kmem: Charge,
+}
+
+/// An item's charge to the caller's group: its `Item`, its place in the interest list
+/// (B-tree nodes of 11 entries, 1 KiB blocks, about half full after ascending inserts:
+/// three entries' room) and on its file's waiter list (a doubling vector: two)
+/// (`ENOMEM` over the limit, as Linux's `epoll_ctl` when it cannot allocate the item).
+fn item_charge() -> Result<Charge, Errno> {
+    let place = 3 * size_of::<(Key, Entry)>() + 2 * size_of::<Arc<dyn Waiter>>();
+    Charge::new(kmem::arc_cost::<Item>() + place as u64)
 }
 
 /// (fd, address of the open file): Linux keys items by both.
@@ -196,6 +208,7 @@ impl Epoll {
                 {
                     return Err(Errno::ELOOP);
                 }
+                let charge = item_charge()?;
                 let item = Arc::new(Item {
                     file: Arc::downgrade(file),
                     events: AtomicU32::new(events),
@@ -206,7 +219,14 @@ impl Epoll {
                 let reg = file
                     .wait_chan()
                     .map(|c| Registration::new(c, item.clone() as Arc<dyn Waiter>));
-                self.items.lock().insert(k, Entry { item, _reg: reg });
+                self.items.lock().insert(
+                    k,
+                    Entry {
+                        item,
+                        _reg: reg,
+                        _kmem: charge,
+                    },
+                );
             }
             EPOLL_CTL_MOD => {
                 let items = self.items.lock();

@@ -9,6 +9,7 @@ use super::file::{FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, OpenFile, POLLIN};
 use super::path;
 use super::vfs::{Inode, InodeRef};
 use crate::errno::Errno;
+use crate::plimits::kmem::{self, Charge};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -86,6 +87,9 @@ struct Watch {
     mask: u32,
     /// The canonical path it was added by (children's events match it).
     path: String,
+    /// The watch charged to the group of who added it: its path, its place in the
+    /// instance and in the registry (`ENOMEM` over the limit).
+    _kmem: Charge,
 }
 
 #[derive(Default)]
@@ -199,6 +203,9 @@ impl Inotify {
         if st.watches.len() >= MAX_WATCHES {
             return Err(Errno::ENOSPC);
         }
+        // B-tree nodes about half full (three entries' room), a doubling vector (two).
+        let place = 3 * size_of::<(i32, Watch)>() + 2 * size_of::<WatchRef>();
+        let charge = Charge::new(kmem::array_cost::<u8>(path.len()) + place as u64)?;
         let mut p = String::new();
         p.try_reserve(path.len()).map_err(|_| Errno::ENOMEM)?;
         p.push_str(path);
@@ -216,6 +223,7 @@ impl Inotify {
                 inode,
                 mask: mask & !IN_MASK_ADD,
                 path: p,
+                _kmem: charge,
             },
         );
         COUNT.fetch_add(1, Ordering::Relaxed);

@@ -29,12 +29,15 @@
 
 pub mod env;
 pub mod inet;
+pub mod kmem;
 pub mod netlink;
 pub mod nic;
 pub mod ports;
 pub mod stack;
 pub mod unix;
 pub mod userio;
+
+pub use kmem::charge_socket;
 
 use crate::container::net::NetContainer;
 use crate::errno::Errno;
@@ -357,6 +360,11 @@ pub struct SocketCommon {
     /// Shut down for reading / writing (`shutdown(2)`, or the peer went away).
     pub rd_shut: AtomicBool,
     pub wr_shut: AtomicBool,
+    /// The plimits group of the creator: the socket object and its buffers are charged
+    /// to it while they live (an accepted socket: its listener's).
+    pub group: Arc<crate::plimits::Group>,
+    /// The socket object's own charge ([`kmem::charge_socket`]).
+    pub(crate) kmem: Mutex<crate::plimits::kmem::Charge>,
 }
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(10_000);
@@ -383,13 +391,16 @@ impl SocketCommon {
             error: Mutex::new(None),
             rd_shut: AtomicBool::new(false),
             wr_shut: AtomicBool::new(false),
+            group: crate::plimits::current_group(),
+            kmem: Mutex::new(crate::plimits::kmem::Charge::none()),
         }
     }
 
     /// A socket made by `accept`: its listener's options, a new inode.
     pub fn accepted_from(l: &SocketCommon) -> SocketCommon {
-        let c = Self::new_in(l.net.clone(), l.family, l.sock_type, l.protocol);
+        let mut c = Self::new_in(l.net.clone(), l.family, l.sock_type, l.protocol);
         *c.opts.lock() = l.opts.lock().clone();
+        c.group = l.group.clone();
         c
     }
 

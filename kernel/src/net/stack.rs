@@ -8,6 +8,8 @@
 
 use crate::errno::Errno;
 use crate::fs::env;
+use crate::plimits::Group;
+use crate::plimits::kmem::Charge;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -375,7 +377,7 @@ pub struct StackInner {
     /// smoltcp is done with them.
     orphans: Vec<SocketHandle>,
     /// The budget bytes each socket's buffers took.
-    charged: Vec<(SocketHandle, usize)>,
+    charged: Vec<(SocketHandle, SockBytes)>,
     /// Bound ports of the sockets of this stack (`bind`, ephemeral ports).
     pub ports: super::ports::PortTable,
 }
@@ -421,17 +423,15 @@ impl StackInner {
         }
     }
 
-    /// Adds a socket whose buffers took `bytes` of the budget ([`charge`]).
+    /// Adds a socket whose buffers took `bytes` ([`charge`]), held until it is removed.
     pub fn add_socket<T: smoltcp::socket::AnySocket<'static>>(
         &mut self,
         s: T,
-        bytes: usize,
+        bytes: SockBytes,
     ) -> SocketHandle {
         let h = self.sockets.add(s);
         if self.charged.try_reserve(1).is_ok() {
             self.charged.push((h, bytes));
-        } else {
-            uncharge(bytes);
         }
         h
     }
@@ -440,7 +440,7 @@ impl StackInner {
     pub fn remove_socket(&mut self, h: SocketHandle) {
         self.sockets.remove(h);
         if let Some(i) = self.charged.iter().position(|(x, _)| *x == h) {
-            uncharge(self.charged.swap_remove(i).1);
+            self.charged.swap_remove(i);
         }
     }
 
@@ -680,31 +680,73 @@ impl StackInner {
     }
 }
 
-impl Drop for StackInner {
-    fn drop(&mut self) {
-        for (_, b) in self.charged.drain(..) {
-            uncharge(b);
-        }
-    }
-}
-
 /// Socket buffer bytes (every stack) at most: making sockets gives `ENOBUFS` long before
-/// the kernel heap runs out.
+/// the kernel heap runs out, whatever the plimits groups allow.
 pub const SOCKET_BUDGET: usize = 48 << 20;
 static SOCKET_BYTES: AtomicUsize = AtomicUsize::new(0);
 
-/// Takes `bytes` of the socket-buffer budget before allocating them (`ENOBUFS`).
-pub fn charge(bytes: usize) -> Result<(), Errno> {
-    let prev = SOCKET_BYTES.fetch_add(bytes, Ordering::Relaxed);
-    if prev.saturating_add(bytes) > SOCKET_BUDGET {
-        SOCKET_BYTES.fetch_sub(bytes, Ordering::Relaxed);
-        return Err(Errno::ENOBUFS);
-    }
-    Ok(())
+/// Socket buffer bytes held: taken from the machine-wide budget and charged to the
+/// plimits group of the socket's creator (kernel memory in its `memory.stat`) until
+/// dropped.
+pub struct SockBytes {
+    bytes: usize,
+    kmem: Charge,
 }
 
-pub fn uncharge(bytes: usize) {
-    SOCKET_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+impl SockBytes {
+    /// Nothing held yet, to be charged to `group`.
+    pub fn new(group: &Arc<Group>) -> SockBytes {
+        SockBytes {
+            bytes: 0,
+            kmem: Charge::to(group, 0).unwrap_or_default(),
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Takes `n` bytes more before they are allocated: `ENOBUFS` past the budget, past
+    /// what the heap leaves to objects users make (socket buffers come from its
+    /// contiguous region, a sixteenth of RAM: filling it would starve the kernel) or past
+    /// the group's `memory.limit` (as Linux when a socket cannot get buffer memory).
+    pub fn grow(&mut self, n: usize) -> Result<(), Errno> {
+        if !crate::mm::heap::room_for_user_objects(n) {
+            return Err(Errno::ENOBUFS);
+        }
+        self.kmem.grow(n as u64).map_err(|_| Errno::ENOBUFS)?;
+        let prev = SOCKET_BYTES.fetch_add(n, Ordering::Relaxed);
+        if prev.saturating_add(n) > SOCKET_BUDGET {
+            SOCKET_BYTES.fetch_sub(n, Ordering::Relaxed);
+            let _ = self.kmem.resize(self.bytes as u64);
+            return Err(Errno::ENOBUFS);
+        }
+        self.bytes += n;
+        Ok(())
+    }
+
+    /// Gives back `n` of the bytes held.
+    pub fn shrink(&mut self, n: usize) {
+        let n = n.min(self.bytes);
+        self.bytes -= n;
+        SOCKET_BYTES.fetch_sub(n, Ordering::Relaxed);
+        let _ = self.kmem.resize(self.bytes as u64);
+    }
+}
+
+impl Drop for SockBytes {
+    fn drop(&mut self) {
+        SOCKET_BYTES.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
+/// Takes `bytes` of socket buffers for a socket of `group` before allocating them
+/// ([`SockBytes::grow`]: `ENOBUFS`).
+pub fn charge(group: &Arc<Group>, bytes: usize) -> Result<SockBytes, Errno> {
+    let mut b = SockBytes::new(group);
+    b.grow(bytes)?;
+    Ok(b)
 }
 
 /// Socket buffer bytes in use now.

@@ -120,6 +120,7 @@ fn family_and_type(domain: i32, ty: i32) -> Result<(&'static net::Family, i32, i
 fn socket(domain: i32, ty: i32, protocol: i32) -> SysResult {
     let (f, ty, flags) = family_and_type(domain, ty)?;
     let sock = (f.create)(ty, protocol)?;
+    net::charge_socket(&sock)?;
     let file = net::open_socket(sock, flags as u32 & O_NONBLOCK);
     files()
         .install(file, flags & SOCK_CLOEXEC != 0)
@@ -130,6 +131,8 @@ fn socketpair(domain: i32, ty: i32, protocol: i32, sv: u64) -> SysResult {
     let (f, ty, flags) = family_and_type(domain, ty)?;
     let pair = f.pair.ok_or(Errno::EOPNOTSUPP)?;
     let (a, b) = pair(ty, protocol)?;
+    net::charge_socket(&a)?;
+    net::charge_socket(&b)?;
     let nb = flags as u32 & O_NONBLOCK;
     let cloexec = flags & SOCK_CLOEXEC != 0;
     let t = files();
@@ -176,7 +179,9 @@ fn accept4(fd: i32, addr: u64, len_ptr: u64, flags: i32) -> SysResult {
     }
     let (f, s) = sock_fd(fd)?;
     let io = s.common().io(f.nonblocking(), 0, false);
+    let pre = net::kmem::charge_accept(&s)?;
     let (new, peer) = s.accept(&io)?;
+    net::kmem::adopt(&new, pre);
     let t = files();
     let nfd = t.install(
         net::open_socket(new, flags as u32 & O_NONBLOCK),

@@ -8,6 +8,7 @@ use super::signal::{self, SI_TIMER, SigDetail};
 use super::{Process, Thread};
 use crate::errno::Errno;
 use crate::fs::timerfd::Timer;
+use crate::plimits::kmem::Charge;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use spin::Mutex;
@@ -41,6 +42,9 @@ struct PTimer {
     overrun: u64,
     /// The overrun count of the last delivered expiration (`timer_getoverrun`).
     overrun_last: u64,
+    /// Its place in [`TIMERS`] (two: a doubling vector), charged to the creator's
+    /// plimits group.
+    _kmem: Charge,
 }
 
 static TIMERS: Mutex<Vec<PTimer>> = Mutex::new(Vec::new());
@@ -67,6 +71,9 @@ pub fn create(
         return Err(Errno::EAGAIN);
     }
     let id = (0..).find(|i| !mine.contains(i)).unwrap_or(0);
+    // Linux's timer_create gives EAGAIN when it cannot allocate the timer.
+    // Two places: the list is a doubling vector.
+    let kmem = Charge::new(2 * size_of::<PTimer>() as u64).map_err(|_| Errno::EAGAIN)?;
     all.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
     all.push(PTimer {
         owner: Arc::downgrade(p),
@@ -76,6 +83,7 @@ pub fn create(
         timer: Timer::default(),
         overrun: 0,
         overrun_last: 0,
+        _kmem: kmem,
     });
     Ok(id)
 }

@@ -115,22 +115,18 @@ impl IcmpSocket {
         if let Some(h) = c.handle.take() {
             self.stack.with(|g| g.remove_socket(h));
         }
-        crate::net::stack::charge(2 * PAYLOAD)?;
+        let bytes = crate::net::stack::charge(&self.common.group, 2 * PAYLOAD)?;
         let (Ok(rx), Ok(tx)) = (buffer(), buffer()) else {
-            crate::net::stack::uncharge(2 * PAYLOAD);
             return Err(Errno::ENOBUFS);
         };
         let ttl = c.ttl;
-        let h = self
-            .stack
-            .with(|g| -> Result<SocketHandle, Errno> {
-                let mut s = icmp::Socket::new(rx, tx);
-                s.set_hop_limit(ttl);
-                s.bind(icmp::Endpoint::Ident(ident))
-                    .map_err(|_| Errno::EINVAL)?;
-                Ok(g.add_socket(s, 2 * PAYLOAD))
-            })
-            .inspect_err(|_| crate::net::stack::uncharge(2 * PAYLOAD))?;
+        let h = self.stack.with(|g| -> Result<SocketHandle, Errno> {
+            let mut s = icmp::Socket::new(rx, tx);
+            s.set_hop_limit(ttl);
+            s.bind(icmp::Endpoint::Ident(ident))
+                .map_err(|_| Errno::EINVAL)?;
+            Ok(g.add_socket(s, bytes))
+        })?;
         c.handle = Some(h);
         c.ident = Some(ident);
         Ok(h)

@@ -13,6 +13,7 @@ use crate::net::stack::{NetStack, StackInner};
 use crate::net::userio::{Dst, Src};
 use crate::net::{Control, Io, MSG_PEEK, MSG_WAITALL, Received, SHUT_RD, SHUT_WR, SOCK_STREAM};
 use crate::net::{Socket, SocketCommon};
+use crate::plimits::Group;
 use alloc::collections::VecDeque;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -47,6 +48,8 @@ struct Backlog {
     /// The listener is gone: its sockets were taken back, and a poll that still holds
     /// the backlog must not make new ones (they would be nobody's).
     closed: bool,
+    /// The listener's plimits group: its listening sockets are charged to it.
+    group: Arc<Group>,
 }
 
 /// Every listener's backlog, with its stack's address.
@@ -124,7 +127,9 @@ fn refill(stack: &NetStack, b: &mut Backlog) -> bool {
             v6only: false,
         };
         while b.idle.len() < MAX_IDLE && b.idle.len() + b.ready.len() < b.backlog {
-            let Ok(h) = new_socket(g, &proto) else { break };
+            let Ok(h) = new_socket(g, &proto, &b.group) else {
+                break;
+            };
             if g.sockets.get_mut::<tcp::Socket>(h).listen(local).is_err() {
                 g.remove_socket(h);
                 break;
@@ -155,12 +160,11 @@ pub struct TcpSocket {
     st: Mutex<Tcp>,
 }
 
-fn new_socket(g: &mut StackInner, t: &Tcp) -> Result<SocketHandle, Errno> {
-    crate::net::stack::charge(2 * BUF)?;
+fn new_socket(g: &mut StackInner, t: &Tcp, group: &Arc<Group>) -> Result<SocketHandle, Errno> {
+    let bytes = crate::net::stack::charge(group, 2 * BUF)?;
     let mut rx = Vec::new();
     let mut tx = Vec::new();
     if rx.try_reserve_exact(BUF).is_err() || tx.try_reserve_exact(BUF).is_err() {
-        crate::net::stack::uncharge(2 * BUF);
         return Err(Errno::ENOBUFS);
     }
     rx.resize(BUF, 0);
@@ -170,7 +174,7 @@ fn new_socket(g: &mut StackInner, t: &Tcp) -> Result<SocketHandle, Errno> {
     s.set_ack_delay(None);
     s.set_nagle_enabled(!t.nodelay);
     s.set_hop_limit(t.ttl);
-    Ok(g.add_socket(s, 2 * BUF))
+    Ok(g.add_socket(s, bytes))
 }
 
 impl TcpSocket {
@@ -426,7 +430,7 @@ impl Socket for TcpSocket {
             }
             let local = t.local.unwrap_or_default();
             let h = self.stack.with(|g| -> Result<SocketHandle, Errno> {
-                let h = new_socket(g, &t)?;
+                let h = new_socket(g, &t, &self.common.group)?;
                 let (cx, sockets) = g.cx_and_sockets();
                 let r = sockets.get_mut::<tcp::Socket>(h).connect(cx, remote, local);
                 if let Err(e) = r {
@@ -486,6 +490,7 @@ impl Socket for TcpSocket {
                     nodelay: t.nodelay,
                     ttl: t.ttl,
                     closed: false,
+                    group: self.common.group.clone(),
                 }));
                 listeners.push((self.stack.chan(), Arc::downgrade(&b)));
                 drop(listeners);

@@ -73,27 +73,23 @@ impl UdpSocket {
             let o = self.common.opts.lock();
             (o.reuseaddr, o.reuseport)
         };
-        crate::net::stack::charge(2 * PAYLOAD)?;
+        let bytes = crate::net::stack::charge(&self.common.group, 2 * PAYLOAD)?;
         let (Ok(rx), Ok(tx)) = (buffer(), buffer()) else {
-            crate::net::stack::uncharge(2 * PAYLOAD);
             return Err(Errno::ENOBUFS);
         };
         let ttl = u.ttl;
-        let (id, port, h) = self
-            .stack
-            .with(|g| -> Result<_, Errno> {
-                let (id, port) = g
-                    .ports
-                    .bind(Proto::Udp, addr, ep.port, reuseaddr, reuseport)?;
-                let mut s = udp::Socket::new(rx, tx);
-                s.set_hop_limit(ttl);
-                if s.bind(IpListenEndpoint { addr, port }).is_err() {
-                    g.ports.unbind(id);
-                    return Err(Errno::EINVAL);
-                }
-                Ok((id, port, g.add_socket(s, 2 * PAYLOAD)))
-            })
-            .inspect_err(|_| crate::net::stack::uncharge(2 * PAYLOAD))?;
+        let (id, port, h) = self.stack.with(|g| -> Result<_, Errno> {
+            let (id, port) = g
+                .ports
+                .bind(Proto::Udp, addr, ep.port, reuseaddr, reuseport)?;
+            let mut s = udp::Socket::new(rx, tx);
+            s.set_hop_limit(ttl);
+            if s.bind(IpListenEndpoint { addr, port }).is_err() {
+                g.ports.unbind(id);
+                return Err(Errno::EINVAL);
+            }
+            Ok((id, port, g.add_socket(s, bytes)))
+        })?;
         u.binding = Some(id);
         u.handle = Some(h);
         u.local = Some(IpListenEndpoint { addr, port });

@@ -10,7 +10,7 @@ mod addr;
 mod link;
 mod route;
 
-use super::stack::{NetStack, charge, uncharge};
+use super::stack::{NetStack, SockBytes};
 use super::{Control, Family, Io, MSG_PEEK, MSG_TRUNC, Received};
 use super::{SOCK_DGRAM, SOCK_RAW, Socket, SocketCommon};
 use crate::container::net::NetContainer;
@@ -79,18 +79,22 @@ fn create(ty: i32, protocol: i32) -> Result<Arc<dyn Socket>, Errno> {
     }
     let common = SocketCommon::new(AF_NETLINK, ty, protocol);
     let stack = common.net.stack().clone();
+    let queue = Queue {
+        parts: VecDeque::new(),
+        bytes: SockBytes::new(&common.group),
+    };
     Ok(Arc::new(NetlinkSocket {
         common,
         stack,
         port: AtomicU32::new(0),
-        queue: Mutex::new(Queue::default()),
+        queue: Mutex::new(queue),
     }))
 }
 
-#[derive(Default)]
 struct Queue {
     parts: VecDeque<Vec<u8>>,
-    bytes: usize,
+    /// The bytes of `parts`, held from the budget and the socket's group.
+    bytes: SockBytes,
 }
 
 pub struct NetlinkSocket {
@@ -411,22 +415,15 @@ impl NetlinkSocket {
         let n = reply.len();
         let parts = parts(reply)?;
         let mut q = self.queue.lock();
-        if q.bytes + n > QUEUE_BYTES_MAX {
+        if q.bytes.bytes() + n > QUEUE_BYTES_MAX {
             return Err(Errno::ENOBUFS);
         }
         q.parts
             .try_reserve(parts.len())
             .map_err(|_| Errno::ENOMEM)?;
-        charge(n)?;
-        q.bytes += n;
+        q.bytes.grow(n)?;
         q.parts.extend(parts);
         Ok(())
-    }
-}
-
-impl Drop for NetlinkSocket {
-    fn drop(&mut self) {
-        uncharge(self.queue.lock().bytes);
     }
 }
 
@@ -515,8 +512,7 @@ impl Socket for NetlinkSocket {
                     let full = m.len();
                     if io.flags & MSG_PEEK == 0 {
                         q.parts.pop_front();
-                        q.bytes -= full;
-                        uncharge(full);
+                        q.bytes.shrink(full);
                     }
                     return Ok(Received {
                         len: n,

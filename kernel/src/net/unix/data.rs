@@ -47,6 +47,16 @@ fn copy_data(b: &[u8]) -> Result<Vec<u8>, Errno> {
     Ok(v)
 }
 
+/// The charge of a packet of `n` bytes (and `rights`) from `me` (`ENOBUFS`).
+fn charge(
+    me: &UnixSocket,
+    n: usize,
+    rights: &Option<InFlight>,
+) -> Result<crate::plimits::kmem::Charge, Errno> {
+    let files = rights.as_ref().map_or(0, |r| r.0.len());
+    crate::net::kmem::queued(&me.common.group, n, files, size_of::<Packet>())
+}
+
 /// Makes room for one more packet on `st` (before the packet is built: a packet
 /// dropped under the queue's lock could close a socket and run the collector).
 fn reserve(st: &mut State) -> Result<(), Errno> {
@@ -130,6 +140,10 @@ pub(super) fn send(
             (ps.rx.is_empty() || room >= left, left)
         };
         if go {
+            let kmem = match charge(me, n, &rights) {
+                Ok(k) => k,
+                Err(e) => return partial(e),
+            };
             reserve(&mut ps)?;
             let data = copy_data(&buf[sent..sent + n])?;
             enqueue(
@@ -140,6 +154,7 @@ pub(super) fn send(
                     rights: rights.take(),
                     creds: creds.clone(),
                     from: from.clone(),
+                    _kmem: kmem,
                 },
             );
             drop(ps);
@@ -196,6 +211,7 @@ fn send_dgram(
             return Err(Errno::EPERM);
         }
         if !full {
+            let kmem = charge(me, buf.len(), &rights)?;
             reserve(&mut ts)?;
             let data = copy_data(buf)?;
             enqueue(
@@ -206,6 +222,7 @@ fn send_dgram(
                     rights: rights.take(),
                     creds,
                     from,
+                    _kmem: kmem,
                 },
             );
             drop(ts);

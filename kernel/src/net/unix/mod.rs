@@ -145,6 +145,8 @@ pub(crate) struct Packet {
     rights: Option<super::InFlight>,
     creds: Creds,
     from: UnixAddr,
+    /// The packet charged to the sender's group ([`crate::net::kmem::queued`]).
+    _kmem: crate::plimits::kmem::Charge,
 }
 
 pub(crate) enum Conn {
@@ -304,6 +306,8 @@ impl UnixSocket {
                 return Err(Errno::EPROTOTYPE);
             }
             let server = UnixSocket::with_common(SocketCommon::accepted_from(&target.common));
+            // Charged to the listener's group while it waits in the backlog (ENOMEM).
+            crate::net::charge_socket(&(server.clone() as Arc<dyn Socket>))?;
             let mut ts = target.state.lock();
             let (backlog, max) = match &mut ts.conn {
                 Conn::Listening { backlog, max } => (backlog, *max),
