@@ -93,12 +93,26 @@ fn take(keep: u64) -> Option<u64> {
     if let Some(r) = refs(pa) {
         r.store(1, Ordering::Relaxed);
     }
-    if left < RESERVE && !IN_RESERVE.swap(true, Ordering::Relaxed) {
+    if left < RESERVE {
+        entered_reserve(left);
+    }
+    Some(pa)
+}
+
+#[cold]
+fn entered_reserve(left: u64) {
+    if !IN_RESERVE.swap(true, Ordering::Relaxed) {
         log::warn!(
             "memory: out of frames, the kernel heap is using its emergency reserve ({left} of {RESERVE} frames left)"
         );
     }
-    Some(pa)
+}
+
+#[cold]
+fn refilled_reserve() {
+    if IN_RESERVE.swap(false, Ordering::Relaxed) {
+        log::warn!("memory: the kernel heap's emergency reserve is refilled ({RESERVE} frames)");
+    }
 }
 
 /// Adds a user to a frame obtained from [`alloc`] (a copy-on-write share).
@@ -131,11 +145,8 @@ pub fn free(pa: u64) {
         fl.free += 1;
         fl.free
     };
-    if free >= RESERVE
-        && IN_RESERVE.load(Ordering::Relaxed)
-        && IN_RESERVE.swap(false, Ordering::Relaxed)
-    {
-        log::warn!("memory: the kernel heap's emergency reserve is refilled ({RESERVE} frames)");
+    if free >= RESERVE && IN_RESERVE.load(Ordering::Relaxed) {
+        refilled_reserve();
     }
 }
 

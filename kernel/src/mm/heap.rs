@@ -88,7 +88,17 @@ impl SizeClasses {
     /// A block for `layout`: from its class's list (refilled through `backing`), or from
     /// `backing` itself for a large one. Null when `backing` fails.
     pub fn alloc(&mut self, layout: Layout, backing: impl FnOnce(Layout) -> *mut u8) -> *mut u8 {
-        let Some(class) = class_of(layout) else {
+        self.alloc_in(class_of(layout), layout, backing)
+    }
+
+    /// [`Self::alloc`] with `class_of(layout)` already known (the heap's hot path).
+    fn alloc_in(
+        &mut self,
+        class: Option<usize>,
+        layout: Layout,
+        backing: impl FnOnce(Layout) -> *mut u8,
+    ) -> *mut u8 {
+        let Some(class) = class else {
             return backing(layout);
         };
         if self.heads[class].is_none() {
@@ -112,7 +122,18 @@ impl SizeClasses {
         layout: Layout,
         backing: impl FnOnce(*mut u8, Layout),
     ) {
-        match class_of(layout) {
+        self.dealloc_in(class_of(layout), block, layout, backing)
+    }
+
+    /// [`Self::dealloc`] with `class_of(layout)` already known.
+    fn dealloc_in(
+        &mut self,
+        class: Option<usize>,
+        block: *mut u8,
+        layout: Layout,
+        backing: impl FnOnce(*mut u8, Layout),
+    ) {
+        match class {
             Some(class) => self.push(class, block),
             None => backing(block, layout),
         }
@@ -321,7 +342,7 @@ mod kernel_heap {
     /// Whether `layout` is a block of the vmalloc area: more than a page, or aligned to
     /// more than one.
     fn is_big(layout: Layout) -> bool {
-        class_of(layout).is_none() && !is_page_block(layout)
+        layout.size() > PAGE || layout.align() > PAGE
     }
 
     fn failed(layout: Layout) -> *mut u8 {
@@ -363,13 +384,14 @@ mod kernel_heap {
                 vmalloc::dealloc(block, layout);
                 return;
             }
+            let class = class_of(layout);
             let mut classes = self.classes.lock();
-            classes.dealloc(block, layout, |b, _| {
+            classes.dealloc_in(class, block, layout, |b, _| {
                 // A page block from `frame_page`.
                 FRAME_BYTES.fetch_sub(PAGE as u64, Ordering::Relaxed);
                 frame::free(b as u64 - PHYS_OFFSET);
             });
-            if class_of(layout).is_some()
+            if class.is_some()
                 && let Some(c) = counter(block)
             {
                 let n = c.load(Ordering::Relaxed).wrapping_sub(1);
