@@ -1,5 +1,6 @@
-//! The kernel heap's last resort, in boots of their own (`kernel/src/mm/heapcheck.rs`):
-//! with every ordinary frame taken, an infallible allocation is served from the
+//! The kernel heap's big blocks and last resort, in boots of their own
+//! (`kernel/src/mm/heapcheck.rs`): a vector growing past a page and shrinking again in
+//! the vmalloc area keeps its bytes and gives its frames back; with every ordinary frame taken, an infallible allocation is served from the
 //! emergency reserve, which refills once the frames come back; with the reserve used up
 //! too, the kernel panics naming heap exhaustion and the sizes.
 
@@ -9,7 +10,7 @@ use common::bulkhead;
 use std::time::Duration;
 
 #[test]
-fn the_emergency_reserve_serves_an_infallible_block_and_refills() {
+fn big_blocks_resize_and_the_emergency_reserve_serves_and_refills() {
     let run = bulkhead(
         &[
             "--timeout",
@@ -24,6 +25,7 @@ fn the_emergency_reserve_serves_an_infallible_block_and_refills() {
     );
     let text = run.describe();
     for line in [
+        "heap vmalloc test: passed, a vector grew to 256 KiB and shrank to 20 KiB keeping its bytes",
         "memory: out of frames, the kernel heap is using its emergency reserve (63 of 64 frames left)",
         "heap reserve test: 65536 bytes served from the emergency reserve with ",
         "memory: the kernel heap's emergency reserve is refilled (64 frames)",

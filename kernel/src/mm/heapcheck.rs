@@ -1,8 +1,10 @@
 //! Boot-time checks of the kernel heap's last resort, run by kernel command-line
 //! switches (`tests/runner.rs` boots them and reads the log):
-//! - `test_heap_reserve=1`: with every ordinary frame taken, an infallible `Vec` of
-//!   64 KiB is served from the emergency reserve; once it and the frames are freed the
-//!   reserve is whole again and the free frames are back to the page.
+//! - `test_heap_reserve=1`: first a `Vec` over a page grows and shrinks in the vmalloc
+//!   area keeping its bytes, and the area's frames all come back; then, with every
+//!   ordinary frame taken, an infallible `Vec` of 64 KiB is served from the emergency
+//!   reserve; once it and the frames are freed the reserve is whole again and the free
+//!   frames are back to the page.
 //! - `test_heap_exhaust=1`: with every ordinary frame taken, infallible allocations go
 //!   on until the reserve is used up too, and the kernel panics naming heap exhaustion.
 
@@ -44,11 +46,52 @@ impl Drop for Hoard {
 pub fn run(cmdline: &str) {
     let on = |switch: &str| cmdline.split_whitespace().any(|w| w == switch);
     if on("test_heap_reserve=1") {
+        big_blocks_resize_and_keep_their_bytes();
         reserve_serves_and_refills();
     }
     if on("test_heap_exhaust=1") {
         exhaust();
     }
+}
+
+fn big_blocks_resize_and_keep_their_bytes() {
+    let (mapped_before, _) = super::vmalloc::usage();
+    let mut v: Vec<u32> = Vec::new();
+    // 2 KiB doubling to 256 KiB: class blocks, a page block, then vmalloc blocks that
+    // grow in place or move.
+    for i in 0..65_536u32 {
+        v.push(i.wrapping_mul(2_654_435_761));
+    }
+    let grown = super::vmalloc::usage().0 - mapped_before;
+    assert_eq!(
+        grown,
+        256 << 10,
+        "the 256 KiB vector is in the vmalloc area"
+    );
+    v.truncate(5_000);
+    v.shrink_to_fit();
+    let (shrunk, _) = super::vmalloc::usage();
+    assert_eq!(
+        shrunk - mapped_before,
+        20_000u64.div_ceil(PAGE_SIZE) * PAGE_SIZE,
+        "a shrink in place unmaps the pages past the new end"
+    );
+    assert!(
+        v.iter()
+            .enumerate()
+            .all(|(i, &x)| x == (i as u32).wrapping_mul(2_654_435_761)),
+        "the bytes survive the growth and the shrink"
+    );
+    drop(v);
+    assert_eq!(
+        super::vmalloc::usage().0,
+        mapped_before,
+        "every frame of the area back"
+    );
+    log::info!(
+        "heap vmalloc test: passed, a vector grew to {} KiB and shrank to 20 KiB keeping its bytes",
+        grown >> 10
+    );
 }
 
 fn reserve_serves_and_refills() {
