@@ -1,7 +1,7 @@
 //! Bring-up: from the PVH entry to the first user process.
 
 use crate::arch::x86_64::{boot, gdt, timer, trap};
-use crate::mm::{self, KERNEL_BASE, PAGE_SIZE, frame, heap};
+use crate::mm::{self, KERNEL_BASE, PAGE_SIZE, frame};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -47,6 +47,7 @@ extern "C" fn kernel_main(start_info: u32) -> ! {
     crate::fs::sysctl::init_threads_max(mm::memory_pages().1 * PAGE_SIZE);
     let (free, total) = mm::memory_pages();
     crate::fs::sysctl::init_file_max(total, free);
+    crate::mm::heapcheck::run(info.cmdline);
     if info.cmdline.split_whitespace().any(|w| w == "test_panic=1") {
         deliberate_panic();
     }
@@ -67,15 +68,9 @@ fn init_memory(info: &boot::BootInfo) {
     }
     let kernel_end = (&raw const __kernel_end) as u64 - KERNEL_BASE;
     let reserved_initrd = info.initrd.map(|(pa, size)| (pa, pa + size));
-    let mut ranges: Vec<(u64, u64)> = Vec::new();
-    let mut heap_done = false;
-    let total: u64 = info.ram[..info.ram_count]
-        .iter()
-        .map(|(s, e)| e.min(&DIRECT_MAP_LIMIT).saturating_sub(*s))
-        .sum();
-    // The contiguous region only serves blocks larger than a page (the rest come from
-    // frames), so it is a sixteenth of RAM.
-    let heap_size = (total / 16).clamp(16 << 20, 256 << 20) & !(PAGE_SIZE - 1);
+    // Only DMA buffers need physically contiguous memory: a small region for them; the
+    // heap takes frames (its big blocks in the vmalloc area). No heap before the frames.
+    let mut dma_done = false;
     for &(s, e) in &info.ram[..info.ram_count] {
         let s = s.max(kernel_end).max(1 << 20);
         let e = e.min(DIRECT_MAP_LIMIT);
@@ -92,26 +87,27 @@ fn init_memory(info: &boot::BootInfo) {
             if ps >= pe {
                 continue;
             }
-            if !heap_done && pe - ps >= heap_size {
-                heap::init(ps, heap_size);
-                heap_done = true;
-                ps += heap_size;
+            if !dma_done && pe - ps >= mm::dma::REGION_BYTES {
+                mm::dma::init(ps);
+                dma_done = true;
+                ps += mm::dma::REGION_BYTES;
             }
             if ps < pe {
-                ranges.push((ps, pe));
+                frame::add_range(ps, pe);
             }
         }
     }
-    assert!(heap_done, "no RAM range large enough for the kernel heap");
-    for (s, e) in ranges {
-        frame::add_range(s, e);
-    }
+    assert!(dma_done, "no RAM range large enough for the DMA region");
+    mm::vmalloc::init();
     let (free, total) = frame::counts();
+    let (_, vmalloc) = mm::vmalloc::usage();
     log::info!(
-        "memory: {} MiB in frames ({} free), heap {} MiB",
+        "memory: {} MiB in frames ({} free), DMA region {} KiB, vmalloc area {} MiB ({} KiB of page tables)",
         total * 4 / 1024,
         free,
-        heap_size >> 20
+        mm::dma::REGION_BYTES >> 10,
+        vmalloc >> 20,
+        mm::vmalloc::table_bytes() >> 10
     );
 }
 

@@ -38,6 +38,7 @@ fn main() {}
 fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::x86_64::cpu::disable_interrupts();
     klog::emergency(format_args!("KERNEL PANIC: {info}\n"));
+    mm::heap::report_exhaustion(&info.message(), &mut |a| klog::emergency(a));
     arch::x86_64::backtrace::print(&mut |a| klog::emergency(a));
     arch::x86_64::cpu::qemu_exit(arch::EXIT_PANIC)
 }

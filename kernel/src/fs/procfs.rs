@@ -360,6 +360,18 @@ pub fn render_meminfo(
     s
 }
 
+/// `/proc/meminfo`'s `VmallocTotal` and `VmallocUsed` lines (bytes in, kB shown), which
+/// Linux gives after `PageTables`.
+pub fn render_meminfo_vmalloc(total: u64, used: u64) -> String {
+    format!(
+        "{:<16}{:>8} kB\n{:<16}{:>8} kB\n",
+        "VmallocTotal:",
+        total / 1024,
+        "VmallocUsed:",
+        used / 1024
+    )
+}
+
 /// The figures of `/proc/stat`: CPU times in clock ticks (USER_HZ, 100 per second).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CpuStat {
@@ -796,7 +808,10 @@ impl ProcInode {
                 };
                 let (slab, stacks) = crate::mm::kernel_memory();
                 let tables = crate::mm::page_table_bytes();
-                render_meminfo(free, total, slab, stacks, tables).into_bytes()
+                let mut text = render_meminfo(free, total, slab, stacks, tables);
+                let (vm_used, vm_total) = crate::mm::vmalloc_bytes();
+                text.push_str(&render_meminfo_vmalloc(vm_total, vm_used));
+                text.into_bytes()
             }
             Node::PlFile(..) => {
                 let (g, f) = self.plimits_file()?;
@@ -1552,6 +1567,14 @@ mod tests {
         assert!(s.contains("\nSUnreclaim:            8 kB\n"), "{s}");
         assert!(s.contains("\nKernelStack:          64 kB\n"), "{s}");
         assert!(s.ends_with("\nPageTables:           12 kB\n"), "{s}");
+    }
+
+    #[test]
+    fn meminfo_vmalloc_lines_use_the_linux_layout() {
+        assert_eq!(
+            render_meminfo_vmalloc(1 << 30, 8192),
+            "VmallocTotal:    1048576 kB\nVmallocUsed:           8 kB\n"
+        );
     }
 
     #[test]

@@ -3,9 +3,15 @@
 //! `/proc/meminfo`. Each frame has a reference count so that address spaces can share
 //! private pages copy-on-write after `fork`: [`share`] adds a user, [`free`] drops one
 //! and returns the frame to the pool with the last.
+//!
+//! The last [`RESERVE`] free frames are the emergency reserve: only the kernel heap
+//! ([`alloc_for_heap`]) may take them, so when user pages, page tables and file data
+//! have used up memory (and the OOM killer is called) the kernel's own allocations,
+//! which Rust's `Box` and `Vec` cannot see fail, still get served. One line is logged
+//! when the heap starts using the reserve and one when frames freed refill it.
 
 use super::{PAGE_SIZE, phys_to_virt};
-use core::sync::atomic::{AtomicU16, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use spin::Mutex;
 
 /// Frames the direct map covers (4 GiB): the reference counts are indexed by frame number.
@@ -17,6 +23,13 @@ static REFS: [AtomicU16; MAX_FRAMES] = [const { AtomicU16::new(0) }; MAX_FRAMES]
 fn refs(pa: u64) -> Option<&'static AtomicU16> {
     REFS.get((pa / PAGE_SIZE) as usize)
 }
+
+/// Frames kept back for the kernel heap: 256 KiB.
+pub const RESERVE: u64 = 64;
+
+/// Whether the heap is using the reserve (set when it takes a frame from it, cleared
+/// when the free frames are back above it).
+static IN_RESERVE: AtomicBool = AtomicBool::new(false);
 
 struct FreeList {
     head: u64,
@@ -53,23 +66,53 @@ pub fn alloc() -> Option<u64> {
 }
 
 /// A frame with whatever it held before (for a caller that overwrites all of it), or
-/// `None` when memory is exhausted.
+/// `None` when memory is exhausted (only the emergency reserve is left).
 pub fn alloc_dirty() -> Option<u64> {
-    let pa = {
+    take(RESERVE)
+}
+
+/// A frame for the kernel heap, which may take the emergency reserve; `None` when even
+/// that is gone.
+pub fn alloc_for_heap() -> Option<u64> {
+    take(0)
+}
+
+/// A frame, leaving at least `keep` free ones.
+fn take(keep: u64) -> Option<u64> {
+    let (pa, left) = {
         let mut fl = FRAMES.lock();
-        if fl.head == 0 {
+        if fl.head == 0 || fl.free <= keep {
             return None;
         }
         let pa = fl.head;
         // SAFETY: `pa` is a free frame whose first word links to the next one.
         fl.head = unsafe { (phys_to_virt(pa) as *const u64).read() };
         fl.free -= 1;
-        pa
+        (pa, fl.free)
     };
     if let Some(r) = refs(pa) {
         r.store(1, Ordering::Relaxed);
     }
+    if left < RESERVE {
+        entered_reserve(left);
+    }
     Some(pa)
+}
+
+#[cold]
+fn entered_reserve(left: u64) {
+    if !IN_RESERVE.swap(true, Ordering::Relaxed) {
+        log::warn!(
+            "memory: out of frames, the kernel heap is using its emergency reserve ({left} of {RESERVE} frames left)"
+        );
+    }
+}
+
+#[cold]
+fn refilled_reserve() {
+    if IN_RESERVE.swap(false, Ordering::Relaxed) {
+        log::warn!("memory: the kernel heap's emergency reserve is refilled ({RESERVE} frames)");
+    }
 }
 
 /// Adds a user to a frame obtained from [`alloc`] (a copy-on-write share).
@@ -94,15 +137,27 @@ pub fn free(pa: u64) {
         }
         r.store(0, Ordering::Relaxed);
     }
-    let mut fl = FRAMES.lock();
-    // SAFETY: the caller owned the frame and no mapping refers to it any more.
-    unsafe { (phys_to_virt(pa) as *mut u64).write(fl.head) };
-    fl.head = pa;
-    fl.free += 1;
+    let free = {
+        let mut fl = FRAMES.lock();
+        // SAFETY: the caller owned the frame and no mapping refers to it any more.
+        unsafe { (phys_to_virt(pa) as *mut u64).write(fl.head) };
+        fl.head = pa;
+        fl.free += 1;
+        fl.free
+    };
+    if free >= RESERVE && IN_RESERVE.load(Ordering::Relaxed) {
+        refilled_reserve();
+    }
 }
 
-/// `(free, total)` frame counts.
+/// `(free, total)` frame counts; `free` leaves out the emergency reserve (what an
+/// allocation other than the heap's can get).
 pub fn counts() -> (u64, u64) {
     let fl = FRAMES.lock();
-    (fl.free, fl.total)
+    (fl.free.saturating_sub(RESERVE), fl.total)
+}
+
+/// Frames of the emergency reserve still free (`RESERVE` when it is whole).
+pub fn reserve_left() -> u64 {
+    FRAMES.lock().free.min(RESERVE)
 }

@@ -1,13 +1,15 @@
 //! The kernel heap: power-of-two size classes (16 to 2048 bytes) with free lists, whole
-//! pages, and a `linked_list_allocator` over a small physically contiguous region
-//! reached through the direct map. Small blocks come from a class's free list, which is
-//! refilled a page at a time from the frame allocator (the region when frames run out);
-//! each such page counts its blocks in use, and once the free lists have doubled since
-//! the last look, a sweep gives the empty pages back to the frame allocator; a block of more than 2 KiB up to a page is a frame of its own,
-//! back to the frame allocator when freed; larger blocks go to the region. So the heap
-//! grows with what the kernel uses instead of holding a fixed share of RAM. The
-//! linked-list heap alone searched a list of holes on every allocation and free, which
-//! cost path walks thousands of instructions.
+//! pages, and the vmalloc area (`mm::vmalloc`) for blocks over a page. Small blocks come
+//! from a class's free list, which is refilled a page at a time from the frame
+//! allocator; each such page counts its blocks in use, and once the free lists have
+//! doubled since the last look, a sweep gives the empty pages back to the frame
+//! allocator; a block of more than 2 KiB up to a page is a frame of its own, back to the
+//! frame allocator when freed; a larger block is frames mapped at consecutive addresses
+//! of the vmalloc area, unmapped and freed with it. So the heap grows with what the
+//! kernel uses and gives it back, and no share of RAM is set aside for it. All its
+//! frames may come from the frame allocator's emergency reserve: Rust's `Box` and `Vec`
+//! panic on a null block, so the heap is what the reserve is kept for; when even that is
+//! gone, the panic handler adds a line naming heap exhaustion (`report_exhaustion`).
 
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
@@ -86,7 +88,17 @@ impl SizeClasses {
     /// A block for `layout`: from its class's list (refilled through `backing`), or from
     /// `backing` itself for a large one. Null when `backing` fails.
     pub fn alloc(&mut self, layout: Layout, backing: impl FnOnce(Layout) -> *mut u8) -> *mut u8 {
-        let Some(class) = class_of(layout) else {
+        self.alloc_in(class_of(layout), layout, backing)
+    }
+
+    /// [`Self::alloc`] with `class_of(layout)` already known (the heap's hot path).
+    fn alloc_in(
+        &mut self,
+        class: Option<usize>,
+        layout: Layout,
+        backing: impl FnOnce(Layout) -> *mut u8,
+    ) -> *mut u8 {
+        let Some(class) = class else {
             return backing(layout);
         };
         if self.heads[class].is_none() {
@@ -110,7 +122,18 @@ impl SizeClasses {
         layout: Layout,
         backing: impl FnOnce(*mut u8, Layout),
     ) {
-        match class_of(layout) {
+        self.dealloc_in(class_of(layout), block, layout, backing)
+    }
+
+    /// [`Self::dealloc`] with `class_of(layout)` already known.
+    fn dealloc_in(
+        &mut self,
+        class: Option<usize>,
+        block: *mut u8,
+        layout: Layout,
+        backing: impl FnOnce(*mut u8, Layout),
+    ) {
+        match class {
             Some(class) => self.push(class, block),
             None => backing(block, layout),
         }
@@ -217,12 +240,13 @@ impl Default for SizeClasses {
 }
 
 #[cfg(target_os = "none")]
-pub use kernel_heap::{cached, init, region, usage};
+pub use kernel_heap::{cached, report_exhaustion, usage};
 
-/// The share of a quarter of RAM (the heap's fixed size before it grew from frames), and
-/// of the contiguous region, that objects users create at will (IPC messages, semaphore
-/// sets, mounts) may bring the heap to: the rest stays for the kernel's own needs, so
-/// filling IPC objects gives `ENOMEM`/`ENOSPC` instead of starving the kernel.
+/// The share of a quarter of RAM (the heap's fixed size before it grew from frames) that
+/// objects users create at will (IPC messages, semaphore sets, mounts) may bring the
+/// heap to: the rest stays for the kernel's own needs, so filling IPC objects gives
+/// `ENOMEM`/`ENOSPC` instead of starving the kernel. None fit while the heap is living
+/// on the emergency reserve.
 const USER_OBJECTS_MAX_PERCENT: u64 = 75;
 
 /// Whether `bytes` more of user-created objects fit (always, in host tests).
@@ -230,12 +254,9 @@ pub fn room_for_user_objects(bytes: usize) -> bool {
     #[cfg(target_os = "none")]
     {
         let (used, _) = usage();
-        let (region_free, region) = region();
-        let ram = region + crate::mm::frame::counts().1 * crate::mm::PAGE_SIZE;
-        let room = |total: u64, used: u64| {
-            used.saturating_add(bytes as u64) <= total / 100 * USER_OBJECTS_MAX_PERCENT
-        };
-        room(ram / 4, used) && room(region, region - region_free)
+        let (free, total) = crate::mm::frame::counts();
+        let ram = total * crate::mm::PAGE_SIZE;
+        free > 0 && used.saturating_add(bytes as u64) <= ram / 4 / 100 * USER_OBJECTS_MAX_PERCENT
     }
     #[cfg(not(target_os = "none"))]
     {
@@ -247,27 +268,27 @@ pub fn room_for_user_objects(bytes: usize) -> bool {
 #[cfg(target_os = "none")]
 mod kernel_heap {
     use super::{ClassPages, PAGE, SWEPT, SizeClasses, class_of, is_page_block};
-    use crate::mm::{PHYS_OFFSET, frame};
+    use crate::mm::{PHYS_OFFSET, frame, vmalloc};
     use core::alloc::{GlobalAlloc, Layout};
-    use core::ptr::{self, NonNull};
+    use core::fmt;
+    use core::ptr;
     use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-    use linked_list_allocator::Heap;
     use spin::Mutex;
 
     struct KernelHeap {
-        inner: Mutex<(SizeClasses, Heap)>,
+        classes: Mutex<SizeClasses>,
     }
 
     #[global_allocator]
     static HEAP: KernelHeap = KernelHeap {
-        inner: Mutex::new((SizeClasses::new(), Heap::empty())),
+        classes: Mutex::new(SizeClasses::new()),
     };
 
-    /// The contiguous region's size and start (a direct-map address).
-    static REGION_SIZE: AtomicU64 = AtomicU64::new(0);
-    static REGION_START: AtomicU64 = AtomicU64::new(0);
-    /// Frames the heap holds (class pages and page blocks), in bytes.
+    /// Frames the heap holds as class pages and page blocks, in bytes (the vmalloc
+    /// area counts its own).
     static FRAME_BYTES: AtomicU64 = AtomicU64::new(0);
+    /// The size and alignment of the last allocation the heap could not serve.
+    static FAILED: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
     /// Frames the direct map covers (4 GiB), as `frame`'s reference counts.
     const MAX_FRAMES: usize = 1 << 20;
@@ -280,18 +301,9 @@ mod kernel_heap {
     /// Free-list bytes kept without a sweep (a small reserve for the classes).
     const SWEEP_MIN: u64 = 1 << 20;
 
-    /// The counter of the class page holding `block` (kept for the region's class pages
-    /// too, which are never returned: the hot path skips the region test).
+    /// The counter of the class page holding `block`.
     fn counter(block: *mut u8) -> Option<&'static AtomicU16> {
         LIVE.get(((block as u64).wrapping_sub(PHYS_OFFSET) / PAGE as u64) as usize)
-    }
-
-    /// The counter of a class page that can be returned (one taken from a frame).
-    fn live_of(block: *mut u8) -> Option<&'static AtomicU16> {
-        if in_region(block) {
-            return None;
-        }
-        counter(block)
     }
 
     /// The heap's class pages as [`SizeClasses::sweep`] sees them.
@@ -299,15 +311,15 @@ mod kernel_heap {
 
     impl ClassPages for Frames {
         fn live(&self, page: usize) -> Option<u16> {
-            live_of(page as *mut u8).map(|c| c.load(Ordering::Relaxed))
+            counter(page as *mut u8).map(|c| c.load(Ordering::Relaxed))
         }
         fn mark(&mut self, page: usize) {
-            if let Some(c) = live_of(page as *mut u8) {
+            if let Some(c) = counter(page as *mut u8) {
                 c.store(SWEPT, Ordering::Relaxed);
             }
         }
         fn release(&mut self, page: usize) {
-            if let Some(c) = live_of(page as *mut u8) {
+            if let Some(c) = counter(page as *mut u8) {
                 c.store(0, Ordering::Relaxed);
                 FRAME_BYTES.fetch_sub(PAGE as u64, Ordering::Relaxed);
                 frame::free(page as u64 - PHYS_OFFSET);
@@ -315,15 +327,10 @@ mod kernel_heap {
         }
     }
 
-    fn in_region(block: *mut u8) -> bool {
-        let a = block as u64;
-        let start = REGION_START.load(Ordering::Relaxed);
-        a >= start && a < start + REGION_SIZE.load(Ordering::Relaxed)
-    }
-
-    /// A page from the frame allocator, null when it has none.
-    fn frame_page() -> *mut u8 {
-        match frame::alloc_dirty() {
+    /// A page from the frame allocator (the emergency reserve included), for a class
+    /// refill or a page block; null when it has none.
+    fn frame_page(_layout: Layout) -> *mut u8 {
+        match frame::alloc_for_heap() {
             Some(pa) => {
                 FRAME_BYTES.fetch_add(PAGE as u64, Ordering::Relaxed);
                 super::super::phys_to_virt(pa) as *mut u8
@@ -332,43 +339,38 @@ mod kernel_heap {
         }
     }
 
-    /// A block for `layout` outside the classes (or a class refill): a frame when a page
-    /// serves it and one is free, otherwise the region.
-    fn backing_alloc(heap: &mut Heap, layout: Layout) -> *mut u8 {
-        if layout.size() <= PAGE && layout.align() <= PAGE {
-            let p = frame_page();
-            if !p.is_null() {
-                return p;
-            }
-        }
-        heap.allocate_first_fit(layout)
-            .map_or(ptr::null_mut(), |p| p.as_ptr())
+    /// Whether `layout` is a block of the vmalloc area: more than a page, or aligned to
+    /// more than one.
+    fn is_big(layout: Layout) -> bool {
+        layout.size() > PAGE || layout.align() > PAGE
     }
 
-    fn backing_free(heap: &mut Heap, block: *mut u8, layout: Layout) {
-        if !in_region(block) {
-            // A page block from `frame_page`.
-            FRAME_BYTES.fetch_sub(PAGE as u64, Ordering::Relaxed);
-            frame::free(block as u64 - PHYS_OFFSET);
-            return;
-        }
-        if let Some(p) = NonNull::new(block) {
-            // SAFETY: `block` is in the region, so it came from `allocate_first_fit` with
-            // this `layout` (the size classes hand large blocks back unchanged).
-            unsafe { heap.deallocate(p, layout) };
-        }
+    fn failed(layout: Layout) -> *mut u8 {
+        FAILED[0].store(layout.size() as u64, Ordering::Relaxed);
+        FAILED[1].store(layout.align() as u64, Ordering::Relaxed);
+        ptr::null_mut()
     }
 
-    // SAFETY: blocks come from the size classes, the frame allocator or the linked-list
-    // heap, all behind one lock (the frame allocator's lock is taken inside it, never the
-    // other way round); a block is handed out once until it is freed.
+    // SAFETY: small blocks come from the size classes and page blocks from the frame
+    // allocator, behind the heap's lock (the frame allocator's lock is taken inside it,
+    // never the other way round); big blocks come from the vmalloc area, which has its
+    // own lock and takes no other; a block is handed out once until it is freed.
     unsafe impl GlobalAlloc for KernelHeap {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let mut g = self.inner.lock();
-            let (classes, heap) = &mut *g;
-            let block = classes.alloc(layout, |l| backing_alloc(heap, l));
+            if is_big(layout) {
+                let block = vmalloc::alloc(layout);
+                return if block.is_null() {
+                    failed(layout)
+                } else {
+                    block
+                };
+            }
+            let mut classes = self.classes.lock();
+            let block = classes.alloc(layout, frame_page);
+            if block.is_null() {
+                return failed(layout);
+            }
             if class_of(layout).is_some()
-                && !block.is_null()
                 && let Some(c) = counter(block)
             {
                 // Under the heap's lock: a plain add.
@@ -378,15 +380,23 @@ mod kernel_heap {
         }
 
         unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-            let mut g = self.inner.lock();
-            let (classes, heap) = &mut *g;
-            classes.dealloc(block, layout, |b, l| backing_free(heap, b, l));
-            if class_of(layout).is_some()
+            if is_big(layout) {
+                vmalloc::dealloc(block, layout);
+                return;
+            }
+            let class = class_of(layout);
+            let mut classes = self.classes.lock();
+            classes.dealloc_in(class, block, layout, |b, _| {
+                // A page block from `frame_page`.
+                FRAME_BYTES.fetch_sub(PAGE as u64, Ordering::Relaxed);
+                frame::free(b as u64 - PHYS_OFFSET);
+            });
+            if class.is_some()
                 && let Some(c) = counter(block)
             {
                 let n = c.load(Ordering::Relaxed).wrapping_sub(1);
                 c.store(n, Ordering::Relaxed);
-                if n != 0 || in_region(block) {
+                if n != 0 {
                     return;
                 }
                 // A page fell empty: sweep when the free lists have doubled.
@@ -399,13 +409,16 @@ mod kernel_heap {
         }
 
         /// In place when the new size falls in the same class (a `String` or `Vec`
-        /// growing within its block) or both are page blocks; otherwise a new block,
-        /// copy, free.
+        /// growing within its block), both are page blocks, or both are big blocks the
+        /// vmalloc area can resize where they stand; otherwise a new block, copy, free.
         unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             // SAFETY: the caller guarantees `new_size` rounded to `layout.align()` fits.
             let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
             if SizeClasses::same_class(layout, new)
-                || (is_page_block(layout) && is_page_block(new) && !in_region(block))
+                || (is_page_block(layout) && is_page_block(new))
+                || (is_big(layout)
+                    && is_big(new)
+                    && vmalloc::resize_in_place(block, layout, new_size))
             {
                 return block;
             }
@@ -422,39 +435,58 @@ mod kernel_heap {
         }
     }
 
-    /// Hands `[start, start + size)` (physical) to the heap as its region for blocks
-    /// larger than a page.
-    pub fn init(start_pa: u64, size: u64) {
-        let start = super::super::phys_to_virt(start_pa);
-        // SAFETY: called once at boot with RAM nobody else uses, mapped by the direct map.
-        unsafe { HEAP.inner.lock().1.init(start as *mut u8, size as usize) };
-        REGION_START.store(start, Ordering::Relaxed);
-        REGION_SIZE.store(size, Ordering::Relaxed);
-    }
-
-    /// `(used, region)` in bytes: the live blocks (those on the size-class free lists
-    /// count as free), and the contiguous region's size.
+    /// `(used, vmalloc)` in bytes: the live blocks (those on the size-class free lists
+    /// count as free), and the frames of the vmalloc area's blocks among them.
     pub fn usage() -> (u64, u64) {
-        let g = HEAP.inner.lock();
-        let held = g.1.used() as u64 + FRAME_BYTES.load(Ordering::Relaxed);
-        (
-            held - g.0.cached() as u64,
-            REGION_SIZE.load(Ordering::Relaxed),
-        )
-    }
-
-    /// `(free, size)` of the contiguous region in bytes (what `MemFree` and `MemTotal`
-    /// add to the frames).
-    pub fn region() -> (u64, u64) {
-        let g = HEAP.inner.lock();
-        let size = REGION_SIZE.load(Ordering::Relaxed);
-        (size - g.1.used() as u64, size)
+        let cached = HEAP.classes.lock().cached() as u64;
+        let (big, _) = vmalloc::usage();
+        (FRAME_BYTES.load(Ordering::Relaxed) + big - cached, big)
     }
 
     /// Bytes on the size-class free lists: blocks of pages that still hold a live block,
     /// and empty pages until the next sweep gives them back to the frame allocator.
     pub fn cached() -> u64 {
-        HEAP.inner.lock().0.cached() as u64
+        HEAP.classes.lock().cached() as u64
+    }
+
+    /// The panic handler's extra line when `message` is the one Rust's allocation error
+    /// handler panics with ("memory allocation of N bytes failed"): it names kernel
+    /// heap exhaustion and gives the sizes. Takes no lock and allocates nothing.
+    pub fn report_exhaustion(message: &dyn fmt::Display, out: &mut dyn FnMut(fmt::Arguments)) {
+        const PREFIX: &[u8] = b"memory allocation of ";
+        struct Head {
+            buf: [u8; 21],
+            len: usize,
+        }
+        impl fmt::Write for Head {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let n = s.len().min(self.buf.len() - self.len);
+                self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+                self.len += n;
+                Ok(())
+            }
+        }
+        let mut head = Head {
+            buf: [0; 21],
+            len: 0,
+        };
+        let _ = fmt::write(&mut head, format_args!("{message}"));
+        if head.buf[..head.len] != *PREFIX {
+            return;
+        }
+        let kib = |b: u64| b / 1024;
+        out(format_args!(
+            "kernel heap exhausted: a block of {} bytes (align {}) could not be served, no frame \
+             left and the emergency reserve ({} KiB) used up; heap in use {} KiB ({} KiB of \
+             them in the vmalloc area), {} KiB on the class free lists\n",
+            FAILED[0].load(Ordering::Relaxed),
+            FAILED[1].load(Ordering::Relaxed),
+            kib(frame::RESERVE * PAGE as u64),
+            kib(FRAME_BYTES.load(Ordering::Relaxed) + vmalloc::usage().0),
+            kib(vmalloc::usage().0),
+            // A plain read: the panicking CPU may hold the lock.
+            kib(HEAP.classes.try_lock().map_or(0, |c| c.cached() as u64)),
+        ));
     }
 }
 

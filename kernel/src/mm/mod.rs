@@ -8,6 +8,8 @@ pub mod dma;
 pub mod frame;
 pub mod heap;
 #[cfg(target_os = "none")]
+pub mod heapcheck;
+#[cfg(target_os = "none")]
 pub mod kstack;
 pub mod oom;
 #[cfg(target_os = "none")]
@@ -17,6 +19,9 @@ pub mod user;
 #[cfg(target_os = "none")]
 pub mod vdso;
 pub mod vma;
+#[cfg(target_os = "none")]
+pub mod vmalloc;
+pub mod vrange;
 
 pub const PAGE_SIZE: u64 = 4096;
 /// All physical memory (first 4 GiB) is mapped here.
@@ -50,6 +55,19 @@ pub fn kernel_memory() -> (u64, u64) {
     }
 }
 
+/// `(used, total)` bytes of the vmalloc area (`VmallocUsed`, `VmallocTotal` in
+/// `/proc/meminfo`); zero in host tests.
+pub fn vmalloc_bytes() -> (u64, u64) {
+    #[cfg(target_os = "none")]
+    {
+        vmalloc::usage()
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        (0, 0)
+    }
+}
+
 /// Bytes of the address spaces' page tables (`PageTables` in `/proc/meminfo`); zero in
 /// host tests.
 pub fn page_table_bytes() -> u64 {
@@ -63,17 +81,15 @@ pub fn page_table_bytes() -> u64 {
     }
 }
 
-/// `(free, total)` pages of RAM (`MemFree`, `MemTotal`): the frame allocator's and the
-/// heap's contiguous region; heap pages taken from frames count as used, except the
+/// `(free, total)` pages of RAM (`MemFree`, `MemTotal`): the frame allocator's (the
+/// heap's emergency reserve left out of `free`); heap pages count as used, except the
 /// blocks waiting on the size-class free lists (the heap reuses them first, and gives
 /// the empty pages back to the frame allocator at its next sweep), so a test finds
 /// `MemFree` back to the byte once the kernel objects it made are freed.
 #[cfg(target_os = "none")]
 pub fn memory_pages() -> (u64, u64) {
     let (free, total) = frame::counts();
-    let (region_free, region) = heap::region();
-    let reusable = region_free + heap::cached();
-    (free + reusable / PAGE_SIZE, total + region / PAGE_SIZE)
+    (free + heap::cached() / PAGE_SIZE, total)
 }
 
 /// 4 KiB of file data, page-aligned.

@@ -76,6 +76,19 @@ pub fn map(pml4: u64, va: u64, pa: u64, flags: u64) -> Option<u32> {
     Some(created)
 }
 
+/// Maps the page at `va` to frame `pa` in tables made beforehand (the kernel's
+/// pre-built regions): never allocates; false when a table on the way is missing.
+pub fn map_prepared(pml4: u64, va: u64, pa: u64, flags: u64) -> bool {
+    match leaf(pml4, va, false) {
+        Some(e) => {
+            // A non-present entry is never cached in the TLB: no flush needed.
+            *e = pa | flags | PRESENT;
+            true
+        }
+        None => false,
+    }
+}
+
 /// The entry mapping `va` (frame address and flags), if present.
 pub fn lookup(pml4: u64, va: u64) -> Option<u64> {
     let e = leaf(pml4, va, false)?;

@@ -1,6 +1,7 @@
 //! More of issue 16's routes through `ulib::kmem::fill_to_limit`: memory areas
-//! (one-page mappings), SysV semaphore sets and POSIX message queues (containers are in
-//! `t_kmemns`). Each fills a fresh plimits group with a 32 MiB
+//! (one-page mappings), SysV semaphore sets (of 64 and of 250 semaphores) and POSIX
+//! message queues (of 4 KiB and of 8 KiB messages: blocks over a page, from the heap's
+//! vmalloc area) (containers are in `t_kmemns`). Each fills a fresh plimits group with a 32 MiB
 //! `memory.limit` until a call gives `ENOMEM`, the usage at the limit, the machine's
 //! `MemFree` down by at most 34 MiB, the root still forking; all back after the child.
 //! The limit that would stop mappings first (`vm.max_map_count`) is raised and put back.
@@ -42,18 +43,17 @@ mod imp {
         }
     }
 
-    /// SysV semaphore sets of 64 semaphores (under 2 KiB each: bigger arrays come from the
-    /// heap's separate region for large blocks) in fresh IPC containers: at a container's
-    /// `SEMMNI` (`ENOSPC`) the container is held by an fd on `/proc/self/ns/ipc` and the
-    /// next one made.
-    fn fill_semaphores() -> (i32, usize) {
+    /// SysV semaphore sets of `nsems` semaphores in fresh IPC containers: at a
+    /// container's `SEMMNI` (`ENOSPC`) the container is held by an fd on
+    /// `/proc/self/ns/ipc` and the next one made.
+    fn fill_semaphores_of(nsems: i32) -> (i32, usize) {
         use ulib::sysv::{IPC_PRIVATE, semget};
         if let Err(e) = unshare(ulib::container::CLONE_NEWIPC) {
             return (e, 0);
         }
         let (mut n, mut fresh) = (0, true);
         loop {
-            match semget(IPC_PRIVATE, 64, 0o600) {
+            match semget(IPC_PRIVATE, nsems, 0o600) {
                 Ok(_) => {
                     n += 1;
                     fresh = false;
@@ -70,11 +70,31 @@ mod imp {
         }
     }
 
-    /// POSIX message queues of 10 messages of 4 KiB (each a frame of the heap; larger
-    /// blocks come from the heap's separate region), each filled, in a fresh IPC
+    /// Sets of 64 semaphores (an array under 2 KiB: a size-class block).
+    fn fill_semaphores() -> (i32, usize) {
+        fill_semaphores_of(64)
+    }
+
+    /// Sets of 250 semaphores (an array over a page: a block of the vmalloc area).
+    fn fill_semaphores_250() -> (i32, usize) {
+        fill_semaphores_of(250)
+    }
+
+    /// POSIX message queues of 10 messages of 4 KiB (each a frame of the heap).
+    fn fill_mqueues() -> (i32, usize) {
+        fill_mqueues_of::<4096>()
+    }
+
+    /// POSIX message queues of 10 messages of 8 KiB (Linux's default `msgsize_max`; each
+    /// a two-page block of the vmalloc area).
+    fn fill_mqueues_8k() -> (i32, usize) {
+        fill_mqueues_of::<8192>()
+    }
+
+    /// POSIX message queues of 10 messages of `SIZE` bytes, each filled, in a fresh IPC
     /// container, held open (root passes `queues_max`; the group's `ipc.mq_limit` of
     /// 1,024 queues is more than 32 MiB holds).
-    fn fill_mqueues() -> (i32, usize) {
+    fn fill_mqueues_of<const SIZE: usize>() -> (i32, usize) {
         use ulib::mq;
         if let Err(e) = unshare(ulib::container::CLONE_NEWIPC) {
             return (e, 0);
@@ -82,11 +102,11 @@ mod imp {
         if set_nofile(1 << 20).is_err() {
             return (0, 0);
         }
-        let msg = [0x71u8; 4096];
+        let msg = [0x71u8; SIZE];
         let attr = mq::MqAttr {
             flags: 0,
             maxmsg: 10,
-            msgsize: 4096,
+            msgsize: SIZE as i64,
             curmsgs: 0,
             reserved: [0; 4],
         };
@@ -129,8 +149,22 @@ mod imp {
         ),
         (
             Route {
+                name: "sysv_semaphores_250",
+                fill: fill_semaphores_250,
+            },
+            &[("/proc/sys/user/max_ipc_container", "1000000")],
+        ),
+        (
+            Route {
                 name: "posix_mqueues",
                 fill: fill_mqueues,
+            },
+            &[],
+        ),
+        (
+            Route {
+                name: "posix_mqueues_8k",
+                fill: fill_mqueues_8k,
             },
             &[],
         ),
