@@ -32,6 +32,7 @@ pub mod procfs;
 pub mod proclimits;
 pub mod procpid;
 pub mod pty;
+pub mod ramdir;
 pub mod ramfs;
 pub mod statfs;
 pub mod sysctl;
@@ -189,7 +190,10 @@ pub fn open_loc(loc: Loc, flags: u32) -> Result<Arc<OpenFile>, Errno> {
         FileType::Symlink => return Err(Errno::ELOOP),
         FileType::Regular | FileType::Directory => match loc.inode.open(flags) {
             Some(ops) => ops?,
-            None => InodeFile::new(loc.inode.clone()),
+            None => match loc.inode.clone().open_shared() {
+                Some(ops) => ops,
+                None => InodeFile::new(loc.inode.clone()),
+            },
         },
     };
     if flags & O_TRUNC != 0 && ftype == FileType::Regular && want & MAY_WRITE != 0 {
@@ -335,8 +339,9 @@ impl procfs::KernelView for KernelState {
     }
     fn pid_exists(&self, pid: u32) -> bool {
         match self.all {
-            // The caller itself exists (and is its own number in its container).
-            true => pid == crate::task::current_vpid() || crate::task::process_exists(pid),
+            // The caller itself exists (and is its own number in its container): the
+            // first test `process_exists` makes.
+            true => crate::task::process_exists(pid),
             false => self.process(pid).is_some(),
         }
     }

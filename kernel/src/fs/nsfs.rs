@@ -44,7 +44,9 @@ pub fn link_text(kind: Kind, number: u32, quoted: bool) -> String {
     s
 }
 
-/// [`link_text`] written into `out`: its length, `None` when it does not fit.
+/// [`link_text`] written into `out`: its length, `None` when it does not fit. Byte
+/// stores, not slice copies: `readlink` of a link runs it every time, and a slice
+/// copy's checks in this build cost more than the few bytes it moves.
 pub fn write_link_text(kind: Kind, number: u32, quoted: bool, out: &mut [u8]) -> Option<usize> {
     let name = kind.name().as_bytes();
     let digits = Decimal::new(number);
@@ -52,14 +54,23 @@ pub fn write_link_text(kind: Kind, number: u32, quoted: bool, out: &mut [u8]) ->
     let q = usize::from(quoted);
     let len = 2 * q + name.len() + 3 + digits.len();
     let out = out.get_mut(..len)?;
-    let (body, last) = out.split_at_mut(len - q - 1);
-    let (head, rest) = body.split_at_mut(q + name.len() + 2);
-    head[..q].fill(b'\'');
-    head[q..q + name.len()].copy_from_slice(name);
-    head[q + name.len()..].copy_from_slice(b":[");
-    rest.copy_from_slice(digits);
-    last[0] = b']';
-    last[1..].fill(b'\'');
+    let mut i = q;
+    for &b in name {
+        out[i] = b;
+        i += 1;
+    }
+    out[i] = b':';
+    out[i + 1] = b'[';
+    i += 2;
+    for &b in digits {
+        out[i] = b;
+        i += 1;
+    }
+    out[i] = b']';
+    if quoted {
+        out[0] = b'\'';
+        out[len - 1] = b'\'';
+    }
     Some(len)
 }
 
@@ -90,24 +101,19 @@ impl Inode for NsInode {
         }
     }
 
-    fn open(&self, _flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
-        Some(Ok(Arc::new(NsFile {
-            ns: self.ns.clone(),
-        })))
+    /// An open container link is the inode: it holds the container alive and answers
+    /// the ioctls.
+    fn open_shared(self: Arc<Self>) -> Option<Arc<dyn FileOps>> {
+        Some(self)
     }
-}
-
-/// An open container link.
-struct NsFile {
-    ns: Arc<dyn Container>,
 }
 
 /// A new fd (close-on-exec, read-only) on the nsfs inode of `ns`, as `NS_GET_USERNS`
 /// and `NS_GET_PARENT` return.
 fn install_ns_fd(ns: Arc<dyn Container>) -> Result<usize, Errno> {
     let path = link_text(ns.kind(), ns.number(), false);
-    let inode = NsInode::for_container(ns.clone());
-    let file = OpenFile::new(Arc::new(NsFile { ns }), Some(inode), path, O_RDONLY);
+    let inode = Arc::new(NsInode { ns });
+    let file = OpenFile::new(inode.clone(), Some(inode as InodeRef), path, O_RDONLY);
     env::install_fd(file, true).map(|fd| fd as usize)
 }
 
@@ -120,7 +126,7 @@ fn owner(ns: &Arc<dyn Container>) -> Result<Arc<dyn Container>, Errno> {
     env::owning_user_container(ns).ok_or(Errno::EPERM)
 }
 
-impl FileOps for NsFile {
+impl FileOps for NsInode {
     fn read(&self, _file: &OpenFile, _buf: &mut [u8]) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
@@ -224,10 +230,10 @@ mod tests {
 
     fn open(ns: &Arc<dyn Container>) -> Arc<OpenFile> {
         let inode = NsInode::for_container(ns.clone());
-        let ops = match inode.open(O_RDONLY) {
-            Some(Ok(ops)) => ops,
-            _ => panic!("nsfs inodes open"),
-        };
+        let ops = inode
+            .clone()
+            .open_shared()
+            .expect("an nsfs inode is its open file");
         OpenFile::new(ops, Some(inode), "/proc/1/ns/x".into(), O_RDONLY)
     }
 

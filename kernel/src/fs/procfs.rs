@@ -187,18 +187,22 @@ impl Decimal {
             4041424344454647484950515253545556575859\
             6061626364656667686970717273747576777879\
             8081828384858687888990919293949596979899";
+        // Two byte stores per pair, not `copy_from_slice`: its checks in this build
+        // cost more than the division (a link's number has 10 digits).
         let mut buf = [b'0'; 10];
         let mut i = buf.len();
         while n >= 100 {
             let pair = (n % 100) as usize * 2;
             n /= 100;
             i -= 2;
-            buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+            buf[i] = PAIRS[pair];
+            buf[i + 1] = PAIRS[pair + 1];
         }
         if n >= 10 {
             let pair = n as usize * 2;
             i -= 2;
-            buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+            buf[i] = PAIRS[pair];
+            buf[i + 1] = PAIRS[pair + 1];
         } else {
             i -= 1;
             buf[i] = b'0' + n as u8;

@@ -4,11 +4,11 @@
 
 use super::env;
 use super::pagestore::{PAGE_SIZE, PageStore};
+use super::ramdir::Entries;
 use super::vfs::*;
 use super::xattr::Xattrs;
 use crate::errno::Errno;
 use crate::mm::vma::PageSource;
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -17,8 +17,6 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
 
 const NO_LIMIT: u64 = u64::MAX;
-/// Directories up to this many entries are searched by a scan in `lookup`.
-const SCAN_ENTRIES: usize = 16;
 
 struct Shared {
     dev: u64,
@@ -78,7 +76,7 @@ impl RamFs {
             0,
             0,
             0,
-            Kind::Dir(Mutex::new(BTreeMap::new())),
+            Kind::Dir(Mutex::new(Entries::default())),
         );
         root.meta.lock().nlink = 2;
         Arc::new(RamFs { name, shared, root })
@@ -210,7 +208,7 @@ struct Meta {
 
 enum Kind {
     File(Arc<Mutex<PageStore>>),
-    Dir(Mutex<BTreeMap<String, Arc<RamInode>>>),
+    Dir(Mutex<Entries<Arc<RamInode>>>),
     Symlink(String),
     /// Device nodes, fifos, sockets: metadata only.
     Node,
@@ -259,7 +257,7 @@ impl RamInode {
         })
     }
 
-    fn dir(&self) -> Result<&Mutex<BTreeMap<String, Arc<RamInode>>>, Errno> {
+    fn dir(&self) -> Result<&Mutex<Entries<Arc<RamInode>>>, Errno> {
         match &self.kind {
             Kind::Dir(d) => Ok(d),
             _ => Err(Errno::ENOTDIR),
@@ -428,23 +426,8 @@ impl Inode for RamInode {
     }
 
     fn lookup(&self, name: &str) -> Result<InodeRef, Errno> {
-        let dir = self.dir()?.lock();
-        // A small directory (a root, `/dev`, `/tmp`) is scanned comparing lengths
-        // first: the map's search calls `memcmp` for every key it passes (about 75
-        // instructions each), a length test and a byte compare cost a few.
-        let child = if dir.len() <= SCAN_ENTRIES {
-            dir.iter()
-                .find(|(k, _)| {
-                    // The first byte before the compare: most names of one length
-                    // differ there, and the compare is a `memcmp` call.
-                    k.len() == name.len()
-                        && k.as_bytes().first() == name.as_bytes().first()
-                        && k.as_bytes() == name.as_bytes()
-                })
-                .map(|(_, v)| v)
-        } else {
-            dir.get(name)
-        };
+        let mut dir = self.dir()?.lock();
+        let child = dir.lookup(name);
         Ok(child.cloned().ok_or(Errno::ENOENT)?)
     }
 
@@ -474,7 +457,7 @@ impl Inode for RamInode {
             uid,
             gid,
             0,
-            Kind::Dir(Mutex::new(BTreeMap::new())),
+            Kind::Dir(Mutex::new(Entries::default())),
         )?)
     }
 

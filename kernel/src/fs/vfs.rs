@@ -258,6 +258,12 @@ pub trait Inode: Send + Sync + Any {
         None
     }
 
+    /// The inode itself as the file object, for an inode that is its own (nsfs): an
+    /// open then makes only the `OpenFile`. `None`: see [`open`](Self::open).
+    fn open_shared(self: Arc<Self>) -> Option<Arc<dyn FileOps>> {
+        None
+    }
+
     /// The pages of a tmpfs regular file, for `mmap`.
     fn map_pages(&self) -> Option<Arc<dyn crate::mm::vma::PageSource>> {
         None

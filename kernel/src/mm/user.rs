@@ -141,7 +141,7 @@ pub fn read_user_cstr(addr: u64, max: usize) -> Result<String, Errno> {
 
 /// Bytes [`read_user_cstr_in`] copies onto the caller's stack before it falls back to
 /// the heap: nearly every path is shorter.
-pub const CSTR_INLINE: usize = 256;
+pub const CSTR_INLINE: usize = 128;
 
 /// As [`read_user_cstr`], for strings that usually fit `buf`: one that ends within the
 /// first copy (at most [`CSTR_INLINE`] bytes, never across a page end) is borrowed from
@@ -152,8 +152,20 @@ pub fn read_user_cstr_in(
     buf: &mut [u8; CSTR_INLINE],
 ) -> Result<Cow<'_, str>, Errno> {
     let n = ((PAGE_SIZE - (addr & (PAGE_SIZE - 1))) as usize).min(buf.len());
-    copy_from_user(addr, &mut buf[..n])?;
-    match buf[..n].iter().position(|&b| b == 0) {
+    // A first copy of 32 bytes holds most paths whole; the rest only when it does not.
+    let first = n.min(32);
+    copy_from_user(addr, &mut buf[..first])?;
+    let nul = match buf[..first].iter().position(|&b| b == 0) {
+        None if first < n => {
+            copy_from_user(addr + first as u64, &mut buf[first..n])?;
+            buf[first..n]
+                .iter()
+                .position(|&b| b == 0)
+                .map(|z| z + first)
+        }
+        z => z,
+    };
+    match nul {
         // Nearly every path is ASCII: one word-at-a-time test instead of `from_utf8`'s
         // byte loop (about 150 instructions for a short path).
         Some(z) if z <= max && buf[..z].is_ascii() => {

@@ -259,7 +259,21 @@ pub fn find_process(nr: u32) -> Option<Arc<Process>> {
 /// included): `find_process(nr).is_some()` without taking the process (procfs asks at
 /// every step of a walk below `/proc/[pid]`).
 pub fn process_exists(nr: u32) -> bool {
-    caller_lookup(nr).is_some_and(|p| p.has_process())
+    // The caller is its own number: answered in the same borrow of the running thread.
+    sched::try_with_current(|t| {
+        let p = t.process();
+        p.vpid == nr
+            || p.pid
+                .container()
+                .lookup(nr)
+                .is_some_and(|pid| pid.has_process())
+    })
+    .unwrap_or_else(|| {
+        crate::container::root()
+            .pid
+            .lookup(nr)
+            .is_some_and(|pid| pid.has_process())
+    })
 }
 
 /// The pid numbered `nr` in the caller's PID container, reached without cloning the
@@ -569,11 +583,14 @@ pub fn container_member(
         p.containers().member(link)
     };
     // The caller's own number (every `/proc/self/...` link): no lookup in the PID
-    // container, no reference to the process taken.
-    if let Some(own) =
-        sched::try_with_current(|t| (t.process().vpid == nr).then(|| member(t.process()))).flatten()
-    {
-        return own;
-    }
-    member(&*find_process(nr)?)
+    // container, no reference to the process taken; another's: one borrow of the
+    // running thread for both tests.
+    sched::try_with_current(|t| {
+        let p = t.process();
+        if p.vpid == nr {
+            return member(p);
+        }
+        member(&*p.pid.container().lookup(nr)?.process::<Process>()?)
+    })
+    .unwrap_or_else(|| member(&*find_process(nr)?))
 }
