@@ -39,6 +39,8 @@ pub const LOOPBACK_MTU: usize = 65535;
 pub const ETH_MTU: usize = 1500;
 /// Polls of one stack per [`NetStack::poll`] (each takes what the last one produced).
 const POLL_ROUNDS: usize = 16;
+/// Stacks one [`NetStack::poll`] polls at most (itself and those it sent packets to).
+const POLL_STACKS: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkKind {
@@ -896,17 +898,25 @@ impl NetStack {
     /// Polls this stack and every stack it sent packets to (and theirs), a bounded
     /// number of times, waking the waiters of each that changed.
     pub fn poll(self: &Arc<Self>) {
-        let mut work: VecDeque<Arc<NetStack>> = VecDeque::new();
-        work.push_back(self.clone());
-        for _ in 0..8 {
-            let Some(s) = work.pop_front() else {
+        // The stacks still to poll, in order, in a fixed array: the path every send and
+        // receive takes allocates nothing.
+        let mut work: [Option<Arc<NetStack>>; POLL_STACKS] = Default::default();
+        work[0] = Some(self.clone());
+        let mut tail = 1;
+        for head in 0..POLL_STACKS {
+            let Some(s) = work[head].take() else {
                 break;
             };
             for w in s.poll_once() {
                 if let Some(p) = w.upgrade()
-                    && !work.iter().any(|x| Arc::ptr_eq(x, &p))
+                    && tail < POLL_STACKS
+                    && !work[head + 1..tail]
+                        .iter()
+                        .flatten()
+                        .any(|x| Arc::ptr_eq(x, &p))
                 {
-                    work.push_back(p);
+                    work[tail] = Some(p);
+                    tail += 1;
                 }
             }
             super::inet::tcp::after_poll(&s);
