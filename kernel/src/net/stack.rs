@@ -23,6 +23,7 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address
 use spin::Mutex;
 
 mod admin;
+mod pool;
 pub use admin::{LinkChange, Lookup, VethEnd};
 
 pub const IFF_UP: u32 = 0x1;
@@ -41,6 +42,8 @@ pub const LOOPBACK_MTU: usize = 65535;
 pub const ETH_MTU: usize = 1500;
 /// Polls of one stack per [`NetStack::poll`] (each takes what the last one produced).
 const POLL_ROUNDS: usize = 16;
+/// Stacks one [`NetStack::poll`] polls at most (itself and those it sent packets to).
+const POLL_STACKS: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkKind {
@@ -113,11 +116,8 @@ fn v4_in(addr: Ipv4Address, net: Ipv4Address, prefix: u8) -> bool {
 /// index it arrived on and the IP packet.
 type RxQueue = Mutex<VecDeque<(u32, Vec<u8>)>>;
 
-/// Packet buffers kept for reuse once smoltcp has read a received packet, so a packet
-/// sent next takes one instead of allocating (and zeroing) a new buffer.
-type Pool = Mutex<Vec<Vec<u8>>>;
-/// Buffers a stack keeps (each at most one loopback MTU).
-const POOL_MAX: usize = 4;
+/// Packet buffers kept for reuse (`pool.rs`).
+type Pool = Mutex<pool::PacketPool>;
 
 /// What the NIC driver offers a stack (implemented by `net::nic` on the target).
 pub trait Nic: Send + Sync {
@@ -304,28 +304,19 @@ struct TxToken<'a>(&'a mut Router);
 impl phy::RxToken for RxToken {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
         let r = f(&self.0);
-        let mut pool = self.1.lock();
-        if pool.len() < POOL_MAX {
-            pool.push(self.0);
-        }
+        self.1.lock().put(self.0);
         r
     }
 }
 
 impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        // A reused buffer keeps its length, so only bytes past it are zeroed.
-        let mut buf = self.0.pool.lock().pop().unwrap_or_default();
-        if buf
-            .try_reserve_exact(len.saturating_sub(buf.len()))
-            .is_err()
-        {
+        let Some(mut buf) = self.0.pool.lock().take(len) else {
             // No memory: the packet is lost (TCP sends it again), as a full ring loses it.
             let mut scratch = [0u8; 128];
             let n = len.min(scratch.len());
             return f(&mut scratch[..n]);
-        }
-        buf.resize(len, 0);
+        };
         let r = f(&mut buf);
         self.0.transmit_packet(buf);
         r
@@ -815,7 +806,7 @@ impl NetStack {
         let rxq: Arc<RxQueue> = Arc::new(Mutex::new(VecDeque::new()));
         let mut dev = Router {
             rxq: rxq.clone(),
-            pool: Arc::new(Mutex::new(Vec::new())),
+            pool: Arc::new(Mutex::new(pool::PacketPool::default())),
             links: alloc::vec![loopback_link()],
             routes: Vec::new(),
             nic: None,
@@ -938,17 +929,25 @@ impl NetStack {
     /// Polls this stack and every stack it sent packets to (and theirs), a bounded
     /// number of times, waking the waiters of each that changed.
     pub fn poll(self: &Arc<Self>) {
-        let mut work: VecDeque<Arc<NetStack>> = VecDeque::new();
-        work.push_back(self.clone());
-        for _ in 0..8 {
-            let Some(s) = work.pop_front() else {
+        // The stacks still to poll, in order, in a fixed array: the path every send and
+        // receive takes allocates nothing.
+        let mut work: [Option<Arc<NetStack>>; POLL_STACKS] = Default::default();
+        work[0] = Some(self.clone());
+        let mut tail = 1;
+        for head in 0..POLL_STACKS {
+            let Some(s) = work[head].take() else {
                 break;
             };
             for w in s.poll_once() {
                 if let Some(p) = w.upgrade()
-                    && !work.iter().any(|x| Arc::ptr_eq(x, &p))
+                    && tail < POLL_STACKS
+                    && !work[head + 1..tail]
+                        .iter()
+                        .flatten()
+                        .any(|x| Arc::ptr_eq(x, &p))
                 {
-                    work.push_back(p);
+                    work[tail] = Some(p);
+                    tail += 1;
                 }
             }
             super::inet::tcp::after_poll(&s);

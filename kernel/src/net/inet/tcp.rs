@@ -324,7 +324,7 @@ impl TcpSocket {
                 let r = self.stack.with(|g| {
                     let s = g.sockets.get_mut::<tcp::Socket>(h);
                     if s.can_recv() {
-                        let full = s.recv_queue() * 2 >= s.recv_capacity();
+                        let before = s.recv_queue();
                         let n = if io.flags & MSG_PEEK != 0 {
                             let want = dst.len() - got;
                             let ring = s.peek(want).unwrap_or(&[]);
@@ -339,7 +339,10 @@ impl TcpSocket {
                                 .ok()
                             })?
                         };
-                        Ok(Some((n, full)))
+                        Ok(Some((
+                            n,
+                            opened_wide(before, s.recv_queue(), s.recv_capacity()),
+                        )))
                     } else if !s.may_recv() {
                         // The peer's FIN (end of stream) or a reset.
                         Ok(Some((0, false)))
@@ -354,7 +357,9 @@ impl TcpSocket {
                     Ok(Some((n, full))) => {
                         got += n;
                         if full {
-                            // The window opened wide: let the peer know now.
+                            // The window opened past half the ring: let the peer know
+                            // now (a read that frees less waits, as Linux's receiver
+                            // does, instead of announcing a window a few bytes wide).
                             self.stack.poll();
                         }
                         if got == dst.len()
@@ -757,6 +762,13 @@ impl Drop for TcpSocket {
     }
 }
 
+/// Whether a read took the receive queue from over half of the ring to at most half:
+/// the window opened wide enough to announce (once per crossing, whatever the reads'
+/// sizes).
+fn opened_wide(before: usize, after: usize, capacity: usize) -> bool {
+    before * 2 > capacity && after * 2 <= capacity
+}
+
 /// Copies through a socket ring up to twice (its free space or data may wrap around its
 /// end): `step(done)` copies one contiguous part after the `done` bytes already copied,
 /// `None` when the ring refuses. A copy error counts only when nothing was copied.
@@ -771,4 +783,22 @@ fn twice(mut step: impl FnMut(usize) -> Option<Result<usize, Errno>>) -> Result<
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::opened_wide;
+
+    #[test]
+    fn the_window_is_announced_once_when_a_read_frees_half_the_ring() {
+        let cap = 65536;
+        assert!(
+            !opened_wide(65535, 65534, cap),
+            "one byte read off a full ring"
+        );
+        assert!(opened_wide(65534, 0, cap), "the rest read: past half");
+        assert!(opened_wide(40000, 32768, cap), "exactly half left");
+        assert!(!opened_wide(32768, 0, cap), "never over half");
+        assert!(!opened_wide(60000, 40000, cap), "still over half");
+    }
 }

@@ -1,0 +1,100 @@
+//! Packet buffers a stack keeps for reuse once smoltcp has read a received packet, so a
+//! packet sent next takes one instead of allocating (and zeroing) a new buffer. A reused
+//! buffer keeps its length, so only bytes past it are zeroed; a buffer is therefore
+//! picked so it is shortened as little as possible: a short packet (a bare ACK) never
+//! takes a 64 KiB one, which the next large segment would otherwise zero all over again.
+
+use alloc::vec::Vec;
+
+/// Buffers a stack keeps (each at most one loopback MTU).
+const MAX: usize = 4;
+/// Packets this long or shorter take only buffers this short (or a new one).
+const SMALL: usize = 256;
+
+#[derive(Default)]
+pub struct PacketPool {
+    bufs: Vec<Vec<u8>>,
+}
+
+impl PacketPool {
+    /// A buffer of `len` bytes, each either zeroed or left from an earlier packet of this
+    /// stack (smoltcp writes every byte of a packet it emits); `None` without memory.
+    pub fn take(&mut self, len: usize) -> Option<Vec<u8>> {
+        let lens = || self.bufs.iter().map(|b| b.len()).enumerate();
+        // The shortest buffer that holds the packet, else the longest (fewest to zero).
+        let pick = lens()
+            .filter(|&(_, l)| l >= len)
+            .min_by_key(|&(_, l)| l)
+            .or_else(|| lens().max_by_key(|&(_, l)| l))
+            .filter(|&(_, l)| len > SMALL || l <= SMALL)
+            .map(|(i, _)| i);
+        let mut buf = pick.map(|i| self.bufs.swap_remove(i)).unwrap_or_default();
+        buf.try_reserve_exact(len.saturating_sub(buf.len())).ok()?;
+        buf.resize(len, 0);
+        Some(buf)
+    }
+
+    /// Keeps `buf` for a later packet: when the pool is full, in place of a shorter one.
+    pub fn put(&mut self, buf: Vec<u8>) {
+        if self.bufs.len() < MAX {
+            if self.bufs.try_reserve(1).is_ok() {
+                self.bufs.push(buf);
+            }
+            return;
+        }
+        if let Some(short) = self.bufs.iter_mut().min_by_key(|b| b.len())
+            && short.len() < buf.len()
+        {
+            *short = buf;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lens(p: &PacketPool) -> Vec<usize> {
+        let mut v: Vec<usize> = p.bufs.iter().map(|b| b.len()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn a_short_packet_leaves_the_long_buffers_alone() {
+        let mut p = PacketPool::default();
+        p.put(alloc::vec![7u8; 65495]);
+        let ack = p.take(40).expect("memory");
+        assert_eq!(ack, [0u8; 40], "a new, zeroed buffer");
+        assert_eq!(lens(&p), [65495]);
+        p.put(ack);
+        let seg = p.take(65000).expect("memory");
+        assert_eq!(seg.len(), 65000);
+        assert_eq!(lens(&p), [40]);
+        p.put(seg);
+        assert_eq!(p.take(39).map(|b| b.len()), Some(39));
+        assert_eq!(lens(&p), [65000]);
+    }
+
+    #[test]
+    fn a_longer_packet_takes_the_longest_and_zeroes_only_the_rest() {
+        let mut p = PacketPool::default();
+        p.put(alloc::vec![1u8; 300]);
+        p.put(alloc::vec![2u8; 1000]);
+        let b = p.take(1500).expect("memory");
+        assert_eq!(b[..1000], [2u8; 1000]);
+        assert_eq!(b[1000..], [0u8; 500]);
+        assert_eq!(lens(&p), [300]);
+    }
+
+    #[test]
+    fn a_full_pool_keeps_the_longest_buffers() {
+        let mut p = PacketPool::default();
+        for n in [40, 50, 60, 70] {
+            p.put(alloc::vec![0u8; n]);
+        }
+        p.put(alloc::vec![0u8; 65495]);
+        p.put(alloc::vec![0u8; 10]);
+        assert_eq!(lens(&p), [50, 60, 70, 65495]);
+    }
+}
