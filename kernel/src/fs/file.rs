@@ -195,11 +195,16 @@ impl OpenFile {
     }
 
     fn heap_cost(&self) -> u64 {
-        let inode = self.inode.as_ref().map_or(0, sole_arc_cost);
-        kmem::arc_cost::<OpenFile>()
-            + kmem::array_cost::<u8>(self.path.capacity())
-            + sole_arc_cost(&self.ops)
-            + inode
+        // An inode that is its own operations object (nsfs) is held twice by this
+        // description and counted once.
+        let (ops, inode) = match &self.inode {
+            Some(i) if core::ptr::addr_eq(Arc::as_ptr(i), Arc::as_ptr(&self.ops)) => {
+                (0, arc_cost_if_held_by(i, 2))
+            }
+            Some(i) => (arc_cost_if_held_by(&self.ops, 1), arc_cost_if_held_by(i, 1)),
+            None => (arc_cost_if_held_by(&self.ops, 1), 0),
+        };
+        kmem::arc_cost::<OpenFile>() + kmem::array_cost::<u8>(self.path.capacity()) + ops + inode
     }
 
     /// Access mode and status flags (what `fcntl(F_GETFL)` returns).
@@ -498,10 +503,10 @@ impl FileOps for InodeFile {
     }
 }
 
-/// What the `Arc` `a` takes on the heap if nothing else holds it (its counts and its
-/// value), else 0: someone else's object is charged to them.
-fn sole_arc_cost<T: ?Sized>(a: &Arc<T>) -> u64 {
-    if Arc::strong_count(a) != 1 {
+/// What the `Arc` `a` takes on the heap (its counts and its value) if only `holders`
+/// references (the caller's) hold it, else 0: someone else's object is charged to them.
+fn arc_cost_if_held_by<T: ?Sized>(a: &Arc<T>, holders: usize) -> u64 {
+    if Arc::strong_count(a) != holders {
         return 0;
     }
     let counts = core::alloc::Layout::new::<[usize; 2]>();

@@ -431,6 +431,13 @@ pub fn permits(meta: &Metadata, caller: &Caller, mask: u32) -> bool {
     caller.permits(meta, mask)
 }
 
+/// Whether the owner, group and other bits all grant `mask`: then [`permits`] holds
+/// for every caller, who need not be looked up (an open of a world-readable file).
+pub fn anyone_may(meta: &Metadata, mask: u32) -> bool {
+    let every = (meta.mode >> 6) & (meta.mode >> 3) & meta.mode & 7;
+    every & mask == mask
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +448,41 @@ mod tests {
         assert_eq!(makedev(5, 1), 0x501);
         let d = makedev(300, 70000);
         assert_eq!((major(d), minor(d)), (300, 70000));
+    }
+
+    #[test]
+    fn anyone_may_only_when_every_class_grants_and_then_every_caller_may() {
+        let meta = |mode| Metadata {
+            mode: S_IFREG | mode,
+            uid: 1000,
+            gid: 100,
+            ..Default::default()
+        };
+        let callers = [
+            Caller::root(),
+            Caller::plain(1000, 1),
+            Caller::plain(2000, 100),
+            Caller::plain(2000, 1),
+        ];
+        for mode in [0o444, 0o644, 0o640, 0o755, 0o111, 0o000, 0o666, 0o464] {
+            for mask in [MAY_READ, MAY_WRITE, MAY_EXEC, MAY_READ | MAY_WRITE] {
+                let m = meta(mode);
+                let all = callers.iter().all(|c| permits(&m, c, mask));
+                if anyone_may(&m, mask) {
+                    assert!(
+                        all,
+                        "mode {mode:o} mask {mask}: anyone_may but a caller may not"
+                    );
+                }
+            }
+        }
+        assert!(anyone_may(&meta(0o444), MAY_READ));
+        assert!(!anyone_may(&meta(0o440), MAY_READ), "others may not read");
+        assert!(
+            !anyone_may(&meta(0o404), MAY_READ),
+            "the group may not read"
+        );
+        assert!(!anyone_may(&meta(0o444), MAY_WRITE));
     }
 
     #[test]

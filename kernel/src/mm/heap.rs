@@ -557,7 +557,7 @@ mod tests {
         assert!(is_page_block(l(2049, 8)));
         assert!(is_page_block(l(4096, 4096)));
         assert!(is_page_block(l(16, 4096)), "page alignment");
-        assert!(!is_page_block(l(4097, 8)), "the region's");
+        assert!(!is_page_block(l(4097, 8)), "a vmalloc block");
         assert!(!is_page_block(l(64, 8192)), "more than page alignment");
     }
 
