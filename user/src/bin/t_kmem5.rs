@@ -199,15 +199,62 @@ mod imp {
             }
         }
         let u2 = usage(dir);
-        let _ = sys::close(fd as i32);
+        // Events queued: 100 files made in a watched directory, then read.
+        let _ = sys::mkdir(c"/kmem_inotify", 0o700);
+        // SAFETY: a live NUL-terminated path (IN_CREATE).
+        let dw = unsafe {
+            syscall3(
+                INOTIFY_ADD_WATCH,
+                fd,
+                c"/kmem_inotify".as_ptr() as usize,
+                0x100,
+            )
+        };
         let u3 = usage(dir);
+        let mut made = 0u64;
+        for i in 0..100 {
+            let p = alloc::ffi::CString::new(format!("/kmem_inotify/file_number_{i:03}"))
+                .unwrap_or_default();
+            if let Ok(f) = sys::open(&p, sys::O_CREAT | sys::O_WRONLY, 0o600) {
+                made += 1;
+                let _ = sys::close(f);
+            }
+        }
+        let u4 = usage(dir);
+        let mut buf = [0u8; 8192];
+        let mut read = 0;
+        while read < 100 * 32 {
+            match sys::read(fd as i32, &mut buf) {
+                Ok(n) if n > 0 => read += n,
+                _ => break,
+            }
+        }
+        let u5 = usage(dir);
+        for i in 0..100 {
+            let p = alloc::ffi::CString::new(format!("/kmem_inotify/file_number_{i:03}"))
+                .unwrap_or_default();
+            let _ = sys::unlink(&p);
+        }
+        let _ = sys::rmdir(c"/kmem_inotify");
+        let _ = sys::close(fd as i32);
+        let u6 = usage(dir);
         ulib::println!(
-            "  inotify instance +{}, {added} watches +{} ({} each), closed {u3} (from {u0})",
+            "  inotify instance +{}, {added} watches +{} ({} each); {made} events queued +{} \
+             ({} each), {read} bytes read: {u5} (watched {u3}); closed {u6} (from {u0})",
             u1 - u0,
             u2 - u1,
-            (u2 - u1) / added.max(1)
+            (u2 - u1) / added.max(1),
+            u4 - u3,
+            (u4 - u3) / made.max(1)
         );
-        added >= 20 && (added * 32..=added * 1024).contains(&(u2 - u1)) && u3 == u0
+        added >= 20
+            && (added * 32..=added * 1024).contains(&(u2 - u1))
+            && sys::check(dw).is_ok()
+            && made == 100
+            && (100 * 64..=100 * 512).contains(&(u4 - u3))
+            && read == 100 * 32
+            && u5 == u3
+            && u6 == u0
     }
 
     fn epoll_items_charge_and_go_back() {
