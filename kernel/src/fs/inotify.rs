@@ -98,6 +98,15 @@ struct State {
     bytes: usize,
     watches: BTreeMap<i32, Watch>,
     next_wd: i32,
+    /// The queued events (all but overflow events) charged to the group that made the
+    /// instance: an event it cannot take is an overflow event, as Linux queues when it
+    /// cannot allocate one.
+    kmem: Charge,
+}
+
+/// What a queued event takes: its name and two places of the (doubling) queue.
+fn event_cost(e: &Event) -> u64 {
+    2 * size_of::<Event>() as u64 + kmem::array_cost::<u8>(e.name.capacity())
 }
 
 impl State {
@@ -106,7 +115,8 @@ impl State {
         if self.queue.back() == Some(&e) {
             return;
         }
-        let e = if self.queue.len() + 1 >= MAX_QUEUED {
+        let full = self.queue.len() + 1 >= MAX_QUEUED || self.kmem.grow(event_cost(&e)).is_err();
+        let e = if full {
             if self.queue.back().is_some_and(|b| b.mask == IN_Q_OVERFLOW) {
                 return;
             }
@@ -120,10 +130,21 @@ impl State {
             e
         };
         if self.queue.try_reserve(1).is_err() {
+            if !full {
+                self.uncharge(&e);
+            }
             return;
         }
         self.bytes += e.len();
         self.queue.push_back(e);
+    }
+
+    /// Gives back the charge of `e`, an event leaving the queue.
+    fn uncharge(&mut self, e: &Event) {
+        if e.mask != IN_Q_OVERFLOW {
+            let left = self.kmem.bytes().saturating_sub(event_cost(e));
+            let _ = self.kmem.resize(left);
+        }
     }
 }
 
@@ -157,6 +178,7 @@ pub fn new(flags: u32) -> Result<Arc<OpenFile>, Errno> {
     let i = Arc::new(Inotify {
         state: Mutex::new(State {
             next_wd: 1,
+            kmem: Charge::empty(),
             ..State::default()
         }),
     });
@@ -438,7 +460,9 @@ impl FileOps for Inotify {
                         e.encode(&mut out);
                         let n = e.len();
                         st.bytes -= n;
-                        st.queue.pop_front();
+                        if let Some(e) = st.queue.pop_front() {
+                            st.uncharge(&e);
+                        }
                     }
                     buf[..out.len()].copy_from_slice(&out);
                     return Ok(out.len());

@@ -23,6 +23,7 @@ pub mod mount;
 pub mod mqueuefs;
 pub mod nodecache;
 pub mod nsfs;
+pub mod pagecharge;
 pub mod pagestore;
 pub mod path;
 pub mod pipe;

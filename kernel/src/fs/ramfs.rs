@@ -3,6 +3,7 @@
 //! data lives in a `PageStore`, so tmpfs files can be mapped shared.
 
 use super::env;
+use super::pagecharge;
 use super::pagestore::{PAGE_SIZE, PageStore};
 use super::ramdir::Entries;
 use super::vfs::*;
@@ -83,15 +84,18 @@ impl RamFs {
     }
 }
 
-/// The data pages of one file, counted in its instance's `used` (given back when the
-/// file and every mapping of it are gone).
+/// The data pages of one file, counted in its instance's `used` and charged to the
+/// plimits group that made the file ([`pagecharge`]), given back when the file and
+/// every mapping of it are gone.
 struct Charge {
     shared: Arc<Shared>,
     counted: AtomicU64,
+    group: Arc<crate::plimits::Group>,
 }
 
 impl Charge {
-    /// Brings `shared.used` up to date with the pages `store` (this file's) holds.
+    /// Brings `shared.used` and the group's charge up to date with the pages `store`
+    /// (this file's) holds.
     fn account(&self, store: &PageStore) {
         let now = store.allocated_pages() as u64;
         let old = self.counted.swap(now, Ordering::Relaxed);
@@ -100,6 +104,7 @@ impl Charge {
         } else {
             self.shared.used.fetch_sub(old - now, Ordering::Relaxed);
         }
+        pagecharge::moved(&self.group, old, now);
     }
 }
 
@@ -107,6 +112,7 @@ impl Drop for Charge {
     fn drop(&mut self) {
         let n = *self.counted.get_mut();
         self.shared.used.fetch_sub(n, Ordering::Relaxed);
+        pagecharge::moved(&self.group, n, 0);
     }
 }
 
@@ -128,6 +134,10 @@ impl PageSource for FilePages {
                 if self.charge.shared.used.load(Ordering::Relaxed) >= limit {
                     return None;
                 }
+            }
+            if hole && pagecharge::room(&self.charge.group) == 0 {
+                let _ = pagecharge::refused(&self.charge.group);
+                return None;
             }
         }
         let pa = self.store.page_phys(index);
@@ -241,6 +251,7 @@ impl RamInode {
             charge: Arc::new(Charge {
                 shared: shared.clone(),
                 counted: AtomicU64::new(0),
+                group: pagecharge::owner(),
             }),
             meta: Mutex::new(Meta {
                 mode,
@@ -395,6 +406,14 @@ impl Inode for RamInode {
                     let fit = s.fitting_len(offset, buf.len(), free);
                     if fit == 0 && !buf.is_empty() {
                         return Err(Errno::ENOSPC);
+                    }
+                    buf = &buf[..fit];
+                }
+                let room = pagecharge::room(&self.charge.group);
+                if room != u64::MAX {
+                    let fit = s.fitting_len(offset, buf.len(), room);
+                    if fit == 0 && !buf.is_empty() {
+                        return Err(pagecharge::refused(&self.charge.group));
                     }
                     buf = &buf[..fit];
                 }

@@ -90,6 +90,8 @@ pub fn exit_thread(status: i32) {
 /// The last thread left: release everything, become a zombie, tell the parent.
 fn exit_process(p: &Arc<Process>, status: i32) {
     crate::ipc::sysv::sem::exit_undo(p.pid());
+    // Its POSIX timers (and their charges) go now, as Linux's exit_itimers.
+    super::ptimer::delete_all(p);
     let (vm, files) = {
         let mut pi = p.inner.lock();
         (pi.vm.take(), pi.files.clone())

@@ -143,7 +143,7 @@ pub fn delete(p: &Arc<Process>, id: i32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Deletes every timer of `p` (`execve`).
+/// Deletes every timer of `p` (`execve`, exit).
 pub fn delete_all(p: &Arc<Process>) {
     TIMERS.lock().retain(|t| !owned_by(t, p));
 }

@@ -3,7 +3,9 @@
 //! signalfd and epoll instances are charged as open files. Each case reads the group's
 //! `memory.usage` before, with the objects and after. Filling epoll items (one instance
 //! after another watching the same 1,000 eventfds) stops at `ENOMEM` in a 32 MiB group
-//! with the usage at the limit (`ulib::kmem::fill_to_limit`).
+//! with the usage at the limit (`ulib::kmem::fill_to_limit`). A memfd's (tmpfs) data
+//! pages are charged to the group that made it as user memory: writing one fills the
+//! group to `ENOMEM` too.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -197,15 +199,62 @@ mod imp {
             }
         }
         let u2 = usage(dir);
-        let _ = sys::close(fd as i32);
+        // Events queued: 100 files made in a watched directory, then read.
+        let _ = sys::mkdir(c"/kmem_inotify", 0o700);
+        // SAFETY: a live NUL-terminated path (IN_CREATE).
+        let dw = unsafe {
+            syscall3(
+                INOTIFY_ADD_WATCH,
+                fd,
+                c"/kmem_inotify".as_ptr() as usize,
+                0x100,
+            )
+        };
         let u3 = usage(dir);
+        let mut made = 0u64;
+        for i in 0..100 {
+            let p = alloc::ffi::CString::new(format!("/kmem_inotify/file_number_{i:03}"))
+                .unwrap_or_default();
+            if let Ok(f) = sys::open(&p, sys::O_CREAT | sys::O_WRONLY, 0o600) {
+                made += 1;
+                let _ = sys::close(f);
+            }
+        }
+        let u4 = usage(dir);
+        let mut buf = [0u8; 8192];
+        let mut read = 0;
+        while read < 100 * 32 {
+            match sys::read(fd as i32, &mut buf) {
+                Ok(n) if n > 0 => read += n,
+                _ => break,
+            }
+        }
+        let u5 = usage(dir);
+        for i in 0..100 {
+            let p = alloc::ffi::CString::new(format!("/kmem_inotify/file_number_{i:03}"))
+                .unwrap_or_default();
+            let _ = sys::unlink(&p);
+        }
+        let _ = sys::rmdir(c"/kmem_inotify");
+        let _ = sys::close(fd as i32);
+        let u6 = usage(dir);
         ulib::println!(
-            "  inotify instance +{}, {added} watches +{} ({} each), closed {u3} (from {u0})",
+            "  inotify instance +{}, {added} watches +{} ({} each); {made} events queued +{} \
+             ({} each), {read} bytes read: {u5} (watched {u3}); closed {u6} (from {u0})",
             u1 - u0,
             u2 - u1,
-            (u2 - u1) / added.max(1)
+            (u2 - u1) / added.max(1),
+            u4 - u3,
+            (u4 - u3) / made.max(1)
         );
-        added >= 20 && (added * 32..=added * 1024).contains(&(u2 - u1)) && u3 == u0
+        added >= 20
+            && (added * 32..=added * 1024).contains(&(u2 - u1))
+            && sys::check(dw).is_ok()
+            && made == 100
+            && (100 * 64..=100 * 512).contains(&(u4 - u3))
+            && read == 100 * 32
+            && u5 == u3
+            && u6 == u0
     }
 
     fn epoll_items_charge_and_go_back() {
@@ -248,6 +297,64 @@ mod imp {
         }
     }
 
+    const MEMFD_CREATE: usize = 319;
+
+    fn memfd() -> sys::SysResult {
+        // SAFETY: a live NUL-terminated name.
+        sys::check(unsafe { syscall2(MEMFD_CREATE, c"kmem".as_ptr() as usize, 0) })
+    }
+
+    /// A memfd's data pages: 10 pages written charge 40,960 bytes, a truncate to one page
+    /// gives 9 back, the close the last; a tmpfs file's the same.
+    fn memfd_pages(dir: &str) -> bool {
+        let page = [0x44u8; 4096];
+        let u0 = usage(dir);
+        let fd = memfd().unwrap_or(usize::MAX) as i32;
+        let u1 = usage(dir);
+        let mut wrote = true;
+        for _ in 0..10 {
+            wrote &= sys::write(fd, &page) == Ok(4096);
+        }
+        let u2 = usage(dir);
+        // SAFETY: no pointer.
+        let cut = sys::check(unsafe { syscall2(77, fd as usize, 4096) });
+        let u3 = usage(dir);
+        let _ = sys::close(fd);
+        let u4 = usage(dir);
+        ulib::println!(
+            "  memfd: {u0}; made {u1}, 10 pages written {u2} (+{}), truncated to one {u3}, closed {u4}",
+            u2 - u1
+        );
+        wrote && cut.is_ok() && u2 - u1 == 40960 && u2 - u3 == 36864 && u4 == u0
+    }
+
+    fn memfd_pages_charge_and_go_back() {
+        in_group("kmem_memfd", memfd_pages);
+    }
+
+    /// Pages written to one memfd, 64 KiB at a time, until a write fails.
+    fn fill_memfd() -> (i32, usize) {
+        let fd = match memfd() {
+            Ok(fd) => fd as i32,
+            Err(e) => return (e, 0),
+        };
+        let chunk = [0x55u8; 16384];
+        let mut n = 0;
+        loop {
+            match sys::write(fd, &chunk) {
+                Ok(w) => n += w / 4096,
+                Err(e) => return (e, n),
+            }
+        }
+    }
+
+    fn memfd_pages_fill_a_32_mib_group() {
+        fill_to_limit(&Route {
+            name: "memfd_pages",
+            fill: fill_memfd,
+        });
+    }
+
     fn epoll_items_fill_a_32_mib_group() {
         fill_to_limit(&Route {
             name: "epoll_items",
@@ -259,7 +366,9 @@ mod imp {
         epoll_items_charge_and_go_back,
         posix_timers_charge_and_go_back,
         inotify_watches_charge_and_go_back,
-        epoll_items_fill_a_32_mib_group
+        memfd_pages_charge_and_go_back,
+        epoll_items_fill_a_32_mib_group,
+        memfd_pages_fill_a_32_mib_group
     );
 }
 
