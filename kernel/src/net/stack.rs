@@ -699,9 +699,8 @@ impl SockBytes {
     }
 
     /// Takes `n` bytes more before they are allocated: `ENOBUFS` past the budget, past
-    /// what the heap leaves to objects users make (socket buffers come from its
-    /// contiguous region, a sixteenth of RAM: filling it would starve the kernel) or past
-    /// the group's `memory.limit` (as Linux when a socket cannot get buffer memory).
+    /// what the heap leaves to objects users make (filling it would starve the kernel) or
+    /// past the group's `memory.limit` (as Linux when a socket cannot get buffer memory).
     pub fn grow(&mut self, n: usize) -> Result<(), Errno> {
         if !crate::mm::heap::room_for_user_objects(n) {
             return Err(Errno::ENOBUFS);

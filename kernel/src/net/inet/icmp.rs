@@ -10,6 +10,7 @@ use crate::net::ports::Proto;
 use crate::net::stack::NetStack;
 use crate::net::{AF_INET, Control, Io, MSG_PEEK, MSG_TRUNC, Received, SOCK_RAW};
 use crate::net::{Socket, SocketCommon};
+use crate::plimits::kmem;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use smoltcp::iface::SocketHandle;
@@ -35,6 +36,12 @@ pub struct IcmpSocket {
     stack: Arc<NetStack>,
     raw: bool,
     st: Mutex<Icmp>,
+}
+
+/// What one direction's buffer takes on the heap: its packet slots and its payload.
+fn buffer_cost() -> usize {
+    let cost = kmem::array_cost::<icmp::PacketMetadata>(SLOTS) + kmem::array_cost::<u8>(PAYLOAD);
+    usize::try_from(cost).unwrap_or(usize::MAX)
 }
 
 fn buffer() -> Result<icmp::PacketBuffer<'static>, Errno> {
@@ -115,7 +122,7 @@ impl IcmpSocket {
         if let Some(h) = c.handle.take() {
             self.stack.with(|g| g.remove_socket(h));
         }
-        let bytes = crate::net::stack::charge(&self.common.group, 2 * PAYLOAD)?;
+        let bytes = crate::net::stack::charge(&self.common.group, 2 * buffer_cost())?;
         let (Ok(rx), Ok(tx)) = (buffer(), buffer()) else {
             return Err(Errno::ENOBUFS);
         };

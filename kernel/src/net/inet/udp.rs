@@ -8,6 +8,7 @@ use crate::net::ports::Proto;
 use crate::net::stack::NetStack;
 use crate::net::{AF_UNSPEC, Control, Io, MSG_PEEK, MSG_TRUNC, Received, SOCK_DGRAM};
 use crate::net::{SHUT_RD, SHUT_WR, Socket, SocketCommon};
+use crate::plimits::kmem;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
@@ -34,6 +35,12 @@ pub struct UdpSocket {
     common: SocketCommon,
     stack: Arc<NetStack>,
     st: Mutex<Udp>,
+}
+
+/// What one direction's buffer takes on the heap: its packet slots and its payload.
+fn buffer_cost() -> usize {
+    let cost = kmem::array_cost::<udp::PacketMetadata>(SLOTS) + kmem::array_cost::<u8>(PAYLOAD);
+    usize::try_from(cost).unwrap_or(usize::MAX)
 }
 
 fn buffer() -> Result<udp::PacketBuffer<'static>, Errno> {
@@ -73,7 +80,7 @@ impl UdpSocket {
             let o = self.common.opts.lock();
             (o.reuseaddr, o.reuseport)
         };
-        let bytes = crate::net::stack::charge(&self.common.group, 2 * PAYLOAD)?;
+        let bytes = crate::net::stack::charge(&self.common.group, 2 * buffer_cost())?;
         let (Ok(rx), Ok(tx)) = (buffer(), buffer()) else {
             return Err(Errno::ENOBUFS);
         };
