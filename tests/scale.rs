@@ -143,11 +143,12 @@ fn ten_thousand_sleeping_children_with_a_gigabyte() {
 /// `--icount` so the costs repeat): every one counts in `max_<type>_container`, all go
 /// away with their holders, and creating the last thousand costs about what the first
 /// thousand did (measured: uts 14.7k/14.8k, ipc 14.7k/14.8k, mnt 18.4k/18.6k icount-ns;
-/// pid, user and time ~104k/106k, which include a fork).
+/// pid, user and time ~104k/106k, which include a fork; net 18.4k/18.6k, its stack, `lo`
+/// and the veth pair whose root end takes the lowest free `veth<N>`).
 #[test]
 fn ten_thousand_live_containers_of_each_type_at_flat_cost() {
     let run = boot_musl("containers10k", &["--icount"], &[], 400);
-    for kind in ["uts", "ipc", "mnt", "pid", "user", "time"] {
+    for kind in ["uts", "ipc", "mnt", "pid", "user", "time", "net"] {
         let prefix = format!("containers10k: {kind} live=");
         let line = run
             .lines()

@@ -1,6 +1,6 @@
 /* 10,000 live containers of each type at once, and what creating them costs as they pile
  * up. A process may hold 1,024 descriptors, so ten holder processes each create 1,000
- * containers and keep each alive by an open /proc/.../ns/ link. UTS, IPC and mount
+ * containers and keep each alive by an open /proc/.../ns/ link. UTS, IPC, mount and network
  * containers come from unshare in the holder; PID and TIME ones from a child that unshares
  * (they are for its children), user ones from a child too (unshare would nest them). Prints
  * per type "containers10k: <type> live=<count> first1000=<ns/op> last1000=<ns/op>" (the
@@ -25,7 +25,7 @@
 #define CLONE_NEWTIME 0x80
 #endif
 
-#define HOLDERS 10
+#define HOLDERS_MAX 10
 #define PER 1000
 
 struct kind {
@@ -40,6 +40,7 @@ static const struct kind kinds[] = {
 	{"pid", "pid_for_children", CLONE_NEWPID, 1},
 	{"user", "user", CLONE_NEWUSER, 1},
 	{"time", "time_for_children", CLONE_NEWTIME, 1},
+	{"net", "net", CLONE_NEWNET, 0},
 };
 
 static long long now(void) {
@@ -111,12 +112,23 @@ static void holder(const struct kind *k, int report) {
 	pause();
 }
 
-int main(void) {
+/* Arguments (for profiling one type by hand): the types to run, comma-separated (default:
+ * all), and the number of holders (default 10). */
+int main(int argc, char **argv) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	const char *only = argc > 1 ? argv[1] : NULL;
+	int nholders = argc > 2 ? atoi(argv[2]) : HOLDERS_MAX;
+	if (nholders < 1 || nholders > HOLDERS_MAX) nholders = HOLDERS_MAX;
 	mkdir("/proc", 0755);
 	mount("proc", "/proc", "proc", 0, 0);
 	int failed = 0;
 	for (unsigned t = 0; t < sizeof kinds / sizeof kinds[0]; t++) {
 		const struct kind *k = &kinds[t];
+		if (only) {
+			const char *m = strstr(only, k->name);
+			size_t n = strlen(k->name);
+			if (!m || (m != only && m[-1] != ',') || (m[n] != 0 && m[n] != ',')) continue;
+		}
 		char path[96];
 		sysctl_path(k, path, sizeof path);
 		int fd = open(path, O_WRONLY);
@@ -127,20 +139,23 @@ int main(void) {
 		}
 		close(fd);
 		long before = count(k);
-		pid_t holders[HOLDERS];
-		long long cost[HOLDERS];
+		pid_t holders[HOLDERS_MAX];
+		long long cost[HOLDERS_MAX];
 		int p[2];
 		pipe(p);
-		for (int h = 0; h < HOLDERS; h++) {
+		for (int h = 0; h < nholders; h++) {
 			/* One at a time: holder h's cost is that of containers h*1000 .. h*1000+999. */
 			if ((holders[h] = fork()) == 0) holder(k, p[1]);
 			read(p[0], &cost[h], sizeof cost[h]);
 		}
 		long live = count(k);
 		printf("containers10k: %s live=%ld first1000=%lld last1000=%lld\n", k->name,
-		       live - before, cost[0], cost[HOLDERS - 1]);
-		for (int h = 0; h < HOLDERS; h++) kill(holders[h], SIGKILL);
-		for (int h = 0; h < HOLDERS; h++) waitpid(holders[h], NULL, 0);
+		       live - before, cost[0], cost[nholders - 1]);
+		printf("containers10k: %s per1000=", k->name);
+		for (int h = 0; h < nholders; h++) printf("%s%lld", h ? "," : "", cost[h]);
+		printf("\n");
+		for (int h = 0; h < nholders; h++) kill(holders[h], SIGKILL);
+		for (int h = 0; h < nholders; h++) waitpid(holders[h], NULL, 0);
 		close(p[0]);
 		close(p[1]);
 		long back = count(k);

@@ -124,6 +124,62 @@ pub fn clone_probe(flags: usize, code: i32) -> SysResult<i32> {
     check(r).map(|p| p as i32)
 }
 
+/// A `clone` whose child (if one is made) calls `unshare(unshare_flags)` `times` times,
+/// stops itself with `SIGSTOP` and then waits in `pause` until it is killed, without
+/// returning into Rust or touching memory (so nothing is copied on write). A failed
+/// `unshare` ends it with the errno as its exit status. The caller learns which through
+/// `wait4` with `WUNTRACED`.
+pub fn clone_unshare_stop(flags: usize, unshare_flags: usize, times: usize) -> SysResult<i32> {
+    // SAFETY: the child only runs the instructions after `syscall` (system calls on
+    // registers, no memory); the parent's registers are as after any syscall.
+    let r: isize;
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "3:",
+            "test r12, r12",
+            "jz 4f",
+            "mov eax, 272",
+            "mov rdi, r13",
+            "syscall",
+            "test rax, rax",
+            "jnz 5f",
+            "dec r12",
+            "jmp 3b",
+            "5:",
+            "neg rax",
+            "mov rdi, rax",
+            "mov eax, 60",
+            "syscall",
+            "4:",
+            "mov eax, 39",
+            "syscall",
+            "mov rdi, rax",
+            "mov esi, 19",
+            "mov eax, 62",
+            "syscall",
+            "6:",
+            "mov eax, 34",
+            "syscall",
+            "jmp 6b",
+            "2:",
+            inlateout("rax") sys::nr::CLONE as isize => r,
+            in("rdi") flags,
+            in("rsi") 0usize,
+            in("rdx") 0usize,
+            in("r10") 0usize,
+            in("r8") 0usize,
+            in("r12") times,
+            in("r13") unshare_flags,
+            out("rcx") _,
+            out("r11") _,
+        )
+    };
+    check(r).map(|p| p as i32)
+}
+
 pub fn unshare(flags: usize) -> SysResult {
     // SAFETY: no pointer.
     check(unsafe { syscall1(cnr::UNSHARE, flags) })

@@ -108,6 +108,7 @@ pub fn fill_until(route: &Route, stop: i32, limit: u64) {
         check!(false, "{}: pipe", route.name);
         return;
     };
+    let t0 = sys::monotonic_ns();
     let pid = match sys::fork() {
         Ok(0) => child(&dir, route, limit, w, hr),
         Ok(pid) => pid,
@@ -137,9 +138,10 @@ pub fn fill_until(route: &Route, stop: i32, limit: u64) {
         })
         .unwrap_or(0);
     let free1 = meminfo_kb("MemFree");
+    let ms = (sys::monotonic_ns() - t0) / 1_000_000;
     println!(
-        "  {}: {} objects, stopped by errno {}; usage {} of {} (kernel {}), failcnt {}, MemFree {} kB -> {} kB",
-        route.name, count, errno, usage, limit, kernel, failcnt, free0, free1
+        "  {}: {} objects in {} ms, stopped by errno {}; usage {} of {} (kernel {}), failcnt {}, MemFree {} kB -> {} kB",
+        route.name, count, ms, errno, usage, limit, kernel, failcnt, free0, free1
     );
     check_eq!(errno, stop, "{}: the stop", route.name);
     check!(count > 0, "{}: nothing made", route.name);
@@ -200,6 +202,59 @@ pub fn fill_until(route: &Route, stop: i32, limit: u64) {
     check_eq!(sys::rmdir(&cdir), Ok(0), "{}: rmdir", route.name);
 }
 
+/// Makes containers with `unshare(flag)` and holds each by an fd on `link`
+/// (`/proc/self/ns/<type>`) until a call fails: `(errno, containers made)`. For PID and
+/// TIME (`<type>_for_children`: a second `unshare` is `EINVAL` while it differs from the
+/// process's own), `setns` goes back to the first after each.
+pub fn hold_containers(flag: usize, link: &core::ffi::CStr) -> (i32, usize) {
+    use crate::container::{CLONE_NEWPID, CLONE_NEWTIME, setns, unshare};
+    if set_nofile(1 << 20).is_err() {
+        return (0, 0);
+    }
+    let back = flag & (CLONE_NEWPID | CLONE_NEWTIME) != 0;
+    let first = match sys::open(link, sys::O_RDONLY, 0) {
+        Ok(fd) => fd,
+        Err(e) => return (e, 0),
+    };
+    let mut n = 0;
+    loop {
+        if let Err(e) = unshare(flag) {
+            return (e, n);
+        }
+        match sys::open(link, sys::O_RDONLY, 0) {
+            Ok(_) => n += 1,
+            Err(e) => return (e, n),
+        }
+        if back && let Err(e) = setns(first, flag) {
+            return (e, n);
+        }
+    }
+}
+
+/// `/proc/<pid>/ns/<link>` written into `buf` (no allocation): the path, or `None` when
+/// it does not fit.
+pub fn proc_ns_path<'a>(buf: &'a mut [u8], pid: i32, link: &str) -> Option<&'a core::ffi::CStr> {
+    let mut digits = [0u8; 12];
+    let mut v = pid.unsigned_abs();
+    let mut d = digits.len();
+    loop {
+        d -= 1;
+        digits[d] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let parts: [&[u8]; 4] = [b"/proc/", &digits[d..], b"/ns/", link.as_bytes()];
+    let mut at = 0;
+    for p in parts {
+        buf.get_mut(at..at + p.len())?.copy_from_slice(p);
+        at += p.len();
+    }
+    *buf.get_mut(at)? = 0;
+    core::ffi::CStr::from_bytes_until_nul(&buf[..=at]).ok()
+}
+
 /// A limit's value as a write takes it back: the number, or the `limit:` line of a
 /// `max_<type>_container` file.
 fn limit_text(path: &str) -> Option<alloc::string::String> {
@@ -238,4 +293,29 @@ pub fn fill_raised_until(route: &Route, raise: &[(&str, &str)], stop: i32, limit
         let back = write_text(path, old.as_bytes());
         check!(back.is_ok(), "{path} back to {old:?}: {back:?}");
     }
+}
+
+/// A container type's live count (`count:` of `max_<type>_container`; `u64::MAX` when
+/// unreadable).
+pub fn live_containers(max: &str) -> u64 {
+    read_text(max)
+        .ok()
+        .and_then(|t| {
+            t.split_once("count:")
+                .and_then(|(_, r)| r.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(u64::MAX)
+}
+
+/// [`fill_with_raised`] for a container route, `max` (`max_<type>_container`) raised, and
+/// the type's live count checked back afterwards.
+pub fn fill_containers(route: &Route, max: &str) {
+    let count = live_containers(max);
+    fill_with_raised(route, &[(max, "1000000")]);
+    check_eq!(
+        live_containers(max),
+        count,
+        "{}: containers back",
+        route.name
+    );
 }

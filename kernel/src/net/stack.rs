@@ -10,6 +10,7 @@ use crate::errno::Errno;
 use crate::fs::env;
 use crate::plimits::Group;
 use crate::plimits::kmem::Charge;
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -23,6 +24,7 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address
 use spin::Mutex;
 
 mod admin;
+mod names;
 mod pool;
 pub use admin::{LinkChange, Lookup, VethEnd};
 
@@ -133,7 +135,10 @@ pub trait Nic: Send + Sync {
 struct Router {
     rxq: Arc<RxQueue>,
     pool: Arc<Pool>,
-    links: Vec<Link>,
+    /// In index order; boxed, so removing one from the middle of thousands (the root
+    /// container's veth ends) moves pointers, not links.
+    #[allow(clippy::vec_box)]
+    links: Vec<Box<Link>>,
     routes: Vec<Route>,
     nic: Option<Arc<dyn Nic>>,
     /// Peer stacks that got packets during this poll (polled after ours).
@@ -371,6 +376,8 @@ pub struct StackInner {
     charged: Vec<(SocketHandle, SockBytes)>,
     /// Bound ports of the sockets of this stack (`bind`, ephemeral ports).
     pub ports: super::ports::PortTable,
+    /// The numbers of the `veth<N>` links (the lowest free one for `veth%d`).
+    veth_numbers: names::VethNumbers,
 }
 
 impl StackInner {
@@ -440,16 +447,25 @@ impl StackInner {
         self.sockets.iter().count()
     }
 
-    pub fn links(&self) -> &[Link] {
+    pub fn links(&self) -> &[Box<Link>] {
         &self.dev.links
     }
 
     pub fn link(&self, name: &str) -> Option<&Link> {
-        self.dev.links.iter().find(|l| l.name == name)
+        self.dev.links.iter().find(|l| l.name == name).map(|l| &**l)
     }
 
+    /// (The links are kept in index order: a lookup by index is a binary search.)
     pub fn link_by_index(&self, index: u32) -> Option<&Link> {
-        self.dev.links.iter().find(|l| l.index == index)
+        let i = self.position(index)?;
+        self.dev.links.get(i).map(|l| &**l)
+    }
+
+    fn position(&self, index: u32) -> Option<usize> {
+        self.dev
+            .links
+            .binary_search_by_key(&index, |l| l.index)
+            .ok()
     }
 
     pub fn routes(&self) -> &[Route] {
@@ -508,10 +524,11 @@ impl StackInner {
     }
 
     fn link_mut(&mut self, index: u32) -> Result<&mut Link, Errno> {
+        let i = self.position(index).ok_or(Errno::ENODEV)?;
         self.dev
             .links
-            .iter_mut()
-            .find(|l| l.index == index)
+            .get_mut(i)
+            .map(|l| &mut **l)
             .ok_or(Errno::ENODEV)
     }
 
@@ -650,23 +667,35 @@ impl StackInner {
         Ok(())
     }
 
+    /// One past the highest index (the links are in index order).
     fn next_index(&self) -> u32 {
-        self.dev.links.iter().map(|l| l.index).max().unwrap_or(0) + 1
+        self.dev.links.last().map_or(0, |l| l.index) + 1
     }
 
+    /// Adds a link (its index free here) in index order. Work per link stays flat in the
+    /// number of links: smoltcp hears of it only when it brings addresses.
     fn add_link(&mut self, link: Link) -> Result<(), Errno> {
         self.dev.links.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-        self.dev.links.push(link);
-        self.sync();
+        let at = self.dev.links.partition_point(|l| l.index < link.index);
+        let sync = !link.addrs.is_empty();
+        self.veth_numbers.taken(&link.name);
+        self.dev.links.insert(at, Box::new(link));
+        if sync {
+            self.sync();
+        }
         Ok(())
     }
 
     /// Removes a link, its addresses and the routes through it.
     fn remove_link(&mut self, index: u32) -> Option<Link> {
-        let i = self.dev.links.iter().position(|l| l.index == index)?;
-        let l = self.dev.links.remove(i);
+        let i = self.position(index)?;
+        let l = *self.dev.links.remove(i);
+        self.veth_numbers.freed(&l.name);
+        let routes = self.dev.routes.len();
         self.dev.routes.retain(|r| r.ifindex != index);
-        self.sync();
+        if !l.addrs.is_empty() || self.dev.routes.len() != routes {
+            self.sync();
+        }
         Some(l)
     }
 }
@@ -781,13 +810,23 @@ pub struct NetStack {
 
 static LIVE_STACKS: AtomicU32 = AtomicU32::new(0);
 
-/// What a new stack takes on the heap (itself, its receive queue, `lo` and a veth pair's
-/// two links), charged with its network container.
+/// What a new stack takes on the heap, charged with its network container: itself, its
+/// receive queue and packet pool, `lo` (with its two addresses) and `veth0`, their array
+/// and the bitmap of its veth numbers, and in the root's stack the peer end `veth<N>`
+/// (each link boxed, with its name) and its slot in the root's array (which doubles as
+/// it grows).
 pub fn stack_cost() -> u64 {
-    use crate::plimits::kmem::{arc_cost, array_cost};
+    use crate::plimits::kmem::{arc_cost, array_cost, heap_cost};
+    use core::alloc::Layout;
+    let link = heap_cost(Layout::new::<Link>()) + heap_cost(Layout::new::<[u8; 15]>());
     arc_cost::<NetStack>()
         .saturating_add(arc_cost::<RxQueue>())
-        .saturating_add(array_cost::<Link>(4))
+        .saturating_add(arc_cost::<Pool>())
+        .saturating_add(3 * link)
+        .saturating_add(array_cost::<IpCidr>(2))
+        .saturating_add(array_cost::<Box<Link>>(4))
+        .saturating_add(array_cost::<u64>(4))
+        .saturating_add(2 * core::mem::size_of::<Box<Link>>() as u64)
 }
 
 /// Stacks alive now (tests count them back).
@@ -806,7 +845,7 @@ impl NetStack {
         let mut dev = Router {
             rxq: rxq.clone(),
             pool: Arc::new(Mutex::new(pool::PacketPool::default())),
-            links: alloc::vec![loopback_link()],
+            links: alloc::vec![Box::new(loopback_link())],
             routes: Vec::new(),
             nic: None,
             kicked: Vec::new(),
@@ -823,6 +862,7 @@ impl NetStack {
             orphans: Vec::new(),
             charged: Vec::new(),
             ports: super::ports::PortTable::default(),
+            veth_numbers: names::VethNumbers::default(),
         };
         inner.sync();
         LIVE_STACKS.fetch_add(1, Ordering::Relaxed);

@@ -4,49 +4,17 @@
 //! `/proc/self/ns/<type>` (PID and TIME: `<type>_for_children`, with `setns` back to the
 //! first after each) until a call gives `ENOMEM`: the usage at the limit, the
 //! machine's `MemFree` down by at most 34 MiB, the root still forking; all back after the
-//! child (`ulib::kmem::fill_to_limit`). Mount containers are `t_kmem2`'s. Network
-//! containers (about 3,300 fit in 32 MiB by their stack estimate) did not finish within the
-//! program's 300 s (not profiled yet). `RLIMIT_NOFILE` and `max_<type>_container` are
-//! raised for each route and put back.
+//! child (`ulib::kmem::fill_to_limit`). Mount containers are `t_kmem2`'s, network and
+//! user containers `t_kmemns2`'s. `RLIMIT_NOFILE` and `max_<type>_container` are raised
+//! for each route and put back.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
 mod imp {
     extern crate alloc;
-    use ulib::container::{
-        CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS, setns, unshare,
-    };
-    use ulib::kmem::{Route, fill_with_raised, set_nofile};
-    use ulib::sys;
+    use ulib::container::{CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS};
+    use ulib::kmem::{Route, fill_with_raised, hold_containers};
     use ulib::test_main;
-
-    /// Makes containers with `flag` and holds each by an fd on `/proc/self/ns/<link>`
-    /// until a call fails. For PID and TIME (`<type>_for_children`: a second `unshare` is
-    /// `EINVAL` while it differs from the process's own), `setns` goes back to the first
-    /// after each.
-    fn hold_containers(flag: usize, link: &core::ffi::CStr) -> (i32, usize) {
-        if set_nofile(1 << 20).is_err() {
-            return (0, 0);
-        }
-        let back = flag & (CLONE_NEWPID | CLONE_NEWTIME) != 0;
-        let first = match sys::open(link, sys::O_RDONLY, 0) {
-            Ok(fd) => fd,
-            Err(e) => return (e, 0),
-        };
-        let mut n = 0;
-        loop {
-            if let Err(e) = unshare(flag) {
-                return (e, n);
-            }
-            match sys::open(link, sys::O_RDONLY, 0) {
-                Ok(_) => n += 1,
-                Err(e) => return (e, n),
-            }
-            if back && let Err(e) = setns(first, flag) {
-                return (e, n);
-            }
-        }
-    }
 
     fn fill_uts() -> (i32, usize) {
         hold_containers(CLONE_NEWUTS, c"/proc/self/ns/uts")

@@ -5,12 +5,13 @@
 
 use super::{
     ETH_MTU, IFF_RUNNING, IFF_UP, LOOPBACK_MTU, Link, LinkKind, LinkStats, NetStack, StackInner,
-    new_mac,
+    names, new_mac,
 };
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::fmt::Write;
 use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address};
 
 /// Interface names are at most 15 bytes (`IFNAMSIZ` less the NUL).
@@ -61,8 +62,9 @@ fn valid_name(name: &str) -> bool {
 
 impl StackInner {
     /// The name `template` gives here: itself when free (`EEXIST` when not), or with its
-    /// one `%d` replaced by the lowest free number (`ENFILE` past 1,000,000, as Linux).
-    fn resolve_name(&self, template: &str) -> Result<String, Errno> {
+    /// one `%d` replaced by the lowest free number (`ENFILE` past 1,000,000, as Linux;
+    /// `veth%d` from the stack's bitmap of those numbers, the others by trying each).
+    fn resolve_name(&mut self, template: &str) -> Result<String, Errno> {
         if !valid_name(template) {
             return Err(Errno::EINVAL);
         }
@@ -78,6 +80,13 @@ impl StackInner {
         let (head, tail) = (&template[..at], &template[at..]);
         if !tail.starts_with("%d") || tail[2..].contains('%') {
             return Err(Errno::EINVAL);
+        }
+        if head == names::PREFIX && tail.len() == 2 {
+            let n = self.veth_numbers.lowest_free(&self.dev.links)?;
+            let mut s = String::new();
+            s.try_reserve(NAME_MAX).map_err(|_| Errno::ENOMEM)?;
+            let _ = write!(s, "{head}{n}");
+            return Ok(s);
         }
         for n in 0..1_000_000u32 {
             let name = alloc::format!("{head}{n}{}", &tail[2..]);
@@ -140,10 +149,12 @@ impl StackInner {
         if c.hwaddr.is_some() && kind != LinkKind::Veth {
             return Err(Errno::EOPNOTSUPP);
         }
-        let l = self.link_mut(index)?;
         if let Some(name) = rename {
-            l.name = name;
+            self.veth_numbers.taken(&name);
+            let old = core::mem::replace(&mut self.link_mut(index)?.name, name);
+            self.veth_numbers.freed(&old);
         }
+        let l = self.link_mut(index)?;
         if let Some(mtu) = c.mtu {
             l.mtu = mtu as usize;
         }
@@ -279,8 +290,8 @@ impl NetStack {
             let mut link = slot.take().ok_or(Errno::ENODEV)?;
             link.index = g.index_for(Some(index));
             let i = link.index;
-            g.dev.links.push(link);
-            g.sync();
+            // Room reserved above: this cannot fail.
+            let _ = g.add_link(link);
             Ok(i)
         });
         let new = match moved {
