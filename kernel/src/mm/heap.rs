@@ -244,6 +244,22 @@ pub fn room_for_user_objects(bytes: usize) -> bool {
     }
 }
 
+/// Whether `bytes` more from the contiguous region still leave a sixteenth of it (at
+/// least 1 MiB) free for the kernel's own large blocks (always, in host tests): socket
+/// buffers, which a user makes at will, stop there.
+pub fn region_keeps_reserve(bytes: usize) -> bool {
+    #[cfg(target_os = "none")]
+    {
+        let (free, size) = region();
+        free.saturating_sub(bytes as u64) >= (size / 16).max(1 << 20) && (bytes as u64) < free
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        let _ = bytes;
+        true
+    }
+}
+
 #[cfg(target_os = "none")]
 mod kernel_heap {
     use super::{ClassPages, PAGE, SWEPT, SizeClasses, class_of, is_page_block};

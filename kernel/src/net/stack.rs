@@ -708,11 +708,11 @@ impl SockBytes {
     }
 
     /// Takes `n` bytes more before they are allocated: `ENOBUFS` past the budget, past
-    /// what the heap leaves to objects users make (socket buffers come from its
-    /// contiguous region, a sixteenth of RAM: filling it would starve the kernel) or past
-    /// the group's `memory.limit` (as Linux when a socket cannot get buffer memory).
+    /// the kernel's reserve in the heap's contiguous region (socket buffers come from it,
+    /// a sixteenth of RAM: filling it would starve the kernel) or past the group's
+    /// `memory.limit` (as Linux when a socket cannot get buffer memory).
     pub fn grow(&mut self, n: usize) -> Result<(), Errno> {
-        if !crate::mm::heap::room_for_user_objects(n) {
+        if !crate::mm::heap::region_keeps_reserve(n) {
             return Err(Errno::ENOBUFS);
         }
         self.kmem.grow(n as u64).map_err(|_| Errno::ENOBUFS)?;

@@ -4,8 +4,8 @@
 //! buffers), the usage at the limit, the machine's `MemFree` down by at most 18 MiB, the
 //! root still forking; all back after the child. 16 MiB, not the other routes' 32: socket
 //! buffers come from the heap's contiguous region (a sixteenth of RAM, 31 MiB in the
-//! suite's guest), of which users may take three quarters, so in a 32 MiB group that
-//! budget stops them first (also tested). Also what one socket charges, and that it goes
+//! suite's guest), of which a sixteenth stays for the kernel, so in a 32 MiB group that
+//! stops them first (also tested). Also what one socket charges, and that it goes
 //! back on close. The routes run in a net container of their own, which dies with the
 //! filling process: everything it held comes back. AF_UNIX queued data (stream, datagram, `SCM_RIGHTS`) charged to the
 //! writer's group until read, and its own route in a 32 MiB group.
@@ -213,7 +213,7 @@ mod imp {
         check!(sys::rmdir(cdir).is_ok(), "rmdir");
     }
 
-    /// In a 32 MiB group, UDP sockets stop at the heap's budget for them (`ENOBUFS`, the
+    /// In a 32 MiB group, UDP sockets stop at the kernel's reserve in the heap region (`ENOBUFS`, the
     /// group's limit not reached, `memory.failcnt` 0) with the kernel still making
     /// processes; all of it back when the holder exits.
     fn sockets_stop_at_the_heap_budget_before_a_32_mib_limit() {
