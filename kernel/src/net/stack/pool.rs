@@ -20,12 +20,21 @@ impl PacketPool {
     /// A buffer of `len` bytes, each either zeroed or left from an earlier packet of this
     /// stack (smoltcp writes every byte of a packet it emits); `None` without memory.
     pub fn take(&mut self, len: usize) -> Option<Vec<u8>> {
-        let lens = || self.bufs.iter().map(|b| b.len()).enumerate();
-        // The shortest buffer that holds the packet, else the longest (fewest to zero).
-        let pick = lens()
-            .filter(|&(_, l)| l >= len)
-            .min_by_key(|&(_, l)| l)
-            .or_else(|| lens().max_by_key(|&(_, l)| l))
+        // The shortest buffer that holds the packet, else the longest (fewest to zero);
+        // one pass over at most MAX buffers.
+        let mut fit: Option<(usize, usize)> = None;
+        let mut longest: Option<(usize, usize)> = None;
+        for (i, b) in self.bufs.iter().enumerate() {
+            let l = b.len();
+            if l >= len && fit.is_none_or(|(_, f)| l < f) {
+                fit = Some((i, l));
+            }
+            if longest.is_none_or(|(_, m)| l > m) {
+                longest = Some((i, l));
+            }
+        }
+        let pick = fit
+            .or(longest)
             .filter(|&(_, l)| len > SMALL || l <= SMALL)
             .map(|(i, _)| i);
         let mut buf = pick.map(|i| self.bufs.swap_remove(i)).unwrap_or_default();
