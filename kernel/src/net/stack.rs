@@ -877,6 +877,9 @@ impl NetStack {
     /// (QEMU's user network) when there is a NIC.
     pub fn new_root(nic: Option<Arc<dyn Nic>>) -> Result<Arc<NetStack>, Errno> {
         let s = NetStack::new()?;
+        // The bitmap of the peers' `veth<N>` numbers from boot on (its first words), so
+        // the first containers leave no new allocation behind in the root.
+        s.with(|g| g.veth_numbers.lowest_free(&g.dev.links).map(|_| ()))?;
         if let Some(nic) = nic {
             let mut g = s.inner.lock();
             let index = g.next_index();
