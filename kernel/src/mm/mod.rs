@@ -9,6 +9,7 @@ pub mod frame;
 pub mod heap;
 #[cfg(target_os = "none")]
 pub mod kstack;
+pub mod nul;
 pub mod oom;
 #[cfg(target_os = "none")]
 pub mod paging;
