@@ -606,7 +606,7 @@ impl MountTable {
             .read()
             .iter()
             .rev()
-            .find(|m| m.path == path)
+            .find(|m| path::same(&m.path, path))
             .cloned()
     }
 
