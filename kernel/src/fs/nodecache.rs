@@ -32,15 +32,23 @@ impl<T: Keyed> NodeCache<T> {
     /// The cached object for `key` (whose hash is `hash`), else `make()`'s, which is
     /// kept in one of the key's two slots: an empty one, else the first (so two keys
     /// that share a slot both stay).
+    ///
+    /// The hit is inline in the caller; making and keeping a new object is not.
+    #[inline]
     pub fn get_or(&self, key: T::Key, hash: u64, make: impl FnOnce() -> Arc<T>) -> Arc<T> {
         let i = slot_of(hash);
-        let pair = [&self.slots[i], &self.slots[i ^ 1]];
-        for slot in pair {
+        for slot in [&self.slots[i], &self.slots[i ^ 1]] {
             if let Some(hit) = slot.lock().as_ref().filter(|n| n.key() == key) {
                 return hit.clone();
             }
         }
-        let made = make();
+        self.keep(i, make())
+    }
+
+    /// Keeps `made` in slot `i` or its pair (see [`get_or`](Self::get_or)).
+    #[inline(never)]
+    fn keep(&self, i: usize, made: Arc<T>) -> Arc<T> {
+        let pair = [&self.slots[i], &self.slots[i ^ 1]];
         let mut first = pair[0].lock();
         let _old = if first.is_none() {
             first.replace(made.clone())
@@ -76,6 +84,7 @@ impl<T: Keyed> NodeCache<T> {
 }
 
 /// The slot of a key's hash: every bit of it mixed into the slot's (murmur3's finish).
+#[inline]
 fn slot_of(hash: u64) -> usize {
     let mut h = hash ^ (hash >> 33);
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);

@@ -7,7 +7,7 @@
 
 use super::env;
 use super::file::{FileOps, O_RDONLY, OpenFile};
-use super::procfs::{Decimal, push_decimal};
+use super::procfs::{PAIRS, push_decimal};
 use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, makedev};
 use crate::container::{Container, Kind};
 use crate::errno::Errno;
@@ -46,13 +46,13 @@ pub fn link_text(kind: Kind, number: u32, quoted: bool) -> String {
 
 /// [`link_text`] written into `out`: its length, `None` when it does not fit. Byte
 /// stores, not slice copies: `readlink` of a link runs it every time, and a slice
-/// copy's checks in this build cost more than the few bytes it moves.
+/// copy's checks in this build cost more than the few bytes it moves. The digits go
+/// straight into `out`, last first (no buffer of their own to copy from).
 pub fn write_link_text(kind: Kind, number: u32, quoted: bool, out: &mut [u8]) -> Option<usize> {
     let name = kind.name().as_bytes();
-    let digits = Decimal::new(number);
-    let digits = digits.as_bytes();
+    let digits = number.checked_ilog10().unwrap_or(0) as usize + 1;
     let q = usize::from(quoted);
-    let len = 2 * q + name.len() + 3 + digits.len();
+    let len = 2 * q + name.len() + 3 + digits;
     let out = out.get_mut(..len)?;
     let mut i = q;
     for &b in name {
@@ -61,12 +61,23 @@ pub fn write_link_text(kind: Kind, number: u32, quoted: bool, out: &mut [u8]) ->
     }
     out[i] = b':';
     out[i + 1] = b'[';
-    i += 2;
-    for &b in digits {
-        out[i] = b;
-        i += 1;
+    let close = i + 2 + digits;
+    out[close] = b']';
+    let (mut n, mut at) = (number, close);
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        out[at] = PAIRS[pair];
+        out[at + 1] = PAIRS[pair + 1];
     }
-    out[i] = b']';
+    if n >= 10 {
+        let pair = n as usize * 2;
+        out[at - 2] = PAIRS[pair];
+        out[at - 1] = PAIRS[pair + 1];
+    } else {
+        out[at - 1] = b'0' + n as u8;
+    }
     if quoted {
         out[0] = b'\'';
         out[len - 1] = b'\'';
@@ -244,7 +255,19 @@ mod tests {
         assert_eq!(link_text(Kind::Pid, 4026531842, false), "pid:[4026531842]");
         assert_eq!(link_text(Kind::Mnt, 7, true), "'mnt:[7]'");
         for kind in Kind::ALL {
-            for (n, quoted) in [(0, false), (7, true), (4026531843, false), (u32::MAX, true)] {
+            for (n, quoted) in [
+                (0, false),
+                (7, true),
+                (9, false),
+                (10, true),
+                (99, false),
+                (100, false),
+                (12345, true),
+                (999_999_999, false),
+                (1_000_000_000, true),
+                (4026531843, false),
+                (u32::MAX, true),
+            ] {
                 let mut buf = [0u8; 48];
                 let len = write_link_text(kind, n, quoted, &mut buf).expect("fits in 48");
                 assert_eq!(&buf[..len], link_text(kind, n, quoted).as_bytes());

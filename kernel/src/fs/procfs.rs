@@ -175,6 +175,13 @@ pub fn push_decimal(s: &mut String, n: u32) {
 
 /// `n` in decimal in a buffer on the stack: the digits two at a time, then one `&str`
 /// (a `char` at a time cost a container link's `readlink` about 200 instructions).
+/// "00" to "99": decimals are written two digits per division.
+pub const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
 pub struct Decimal {
     buf: [u8; 10],
     start: usize,
@@ -182,11 +189,6 @@ pub struct Decimal {
 
 impl Decimal {
     pub fn new(mut n: u32) -> Decimal {
-        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-            2021222324252627282930313233343536373839\
-            4041424344454647484950515253545556575859\
-            6061626364656667686970717273747576777879\
-            8081828384858687888990919293949596979899";
         // Two byte stores per pair, not `copy_from_slice`: its checks in this build
         // cost more than the division (a link's number has 10 digits).
         let mut buf = [b'0'; 10];

@@ -365,17 +365,25 @@ impl DirStack {
         self.len
     }
 
+    /// Inline (a walk pushes at every step); the spill out of line.
+    #[inline]
     fn push(&mut self, step: Step) -> Result<(), Errno> {
-        if self.len < INLINE_STEPS {
-            self.inline[self.len] = Some(step);
-        } else {
-            self.spill.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-            self.spill.push(step);
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(step),
+            None => self.spill(step)?,
         }
         self.len += 1;
         Ok(())
     }
 
+    #[inline(never)]
+    fn spill(&mut self, step: Step) -> Result<(), Errno> {
+        self.spill.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        self.spill.push(step);
+        Ok(())
+    }
+
+    #[inline]
     fn last(&self) -> Option<&Step> {
         match self.len {
             0 => None,
@@ -384,6 +392,7 @@ impl DirStack {
         }
     }
 
+    #[inline]
     fn pop(&mut self) -> Option<Step> {
         let step = match self.len {
             0 => return None,

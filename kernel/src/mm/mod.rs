@@ -11,6 +11,7 @@ pub mod heap;
 pub mod heapcheck;
 #[cfg(target_os = "none")]
 pub mod kstack;
+pub mod nul;
 pub mod oom;
 #[cfg(target_os = "none")]
 pub mod paging;

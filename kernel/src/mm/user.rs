@@ -155,13 +155,10 @@ pub fn read_user_cstr_in(
     // A first copy of 32 bytes holds most paths whole; the rest only when it does not.
     let first = n.min(32);
     copy_from_user(addr, &mut buf[..first])?;
-    let nul = match buf[..first].iter().position(|&b| b == 0) {
+    let nul = match super::nul::first_nul(&buf[..first]) {
         None if first < n => {
             copy_from_user(addr + first as u64, &mut buf[first..n])?;
-            buf[first..n]
-                .iter()
-                .position(|&b| b == 0)
-                .map(|z| z + first)
+            super::nul::first_nul(&buf[first..n]).map(|z| z + first)
         }
         z => z,
     };

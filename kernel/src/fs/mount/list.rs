@@ -48,6 +48,7 @@ impl MountList {
 
     /// False when no mount point is `len` bytes long (a mount being added concurrently
     /// counts from when its writer lets go of the list).
+    #[inline]
     pub fn may_hold(&self, len: usize) -> bool {
         self.lens.load(Ordering::Acquire) & len_bit(len) != 0
     }
