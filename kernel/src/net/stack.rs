@@ -691,6 +691,16 @@ impl StackInner {
         let i = self.position(index)?;
         let l = *self.dev.links.remove(i);
         self.veth_numbers.freed(&l.name);
+        let links = &mut self.dev.links;
+        if links.capacity() > 64 && links.len() < links.capacity() / 4 {
+            // Thousands of veth ends gone: a smaller array gives their room back (kept as
+            // it is when there is no memory for the copy).
+            let mut smaller = Vec::new();
+            if smaller.try_reserve_exact(links.len() * 2).is_ok() {
+                smaller.append(links);
+                *links = smaller;
+            }
+        }
         let routes = self.dev.routes.len();
         self.dev.routes.retain(|r| r.ifindex != index);
         if !l.addrs.is_empty() || self.dev.routes.len() != routes {
