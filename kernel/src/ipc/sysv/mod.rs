@@ -305,6 +305,7 @@ impl<T> Ids<T> {
         let index = match self.slots.iter().position(Option::is_none) {
             Some(i) => i,
             None => {
+                self.slots.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
                 self.slots.push(None);
                 self.slots.len() - 1
             }
@@ -330,7 +331,23 @@ impl<T> Ids<T> {
         while let Some(None) = self.slots.last() {
             self.slots.pop();
         }
+        self.trim();
         Some(slot.obj)
+    }
+
+    /// Gives back the table's room once it is under a quarter used (thousands of
+    /// objects made and removed would keep their peak otherwise); kept as it is when
+    /// the smaller copy cannot be allocated.
+    fn trim(&mut self) {
+        let len = self.slots.len();
+        if self.slots.capacity() < 64 || self.slots.capacity() <= 4 * len {
+            return;
+        }
+        let mut smaller = Vec::new();
+        if smaller.try_reserve_exact(2 * len).is_ok() {
+            smaller.append(&mut self.slots);
+            self.slots = smaller;
+        }
     }
 
     /// Makes object `id` unreachable by key (a segment marked for destruction).
@@ -506,6 +523,21 @@ pub mod tests {
         assert_eq!(ids.stat_target(1, false), Some((b, &8)));
         assert_eq!(ids.stat_target(-1, false), None);
         assert_eq!(ids.stat_target(5, false), None);
+    }
+
+    #[test]
+    fn the_table_gives_its_room_back_when_emptied() {
+        let mut ids: Ids<u8> = Ids::default();
+        let made: Vec<i32> = (0..1000)
+            .map(|k| ids.add(k + 1, 2000, |_| 0).unwrap())
+            .collect();
+        assert!(ids.slots.capacity() >= 1000);
+        for id in &made[1..] {
+            assert_eq!(ids.remove(*id), Some(0));
+        }
+        assert_eq!(ids.in_use(), 1);
+        assert!(ids.slots.capacity() < 64, "{}", ids.slots.capacity());
+        assert_eq!(ids.get(made[0]), Some(&0));
     }
 
     #[test]
