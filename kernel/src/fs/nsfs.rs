@@ -7,7 +7,7 @@
 
 use super::env;
 use super::file::{FileOps, O_RDONLY, OpenFile};
-use super::procfs::{PAIRS, push_decimal};
+use super::procfs::{push_decimal, write_digits_before};
 use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, makedev};
 use crate::container::{Container, Kind};
 use crate::errno::Errno;
@@ -63,21 +63,7 @@ pub fn write_link_text(kind: Kind, number: u32, quoted: bool, out: &mut [u8]) ->
     out[i + 1] = b'[';
     let close = i + 2 + digits;
     out[close] = b']';
-    let (mut n, mut at) = (number, close);
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        at -= 2;
-        out[at] = PAIRS[pair];
-        out[at + 1] = PAIRS[pair + 1];
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        out[at - 2] = PAIRS[pair];
-        out[at - 1] = PAIRS[pair + 1];
-    } else {
-        out[at - 1] = b'0' + n as u8;
-    }
+    write_digits_before(out, close, number);
     if quoted {
         out[0] = b'\'';
         out[len - 1] = b'\'';
@@ -200,11 +186,13 @@ pub fn container_of_file(file: &OpenFile) -> Option<Arc<dyn Container>> {
         .map(|n| n.container().clone())
 }
 
-/// A stand-in container of any kind, with an optional parent (host tests do not run
-/// `container::init`). It takes a counted slot of its kind.
+/// A stand-in container of any kind, with an optional parent, owned by the root user
+/// container (set up here: a test run alone has nothing else to run `container::init`).
+/// It takes a counted slot of its kind.
 #[cfg(test)]
 pub(crate) fn fake_container(kind: Kind, parent: Option<Arc<dyn Container>>) -> Arc<dyn Container> {
     use crate::container::ContainerCommon;
+    crate::container::init("");
 
     struct Fake {
         common: ContainerCommon,
@@ -367,7 +355,9 @@ mod tests {
 
     #[test]
     fn an_open_link_keeps_its_container_alive() {
-        // Kind::Mnt: no other host test creates or counts mount containers.
+        // Kind::Mnt: no other host test creates or counts mount containers (the roots,
+        // the root mount container among them, are made before counting).
+        crate::container::init("");
         let before = limits::get(Kind::Mnt).1;
         let c = fake(Kind::Mnt, None);
         let f = open(&c);

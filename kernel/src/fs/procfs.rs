@@ -187,29 +187,37 @@ pub struct Decimal {
     start: usize,
 }
 
+/// Writes `n`'s decimal digits into `out` so that they end just before `end`, last digit
+/// first, two at a time; returns where they start. Byte stores, not `copy_from_slice`:
+/// its checks in this build cost more than the division (a link's number has 10 digits).
+/// `out[..end]` must have room for them (10 at most).
+#[inline(always)]
+pub fn write_digits_before(out: &mut [u8], end: usize, mut n: u32) -> usize {
+    let mut i = end;
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        out[i] = PAIRS[pair];
+        out[i + 1] = PAIRS[pair + 1];
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        i -= 2;
+        out[i] = PAIRS[pair];
+        out[i + 1] = PAIRS[pair + 1];
+    } else {
+        i -= 1;
+        out[i] = b'0' + n as u8;
+    }
+    i
+}
+
 impl Decimal {
-    pub fn new(mut n: u32) -> Decimal {
-        // Two byte stores per pair, not `copy_from_slice`: its checks in this build
-        // cost more than the division (a link's number has 10 digits).
+    pub fn new(n: u32) -> Decimal {
         let mut buf = [b'0'; 10];
-        let mut i = buf.len();
-        while n >= 100 {
-            let pair = (n % 100) as usize * 2;
-            n /= 100;
-            i -= 2;
-            buf[i] = PAIRS[pair];
-            buf[i + 1] = PAIRS[pair + 1];
-        }
-        if n >= 10 {
-            let pair = n as usize * 2;
-            i -= 2;
-            buf[i] = PAIRS[pair];
-            buf[i + 1] = PAIRS[pair + 1];
-        } else {
-            i -= 1;
-            buf[i] = b'0' + n as u8;
-        }
-        Decimal { buf, start: i }
+        let start = write_digits_before(&mut buf, 10, n);
+        Decimal { buf, start }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -1711,9 +1719,6 @@ mod tests {
         /// One set for every test (each container takes a counted slot).
         fn new() -> Arc<WithContainers> {
             static ONE: spin::Once<Arc<WithContainers>> = spin::Once::new();
-            // The fake containers' owner is the root user container: these tests may run
-            // alone, before any other test has set the roots up.
-            crate::container::init("");
             ONE.call_once(|| {
                 Arc::new(WithContainers {
                     uts: crate::fs::nsfs::fake_container(Kind::Uts, None),
