@@ -10,7 +10,6 @@ use crate::net::ports::Proto;
 use crate::net::stack::NetStack;
 use crate::net::{AF_INET, Control, Io, MSG_PEEK, MSG_TRUNC, Received, SOCK_RAW};
 use crate::net::{Socket, SocketCommon};
-use crate::plimits::kmem;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use smoltcp::iface::SocketHandle;
@@ -38,21 +37,13 @@ pub struct IcmpSocket {
     st: Mutex<Icmp>,
 }
 
-/// What one direction's buffer takes on the heap: its packet slots and its payload.
+/// What one direction's buffer takes on the heap.
 fn buffer_cost() -> usize {
-    let cost = kmem::array_cost::<icmp::PacketMetadata>(SLOTS) + kmem::array_cost::<u8>(PAYLOAD);
-    usize::try_from(cost).unwrap_or(usize::MAX)
+    super::packet_buffer_cost::<icmp::PacketMetadata>(SLOTS, PAYLOAD)
 }
 
 fn buffer() -> Result<icmp::PacketBuffer<'static>, Errno> {
-    let mut meta = Vec::new();
-    meta.try_reserve_exact(SLOTS).map_err(|_| Errno::ENOBUFS)?;
-    meta.resize(SLOTS, icmp::PacketMetadata::EMPTY);
-    let mut data = Vec::new();
-    data.try_reserve_exact(PAYLOAD)
-        .map_err(|_| Errno::ENOBUFS)?;
-    data.resize(PAYLOAD, 0);
-    Ok(icmp::PacketBuffer::new(meta, data))
+    super::packet_buffer(SLOTS, PAYLOAD)
 }
 
 /// The 16-bit one's complement checksum of an ICMP message.

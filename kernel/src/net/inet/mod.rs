@@ -12,8 +12,10 @@ use super::stack::NetStack;
 use super::{AF_INET, AF_INET6, Family, Io, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Socket};
 use crate::errno::Errno;
 use crate::fs::env::{self, Wake};
+use crate::plimits::kmem;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use smoltcp::storage::{PacketBuffer, PacketMetadata};
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address, Ipv6Address};
 
 pub const IPPROTO_IP: i32 = 0;
@@ -44,6 +46,29 @@ pub static FAMILY_INET6: Family = Family {
 };
 
 /// Registers AF_INET and AF_INET6 with the socket layer (boot).
+/// A datagram socket's buffer for one direction (UDP, ICMP): `slots` packet slots and
+/// `payload` bytes; `ENOBUFS` when they cannot be allocated.
+pub fn packet_buffer<H: Copy>(
+    slots: usize,
+    payload: usize,
+) -> Result<PacketBuffer<'static, H>, Errno> {
+    let mut meta = Vec::new();
+    meta.try_reserve_exact(slots).map_err(|_| Errno::ENOBUFS)?;
+    meta.resize(slots, PacketMetadata::EMPTY);
+    let mut data = Vec::new();
+    data.try_reserve_exact(payload)
+        .map_err(|_| Errno::ENOBUFS)?;
+    data.resize(payload, 0);
+    Ok(PacketBuffer::new(meta, data))
+}
+
+/// What a [`packet_buffer`] with slots of type `M` takes on the heap (what its socket is
+/// charged): the slots and the payload.
+pub fn packet_buffer_cost<M>(slots: usize, payload: usize) -> usize {
+    let cost = kmem::array_cost::<M>(slots) + kmem::array_cost::<u8>(payload);
+    usize::try_from(cost).unwrap_or(usize::MAX)
+}
+
 pub fn init() {
     super::register_family(AF_INET, &FAMILY_INET);
     super::register_family(AF_INET6, &FAMILY_INET6);

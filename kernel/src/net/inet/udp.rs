@@ -8,7 +8,6 @@ use crate::net::ports::Proto;
 use crate::net::stack::NetStack;
 use crate::net::{AF_UNSPEC, Control, Io, MSG_PEEK, MSG_TRUNC, Received, SOCK_DGRAM};
 use crate::net::{SHUT_RD, SHUT_WR, Socket, SocketCommon};
-use crate::plimits::kmem;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
@@ -37,21 +36,13 @@ pub struct UdpSocket {
     st: Mutex<Udp>,
 }
 
-/// What one direction's buffer takes on the heap: its packet slots and its payload.
+/// What one direction's buffer takes on the heap.
 fn buffer_cost() -> usize {
-    let cost = kmem::array_cost::<udp::PacketMetadata>(SLOTS) + kmem::array_cost::<u8>(PAYLOAD);
-    usize::try_from(cost).unwrap_or(usize::MAX)
+    super::packet_buffer_cost::<udp::PacketMetadata>(SLOTS, PAYLOAD)
 }
 
 fn buffer() -> Result<udp::PacketBuffer<'static>, Errno> {
-    let mut meta = Vec::new();
-    meta.try_reserve_exact(SLOTS).map_err(|_| Errno::ENOBUFS)?;
-    meta.resize(SLOTS, udp::PacketMetadata::EMPTY);
-    let mut data = Vec::new();
-    data.try_reserve_exact(PAYLOAD)
-        .map_err(|_| Errno::ENOBUFS)?;
-    data.resize(PAYLOAD, 0);
-    Ok(udp::PacketBuffer::new(meta, data))
+    super::packet_buffer(SLOTS, PAYLOAD)
 }
 
 impl UdpSocket {
