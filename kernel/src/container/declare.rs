@@ -158,6 +158,19 @@ macro_rules! container_types {
             }
         }
 
+        /// A `setns` into one container, checked ([`ContainerSet::check_join`]) and
+        /// not yet made: the container, by type.
+        pub enum Joining {
+            $($kind(Arc<$ty>),)*
+        }
+
+        /// What a join replaced: a type's membership, or the whole set when it was
+        /// shared. Dropped by the caller once it holds no lock.
+        pub enum Replaced {
+            Set(Arc<ContainerSet>),
+            $($kind($crate::container::Membership<$ty>),)*
+        }
+
         impl ContainerSet {
             /// The root containers, numbered in declaration order; the credentials row's
             /// module keeps its root (`init_root`).
@@ -183,17 +196,17 @@ macro_rules! container_types {
                 }
             }
 
-            /// The set after `setns` into `target` (not a user container: `EINVAL`), with
-            /// its type's checks ([`ContainerType::may_join`]).
-            pub fn join(
+            /// `setns` into `target` checked against this set (not a user container:
+            /// `EINVAL`), with its type's checks ([`ContainerType::may_join`]): the
+            /// container to put in, not yet put.
+            pub fn check_join(
                 &self,
                 target: Arc<dyn Container>,
                 cred: &$crate::cred::Credentials,
                 single_threaded: bool,
-            ) -> Result<ContainerSet, Errno> {
-                let mut c = self.clone();
+            ) -> Result<Joining, Errno> {
                 match target.kind() {
-                    Kind::$ukind => return Err(Errno::EINVAL),
+                    Kind::$ukind => Err(Errno::EINVAL),
                     $(Kind::$kind => {
                         let t: Arc<$ty> = target.downcast().ok_or(Errno::EINVAL)?;
                         $crate::container::ContainerType::may_join(
@@ -202,10 +215,68 @@ macro_rules! container_types {
                             cred,
                             single_threaded,
                         )?;
-                        c.$field = self.$field.join(t);
+                        Ok(Joining::$kind(t))
                     })*
                 }
+            }
+
+            /// Puts a checked join's container in its type's membership: its kind,
+            /// whether the process's own container of the type changed, and the
+            /// membership it replaced.
+            fn put(&mut self, j: Joining) -> (Kind, bool, Replaced) {
+                match j {
+                    $(Joining::$kind(t) => {
+                        let new = self.$field.join(t);
+                        let changed = !Arc::ptr_eq(new.own(), self.$field.own());
+                        let old = core::mem::replace(&mut self.$field, new);
+                        (Kind::$kind, changed, Replaced::$kind(old))
+                    })*
+                }
+            }
+
+            /// The set after `setns` into `target` (see [`Self::check_join`]).
+            pub fn join(
+                &self,
+                target: Arc<dyn Container>,
+                cred: &$crate::cred::Credentials,
+                single_threaded: bool,
+            ) -> Result<ContainerSet, Errno> {
+                let j = self.check_join(target, cred, single_threaded)?;
+                let mut c = self.clone();
+                drop(c.put(j));
                 Ok(c)
+            }
+
+            /// A checked join made the process's set `set` (its process lock held):
+            /// in place when no one else holds the set (no copy of every membership, no
+            /// new set), else in a new set. The changed type's
+            /// [`ContainerType::joined`] rule adjusts `fs`, and the process enters the
+            /// set. Gives the kind, whether its own container changed, and what was
+            /// replaced, to drop once the lock is released (a last reference tears a
+            /// container down).
+            pub fn install_join(
+                set: &mut Arc<ContainerSet>,
+                j: Joining,
+                fs: &mut Arc<$crate::fs::FsContext>,
+            ) -> (Kind, bool, Replaced) {
+                let (kind, changed, replaced) = match Arc::get_mut(set) {
+                    Some(s) => s.put(j),
+                    None => {
+                        let mut c = (**set).clone();
+                        let (kind, changed, _) = c.put(j);
+                        (kind, changed, Replaced::Set(core::mem::replace(set, Arc::new(c))))
+                    }
+                };
+                if changed {
+                    match kind {
+                        Kind::$ukind => {}
+                        $(Kind::$kind => {
+                            $crate::container::ContainerType::joined(&**set.$field.own(), fs);
+                        })*
+                    }
+                }
+                set.entered();
+                (kind, changed, replaced)
             }
 
             /// The process moves from set `old` to this one (`setns`): each container it

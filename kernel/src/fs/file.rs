@@ -204,7 +204,8 @@ impl OpenFile {
             Some(i) => (arc_cost_if_held_by(&self.ops, 1), arc_cost_if_held_by(i, 1)),
             None => (arc_cost_if_held_by(&self.ops, 1), 0),
         };
-        kmem::arc_cost::<OpenFile>() + kmem::array_cost::<u8>(self.path.capacity()) + ops + inode
+        const OPEN_FILE: u64 = kmem::arc_cost::<OpenFile>();
+        OPEN_FILE + kmem::array_cost::<u8>(self.path.capacity()) + ops + inode
     }
 
     /// Access mode and status flags (what `fcntl(F_GETFL)` returns).
@@ -509,10 +510,7 @@ fn arc_cost_if_held_by<T: ?Sized>(a: &Arc<T>, holders: usize) -> u64 {
     if Arc::strong_count(a) != holders {
         return 0;
     }
-    let counts = core::alloc::Layout::new::<[usize; 2]>();
-    counts
-        .extend(core::alloc::Layout::for_value(&**a))
-        .map_or(0, |(l, _)| kmem::heap_cost(l.pad_to_align()))
+    kmem::arc_cost_of(core::mem::size_of_val(&**a), core::mem::align_of_val(&**a))
 }
 
 #[cfg(test)]

@@ -363,10 +363,17 @@ fn dir_watch_keys(dir: &str) -> Vec<usize> {
 
 /// An event on an open file (`IN_OPEN`, `IN_MODIFY`, `IN_CLOSE_*`): to the file's own
 /// watches, and with its name to watches on the directory its path names.
+///
+/// Inline: with no watch anywhere (the common case) it is one load, not a call.
+#[inline]
 pub fn file_event(file: &OpenFile, mask: u32) {
-    if COUNT.load(Ordering::Relaxed) == 0 {
-        return;
+    if COUNT.load(Ordering::Relaxed) != 0 {
+        watched_file_event(file, mask);
     }
+}
+
+#[inline(never)]
+fn watched_file_event(file: &OpenFile, mask: u32) {
     let Some(inode) = file.inode() else { return };
     let dir = inode.file_type() == super::vfs::FileType::Directory;
     let mask = if dir { mask | IN_ISDIR } else { mask };
@@ -384,6 +391,7 @@ pub fn file_event(file: &OpenFile, mask: u32) {
 }
 
 /// The close of an open file description.
+#[inline]
 pub fn file_closed(file: &OpenFile) {
     if COUNT.load(Ordering::Relaxed) == 0 || file.is_path_only() {
         return;

@@ -379,6 +379,7 @@ pub fn note_files(t: &Table) {
 }
 
 /// Which file a lock is on: its inode (its operations for a file without one).
+#[inline]
 pub fn key_of(file: &OpenFile) -> usize {
     match file.inode() {
         Some(i) => Arc::as_ptr(i) as *const () as usize,
@@ -403,10 +404,18 @@ pub fn chan(key: usize) -> usize {
 
 /// Releases `owner`'s locks (on `key` only, or on every file) and wakes the file's
 /// waiters: a descriptor closed, a table or an open file description gone.
+///
+/// Inline, so a close with nothing locked anywhere (the common case) costs one load
+/// and not a call; the table's work is [`release_held`]'s.
+#[inline]
 pub fn release(owner: Owner, key: Option<usize>) {
-    if LOCKED_FILES.load(Ordering::Acquire) == 0 {
-        return;
+    if LOCKED_FILES.load(Ordering::Acquire) != 0 {
+        release_held(owner, key);
     }
+}
+
+#[inline(never)]
+fn release_held(owner: Owner, key: Option<usize>) {
     let mut t = LOCKS.lock();
     for (k, f) in t.files.iter() {
         let holds = f.records.locks.iter().any(|l| l.owner == owner)

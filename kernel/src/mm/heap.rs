@@ -41,12 +41,19 @@ unsafe impl Send for SizeClasses {}
 /// The class serving `layout`, if it is small enough. A block of class `c` is
 /// `1 << (MIN_SHIFT + c)` bytes aligned to its size, so it meets any alignment up to it.
 fn class_of(layout: Layout) -> Option<usize> {
-    let size = layout.size().max(layout.align());
+    class_for(layout.size(), layout.align())
+}
+
+/// [`class_of`] from a size and a power-of-two alignment (a `const fn`: charges of
+/// fixed-size objects are computed by the compiler).
+const fn class_for(size: usize, align: usize) -> Option<usize> {
+    let size = if size > align { size } else { align };
     if size > 1 << MAX_SHIFT {
         return None;
     }
     // log2 of the next power of two, from the leading zeros (size >= 1: align is).
-    let shift = (usize::BITS - (size - 1).leading_zeros()).max(MIN_SHIFT);
+    let shift = usize::BITS - (size - 1).leading_zeros();
+    let shift = if shift > MIN_SHIFT { shift } else { MIN_SHIFT };
     Some((shift - MIN_SHIFT) as usize)
 }
 
@@ -62,13 +69,22 @@ const PAGE: usize = 4096;
 /// page, or (larger blocks) the size rounded up to pages. What kernel-object charges use
 /// so a group's usage follows `MemFree`.
 pub fn block_bytes(layout: Layout) -> usize {
-    match class_of(layout) {
+    block_bytes_for(layout.size(), layout.align())
+}
+
+/// [`block_bytes`] of a layout given by its size and (power-of-two) alignment, without
+/// building one (`Layout`'s checks cost more than this sum in the kernel's build).
+pub const fn block_bytes_for(size: usize, align: usize) -> usize {
+    match class_for(size, align) {
         Some(class) => class_size(class),
-        None => layout.size().max(layout.align()).div_ceil(PAGE) * PAGE,
+        None => {
+            let size = if size > align { size } else { align };
+            size.div_ceil(PAGE) * PAGE
+        }
     }
 }
 
-fn class_size(class: usize) -> usize {
+const fn class_size(class: usize) -> usize {
     1 << (MIN_SHIFT as usize + class)
 }
 

@@ -8,9 +8,10 @@
 
 use super::{Group, current_group};
 use crate::errno::Errno;
-use crate::mm::heap::block_bytes;
+use crate::mm::heap::{block_bytes, block_bytes_for};
 use alloc::sync::Arc;
 use core::alloc::Layout;
+use core::sync::atomic::Ordering;
 
 /// Bytes of kernel memory charged to a group while this lives.
 pub struct Charge {
@@ -22,12 +23,16 @@ pub struct Charge {
 impl Charge {
     /// Charges `bytes` to the calling process's group: `ENOMEM` over its limit.
     pub fn new(bytes: u64) -> Result<Charge, Errno> {
-        Charge::to(&current_group(), bytes)
+        Charge::kept_by(current_group().into_effective(), bytes)
     }
 
     /// Charges `bytes` to `group`: `ENOMEM` over its limit (never for 0 bytes).
     pub fn to(group: &Arc<Group>, bytes: u64) -> Result<Charge, Errno> {
-        let group = group.effective();
+        Charge::kept_by(group.effective(), bytes)
+    }
+
+    /// [`Charge::to`] the effective `group`, whose reference the charge keeps.
+    fn kept_by(group: Arc<Group>, bytes: u64) -> Result<Charge, Errno> {
         if bytes != 0 {
             group.mem.charge_kernel(bytes)?;
         }
@@ -114,8 +119,14 @@ impl Charge {
 
 impl Drop for Charge {
     fn drop(&mut self) {
-        if let Some(g) = &self.group {
-            g.effective().mem.uncharge_kernel(self.bytes);
+        // `Group::effective` without taking a reference to the group kept.
+        match &self.group {
+            _ if self.bytes == 0 => {}
+            Some(g) if g.removed.load(Ordering::Acquire) => {
+                super::root().mem.uncharge_kernel(self.bytes)
+            }
+            Some(g) => g.mem.uncharge_kernel(self.bytes),
+            None => {}
         }
     }
 }
@@ -141,16 +152,43 @@ pub fn heap_cost(layout: Layout) -> u64 {
 }
 
 /// What an `Arc<T>` takes on the heap (its two counts and the `T`).
-pub fn arc_cost<T>() -> u64 {
-    let counts = Layout::new::<[usize; 2]>();
-    counts
-        .extend(Layout::new::<T>())
-        .map_or(u64::MAX, |(l, _)| heap_cost(l.pad_to_align()))
+pub const fn arc_cost<T>() -> u64 {
+    arc_cost_of(size_of::<T>(), align_of::<T>())
+}
+
+/// What an `Arc` of a value of `size` bytes aligned to `align` (a power of two) takes
+/// on the heap: the two counts, the value at the next multiple of its alignment, the
+/// whole rounded to the block's alignment (`Layout::extend`'s sum, done by hand:
+/// [`crate::fs::file::OpenFile`] computes one per open).
+pub const fn arc_cost_of(size: usize, align: usize) -> u64 {
+    const COUNTS: usize = 2 * size_of::<usize>();
+    let align = if align > align_of::<usize>() {
+        align
+    } else {
+        align_of::<usize>()
+    };
+    // Rounding by masks: `align` is a power of two (no division).
+    let mask = align - 1;
+    let Some(end) = ((COUNTS + mask) & !mask).checked_add(size) else {
+        return u64::MAX;
+    };
+    match end.checked_add(mask) {
+        Some(total) if total & !mask <= isize::MAX as usize => {
+            block_bytes_for(total & !mask, align) as u64
+        }
+        _ => u64::MAX,
+    }
 }
 
 /// What a buffer of `n` `T`s (a `Vec<T>` of capacity `n`) takes on the heap.
-pub fn array_cost<T>(n: usize) -> u64 {
-    Layout::array::<T>(n).map_or(u64::MAX, heap_cost)
+pub const fn array_cost<T>(n: usize) -> u64 {
+    match n.checked_mul(size_of::<T>()) {
+        Some(0) => 0,
+        Some(bytes) if bytes <= isize::MAX as usize - (align_of::<T>() - 1) => {
+            block_bytes_for(bytes, align_of::<T>()) as u64
+        }
+        _ => u64::MAX,
+    }
 }
 
 #[cfg(test)]
@@ -168,6 +206,29 @@ mod tests {
         assert_eq!(array_cost::<u64>(300), 4096);
         assert_eq!(array_cost::<u8>(65536), 65536);
         assert_eq!(array_cost::<u64>(usize::MAX), u64::MAX);
+        assert_eq!(array_cost::<u8>(1), 16);
+        assert_eq!(array_cost::<u8>(2049), 4096);
+    }
+
+    #[test]
+    fn arc_costs_are_layouts_sums() {
+        fn by_layout(size: usize, align: usize) -> u64 {
+            let value = Layout::from_size_align(size, align).expect("a valid layout");
+            let (l, _) = Layout::new::<[usize; 2]>().extend(value).expect("fits");
+            heap_cost(l.pad_to_align())
+        }
+        for align in [1, 2, 4, 8, 16, 32, 64, 4096] {
+            for size in [0, 1, 7, 8, 15, 16, 17, 100, 1000, 2032, 2033, 4000, 5000] {
+                assert_eq!(
+                    arc_cost_of(size, align),
+                    by_layout(size, align),
+                    "size {size} align {align}"
+                );
+            }
+        }
+        assert_eq!(arc_cost_of(usize::MAX - 8, 8), u64::MAX);
+        const OPEN: u64 = arc_cost::<[u64; 20]>();
+        assert_eq!(OPEN, 256);
     }
 
     #[test]

@@ -103,7 +103,10 @@ impl Memory {
                 .filter(|n| *n <= limit || !self.limited)
         })
         .ok_or(Errno::ENOMEM)?;
-        self.peak.fetch_max(old + bytes, Ordering::Relaxed);
+        // Most charges stay under the peak: a load, no locked update.
+        if old + bytes > self.peak.load(Ordering::Relaxed) {
+            self.peak.fetch_max(old + bytes, Ordering::Relaxed);
+        }
         Ok(())
     }
 

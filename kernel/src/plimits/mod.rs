@@ -76,6 +76,15 @@ impl Group {
             self.clone()
         }
     }
+
+    /// [`Group::effective`] of a reference the caller gives up (no count taken).
+    pub fn into_effective(self: Arc<Self>) -> Arc<Group> {
+        if self.removed.load(Ordering::Acquire) {
+            root()
+        } else {
+            self
+        }
+    }
 }
 
 struct Registry {

@@ -144,64 +144,101 @@ fn join(
     set: &ContainerSet,
     target: Arc<dyn Container>,
 ) -> Result<ContainerSet, Errno> {
+    may_join(cred, &target)?;
+    set.join(target, cred, single_threaded(p))
+}
+
+/// The capabilities setns(2) asks for: CAP_SYS_ADMIN in the caller's own user container
+/// and in the one that owns `target`.
+fn may_join(cred: &Credentials, target: &Arc<dyn Container>) -> Result<(), Errno> {
     let owner = target.common().owner().ok_or(Errno::EINVAL)?;
     if !cred.capable(CAP_SYS_ADMIN) || !cred.capable_in(owner, CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
-    set.join(target, cred, single_threaded(p))
+    Ok(())
 }
 
 fn setns(fd: u64, nstype: u64) -> SysResult {
     let p = task::current_process();
     let file = p.files().get(as_i32(fd))?;
+    // A container link (the common case) is told by its inode's type alone; a pidfd
+    // needs the table of pidfds.
+    if let Some(target) = crate::fs::container_of_file(&file) {
+        drop(file);
+        return setns_container(&p, target, nstype);
+    }
+    let target = pidfd::process_of(&file).ok_or(Errno::EINVAL)?;
+    // setns(pidfd, flags): every named container of the target, all or nothing; the
+    // user container first, so the others are checked with its rights.
+    if nstype == 0 || nstype & !ALL_NEW_FLAGS != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (theirs, their_cred) = {
+        let ti = target.inner.lock();
+        if ti.zombie.is_some() {
+            return Err(Errno::ESRCH);
+        }
+        (ti.containers.clone(), ti.cred.clone())
+    };
     let cur = p.containers();
     let cred = p.cred();
-    if let Some(target) = pidfd::process_of(&file) {
-        // setns(pidfd, flags): every named container of the target, all or nothing;
-        // the user container first, so the others are checked with its rights.
-        if nstype == 0 || nstype & !ALL_NEW_FLAGS != 0 {
+    let mut new_cred = (*cred).clone();
+    if nstype & CLONE_NEWUSER != 0 && !Arc::ptr_eq(&their_cred.user, &cred.user) {
+        new_cred = user::join(&cred, their_cred.user.clone())?;
+    }
+    let mut c = (*cur).clone();
+    for kind in Kind::ALL {
+        if nstype & kind.clone_flag() == 0 || kind == Kind::User {
+            continue;
+        }
+        if !kind.enabled() {
             return Err(Errno::EINVAL);
         }
-        let (theirs, their_cred) = {
-            let ti = target.inner.lock();
-            if ti.zombie.is_some() {
-                return Err(Errno::ESRCH);
-            }
-            (ti.containers.clone(), ti.cred.clone())
-        };
-        let mut new_cred = (*cred).clone();
-        if nstype & CLONE_NEWUSER != 0 && !Arc::ptr_eq(&their_cred.user, &cred.user) {
-            new_cred = user::join(&cred, their_cred.user.clone())?;
-        }
-        let mut c = (*cur).clone();
-        for kind in Kind::ALL {
-            if nstype & kind.clone_flag() == 0 || kind == Kind::User {
-                continue;
-            }
-            if !kind.enabled() {
-                return Err(Errno::EINVAL);
-            }
-            let member = theirs.member(Link::Own(kind)).ok_or(Errno::EINVAL)?;
-            c = join(&p, &new_cred, &c, member)?;
-        }
-        install(&p, c);
-        super::cred::commit(&p, new_cred);
-        return Ok(0);
+        let member = theirs.member(Link::Own(kind)).ok_or(Errno::EINVAL)?;
+        c = join(&p, &new_cred, &c, member)?;
     }
-    let target = crate::fs::container_of_file(&file).ok_or(Errno::EINVAL)?;
+    install(&p, c);
+    super::cred::commit(&p, new_cred);
+    Ok(0)
+}
+
+/// `setns` of a container link's `target`: its own checks, then the change made in
+/// the caller's set.
+fn setns_container(p: &Arc<Process>, target: Arc<dyn Container>, nstype: u64) -> SysResult {
     if nstype != 0 && nstype != target.kind().clone_flag() {
         return Err(Errno::EINVAL);
     }
+    let (cur, cred) = {
+        let pi = p.inner.lock();
+        (pi.containers.clone(), pi.cred.clone())
+    };
     if target.kind() == Kind::User {
-        if !single_threaded(&p) {
+        if !single_threaded(p) {
             return Err(Errno::EINVAL);
         }
         let c = user::join(&cred, target)?;
-        super::cred::commit(&p, c);
+        super::cred::commit(p, c);
         return Ok(0);
     }
-    let c = join(&p, &cred, &cur, target)?;
-    install(&p, c);
+    may_join(&cred, &target)?;
+    let j = cur.check_join(target, &cred, single_threaded(p))?;
+    // The caller's set no longer held here: unshared, it changes in place.
+    drop(cur);
+    let replaced = {
+        let mut guard = p.inner.lock();
+        let pi = &mut *guard;
+        let (kind, changed, replaced) =
+            ContainerSet::install_join(&mut pi.containers, j, &mut pi.fs);
+        // The vDSO's data pages follow the TIME container.
+        if kind == Kind::Time
+            && changed
+            && let Some(vm) = &pi.vm
+        {
+            crate::mm::vdso::sync(&mut vm.lock(), pi.containers.time.own());
+        }
+        replaced
+    };
+    drop(replaced);
     Ok(0)
 }
 
