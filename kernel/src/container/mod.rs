@@ -336,6 +336,70 @@ mod tests {
     }
 
     #[test]
+    fn a_join_changes_a_set_held_once_in_place_and_a_shared_one_by_copy() {
+        use crate::fs::mount::MountTable;
+        use crate::fs::ramfs::RamFs;
+        init("");
+        let owner = user::root_user();
+        let cred = Credentials::root(owner.clone());
+        let root = root();
+        let mut fs = FsContext::new(MountTable::new(RamFs::new("rootfs"), "rootfs"));
+        let fs_before = fs.clone();
+        let mut set = Arc::new(root.derive(CLONE_NEWUTS, true, &owner).expect("a new UTS"));
+        let mine = set.uts.own().clone();
+        let root_uts = root.member(Link::Own(Kind::Uts)).expect("uts");
+
+        // Held once: the membership changes where it is.
+        let at = Arc::as_ptr(&set);
+        let j = set.check_join(root_uts, &cred, true).expect("may join");
+        let (kind, changed, replaced) = ContainerSet::install_join(&mut set, j, &mut fs);
+        assert_eq!((kind, changed), (Kind::Uts, true));
+        assert_eq!(Arc::as_ptr(&set), at, "the same set, changed in place");
+        assert!(
+            Arc::ptr_eq(set.uts.own(), root.uts.own()),
+            "in the root's UTS"
+        );
+        assert!(matches!(replaced, Replaced::Uts(_)));
+        drop(replaced);
+        assert_eq!(
+            Arc::strong_count(&mine),
+            1,
+            "the replaced membership let it go"
+        );
+        assert!(
+            Arc::ptr_eq(&fs, &fs_before),
+            "a UTS join leaves the context"
+        );
+
+        // Shared with another holder: a new set, the other one untouched.
+        let other = set.clone();
+        let j = set.check_join(mine.clone(), &cred, true).expect("may join");
+        let (_, changed, replaced) = ContainerSet::install_join(&mut set, j, &mut fs);
+        assert!(changed);
+        assert!(matches!(replaced, Replaced::Set(_)));
+        assert!(!Arc::ptr_eq(&set, &other), "a copy");
+        assert!(Arc::ptr_eq(set.uts.own(), &mine));
+        assert!(
+            Arc::ptr_eq(other.uts.own(), root.uts.own()),
+            "the other set kept"
+        );
+        assert!(
+            Arc::ptr_eq(set.pid.own(), other.pid.own()),
+            "the rest shared"
+        );
+
+        // The container it is already in: nothing changes.
+        let j = set.check_join(mine.clone(), &cred, true).expect("may join");
+        let (_, changed, _) = ContainerSet::install_join(&mut set, j, &mut fs);
+        assert!(!changed);
+        assert_eq!(
+            set.check_join(cred.user.clone(), &cred, true).err(),
+            Some(Errno::EINVAL),
+            "a user container is not joined through the set"
+        );
+    }
+
+    #[test]
     fn hierarchical_kinds_are_pid_and_user() {
         for k in Kind::ALL {
             assert_eq!(

@@ -78,18 +78,19 @@ impl Credentials {
     /// `ns_capable`): in their own container through the effective set; in a
     /// descendant, always when they own the container's parent chain link.
     pub fn capable_in(&self, ns: &Arc<UserContainer>, cap: u32) -> bool {
-        let mut c = ns.clone();
+        // Up the chain by reference: no count taken per level.
+        let mut c = ns;
         loop {
-            if Arc::ptr_eq(&c, &self.user) {
+            if Arc::ptr_eq(c, &self.user) {
                 return self.cap_effective & cap_bit(cap) != 0;
             }
             if c.level() <= self.user.level() {
                 return false;
             }
-            let Some(parent) = c.parent_user().cloned() else {
+            let Some(parent) = c.parent_user() else {
                 return false;
             };
-            if Arc::ptr_eq(&parent, &self.user) && self.euid == c.owner() {
+            if Arc::ptr_eq(parent, &self.user) && self.euid == c.owner() {
                 return true;
             }
             c = parent;

@@ -484,13 +484,12 @@ pub(super) fn open_restricted(dirfd: i32, p: &str, flags: u32, mode: u32, rules:
         return Err(Errno::EOPNOTSUPP);
     }
     let follow = flags & O_NOFOLLOW == 0;
-    let ctx = context();
     let (resolved, base) = if rules == 0 {
         (resolve_at(dirfd, p, follow), None)
     } else {
         let base = restricted_base(dirfd, p, rules)?;
         (
-            ctx.resolve_restricted(base.as_ref(), p, follow, rules),
+            context().resolve_restricted(base.as_ref(), p, follow, rules),
             base,
         )
     };
@@ -505,6 +504,8 @@ pub(super) fn open_restricted(dirfd: i32, p: &str, flags: u32, mode: u32, rules:
             loc
         }
         Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
+            // The context only for creating (a plain open's walk takes its own).
+            let ctx = context();
             let parent = if rules == 0 {
                 parent_at(dirfd, p)?
             } else {
