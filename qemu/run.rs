@@ -185,6 +185,11 @@ pub fn run(opts: &Options, capture: bool) -> Result<Outcome, Error> {
         .map(|t| t.join().unwrap_or_default())
         .unwrap_or_default();
     let qemu_error = stderr.and_then(|t| t.join().ok().flatten());
+    // Captured, an exit 1 with no serial output at all cannot be init's: the kernel logs first.
+    let qemu_error = qemu_error.or_else(|| {
+        (capture && output.is_empty() && status.is_some_and(|s| s.code() == Some(1)))
+            .then(|| format!("{QEMU} exited with status 1 before the guest wrote anything"))
+    });
     let verdict = match status {
         Some(status) => Verdict::from_status(status, qemu_error.as_deref()),
         None => Verdict::TimedOut(opts.timeout_secs.unwrap_or_default()),
@@ -229,15 +234,23 @@ fn forward_stderr(stream: impl Read, mut sink: impl Write) -> Option<String> {
         let _ = sink.write_all(&line);
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end();
-        if first_error.is_none()
-            && text.starts_with(&format!("{QEMU}: "))
-            && !text.contains("warning:")
-        {
+        if first_error.is_none() && is_qemu_error(text) {
             first_error = Some(text.to_string());
         }
         line.clear();
     }
     first_error
+}
+
+/// A line QEMU prints before exiting with status 1 on its own error: `qemu-system-x86_64: ...`
+/// (its `error_report`) or `qemu: ...` (older board code, e.g. `qemu: initrd is too large`),
+/// warnings excluded.
+fn is_qemu_error(line: &str) -> bool {
+    let rest = line
+        .strip_prefix(QEMU)
+        .or_else(|| line.strip_prefix("qemu"))
+        .and_then(|r| r.strip_prefix(": "));
+    rest.is_some_and(|r| !r.starts_with("warning:") && !line.contains(": warning:"))
 }
 
 /// The initramfs as a temp file unique to this run (tests boot in parallel), removed on drop.
@@ -383,6 +396,21 @@ mod tests {
         let warning_only =
             forward_stderr("qemu-system-x86_64: warning: w\n".as_bytes(), Vec::new());
         assert_eq!(warning_only, None);
+    }
+
+    #[test]
+    fn qemu_board_errors_count_too() {
+        // QEMU 7.2's x86 loader with `-m 128` and a 150 MB initramfs.
+        let line = "qemu: initrd is too large, cannot support.(max: 134053887, need 153655472)";
+        let first = forward_stderr(format!("{line}\n").as_bytes(), Vec::new());
+        assert_eq!(first.as_deref(), Some(line));
+        let v = Verdict::from_qemu_exit(Some(1), None, first.as_deref());
+        assert_eq!(v.exit_code(), 2);
+        assert_eq!(v.message(), Some(format!("QEMU failed: {line}")));
+        assert!(!is_qemu_error("qemu: warning: x"));
+        assert!(!is_qemu_error("qemu-system-x86_64: warning: x"));
+        assert!(!is_qemu_error("qemurc: x"));
+        assert!(!is_qemu_error("the guest said qemu: x"));
     }
 
     #[test]

@@ -142,3 +142,22 @@ fn a_kernel_loop_is_reported_by_the_watchdog() {
     );
     assert_eq!(run.status, Some(0), "the boot went on\n{}", text);
 }
+
+/// QEMU refusing to start (here `-m 64`: the initramfs does not fit below the memory's end)
+/// exits 1 like an init that exited 0; the runner reports QEMU's own line and exits 2.
+#[test]
+fn qemu_refusing_to_start_is_a_runner_error() {
+    let run = bulkhead(&["--memory", "64", "--timeout", "60"], BOUND);
+    assert_eq!(
+        run.status,
+        Some(2),
+        "QEMU's failure is the runner's error, not init's success\n{}",
+        run.describe()
+    );
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("bulkhead: QEMU failed: qemu") && last.contains("initrd is too large"),
+        "the last stderr line {last:?} should carry QEMU's message\n{}",
+        run.describe()
+    );
+}

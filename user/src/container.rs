@@ -439,6 +439,25 @@ pub fn proc_stat(pid: &str) -> SysResult<(i64, String, Vec<String>)> {
     Ok((pid_field, comm, rest))
 }
 
+/// `utime + stime` (fields 14 and 15, in clock ticks) of a `/proc/<pid>/stat` text: CPU time
+/// counted by the guest's timer ticks, which stop with the guest when the host takes QEMU's
+/// CPU away (so shares of it hold on a loaded host, where shares of wall time do not).
+pub fn stat_cpu_ticks(text: &str) -> Option<u64> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// [`stat_cpu_ticks`] of process `pid` (0 when it cannot be read).
+pub fn cpu_ticks(pid: i32) -> u64 {
+    read_text(&format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|t| stat_cpu_ticks(&t))
+        .unwrap_or(0)
+}
+
 /// The value of `Key:` in `/proc/<pid>/status` (trimmed).
 pub fn status_field(pid: &str, key: &str) -> Option<String> {
     let text = read_text(&format!("/proc/{}/status", pid)).ok()?;

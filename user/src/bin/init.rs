@@ -3,6 +3,12 @@
 //! per program, the free memory before and after, and `N passed, N failed`; exits 0 if none
 //! failed, else 1 (the kernel turns PID 1's exit status into QEMU's).
 //!
+//! Each line carries the program's wall time (`ok t_mm (3.2 s)`). After each program, as PID 1,
+//! init takes back what it left: processes still alive after [`GRACE_MS`] are killed with
+//! `kill(-1, SIGKILL)` and reaped, its plimits groups removed, and init waits for every
+//! container count to return to the one before it; a program that leaves anything (or times out)
+//! is `FAILED` with what it left, and the next one starts clean.
+//!
 //! Environment (from the kernel command line): `test_timeout=SECS` (default 300: the container stress program runs for tens of seconds under TCG).
 //! The programs get init's environment plus `BULKHEAD_INIT=1` when init is PID 1, which tells
 //! them orphans are re-parented to this process.
@@ -13,7 +19,6 @@
 
 #[cfg(target_os = "none")]
 mod imp {
-    extern crate alloc;
     use core::cell::UnsafeCell;
     use ulib::sys::{self, errno};
     use ulib::{Args, print, println};
@@ -24,6 +29,14 @@ mod imp {
     const MAX_ENV: usize = 64;
     const DEFAULT_TIMEOUT_S: u64 = 300;
     const POLL_MS: u64 = 10;
+    /// How long a program's leftover processes get to end on their own after it exits.
+    const GRACE_MS: u64 = 2_000;
+    /// How long killing and reaping them, and the containers' return, may take.
+    const SETTLE_MS: u64 = 10_000;
+    /// `__WALL`: also reap children whose exit signal is not `SIGCHLD`.
+    const WALL: usize = 0x4000_0000;
+    const CONTAINER_TYPES: [&str; 8] =
+        ["user", "pid", "uts", "mnt", "ipc", "time", "net", "cgroup"];
 
     /// Init's static working memory (init is single-threaded; only `main` touches it).
     struct Storage {
@@ -225,36 +238,238 @@ mod imp {
                 Err(e) => return Outcome::Lost(e),
             }
             if sys::monotonic_ns() >= deadline {
+                // Bounded: the clean-up after it kills whatever is left.
                 let _ = sys::kill(pid, sys::SIGKILL);
-                let _ = sys::waitpid(pid);
+                let until = sys::monotonic_ns() + SETTLE_MS * 1_000_000;
+                while sys::monotonic_ns() < until {
+                    match sys::wait4(pid, sys::WNOHANG | WALL) {
+                        Ok((p, _)) if p == pid => break,
+                        Ok(_) | Err(errno::EINTR) => {}
+                        Err(_) => break,
+                    }
+                    let _ = sys::sleep_ms(POLL_MS);
+                }
                 return Outcome::TimedOut(timeout_s);
             }
             let _ = sys::sleep_ms(POLL_MS);
         }
     }
 
-    /// Reaps every child that has already exited (orphans left behind by a test).
+    /// Reaps every child that has already ended (orphans left behind by a test).
     fn reap_zombies() {
-        while let Ok((p, _)) = sys::wait4(-1, sys::WNOHANG) {
-            if p == 0 {
+        while let Ok((p, _)) = sys::wait4(-1, sys::WNOHANG | WALL) {
+            if p <= 0 {
                 break;
             }
         }
     }
 
-    /// Waits up to `ms` for remaining children (orphans still running) to exit and reaps them.
-    fn reap_all(ms: u64) {
+    /// Whether no process but init is left (zombies included: `kill` finds them too).
+    fn alone() -> bool {
+        reap_zombies();
+        sys::kill(-1, 0) == Err(errno::ESRCH)
+    }
+
+    /// Polls `done` every [`POLL_MS`] for up to `ms`; whether it became true.
+    fn poll_until(ms: u64, mut done: impl FnMut() -> bool) -> bool {
         let deadline = sys::monotonic_ns() + ms * 1_000_000;
         loop {
-            match sys::wait4(-1, sys::WNOHANG) {
-                Ok((0, _)) if sys::monotonic_ns() < deadline => {
-                    let _ = sys::sleep_ms(POLL_MS);
-                }
-                Ok((p, _)) if p > 0 => {}
-                Err(errno::EINTR) => {}
-                _ => return,
+            if done() {
+                return true;
+            }
+            if sys::monotonic_ns() >= deadline {
+                return false;
+            }
+            let _ = sys::sleep_ms(POLL_MS);
+        }
+    }
+
+    /// Calls `f` with the name and `d_type` of each entry of the directory `dir`, read with
+    /// init's static buffer; `f` gets the buffer's space after the entries as scratch.
+    /// Whether the directory could be opened.
+    fn each_entry(s: &mut Storage, dir: &core::ffi::CStr, mut f: impl FnMut(&[u8], u8)) -> bool {
+        let Ok(fd) = sys::open(dir, sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC, 0) else {
+            return false;
+        };
+        loop {
+            let n = match sys::getdents64(fd, &mut s.dents) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let mut off = 0;
+            while off < n {
+                let d = &s.dents[off..n];
+                let reclen = u16::from_ne_bytes([d[16], d[17]]) as usize;
+                let name = &d[19..reclen];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                f(name, d[18]);
+                off += reclen;
             }
         }
+        let _ = sys::close(fd);
+        true
+    }
+
+    /// The processes besides init (numbered directories of /proc other than 1).
+    fn other_processes(s: &mut Storage) -> u32 {
+        let mut n = 0;
+        each_entry(s, c"/proc", |name, _| {
+            if !name.is_empty() && name != b"1" && name.iter().all(u8::is_ascii_digit) {
+                n += 1;
+            }
+        });
+        n
+    }
+
+    /// `/proc/plimits/NAME` as a C string in `buf`.
+    fn group_path<'a>(buf: &'a mut [u8; 128], name: &[u8]) -> Option<&'a core::ffi::CStr> {
+        let head = b"/proc/plimits/";
+        let n = head.len() + name.len();
+        if n >= buf.len() {
+            return None;
+        }
+        buf[..head.len()].copy_from_slice(head);
+        buf[head.len()..n].copy_from_slice(name);
+        buf[n] = 0;
+        core::ffi::CStr::from_bytes_until_nul(&buf[..=n]).ok()
+    }
+
+    /// The plimits groups besides the root (the directories of /proc/plimits, one level);
+    /// with `remove`, each is removed (`rmdir`) and only those that stay are counted. `None`
+    /// when /proc/plimits cannot be read.
+    fn plimits_groups(s: &mut Storage, remove: bool) -> Option<u32> {
+        const DT_DIR: u8 = 4;
+        const DT_UNKNOWN: u8 = 0;
+        let mut n = 0;
+        let opened = each_entry(s, c"/proc/plimits", |name, dtype| {
+            let mut buf = [0u8; 128];
+            if name == b"." || name == b".." || (dtype != DT_DIR && dtype != DT_UNKNOWN) {
+                return;
+            }
+            let Some(path) = group_path(&mut buf, name) else {
+                n += 1;
+                return;
+            };
+            let is_dir = sys::stat(path).is_ok_and(|st| st.st_mode & 0o170000 == 0o040000);
+            if is_dir && !(remove && sys::rmdir(path).is_ok()) {
+                n += 1;
+            }
+        });
+        opened.then_some(n)
+    }
+
+    /// The live count of each container type (`u32::MAX` when unreadable).
+    fn container_counts() -> [u32; 8] {
+        CONTAINER_TYPES.map(|t| container_count(t).unwrap_or(u32::MAX))
+    }
+
+    /// What a program left behind, found (and taken back) after it ended.
+    #[derive(Default)]
+    struct Leftovers {
+        /// Processes alive after the grace period, killed.
+        killed: u32,
+        /// Processes still there after `kill(-1, SIGKILL)` and [`SETTLE_MS`].
+        unkillable: u32,
+        /// plimits groups removed, and those that would not go.
+        groups_removed: u32,
+        groups_stuck: u32,
+        /// Containers of each type above the count before the program, after [`SETTLE_MS`].
+        containers: [u32; 8],
+    }
+
+    impl Leftovers {
+        fn any(&self) -> bool {
+            self.killed + self.unkillable + self.groups_removed + self.groups_stuck > 0
+                || self.containers.iter().any(|&c| c > 0)
+        }
+
+        /// `left 2 processes (killed), 1 plimits group (removed), containers pid+1 (not freed)`.
+        fn print(&self) {
+            print!("left");
+            let mut sep = " ";
+            let plural = |n: u32| if n == 1 { "" } else { "es" };
+            if self.killed > 0 {
+                print!(
+                    "{}{} process{} (killed)",
+                    sep,
+                    self.killed,
+                    plural(self.killed)
+                );
+                sep = ", ";
+            }
+            if self.unkillable > 0 {
+                let n = self.unkillable;
+                print!("{}{} process{} (alive after SIGKILL)", sep, n, plural(n));
+                sep = ", ";
+            }
+            let groups = |n: u32| if n == 1 { "group" } else { "groups" };
+            if self.groups_removed > 0 {
+                let n = self.groups_removed;
+                print!("{}{} plimits {} (removed)", sep, n, groups(n));
+                sep = ", ";
+            }
+            if self.groups_stuck > 0 {
+                let n = self.groups_stuck;
+                print!("{}{} plimits {} (not removable)", sep, n, groups(n));
+                sep = ", ";
+            }
+            if self.containers.iter().any(|&c| c > 0) {
+                print!("{}containers", sep);
+                for (t, &c) in CONTAINER_TYPES.iter().zip(&self.containers) {
+                    if c > 0 {
+                        print!(" {}+{}", t, c);
+                    }
+                }
+                print!(" (not freed)");
+            }
+        }
+    }
+
+    /// After a program: waits [`GRACE_MS`] for what it left to end, kills what is still there
+    /// (`kill(-1, SIGKILL)` until nothing is left: a process forking while the first kill
+    /// went round is caught by the next), reaps it, removes its plimits groups and waits for
+    /// the container counts to return to `base`. Only as PID 1: elsewhere `kill(-1)` would
+    /// reach the caller's own relatives.
+    fn take_back(s: &mut Storage, base: &mut [u32; 8]) -> Leftovers {
+        let mut left = Leftovers::default();
+        if sys::getpid() != 1 {
+            poll_until(GRACE_MS, || {
+                reap_zombies();
+                false
+            });
+            return left;
+        }
+        if !poll_until(GRACE_MS, alone) {
+            left.killed = other_processes(s);
+            let gone = poll_until(SETTLE_MS, || {
+                let _ = sys::kill(-1, sys::SIGKILL);
+                alone()
+            });
+            if !gone {
+                left.unkillable = other_processes(s).max(1);
+            }
+        }
+        let groups = plimits_groups(s, false).unwrap_or(0);
+        if groups > 0 {
+            left.groups_stuck = plimits_groups(s, true).unwrap_or(groups);
+            left.groups_removed = groups.saturating_sub(left.groups_stuck);
+        }
+        let mut now = container_counts();
+        poll_until(SETTLE_MS, || {
+            now = container_counts();
+            now.iter().zip(base.iter()).all(|(n, b)| n <= b)
+        });
+        for i in 0..now.len() {
+            left.containers[i] = now[i].saturating_sub(base[i]);
+        }
+        // What stays is the next program's starting point, not its fault.
+        *base = now;
+        left
+    }
+
+    /// Prints `(12.3 s)` for `ns` nanoseconds.
+    fn print_wall(ns: u64) {
+        print!("({}.{} s)", ns / 1_000_000_000, ns / 100_000_000 % 10);
     }
 
     fn main(args: Args) -> i32 {
@@ -285,36 +500,40 @@ mod imp {
         touch_storage(s);
         s.meminfo.fill(0);
         let before = mem_free_kb(&mut s.meminfo);
+        let mut base = container_counts();
 
         let (mut passed, mut failed) = (0, 0);
         for i in 0..s.count {
             let name_buf = s.names[i];
             let name = &name_buf[..s.name_lens[i]];
             let shown = core::str::from_utf8(name).unwrap_or("?");
-            match run_one(s, name, timeout_s) {
-                Outcome::Exited(0) => {
-                    passed += 1;
-                    println!("ok {}", shown);
-                }
-                outcome => {
-                    failed += 1;
-                    match outcome {
-                        Outcome::Exited(code) => println!("FAILED {}: exit status {}", shown, code),
-                        Outcome::Signaled(sig) => {
-                            println!("FAILED {}: killed by signal {}", shown, sig)
-                        }
-                        Outcome::TimedOut(t) => {
-                            println!("FAILED {}: timed out after {} s", shown, t)
-                        }
-                        Outcome::Lost(e) => {
-                            println!("FAILED {}: could not run it (errno {})", shown, e)
-                        }
-                    }
-                }
+            let start = sys::monotonic_ns();
+            let outcome = run_one(s, name, timeout_s);
+            let wall = sys::monotonic_ns().saturating_sub(start);
+            let left = take_back(s, &mut base);
+            if let (Outcome::Exited(0), false) = (&outcome, left.any()) {
+                passed += 1;
+                print!("ok {} ", shown);
+                print_wall(wall);
+                println!();
+                continue;
             }
-            reap_zombies();
+            failed += 1;
+            print!("FAILED {} ", shown);
+            print_wall(wall);
+            print!(": ");
+            match outcome {
+                Outcome::Exited(code) => print!("exit status {}", code),
+                Outcome::Signaled(sig) => print!("killed by signal {}", sig),
+                Outcome::TimedOut(t) => print!("timed out after {} s", t),
+                Outcome::Lost(e) => print!("could not run it (errno {})", e),
+            }
+            if left.any() {
+                print!("; ");
+                left.print();
+            }
+            println!();
         }
-        reap_all(2000);
 
         let after = mem_free_kb(&mut s.meminfo);
         if let (Some(before), Some(after)) = (before, after) {
@@ -324,26 +543,17 @@ mod imp {
         }
         // Every container freed: each type is back to its root alone.
         print!("init: live containers");
-        for t in ["user", "pid", "uts", "mnt", "ipc", "time", "net", "cgroup"] {
-            match container_count(t) {
-                Some(c) => print!(" {}={}", t, c),
-                None => print!(" {}=?", t),
+        for (t, c) in CONTAINER_TYPES.iter().zip(container_counts()) {
+            match c {
+                u32::MAX => print!(" {}=?", t),
+                c => print!(" {}={}", t, c),
             }
         }
         println!();
         // Every plimits group removed: only the root's files are left in /proc/plimits.
-        match ulib::container::list_dir("/proc/plimits") {
-            Ok(names) => {
-                let groups = names
-                    .iter()
-                    .filter(|n| {
-                        ulib::container::stat_path(&alloc::format!("/proc/plimits/{}", n))
-                            .is_ok_and(|st| st.st_mode & 0o170000 == 0o040000)
-                    })
-                    .count();
-                println!("init: plimits groups besides the root: {}", groups);
-            }
-            Err(e) => println!("init: plimits groups unknown (/proc/plimits: errno {})", e),
+        match plimits_groups(s, false) {
+            Some(n) => println!("init: plimits groups besides the root: {}", n),
+            None => println!("init: plimits groups unknown (/proc/plimits unreadable)"),
         }
         println!("{} passed, {} failed", passed, failed);
         if failed == 0 { 0 } else { 1 }

@@ -25,7 +25,7 @@ mod imp {
     use alloc::string::String;
     use alloc::vec::Vec;
     use ulib::container::{
-        CLONE_NEWUTS, clone_probe, counts_back_to_start, hostname, list_dir, list_pids,
+        CLONE_NEWUTS, clone_probe, counts_back_to_start, cpu_ticks, hostname, list_dir, list_pids,
         mem_free_kb, read_text, record_start_counts, status_field, unshare, write_text,
     };
     use ulib::cred::{self, REBOOT_CMD_INVALID, chroot, mount, reboot_invalid_cmd};
@@ -242,20 +242,49 @@ mod imp {
         n
     }
 
-    fn p_spin() -> i32 {
+    /// Three busy processes in CMD's group against the reference process that keeps its
+    /// CPU ticks (20 digits) in the file t_bkrun left open on fd `args[0]`, for 2 s: CMD's
+    /// share of their ticks (unlimited, 3 of 4 busy processes would get 75%).
+    fn p_spin(args: &[&str]) -> i32 {
+        let Some(fd) = args.first().and_then(|a| a.parse::<i32>().ok()) else {
+            return 97;
+        };
+        let reference = || {
+            let mut buf = [0u8; 20];
+            (0..100)
+                .find_map(|_| {
+                    let n = sys::pread(fd, &mut buf, 0).ok()?;
+                    core::str::from_utf8(&buf[..n]).ok()?.parse::<u64>().ok()
+                })
+                .unwrap_or(0)
+        };
+        let kids: Vec<i32> = (0..2)
+            .filter_map(|_| match sys::fork() {
+                Ok(0) => loop {
+                    core::hint::spin_loop();
+                },
+                r => r.ok(),
+            })
+            .collect();
+        let ours = || cpu_ticks(sys::getpid()) + kids.iter().map(|&k| cpu_ticks(k)).sum::<u64>();
+        let (o0, r0) = (ours(), reference());
         let t0 = sys::monotonic_ns();
-        let c0 = cpu_ns();
         while sys::monotonic_ns() - t0 < 2_000_000_000 {
             core::hint::spin_loop();
         }
-        let pct = (cpu_ns() - c0) * 100 / (sys::monotonic_ns() - t0);
-        println!("cpu {}%", pct);
+        let (o1, r1) = (ours(), reference());
+        for &k in &kids {
+            let _ = sys::kill(k, sys::SIGKILL);
+            let _ = sys::waitpid(k);
+        }
+        let (o, r) = (o1.saturating_sub(o0), r1.saturating_sub(r0));
+        println!(
+            "cpu {}% ({} of {} ticks)",
+            o * 100 / (o + r).max(1),
+            o,
+            o + r
+        );
         0
-    }
-
-    fn cpu_ns() -> u64 {
-        // CLOCK_PROCESS_CPUTIME_ID
-        sys::clock_gettime(2).map_or(0, |t| t.as_nanos())
     }
 
     fn p_escape() -> i32 {
@@ -453,7 +482,7 @@ mod imp {
             "meminfo" => p_meminfo(&rest),
             "hog" => p_hog(),
             "forkbomb" => p_forkbomb(),
-            "spin" => p_spin(),
+            "spin" => p_spin(&rest),
             "escape" => p_escape(),
             "ids" => p_ids(&rest),
             "cgroup" => p_cgroup(&rest),
@@ -578,16 +607,40 @@ mod imp {
         payload(&["--pids", "5"], "forkbomb", &[], 4);
     }
 
+    /// `--cpus 0.5`: CMD's three busy processes get half of the CPU against a busy reference
+    /// in this (unlimited) group, in the guest's ticks (see `p_spin`), so the share holds on
+    /// a loaded host too; without the limit they would get 75%.
     fn cpus_limit_holds_half_a_cpu() {
-        let out = payload(&["--cpus", "0.5"], "spin", &[], 0);
-        let pct = out
-            .lines()
-            .find_map(|l| l.strip_prefix("cpu "))
-            .and_then(|v| v.trim_end_matches('%').parse::<u64>().ok());
+        // The reference's ticks go through a file: CMD cannot see its /proc entry.
+        let path = c"/.t_bkrun_reference";
+        let fd = sys::open(path, sys::O_RDWR | sys::O_CREAT, 0o600).expect("open");
+        let _ = sys::unlink(path);
+        let reference = match sys::fork() {
+            Ok(0) => loop {
+                for _ in 0..20_000 {
+                    core::hint::spin_loop();
+                }
+                let ticks = format!("{:020}", cpu_ticks(sys::getpid()));
+                let _ = sys::lseek(fd, 0, 0);
+                let _ = sys::write(fd, ticks.as_bytes());
+            },
+            r => r.expect("fork"),
+        };
+        let out = payload(&["--cpus", "0.5"], "spin", &[&format!("{fd}")], 0);
+        let _ = sys::kill(reference, sys::SIGKILL);
+        let _ = sys::waitpid(reference);
+        let _ = sys::close(fd);
+        let share = out.lines().find_map(|l| {
+            let (pct, ticks) = l.strip_prefix("cpu ")?.split_once("% (")?;
+            let (_, total) = ticks.strip_suffix(" ticks)")?.split_once(" of ")?;
+            Some((pct.parse::<u64>().ok()?, total.parse::<u64>().ok()?))
+        });
+        println!("  --cpus 0.5 (percent, ticks): {:?}", share);
         check!(
-            pct.is_some_and(|p| (40..=60).contains(&p)),
-            "busy loop under --cpus 0.5: {:?}",
-            pct
+            share.is_some_and(|(p, total)| (40..=60).contains(&p) && total >= 20),
+            "busy processes under --cpus 0.5 (percent, ticks): {:?}\n{}",
+            share,
+            out
         );
     }
 

@@ -387,41 +387,72 @@ mod imp {
         );
     }
 
+    /// Spins in user mode until this process's `tms_utime + tms_stime` grew by `n` ticks
+    /// (or 20 s of wall time passed); returns the growth. Counted in the kernel's own
+    /// ticks, so time the host takes QEMU's CPU away (no tick arrives) does not count.
+    fn burn_ticks(n: i64) -> i64 {
+        let cpu = || times().map_or(0, |(_, t)| t.utime + t.stime);
+        let (c0, wall0) = (cpu(), monotonic_ns());
+        let mut x = 0u64;
+        loop {
+            for i in 0..20_000u64 {
+                x = core::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+            }
+            let grown = cpu() - c0;
+            if grown >= n || monotonic_ns() - wall0 > 20 * SEC {
+                return grown;
+            }
+        }
+    }
+
     /// times() returns clock ticks (USER_HZ 100) that increase with wall time, and tms_utime
     /// grows after busy work in user mode; a waited-for child's CPU time lands in tms_cutime +
-    /// tms_cstime.
+    /// tms_cstime. The work is measured in the guest's ticks, not against wall time: on a
+    /// loaded host QEMU's CPU is taken away while the guest's clock runs on.
     fn times_ticks_and_utime() {
         let (t0, s0) = check_ok!(times());
         check_ok!(sleep_ms(50));
-        let (t1, _) = check_ok!(times());
+        let (t1, s1) = check_ok!(times());
         check!(t1 > t0, "times() {} then {} across 50 ms", t0, t1);
         check!(t1 - t0 < 300, "50 ms took {} ticks", t1 - t0);
-        burn_cpu(150 * MS);
+        let c1 = now(CLOCK_PROCESS_CPUTIME_ID);
+        let grown = burn_ticks(15);
         let (t2, s2) = check_ok!(times());
-        // 15 ticks of 10 ms; at least half, since ticks are sampled and TCG's clock
-        // jitters under host load.
-        check!(t2 >= t1 + 7, "150 ms of work: {} -> {} ticks", t1, t2);
+        let c2 = now(CLOCK_PROCESS_CPUTIME_ID);
+        let used = (s2.utime + s2.stime) - (s1.utime + s1.stime);
         check!(
-            s2.utime > s0.utime,
-            "tms_utime did not grow: {:?} -> {:?}",
-            s0,
+            grown >= 15 && used >= 15,
+            "15 ticks of work: {:?} -> {:?}",
+            s1,
             s2
         );
+        // Most of it in user mode (ticks that land in times() itself count as system time).
+        check!(s2.utime - s1.utime >= 10, "tms_utime: {:?} -> {:?}", s1, s2);
+        // One CPU: no more CPU ticks than ticks went by (each side rounded down to USER_HZ).
         check!(
-            (s2.utime + s2.stime) - (s0.utime + s0.stime) >= 7,
-            "{:?} -> {:?}",
-            s0,
-            s2
+            (t2 - t1) as i64 + 2 >= used,
+            "{} ticks of CPU in {} -> {} ticks",
+            used,
+            t1,
+            t2
+        );
+        // The CPU-time clock (TSC) saw at least that much, less the ticks' sampling.
+        check!(
+            c2 - c1 >= (used.max(3) as u64 - 3) * 10 * MS,
+            "{} ticks of CPU but CLOCK_PROCESS_CPUTIME_ID {} -> {} ns",
+            used,
+            c1,
+            c2
         );
         check_eq!((s2.cutime, s2.cstime), (s0.cutime, s0.cstime));
         let pid = fork_run(|| {
-            burn_cpu(150 * MS);
+            burn_ticks(15);
         });
         check_eq!(wait_exit(pid), Exit::Code(0));
         let (_, s3) = check_ok!(times());
         check!(
-            (s3.cutime + s3.cstime) - (s2.cutime + s2.cstime) >= 7,
-            "child's 150 ms: {:?} -> {:?}",
+            (s3.cutime + s3.cstime) - (s2.cutime + s2.cstime) >= 15,
+            "child's 15 ticks: {:?} -> {:?}",
             s2,
             s3
         );
