@@ -739,9 +739,7 @@ fn stat_at(dirfd: i32, pathname: u64, flags: u32) -> Result<Metadata, Errno> {
     if p.is_empty() && dirfd != AT_FDCWD {
         return files().get(dirfd)?.stat();
     }
-    Ok(resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
-        .inode
-        .metadata())
+    Ok(resolve_inode_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?.metadata())
 }
 
 fn statx(dirfd: i32, pathname: u64, flags: u32, buf: u64) -> SysResult {
