@@ -2,6 +2,7 @@
 //! umask), and the path resolution entry points the system calls use.
 
 use super::mount::MountTable;
+use super::vfs::InodeRef;
 use super::walk::{Loc, Parent, Walker};
 use crate::errno::Errno;
 use alloc::string::String;
@@ -181,6 +182,22 @@ impl FsContext {
             cwd: base.unwrap_or(&cwd),
         }
         .resolve(path, follow)
+    }
+
+    /// [`resolve_at`](Self::resolve_at) for a caller that wants only the inode.
+    pub fn resolve_inode_at(
+        &self,
+        base: Option<&Loc>,
+        path: &str,
+        follow: bool,
+    ) -> Result<InodeRef, Errno> {
+        let (root, cwd) = self.root_and_cwd();
+        Walker {
+            mounts: &self.mounts,
+            root: &root,
+            cwd: base.unwrap_or(&cwd),
+        }
+        .resolve_inode(path, follow)
     }
 
     pub fn resolve(&self, path: &str, follow: bool) -> Result<Loc, Errno> {

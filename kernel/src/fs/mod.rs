@@ -45,6 +45,7 @@ pub mod ttyjob;
 pub mod usermap;
 pub mod vfs;
 pub mod walk;
+pub mod walkpath;
 pub mod xattr;
 
 pub use context::FsContext;

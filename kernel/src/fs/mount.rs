@@ -594,6 +594,12 @@ impl MountTable {
     /// every step, and nearly always the lengths of the mount points answer no.
     #[inline]
     pub fn mount_at(&self, path: &str) -> Option<Arc<Mount>> {
+        self.mount_at_bytes(path.as_bytes())
+    }
+
+    /// [`mount_at`](Self::mount_at) for a path held as bytes (the walk's).
+    #[inline]
+    pub fn mount_at_bytes(&self, path: &[u8]) -> Option<Arc<Mount>> {
         if !self.mounts.may_hold(path.len()) {
             return None;
         }
@@ -601,12 +607,12 @@ impl MountTable {
     }
 
     #[inline(never)]
-    fn search_mount_at(&self, path: &str) -> Option<Arc<Mount>> {
+    fn search_mount_at(&self, path: &[u8]) -> Option<Arc<Mount>> {
         self.mounts
             .read()
             .iter()
             .rev()
-            .find(|m| path::same(&m.path, path))
+            .find(|m| path::same(m.path.as_bytes(), path))
             .cloned()
     }
 

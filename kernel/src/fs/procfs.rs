@@ -538,6 +538,23 @@ enum Node {
     Limits(u32),
 }
 
+/// The pid a `/proc` name is: decimal digits without a leading zero, at most
+/// `u32::MAX` (`"0"`, `"+1"`, `"01"` and `""` name none).
+fn pid_name(name: &str) -> Option<u32> {
+    let b = name.as_bytes();
+    if b.first().is_none_or(|&c| c == b'0') {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+    }
+    Some(n)
+}
+
 const ROOT_FILES: [(&str, Node); 11] = [
     ("self", Node::SelfLink),
     ("meminfo", Node::Meminfo),
@@ -1128,13 +1145,13 @@ impl Inode for ProcInode {
     fn lookup(&self, name: &str) -> Result<InodeRef, Errno> {
         let node = match self.node {
             Node::Root => {
-                if let Some((_, n)) = ROOT_FILES.iter().find(|(f, _)| *f == name) {
+                // No fixed name starts with a digit: a number goes straight to the pids.
+                if !name.as_bytes().first().is_some_and(u8::is_ascii_digit)
+                    && let Some((_, n)) = ROOT_FILES.iter().find(|(f, _)| *f == name)
+                {
                     return Ok(self.child(*n));
                 }
-                let pid: u32 = name.parse().map_err(|_| Errno::ENOENT)?;
-                if name.starts_with('0') {
-                    return Err(Errno::ENOENT);
-                }
+                let pid = pid_name(name).ok_or(Errno::ENOENT)?;
                 self.check_pid(pid)?;
                 Node::Pid(pid)
             }
@@ -1187,6 +1204,9 @@ impl Inode for ProcInode {
                     "io" | "smaps_rollup" => {
                         return Ok(super::procpid::file(self.fs.clone(), pid, name == "io"));
                     }
+                    // The namespace links first: setns and container tools walk them.
+                    "ns" => Node::LinkDir(pid, Links::Ns),
+                    "container" => Node::LinkDir(pid, Links::Container),
                     "status" => Node::Status(pid),
                     "stat" => Node::Stat(pid),
                     "comm" => Node::Comm(pid),
@@ -1199,8 +1219,6 @@ impl Inode for ProcInode {
                     n if OomFile::by_name(n).is_some() => {
                         Node::Oom(pid, OomFile::by_name(n).ok_or(Errno::ENOENT)?)
                     }
-                    "container" => Node::LinkDir(pid, Links::Container),
-                    "ns" => Node::LinkDir(pid, Links::Ns),
                     "uid_map" => Node::User(pid, UserFile::UidMap),
                     "gid_map" => Node::User(pid, UserFile::GidMap),
                     "setgroups" => Node::User(pid, UserFile::Setgroups),
@@ -1453,6 +1471,25 @@ impl Inode for ProcInode {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn pid_names_are_plain_decimals_without_a_leading_zero() {
+        assert_eq!(pid_name("1"), Some(1));
+        assert_eq!(pid_name("4294967295"), Some(u32::MAX));
+        for bad in [
+            "",
+            "0",
+            "01",
+            "+1",
+            "-1",
+            "4294967296",
+            "99999999999",
+            "1a",
+            "self",
+        ] {
+            assert_eq!(pid_name(bad), None, "{bad:?}");
+        }
+    }
 
     struct Fake;
 

@@ -5,8 +5,8 @@
 
 use super::mount::MountTable;
 use super::path;
-use super::procfs::push_decimal;
 use super::vfs::{FileType, InodeRef};
+use super::walkpath::{PathSink, WalkPath};
 use crate::errno::Errno;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -149,11 +149,46 @@ impl Walker<'_> {
         follow_last: bool,
         rules: u64,
     ) -> Result<Loc, Errno> {
+        let mut at = String::with_capacity(start.path.len() + 1 + path.len());
+        let inode = self.walk_into(&mut at, start, path, follow_last, rules)?;
+        Ok(Loc { path: at, inode })
+    }
+
+    /// [`resolve`](Self::resolve) for a caller that wants only the inode (`readlink`):
+    /// the walk's path stays on the kernel stack.
+    pub fn resolve_inode(&self, path: &str, follow: bool) -> Result<InodeRef, Errno> {
+        path::check(path)?;
+        let start = if path::is_absolute(path) {
+            self.root
+        } else {
+            self.cwd
+        };
+        let slash = path::has_trailing_slash(path);
+        let mut at = WalkPath::new();
+        let inode = self.walk_into(&mut at, start, path, follow || slash, 0)?;
+        if slash && inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(inode)
+    }
+
+    /// Walks `path` from `start`, building the canonical path reached in `at`; returns
+    /// the inode there.
+    /// Inline in its two callers: through a reference, `at`'s length and pointer would
+    /// live in memory rather than registers.
+    #[inline(always)]
+    fn walk_into<P: PathSink>(
+        &self,
+        at: &mut P,
+        start: &Loc,
+        path: &str,
+        follow_last: bool,
+        rules: u64,
+    ) -> Result<InodeRef, Errno> {
         let scoped = rules & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0;
         // The canonical path of the directory (or file) reached, always the path of the
         // top of `stack`.
-        let mut at = String::with_capacity(start.path.len() + 1 + path.len());
-        at.push_str(&start.path);
+        at.push_str(&start.path)?;
         // Directories walked so far (inode, type, length of `at` there); `..` pops.
         let mut stack = DirStack::new((start.inode.clone(), start.file_type(), at.len()));
         // What is left to walk: `path` from `rest`, after the rest of the symlink targets
@@ -180,30 +215,31 @@ impl Walker<'_> {
             match &text[a..b] {
                 "." => {}
                 ".." => {
-                    if at == self.root.path {
+                    if at.is(&self.root.path) {
                         if rules & RESOLVE_BENEATH != 0 {
                             return Err(Errno::EXDEV);
                         }
-                    } else if rules & RESOLVE_NO_XDEV != 0 && self.mounts.mount_at(&at).is_some() {
+                    } else if rules & RESOLVE_NO_XDEV != 0
+                        && self.mounts.mount_at_bytes(at.bytes()).is_some()
+                    {
                         return Err(Errno::EXDEV);
                     } else if stack.len() > 1 {
                         stack.pop();
                         let &(_, _, len) = stack.last().expect("the walk stack is never empty");
                         at.truncate(len);
                     } else {
-                        let parent = self.canonical(path::parent(&at))?;
+                        let parent = self.canonical(path::parent(at.as_str()?))?;
                         let ty = parent.file_type();
-                        at.clear();
-                        at.push_str(&parent.path);
+                        at.set(&parent.path)?;
                         stack.replace_first((parent.inode, ty, at.len()));
                     }
                     // Linux steps onto the mounts stacked on where `..` lands; at the
                     // root they are not passed on the way down (fuzz seed 21: how a
                     // mount over `/` is reached).
-                    if at == self.root.path
+                    if at.is(&self.root.path)
                         && !scoped
                         && rules & RESOLVE_NO_XDEV == 0
-                        && let Some(m) = self.mounts.mount_at(&at)
+                        && let Some(m) = self.mounts.mount_at_bytes(at.bytes())
                     {
                         let top = m.root();
                         let ty = top.file_type();
@@ -214,16 +250,14 @@ impl Walker<'_> {
                 name => {
                     let inode = cur.lookup(name)?;
                     let dir_len = at.len();
-                    if !at.ends_with('/') {
-                        at.push('/');
-                    }
-                    at.push_str(name);
+                    at.push_slash()?;
+                    at.push_str(name)?;
                     let mut ty = inode.file_type();
                     // Directories and (bind mounts of single files) other non-links are
                     // mount points.
                     let inode = match ty {
                         FileType::Symlink => inode,
-                        _ => match self.mounts.mount_at(&at) {
+                        _ => match self.mounts.mount_at_bytes(at.bytes()) {
                             Some(_) if rules & RESOLVE_NO_XDEV != 0 => {
                                 return Err(Errno::EXDEV);
                             }
@@ -247,11 +281,9 @@ impl Walker<'_> {
                         if let Some(sibling) = inode.numbered_sibling() {
                             let (target, n) = sibling?;
                             at.truncate(dir_len);
-                            if !at.ends_with('/') {
-                                at.push('/');
-                            }
-                            push_decimal(&mut at, n);
-                            let (target, ty) = match self.mounts.mount_at(&at) {
+                            at.push_slash()?;
+                            at.push_decimal(n)?;
+                            let (target, ty) = match self.mounts.mount_at_bytes(at.bytes()) {
                                 Some(m) => {
                                     let root = m.root();
                                     let ty = root.file_type();
@@ -270,12 +302,11 @@ impl Walker<'_> {
                                 return Err(Errno::ELOOP);
                             }
                             // Linux: not safe for scoped walks; across mounts for NO_XDEV.
-                            let other_mount = || {
-                                inode
-                                    .magic_path()
-                                    .is_none_or(|p| !self.same_mount(&p, &at[..dir_len]))
+                            let other_mount = || -> Result<bool, Errno> {
+                                let dir = at.prefix(dir_len)?;
+                                Ok(inode.magic_path().is_none_or(|p| !self.same_mount(&p, dir)))
                             };
-                            if scoped || (rules & RESOLVE_NO_XDEV != 0 && other_mount()) {
+                            if scoped || (rules & RESOLVE_NO_XDEV != 0 && other_mount()?) {
                                 return Err(Errno::EXDEV);
                             }
                             // A magic link lands on its object; it keeps the link's path.
@@ -283,8 +314,7 @@ impl Walker<'_> {
                             let ty = target.file_type();
                             if let Some(p) = inode.magic_path() {
                                 stack.clear();
-                                at.clear();
-                                at.push_str(&p);
+                                at.set(&p)?;
                             }
                             stack.push((target, ty, at.len()))?;
                             continue;
@@ -296,17 +326,17 @@ impl Walker<'_> {
                         if path::is_absolute(&target) {
                             if rules & RESOLVE_BENEATH != 0
                                 || (rules & RESOLVE_NO_XDEV != 0
-                                    && !self.same_mount(&at[..dir_len], &self.root.path))
+                                    && !self.same_mount(at.prefix(dir_len)?, &self.root.path))
                             {
                                 return Err(Errno::EXDEV);
                             }
                             stack.clear();
-                            at.clear();
-                            at.push_str(&self.root.path);
+                            at.set(&self.root.path)?;
                             stack.push((self.root.inode.clone(), FileType::Directory, at.len()))?;
                         } else {
                             at.truncate(dir_len);
                         }
+                        targets.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
                         targets.push((target, 0));
                         continue;
                     }
@@ -315,7 +345,7 @@ impl Walker<'_> {
             }
         }
         let (inode, _, _) = stack.pop().expect("the walk stack is never empty");
-        Ok(Loc { path: at, inode })
+        Ok(inode)
     }
 }
 

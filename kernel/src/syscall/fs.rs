@@ -187,6 +187,16 @@ pub(super) fn resolve_at(dirfd: i32, p: &str, follow: bool) -> Result<Loc, Errno
     context().resolve_at(base.as_ref(), p, follow)
 }
 
+/// [`resolve_at`] for a caller that wants only the inode (the walk makes no path
+/// `String`).
+fn resolve_inode_at(dirfd: i32, p: &str, follow: bool) -> Result<InodeRef, Errno> {
+    if p.is_empty() {
+        return resolve_at(dirfd, p, follow).map(|l| l.inode);
+    }
+    let base = base_dir(dirfd, p)?;
+    context().resolve_inode_at(base.as_ref(), p, follow)
+}
+
 pub(super) fn parent_at(dirfd: i32, p: &str) -> Result<crate::fs::walk::Parent, Errno> {
     let base = base_dir(dirfd, p)?;
     context().resolve_parent_at(base.as_ref(), p)
@@ -730,9 +740,7 @@ fn stat_at(dirfd: i32, pathname: u64, flags: u32) -> Result<Metadata, Errno> {
     if p.is_empty() && dirfd != AT_FDCWD {
         return files().get(dirfd)?.stat();
     }
-    Ok(resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?
-        .inode
-        .metadata())
+    Ok(resolve_inode_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?.metadata())
 }
 
 fn statx(dirfd: i32, pathname: u64, flags: u32, buf: u64) -> SysResult {
@@ -1166,14 +1174,14 @@ fn readlinkat(dirfd: i32, pathname: u64, buf: u64, size: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let mut path_buf = [0; CSTR_INLINE];
-    let loc = resolve_at(dirfd, &user_path_in(pathname, &mut path_buf)?, false)?;
+    let inode = resolve_inode_at(dirfd, &user_path_in(pathname, &mut path_buf)?, false)?;
     let mut short = [0; crate::fs::vfs::SHORT_LINK];
-    if let Some(len) = loc.inode.readlink_short(&mut short) {
+    if let Some(len) = inode.readlink_short(&mut short) {
         let n = len?.min(size as usize);
         copy_to_user(buf, &short[..n])?;
         return Ok(n);
     }
-    let target = loc.inode.readlink()?;
+    let target = inode.readlink()?;
     let n = target.len().min(size as usize);
     copy_to_user(buf, &target.as_bytes()[..n])?;
     Ok(n)
