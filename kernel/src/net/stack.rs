@@ -66,7 +66,6 @@ pub struct LinkStats {
 }
 
 /// One interface of a container.
-#[derive(Clone)]
 pub struct Link {
     pub index: u32,
     pub name: String,
@@ -79,6 +78,27 @@ pub struct Link {
     pub stats: LinkStats,
     /// The other end of a veth pair: its stack and its index there.
     peer: Option<(Weak<NetStack>, u32)>,
+    /// What a link made by `RTM_NEWLINK` costs, charged to its maker's group (a
+    /// container's own pair is charged with the container).
+    kmem: Charge,
+}
+
+/// A copy (for reading, as `SIOCGIF*` do) holds no charge.
+impl Clone for Link {
+    fn clone(&self) -> Link {
+        Link {
+            index: self.index,
+            name: self.name.clone(),
+            kind: self.kind,
+            flags: self.flags,
+            mtu: self.mtu,
+            hwaddr: self.hwaddr,
+            addrs: self.addrs.clone(),
+            stats: self.stats,
+            peer: self.peer.clone(),
+            kmem: Charge::none(),
+        }
+    }
 }
 
 impl Link {
@@ -421,17 +441,20 @@ impl StackInner {
         }
     }
 
-    /// Adds a socket whose buffers took `bytes` ([`charge`]), held until it is removed.
+    /// Adds a socket whose buffers took `bytes` ([`charge`]), held until it is removed,
+    /// with its slot in smoltcp's socket set (a doubling vector: two slots' room) taken
+    /// too: `ENOBUFS` past the group's limit or the budget, or when the list of charges
+    /// cannot grow, and nothing added.
     pub fn add_socket<T: smoltcp::socket::AnySocket<'static>>(
         &mut self,
         s: T,
-        bytes: SockBytes,
-    ) -> SocketHandle {
+        mut bytes: SockBytes,
+    ) -> Result<SocketHandle, Errno> {
+        bytes.grow(socket_slot_cost())?;
+        self.charged.try_reserve(1).map_err(|_| Errno::ENOBUFS)?;
         let h = self.sockets.add(s);
-        if self.charged.try_reserve(1).is_ok() {
-            self.charged.push((h, bytes));
-        }
-        h
+        self.charged.push((h, bytes));
+        Ok(h)
     }
 
     /// Removes a socket and gives its bytes back to the budget.
@@ -676,10 +699,11 @@ impl StackInner {
     /// number of links: smoltcp hears of it only when it brings addresses.
     fn add_link(&mut self, link: Link) -> Result<(), Errno> {
         self.dev.links.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        let link = crate::mm::try_box(link)?;
         let at = self.dev.links.partition_point(|l| l.index < link.index);
         let sync = !link.addrs.is_empty();
         self.veth_numbers.taken(&link.name);
-        self.dev.links.insert(at, Box::new(link));
+        self.dev.links.insert(at, link);
         if sync {
             self.sync();
         }
@@ -778,6 +802,11 @@ pub fn charge(group: &Arc<Group>, bytes: usize) -> Result<SockBytes, Errno> {
     Ok(b)
 }
 
+/// What a socket's place in its stack's socket set may take on the heap.
+pub fn socket_slot_cost() -> usize {
+    2 * core::mem::size_of::<smoltcp::iface::SocketStorage<'static>>()
+}
+
 /// Socket buffer bytes in use now.
 pub fn socket_bytes() -> usize {
     SOCKET_BYTES.load(Ordering::Relaxed)
@@ -806,7 +835,18 @@ fn loopback_link() -> Link {
         ],
         stats: LinkStats::default(),
         peer: None,
+        kmem: Charge::none(),
     }
+}
+
+/// What a link takes on the heap: itself in its box, its name and its place in its
+/// stack's array (which doubles as it grows).
+pub fn link_cost() -> u64 {
+    use crate::plimits::kmem::heap_cost;
+    use core::alloc::Layout;
+    heap_cost(Layout::new::<Link>())
+        + heap_cost(Layout::new::<[u8; 15]>())
+        + 2 * core::mem::size_of::<Box<Link>>() as u64
 }
 
 /// One container's stack.
@@ -854,7 +894,7 @@ impl NetStack {
         let rxq: Arc<RxQueue> = Arc::new(Mutex::new(VecDeque::new()));
         let mut dev = Router {
             rxq: rxq.clone(),
-            pool: Arc::new(Mutex::new(pool::PacketPool::default())),
+            pool: Arc::new(Mutex::new(pool::PacketPool::new(Charge::empty()))),
             links: alloc::vec![Box::new(loopback_link())],
             routes: Vec::new(),
             nic: None,
@@ -905,6 +945,7 @@ impl NetStack {
                 addrs: Vec::new(),
                 stats: LinkStats::default(),
                 peer: None,
+                kmem: Charge::none(),
             })?;
             g.set_ipv4(index, Ipv4Address::new(10, 0, 2, 15), Some(24))?;
             g.add_route(Route {

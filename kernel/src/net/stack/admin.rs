@@ -8,6 +8,7 @@ use super::{
     names, new_mac,
 };
 use crate::errno::Errno;
+use crate::plimits::kmem::Charge;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -216,6 +217,14 @@ impl StackInner {
         Some((w.upgrade()?, *i))
     }
 
+    /// Link `index` holds `kmem` from now on (dropped with the link; at once when there
+    /// is no such link).
+    pub fn hold_charge(&mut self, index: u32, kmem: Charge) {
+        if let Ok(l) = self.link_mut(index) {
+            l.kmem = kmem;
+        }
+    }
+
     /// Points veth `index`'s peer record at `stack`'s link `peer_index`.
     fn set_peer(&mut self, index: u32, stack: &Arc<NetStack>, peer_index: u32) {
         if let Ok(l) = self.link_mut(index) {
@@ -235,6 +244,7 @@ fn veth_link(flags: u32) -> Link {
         addrs: Vec::new(),
         stats: LinkStats::default(),
         peer: None,
+        kmem: Charge::none(),
     }
 }
 
