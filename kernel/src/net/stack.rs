@@ -890,7 +890,12 @@ pub fn now() -> Instant {
 
 impl NetStack {
     /// A stack with `lo` up (127.0.0.1/8, ::1/128) and nothing else.
+    /// Its `Arc`s cannot fail on stable Rust: `ENOMEM` first when the heap has no room
+    /// for what it takes (charged with its container by the caller).
     pub fn new() -> Result<Arc<NetStack>, Errno> {
+        if !crate::mm::heap::room_for_user_objects(stack_cost() as usize) {
+            return Err(Errno::ENOMEM);
+        }
         let rxq: Arc<RxQueue> = Arc::new(Mutex::new(VecDeque::new()));
         let mut dev = Router {
             rxq: rxq.clone(),
