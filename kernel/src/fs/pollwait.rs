@@ -110,9 +110,12 @@ fn shrink_list(v: &mut Vec<Arc<dyn Waiter>>) {
 }
 
 /// The table's counterpart of [`shrink_list`]: thousands of pollers gone leave no
-/// table of their peak behind.
+/// table of their peak behind, and an empty table holds no memory (as the B-tree it
+/// replaced).
 fn shrink_table(t: &mut Table) {
-    if t.capacity() > 64 && t.len() < t.capacity() / 4 {
+    if t.is_empty() {
+        *t = HashMap::with_hasher(NumberHash);
+    } else if t.capacity() > 16 && t.len() < t.capacity() / 4 {
         let mut smaller = HashMap::with_hasher(NumberHash);
         if smaller.try_reserve(t.len() * 2).is_ok() {
             smaller.extend(t.drain());
@@ -195,6 +198,19 @@ mod tests {
         fn notify(&self) {
             self.0.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    #[test]
+    fn the_table_gives_its_room_back_when_the_pollers_go() {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let base = 0x7_0000_0000;
+        let regs: Vec<Registration> = (0..1000)
+            .map(|i| Registration::new(base + 64 * i, c.clone()).expect("memory"))
+            .collect();
+        assert!(table_size().1 >= 1000, "grown: {:?}", table_size());
+        drop(regs);
+        let (len, cap) = table_size();
+        assert!(cap <= 64, "{len} channels in a table of {cap}");
     }
 
     #[test]
