@@ -66,6 +66,7 @@ pub struct LinkStats {
 }
 
 /// One interface of a container.
+#[derive(Clone)]
 pub struct Link {
     pub index: u32,
     pub name: String,
@@ -78,27 +79,10 @@ pub struct Link {
     pub stats: LinkStats,
     /// The other end of a veth pair: its stack and its index there.
     peer: Option<(Weak<NetStack>, u32)>,
-    /// What a link made by `RTM_NEWLINK` costs, charged to its maker's group (a
-    /// container's own pair is charged with the container).
-    kmem: Charge,
-}
-
-/// A copy (for reading, as `SIOCGIF*` do) holds no charge.
-impl Clone for Link {
-    fn clone(&self) -> Link {
-        Link {
-            index: self.index,
-            name: self.name.clone(),
-            kind: self.kind,
-            flags: self.flags,
-            mtu: self.mtu,
-            hwaddr: self.hwaddr,
-            addrs: self.addrs.clone(),
-            stats: self.stats,
-            peer: self.peer.clone(),
-            kmem: Charge::none(),
-        }
-    }
+    /// Made by `RTM_NEWLINK`: its cost is charged in its stack's `links_kmem` while it
+    /// is there (a container's own pair is charged with the container). A flag, not a
+    /// `Charge`, keeps a link in 128 bytes.
+    counted: bool,
 }
 
 impl Link {
@@ -398,6 +382,9 @@ pub struct StackInner {
     pub ports: super::ports::PortTable,
     /// The numbers of the `veth<N>` links (the lowest free one for `veth%d`).
     veth_numbers: names::VethNumbers,
+    /// The links made by `RTM_NEWLINK` here, charged to the stack's maker's group (as
+    /// the stack): [`link_cost`] each.
+    links_kmem: Charge,
 }
 
 impl StackInner {
@@ -715,6 +702,9 @@ impl StackInner {
         let i = self.position(index)?;
         let l = *self.dev.links.remove(i);
         self.veth_numbers.freed(&l.name);
+        if l.counted {
+            self.release_link_charge();
+        }
         let links = &mut self.dev.links;
         if links.capacity() > 64 && links.len() < links.capacity() / 4 {
             // Thousands of veth ends gone: a smaller array gives their room back (kept as
@@ -835,7 +825,7 @@ fn loopback_link() -> Link {
         ],
         stats: LinkStats::default(),
         peer: None,
-        kmem: Charge::none(),
+        counted: false,
     }
 }
 
@@ -918,6 +908,7 @@ impl NetStack {
             charged: Vec::new(),
             ports: super::ports::PortTable::default(),
             veth_numbers: names::VethNumbers::default(),
+            links_kmem: Charge::empty(),
         };
         inner.sync();
         LIVE_STACKS.fetch_add(1, Ordering::Relaxed);
@@ -950,7 +941,7 @@ impl NetStack {
                 addrs: Vec::new(),
                 stats: LinkStats::default(),
                 peer: None,
-                kmem: Charge::none(),
+                counted: false,
             })?;
             g.set_ipv4(index, Ipv4Address::new(10, 0, 2, 15), Some(24))?;
             g.add_route(Route {

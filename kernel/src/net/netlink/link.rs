@@ -12,7 +12,6 @@ use crate::net::stack::{
     IFF_BROADCAST, IFF_MULTICAST, IFF_RUNNING, IFF_UP, Link, LinkChange, LinkKind, NetStack,
     VethEnd,
 };
-use crate::plimits::kmem::Charge;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -258,9 +257,6 @@ fn new_veth(cx: &Ctx, ifi: &[u8], a: Attrs, data: Option<Attrs>) -> Result<(), E
         room(stack, 1)?;
         room(peer_stack, 1)?;
     }
-    // Each end is charged to the caller's group (`ENOMEM` over its limit, nothing made).
-    let cost = crate::net::stack::link_cost();
-    let (ka, kb) = (Charge::new(cost)?, Charge::new(cost)?);
     let (ia, ib) = NetStack::new_veth_pair(
         VethEnd {
             stack,
@@ -274,10 +270,11 @@ fn new_veth(cx: &Ctx, ifi: &[u8], a: Attrs, data: Option<Attrs>) -> Result<(), E
         },
         IFF_BROADCAST | IFF_MULTICAST,
     )?;
-    stack.with(|g| g.hold_charge(ia, ka));
-    peer_stack.with(|g| g.hold_charge(ib, kb));
+    // Each end is charged in its stack (`ENOMEM` over the group's limit: the pair goes).
     let r = stack
-        .with(|g| g.change_link(ia, &here))
+        .with(|g| g.count_link(ia))
+        .and_then(|_| peer_stack.with(|g| g.count_link(ib)))
+        .and_then(|_| stack.with(|g| g.change_link(ia, &here)))
         .and_then(|_| peer_stack.with(|g| g.change_link(ib, &there)));
     if r.is_err() {
         let _ = stack.remove_link(ia);

@@ -116,7 +116,7 @@ mod tests {
             addrs: Vec::new(),
             stats: LinkStats::default(),
             peer: None,
-            kmem: crate::plimits::kmem::Charge::none(),
+            counted: false,
         })
     }
 
