@@ -1,7 +1,7 @@
 //! Issue 16: what a user can multiply in poll and in `RTM_NEWLINK` is charged to its
 //! plimits group. A thread blocked in `poll` holds its copied records, its file
 //! references and a registration per watched file: threads each polling 1,024 files fill
-//! a 32 MiB group to `ENOMEM` long before threads alone would (1,849 in `t_kmem`). veth
+//! a 32 MiB group to `ENOMEM` long before threads alone would (1,822 in `t_kmem`). veth
 //! links made over rtnetlink are charged to the group of the stack they are in (its
 //! maker's) and given back when deleted; in a full group `RTM_NEWLINK` fails and makes
 //! nothing.
