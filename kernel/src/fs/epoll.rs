@@ -97,11 +97,12 @@ struct Entry {
 
 /// An item's charge to the caller's group: its `Item`, its place in the interest list
 /// (B-tree nodes of 11 entries, 1 KiB blocks, about half full after ascending inserts:
-/// three entries' room) and on its file's waiter list (a doubling vector: two)
-/// (`ENOMEM` over the limit, as Linux's `epoll_ctl` when it cannot allocate the item).
+/// three entries' room) and its registration on its file's wait channel
+/// ([`pollwait::registration_cost`]) (`ENOMEM` over the limit, as Linux's `epoll_ctl`
+/// when it cannot allocate the item).
 fn item_charge() -> Result<Charge, Errno> {
-    let place = 3 * size_of::<(Key, Entry)>() + 2 * size_of::<Arc<dyn Waiter>>();
-    Charge::new(kmem::arc_cost::<Item>() + place as u64)
+    let place = 3 * size_of::<(Key, Entry)>() as u64 + pollwait::registration_cost();
+    Charge::new(kmem::arc_cost::<Item>() + place)
 }
 
 /// (fd, address of the open file): Linux keys items by both.
@@ -218,7 +219,8 @@ impl Epoll {
                 });
                 let reg = file
                     .wait_chan()
-                    .map(|c| Registration::new(c, item.clone() as Arc<dyn Waiter>));
+                    .map(|c| Registration::new(c, item.clone() as Arc<dyn Waiter>))
+                    .transpose()?;
                 self.items.lock().insert(
                     k,
                     Entry {

@@ -42,6 +42,26 @@ pub fn try_zeroed(len: usize) -> Result<alloc::vec::Vec<u8>, crate::errno::Errno
     Ok(v)
 }
 
+/// `value` in a new `Box`, `ENOMEM` when the heap cannot give its block (`Box::new`
+/// would panic): for objects a user makes at will.
+pub fn try_box<T>(value: T) -> Result<alloc::boxed::Box<T>, crate::errno::Errno> {
+    let layout = core::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        return Ok(alloc::boxed::Box::new(value));
+    }
+    // SAFETY: `layout` has a non-zero size, as `alloc` requires.
+    let p = unsafe { alloc::alloc::alloc(layout) }.cast::<T>();
+    if p.is_null() {
+        return Err(crate::errno::Errno::ENOMEM);
+    }
+    // SAFETY: `p` is a new block of `T`'s layout from the global allocator, which is
+    // what `Box::from_raw` needs; the write initializes it before the box owns it.
+    unsafe {
+        p.write(value);
+        Ok(alloc::boxed::Box::from_raw(p))
+    }
+}
+
 /// Kernel memory in use, in bytes: the heap's live blocks (`Slab` in `/proc/meminfo`) and
 /// the threads' kernel stacks (`KernelStack`); zero in host tests.
 pub fn kernel_memory() -> (u64, u64) {

@@ -79,6 +79,10 @@ pub struct Link {
     pub stats: LinkStats,
     /// The other end of a veth pair: its stack and its index there.
     peer: Option<(Weak<NetStack>, u32)>,
+    /// Made by `RTM_NEWLINK`: its cost is charged in its stack's `links_kmem` while it
+    /// is there (a container's own pair is charged with the container). A flag, not a
+    /// `Charge`, keeps a link in 128 bytes.
+    counted: bool,
 }
 
 impl Link {
@@ -378,6 +382,9 @@ pub struct StackInner {
     pub ports: super::ports::PortTable,
     /// The numbers of the `veth<N>` links (the lowest free one for `veth%d`).
     veth_numbers: names::VethNumbers,
+    /// The links made by `RTM_NEWLINK` here, charged to the stack's maker's group (as
+    /// the stack): [`link_cost`] each.
+    links_kmem: Charge,
 }
 
 impl StackInner {
@@ -421,17 +428,20 @@ impl StackInner {
         }
     }
 
-    /// Adds a socket whose buffers took `bytes` ([`charge`]), held until it is removed.
+    /// Adds a socket whose buffers took `bytes` ([`charge`]), held until it is removed,
+    /// with its slot in smoltcp's socket set (a doubling vector: two slots' room) taken
+    /// too: `ENOBUFS` past the group's limit or the budget, or when the list of charges
+    /// cannot grow, and nothing added.
     pub fn add_socket<T: smoltcp::socket::AnySocket<'static>>(
         &mut self,
         s: T,
-        bytes: SockBytes,
-    ) -> SocketHandle {
+        mut bytes: SockBytes,
+    ) -> Result<SocketHandle, Errno> {
+        bytes.grow(socket_slot_cost())?;
+        self.charged.try_reserve(1).map_err(|_| Errno::ENOBUFS)?;
         let h = self.sockets.add(s);
-        if self.charged.try_reserve(1).is_ok() {
-            self.charged.push((h, bytes));
-        }
-        h
+        self.charged.push((h, bytes));
+        Ok(h)
     }
 
     /// Removes a socket and gives its bytes back to the budget.
@@ -676,10 +686,11 @@ impl StackInner {
     /// number of links: smoltcp hears of it only when it brings addresses.
     fn add_link(&mut self, link: Link) -> Result<(), Errno> {
         self.dev.links.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        let link = crate::mm::try_box(link)?;
         let at = self.dev.links.partition_point(|l| l.index < link.index);
         let sync = !link.addrs.is_empty();
         self.veth_numbers.taken(&link.name);
-        self.dev.links.insert(at, Box::new(link));
+        self.dev.links.insert(at, link);
         if sync {
             self.sync();
         }
@@ -691,6 +702,9 @@ impl StackInner {
         let i = self.position(index)?;
         let l = *self.dev.links.remove(i);
         self.veth_numbers.freed(&l.name);
+        if l.counted {
+            self.release_link_charge();
+        }
         let links = &mut self.dev.links;
         if links.capacity() > 64 && links.len() < links.capacity() / 4 {
             // Thousands of veth ends gone: a smaller array gives their room back (kept as
@@ -778,6 +792,11 @@ pub fn charge(group: &Arc<Group>, bytes: usize) -> Result<SockBytes, Errno> {
     Ok(b)
 }
 
+/// What a socket's place in its stack's socket set may take on the heap.
+pub fn socket_slot_cost() -> usize {
+    2 * core::mem::size_of::<smoltcp::iface::SocketStorage<'static>>()
+}
+
 /// Socket buffer bytes in use now.
 pub fn socket_bytes() -> usize {
     SOCKET_BYTES.load(Ordering::Relaxed)
@@ -806,7 +825,18 @@ fn loopback_link() -> Link {
         ],
         stats: LinkStats::default(),
         peer: None,
+        counted: false,
     }
+}
+
+/// What a link takes on the heap: itself in its box, its name and its place in its
+/// stack's array (which doubles as it grows).
+pub fn link_cost() -> u64 {
+    use crate::plimits::kmem::heap_cost;
+    use core::alloc::Layout;
+    heap_cost(Layout::new::<Link>())
+        + heap_cost(Layout::new::<[u8; 15]>())
+        + 2 * core::mem::size_of::<Box<Link>>() as u64
 }
 
 /// One container's stack.
@@ -850,11 +880,16 @@ pub fn now() -> Instant {
 
 impl NetStack {
     /// A stack with `lo` up (127.0.0.1/8, ::1/128) and nothing else.
+    /// Its `Arc`s cannot fail on stable Rust: `ENOMEM` first when the heap has no room
+    /// for what it takes (charged with its container by the caller).
     pub fn new() -> Result<Arc<NetStack>, Errno> {
+        if !crate::mm::heap::room_for_user_objects(stack_cost() as usize) {
+            return Err(Errno::ENOMEM);
+        }
         let rxq: Arc<RxQueue> = Arc::new(Mutex::new(VecDeque::new()));
         let mut dev = Router {
             rxq: rxq.clone(),
-            pool: Arc::new(Mutex::new(pool::PacketPool::default())),
+            pool: Arc::new(Mutex::new(pool::PacketPool::new(Charge::empty()))),
             links: alloc::vec![Box::new(loopback_link())],
             routes: Vec::new(),
             nic: None,
@@ -873,6 +908,7 @@ impl NetStack {
             charged: Vec::new(),
             ports: super::ports::PortTable::default(),
             veth_numbers: names::VethNumbers::default(),
+            links_kmem: Charge::empty(),
         };
         inner.sync();
         LIVE_STACKS.fetch_add(1, Ordering::Relaxed);
@@ -905,6 +941,7 @@ impl NetStack {
                 addrs: Vec::new(),
                 stats: LinkStats::default(),
                 peer: None,
+                counted: false,
             })?;
             g.set_ipv4(index, Ipv4Address::new(10, 0, 2, 15), Some(24))?;
             g.add_route(Route {

@@ -10,8 +10,8 @@ use crate::fs::file::*;
 use crate::fs::pollwait;
 use crate::fs::{FdTable, OpenFile};
 use crate::mm::user::{copy_from_user, copy_to_user};
+use crate::plimits::kmem::Charge;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// The most descriptors one poll or select call looks at.
@@ -93,7 +93,10 @@ fn readiness(file: &OpenFile) -> u16 {
 /// Objects without a channel are re-checked every `pollwait::RECHECK_NS`, timers at
 /// their expiry.
 pub fn wait_files(files: &[Arc<OpenFile>], deadline: Option<u64>) -> Result<(), Errno> {
-    let mut chans = Vec::with_capacity(files.len());
+    let mut chans = Vec::new();
+    chans
+        .try_reserve_exact(files.len())
+        .map_err(|_| Errno::ENOMEM)?;
     let mut wake = deadline;
     let now = env::monotonic_ns();
     let earlier = |w: Option<u64>, t: u64| Some(w.map_or(t, |w| w.min(t)));
@@ -106,10 +109,18 @@ pub fn wait_files(files: &[Arc<OpenFile>], deadline: Option<u64>) -> Result<(), 
             wake = earlier(wake, t);
         }
     }
-    match pollwait::wait_any(&chans, wake) {
+    match pollwait::wait_any(&chans, wake)? {
         Wake::Interrupted => Err(Errno::EINTR),
         _ => Ok(()),
     }
+}
+
+/// What a `poll`/`select` of `n` files holds on the heap besides its registrations
+/// (charged by `pollwait::wait_any`): `per_fd` bytes of copied user records per file and
+/// the files watched (a reference each, twice for select).
+fn wait_cost(n: usize, per_fd: usize) -> u64 {
+    let refs = 2 * core::mem::size_of::<(usize, Arc<OpenFile>)>() + size_of::<usize>();
+    (n as u64).saturating_mul((per_fd + refs) as u64)
 }
 
 fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
@@ -117,13 +128,18 @@ fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let n = nfds as usize;
-    let mut raw = vec![0u8; n * 8];
+    // What the call holds while it sleeps, charged to the caller's group: a group's
+    // threads each polling 1,024 files would otherwise hold far more than they are
+    // charged for.
+    let _charge = Charge::new(wait_cost(n, 8))?;
+    let mut raw = crate::mm::try_zeroed(n * 8)?;
     copy_from_user(fds, &mut raw)?;
     let deadline = timeout_ns.map(|t| env::monotonic_ns().saturating_add(t));
     let table = files();
     loop {
         let mut ready = 0;
         let mut watched = Vec::new();
+        watched.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
         for rec in raw.chunks_exact_mut(8) {
             let fd = i32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]);
             let events = u16::from_le_bytes([rec[4], rec[5]]);
@@ -247,7 +263,9 @@ fn select(nfds: i32, sets: [u64; 3], tmo: u64, mask: Option<(u64, u64)>) -> SysR
                 .saturating_add(usec as u64 * 1000),
         )
     };
-    let mut ins = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    let _charge = Charge::new(wait_cost(n, 0).saturating_add(6 * bytes as u64))?;
+    let zeroed = || crate::mm::try_zeroed(bytes);
+    let mut ins = [zeroed()?, zeroed()?, zeroed()?];
     for (i, &p) in sets.iter().enumerate() {
         if p != 0 {
             copy_from_user(p, &mut ins[i])?;
@@ -259,6 +277,7 @@ fn select(nfds: i32, sets: [u64; 3], tmo: u64, mask: Option<(u64, u64)>) -> SysR
         temporary_sigmask(set, size)?;
     }
     let mut watched: Vec<(usize, Arc<OpenFile>)> = Vec::new();
+    watched.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
     for fd in 0..n {
         if (0..3).any(|i| bit(&ins[i], fd)) {
             watched.push((fd, table.get(fd as i32)?));
@@ -266,9 +285,12 @@ fn select(nfds: i32, sets: [u64; 3], tmo: u64, mask: Option<(u64, u64)>) -> SysR
     }
     let start = env::monotonic_ns();
     let deadline = timeout.map(|t| start.saturating_add(t));
-    let all: Vec<Arc<OpenFile>> = watched.iter().map(|(_, f)| f.clone()).collect();
+    let mut all: Vec<Arc<OpenFile>> = Vec::new();
+    all.try_reserve_exact(watched.len())
+        .map_err(|_| Errno::ENOMEM)?;
+    all.extend(watched.iter().map(|(_, f)| f.clone()));
     let result = loop {
-        let mut outs = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+        let mut outs = [zeroed()?, zeroed()?, zeroed()?];
         let mut count = 0;
         for (fd, f) in &watched {
             let ev = readiness(f);

@@ -399,7 +399,8 @@ fn thread_charge(
     use crate::plimits::kmem::{arc_cost, heap_cost};
     let mut objects = arc_cost::<Thread>()
         + heap_cost(core::alloc::Layout::new::<CpuContext>())
-        + arc_cost::<Pid>();
+        + arc_cost::<Pid>()
+        + sched::sleeper_cost();
     if process {
         objects += arc_cost::<Process>() + arc_cost::<Mutex<[SigAction; 64]>>();
     }

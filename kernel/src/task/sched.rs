@@ -30,6 +30,17 @@ struct Sleeper {
     interruptible: bool,
 }
 
+/// What a sleeping thread (in `futex`, `poll`, `wait`, ...) may take in [`Sleepers`]:
+/// the first block of its channel's queue (four sleepers) when it waits alone, and its
+/// entries in the three B-trees (nodes at least half full: twice an entry). Charged with
+/// the thread, as each thread sleeps on one channel at a time.
+pub fn sleeper_cost() -> u64 {
+    use core::mem::size_of;
+    let queue = crate::plimits::kmem::array_cost::<Sleeper>(4);
+    let entries = size_of::<(usize, VecDeque<Sleeper>)>() + size_of::<(u32, usize)>() + 16;
+    queue.saturating_add(2 * entries as u64)
+}
+
 /// Sleeping threads by wait channel (FIFO per channel), with an index of deadlines
 /// and of each sleeper's channel: waking is proportional to the woken, not to all
 /// sleepers (thousands of processes may sleep at once).

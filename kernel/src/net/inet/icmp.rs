@@ -123,7 +123,7 @@ impl IcmpSocket {
             s.set_hop_limit(ttl);
             s.bind(icmp::Endpoint::Ident(ident))
                 .map_err(|_| Errno::EINVAL)?;
-            Ok(g.add_socket(s, bytes))
+            g.add_socket(s, bytes)
         })?;
         c.handle = Some(h);
         c.ident = Some(ident);

@@ -174,7 +174,7 @@ fn new_socket(g: &mut StackInner, t: &Tcp, group: &Arc<Group>) -> Result<SocketH
     s.set_ack_delay(None);
     s.set_nagle_enabled(!t.nodelay);
     s.set_hop_limit(t.ttl);
-    Ok(g.add_socket(s, bytes))
+    g.add_socket(s, bytes)
 }
 
 impl TcpSocket {

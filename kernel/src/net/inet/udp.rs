@@ -86,7 +86,13 @@ impl UdpSocket {
                 g.ports.unbind(id);
                 return Err(Errno::EINVAL);
             }
-            Ok((id, port, g.add_socket(s, bytes)))
+            match g.add_socket(s, bytes) {
+                Ok(h) => Ok((id, port, h)),
+                Err(e) => {
+                    g.ports.unbind(id);
+                    Err(e)
+                }
+            }
         })?;
         u.binding = Some(id);
         u.handle = Some(h);

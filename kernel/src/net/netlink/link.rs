@@ -270,8 +270,11 @@ fn new_veth(cx: &Ctx, ifi: &[u8], a: Attrs, data: Option<Attrs>) -> Result<(), E
         },
         IFF_BROADCAST | IFF_MULTICAST,
     )?;
+    // Each end is charged in its stack (`ENOMEM` over the group's limit: the pair goes).
     let r = stack
-        .with(|g| g.change_link(ia, &here))
+        .with(|g| g.count_link(ia))
+        .and_then(|_| peer_stack.with(|g| g.count_link(ib)))
+        .and_then(|_| stack.with(|g| g.change_link(ia, &here)))
         .and_then(|_| peer_stack.with(|g| g.change_link(ib, &there)));
     if r.is_err() {
         let _ = stack.remove_link(ia);

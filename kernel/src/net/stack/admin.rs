@@ -216,6 +216,28 @@ impl StackInner {
         Some((w.upgrade()?, *i))
     }
 
+    /// Charges one link more to the stack's maker's group (`ENOMEM` over its limit).
+    fn reserve_link_charge(&mut self) -> Result<(), Errno> {
+        self.links_kmem.grow(super::link_cost())
+    }
+
+    /// Gives one link's charge back.
+    pub(super) fn release_link_charge(&mut self) {
+        let left = self.links_kmem.bytes().saturating_sub(super::link_cost());
+        let _ = self.links_kmem.resize(left);
+    }
+
+    /// Link `index` (made by `RTM_NEWLINK`) is charged from now on, until it leaves
+    /// this stack: `ENOMEM` over the group's limit (`ENODEV`: no such link).
+    pub fn count_link(&mut self, index: u32) -> Result<(), Errno> {
+        if self.link_by_index(index).ok_or(Errno::ENODEV)?.counted {
+            return Ok(());
+        }
+        self.reserve_link_charge()?;
+        self.link_mut(index)?.counted = true;
+        Ok(())
+    }
+
     /// Points veth `index`'s peer record at `stack`'s link `peer_index`.
     fn set_peer(&mut self, index: u32, stack: &Arc<NetStack>, peer_index: u32) {
         if let Ok(l) = self.link_mut(index) {
@@ -235,6 +257,7 @@ fn veth_link(flags: u32) -> Link {
         addrs: Vec::new(),
         stats: LinkStats::default(),
         peer: None,
+        counted: false,
     }
 }
 
@@ -287,6 +310,9 @@ impl NetStack {
                 return Err(Errno::EEXIST);
             }
             g.dev.links.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+            if slot.as_ref().is_some_and(|l| l.counted) {
+                g.reserve_link_charge()?;
+            }
             let mut link = slot.take().ok_or(Errno::ENODEV)?;
             link.index = g.index_for(Some(index));
             let i = link.index;
@@ -298,8 +324,13 @@ impl NetStack {
             Ok(i) => i,
             Err(e) => {
                 // Back where it was (under its index unless that was taken meanwhile).
-                if let Some(link) = slot {
-                    let _ = self.with(|g| g.insert_at(link, Some(index)));
+                if let Some(mut link) = slot {
+                    let _ = self.with(|g| {
+                        // Its charge went with it: taken again (the same bytes, in the
+                        // same group), else it stays uncounted.
+                        link.counted = link.counted && g.reserve_link_charge().is_ok();
+                        g.insert_at(link, Some(index))
+                    });
                 }
                 return Err(e);
             }
@@ -316,6 +347,27 @@ impl NetStack {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_links_are_charged_in_their_stack_until_they_go() {
+        assert!(size_of::<Link>() <= 128, "a link in the 128-byte class");
+        let s = NetStack::new().expect("stack");
+        let end = |name| VethEnd {
+            stack: &s,
+            name: Some(name),
+            index: 0,
+        };
+        let (a, b) = NetStack::new_veth_pair(end("c1"), end("c2"), 0).expect("pair");
+        let charged = || s.with(|g| g.links_kmem.bytes());
+        assert_eq!(charged(), 0, "a pair is charged only when counted");
+        s.with(|g| g.count_link(a)).expect("count a");
+        s.with(|g| g.count_link(b)).expect("count b");
+        s.with(|g| g.count_link(b)).expect("counted once");
+        assert_eq!(charged(), 2 * super::super::link_cost());
+        s.remove_link(a).expect("delete the pair");
+        assert_eq!(charged(), 0, "both ends gave theirs back");
+        assert_eq!(s.with(|g| g.count_link(a)), Err(Errno::ENODEV));
+    }
 
     #[test]
     fn a_named_pair_in_one_stack_takes_free_names_and_goes_with_either_end() {

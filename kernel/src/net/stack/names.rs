@@ -116,6 +116,7 @@ mod tests {
             addrs: Vec::new(),
             stats: LinkStats::default(),
             peer: None,
+            counted: false,
         })
     }
 

@@ -4,6 +4,10 @@
 //! picked so it is shortened as little as possible: a short packet (a bare ACK) never
 //! takes a 64 KiB one, which the next large segment would otherwise zero all over again.
 
+//! The buffers kept are charged to the group of the stack's maker, as the rest of the
+//! stack: a buffer the group cannot take is freed instead of kept.
+
+use crate::plimits::kmem::{Charge, array_cost};
 use alloc::vec::Vec;
 
 /// Buffers a stack keeps (each at most one loopback MTU).
@@ -14,9 +18,35 @@ const SMALL: usize = 256;
 #[derive(Default)]
 pub struct PacketPool {
     bufs: Vec<Vec<u8>>,
+    /// What the buffers kept (and their array) take on the heap.
+    kmem: Charge,
 }
 
 impl PacketPool {
+    /// An empty pool whose buffers are charged with `kmem` (nothing charged yet).
+    pub fn new(kmem: Charge) -> PacketPool {
+        PacketPool {
+            bufs: Vec::new(),
+            kmem,
+        }
+    }
+
+    /// What the buffers kept now take on the heap.
+    fn cost(&self) -> u64 {
+        let bufs = self.bufs.iter().map(|b| array_cost::<u8>(b.capacity()));
+        let array = match self.bufs.capacity() {
+            0 => 0,
+            n => array_cost::<Vec<u8>>(n),
+        };
+        bufs.fold(array, u64::saturating_add)
+    }
+
+    /// Charges what the pool holds now: `false` (the old charge kept) when the group
+    /// cannot take it.
+    fn recharge(&mut self) -> bool {
+        self.kmem.resize(self.cost()).is_ok()
+    }
+
     /// A buffer of `len` bytes, each either zeroed or left from an earlier packet of this
     /// stack (smoltcp writes every byte of a packet it emits); `None` without memory.
     pub fn take(&mut self, len: usize) -> Option<Vec<u8>> {
@@ -38,24 +68,39 @@ impl PacketPool {
             .filter(|&(_, l)| len > SMALL || l <= SMALL)
             .map(|(i, _)| i);
         let mut buf = pick.map(|i| self.bufs.swap_remove(i)).unwrap_or_default();
+        // Less held now: cannot fail.
+        self.recharge();
         buf.try_reserve_exact(len.saturating_sub(buf.len())).ok()?;
         buf.resize(len, 0);
         Some(buf)
     }
 
     /// Keeps `buf` for a later packet: when the pool is full, in place of a shorter one.
+    /// A buffer the group cannot be charged for is freed.
     pub fn put(&mut self, buf: Vec<u8>) {
         if self.bufs.len() < MAX {
-            if self.bufs.try_reserve(1).is_ok() {
+            if self.bufs.try_reserve_exact(MAX - self.bufs.len()).is_ok() {
                 self.bufs.push(buf);
+                if !self.recharge() {
+                    self.bufs.pop();
+                }
             }
             return;
         }
-        if let Some(short) = self.bufs.iter_mut().min_by_key(|b| b.len())
-            && short.len() < buf.len()
+        if let Some(i) = (0..self.bufs.len()).min_by_key(|&i| self.bufs[i].len())
+            && self.bufs[i].len() < buf.len()
         {
-            *short = buf;
+            let short = core::mem::replace(&mut self.bufs[i], buf);
+            if !self.recharge() {
+                self.bufs[i] = short;
+            }
         }
+    }
+
+    /// Bytes charged for the buffers kept (tests).
+    #[cfg(test)]
+    fn charged(&self) -> u64 {
+        self.kmem.bytes()
     }
 }
 
@@ -94,6 +139,21 @@ mod tests {
         assert_eq!(b[..1000], [2u8; 1000]);
         assert_eq!(b[1000..], [0u8; 500]);
         assert_eq!(lens(&p), [300]);
+    }
+
+    #[test]
+    fn the_buffers_kept_are_charged_until_taken() {
+        let mut p = PacketPool::new(Charge::empty());
+        assert_eq!(p.charged(), 0);
+        p.put(alloc::vec![0u8; 1000]);
+        let array = array_cost::<Vec<u8>>(MAX);
+        assert_eq!(p.charged(), array + array_cost::<u8>(1000));
+        let b = p.take(1000).expect("memory");
+        assert_eq!(p.charged(), array, "the buffer taken is no longer charged");
+        p.put(b);
+        p.put(alloc::vec![0u8; 64]);
+        let want = array + array_cost::<u8>(1000) + array_cost::<u8>(64);
+        assert_eq!(p.charged(), want);
     }
 
     #[test]
