@@ -319,3 +319,37 @@ pub fn fill_containers(route: &Route, max: &str) {
         route.name
     );
 }
+
+/// Runs `f` (given the group's directory) in a child that made the fresh group
+/// `/proc/plimits/NAME` with the 32 MiB [`LIMIT`] and then unshared `unshare_flags`
+/// (0 for none); checks that `f` returned true and that the group's usage is 0 once the
+/// child is gone, and removes the group.
+pub fn in_fresh_group(name: &str, unshare_flags: usize, f: fn(&str) -> bool) {
+    let dir = format!("/proc/plimits/{name}");
+    let cdir = CString::new(dir.as_str()).unwrap_or_default();
+    let _ = sys::rmdir(&cdir);
+    let child = crate::test::fork_run(|| {
+        if sys::mkdir(&cdir, 0o700).is_err()
+            || write_text(
+                &format!("{dir}/memory.limit"),
+                format!("{LIMIT}").as_bytes(),
+            )
+            .is_err()
+            || (unshare_flags != 0 && crate::container::unshare(unshare_flags).is_err())
+        {
+            sys::exit(3);
+        }
+        sys::exit(if f(&dir) { 0 } else { 1 });
+    });
+    check_eq!(
+        wait_exit(child),
+        Exit::Code(0),
+        "{name}: the child's checks"
+    );
+    check_eq!(
+        read_num(&format!("{dir}/memory.usage")),
+        0,
+        "{name}: usage after"
+    );
+    check_eq!(sys::rmdir(&cdir), Ok(0), "{name}: rmdir");
+}

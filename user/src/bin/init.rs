@@ -74,46 +74,30 @@ mod imp {
     /// Fills `s.names` with the regular files in /tests, sorted by name.
     /// Lists /tests; with arguments, only the programs they name (`--init /init t_fs`).
     fn list_tests(s: &mut Storage, args: &Args) {
-        let Ok(fd) = sys::open(
-            c"/tests",
-            sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC,
-            0,
-        ) else {
-            return;
-        };
-        loop {
-            let n = match sys::getdents64(fd, &mut s.dents) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let mut off = 0;
-            while off < n {
-                // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name...
-                let d = &s.dents[off..n];
-                let reclen = u16::from_ne_bytes([d[16], d[17]]) as usize;
-                let dtype = d[18];
-                let name = &d[19..reclen];
-                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-                off += reclen;
-                const DT_UNKNOWN: u8 = 0;
-                const DT_REG: u8 = 8;
-                let is_file = dtype == DT_REG || dtype == DT_UNKNOWN;
-                let wanted =
-                    args.argc() <= 1 || (1..args.argc()).any(|i| args.arg(i) == Some(name));
-                if name.starts_with(b".")
-                    || !wanted
-                    || !is_file
-                    || name.len() >= MAX_NAME
-                    || s.count == MAX_TESTS
-                {
-                    continue;
-                }
-                s.names[s.count][..name.len()].copy_from_slice(name);
-                s.name_lens[s.count] = name.len();
-                s.count += 1;
+        let Storage {
+            dents,
+            names,
+            name_lens,
+            count,
+            ..
+        } = s;
+        each_entry(dents, c"/tests", |name, dtype| {
+            const DT_UNKNOWN: u8 = 0;
+            const DT_REG: u8 = 8;
+            let is_file = dtype == DT_REG || dtype == DT_UNKNOWN;
+            let wanted = args.argc() <= 1 || (1..args.argc()).any(|i| args.arg(i) == Some(name));
+            if name.starts_with(b".")
+                || !wanted
+                || !is_file
+                || name.len() >= MAX_NAME
+                || *count == MAX_TESTS
+            {
+                return;
             }
-        }
-        let _ = sys::close(fd);
+            names[*count][..name.len()].copy_from_slice(name);
+            name_lens[*count] = name.len();
+            *count += 1;
+        });
         // Insertion sort by name: a handful of entries.
         for i in 1..s.count {
             let mut j = i;
@@ -284,21 +268,20 @@ mod imp {
         }
     }
 
-    /// Calls `f` with the name and `d_type` of each entry of the directory `dir`, read with
-    /// init's static buffer; `f` gets the buffer's space after the entries as scratch.
-    /// Whether the directory could be opened.
-    fn each_entry(s: &mut Storage, dir: &core::ffi::CStr, mut f: impl FnMut(&[u8], u8)) -> bool {
+    /// Calls `f` with the name and `d_type` of each entry of the directory `dir`, read
+    /// through `dents` (init's static buffer). Whether the directory could be opened.
+    fn each_entry(dents: &mut [u8], dir: &core::ffi::CStr, mut f: impl FnMut(&[u8], u8)) -> bool {
         let Ok(fd) = sys::open(dir, sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC, 0) else {
             return false;
         };
         loop {
-            let n = match sys::getdents64(fd, &mut s.dents) {
+            let n = match sys::getdents64(fd, dents) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             let mut off = 0;
             while off < n {
-                let d = &s.dents[off..n];
+                let d = &dents[off..n];
                 let reclen = u16::from_ne_bytes([d[16], d[17]]) as usize;
                 let name = &d[19..reclen];
                 let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
@@ -313,7 +296,7 @@ mod imp {
     /// The processes besides init (numbered directories of /proc other than 1).
     fn other_processes(s: &mut Storage) -> u32 {
         let mut n = 0;
-        each_entry(s, c"/proc", |name, _| {
+        each_entry(&mut s.dents, c"/proc", |name, _| {
             if !name.is_empty() && name != b"1" && name.iter().all(u8::is_ascii_digit) {
                 n += 1;
             }
@@ -341,7 +324,7 @@ mod imp {
         const DT_DIR: u8 = 4;
         const DT_UNKNOWN: u8 = 0;
         let mut n = 0;
-        let opened = each_entry(s, c"/proc/plimits", |name, dtype| {
+        let opened = each_entry(&mut s.dents, c"/proc/plimits", |name, dtype| {
             let mut buf = [0u8; 128];
             if name == b"." || name == b".." || (dtype != DT_DIR && dtype != DT_UNKNOWN) {
                 return;

@@ -12,11 +12,9 @@
 mod imp {
     extern crate alloc;
     use alloc::format;
-    use ulib::container::write_text;
-    use ulib::kmem::{Route, fill_to_limit, read_num, set_nofile};
+    use ulib::kmem::{Route, fill_to_limit, in_fresh_group, read_num, set_nofile};
     use ulib::sys::{self, syscall2, syscall3, syscall4};
-    use ulib::test::{Exit, fork_run, wait_exit};
-    use ulib::{check_eq, test_main};
+    use ulib::test_main;
 
     const EVENTFD2: usize = 290;
     const EPOLL_CREATE1: usize = 291;
@@ -63,32 +61,6 @@ mod imp {
     /// The group's usage.
     fn usage(dir: &str) -> u64 {
         read_num(&format!("{dir}/memory.usage"))
-    }
-
-    /// Runs `f` in a child in the fresh group `name` (32 MiB); its exit code is checked.
-    fn in_group(name: &str, f: fn(&str) -> bool) {
-        let dir = format!("/proc/plimits/{name}");
-        let cdir = alloc::ffi::CString::new(dir.as_str()).unwrap_or_default();
-        let _ = sys::rmdir(&cdir);
-        let child = fork_run(|| {
-            if sys::mkdir(&cdir, 0o700).is_err()
-                || write_text(&format!("{dir}/memory.limit"), b"33554432").is_err()
-            {
-                sys::exit(3);
-            }
-            sys::exit(if f(&dir) { 0 } else { 1 });
-        });
-        check_eq!(
-            wait_exit(child),
-            Exit::Code(0),
-            "{name}: the child's checks"
-        );
-        check_eq!(
-            read_num(&format!("{dir}/memory.usage")),
-            0,
-            "{name}: usage after"
-        );
-        check_eq!(sys::rmdir(&cdir), Ok(0), "{name}: rmdir");
     }
 
     /// 100 eventfds in one epoll instance: each item charges between 64 bytes and 512;
@@ -258,15 +230,15 @@ mod imp {
     }
 
     fn epoll_items_charge_and_go_back() {
-        in_group("kmem_epoll", epoll_items);
+        in_fresh_group("kmem_epoll", 0, epoll_items);
     }
 
     fn posix_timers_charge_and_go_back() {
-        in_group("kmem_ptimers", posix_timers);
+        in_fresh_group("kmem_ptimers", 0, posix_timers);
     }
 
     fn inotify_watches_charge_and_go_back() {
-        in_group("kmem_inotify", inotify_watches);
+        in_fresh_group("kmem_inotify", 0, inotify_watches);
     }
 
     /// 1,000 eventfds, then epoll instances each watching all of them until a call fails.
@@ -329,7 +301,7 @@ mod imp {
     }
 
     fn memfd_pages_charge_and_go_back() {
-        in_group("kmem_memfd", memfd_pages);
+        in_fresh_group("kmem_memfd", 0, memfd_pages);
     }
 
     /// Pages written to one memfd, 64 KiB at a time, until a write fails.

@@ -12,11 +12,10 @@ mod imp {
     extern crate alloc;
     use alloc::format;
     use core::sync::atomic::{AtomicI64, Ordering};
-    use ulib::container::{CLONE_NEWNET, read_text, unshare, write_text};
-    use ulib::kmem::{Route, fill_to_limit, read_num, set_nofile};
+    use ulib::container::{CLONE_NEWNET, read_text};
+    use ulib::kmem::{Route, fill_to_limit, in_fresh_group, read_num, set_nofile};
     use ulib::sys::{self, errno::ENOMEM, syscall2, syscall6};
-    use ulib::test::{Exit, fork_run, wait_exit};
-    use ulib::{check_eq, test_main};
+    use ulib::test_main;
 
     /// Files each poller watches (the kernel's most per call).
     const NFDS: usize = 1024;
@@ -197,34 +196,6 @@ mod imp {
             .unwrap_or(0)
     }
 
-    /// Runs `f` in a child in the fresh group `name` (32 MiB) and its own network
-    /// container; its exit code is checked, and the group's usage is 0 after it.
-    fn in_group(name: &str, f: fn(&str) -> bool) {
-        let dir = format!("/proc/plimits/{name}");
-        let cdir = alloc::ffi::CString::new(dir.as_str()).unwrap_or_default();
-        let _ = sys::rmdir(&cdir);
-        let child = fork_run(|| {
-            if sys::mkdir(&cdir, 0o700).is_err()
-                || write_text(&format!("{dir}/memory.limit"), b"33554432").is_err()
-                || unshare(CLONE_NEWNET).is_err()
-            {
-                sys::exit(3);
-            }
-            sys::exit(if f(&dir) { 0 } else { 1 });
-        });
-        check_eq!(
-            wait_exit(child),
-            Exit::Code(0),
-            "{name}: the child's checks"
-        );
-        check_eq!(
-            read_num(&format!("{dir}/memory.usage")),
-            0,
-            "{name}: usage after"
-        );
-        check_eq!(sys::rmdir(&cdir), Ok(0), "{name}: rmdir");
-    }
-
     /// The kernel part of group `dir`'s usage (`memory.stat`'s `Mem kernel`): the
     /// process's own user pages (its heap, its stack) do not move it.
     fn kernel_usage(dir: &str) -> u64 {
@@ -285,7 +256,7 @@ mod imp {
     }
 
     fn veth_links_charge_and_go_back() {
-        in_group("kmem_veth", veth_pairs);
+        in_fresh_group("kmem_veth", CLONE_NEWNET, veth_pairs);
     }
 
     const EVENTFD2: usize = 290;
@@ -332,7 +303,7 @@ mod imp {
     }
 
     fn veth_in_a_full_group_is_refused_and_makes_nothing() {
-        in_group("kmem_vethfull", veth_in_a_full_group);
+        in_fresh_group("kmem_vethfull", CLONE_NEWNET, veth_in_a_full_group);
     }
 
     test_main!(
