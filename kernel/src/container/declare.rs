@@ -138,6 +138,23 @@ macro_rules! container_types {
                 }
             }
 
+            /// The link named `name` in `/proc/[pid]/ns` (a `match`: a lookup there runs
+            /// it at every walk through the directory).
+            pub fn by_name(name: &str) -> Option<Link> {
+                let link = match name {
+                    stringify!($ufield) => Link::Own(Kind::$ukind),
+                    $(stringify!($field) => Link::Own(Kind::$kind),)*
+                    concat!(stringify!($ufield), "_for_children") => Link::ForChildren(Kind::$ukind),
+                    $(concat!(stringify!($field), "_for_children") => Link::ForChildren(Kind::$kind),)*
+                    _ => return None,
+                };
+                match link {
+                    Link::ForChildren(k)
+                        if matches!(k.scope(), $crate::container::Scope::Process) => None,
+                    l => Some(l),
+                }
+            }
+
             /// The position in [`Link::ALL`].
             pub fn index(self) -> usize {
                 Link::ALL.iter().position(|l| *l == self).unwrap_or(0)

@@ -64,6 +64,8 @@ static NEXT_NUMBER: AtomicU32 = AtomicU32::new(0xF000_0000);
 /// its charge.
 pub struct ContainerCommon {
     number: u32,
+    /// The text of a link to it, written once: every `readlink` of one shows it.
+    link: LinkText,
     kind: Kind,
     /// The user container that owns this one (for a user container: its parent).
     owner: Option<Arc<user::UserContainer>>,
@@ -100,8 +102,10 @@ impl ContainerCommon {
     pub fn new(kind: Kind, owner: &Arc<user::UserContainer>) -> Result<ContainerCommon, Errno> {
         let charge = Charge::new(object_cost(kind))?;
         let slot = limits::Slot::acquire(kind)?;
+        let number = NEXT_NUMBER.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         Ok(ContainerCommon {
-            number: NEXT_NUMBER.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+            number,
+            link: LinkText::of(kind, number),
             kind,
             owner: Some(owner.clone()),
             _slot: slot,
@@ -111,8 +115,10 @@ impl ContainerCommon {
 
     /// The root container of `kind`, made once at boot.
     fn root(kind: Kind) -> ContainerCommon {
+        let number = NEXT_NUMBER.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         ContainerCommon {
-            number: NEXT_NUMBER.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+            number,
+            link: LinkText::of(kind, number),
             kind,
             owner: if kind == Kind::User {
                 None
@@ -133,8 +139,49 @@ impl ContainerCommon {
         self.number
     }
 
+    /// The text of a link to it (`uts:[4026531843]`).
+    #[inline]
+    pub fn link_text(&self) -> &LinkText {
+        &self.link
+    }
+
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+}
+
+/// The text of a link to a container, `uts:[4026531843]` (at most 19 bytes: the longest
+/// kind name and 10 digits), in a fixed-size buffer so that it is copied out with a few
+/// word moves.
+pub struct LinkText {
+    buf: [u8; LINK_TEXT],
+    len: u8,
+}
+
+/// [`LinkText`]'s buffer size.
+pub const LINK_TEXT: usize = 24;
+
+impl LinkText {
+    pub(crate) fn of(kind: Kind, n: u32) -> LinkText {
+        let mut buf = [0; LINK_TEXT];
+        let mut digits = [0; 10];
+        let start = crate::fs::procfs::write_digits_before(&mut digits, 10, n);
+        let parts: [&[u8]; 4] = [kind.name().as_bytes(), b":[", &digits[start..], b"]"];
+        let mut len = 0;
+        for b in parts.into_iter().flatten() {
+            buf[len] = *b;
+            len += 1;
+        }
+        LinkText {
+            buf,
+            len: len as u8,
+        }
+    }
+
+    /// The whole buffer (the text and zeros after it) and the text's length.
+    #[inline]
+    pub fn buffer(&self) -> (&[u8; LINK_TEXT], usize) {
+        (&self.buf, usize::from(self.len))
     }
 }
 

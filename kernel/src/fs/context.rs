@@ -191,11 +191,21 @@ impl FsContext {
         path: &str,
         follow: bool,
     ) -> Result<InodeRef, Errno> {
+        // An absolute path or one from `base` needs no reference to the working directory.
+        if base.is_some() || super::path::is_absolute(path) {
+            let root = self.state.lock().root.clone();
+            return Walker {
+                mounts: &self.mounts,
+                root: &root,
+                cwd: base.unwrap_or(&root),
+            }
+            .resolve_inode(path, follow);
+        }
         let (root, cwd) = self.root_and_cwd();
         Walker {
             mounts: &self.mounts,
             root: &root,
-            cwd: base.unwrap_or(&cwd),
+            cwd: &cwd,
         }
         .resolve_inode(path, follow)
     }

@@ -7,9 +7,9 @@
 
 use super::env;
 use super::file::{FileOps, O_RDONLY, OpenFile};
-use super::procfs::{push_decimal, write_digits_before};
-use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, makedev};
-use crate::container::{Container, Kind};
+use super::procfs::push_decimal;
+use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, SHORT_LINK, makedev};
+use crate::container::{Container, ContainerCommon, Kind, LINK_TEXT};
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -44,31 +44,19 @@ pub fn link_text(kind: Kind, number: u32, quoted: bool) -> String {
     s
 }
 
-/// [`link_text`] written into `out`: its length, `None` when it does not fit. Byte
-/// stores, not slice copies: `readlink` of a link runs it every time, and a slice
-/// copy's checks in this build cost more than the few bytes it moves. The digits go
-/// straight into `out`, last first (no buffer of their own to copy from).
-pub fn write_link_text(kind: Kind, number: u32, quoted: bool, out: &mut [u8]) -> Option<usize> {
-    let name = kind.name().as_bytes();
-    let digits = number.checked_ilog10().unwrap_or(0) as usize + 1;
+/// [`link_text`] of the container `c` written into `out` from the text it keeps: its
+/// length. A fixed-size copy (a few word moves, no `memcpy` call): `readlink` of a link
+/// runs it every time.
+#[inline]
+pub fn write_link_text(c: &ContainerCommon, quoted: bool, out: &mut [u8; SHORT_LINK]) -> usize {
+    let (text, len) = c.link_text().buffer();
     let q = usize::from(quoted);
-    let len = 2 * q + name.len() + 3 + digits;
-    let out = out.get_mut(..len)?;
-    let mut i = q;
-    for &b in name {
-        out[i] = b;
-        i += 1;
-    }
-    out[i] = b':';
-    out[i + 1] = b'[';
-    let close = i + 2 + digits;
-    out[close] = b']';
-    write_digits_before(out, close, number);
+    out[q..q + LINK_TEXT].copy_from_slice(text);
     if quoted {
         out[0] = b'\'';
-        out[len - 1] = b'\'';
+        out[len + 1] = b'\'';
     }
-    Some(len)
+    len + 2 * q
 }
 
 /// The nsfs inode of one container.
@@ -243,29 +231,30 @@ mod tests {
         assert_eq!(link_text(Kind::Pid, 4026531842, false), "pid:[4026531842]");
         assert_eq!(link_text(Kind::Mnt, 7, true), "'mnt:[7]'");
         for kind in Kind::ALL {
-            for (n, quoted) in [
-                (0, false),
-                (7, true),
-                (9, false),
-                (10, true),
-                (99, false),
-                (100, false),
-                (12345, true),
-                (999_999_999, false),
-                (1_000_000_000, true),
-                (4026531843, false),
-                (u32::MAX, true),
+            for n in [
+                0,
+                7,
+                9,
+                10,
+                99,
+                100,
+                12345,
+                999_999_999,
+                1_000_000_000,
+                4026531843,
+                u32::MAX,
             ] {
-                let mut buf = [0u8; 48];
-                let len = write_link_text(kind, n, quoted, &mut buf).expect("fits in 48");
-                assert_eq!(&buf[..len], link_text(kind, n, quoted).as_bytes());
+                let kept = crate::container::LinkText::of(kind, n);
+                let (text, len) = kept.buffer();
+                assert_eq!(&text[..len], link_text(kind, n, false).as_bytes());
+            }
+            let c = fake(kind, None);
+            for quoted in [false, true] {
+                let mut buf = [0xffu8; SHORT_LINK];
+                let len = write_link_text(c.common(), quoted, &mut buf);
+                assert_eq!(&buf[..len], link_text(kind, c.number(), quoted).as_bytes());
             }
         }
-        let mut small = [0u8; 8];
-        assert_eq!(
-            write_link_text(Kind::Uts, 4026531843, false, &mut small),
-            None
-        );
     }
 
     #[test]

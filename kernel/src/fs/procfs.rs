@@ -638,6 +638,65 @@ fn shown_links() -> impl Iterator<Item = Link> {
 }
 
 impl Node {
+    /// A number for each node, different for different nodes (unlike `ino`, which two
+    /// nodes may share): the node cache's key, one integer compare on a walk's every step.
+    fn key(self) -> u64 {
+        let k = |tag: u64, a: u32, b: u64| (tag << 56) | (b << 32) | u64::from(a);
+        match self {
+            Node::Root => k(0, 0, 0),
+            Node::SelfLink => k(1, 0, 0),
+            Node::Meminfo => k(2, 0, 0),
+            Node::Mounts => k(3, 0, 0),
+            Node::Filesystems => k(4, 0, 0),
+            Node::Uptime => k(5, 0, 0),
+            Node::Sys => k(6, 0, 0),
+            Node::SysUser => k(7, 0, 0),
+            Node::SysKernel => k(8, 0, 0),
+            Node::SysFs => k(9, 0, 0),
+            Node::SysVm => k(10, 0, 0),
+            Node::Tunable(i) => k(11, i.into(), 0),
+            Node::FileNr => k(12, 0, 0),
+            Node::MaxContainer(kind) => k(13, kind.index() as u32, 0),
+            Node::OverflowUid => k(14, 0, 0),
+            Node::OverflowGid => k(15, 0, 0),
+            Node::Sysctl(i) => k(16, i.into(), 0),
+            Node::Pid(p) => k(17, p, 0),
+            Node::Status(p) => k(18, p, 0),
+            Node::Comm(p) => k(19, p, 0),
+            Node::Stat(p) => k(20, p, 0),
+            Node::Cmdline(p) => k(21, p, 0),
+            Node::Maps(p) => k(22, p, 0),
+            Node::Statm(p) => k(23, p, 0),
+            Node::Environ(p) => k(24, p, 0),
+            Node::Oom(p, f) => k(25, p, f as u64),
+            Node::LinkDir(p, l) => k(26, p, l as u64),
+            Node::Link(p, l, link) => {
+                let (own, kind) = match link {
+                    Link::Own(kind) => (0, kind),
+                    Link::ForChildren(kind) => (1, kind),
+                };
+                k(27, p, ((l as u64) << 16) | (own << 8) | kind.index() as u64)
+            }
+            Node::User(p, f) => k(28, p, f as u64),
+            Node::PidMounts(p) => k(29, p, 0),
+            Node::Cgroup(p) => k(30, p, 0),
+            Node::MountInfo(p) => k(31, p, 0),
+            Node::FsLink(p, cwd) => k(32, p, cwd.into()),
+            Node::TimeOffsets(p, f) => k(33, p, f as u64),
+            Node::Plimits => k(34, 0, 0),
+            Node::PlGroup(g) => k(35, g, 0),
+            Node::PlFile(g, i) => k(36, g, i.into()),
+            Node::CpuStat => k(37, 0, 0),
+            Node::CpuInfo => k(38, 0, 0),
+            Node::Net => k(39, 0, 0),
+            Node::NetUnix => k(40, 0, 0),
+            Node::NetInet(i) => k(41, i.into(), 0),
+            Node::Loadavg => k(42, 0, 0),
+            Node::Exe(p) => k(43, p, 0),
+            Node::Limits(p) => k(44, p, 0),
+        }
+    }
+
     fn ino(self) -> u64 {
         let pid_ino = |pid: u32, k: u64| (((pid as u64 + 1) << 4) | k) << 8;
         match self {
@@ -786,6 +845,8 @@ impl ProcFs {
         let root = Arc::new(ProcInode {
             fs: shared.clone(),
             node: Node::Root,
+            key: Node::Root.key(),
+            ty: FileType::Directory,
         });
         Arc::new(ProcFs { shared, root })
     }
@@ -812,12 +873,17 @@ impl FileSystem for ProcFs {
 struct ProcInode {
     fs: Arc<Shared>,
     node: Node,
+    /// `node.key()`, what the node cache compares.
+    key: u64,
+    /// `node.file_type()`, asked at every step of a walk.
+    ty: FileType,
 }
 
 impl Keyed for ProcInode {
-    type Key = Node;
-    fn key(&self) -> Node {
-        self.node
+    type Key = u64;
+    #[inline]
+    fn key(&self) -> u64 {
+        self.key
     }
 }
 
@@ -913,11 +979,15 @@ impl ProcInode {
 
     /// The object of `node`: a cached one (a node is all a `ProcInode` holds), else a
     /// new one.
+    #[inline]
     fn child(&self, node: Node) -> InodeRef {
-        self.fs.nodes.get_or(node, node.ino(), || {
+        let key = node.key();
+        self.fs.nodes.get_or(key, key, || {
             Arc::new(ProcInode {
                 fs: self.fs.clone(),
                 node,
+                key,
+                ty: node.file_type(),
             })
         })
     }
@@ -1051,7 +1121,7 @@ impl ProcInode {
 
 impl Inode for ProcInode {
     fn file_type(&self) -> FileType {
-        self.node.file_type()
+        self.ty
     }
 
     fn metadata(&self) -> Metadata {
@@ -1238,8 +1308,8 @@ impl Inode for ProcInode {
             }
             Node::LinkDir(pid, links) => {
                 self.check_pid(pid)?;
-                let link = shown_links()
-                    .find(|l| l.name() == name)
+                let link = Link::by_name(name)
+                    .filter(|l| l.kind().enabled())
                     .ok_or(Errno::ENOENT)?;
                 Node::Link(pid, links, link)
             }
@@ -1283,10 +1353,10 @@ impl Inode for ProcInode {
                 out[..d.len()].copy_from_slice(d);
                 Some(Ok(d.len()))
             }
-            Node::Link(_, links, _) => Some(self.link_target().and_then(|c| {
-                write_link_text(c.kind(), c.number(), links == Links::Container, out)
-                    .ok_or(Errno::ENAMETOOLONG)
-            })),
+            Node::Link(_, links, _) => Some(
+                self.link_target()
+                    .map(|c| write_link_text(c.common(), links == Links::Container, out)),
+            ),
             _ => None,
         }
     }
@@ -1295,16 +1365,13 @@ impl Inode for ProcInode {
     /// parsing the number (the link's text still comes from `readlink`).
     fn numbered_sibling(&self) -> Option<Result<(InodeRef, u32), Errno>> {
         match self.node {
+            // The caller's own number names a live process (the caller): no lookup.
             Node::SelfLink => {
                 let pid = self.fs.view.self_pid();
-                Some(
-                    (if pid == 0 {
-                        Err(Errno::ENOENT)
-                    } else {
-                        self.check_pid(pid)
-                    })
-                    .map(|()| (self.child(Node::Pid(pid)), pid)),
-                )
+                Some(match pid {
+                    0 => Err(Errno::ENOENT),
+                    _ => Ok((self.child(Node::Pid(pid)), pid)),
+                })
             }
             _ => None,
         }
@@ -1471,6 +1538,85 @@ impl Inode for ProcInode {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn node_keys_differ_for_different_nodes() {
+        use crate::fs::procpid::OomFile;
+        use crate::fs::timens::OffsetsFile;
+        use crate::fs::usermap::UserFile;
+        let mut nodes = alloc::vec![
+            Node::Root,
+            Node::SelfLink,
+            Node::Meminfo,
+            Node::Mounts,
+            Node::Filesystems,
+            Node::Uptime,
+            Node::Sys,
+            Node::SysUser,
+            Node::SysKernel,
+            Node::SysFs,
+            Node::SysVm,
+            Node::FileNr,
+            Node::OverflowUid,
+            Node::OverflowGid,
+            Node::Plimits,
+            Node::CpuStat,
+            Node::CpuInfo,
+            Node::Net,
+            Node::NetUnix,
+            Node::Loadavg,
+        ];
+        for i in [0u8, 1, 7, 255] {
+            nodes.extend([Node::Tunable(i), Node::Sysctl(i), Node::NetInet(i)]);
+        }
+        nodes.extend(Kind::ALL.map(Node::MaxContainer));
+        for p in [0u32, 1, 2, 4096, u32::MAX] {
+            nodes.extend([
+                Node::Pid(p),
+                Node::Status(p),
+                Node::Comm(p),
+                Node::Stat(p),
+                Node::Cmdline(p),
+                Node::Maps(p),
+                Node::Statm(p),
+                Node::Environ(p),
+                Node::PidMounts(p),
+                Node::Cgroup(p),
+                Node::MountInfo(p),
+                Node::Exe(p),
+                Node::Limits(p),
+                Node::PlGroup(p),
+                Node::FsLink(p, false),
+                Node::FsLink(p, true),
+            ]);
+            for f in [OomFile::ScoreAdj, OomFile::Score, OomFile::Adj] {
+                nodes.push(Node::Oom(p, f));
+            }
+            for f in [UserFile::UidMap, UserFile::GidMap, UserFile::Setgroups] {
+                nodes.push(Node::User(p, f));
+            }
+            for f in [OffsetsFile::Linux, OffsetsFile::LiteOs] {
+                nodes.push(Node::TimeOffsets(p, f));
+            }
+            for l in [Links::Container, Links::Ns] {
+                nodes.push(Node::LinkDir(p, l));
+                nodes.extend(Link::ALL.map(|link| Node::Link(p, l, link)));
+            }
+            for i in [0u8, 1, 200] {
+                nodes.push(Node::PlFile(p, i));
+            }
+        }
+        for (i, a) in nodes.iter().enumerate() {
+            for b in &nodes[i + 1..] {
+                assert!(a == b || a.key() != b.key(), "{a:?} and {b:?} share a key");
+            }
+        }
+        for link in Link::ALL {
+            assert_eq!(Link::by_name(link.name()), Some(link));
+        }
+        assert_eq!(Link::by_name("user_for_children"), None);
+        assert_eq!(Link::by_name("nope"), None);
+    }
 
     #[test]
     fn pid_names_are_plain_decimals_without_a_leading_zero() {

@@ -177,7 +177,9 @@ pub fn try_current() -> Option<Arc<Thread>> {
     CURRENT.get()
 }
 
-/// Runs `f` with the running thread, borrowed, if one runs.
+/// Runs `f` with the running thread, borrowed, if one runs. Inline: procfs asks it at
+/// every step of a walk below `/proc/[pid]`.
+#[inline(always)]
 pub fn try_with_current<R>(f: impl FnOnce(&Arc<Thread>) -> R) -> Option<R> {
     CURRENT.with(f)
 }
