@@ -233,6 +233,25 @@ impl FsContext {
         .resolve_restricted(path, follow, rules)
     }
 
+    /// [`resolve_restricted`](Self::resolve_restricted) for `open`
+    /// ([`Walker::resolve_open`]).
+    pub fn resolve_open(
+        &self,
+        base: Option<&Loc>,
+        path: &str,
+        follow: bool,
+        rules: u64,
+    ) -> Result<Loc, Errno> {
+        let (root, cwd) = self.root_and_cwd();
+        let start = base.unwrap_or(&cwd);
+        Walker {
+            mounts: &self.mounts,
+            root: scoped_root(start, &root, rules),
+            cwd: start,
+        }
+        .resolve_open(path, follow, rules)
+    }
+
     /// [`resolve_parent_at`](Self::resolve_parent_at) under `RESOLVE_*` restrictions.
     pub fn resolve_parent_restricted(
         &self,

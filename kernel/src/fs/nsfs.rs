@@ -91,14 +91,26 @@ impl Inode for NsInode {
     fn open_shared(self: Arc<Self>) -> Option<Arc<dyn FileOps>> {
         Some(self)
     }
+
+    fn outside_mounts(&self) -> bool {
+        true
+    }
+
+    fn object_name(&self) -> Option<String> {
+        Some(link_text(self.ns.kind(), self.ns.number(), false))
+    }
 }
 
 /// A new fd (close-on-exec, read-only) on the nsfs inode of `ns`, as `NS_GET_USERNS`
 /// and `NS_GET_PARENT` return.
 fn install_ns_fd(ns: Arc<dyn Container>) -> Result<usize, Errno> {
-    let path = link_text(ns.kind(), ns.number(), false);
     let inode = Arc::new(NsInode { ns });
-    let file = OpenFile::new(inode.clone(), Some(inode as InodeRef), path, O_RDONLY);
+    let file = OpenFile::new(
+        inode.clone(),
+        Some(inode as InodeRef),
+        String::new(),
+        O_RDONLY,
+    );
     env::install_fd(file, true).map(|fd| fd as usize)
 }
 

@@ -236,7 +236,10 @@ impl Inode for FdInode {
         let (file, _) = self.file(fd)?;
         Ok(match has_tree_path(&file) {
             true => super::current_context().path_from_root(file.path()),
-            false => file.path().to_string(),
+            false => match file.inode().and_then(|i| i.object_name()) {
+                Some(name) => name,
+                None => file.path().to_string(),
+            },
         })
     }
 

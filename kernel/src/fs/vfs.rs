@@ -171,6 +171,18 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::EINVAL)
     }
 
+    /// Whether this inode lies outside every mount (an nsfs one): an open file of it
+    /// keeps no path and is named by [`object_name`](Self::object_name).
+    fn outside_mounts(&self) -> bool {
+        false
+    }
+
+    /// The name of an inode outside every mount, as `/proc/[pid]/fd` shows its open
+    /// files (`uts:[4026531838]`).
+    fn object_name(&self) -> Option<String> {
+        None
+    }
+
     /// Looks up one name (never `.` or `..`: the path walk handles those).
     fn lookup(&self, _name: &str) -> Result<InodeRef, Errno> {
         Err(Errno::ENOTDIR)

@@ -69,6 +69,40 @@ impl Walker<'_> {
 
     /// [`resolve`](Self::resolve) under `RESOLVE_*` restrictions `rules`.
     pub fn resolve_restricted(&self, path: &str, follow: bool, rules: u64) -> Result<Loc, Errno> {
+        let mut at = String::new();
+        let inode = self.resolve_into(&mut at, path, follow, rules)?;
+        Ok(Loc { path: at, inode })
+    }
+
+    /// [`resolve_restricted`](Self::resolve_restricted) for `open`: the walk builds its
+    /// path on the kernel stack, and the result's `String` is made once at the end, and
+    /// not at all for an inode outside every mount (an nsfs one: its open file is named
+    /// by the inode, `uts:[4026531838]`, as Linux names it).
+    pub fn resolve_open(&self, path: &str, follow: bool, rules: u64) -> Result<Loc, Errno> {
+        let mut at = WalkPath::new();
+        let inode = self.resolve_into(&mut at, path, follow, rules)?;
+        let path = match inode.outside_mounts() {
+            true => String::new(),
+            false => {
+                let text = at.as_str()?;
+                let mut s = String::new();
+                s.try_reserve_exact(text.len()).map_err(|_| Errno::ENOMEM)?;
+                s.push_str(text);
+                s
+            }
+        };
+        Ok(Loc { path, inode })
+    }
+
+    /// [`resolve_restricted`](Self::resolve_restricted) building the path in `at`.
+    #[inline(always)]
+    fn resolve_into<P: PathSink>(
+        &self,
+        at: &mut P,
+        path: &str,
+        follow: bool,
+        rules: u64,
+    ) -> Result<InodeRef, Errno> {
         path::check(path)?;
         if rules & RESOLVE_BENEATH != 0 && path::is_absolute(path) {
             return Err(Errno::EXDEV);
@@ -79,11 +113,12 @@ impl Walker<'_> {
             self.cwd
         };
         let slash = path::has_trailing_slash(path);
-        let loc = self.walk_with(start, path, follow || slash, rules)?;
-        if slash && loc.file_type() != FileType::Directory {
+        PathSink::reserve(at, start.path.len() + 1 + path.len())?;
+        let inode = self.walk_into(at, start, path, follow || slash, rules)?;
+        if slash && inode.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
-        Ok(loc)
+        Ok(inode)
     }
 
     /// Resolves all but the last component of `path`, which must name a directory.
@@ -149,7 +184,8 @@ impl Walker<'_> {
         follow_last: bool,
         rules: u64,
     ) -> Result<Loc, Errno> {
-        let mut at = String::with_capacity(start.path.len() + 1 + path.len());
+        let mut at = String::new();
+        PathSink::reserve(&mut at, start.path.len() + 1 + path.len())?;
         let inode = self.walk_into(&mut at, start, path, follow_last, rules)?;
         Ok(Loc { path: at, inode })
     }
@@ -157,19 +193,7 @@ impl Walker<'_> {
     /// [`resolve`](Self::resolve) for a caller that wants only the inode (`readlink`):
     /// the walk's path stays on the kernel stack.
     pub fn resolve_inode(&self, path: &str, follow: bool) -> Result<InodeRef, Errno> {
-        path::check(path)?;
-        let start = if path::is_absolute(path) {
-            self.root
-        } else {
-            self.cwd
-        };
-        let slash = path::has_trailing_slash(path);
-        let mut at = WalkPath::new();
-        let inode = self.walk_into(&mut at, start, path, follow || slash, 0)?;
-        if slash && inode.file_type() != FileType::Directory {
-            return Err(Errno::ENOTDIR);
-        }
-        Ok(inode)
+        self.resolve_into(&mut WalkPath::new(), path, follow, 0)
     }
 
     /// Walks `path` from `start`, building the canonical path reached in `at`; returns

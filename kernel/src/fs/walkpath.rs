@@ -29,6 +29,12 @@ pub trait PathSink {
         self.len() == 0
     }
     fn bytes(&self) -> &[u8];
+    /// Room for `more` bytes (`ENOMEM` when there is none): a walk reserves its path's
+    /// length before it starts.
+    #[inline]
+    fn reserve(&mut self, _more: usize) -> Result<(), Errno> {
+        Ok(())
+    }
     /// The text of the first `len` bytes.
     fn prefix(&self, len: usize) -> Result<&str, Errno>;
     fn push_str(&mut self, s: &str) -> Result<(), Errno>;
@@ -62,6 +68,11 @@ impl PathSink for String {
     #[inline]
     fn len(&self) -> usize {
         String::len(self)
+    }
+
+    #[inline]
+    fn reserve(&mut self, more: usize) -> Result<(), Errno> {
+        self.try_reserve(more).map_err(|_| Errno::ENOMEM)
     }
 
     #[inline]

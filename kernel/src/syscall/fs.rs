@@ -494,16 +494,8 @@ pub(super) fn open_restricted(dirfd: i32, p: &str, flags: u32, mode: u32, rules:
         return Err(Errno::EOPNOTSUPP);
     }
     let follow = flags & O_NOFOLLOW == 0;
-    let (resolved, base) = if rules == 0 {
-        (resolve_at(dirfd, p, follow), None)
-    } else {
-        let base = restricted_base(dirfd, p, rules)?;
-        (
-            context().resolve_restricted(base.as_ref(), p, follow, rules),
-            base,
-        )
-    };
-    let loc = match resolved {
+    let base = restricted_base(dirfd, p, rules)?;
+    let loc = match context().resolve_open(base.as_ref(), p, follow, rules) {
         Ok(loc) => {
             if flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
                 return Err(Errno::EEXIST);

@@ -1,5 +1,5 @@
 //! `/proc/[pid]/fd` and `/proc/[pid]/fdinfo` as Linux has them: the links' text for a
-//! file, a pipe, a socket, an eventfd and a pty slave, reopening through a link (a new
+//! file, a pipe, a socket, an eventfd, a container link and a pty slave, reopening through a link (a new
 //! description of the same file; the same pipe), `fdinfo` positions and flags, and the
 //! ptrace read rule for another user's descriptors.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -125,6 +125,23 @@ mod imp {
         check_eq!(fdinfo(e, "eventfd-count:"), Some(String::from("5")));
         check_eq!(fdinfo(e, "flags:"), Some(String::from("02000002")));
         close_all(&[s, e]);
+    }
+
+    /// Linux names an open container link by its container (`uts:[4026531838]`), not by
+    /// the path it was opened through; reopening it gives the same container.
+    fn container_link_fd_is_named_by_its_container() {
+        let want = check_ok!(readlink_text("/proc/self/ns/uts"));
+        check!(want.starts_with("uts:[") && want.ends_with(']'), "{}", want);
+        let fd = check_ok!(open_path("/proc/self/ns/uts", O_RDONLY));
+        check_eq!(link(fd), Ok(want.clone()));
+        let again = check_ok!(open_path(&format!("/proc/self/fd/{fd}"), O_RDONLY));
+        check_eq!(
+            fstat(again).map(|s| s.st_ino),
+            fstat(fd).map(|s| s.st_ino),
+            "the same container"
+        );
+        check_eq!(link(again), Ok(want));
+        close_all(&[fd, again]);
     }
 
     fn close_all(fds: &[i32]) {
@@ -343,6 +360,7 @@ mod imp {
             file_link_names_its_path_and_reopens_the_file,
             pipe_link_is_pipe_ino_and_reopens_the_same_pipe,
             socket_and_eventfd_links_name_the_object,
+            container_link_fd_is_named_by_its_container,
             pty_slave_link_is_dev_pts_n,
             fdinfo_shows_position_flags_and_mount,
             maps_show_the_files_device_and_inode,
