@@ -16,6 +16,7 @@ pub mod prctl;
 pub mod ptimer;
 pub mod robust;
 pub mod sched;
+pub mod seenpid;
 pub mod signal;
 pub mod signalfd;
 
@@ -61,6 +62,8 @@ pub struct Thread {
     _charge: ThreadCharge,
     /// seccomp mode and filters (per thread, as Linux).
     pub seccomp: crate::seccomp::ThreadSeccomp,
+    /// The last number this thread found naming a process ([`process_exists`]).
+    seen_pid: seenpid::SeenPid,
 }
 
 pub struct ThreadInner {
@@ -101,6 +104,12 @@ pub struct Process {
     /// The plimits group (charged for this process from fork to reap). Its own lock:
     /// the scheduler reads it without taking `inner`.
     pub plimits: Mutex<Arc<crate::plimits::Group>>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        seenpid::process_gone();
+    }
 }
 
 pub struct ProcInner {
@@ -259,14 +268,24 @@ pub fn find_process(nr: u32) -> Option<Arc<Process>> {
 /// included): `find_process(nr).is_some()` without taking the process (procfs asks at
 /// every step of a walk below `/proc/[pid]`).
 pub fn process_exists(nr: u32) -> bool {
-    // The caller is its own number: answered in the same borrow of the running thread.
+    // The caller is its own number: answered in the same borrow of the running thread;
+    // the number this thread found last, while no process has gone since, too.
     sched::try_with_current(|t| {
         let p = t.process();
-        p.vpid == nr
-            || p.pid
-                .container()
-                .lookup(nr)
-                .is_some_and(|pid| pid.has_process())
+        if p.vpid == nr {
+            return true;
+        }
+        let c = p.pid.container();
+        let key = Arc::as_ptr(c) as usize;
+        let now = seenpid::gone();
+        if t.seen_pid.holds(key, nr, now) {
+            return true;
+        }
+        let found = c.lookup(nr).is_some_and(|pid| pid.has_process());
+        if found {
+            t.seen_pid.remember(key, nr, now);
+        }
+        found
     })
     .unwrap_or_else(|| {
         crate::container::root()
@@ -427,6 +446,7 @@ fn make_thread(
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
     let ctx = CpuContext::new_user(frame, fpu, fs_base).ok_or(crate::errno::Errno::ENOMEM)?;
     Ok(Arc::new(Thread {
+        seen_pid: seenpid::SeenPid::new(),
         tid,
         process: proc.clone(),
         ctx,
