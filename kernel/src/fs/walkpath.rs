@@ -154,12 +154,15 @@ impl PathSink for WalkPath {
 
     #[inline]
     fn push_slash(&mut self) -> Result<(), Errno> {
-        if self.ends_with_slash() {
-            return Ok(());
-        }
         if !self.spilled && self.len < INLINE_PATH {
+            if self.len > 0 && self.inline[self.len - 1] == b'/' {
+                return Ok(());
+            }
             self.inline[self.len] = b'/';
             self.len += 1;
+            return Ok(());
+        }
+        if self.ends_with_slash() {
             return Ok(());
         }
         self.push_heap(b"/")
