@@ -711,7 +711,8 @@ impl Node {
             Node::Net => 40,
             Node::NetUnix => 41,
             Node::NetInet(i) => 42 + i as u64,
-            Node::Loadavg => 15,
+            // 16.. are MaxContainer's (one per kind).
+            Node::Loadavg => 30,
             Node::Sys => 7,
             Node::SysUser => 8,
             Node::SysKernel => 9,
@@ -1538,6 +1539,87 @@ impl Inode for ProcInode {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    /// Linux tools take (st_dev, st_ino) for a file's identity (`find`, `du`, `tar`):
+    /// no two files of /proc share a number.
+    #[test]
+    fn inode_numbers_differ_for_different_files() {
+        use crate::fs::procpid::OomFile;
+        use crate::fs::timens::OffsetsFile;
+        use crate::fs::usermap::UserFile;
+        let mut nodes = vec![
+            Node::Root,
+            Node::SelfLink,
+            Node::Meminfo,
+            Node::Mounts,
+            Node::Filesystems,
+            Node::Uptime,
+            Node::Sys,
+            Node::SysUser,
+            Node::SysKernel,
+            Node::SysFs,
+            Node::SysVm,
+            Node::FileNr,
+            Node::OverflowUid,
+            Node::OverflowGid,
+            Node::Plimits,
+            Node::CpuStat,
+            Node::CpuInfo,
+            Node::Net,
+            Node::NetUnix,
+            Node::Loadavg,
+        ];
+        nodes.extend((0..sysctl::TUNABLES.len() as u8).map(Node::Tunable));
+        nodes.extend((0..super::sysctl::kernel::KERNEL.len() as u8).map(Node::Sysctl));
+        nodes.extend((0..crate::net::inet::procnet::FILES.len() as u8).map(Node::NetInet));
+        nodes.extend(Kind::ALL.map(Node::MaxContainer));
+        for p in [0u32, 1, 4096] {
+            nodes.extend([
+                Node::Pid(p),
+                Node::Status(p),
+                Node::Comm(p),
+                Node::Stat(p),
+                Node::Cmdline(p),
+                Node::Maps(p),
+                Node::Statm(p),
+                Node::Environ(p),
+                Node::PidMounts(p),
+                Node::Cgroup(p),
+                Node::MountInfo(p),
+                Node::Exe(p),
+                Node::Limits(p),
+                Node::FsLink(p, false),
+                Node::FsLink(p, true),
+            ]);
+            for f in [OomFile::ScoreAdj, OomFile::Score, OomFile::Adj] {
+                nodes.push(Node::Oom(p, f));
+            }
+            for f in [UserFile::UidMap, UserFile::GidMap, UserFile::Setgroups] {
+                nodes.push(Node::User(p, f));
+            }
+            for f in [OffsetsFile::Linux, OffsetsFile::LiteOs] {
+                nodes.push(Node::TimeOffsets(p, f));
+            }
+            for l in [Links::Container, Links::Ns] {
+                nodes.push(Node::LinkDir(p, l));
+                nodes.extend(Link::ALL.map(|link| Node::Link(p, l, link)));
+            }
+        }
+        for g in [1u32, 2] {
+            nodes.push(Node::PlGroup(g));
+            nodes.extend((0..8u8).map(|i| Node::PlFile(g, i)));
+        }
+        nodes.extend((0..8u8).map(|i| Node::PlFile(0, i)));
+        for (i, a) in nodes.iter().enumerate() {
+            for b in &nodes[i + 1..] {
+                assert!(
+                    a.ino() != b.ino(),
+                    "{a:?} and {b:?} share inode {}",
+                    a.ino()
+                );
+            }
+        }
+    }
 
     #[test]
     fn node_keys_differ_for_different_nodes() {
