@@ -773,8 +773,19 @@ fn faccessat(dirfd: i32, pathname: u64, mode: u32, flags: u32) -> SysResult {
     }
     let p = user_path_maybe_empty(pathname, flags)?;
     let loc = resolve_at(dirfd, &p, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    if mode != 0 && !vfs::permits(&loc.inode.metadata(), &access_caller(flags), mode) {
+    let meta = loc.inode.metadata();
+    if mode != 0 && !vfs::permits(&meta, &access_caller(flags), mode) {
         return Err(Errno::EACCES);
+    }
+    // Linux (SuS): write access to a file (not a device, fifo or socket) on a read-only
+    // mount is EROFS, once the permission bits allow it.
+    const W_OK: u32 = 2;
+    let special = matches!(
+        meta.file_type(),
+        FileType::CharDevice | FileType::BlockDevice | FileType::Fifo | FileType::Socket
+    );
+    if mode & W_OK != 0 && !special && context().mounts().read_only(&loc.path) {
+        return Err(Errno::EROFS);
     }
     Ok(0)
 }

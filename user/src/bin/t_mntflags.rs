@@ -149,7 +149,8 @@ mod imp {
         });
     }
 
-    /// A read-only mount refuses truncate, chmod, chown and utimensat with EROFS; a remount
+    /// A read-only mount refuses truncate, chmod, chown, utimensat and access(W_OK) with
+    /// EROFS; a remount
     /// read-only is EBUSY while a file there is open for writing.
     fn rdonly_refuses_metadata_changes() {
         in_newns("rdonly_refuses_metadata_changes", || {
@@ -172,9 +173,13 @@ mod imp {
             check_eq!(chown(&f, 0, 0), Err(EROFS));
             check_eq!(utimensat_now(&f), Err(EROFS));
             check_eq!(open(&f, sys::O_WRONLY), Err(EROFS));
+            let fc = alloc::ffi::CString::new(f.as_str()).unwrap();
+            check_eq!(sys::access(&fc, 2), Err(EROFS), "access(W_OK)");
+            check_eq!(sys::access(&fc, 4), Ok(0), "access(R_OK)");
             check_eq!(read_text(&f).as_deref(), Ok("hello"));
             check_eq!(mount("tmpfs", DIR, "tmpfs", MS_REMOUNT), Ok(0));
             check_eq!(truncate(&f, 1), Ok(0));
+            check_eq!(sys::access(&fc, 2), Ok(0), "access(W_OK) once writable");
             check_eq!(chmod(&f, 0o600), Ok(0));
             check_eq!(chown(&f, 0, 0), Ok(0));
             check_eq!(utimensat_now(&f), Ok(0));
