@@ -223,14 +223,7 @@ impl FsContext {
         follow: bool,
         rules: u64,
     ) -> Result<Loc, Errno> {
-        let (root, cwd) = self.root_and_cwd();
-        let start = base.unwrap_or(&cwd);
-        Walker {
-            mounts: &self.mounts,
-            root: scoped_root(start, &root, rules),
-            cwd: start,
-        }
-        .resolve_restricted(path, follow, rules)
+        self.scoped(base, rules, |w| w.resolve_restricted(path, follow, rules))
     }
 
     /// [`resolve_restricted`](Self::resolve_restricted) for `open`
@@ -242,14 +235,19 @@ impl FsContext {
         follow: bool,
         rules: u64,
     ) -> Result<Loc, Errno> {
+        self.scoped(base, rules, |w| w.resolve_open(path, follow, rules))
+    }
+
+    /// Runs `f` with a walker from `base` (the working directory when `None`) whose root
+    /// is the caller's, or `base` for a scoped walk under `rules`.
+    fn scoped<R>(&self, base: Option<&Loc>, rules: u64, f: impl FnOnce(&Walker<'_>) -> R) -> R {
         let (root, cwd) = self.root_and_cwd();
         let start = base.unwrap_or(&cwd);
-        Walker {
+        f(&Walker {
             mounts: &self.mounts,
             root: scoped_root(start, &root, rules),
             cwd: start,
-        }
-        .resolve_open(path, follow, rules)
+        })
     }
 
     /// [`resolve_parent_at`](Self::resolve_parent_at) under `RESOLVE_*` restrictions.
@@ -259,14 +257,7 @@ impl FsContext {
         path: &str,
         rules: u64,
     ) -> Result<Parent, Errno> {
-        let (root, cwd) = self.root_and_cwd();
-        let start = base.unwrap_or(&cwd);
-        Walker {
-            mounts: &self.mounts,
-            root: scoped_root(start, &root, rules),
-            cwd: start,
-        }
-        .resolve_parent_restricted(path, rules)
+        self.scoped(base, rules, |w| w.resolve_parent_restricted(path, rules))
     }
 
     /// Resolves the parent directory of `path` relative to `base`.

@@ -1540,13 +1540,14 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    /// Linux tools take (st_dev, st_ino) for a file's identity (`find`, `du`, `tar`):
-    /// no two files of /proc share a number.
-    #[test]
-    fn inode_numbers_differ_for_different_files() {
+    /// Nodes of every variant: the fixed ones, the numbered ones (tunables, sysctls, net
+    /// files, plimits files) for each of `indexes`, and the per-process ones (and
+    /// plimits groups) for each of `pids`.
+    fn sample_nodes(pids: &[u32], indexes: [core::ops::Range<u8>; 4]) -> Vec<Node> {
         use crate::fs::procpid::OomFile;
         use crate::fs::timens::OffsetsFile;
         use crate::fs::usermap::UserFile;
+        let [tunables, sysctls, net, plfiles] = indexes;
         let mut nodes = vec![
             Node::Root,
             Node::SelfLink,
@@ -1569,11 +1570,11 @@ mod tests {
             Node::NetUnix,
             Node::Loadavg,
         ];
-        nodes.extend((0..sysctl::TUNABLES.len() as u8).map(Node::Tunable));
-        nodes.extend((0..super::sysctl::kernel::KERNEL.len() as u8).map(Node::Sysctl));
-        nodes.extend((0..crate::net::inet::procnet::FILES.len() as u8).map(Node::NetInet));
+        nodes.extend(tunables.map(Node::Tunable));
+        nodes.extend(sysctls.map(Node::Sysctl));
+        nodes.extend(net.map(Node::NetInet));
         nodes.extend(Kind::ALL.map(Node::MaxContainer));
-        for p in [0u32, 1, 4096] {
+        for &p in pids {
             nodes.extend([
                 Node::Pid(p),
                 Node::Status(p),
@@ -1590,6 +1591,7 @@ mod tests {
                 Node::Limits(p),
                 Node::FsLink(p, false),
                 Node::FsLink(p, true),
+                Node::PlGroup(p),
             ]);
             for f in [OomFile::ScoreAdj, OomFile::Score, OomFile::Adj] {
                 nodes.push(Node::Oom(p, f));
@@ -1604,12 +1606,25 @@ mod tests {
                 nodes.push(Node::LinkDir(p, l));
                 nodes.extend(Link::ALL.map(|link| Node::Link(p, l, link)));
             }
+            nodes.extend(plfiles.clone().map(|i| Node::PlFile(p, i)));
         }
-        for g in [1u32, 2] {
-            nodes.push(Node::PlGroup(g));
-            nodes.extend((0..8u8).map(|i| Node::PlFile(g, i)));
-        }
-        nodes.extend((0..8u8).map(|i| Node::PlFile(0, i)));
+        nodes
+    }
+
+    /// Linux tools take (st_dev, st_ino) for a file's identity (`find`, `du`, `tar`):
+    /// no two files of /proc share a number.
+    #[test]
+    fn inode_numbers_differ_for_different_files() {
+        let count = |n: usize| 0..n as u8;
+        let nodes = sample_nodes(
+            &[0, 1, 4096],
+            [
+                count(sysctl::TUNABLES.len()),
+                count(super::sysctl::kernel::KERNEL.len()),
+                count(crate::net::inet::procnet::FILES.len()),
+                count(plimits::FILES.len()),
+            ],
+        );
         for (i, a) in nodes.iter().enumerate() {
             for b in &nodes[i + 1..] {
                 assert!(
@@ -1623,71 +1638,7 @@ mod tests {
 
     #[test]
     fn node_keys_differ_for_different_nodes() {
-        use crate::fs::procpid::OomFile;
-        use crate::fs::timens::OffsetsFile;
-        use crate::fs::usermap::UserFile;
-        let mut nodes = alloc::vec![
-            Node::Root,
-            Node::SelfLink,
-            Node::Meminfo,
-            Node::Mounts,
-            Node::Filesystems,
-            Node::Uptime,
-            Node::Sys,
-            Node::SysUser,
-            Node::SysKernel,
-            Node::SysFs,
-            Node::SysVm,
-            Node::FileNr,
-            Node::OverflowUid,
-            Node::OverflowGid,
-            Node::Plimits,
-            Node::CpuStat,
-            Node::CpuInfo,
-            Node::Net,
-            Node::NetUnix,
-            Node::Loadavg,
-        ];
-        for i in [0u8, 1, 7, 255] {
-            nodes.extend([Node::Tunable(i), Node::Sysctl(i), Node::NetInet(i)]);
-        }
-        nodes.extend(Kind::ALL.map(Node::MaxContainer));
-        for p in [0u32, 1, 2, 4096, u32::MAX] {
-            nodes.extend([
-                Node::Pid(p),
-                Node::Status(p),
-                Node::Comm(p),
-                Node::Stat(p),
-                Node::Cmdline(p),
-                Node::Maps(p),
-                Node::Statm(p),
-                Node::Environ(p),
-                Node::PidMounts(p),
-                Node::Cgroup(p),
-                Node::MountInfo(p),
-                Node::Exe(p),
-                Node::Limits(p),
-                Node::PlGroup(p),
-                Node::FsLink(p, false),
-                Node::FsLink(p, true),
-            ]);
-            for f in [OomFile::ScoreAdj, OomFile::Score, OomFile::Adj] {
-                nodes.push(Node::Oom(p, f));
-            }
-            for f in [UserFile::UidMap, UserFile::GidMap, UserFile::Setgroups] {
-                nodes.push(Node::User(p, f));
-            }
-            for f in [OffsetsFile::Linux, OffsetsFile::LiteOs] {
-                nodes.push(Node::TimeOffsets(p, f));
-            }
-            for l in [Links::Container, Links::Ns] {
-                nodes.push(Node::LinkDir(p, l));
-                nodes.extend(Link::ALL.map(|link| Node::Link(p, l, link)));
-            }
-            for i in [0u8, 1, 200] {
-                nodes.push(Node::PlFile(p, i));
-            }
-        }
+        let nodes = sample_nodes(&[0, 1, 2, 4096, u32::MAX], [0..255, 0..255, 0..255, 0..255]);
         for (i, a) in nodes.iter().enumerate() {
             for b in &nodes[i + 1..] {
                 assert!(a == b || a.key() != b.key(), "{a:?} and {b:?} share a key");
