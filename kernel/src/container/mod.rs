@@ -247,6 +247,9 @@ pub trait ContainerType: Any + Send + Sync + Sized {
 /// [`ContainerType`] is one.
 pub trait Container: Any + Send + Sync {
     fn common(&self) -> &ContainerCommon;
+    /// The container as its nsfs inode and as its open file (it is both: `fs::nsfs`).
+    fn into_inode(self: Arc<Self>) -> crate::fs::vfs::InodeRef;
+    fn into_file_ops(self: Arc<Self>) -> Arc<dyn crate::fs::file::FileOps>;
     /// The parent container, for hierarchical types: `NS_GET_PARENT`.
     fn parent(&self) -> Option<Arc<dyn Container>>;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -255,6 +258,12 @@ pub trait Container: Any + Send + Sync {
 impl<T: ContainerType> Container for T {
     fn common(&self) -> &ContainerCommon {
         ContainerType::common(self)
+    }
+    fn into_inode(self: Arc<Self>) -> crate::fs::vfs::InodeRef {
+        self
+    }
+    fn into_file_ops(self: Arc<Self>) -> Arc<dyn crate::fs::file::FileOps> {
+        self
     }
     fn parent(&self) -> Option<Arc<dyn Container>> {
         ContainerType::parent(self).map(|p| p as Arc<dyn Container>)

@@ -120,7 +120,7 @@ mod imp {
 
     /// The user container owning a container (`NS_GET_USERNS`); for a user container,
     /// its parent.
-    pub fn owning_user_container(ns: &Arc<dyn Container>) -> Option<Arc<dyn Container>> {
+    pub fn owning_user_container(ns: &dyn Container) -> Option<Arc<dyn Container>> {
         ns.common().owner().map(|u| u.clone() as Arc<dyn Container>)
     }
 
@@ -264,7 +264,7 @@ mod imp {
     }
 
     /// No root containers exist in host tests (`container::init` is not run).
-    pub fn owning_user_container(_ns: &Arc<dyn Container>) -> Option<Arc<dyn Container>> {
+    pub fn owning_user_container(_ns: &dyn Container) -> Option<Arc<dyn Container>> {
         None
     }
 

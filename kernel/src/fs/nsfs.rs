@@ -1,6 +1,7 @@
 //! nsfs: the objects behind the magic links `/proc/[pid]/container/*` and
-//! `/proc/[pid]/ns/*`. Following such a link lands on an [`NsInode`] of the container
-//! (st_ino = the container number, one fixed st_dev); opening it gives a file that holds
+//! `/proc/[pid]/ns/*`. Following such a link lands on the container itself, which is its
+//! own nsfs inode and open file (st_ino = the container number, one fixed st_dev; nothing
+//! is allocated to open it); opening it gives a file that holds
 //! the container alive (LiteOS-A and Linux free a container when the last process and
 //! the last open link fd drop it), that `setns` accepts ([`container_of_file`]) and that
 //! answers the ioctls of ioctl_ns(2).
@@ -8,12 +9,11 @@
 use super::env;
 use super::file::{FileOps, O_RDONLY, OpenFile};
 use super::procfs::push_decimal;
-use super::vfs::{Inode, InodeRef, Metadata, S_IFREG, SHORT_LINK, makedev};
+use super::vfs::{Inode, Metadata, S_IFREG, SHORT_LINK, makedev};
 use crate::container::{Container, ContainerCommon, Kind, LINK_TEXT};
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
-use core::any::Any;
 
 /// The device number of every nsfs inode (Linux's nsfs is an anonymous device too;
 /// `vfs::alloc_dev` hands out minors from 16 on, so this one is never reused).
@@ -59,26 +59,12 @@ pub fn write_link_text(c: &ContainerCommon, quoted: bool, out: &mut [u8; SHORT_L
     len + 2 * q
 }
 
-/// The nsfs inode of one container.
-pub struct NsInode {
-    ns: Arc<dyn Container>,
-}
-
-impl NsInode {
-    pub fn for_container(ns: Arc<dyn Container>) -> InodeRef {
-        Arc::new(NsInode { ns })
-    }
-
-    pub fn container(&self) -> &Arc<dyn Container> {
-        &self.ns
-    }
-}
-
-impl Inode for NsInode {
+/// Every container is its nsfs inode (a blanket implementation over [`Container`]).
+impl<T: Container> Inode for T {
     fn metadata(&self) -> Metadata {
         Metadata {
             dev: NSFS_DEV,
-            ino: self.ns.number() as u64,
+            ino: self.common().number() as u64,
             mode: S_IFREG | 0o444,
             nlink: 1,
             blksize: 4096,
@@ -86,8 +72,8 @@ impl Inode for NsInode {
         }
     }
 
-    /// An open container link is the inode: it holds the container alive and answers
-    /// the ioctls.
+    /// An open container link is the container: it holds the container alive and
+    /// answers the ioctls.
     fn open_shared(self: Arc<Self>) -> Option<Arc<dyn FileOps>> {
         Some(self)
     }
@@ -97,17 +83,21 @@ impl Inode for NsInode {
     }
 
     fn object_name(&self) -> Option<String> {
-        Some(link_text(self.ns.kind(), self.ns.number(), false))
+        let c = self.common();
+        Some(link_text(c.kind(), c.number(), false))
+    }
+
+    fn as_container(self: Arc<Self>) -> Option<Arc<dyn Container>> {
+        Some(self)
     }
 }
 
 /// A new fd (close-on-exec, read-only) on the nsfs inode of `ns`, as `NS_GET_USERNS`
 /// and `NS_GET_PARENT` return.
 fn install_ns_fd(ns: Arc<dyn Container>) -> Result<usize, Errno> {
-    let inode = Arc::new(NsInode { ns });
     let file = OpenFile::new(
-        inode.clone(),
-        Some(inode as InodeRef),
+        ns.clone().into_file_ops(),
+        Some(ns.into_inode()),
         String::new(),
         O_RDONLY,
     );
@@ -116,14 +106,15 @@ fn install_ns_fd(ns: Arc<dyn Container>) -> Result<usize, Errno> {
 
 /// The user container owning `ns` (`NS_GET_USERNS`): a user container's parent, or
 /// the owner of another kind; `EPERM` for the root user container (Linux).
-fn owner(ns: &Arc<dyn Container>) -> Result<Arc<dyn Container>, Errno> {
+fn owner(ns: &dyn Container) -> Result<Arc<dyn Container>, Errno> {
     if ns.kind() == Kind::User {
         return ns.parent().ok_or(Errno::EPERM);
     }
     env::owning_user_container(ns).ok_or(Errno::EPERM)
 }
 
-impl FileOps for NsInode {
+/// Every container is its open nsfs file.
+impl<T: Container> FileOps for T {
     fn read(&self, _file: &OpenFile, _buf: &mut [u8]) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
@@ -141,14 +132,15 @@ impl FileOps for NsInode {
     }
 
     fn ioctl(&self, _file: &OpenFile, cmd: u32, arg: u64) -> Result<usize, Errno> {
-        let kind = self.ns.kind();
+        let ns: &dyn Container = self;
+        let kind = ns.kind();
         match cmd {
-            NS_GET_USERNS => install_ns_fd(owner(&self.ns)?),
+            NS_GET_USERNS => install_ns_fd(owner(ns)?),
             NS_GET_PARENT => {
                 if !kind.hierarchical() {
                     return Err(Errno::EINVAL);
                 }
-                let parent = self.ns.parent().ok_or(Errno::EPERM)?;
+                let parent = ns.parent().ok_or(Errno::EPERM)?;
                 // Linux: a parent outside the caller's own (PID) container is hidden.
                 if !env::may_see_parent(&parent) {
                     return Err(Errno::EPERM);
@@ -180,10 +172,7 @@ pub fn container_of_file(file: &OpenFile) -> Option<Arc<dyn Container>> {
     if file.is_path_only() {
         return None;
     }
-    let inode: &dyn Any = &**file.inode()?;
-    inode
-        .downcast_ref::<NsInode>()
-        .map(|n| n.container().clone())
+    file.inode()?.clone().as_container()
 }
 
 /// A stand-in container of any kind, with an optional parent, owned by the root user
@@ -191,7 +180,9 @@ pub fn container_of_file(file: &OpenFile) -> Option<Arc<dyn Container>> {
 /// It takes a counted slot of its kind.
 #[cfg(test)]
 pub(crate) fn fake_container(kind: Kind, parent: Option<Arc<dyn Container>>) -> Arc<dyn Container> {
+    use super::vfs::InodeRef;
     use crate::container::ContainerCommon;
+    use core::any::Any;
     crate::container::init("");
 
     struct Fake {
@@ -202,6 +193,12 @@ pub(crate) fn fake_container(kind: Kind, parent: Option<Arc<dyn Container>>) -> 
     impl Container for Fake {
         fn common(&self) -> &ContainerCommon {
             &self.common
+        }
+        fn into_inode(self: Arc<Self>) -> InodeRef {
+            self
+        }
+        fn into_file_ops(self: Arc<Self>) -> Arc<dyn FileOps> {
+            self
         }
         fn parent(&self) -> Option<Arc<dyn Container>> {
             self.parent.clone()
@@ -228,7 +225,7 @@ mod tests {
     }
 
     fn open(ns: &Arc<dyn Container>) -> Arc<OpenFile> {
-        let inode = NsInode::for_container(ns.clone());
+        let inode = ns.clone().into_inode();
         let ops = inode
             .clone()
             .open_shared()
@@ -272,17 +269,14 @@ mod tests {
     #[test]
     fn metadata_is_a_read_only_file_numbered_by_the_container() {
         let c = fake(Kind::Uts, None);
-        let (a, b) = (
-            NsInode::for_container(c.clone()),
-            NsInode::for_container(c.clone()),
-        );
+        let (a, b) = (c.clone().into_inode(), c.clone().into_inode());
         let m = a.metadata();
         assert_eq!(m.mode, 0o100444);
         assert_eq!(m.ino, c.number() as u64);
         assert_eq!(m.dev, NSFS_DEV);
         assert_eq!(b.metadata(), m, "two links to one container are one object");
         let other = fake(Kind::Uts, None);
-        assert_ne!(NsInode::for_container(other).metadata().ino, m.ino);
+        assert_ne!(other.into_inode().metadata().ino, m.ino);
     }
 
     #[test]

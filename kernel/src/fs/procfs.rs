@@ -4,7 +4,7 @@
 
 use super::file::{FileOps, O_ACCMODE, O_RDONLY, O_WRONLY};
 use super::nodecache::{Keyed, NodeCache};
-use super::nsfs::{NsInode, link_text, write_link_text};
+use super::nsfs::{link_text, write_link_text};
 use super::procpid::OomFile;
 use super::sysctl;
 use super::timens::{self, OffsetsFile};
@@ -1387,7 +1387,7 @@ impl Inode for ProcInode {
 
     fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
         match self.node {
-            Node::Link(..) => Some(self.link_target().map(NsInode::for_container)),
+            Node::Link(..) => Some(self.link_target().map(|c| c.into_inode())),
             Node::FsLink(pid, cwd) => Some(
                 self.fs
                     .view

@@ -183,6 +183,11 @@ pub trait Inode: Send + Sync + Any {
         None
     }
 
+    /// The container this inode is (an nsfs one: `setns` takes an fd on it).
+    fn as_container(self: Arc<Self>) -> Option<Arc<dyn crate::container::Container>> {
+        None
+    }
+
     /// Looks up one name (never `.` or `..`: the path walk handles those).
     fn lookup(&self, _name: &str) -> Result<InodeRef, Errno> {
         Err(Errno::ENOTDIR)
