@@ -50,6 +50,9 @@ struct Sleepers {
     timed: BTreeSet<(u64, u32)>,
     /// The channel each sleeping thread waits on, by tid.
     chan_of: BTreeMap<u32, usize>,
+    /// The queue of the last channel emptied, kept (empty, with its room) for the next
+    /// channel slept on: a sleep and its wakeup allocate and free nothing.
+    spare: Option<VecDeque<Sleeper>>,
 }
 
 impl Sleepers {
@@ -59,7 +62,41 @@ impl Sleepers {
             self.timed.insert((d, tid));
         }
         self.chan_of.insert(tid, chan);
-        self.by_chan.entry(chan).or_default().push_back(sl);
+        let spare = &mut self.spare;
+        self.by_chan
+            .entry(chan)
+            .or_insert_with(|| spare.take().unwrap_or_default())
+            .push_back(sl);
+    }
+
+    /// Hands at most `n` sleepers of `chan` (longest sleeping first) to `f`; returns
+    /// how many.
+    fn take_chan_with(&mut self, chan: usize, n: usize, mut f: impl FnMut(Sleeper)) -> usize {
+        let Sleepers {
+            by_chan,
+            timed,
+            chan_of,
+            spare,
+        } = self;
+        let Some(q) = by_chan.get_mut(&chan) else {
+            return 0;
+        };
+        let k = n.min(q.len());
+        for sl in q.drain(..k) {
+            let tid = sl.thread.tid();
+            if let Some(d) = sl.deadline {
+                timed.remove(&(d, tid));
+            }
+            chan_of.remove(&tid);
+            f(sl);
+        }
+        if q.is_empty()
+            && let Some(q) = by_chan.remove(&chan)
+            && spare.is_none()
+        {
+            *spare = Some(q);
+        }
+        k
     }
 
     fn forget(&mut self, sl: &Sleeper) {
@@ -71,17 +108,8 @@ impl Sleepers {
     }
 
     fn take_chan(&mut self, chan: usize, n: usize) -> Vec<Sleeper> {
-        let Some(q) = self.by_chan.get_mut(&chan) else {
-            return Vec::new();
-        };
-        let k = n.min(q.len());
-        let taken: Vec<Sleeper> = q.drain(..k).collect();
-        if q.is_empty() {
-            self.by_chan.remove(&chan);
-        }
-        for sl in &taken {
-            self.forget(sl);
-        }
+        let mut taken = Vec::new();
+        self.take_chan_with(chan, n, |sl| taken.push(sl));
         taken
     }
 
@@ -128,6 +156,7 @@ static SCHED: Mutex<Sched> = Mutex::new(Sched {
         by_chan: BTreeMap::new(),
         timed: BTreeSet::new(),
         chan_of: BTreeMap::new(),
+        spare: None,
     },
     dead: None,
 });
@@ -406,15 +435,20 @@ pub fn sleep_uninterruptible(chan: usize) {
 fn make_runnable(s: &mut Sched, woken: Vec<Sleeper>, reason: u8) -> usize {
     let n = woken.len();
     for sl in woken {
-        debug_assert!(
-            sl.thread.state.load(Ordering::Acquire) != DEAD,
-            "waking a dead thread"
-        );
-        sl.thread.wake_reason.store(reason, Ordering::Relaxed);
-        sl.thread.state.store(RUNNABLE, Ordering::Release);
-        s.runq.push_back(sl.thread);
+        run(&mut s.runq, sl, reason);
     }
     n
+}
+
+/// Puts a woken sleeper on the run queue.
+fn run(runq: &mut VecDeque<Arc<Thread>>, sl: Sleeper, reason: u8) {
+    debug_assert!(
+        sl.thread.state.load(Ordering::Acquire) != DEAD,
+        "waking a dead thread"
+    );
+    sl.thread.wake_reason.store(reason, Ordering::Relaxed);
+    sl.thread.state.store(RUNNABLE, Ordering::Release);
+    runq.push_back(sl.thread);
 }
 
 /// Wakes every thread sleeping on `chan`.
@@ -424,9 +458,11 @@ pub fn wakeup(chan: usize) {
 
 /// Wakes at most `n` threads sleeping on `chan` (longest sleeping first); returns how many.
 pub fn wakeup_n(chan: usize, n: usize) -> usize {
-    let mut s = SCHED.lock();
-    let woken = s.sleepers.take_chan(chan, n);
-    make_runnable(&mut s, woken, WAKE_WOKEN)
+    let mut guard = SCHED.lock();
+    let s = &mut *guard;
+    let runq = &mut s.runq;
+    s.sleepers
+        .take_chan_with(chan, n, |sl| run(runq, sl, WAKE_WOKEN))
 }
 
 /// Moves up to `n` sleepers from `from` to `to` without waking them (FUTEX_REQUEUE).
