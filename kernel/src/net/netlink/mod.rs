@@ -406,22 +406,55 @@ impl NetlinkSocket {
         a
     }
 
-    /// Queues `reply` (in parts), charged to the budget: `ENOBUFS` past it or past
-    /// [`QUEUE_BYTES_MAX`].
-    fn queue(&self, reply: Vec<u8>) -> Result<(), Errno> {
-        if reply.is_empty() {
-            return Ok(());
-        }
-        let n = reply.len();
-        let parts = parts(reply)?;
+    /// Takes room in the queue for the acknowledgement of a request of `len` bytes
+    /// before the request runs (the largest: an error carrying the whole request), so
+    /// that a change is never made without room for its answer: `ENOBUFS` then, and
+    /// nothing done. Returns the bytes taken, which [`queue`](Self::queue) uses.
+    fn reserve_ack(&self, len: usize) -> Result<usize, Errno> {
+        let n = 16 + 4 + len;
         let mut q = self.queue.lock();
         if q.bytes.bytes() + n > QUEUE_BYTES_MAX {
             return Err(Errno::ENOBUFS);
         }
-        q.parts
-            .try_reserve(parts.len())
-            .map_err(|_| Errno::ENOMEM)?;
+        q.parts.try_reserve(1).map_err(|_| Errno::ENOBUFS)?;
         q.bytes.grow(n)?;
+        Ok(n)
+    }
+
+    /// Gives back room taken by [`reserve_ack`](Self::reserve_ack) and not used.
+    fn release(&self, reserved: usize) {
+        if reserved > 0 {
+            self.queue.lock().bytes.shrink(reserved);
+        }
+    }
+
+    /// Queues `reply` (in parts), charged to the budget, in the `reserved` bytes taken
+    /// for it first: `ENOBUFS` past the budget or past [`QUEUE_BYTES_MAX`] (the room
+    /// reserved is given back then too).
+    fn queue(&self, reply: Vec<u8>, reserved: usize) -> Result<(), Errno> {
+        let n = reply.len();
+        if n == 0 {
+            self.release(reserved);
+            return Ok(());
+        }
+        let parts = match parts(reply) {
+            Ok(p) => p,
+            Err(e) => {
+                self.release(reserved);
+                return Err(e);
+            }
+        };
+        let mut q = self.queue.lock();
+        let fits = q.bytes.bytes() - reserved + n <= QUEUE_BYTES_MAX
+            && q.parts.try_reserve(parts.len()).is_ok()
+            && (n <= reserved || q.bytes.grow(n - reserved).is_ok());
+        if !fits {
+            q.bytes.shrink(reserved);
+            return Err(Errno::ENOBUFS);
+        }
+        if n < reserved {
+            q.bytes.shrink(reserved - n);
+        }
         q.parts.extend(parts);
         Ok(())
     }
@@ -479,6 +512,10 @@ impl Socket for NetlinkSocket {
                 flags,
                 body: &req[16..],
             };
+            let reserved = match flags & NLM_F_ACK {
+                0 => 0,
+                _ => self.reserve_ack(len)?,
+            };
             let r = if flags & NLM_F_REQUEST == 0 || ty < NLMSG_MIN_TYPE {
                 Ok(Vec::new())
             } else {
@@ -486,14 +523,14 @@ impl Socket for NetlinkSocket {
             };
             let reply = match r {
                 Ok(m) if flags & NLM_F_ACK != 0 && (m.is_empty() || !cx.dump()) => {
-                    self.queue(m)?;
-                    ack(req, 0, port)?
+                    self.queue(m, 0).and_then(|()| ack(req, 0, port))
                 }
-                Ok(m) => m,
-                Err(e) => ack(req, e as i32, port)?,
+                Ok(m) => Ok(m),
+                Err(e) => ack(req, e as i32, port),
             };
+            let reply = reply.inspect_err(|_| self.release(reserved))?;
             woke |= !reply.is_empty();
-            self.queue(reply)?;
+            self.queue(reply, reserved)?;
             off += align4(len);
         }
         if woke {
