@@ -508,6 +508,12 @@ pub fn mkdir(path: &CStr, mode: usize) -> SysResult {
     check(unsafe { syscall2(nr::MKDIR, cstr(path), mode) })
 }
 
+/// truncate(2) (nr 76).
+pub fn truncate(path: &CStr, len: usize) -> SysResult {
+    // SAFETY: see above.
+    check(unsafe { syscall2(76, cstr(path), len) })
+}
+
 pub fn rmdir(path: &CStr) -> SysResult {
     // SAFETY: see above.
     check(unsafe { syscall1(nr::RMDIR, cstr(path)) })

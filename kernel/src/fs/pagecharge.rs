@@ -1,8 +1,9 @@
-//! The data pages of ramfs/tmpfs files (memfd too) charged to the plimits group of the
-//! process that made the file, as user memory (`memory.usage`), while the file holds
-//! them: a write that would take the group past its `memory.limit` gets `ENOMEM` (what
-//! fits is written), a fault on a hole of a mapping `SIGBUS`. The group charged is the
-//! one the file was made in, whoever writes it later (or the root once it is removed).
+//! The data pages of ramfs/tmpfs files (memfd too), each charged as user memory
+//! (`memory.usage`) to the plimits group of the process that made the page, by a write
+//! or a fault on a mapping, whoever made the file, until the page is freed (Linux's memory
+//! cgroup charges a tmpfs page so): a write that would take the writer's group past its
+//! `memory.limit` gets `ENOMEM` (what fits is written), a fault on a hole of a mapping
+//! `SIGBUS`.
 
 use crate::errno::Errno;
 use crate::plimits::Group;
@@ -10,8 +11,8 @@ use alloc::sync::Arc;
 
 const PAGE: u64 = 4096;
 
-/// The group a new file's pages are charged to: the caller's.
-pub fn owner() -> Arc<Group> {
+/// The group the pages a caller makes are charged to: its own.
+pub fn writer() -> Arc<Group> {
     crate::plimits::current_group()
 }
 

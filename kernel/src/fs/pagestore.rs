@@ -21,6 +21,13 @@ pub struct PageStore {
     size: u64,
     /// How many of `pages` are allocated.
     allocated: usize,
+    /// The tag of each allocated page (beside `pages`): who it is charged to, as its
+    /// owner numbers them (tmpfs: the plimits group of the process that made the page);
+    /// a page allocated without one has tag 0. Empty while every page has tag 0 (a file
+    /// one group wrote costs nothing more).
+    tags: Vec<u16>,
+    /// Allocated pages by tag, once `tags` is kept.
+    per_tag: Vec<u64>,
 }
 
 impl PageStore {
@@ -60,24 +67,73 @@ impl PageStore {
     /// The page at `index`, allocated (zeroed) if it was a hole; `ENOSPC` when the
     /// kernel heap has no room for it. Its address is stable for the life of the store.
     pub fn page_mut(&mut self, index: usize) -> Result<&mut Page, Errno> {
+        self.page_mut_as(index, 0)
+    }
+
+    /// [`page_mut`](Self::page_mut), a page allocated now tagged `tag`.
+    pub fn page_mut_as(&mut self, index: usize, tag: u16) -> Result<&mut Page, Errno> {
         if self.pages.len() <= index {
-            self.pages
-                .try_reserve(index + 1 - self.pages.len())
-                .map_err(|_| Errno::ENOSPC)?;
+            let more = index + 1 - self.pages.len();
+            self.pages.try_reserve(more).map_err(|_| Errno::ENOSPC)?;
+            if !self.tags.is_empty() {
+                self.tags.try_reserve(more).map_err(|_| Errno::ENOSPC)?;
+                self.tags.resize(index + 1, 0);
+            }
             self.pages.resize_with(index + 1, || None);
         }
-        let slot = &mut self.pages[index];
-        if slot.is_none() {
-            *slot = Some(PageBox::try_zeroed().ok_or(Errno::ENOSPC)?);
+        if self.pages[index].is_none() {
+            if tag != 0 || !self.tags.is_empty() {
+                self.keep_tags(tag)?;
+            }
+            self.pages[index] = Some(PageBox::try_zeroed().ok_or(Errno::ENOSPC)?);
             self.allocated += 1;
+            if let Some(t) = self.tags.get_mut(index) {
+                *t = tag;
+                self.per_tag[usize::from(tag)] += 1;
+            }
         }
-        slot.as_deref_mut().ok_or(Errno::ENOSPC)
+        self.pages[index].as_deref_mut().ok_or(Errno::ENOSPC)
+    }
+
+    /// Keeps per-page tags from now on (every page so far has tag 0), with room to
+    /// count `tag`.
+    fn keep_tags(&mut self, tag: u16) -> Result<(), Errno> {
+        if self.tags.is_empty() {
+            self.tags
+                .try_reserve_exact(self.pages.len())
+                .map_err(|_| Errno::ENOSPC)?;
+            self.per_tag.try_reserve(1).map_err(|_| Errno::ENOSPC)?;
+            self.tags.resize(self.pages.len(), 0);
+            self.per_tag.push(self.allocated as u64);
+        }
+        let t = usize::from(tag);
+        if self.per_tag.len() <= t {
+            self.per_tag
+                .try_reserve(t + 1 - self.per_tag.len())
+                .map_err(|_| Errno::ENOSPC)?;
+            self.per_tag.resize(t + 1, 0);
+        }
+        Ok(())
     }
 
     /// The address of the page at `index` (allocated if needed), for mapping it; `None`
     /// when it cannot be allocated.
     pub fn page_ptr(&mut self, index: usize) -> Option<*const Page> {
-        self.page_mut(index).ok().map(|p| p as *const Page)
+        self.page_ptr_as(index, 0)
+    }
+
+    /// [`page_ptr`](Self::page_ptr), a page allocated now tagged `tag`.
+    pub fn page_ptr_as(&mut self, index: usize, tag: u16) -> Option<*const Page> {
+        self.page_mut_as(index, tag).ok().map(|p| p as *const Page)
+    }
+
+    /// Allocated pages tagged `tag`.
+    pub fn pages_tagged(&self, tag: u16) -> u64 {
+        match (self.tags.is_empty(), tag) {
+            (true, 0) => self.allocated as u64,
+            (true, _) => 0,
+            (false, t) => self.per_tag.get(usize::from(t)).copied().unwrap_or(0),
+        }
     }
 
     /// The page at `index` if it holds data (`None` for a hole, which reads as zeros).
@@ -108,6 +164,11 @@ impl PageStore {
 
     /// Writes at `offset`, growing the file; `EFBIG` beyond `MAX_FILE_SIZE`.
     pub fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.write_at_as(offset, data, 0)
+    }
+
+    /// [`write_at`](Self::write_at), the pages it allocates tagged `tag`.
+    pub fn write_at_as(&mut self, offset: u64, data: &[u8], tag: u16) -> Result<usize, Errno> {
         let end = offset.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
@@ -117,7 +178,7 @@ impl PageStore {
             let pos = offset as usize + done;
             let (idx, in_page) = (pos / PAGE_SIZE, pos % PAGE_SIZE);
             let chunk = (PAGE_SIZE - in_page).min(data.len() - done);
-            let page = match self.page_mut(idx) {
+            let page = match self.page_mut_as(idx, tag) {
                 Ok(p) => p,
                 // Out of memory part way: what was written counts.
                 Err(_) if done > 0 => break,
@@ -148,9 +209,18 @@ impl PageStore {
                 p.0[in_page..].fill(0);
             }
             if may_free {
-                let freed = self.pages.iter().skip(keep).flatten().count();
-                self.allocated -= freed;
+                for (i, page) in self.pages.iter().enumerate().skip(keep) {
+                    if page.is_some() {
+                        self.allocated -= 1;
+                        if let Some(&tag) = self.tags.get(i)
+                            && let Some(n) = self.per_tag.get_mut(usize::from(tag))
+                        {
+                            *n -= 1;
+                        }
+                    }
+                }
                 self.pages.truncate(keep);
+                self.tags.truncate(keep.min(self.tags.len()));
             } else {
                 for p in self.pages.iter_mut().skip(keep).flatten() {
                     p.0.fill(0);
@@ -166,11 +236,17 @@ impl PageStore {
 /// hole); `None` past the end of the file (the fault gets SIGBUS).
 impl PageSource for Mutex<PageStore> {
     fn page_phys(&self, index: u64) -> Option<u64> {
-        let mut s = self.lock();
-        if index.saturating_mul(PAGE_SIZE as u64) >= s.size() {
+        self.lock().page_phys_as(index, 0)
+    }
+}
+
+impl PageStore {
+    /// [`PageSource::page_phys`], a page allocated now tagged `tag`.
+    pub fn page_phys_as(&mut self, index: u64, tag: u16) -> Option<u64> {
+        if index.saturating_mul(PAGE_SIZE as u64) >= self.size() {
             return None;
         }
-        Some((s.page_ptr(index as usize)? as u64).wrapping_sub(crate::mm::PHYS_OFFSET))
+        Some((self.page_ptr_as(index as usize, tag)? as u64).wrapping_sub(crate::mm::PHYS_OFFSET))
     }
 }
 
@@ -224,6 +300,30 @@ mod tests {
         );
         s.truncate(0, true).expect("shrink and free");
         assert_eq!(s.allocated_pages(), 0);
+    }
+
+    #[test]
+    fn pages_are_counted_by_the_tag_they_were_made_with() {
+        let mut one = PageStore::new();
+        one.write_at(0, &[1u8; 3 * 4096]).expect("write");
+        assert!(one.tags.is_empty(), "no tags while every page has tag 0");
+        assert_eq!((one.pages_tagged(0), one.pages_tagged(1)), (3, 0));
+        let mut s = PageStore::new();
+        s.write_at_as(0, &[1u8; 2 * 4096], 1).expect("write");
+        s.write_at_as(4096, &[2u8; 2 * 4096], 2)
+            .expect("one new page");
+        assert!(s.page_ptr_as(5, 3).is_some());
+        assert_eq!(
+            (0..4).map(|t| s.pages_tagged(t)).collect::<Vec<_>>(),
+            [0, 2, 1, 1],
+            "a page keeps the tag it was made with"
+        );
+        s.truncate(4096, true).expect("shrink");
+        assert_eq!(
+            (0..4).map(|t| s.pages_tagged(t)).collect::<Vec<_>>(),
+            [0, 1, 0, 0]
+        );
+        assert_eq!(s.allocated_pages(), 1);
     }
 
     #[test]

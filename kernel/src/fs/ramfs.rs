@@ -10,6 +10,7 @@ use super::vfs::*;
 use super::xattr::Xattrs;
 use crate::errno::Errno;
 use crate::mm::vma::PageSource;
+use crate::plimits::Group;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -84,17 +85,57 @@ impl RamFs {
     }
 }
 
-/// The data pages of one file, counted in its instance's `used` and charged to the
-/// plimits group that made the file ([`pagecharge`]), given back when the file and
-/// every mapping of it are gone.
+/// The data pages of one file, counted in its instance's `used`, each charged to the
+/// plimits group of the process that made it (its write or its fault on a mapping;
+/// [`pagecharge`]) and given back to that group when it is freed (truncated, or the
+/// file and every mapping of it gone), as Linux's memory cgroup charges a tmpfs page.
 struct Charge {
     shared: Arc<Shared>,
     counted: AtomicU64,
-    group: Arc<crate::plimits::Group>,
+    /// The groups pages of this file are charged to, by the tag the store gives their
+    /// pages, with the pages charged to each; a group whose pages are all gone leaves
+    /// its slot (`None`) for the next (a file does not keep a removed group alive).
+    owners: Mutex<Vec<Option<Owner>>>,
 }
 
+/// A group pages of a file are charged to, and how many.
+type Owner = (Arc<Group>, u64);
+
 impl Charge {
-    /// Brings `shared.used` and the group's charge up to date with the pages `store`
+    fn new(shared: &Arc<Shared>) -> Charge {
+        Charge {
+            shared: shared.clone(),
+            counted: AtomicU64::new(0),
+            owners: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The tag of the pages `group` makes in this file, for a write or fault that makes
+    /// pages (`ENOMEM` without room to note a new group).
+    fn tag_of(&self, group: &Arc<Group>) -> Result<u16, Errno> {
+        let mut owners = self.owners.lock();
+        let mut free = None;
+        for (i, o) in owners.iter().enumerate() {
+            match o {
+                Some((g, _)) if Arc::ptr_eq(g, group) => return Ok(i as u16),
+                None if free.is_none() => free = Some(i),
+                _ => {}
+            }
+        }
+        let i = match free {
+            Some(i) => i,
+            None => {
+                owners.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+                owners.push(None);
+                owners.len() - 1
+            }
+        };
+        let tag = u16::try_from(i).map_err(|_| Errno::ENOMEM)?;
+        owners[i] = Some((group.clone(), 0));
+        Ok(tag)
+    }
+
+    /// Brings `shared.used` and each group's charge up to date with the pages `store`
     /// (this file's) holds.
     fn account(&self, store: &PageStore) {
         let now = store.allocated_pages() as u64;
@@ -104,7 +145,19 @@ impl Charge {
         } else {
             self.shared.used.fetch_sub(old - now, Ordering::Relaxed);
         }
-        pagecharge::moved(&self.group, old, now);
+        for (tag, owner) in self.owners.lock().iter_mut().enumerate() {
+            let Some((group, charged)) = owner else {
+                continue;
+            };
+            let pages = store.pages_tagged(tag as u16);
+            if pages != *charged {
+                pagecharge::moved(group, *charged, pages);
+                *charged = pages;
+            }
+            if pages == 0 {
+                *owner = None;
+            }
+        }
     }
 }
 
@@ -112,12 +165,15 @@ impl Drop for Charge {
     fn drop(&mut self) {
         let n = *self.counted.get_mut();
         self.shared.used.fetch_sub(n, Ordering::Relaxed);
-        pagecharge::moved(&self.group, n, 0);
+        for (group, charged) in self.owners.get_mut().iter().flatten() {
+            pagecharge::moved(group, *charged, 0);
+        }
     }
 }
 
 /// A file's pages as `mmap` sees them: a page first touched through a mapping counts
-/// against `size=` too, and with none left the fault gets SIGBUS (as Linux's tmpfs).
+/// against `size=` too, and with none left (or no room in the toucher's group) the fault
+/// gets SIGBUS (as Linux's tmpfs).
 struct FilePages {
     store: Arc<Mutex<PageStore>>,
     charge: Arc<Charge>,
@@ -125,23 +181,26 @@ struct FilePages {
 
 impl PageSource for FilePages {
     fn page_phys(&self, index: u64) -> Option<u64> {
-        {
-            let s = self.store.lock();
-            let hole = index.saturating_mul(PAGE_SIZE as u64) < s.size()
-                && s.page(index as usize).is_none();
-            if hole && let Some(limit) = self.charge.shared.limit() {
-                self.charge.account(&s);
-                if self.charge.shared.used.load(Ordering::Relaxed) >= limit {
-                    return None;
-                }
-            }
-            if hole && pagecharge::room(&self.charge.group) == 0 {
-                let _ = pagecharge::refused(&self.charge.group);
+        let group = pagecharge::writer();
+        let mut s = self.store.lock();
+        let hole =
+            index.saturating_mul(PAGE_SIZE as u64) < s.size() && s.page(index as usize).is_none();
+        if hole && let Some(limit) = self.charge.shared.limit() {
+            self.charge.account(&s);
+            if self.charge.shared.used.load(Ordering::Relaxed) >= limit {
                 return None;
             }
         }
-        let pa = self.store.page_phys(index);
-        self.charge.account(&self.store.lock());
+        if hole && pagecharge::room(&group) == 0 {
+            let _ = pagecharge::refused(&group);
+            return None;
+        }
+        let tag = match hole {
+            true => self.charge.tag_of(&group).ok()?,
+            false => 0,
+        };
+        let pa = s.page_phys_as(index, tag);
+        self.charge.account(&s);
         pa
     }
 }
@@ -248,11 +307,7 @@ impl RamInode {
         Arc::new(RamInode {
             ino,
             shared: shared.clone(),
-            charge: Arc::new(Charge {
-                shared: shared.clone(),
-                counted: AtomicU64::new(0),
-                group: pagecharge::owner(),
-            }),
+            charge: Arc::new(Charge::new(shared)),
             meta: Mutex::new(Meta {
                 mode,
                 uid,
@@ -409,15 +464,22 @@ impl Inode for RamInode {
                     }
                     buf = &buf[..fit];
                 }
-                let room = pagecharge::room(&self.charge.group);
+                // The writer's group pays for the pages the write makes.
+                let group = pagecharge::writer();
+                let room = pagecharge::room(&group);
                 if room != u64::MAX {
                     let fit = s.fitting_len(offset, buf.len(), room);
                     if fit == 0 && !buf.is_empty() {
-                        return Err(pagecharge::refused(&self.charge.group));
+                        return Err(pagecharge::refused(&group));
                     }
                     buf = &buf[..fit];
                 }
-                let n = s.write_at(offset, buf)?;
+                // Noted as an owner only when the write makes pages.
+                let tag = match s.fitting_len(offset, buf.len(), 0) < buf.len() {
+                    true => self.charge.tag_of(&group)?,
+                    false => 0,
+                };
+                let n = s.write_at_as(offset, buf, tag)?;
                 self.account(&s);
                 n
             }
@@ -763,6 +825,44 @@ pub fn unpack_cpio(fs: &RamFs, archive: &[u8]) -> Result<usize, Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_are_charged_to_the_group_that_made_them_and_given_back_to_it() {
+        use crate::plimits::test_group;
+        let fs = RamFs::new("tmpfs");
+        let charge = Charge::new(&fs.shared);
+        let (a, b) = (test_group(93, "writer-a"), test_group(94, "writer-b"));
+        let mut store = PageStore::new();
+        let ta = charge.tag_of(&a).expect("room");
+        store.write_at_as(0, &[1; 3 * 4096], ta).expect("write");
+        charge.account(&store);
+        let tb = charge.tag_of(&b).expect("room");
+        assert_ne!(ta, tb);
+        // Page 2 is a's already; b makes pages 3 and 4.
+        store
+            .write_at_as(2 * 4096, &[2; 3 * 4096], tb)
+            .expect("write");
+        charge.account(&store);
+        assert_eq!((a.mem.usage(), b.mem.usage()), (3 * 4096, 2 * 4096));
+        assert_eq!(charge.tag_of(&a), Ok(ta), "a group keeps its tag");
+        assert_eq!(fs.shared.used.load(Ordering::Relaxed), 5);
+        store.truncate(4096, true).expect("truncate");
+        charge.account(&store);
+        assert_eq!(
+            (a.mem.usage(), b.mem.usage()),
+            (4096, 0),
+            "each freed page goes back to its own group"
+        );
+        assert!(
+            charge.owners.lock()[usize::from(tb)].is_none(),
+            "a group with no pages left is not kept"
+        );
+        let c = test_group(95, "writer-c");
+        assert_eq!(charge.tag_of(&c), Ok(tb), "its slot is taken by the next");
+        drop(charge);
+        assert_eq!((a.mem.usage(), b.mem.usage()), (0, 0));
+        assert_eq!(fs.shared.used.load(Ordering::Relaxed), 0);
+    }
 
     #[test]
     fn size_option_parses_suffixes_and_percentages_into_pages() {

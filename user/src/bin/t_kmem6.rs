@@ -4,7 +4,8 @@
 //! a 32 MiB group to `ENOMEM` long before threads alone would (1,822 in `t_kmem`). veth
 //! links made over rtnetlink are charged to the group of the stack they are in (its
 //! maker's) and given back when deleted; in a full group `RTM_NEWLINK` fails and makes
-//! nothing.
+//! nothing. A tmpfs page is charged to the group of the process that writes it, not to
+//! the file's maker.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -306,7 +307,69 @@ mod imp {
         in_fresh_group("kmem_vethfull", CLONE_NEWNET, veth_in_a_full_group);
     }
 
+    /// A tmpfs holding a file root made, world-writable, for the writer in a group.
+    const TMPFS: &str = "/kmem6_tmpfs";
+    const SHARED: &str = "/kmem6_tmpfs/root_made";
+    const CHUNK: usize = 16 << 10;
+
+    /// In a fresh 32 MiB group: appends to root's file until `ENOMEM`; the group's usage
+    /// reaches the limit and grew by about what was written; truncating the file gives
+    /// the pages back to this group.
+    fn fill_roots_file(dir: &str) -> bool {
+        let usage = || read_num(&format!("{dir}/memory.usage"));
+        let path = alloc::ffi::CString::new(SHARED).unwrap_or_default();
+        let Ok(fd) = sys::open(&path, sys::O_WRONLY | sys::O_APPEND, 0) else {
+            return false;
+        };
+        let before = usage();
+        let buf = [7u8; CHUNK];
+        let mut written = 0u64;
+        let mut err = 0;
+        for len in [CHUNK, 4096] {
+            loop {
+                match sys::write(fd, &buf[..len]) {
+                    Ok(n) if n > 0 => written += n as u64,
+                    Ok(_) => break,
+                    Err(e) => {
+                        err = e;
+                        break;
+                    }
+                }
+            }
+        }
+        let full = usage();
+        let _ = sys::close(fd);
+        let truncated = sys::truncate(&path, 4096);
+        let after = usage();
+        ulib::println!(
+            "  tmpfs writer: {written} bytes written, usage {before} -> {full} (limit {}), \
+             {after} after the truncate to one page",
+            ulib::kmem::LIMIT
+        );
+        err == ENOMEM
+            && full + 4096 > ulib::kmem::LIMIT
+            && full >= before + written
+            && full - before <= written + CHUNK as u64
+            && truncated.is_ok()
+            && after <= before + 4096
+    }
+
+    fn tmpfs_pages_charge_their_writer() {
+        let dir = alloc::ffi::CString::new(TMPFS).unwrap_or_default();
+        let _ = sys::mkdir(&dir, 0o755);
+        ulib::check_ok!(ulib::cred::mount("tmpfs", TMPFS, "tmpfs", 0));
+        let path = alloc::ffi::CString::new(SHARED).unwrap_or_default();
+        let fd = ulib::check_ok!(sys::open(&path, sys::O_WRONLY | sys::O_CREAT, 0o666));
+        ulib::check_ok!(sys::write(fd, &[1u8; 4096]));
+        let _ = sys::close(fd);
+        in_fresh_group("kmem_tmpfs", 0, fill_roots_file);
+        ulib::check_ok!(sys::unlink(&path));
+        ulib::check_ok!(ulib::cred::umount2(TMPFS, 0));
+        let _ = sys::rmdir(&dir);
+    }
+
     test_main!(
+        tmpfs_pages_charge_their_writer,
         veth_links_charge_and_go_back,
         veth_in_a_full_group_is_refused_and_makes_nothing,
         pollers_fill_a_32_mib_group

@@ -25,7 +25,6 @@ mod imp {
     const MS_NODEV: usize = 4;
     const MS_NOEXEC: usize = 8;
     const MS_REMOUNT: usize = 32;
-    const NR_TRUNCATE: usize = 76;
     const NR_CHOWN: usize = 92;
     const NR_MKNOD: usize = 133;
     const NR_UTIMENSAT: usize = 280;
@@ -48,9 +47,7 @@ mod imp {
     }
 
     fn truncate(p: &str, len: usize) -> SysResult {
-        let c = cpath(p);
-        // SAFETY: a NUL-terminated path.
-        sys::check(unsafe { sys::syscall2(NR_TRUNCATE, c.as_ptr() as usize, len) })
+        sys::truncate(&cpath(p), len)
     }
 
     fn chown(p: &str, uid: u32, gid: u32) -> SysResult {
