@@ -82,9 +82,10 @@ impl<T: Container> Inode for T {
         true
     }
 
+    /// The text the container keeps for its links (`uts:[4026531843]`).
     fn object_name(&self) -> Option<String> {
-        let c = self.common();
-        Some(link_text(c.kind(), c.number(), false))
+        let (text, len) = self.common().link_text().buffer();
+        Some(String::from_utf8_lossy(&text[..len]).into_owned())
     }
 
     fn as_container(self: Arc<Self>) -> Option<Arc<dyn Container>> {
