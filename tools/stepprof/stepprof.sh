@@ -5,6 +5,9 @@
 # and call them around each operation to measure (example.c: a readlink of
 # /proc/self/ns/pid, then an open+setns+close of /proc/PID/ns/uts).
 # usage: tools/stepprof/stepprof.sh PROGRAM.c [OPS] [release]   (from the repository root)
+# STEPPROF_TOP=N: rows per table (30); STEPPROF_KEEP=FILE: keep the addresses stepped;
+# STEPPROF_LINES=NAME: also tally by source line the instructions of functions whose
+# name contains NAME.
 set -euo pipefail
 src=${1:?usage: stepprof.sh PROGRAM.c [OPS] [release]}
 ops=${2:-1}
@@ -33,4 +36,5 @@ STEP_PORT=$port STEP_OUT="$work/steps" STEP_START=$start STEP_END=$end STEP_OPS=
     gdb -q -batch -x "$here/step.py" "$kernel" >"$work/gdb.log" 2>&1 || true
 wait "$runner" || true
 [ -s "$work/steps" ] || { cat "$work/gdb.log" >&2; exit 1; }
+[ -n "${STEPPROF_KEEP:-}" ] && cp "$work/steps" "$STEPPROF_KEEP"
 python3 "$here/tally.py" "$work/steps" "$kernel" "$work/root/prog" "${STEPPROF_TOP:-30}"

@@ -3,8 +3,11 @@
 user), then the kernel's and the program's instructions per function (the function the
 code was compiled into) and per inlined function, and the kernel's per system call.
 
-usage: tally.py STEPS KERNEL_ELF PROGRAM_ELF [TOP]"""
+usage: tally.py STEPS KERNEL_ELF PROGRAM_ELF [TOP]
+With STEPPROF_LINES=NAME set, also the instructions of the functions whose name contains
+NAME, per source line (innermost inlined frame)."""
 import collections
+import os
 import subprocess
 import sys
 
@@ -49,11 +52,14 @@ def main():
         frames = symbolize(kernel, kern)
         frames.update(symbolize(program, [a for a in op if a < KERNEL_BASE]))
         outer, inner, calls = collections.Counter(), collections.Counter(), []
+        lines, want = collections.Counter(), os.environ.get("STEPPROF_LINES")
         in_kernel = False
         for a in op:
             chain = frames.get(a) or [("?", "?")]
             outer[chain[-1][0][:100]] += 1
             inner[chain[0][0][:100]] += 1
+            if want and want in chain[-1][0]:
+                lines["%s  (%s)" % (chain[0][1], chain[0][0][:60])] += 1
             if a >= KERNEL_BASE and not in_kernel:
                 calls.append(0)
             if a >= KERNEL_BASE:
@@ -67,6 +73,10 @@ def main():
         print("-- per inlined function")
         for name, count in inner.most_common(top):
             print("%7d  %s" % (count, name))
+        if want:
+            print("-- per line in functions named *%s*" % want)
+            for name, count in lines.most_common(top):
+                print("%7d  %s" % (count, name))
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ impl PidContainer {
     }
 
     pub fn lookup(&self, nr: u32) -> Option<Arc<Pid>> {
-        self.inner.lock().map.find(nr).and_then(Weak::upgrade)
+        self.inner.lock().map.get(nr).and_then(Weak::upgrade)
     }
 
     /// Every live `Pid` with a number here, with that number.

@@ -11,10 +11,6 @@ pub const PID_MAX: u32 = 32768;
 pub struct PidMap<T> {
     map: HashMap<u32, T, NumberHash>,
     last: u32,
-    /// The number [`find`](PidMap::find) found last and its value: a walk through
-    /// `/proc/[pid]` asks for one number at each step, and a table search (hashbrown,
-    /// with its debug checks in this build) costs about 80 instructions.
-    recent: Option<(u32, T)>,
 }
 
 /// The hash of a number: one multiplication (Fibonacci hashing), which spreads
@@ -55,7 +51,6 @@ impl<T> Default for PidMap<T> {
         PidMap {
             map: HashMap::with_hasher(NumberHash),
             last: 0,
-            recent: None,
         }
     }
 }
@@ -86,22 +81,7 @@ impl<T> PidMap<T> {
         self.map.get(&n)
     }
 
-    /// [`get`](Self::get), remembering the number found.
-    pub fn find(&mut self, n: u32) -> Option<&T>
-    where
-        T: Clone,
-    {
-        if self.recent.as_ref().is_none_or(|(r, _)| *r != n) {
-            let v = self.map.get(&n)?.clone();
-            self.recent = Some((n, v));
-        }
-        self.recent.as_ref().map(|(_, v)| v)
-    }
-
     pub fn remove(&mut self, n: u32) -> Option<T> {
-        if self.recent.as_ref().is_some_and(|(r, _)| *r == n) {
-            self.recent = None;
-        }
         self.map.remove(&n)
     }
 
@@ -123,34 +103,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn find_remembers_the_last_number_and_forgets_it_when_removed() {
+    fn a_removed_number_is_not_found_and_its_value_is_dropped() {
         let mut m = PidMap::new();
         let a = alloc::sync::Arc::new('a');
         let n = m.alloc(a.clone()).expect("room");
         let b = m.alloc(alloc::sync::Arc::new('b')).expect("room");
-        assert_eq!(m.find(n).map(|v| **v), Some('a'));
-        assert_eq!(
-            m.find(n).map(|v| **v),
-            Some('a'),
-            "again, from the recent number"
-        );
-        assert_eq!(
-            alloc::sync::Arc::strong_count(&a),
-            3,
-            "ours, the map's, recent's"
-        );
-        assert_eq!(m.find(b).map(|v| **v), Some('b'));
-        assert_eq!(alloc::sync::Arc::strong_count(&a), 2, "recent moved on");
-        assert_eq!(m.find(99), None);
-        assert_eq!(
-            m.find(b).map(|v| **v),
-            Some('b'),
-            "a miss keeps the recent one"
-        );
-        m.remove(b);
-        assert_eq!(m.find(b), None, "a removed number is not found");
-        m.find(n);
+        assert_eq!(m.get(n).map(|v| **v), Some('a'));
+        assert_eq!(m.get(b).map(|v| **v), Some('b'));
+        assert_eq!(m.get(99), None);
         m.remove(n);
+        assert_eq!(m.get(n), None, "a removed number is not found");
         assert_eq!(
             alloc::sync::Arc::strong_count(&a),
             1,

@@ -570,6 +570,17 @@ impl procfs::KernelView for KernelState {
         }
         crate::task::container_member(pid, link)
     }
+    fn pinned(&self, pid: u32) -> Option<Arc<dyn core::any::Any + Send + Sync>> {
+        self.process(pid)
+            .map(|p| p as Arc<dyn core::any::Any + Send + Sync>)
+    }
+    fn pinned_member(
+        &self,
+        process: &(dyn core::any::Any + Send + Sync),
+        link: crate::container::Link,
+    ) -> Option<Arc<dyn crate::container::Container>> {
+        crate::task::member_of(process.downcast_ref::<crate::task::Process>()?, link)
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::fmt::Write;
 
 /// What procfs shows of one process (the task code fills it).
@@ -120,6 +121,23 @@ pub trait KernelView: Send + Sync {
     /// gone, a zombie or invisible.
     fn container_member(&self, _pid: u32, _link: Link) -> Option<Arc<dyn Container>> {
         None
+    }
+    /// Process `pid` when the reader sees it, as an object a path walk keeps for the
+    /// steps below `/proc/[pid]` ([`WalkMemo`]); by default its number.
+    fn pinned(&self, pid: u32) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.pid_exists(pid)
+            .then(|| Arc::new(pid) as Arc<dyn Any + Send + Sync>)
+    }
+    /// [`container_member`](Self::container_member) of a process [`pinned`](Self::pinned)
+    /// returned.
+    fn pinned_member(
+        &self,
+        process: &(dyn Any + Send + Sync),
+        link: Link,
+    ) -> Option<Arc<dyn Container>> {
+        process
+            .downcast_ref::<u32>()
+            .and_then(|&pid| self.container_member(pid, link))
     }
     /// `/proc/[pid]/root` (`cwd` false) or `cwd` (true): the text the reader reads (the
     /// directory's path from the reader's root) and the directory.
@@ -1001,6 +1019,15 @@ impl ProcInode {
         }
     }
 
+    /// [`check_pid`](Self::check_pid) in a walk: answered by what an earlier step kept.
+    #[inline]
+    fn check_pid_in(&self, pid: u32, memo: &WalkMemo) -> Result<(), Errno> {
+        match memo.get(pid) {
+            Some(_) => Ok(()),
+            None => self.check_pid(pid),
+        }
+    }
+
     fn open_user_file(&self, flags: u32) -> Result<Arc<UserFileOps>, Errno> {
         let Node::User(pid, which) = self.node else {
             return Err(Errno::EINVAL);
@@ -1214,16 +1241,22 @@ impl Inode for ProcInode {
     }
 
     fn lookup(&self, name: &str) -> Result<InodeRef, Errno> {
+        self.lookup_in(name, &mut WalkMemo::default())
+            .map(|(i, _)| i)
+    }
+
+    /// A `/proc/[pid]` step keeps the process for the steps below it.
+    fn lookup_in(&self, name: &str, memo: &mut WalkMemo) -> Result<(InodeRef, FileType), Errno> {
         let node = match self.node {
             Node::Root => {
                 // No fixed name starts with a digit: a number goes straight to the pids.
                 if !name.as_bytes().first().is_some_and(u8::is_ascii_digit)
                     && let Some((_, n)) = ROOT_FILES.iter().find(|(f, _)| *f == name)
                 {
-                    return Ok(self.child(*n));
+                    return Ok((self.child(*n), n.file_type()));
                 }
                 let pid = pid_name(name).ok_or(Errno::ENOENT)?;
-                self.check_pid(pid)?;
+                memo.keep(pid, self.fs.view.pinned(pid).ok_or(Errno::ENOENT)?);
                 Node::Pid(pid)
             }
             Node::Net => match name {
@@ -1267,13 +1300,15 @@ impl Inode for ProcInode {
                 .map(|i| Node::Tunable(i as u8))
                 .ok_or(Errno::ENOENT)?,
             Node::Pid(pid) => {
-                self.check_pid(pid)?;
+                self.check_pid_in(pid, memo)?;
                 match name {
                     "fd" | "fdinfo" => {
-                        return Ok(super::procfd::dir(self.fs.clone(), pid, name == "fdinfo"));
+                        let dir = super::procfd::dir(self.fs.clone(), pid, name == "fdinfo");
+                        return Ok((dir, FileType::Directory));
                     }
                     "io" | "smaps_rollup" => {
-                        return Ok(super::procpid::file(self.fs.clone(), pid, name == "io"));
+                        let file = super::procpid::file(self.fs.clone(), pid, name == "io");
+                        return Ok((file, FileType::Regular));
                     }
                     // The namespace links first: setns and container tools walk them.
                     "ns" => Node::LinkDir(pid, Links::Ns),
@@ -1308,7 +1343,7 @@ impl Inode for ProcInode {
                 }
             }
             Node::LinkDir(pid, links) => {
-                self.check_pid(pid)?;
+                self.check_pid_in(pid, memo)?;
                 let link = Link::by_name(name)
                     .filter(|l| l.kind().enabled())
                     .ok_or(Errno::ENOENT)?;
@@ -1318,7 +1353,7 @@ impl Inode for ProcInode {
             Node::PlGroup(g) => self.plimits_lookup(g, name)?,
             _ => return Err(Errno::ENOTDIR),
         };
-        Ok(self.child(node))
+        Ok((self.child(node), node.file_type()))
     }
 
     fn readlink(&self) -> Result<String, Errno> {
@@ -1386,8 +1421,20 @@ impl Inode for ProcInode {
     }
 
     fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
+        self.magic_target_in(&WalkMemo::default())
+    }
+
+    /// A container link below a `/proc/[pid]` step takes the process that step kept.
+    fn magic_target_in(&self, memo: &WalkMemo) -> Option<Result<InodeRef, Errno>> {
         match self.node {
-            Node::Link(..) => Some(self.link_target().map(|c| c.into_inode())),
+            Node::Link(pid, _, link) => Some(
+                match memo.get(pid) {
+                    Some(p) => self.fs.view.pinned_member(p, link),
+                    None => self.fs.view.container_member(pid, link),
+                }
+                .map(|c| c.into_inode())
+                .ok_or(Errno::ENOENT),
+            ),
             Node::FsLink(pid, cwd) => Some(
                 self.fs
                     .view

@@ -146,6 +146,33 @@ pub struct DirEntry {
 
 pub type InodeRef = Arc<dyn Inode>;
 
+/// What one path walk learned at a step that its later steps reuse, as Linux's
+/// `nameidata` carries state along a walk: procfs's `/proc/[pid]` step keeps the process
+/// it found, so the steps below it (`ns`, the link) neither look it up nor check it
+/// again. It lives for one walk and holds its object until the walk ends.
+#[derive(Default)]
+pub struct WalkMemo {
+    pid: u32,
+    object: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl WalkMemo {
+    /// Keeps `object` as what number `pid` named in this walk.
+    pub fn keep(&mut self, pid: u32, object: Arc<dyn Any + Send + Sync>) {
+        self.pid = pid;
+        self.object = Some(object);
+    }
+
+    /// The object kept for number `pid` in this walk.
+    #[inline]
+    pub fn get(&self, pid: u32) -> Option<&(dyn Any + Send + Sync)> {
+        match &self.object {
+            Some(o) if self.pid == pid => Some(&**o),
+            _ => None,
+        }
+    }
+}
+
 /// One object of a file system. Operations that do not apply to the object's type
 /// return the errno Linux gives (`ENOTDIR` for directory operations on a non-directory,
 /// `EINVAL` for `readlink` on a non-link, ...).
@@ -191,6 +218,13 @@ pub trait Inode: Send + Sync + Any {
     /// Looks up one name (never `.` or `..`: the path walk handles those).
     fn lookup(&self, _name: &str) -> Result<InodeRef, Errno> {
         Err(Errno::ENOTDIR)
+    }
+    /// [`lookup`](Self::lookup) as a step of a path walk, with the type of what it found;
+    /// it may keep in `memo` what the walk's later steps reuse (procfs).
+    fn lookup_in(&self, name: &str, _memo: &mut WalkMemo) -> Result<(InodeRef, FileType), Errno> {
+        let inode = self.lookup(name)?;
+        let ty = inode.file_type();
+        Ok((inode, ty))
     }
     /// Creates a non-directory, non-symlink node (regular file, device, fifo).
     fn create(
@@ -239,6 +273,11 @@ pub trait Inode: Send + Sync + Any {
     /// (the process is gone...) fails the path walk.
     fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
         None
+    }
+    /// [`magic_target`](Self::magic_target) as a step of a path walk, with what its
+    /// earlier steps kept.
+    fn magic_target_in(&self, _memo: &WalkMemo) -> Option<Result<InodeRef, Errno>> {
+        self.magic_target()
     }
     /// For a symlink whose text is the decimal number of a sibling in its own directory
     /// (procfs's `self`): that sibling and its number, so a walk steps into it without

@@ -5,7 +5,7 @@
 
 use super::mount::MountTable;
 use super::path;
-use super::vfs::{FileType, InodeRef};
+use super::vfs::{FileType, InodeRef, WalkMemo};
 use super::walkpath::{PathSink, WalkPath};
 use crate::errno::Errno;
 use alloc::string::{String, ToString};
@@ -210,35 +210,42 @@ impl Walker<'_> {
         rules: u64,
     ) -> Result<InodeRef, Errno> {
         let scoped = rules & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0;
-        // The canonical path of the directory (or file) reached, always the path of the
-        // top of `stack`.
+        // The canonical path of the directory (or file) reached: `cur`'s.
         at.push_str(&start.path)?;
-        // Directories walked so far (inode, type, length of `at` there); `..` pops.
-        let mut stack = DirStack::new((start.inode.clone(), start.file_type(), at.len()));
+        let mut cur = start.inode.clone();
+        let mut cur_type = start.file_type();
+        // The directories above `cur` walked so far (inode, type, length of `at` there);
+        // `..` pops, and re-walks the parent's path when none is left.
+        let mut stack = DirStack::new();
         // What is left to walk: `path` from `rest`, after the rest of the symlink targets
         // met (the innermost last), each with the offset reached in it.
         let mut rest = 0;
-        let mut targets: Vec<(String, usize)> = Vec::new();
+        let mut targets = Targets::default();
         let mut links = 0;
+        let mut memo = WalkMemo::default();
         loop {
             let (text, pos) = match targets.last_mut() {
                 Some((t, p)) => (t.as_str(), p),
                 None => (path, &mut rest),
             };
-            let Some((a, b)) = next_component(text, *pos) else {
-                if targets.pop().is_none() {
-                    break;
+            // The component is added to the path as it is found (one pass over it); a
+            // `.` or `..` is taken off again.
+            let dir_len = at.len();
+            let Some((a, b)) = at.push_next(text, *pos)? else {
+                if targets.pop() {
+                    continue;
                 }
-                continue;
+                break;
             };
             *pos = b;
-            let &(ref cur, cur_type, _) = stack.last().expect("the walk stack is never empty");
             if cur_type != FileType::Directory {
                 return Err(Errno::ENOTDIR);
             }
-            match &text[a..b] {
-                "." => {}
-                ".." => {
+            let name = text.get(a..b).ok_or(Errno::EINVAL)?;
+            match name.as_bytes() {
+                b"." => at.truncate(dir_len),
+                b".." => {
+                    at.truncate(dir_len);
                     if at.is(&self.root.path) {
                         if rules & RESOLVE_BENEATH != 0 {
                             return Err(Errno::EXDEV);
@@ -247,15 +254,14 @@ impl Walker<'_> {
                         && self.mounts.mount_at_bytes(at.bytes()).is_some()
                     {
                         return Err(Errno::EXDEV);
-                    } else if stack.len() > 1 {
-                        stack.pop();
-                        let &(_, _, len) = stack.last().expect("the walk stack is never empty");
+                    } else if let Some((up, ty, len)) = stack.pop() {
+                        (cur, cur_type) = (up, ty);
                         at.truncate(len);
                     } else {
                         let parent = self.canonical(path::parent(at.as_str()?))?;
-                        let ty = parent.file_type();
+                        cur_type = parent.file_type();
                         at.set(&parent.path)?;
-                        stack.replace_first((parent.inode, ty, at.len()));
+                        cur = parent.inode;
                     }
                     // Linux steps onto the mounts stacked on where `..` lands; at the
                     // root they are not passed on the way down (fuzz seed 21: how a
@@ -265,18 +271,13 @@ impl Walker<'_> {
                         && rules & RESOLVE_NO_XDEV == 0
                         && let Some(m) = self.mounts.mount_at_bytes(at.bytes())
                     {
-                        let top = m.root();
-                        let ty = top.file_type();
                         stack.clear();
-                        stack.push((top, ty, at.len()))?;
+                        cur = m.root();
+                        cur_type = cur.file_type();
                     }
                 }
-                name => {
-                    let inode = cur.lookup(name)?;
-                    let dir_len = at.len();
-                    at.push_slash()?;
-                    at.push_str(name)?;
-                    let mut ty = inode.file_type();
+                _ => {
+                    let (inode, mut ty) = cur.lookup_in(name, &mut memo)?;
                     // Directories and (bind mounts of single files) other non-links are
                     // mount points.
                     let inode = match ty {
@@ -318,10 +319,15 @@ impl Walker<'_> {
                                     (target, ty)
                                 }
                             };
-                            stack.push((target, ty, at.len()))?;
+                            stack.push((
+                                core::mem::replace(&mut cur, target),
+                                cur_type,
+                                dir_len,
+                            ))?;
+                            cur_type = ty;
                             continue;
                         }
-                        if let Some(target) = inode.magic_target() {
+                        if let Some(target) = inode.magic_target_in(&memo) {
                             if rules & RESOLVE_NO_MAGICLINKS != 0 {
                                 return Err(Errno::ELOOP);
                             }
@@ -339,8 +345,16 @@ impl Walker<'_> {
                             if let Some(p) = inode.magic_path() {
                                 stack.clear();
                                 at.set(&p)?;
+                            } else {
+                                stack.push((
+                                    core::mem::replace(&mut cur, target),
+                                    cur_type,
+                                    dir_len,
+                                ))?;
+                                cur_type = ty;
+                                continue;
                             }
-                            stack.push((target, ty, at.len()))?;
+                            (cur, cur_type) = (target, ty);
                             continue;
                         }
                         let target = inode.readlink()?;
@@ -356,27 +370,27 @@ impl Walker<'_> {
                             }
                             stack.clear();
                             at.set(&self.root.path)?;
-                            stack.push((self.root.inode.clone(), FileType::Directory, at.len()))?;
+                            cur = self.root.inode.clone();
+                            cur_type = FileType::Directory;
                         } else {
                             at.truncate(dir_len);
                         }
-                        targets.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-                        targets.push((target, 0));
+                        targets.push((target, 0))?;
                         continue;
                     }
-                    stack.push((inode, ty, at.len()))?;
+                    stack.push((core::mem::replace(&mut cur, inode), cur_type, dir_len))?;
+                    cur_type = ty;
                 }
             }
         }
-        let (inode, _, _) = stack.pop().expect("the walk stack is never empty");
-        Ok(inode)
+        Ok(cur)
     }
 }
 
 /// The next non-empty component of `text` at or after byte `from`, as a byte range.
 /// Two plain loops (`position` costs twice as much in this build): it runs once per
 /// component and again for each symlink met.
-fn next_component(text: &str, from: usize) -> Option<(usize, usize)> {
+pub(super) fn next_component(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut a = from;
     while *bytes.get(a)? == b'/' {
@@ -396,27 +410,23 @@ type Step = (InodeRef, FileType, usize);
 /// nearly every path, so a walk allocates nothing for its directories.
 const INLINE_STEPS: usize = 8;
 
-/// The directories walked so far, the innermost last (`..` pops).
+/// The directories above the one a walk has reached, the innermost last (`..` pops).
 struct DirStack {
     inline: [Option<Step>; INLINE_STEPS],
-    spill: Vec<Step>,
+    /// Steps past the inline ones (`None` until a walk goes that deep: an empty `Vec`'s
+    /// drop is still a call).
+    spill: Option<Vec<Step>>,
     len: usize,
 }
 
 impl DirStack {
-    fn new(first: Step) -> DirStack {
-        let mut s = DirStack {
+    #[inline]
+    fn new() -> DirStack {
+        DirStack {
             inline: Default::default(),
-            spill: Vec::new(),
+            spill: None,
             len: 0,
-        };
-        s.inline[0] = Some(first);
-        s.len = 1;
-        s
-    }
-
-    fn len(&self) -> usize {
-        self.len
+        }
     }
 
     /// Inline (a walk pushes at every step); the spill out of line.
@@ -432,18 +442,10 @@ impl DirStack {
 
     #[inline(never)]
     fn spill(&mut self, step: Step) -> Result<(), Errno> {
-        self.spill.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-        self.spill.push(step);
+        let spill = self.spill.get_or_insert_default();
+        spill.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        spill.push(step);
         Ok(())
-    }
-
-    #[inline]
-    fn last(&self) -> Option<&Step> {
-        match self.len {
-            0 => None,
-            n if n <= INLINE_STEPS => self.inline[n - 1].as_ref(),
-            _ => self.spill.last(),
-        }
     }
 
     #[inline]
@@ -451,7 +453,7 @@ impl DirStack {
         let step = match self.len {
             0 => return None,
             n if n <= INLINE_STEPS => self.inline[n - 1].take(),
-            _ => self.spill.pop(),
+            _ => self.spill.as_mut().and_then(Vec::pop),
         };
         self.len -= 1;
         step
@@ -460,12 +462,34 @@ impl DirStack {
     fn clear(&mut self) {
         while self.pop().is_some() {}
     }
+}
 
-    /// Replaces the only entry (a `..` above where the walk started).
-    fn replace_first(&mut self, step: Step) {
-        self.clear();
-        self.inline[0] = Some(step);
-        self.len = 1;
+/// The symlink targets a walk is inside, the innermost last, each with the offset
+/// reached in it (`None` until the walk meets a link: an empty `Vec`'s drop is a call).
+#[derive(Default)]
+struct Targets(Option<Vec<(String, usize)>>);
+
+impl Targets {
+    #[inline]
+    fn last_mut(&mut self) -> Option<&mut (String, usize)> {
+        self.0.as_mut().and_then(|v| v.last_mut())
+    }
+
+    /// Drops the innermost target: false when there was none.
+    #[inline]
+    fn pop(&mut self) -> bool {
+        self.0.as_mut().and_then(Vec::pop).is_some()
+    }
+
+    fn push(&mut self, target: (String, usize)) -> Result<(), Errno> {
+        let v = self.0.get_or_insert_default();
+        v.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        v.push(target);
+        Ok(())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(String, usize)> {
+        self.0.iter().flatten()
     }
 }
 

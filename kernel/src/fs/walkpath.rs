@@ -4,6 +4,7 @@
 //! [`INLINE_PATH`] bytes and on the heap (fallibly, `ENOMEM`) past that, so it allocates
 //! nothing for it.
 
+use super::walk::next_component;
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -40,6 +41,22 @@ pub trait PathSink {
     fn push_str(&mut self, s: &str) -> Result<(), Errno>;
     /// Adds a `/` unless the path ends with one (the root).
     fn push_slash(&mut self) -> Result<(), Errno>;
+    /// Adds `/name` (`name` alone after a path ending with `/`).
+    #[inline]
+    fn push_component(&mut self, name: &str) -> Result<(), Errno> {
+        self.push_slash()?;
+        self.push_str(name)
+    }
+    /// Finds the next component of `text` at or after byte `from` (its byte range;
+    /// `None` at the end) and adds it as [`push_component`](Self::push_component) does.
+    #[inline]
+    fn push_next(&mut self, text: &str, from: usize) -> Result<Option<(usize, usize)>, Errno> {
+        let Some((a, b)) = next_component(text, from) else {
+            return Ok(None);
+        };
+        self.push_component(text.get(a..b).ok_or(Errno::EINVAL)?)?;
+        Ok(Some((a, b)))
+    }
     /// Adds `n` in decimal.
     fn push_decimal(&mut self, n: u32) -> Result<(), Errno>;
     fn truncate(&mut self, len: usize);
@@ -166,6 +183,66 @@ impl PathSink for WalkPath {
             return Ok(());
         }
         self.push_heap(b"/")
+    }
+
+    /// One test of room for the slash and the name together, inline in the walk (a
+    /// call per step cost more than the few bytes it copies). The lengths are those of
+    /// a path already in memory: adding them cannot wrap.
+    #[inline(always)]
+    fn push_component(&mut self, name: &str) -> Result<(), Errno> {
+        let n = name.len();
+        let mut at = self.len;
+        if self.spilled || at.wrapping_add(n) >= INLINE_PATH {
+            self.push_slash()?;
+            return self.push_heap(name.as_bytes());
+        }
+        if at == 0 || self.inline[at.wrapping_sub(1)] != b'/' {
+            self.inline[at] = b'/';
+            at = at.wrapping_add(1);
+        }
+        // Byte stores: the names a walk pushes are a few bytes, and `copy_from_slice`'s
+        // `memcpy` call costs more than they do.
+        for (slot, &b) in self.inline[at..].iter_mut().zip(name.as_bytes()) {
+            *slot = b;
+        }
+        self.len = at.wrapping_add(n);
+        Ok(())
+    }
+
+    /// One pass over the component: each byte is tested for the `/` that ends it and
+    /// stored as it goes (a scan, then a copy, cost twice the passes).
+    #[inline(always)]
+    fn push_next(&mut self, text: &str, from: usize) -> Result<Option<(usize, usize)>, Errno> {
+        let bytes = text.as_bytes();
+        let mut a = from;
+        while a < bytes.len() && bytes[a] == b'/' {
+            a += 1;
+        }
+        let Some(src) = bytes.get(a..).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let mut at = self.len;
+        if self.spilled || at.wrapping_add(src.len()) >= INLINE_PATH {
+            let Some((a, b)) = next_component(text, from) else {
+                return Ok(None);
+            };
+            self.push_component(text.get(a..b).ok_or(Errno::EINVAL)?)?;
+            return Ok(Some((a, b)));
+        }
+        if at == 0 || self.inline[at.wrapping_sub(1)] != b'/' {
+            self.inline[at] = b'/';
+            at = at.wrapping_add(1);
+        }
+        let Some(dst) = self.inline.get_mut(at..at.wrapping_add(src.len())) else {
+            return Err(Errno::ENAMETOOLONG);
+        };
+        let mut n = 0;
+        while n < src.len() && src[n] != b'/' {
+            dst[n] = src[n];
+            n += 1;
+        }
+        self.len = at.wrapping_add(n);
+        Ok(Some((a, a + n)))
     }
 
     fn push_decimal(&mut self, n: u32) -> Result<(), Errno> {

@@ -16,7 +16,6 @@ pub mod prctl;
 pub mod ptimer;
 pub mod robust;
 pub mod sched;
-pub mod seenpid;
 pub mod signal;
 pub mod signalfd;
 
@@ -62,8 +61,6 @@ pub struct Thread {
     _charge: ThreadCharge,
     /// seccomp mode and filters (per thread, as Linux).
     pub seccomp: crate::seccomp::ThreadSeccomp,
-    /// The last number this thread found naming a process ([`process_exists`]).
-    seen_pid: seenpid::SeenPid,
 }
 
 pub struct ThreadInner {
@@ -104,12 +101,6 @@ pub struct Process {
     /// The plimits group (charged for this process from fork to reap). Its own lock:
     /// the scheduler reads it without taking `inner`.
     pub plimits: Mutex<Arc<crate::plimits::Group>>,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        seenpid::process_gone();
-    }
 }
 
 pub struct ProcInner {
@@ -261,31 +252,33 @@ pub fn current_vpid() -> u32 {
 
 /// The process with number `nr` in the caller's PID container (zombies included).
 pub fn find_process(nr: u32) -> Option<Arc<Process>> {
-    caller_lookup(nr)?.process::<Process>()
+    // The caller is its own number: no lookup in the PID container.
+    sched::try_with_current(|t| {
+        let p = t.process();
+        match p.vpid == nr {
+            true => Some(p.clone()),
+            false => p.pid.container().lookup(nr)?.process::<Process>(),
+        }
+    })
+    .unwrap_or_else(|| {
+        crate::container::root()
+            .pid
+            .lookup(nr)?
+            .process::<Process>()
+    })
 }
 
 /// Whether number `nr` in the caller's PID container names a process (zombies
-/// included): `find_process(nr).is_some()` without taking the process (procfs asks at
-/// every step of a walk below `/proc/[pid]`).
+/// included): `find_process(nr).is_some()` without taking the process.
 pub fn process_exists(nr: u32) -> bool {
-    // The caller is its own number: answered in the same borrow of the running thread;
-    // the number this thread found last, while no process has gone since, too.
+    // The caller is its own number: answered in the same borrow of the running thread.
     sched::try_with_current(|t| {
         let p = t.process();
-        if p.vpid == nr {
-            return true;
-        }
-        let c = p.pid.container();
-        let key = Arc::as_ptr(c) as usize;
-        let now = seenpid::gone();
-        if t.seen_pid.holds(key, nr, now) {
-            return true;
-        }
-        let found = c.lookup(nr).is_some_and(|pid| pid.has_process());
-        if found {
-            t.seen_pid.remember(key, nr, now);
-        }
-        found
+        p.vpid == nr
+            || p.pid
+                .container()
+                .lookup(nr)
+                .is_some_and(|pid| pid.has_process())
     })
     .unwrap_or_else(|| {
         crate::container::root()
@@ -293,13 +286,6 @@ pub fn process_exists(nr: u32) -> bool {
             .lookup(nr)
             .is_some_and(|pid| pid.has_process())
     })
-}
-
-/// The pid numbered `nr` in the caller's PID container, reached without cloning the
-/// thread or the container.
-fn caller_lookup(nr: u32) -> Option<Arc<Pid>> {
-    sched::try_with_current(|t| t.process().pid.container().lookup(nr))
-        .unwrap_or_else(|| crate::container::root().pid.lookup(nr))
 }
 
 /// The thread with number `nr` in the caller's PID container.
@@ -446,7 +432,6 @@ fn make_thread(
 ) -> Result<Arc<Thread>, crate::errno::Errno> {
     let ctx = CpuContext::new_user(frame, fpu, fs_base).ok_or(crate::errno::Errno::ENOMEM)?;
     Ok(Arc::new(Thread {
-        seen_pid: seenpid::SeenPid::new(),
         tid,
         process: proc.clone(),
         ctx,
@@ -591,18 +576,24 @@ pub fn require_cap(cap: u32) -> Result<(), crate::errno::Errno> {
     require_cap_in(&crate::container::user::root_user(), cap)
 }
 
+/// The container behind link `link` of process `p`.
+pub fn member_of(
+    p: &Process,
+    link: crate::container::Link,
+) -> Option<Arc<dyn crate::container::Container>> {
+    if link.kind() == crate::container::Kind::User {
+        return Some(p.cred().user.clone());
+    }
+    p.containers().member(link)
+}
+
 /// The user container behind link `user` of process `nr` (it lives in the credentials),
 /// or the member of its container set for the other links.
 pub fn container_member(
     nr: u32,
     link: crate::container::Link,
 ) -> Option<Arc<dyn crate::container::Container>> {
-    let member = |p: &Process| -> Option<Arc<dyn crate::container::Container>> {
-        if link.kind() == crate::container::Kind::User {
-            return Some(p.cred().user.clone());
-        }
-        p.containers().member(link)
-    };
+    let member = |p: &Process| member_of(p, link);
     // The caller's own number (every `/proc/self/...` link): no lookup in the PID
     // container, no reference to the process taken; another's: one borrow of the
     // running thread for both tests.
