@@ -243,22 +243,25 @@ impl Inode for FdInode {
         })
     }
 
-    /// The walk continues from the file's own path (its name for pipes and sockets), so
-    /// `..` from a directory is its real parent and a reopened pipe is `pipe:[ino]`.
-    fn magic_path(&self) -> Option<String> {
-        let fd = self.fd().filter(|_| matches!(self.node, Node::Link(_)))?;
-        let (file, _) = self.file(fd).ok()?;
-        (has_tree_path(&file) || file.inode().is_none()).then(|| file.path().to_string())
-    }
-
-    fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
+    /// The file's object; the walk continues from the file's own path (its name for
+    /// pipes and sockets), so `..` from a directory is its real parent and a reopened
+    /// pipe is `pipe:[ino]`.
+    fn follow(&self, _memo: &WalkMemo) -> Follow {
         let Node::Link(fd) = self.node else {
-            return None;
+            return Follow::Text;
         };
-        Some(self.file(fd).map(|(file, _)| match file.inode() {
-            Some(i) => i.clone(),
-            None => Arc::new(ObjectInode { file }) as InodeRef,
-        }))
+        match self.file(fd) {
+            Ok((file, _)) => {
+                let path = (has_tree_path(&file) || file.inode().is_none())
+                    .then(|| file.path().to_string());
+                let target = match file.inode() {
+                    Some(i) => i.clone(),
+                    None => Arc::new(ObjectInode { file }) as InodeRef,
+                };
+                Follow::Magic(Ok(target), path)
+            }
+            Err(e) => Follow::Magic(Err(e), None),
+        }
     }
 }
 

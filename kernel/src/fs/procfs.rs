@@ -1245,102 +1245,20 @@ impl Inode for ProcInode {
             .map(|(i, _)| i)
     }
 
-    /// A `/proc/[pid]` step keeps the process for the steps below it.
+    /// A `/proc/[pid]` step keeps the process for the steps below it. The steps of a
+    /// walk to a container link (the number, `ns`, the link) are inline; every other
+    /// name is looked up out of line.
     fn lookup_in(&self, name: &str, memo: &mut WalkMemo) -> Result<(InodeRef, FileType), Errno> {
         let node = match self.node {
-            Node::Root => {
-                // No fixed name starts with a digit: a number goes straight to the pids.
-                if !name.as_bytes().first().is_some_and(u8::is_ascii_digit)
-                    && let Some((_, n)) = ROOT_FILES.iter().find(|(f, _)| *f == name)
-                {
-                    return Ok((self.child(*n), n.file_type()));
-                }
+            // No fixed name starts with a digit: a number goes straight to the pids.
+            Node::Root if name.as_bytes().first().is_some_and(u8::is_ascii_digit) => {
                 let pid = pid_name(name).ok_or(Errno::ENOENT)?;
                 memo.keep(pid, self.fs.view.pinned(pid).ok_or(Errno::ENOENT)?);
                 Node::Pid(pid)
             }
-            Node::Net => match name {
-                "unix" => Node::NetUnix,
-                _ => match crate::net::inet::procnet::FILES
-                    .iter()
-                    .position(|f| *f == name)
-                {
-                    Some(i) => Node::NetInet(i as u8),
-                    None => return Err(Errno::ENOENT),
-                },
-            },
-            Node::Sys => match name {
-                "user" => Node::SysUser,
-                "kernel" => Node::SysKernel,
-                "fs" => Node::SysFs,
-                "vm" => Node::SysVm,
-                _ => return Err(Errno::ENOENT),
-            },
-            Node::SysUser => Kind::ALL
-                .into_iter()
-                .filter(|k| k.enabled())
-                .find(|k| max_file_name(*k) == name)
-                .map(Node::MaxContainer)
-                .ok_or(Errno::ENOENT)?,
-            Node::SysKernel => match name {
-                "overflowuid" => Node::OverflowUid,
-                "overflowgid" => Node::OverflowGid,
-                _ => match super::sysctl::kernel::index_of(name) {
-                    Some(i) => Node::Sysctl(i as u8),
-                    None => sysctl::find(sysctl::Dir::Kernel, name)
-                        .map(|i| Node::Tunable(i as u8))
-                        .ok_or(Errno::ENOENT)?,
-                },
-            },
-            Node::SysFs if name == "file-nr" => Node::FileNr,
-            Node::SysFs => sysctl::find(sysctl::Dir::Fs, name)
-                .map(|i| Node::Tunable(i as u8))
-                .ok_or(Errno::ENOENT)?,
-            Node::SysVm => sysctl::find(sysctl::Dir::Vm, name)
-                .map(|i| Node::Tunable(i as u8))
-                .ok_or(Errno::ENOENT)?,
-            Node::Pid(pid) => {
+            Node::Pid(pid) if name == "ns" => {
                 self.check_pid_in(pid, memo)?;
-                match name {
-                    "fd" | "fdinfo" => {
-                        let dir = super::procfd::dir(self.fs.clone(), pid, name == "fdinfo");
-                        return Ok((dir, FileType::Directory));
-                    }
-                    "io" | "smaps_rollup" => {
-                        let file = super::procpid::file(self.fs.clone(), pid, name == "io");
-                        return Ok((file, FileType::Regular));
-                    }
-                    // The namespace links first: setns and container tools walk them.
-                    "ns" => Node::LinkDir(pid, Links::Ns),
-                    "container" => Node::LinkDir(pid, Links::Container),
-                    "status" => Node::Status(pid),
-                    "stat" => Node::Stat(pid),
-                    "comm" => Node::Comm(pid),
-                    "cmdline" => Node::Cmdline(pid),
-                    "exe" => Node::Exe(pid),
-                    "limits" => Node::Limits(pid),
-                    "maps" => Node::Maps(pid),
-                    "statm" => Node::Statm(pid),
-                    "environ" => Node::Environ(pid),
-                    n if OomFile::by_name(n).is_some() => {
-                        Node::Oom(pid, OomFile::by_name(n).ok_or(Errno::ENOENT)?)
-                    }
-                    "uid_map" => Node::User(pid, UserFile::UidMap),
-                    "gid_map" => Node::User(pid, UserFile::GidMap),
-                    "setgroups" => Node::User(pid, UserFile::Setgroups),
-                    "mounts" => Node::PidMounts(pid),
-                    "cgroup" => Node::Cgroup(pid),
-                    "mountinfo" => Node::MountInfo(pid),
-                    "root" => Node::FsLink(pid, false),
-                    "cwd" => Node::FsLink(pid, true),
-                    "timens_offsets" if Kind::Time.enabled() => {
-                        Node::TimeOffsets(pid, OffsetsFile::Linux)
-                    }
-                    "time_offsets" if Kind::Time.enabled() => {
-                        Node::TimeOffsets(pid, OffsetsFile::LiteOs)
-                    }
-                    _ => return Err(Errno::ENOENT),
-                }
+                Node::LinkDir(pid, Links::Ns)
             }
             Node::LinkDir(pid, links) => {
                 self.check_pid_in(pid, memo)?;
@@ -1349,9 +1267,7 @@ impl Inode for ProcInode {
                     .ok_or(Errno::ENOENT)?;
                 Node::Link(pid, links, link)
             }
-            Node::Plimits => self.plimits_lookup(0, name)?,
-            Node::PlGroup(g) => self.plimits_lookup(g, name)?,
-            _ => return Err(Errno::ENOTDIR),
+            _ => return self.lookup_other(name, memo),
         };
         Ok((self.child(node), node.file_type()))
     }
@@ -1398,51 +1314,29 @@ impl Inode for ProcInode {
     }
 
     /// `self` is the caller's directory: the walk steps into it without formatting and
-    /// parsing the number (the link's text still comes from `readlink`).
-    fn numbered_sibling(&self) -> Option<Result<(InodeRef, u32), Errno>> {
+    /// parsing the number (the link's text still comes from `readlink`). A container
+    /// link below a `/proc/[pid]` step takes the process that step kept.
+    fn follow(&self, memo: &WalkMemo) -> Follow {
         match self.node {
-            // The caller's own number names a live process (the caller): no lookup.
-            Node::SelfLink => {
-                let pid = self.fs.view.self_pid();
-                Some(match pid {
-                    0 => Err(Errno::ENOENT),
-                    _ => Ok((self.child(Node::Pid(pid)), pid)),
-                })
-            }
-            _ => None,
-        }
-    }
-
-    fn magic_path(&self) -> Option<String> {
-        match self.node {
-            Node::FsLink(pid, cwd) => self.fs.view.fs_link(pid, cwd).map(|(_, _, p)| p),
-            _ => None,
-        }
-    }
-
-    fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
-        self.magic_target_in(&WalkMemo::default())
-    }
-
-    /// A container link below a `/proc/[pid]` step takes the process that step kept.
-    fn magic_target_in(&self, memo: &WalkMemo) -> Option<Result<InodeRef, Errno>> {
-        match self.node {
-            Node::Link(pid, _, link) => Some(
+            Node::Link(pid, _, link) => Follow::Magic(
                 match memo.get(pid) {
                     Some(p) => self.fs.view.pinned_member(p, link),
                     None => self.fs.view.container_member(pid, link),
                 }
                 .map(|c| c.into_inode())
                 .ok_or(Errno::ENOENT),
+                None,
             ),
-            Node::FsLink(pid, cwd) => Some(
-                self.fs
-                    .view
-                    .fs_link(pid, cwd)
-                    .map(|(_, dir, _)| dir)
-                    .ok_or(Errno::ENOENT),
-            ),
-            _ => None,
+            // The caller's own number names a live process (the caller): no lookup.
+            Node::SelfLink => Follow::Sibling(match self.fs.view.self_pid() {
+                0 => Err(Errno::ENOENT),
+                pid => Ok((self.child(Node::Pid(pid)), pid)),
+            }),
+            Node::FsLink(pid, cwd) => match self.fs.view.fs_link(pid, cwd) {
+                Some((_, dir, path)) => Follow::Magic(Ok(dir), Some(path)),
+                None => Follow::Magic(Err(Errno::ENOENT), None),
+            },
+            _ => Follow::Text,
         }
     }
 
@@ -1579,6 +1473,104 @@ impl Inode for ProcInode {
     }
     fn rename(&self, old: &str, _new_dir: &InodeRef, _new: &str) -> Result<(), Errno> {
         Err(self.no_removal(old))
+    }
+}
+
+impl ProcInode {
+    /// [`lookup_in`](Inode::lookup_in) of every name but a walk's way to a container link.
+    #[inline(never)]
+    fn lookup_other(&self, name: &str, memo: &mut WalkMemo) -> Result<(InodeRef, FileType), Errno> {
+        let node = match self.node {
+            Node::Root => match ROOT_FILES.iter().find(|(f, _)| *f == name) {
+                Some((_, n)) => return Ok((self.child(*n), n.file_type())),
+                None => return Err(Errno::ENOENT),
+            },
+            Node::Net => match name {
+                "unix" => Node::NetUnix,
+                _ => match crate::net::inet::procnet::FILES
+                    .iter()
+                    .position(|f| *f == name)
+                {
+                    Some(i) => Node::NetInet(i as u8),
+                    None => return Err(Errno::ENOENT),
+                },
+            },
+            Node::Sys => match name {
+                "user" => Node::SysUser,
+                "kernel" => Node::SysKernel,
+                "fs" => Node::SysFs,
+                "vm" => Node::SysVm,
+                _ => return Err(Errno::ENOENT),
+            },
+            Node::SysUser => Kind::ALL
+                .into_iter()
+                .filter(|k| k.enabled())
+                .find(|k| max_file_name(*k) == name)
+                .map(Node::MaxContainer)
+                .ok_or(Errno::ENOENT)?,
+            Node::SysKernel => match name {
+                "overflowuid" => Node::OverflowUid,
+                "overflowgid" => Node::OverflowGid,
+                _ => match super::sysctl::kernel::index_of(name) {
+                    Some(i) => Node::Sysctl(i as u8),
+                    None => sysctl::find(sysctl::Dir::Kernel, name)
+                        .map(|i| Node::Tunable(i as u8))
+                        .ok_or(Errno::ENOENT)?,
+                },
+            },
+            Node::SysFs if name == "file-nr" => Node::FileNr,
+            Node::SysFs => sysctl::find(sysctl::Dir::Fs, name)
+                .map(|i| Node::Tunable(i as u8))
+                .ok_or(Errno::ENOENT)?,
+            Node::SysVm => sysctl::find(sysctl::Dir::Vm, name)
+                .map(|i| Node::Tunable(i as u8))
+                .ok_or(Errno::ENOENT)?,
+            Node::Pid(pid) => {
+                self.check_pid_in(pid, memo)?;
+                match name {
+                    "fd" | "fdinfo" => {
+                        let dir = super::procfd::dir(self.fs.clone(), pid, name == "fdinfo");
+                        return Ok((dir, FileType::Directory));
+                    }
+                    "io" | "smaps_rollup" => {
+                        let file = super::procpid::file(self.fs.clone(), pid, name == "io");
+                        return Ok((file, FileType::Regular));
+                    }
+                    "container" => Node::LinkDir(pid, Links::Container),
+                    "status" => Node::Status(pid),
+                    "stat" => Node::Stat(pid),
+                    "comm" => Node::Comm(pid),
+                    "cmdline" => Node::Cmdline(pid),
+                    "exe" => Node::Exe(pid),
+                    "limits" => Node::Limits(pid),
+                    "maps" => Node::Maps(pid),
+                    "statm" => Node::Statm(pid),
+                    "environ" => Node::Environ(pid),
+                    n if OomFile::by_name(n).is_some() => {
+                        Node::Oom(pid, OomFile::by_name(n).ok_or(Errno::ENOENT)?)
+                    }
+                    "uid_map" => Node::User(pid, UserFile::UidMap),
+                    "gid_map" => Node::User(pid, UserFile::GidMap),
+                    "setgroups" => Node::User(pid, UserFile::Setgroups),
+                    "mounts" => Node::PidMounts(pid),
+                    "cgroup" => Node::Cgroup(pid),
+                    "mountinfo" => Node::MountInfo(pid),
+                    "root" => Node::FsLink(pid, false),
+                    "cwd" => Node::FsLink(pid, true),
+                    "timens_offsets" if Kind::Time.enabled() => {
+                        Node::TimeOffsets(pid, OffsetsFile::Linux)
+                    }
+                    "time_offsets" if Kind::Time.enabled() => {
+                        Node::TimeOffsets(pid, OffsetsFile::LiteOs)
+                    }
+                    _ => return Err(Errno::ENOENT),
+                }
+            }
+            Node::Plimits => self.plimits_lookup(0, name)?,
+            Node::PlGroup(g) => self.plimits_lookup(g, name)?,
+            _ => return Err(Errno::ENOTDIR),
+        };
+        Ok((self.child(node), node.file_type()))
     }
 }
 
@@ -1945,9 +1937,11 @@ mod tests {
         let (dir, n) = root
             .lookup("self")
             .ok()
-            .and_then(|l| l.numbered_sibling())
-            .expect("self names a sibling")
-            .expect("the caller is visible");
+            .and_then(|l| match l.follow(&WalkMemo::default()) {
+                Follow::Sibling(s) => s.ok(),
+                _ => None,
+            })
+            .expect("self names a visible sibling");
         assert_eq!((n, dir.metadata().ino), (1, p.metadata().ino));
         assert_eq!(
             root.lookup("2").err(),
@@ -2095,7 +2089,10 @@ mod tests {
                 Err(Errno::ENOENT),
                 "no member: the process is gone"
             );
-            assert_eq!(l.magic_target().map(|r| r.err()), Some(Some(Errno::ENOENT)));
+            assert!(matches!(
+                l.follow(&WalkMemo::default()),
+                Follow::Magic(Err(Errno::ENOENT), None)
+            ));
         }
         assert_eq!(p.lookup("nope").err(), Some(Errno::ENOENT));
     }

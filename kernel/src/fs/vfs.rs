@@ -146,6 +146,22 @@ pub struct DirEntry {
 
 pub type InodeRef = Arc<dyn Inode>;
 
+/// What following a symlink means ([`Inode::follow`]).
+pub enum Follow {
+    /// Read its text ([`Inode::readlink`]) and walk that.
+    Text,
+    /// Its text is the decimal number of a sibling in its own directory (procfs's
+    /// `self`): that sibling and its number, so a walk steps into it without reading and
+    /// parsing the text.
+    Sibling(Result<(InodeRef, u32), Errno>),
+    /// A "magic" link (Linux's `/proc/[pid]/ns/*`, `root`, `cwd`, `fd/N`): the object
+    /// following it lands on, instead of resolving its text (an error, the process is
+    /// gone..., fails the walk); and for a directory of the mount tree, its canonical
+    /// path, where the walk continues (so `..` from it is its real parent), else `None`:
+    /// the walk keeps the link's own path.
+    Magic(Result<InodeRef, Errno>, Option<String>),
+}
+
 /// What one path walk learned at a step that its later steps reuse, as Linux's
 /// `nameidata` carries state along a walk: procfs's `/proc/[pid]` step keeps the process
 /// it found, so the steps below it (`ns`, the link) neither look it up nor check it
@@ -268,28 +284,10 @@ pub trait Inode: Send + Sync + Any {
     fn readlink_short(&self, _out: &mut [u8; SHORT_LINK]) -> Option<Result<usize, Errno>> {
         None
     }
-    /// For a "magic" symlink (like Linux's `/proc/[pid]/ns/*`): the object that following
-    /// it lands on, instead of resolving its text. `None` for ordinary symlinks; an error
-    /// (the process is gone...) fails the path walk.
-    fn magic_target(&self) -> Option<Result<InodeRef, Errno>> {
-        None
-    }
-    /// [`magic_target`](Self::magic_target) as a step of a path walk, with what its
-    /// earlier steps kept.
-    fn magic_target_in(&self, _memo: &WalkMemo) -> Option<Result<InodeRef, Errno>> {
-        self.magic_target()
-    }
-    /// For a symlink whose text is the decimal number of a sibling in its own directory
-    /// (procfs's `self`): that sibling and its number, so a walk steps into it without
-    /// reading and parsing the text. `None` for every other inode.
-    fn numbered_sibling(&self) -> Option<Result<(InodeRef, u32), Errno>> {
-        None
-    }
-    /// For a magic symlink to a directory of the mount tree (`/proc/[pid]/root`, `cwd`):
-    /// that directory's canonical path, where the walk continues (so `..` from it is its
-    /// real parent). `None` keeps the link's own path.
-    fn magic_path(&self) -> Option<String> {
-        None
+    /// What following this symlink means to a path walk (with what the walk's earlier
+    /// steps kept): read and walk its text, for every ordinary link.
+    fn follow(&self, _memo: &WalkMemo) -> Follow {
+        Follow::Text
     }
     /// The entries of a directory, without `.` and `..`.
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {

@@ -5,7 +5,7 @@
 
 use super::mount::MountTable;
 use super::path;
-use super::vfs::{FileType, InodeRef, WalkMemo};
+use super::vfs::{FileType, Follow, InodeRef, WalkMemo};
 use super::walkpath::{PathSink, WalkPath};
 use crate::errno::Errno;
 use alloc::string::{String, ToString};
@@ -303,49 +303,24 @@ impl Walker<'_> {
                         if links > MAX_SYMLINKS || rules & RESOLVE_NO_SYMLINKS != 0 {
                             return Err(Errno::ELOOP);
                         }
-                        if let Some(sibling) = inode.numbered_sibling() {
-                            let (target, n) = sibling?;
-                            at.truncate(dir_len);
-                            at.push_slash()?;
-                            at.push_decimal(n)?;
-                            let (target, ty) = match self.mounts.mount_at_bytes(at.bytes()) {
-                                Some(m) => {
-                                    let root = m.root();
-                                    let ty = root.file_type();
-                                    (root, ty)
-                                }
-                                None => {
-                                    let ty = target.file_type();
-                                    (target, ty)
-                                }
-                            };
-                            stack.push((
-                                core::mem::replace(&mut cur, target),
-                                cur_type,
-                                dir_len,
-                            ))?;
-                            cur_type = ty;
-                            continue;
-                        }
-                        if let Some(target) = inode.magic_target_in(&memo) {
-                            if rules & RESOLVE_NO_MAGICLINKS != 0 {
-                                return Err(Errno::ELOOP);
-                            }
-                            // Linux: not safe for scoped walks; across mounts for NO_XDEV.
-                            let other_mount = || -> Result<bool, Errno> {
-                                let dir = at.prefix(dir_len)?;
-                                Ok(inode.magic_path().is_none_or(|p| !self.same_mount(&p, dir)))
-                            };
-                            if scoped || (rules & RESOLVE_NO_XDEV != 0 && other_mount()?) {
-                                return Err(Errno::EXDEV);
-                            }
-                            // A magic link lands on its object; it keeps the link's path.
-                            let target = target?;
-                            let ty = target.file_type();
-                            if let Some(p) = inode.magic_path() {
-                                stack.clear();
-                                at.set(&p)?;
-                            } else {
+                        match inode.follow(&memo) {
+                            Follow::Text => {}
+                            Follow::Sibling(sibling) => {
+                                let (target, n) = sibling?;
+                                at.truncate(dir_len);
+                                at.push_slash()?;
+                                at.push_decimal(n)?;
+                                let (target, ty) = match self.mounts.mount_at_bytes(at.bytes()) {
+                                    Some(m) => {
+                                        let root = m.root();
+                                        let ty = root.file_type();
+                                        (root, ty)
+                                    }
+                                    None => {
+                                        let ty = target.file_type();
+                                        (target, ty)
+                                    }
+                                };
                                 stack.push((
                                     core::mem::replace(&mut cur, target),
                                     cur_type,
@@ -354,8 +329,38 @@ impl Walker<'_> {
                                 cur_type = ty;
                                 continue;
                             }
-                            (cur, cur_type) = (target, ty);
-                            continue;
+                            Follow::Magic(target, magic_path) => {
+                                if rules & RESOLVE_NO_MAGICLINKS != 0 {
+                                    return Err(Errno::ELOOP);
+                                }
+                                // Linux: not safe for scoped walks; across mounts for NO_XDEV.
+                                let other_mount = || -> Result<bool, Errno> {
+                                    let dir = at.prefix(dir_len)?;
+                                    Ok(magic_path.as_ref().is_none_or(|p| !self.same_mount(p, dir)))
+                                };
+                                if scoped || (rules & RESOLVE_NO_XDEV != 0 && other_mount()?) {
+                                    return Err(Errno::EXDEV);
+                                }
+                                // A magic link lands on its object; it keeps the link's path.
+                                let target = target?;
+                                let ty = target.file_type();
+                                match magic_path {
+                                    Some(p) => {
+                                        stack.clear();
+                                        at.set(&p)?;
+                                        (cur, cur_type) = (target, ty);
+                                    }
+                                    None => {
+                                        stack.push((
+                                            core::mem::replace(&mut cur, target),
+                                            cur_type,
+                                            dir_len,
+                                        ))?;
+                                        cur_type = ty;
+                                    }
+                                }
+                                continue;
+                            }
                         }
                         let target = inode.readlink()?;
                         if target.is_empty() {
