@@ -2,7 +2,7 @@
 //! container init, and the depth limit. A [`Pid`] is one process's or thread's set of
 //! numbers (Linux's `struct pid`); dropping it frees the numbers.
 
-use super::pidmap::PidMap;
+use super::pidmap::{AllocError, PidMap};
 use super::{ContainerCommon, ContainerSet, ContainerType, Kind, Membership, Scope};
 use crate::cred::Credentials;
 use crate::errno::Errno;
@@ -10,7 +10,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU32, Ordering};
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 /// Deepest level that may be created (root is 0): LiteOS-A allows levels 0..2.
 static MAX_LEVEL: AtomicU32 = AtomicU32::new(2);
@@ -22,10 +22,6 @@ pub fn set_max_level(n: u32) {
 }
 
 type Owner = Weak<dyn Any + Send + Sync>;
-
-fn no_owner() -> Owner {
-    Weak::<()>::new()
-}
 
 struct Inner {
     map: PidMap<Weak<Pid>>,
@@ -144,17 +140,20 @@ impl PidContainer {
                     break;
                 }
                 match inner.map.alloc(weak.clone()) {
-                    Some(n) => numbers.push((c.clone(), n)),
-                    None => {
-                        err = Some(Errno::EAGAIN);
+                    Ok(n) => numbers.push((c.clone(), n)),
+                    Err(e) => {
+                        err = Some(match e {
+                            AllocError::Full => Errno::EAGAIN,
+                            AllocError::NoMemory => Errno::ENOMEM,
+                        });
                         break;
                     }
                 }
             }
             Pid {
                 numbers,
-                process: Mutex::new(no_owner()),
-                thread: Mutex::new(no_owner()),
+                process: Once::new(),
+                thread: Once::new(),
             }
         });
         match err {
@@ -203,8 +202,8 @@ impl PidContainer {
 /// The numbers of one process or thread, root level first.
 pub struct Pid {
     numbers: Vec<(Arc<PidContainer>, u32)>,
-    process: Mutex<Owner>,
-    thread: Mutex<Owner>,
+    process: Once<Owner>,
+    thread: Once<Owner>,
 }
 
 impl Pid {
@@ -235,29 +234,32 @@ impl Pid {
         self.numbers.len() > 1 && self.vnr() == 1
     }
 
+    /// Records the process this pid names (once, when it is made: later calls change
+    /// nothing), so readers need no lock.
     pub fn set_process<T: Any + Send + Sync>(&self, p: &Arc<T>) {
         let w: Weak<dyn Any + Send + Sync> =
             Arc::downgrade(&(p.clone() as Arc<dyn Any + Send + Sync>));
-        *self.process.lock() = w;
+        self.process.call_once(|| w);
     }
 
+    /// Records the thread this pid names (once, as [`set_process`](Self::set_process)).
     pub fn set_thread<T: Any + Send + Sync>(&self, t: &Arc<T>) {
         let w: Weak<dyn Any + Send + Sync> =
             Arc::downgrade(&(t.clone() as Arc<dyn Any + Send + Sync>));
-        *self.thread.lock() = w;
+        self.thread.call_once(|| w);
     }
 
     pub fn process<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.process.lock().upgrade()?.downcast::<T>().ok()
+        self.process.get()?.upgrade()?.downcast::<T>().ok()
     }
 
     /// Whether a process is recorded for this pid (and still referenced).
     pub fn has_process(&self) -> bool {
-        self.process.lock().strong_count() != 0
+        self.process.get().is_some_and(|w| w.strong_count() != 0)
     }
 
     pub fn thread<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.thread.lock().upgrade()?.downcast::<T>().ok()
+        self.thread.get()?.upgrade()?.downcast::<T>().ok()
     }
 }
 

@@ -24,11 +24,10 @@ mod imp {
     use crate::task::{self, Process};
 
     /// The calling process's group (the root before any process runs).
+    /// Through the borrowed running thread: no reference to the thread taken (every
+    /// charge asks).
     pub fn current_group() -> Arc<Group> {
-        match task::sched::try_current() {
-            Some(t) => t.process().plimits(),
-            None => root(),
-        }
+        task::sched::try_with_current(|t| t.process().plimits()).unwrap_or_else(root)
     }
 
     pub fn total_memory() -> u64 {
