@@ -215,8 +215,9 @@ impl Walker<'_> {
         let mut cur = start.inode.clone();
         let mut cur_type = start.file_type();
         // The directories above `cur` walked so far (inode, type, length of `at` there);
-        // `..` pops, and re-walks the parent's path when none is left.
-        let mut stack = DirStack::new();
+        // `..` pops, and re-walks the parent's path when none is left. Kept only for a
+        // path with a `.` in it (a `..` may come) and once a symlink is met.
+        let mut stack = DirStack::new(has_dot(path));
         // What is left to walk: `path` from `rest`, after the rest of the symlink targets
         // met (the innermost last), each with the offset reached in it.
         let mut rest = 0;
@@ -300,6 +301,7 @@ impl Walker<'_> {
                     };
                     if ty == FileType::Symlink && (follow_last || !is_last()) {
                         links += 1;
+                        stack.keep_from_now();
                         if links > MAX_SYMLINKS || rules & RESOLVE_NO_SYMLINKS != 0 {
                             return Err(Errno::ELOOP);
                         }
@@ -415,8 +417,26 @@ type Step = (InodeRef, FileType, usize);
 /// nearly every path, so a walk allocates nothing for its directories.
 const INLINE_STEPS: usize = 8;
 
+/// Whether `path` has a `.`: eight bytes at a time (a walk asks once, to know whether a
+/// `..` can come).
+fn has_dot(path: &str) -> bool {
+    const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = path.as_bytes().chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ DOTS;
+        if x.wrapping_sub(LOW) & !x & HIGH != 0 {
+            return true;
+        }
+    }
+    words.remainder().contains(&b'.')
+}
+
 /// The directories above the one a walk has reached, the innermost last (`..` pops).
+/// A walk whose path cannot climb keeps none: [`push`](Self::push) drops the step.
 struct DirStack {
+    keep: bool,
     inline: [Option<Step>; INLINE_STEPS],
     /// Steps past the inline ones (`None` until a walk goes that deep: an empty `Vec`'s
     /// drop is still a call).
@@ -426,17 +446,26 @@ struct DirStack {
 
 impl DirStack {
     #[inline]
-    fn new() -> DirStack {
+    fn new(keep: bool) -> DirStack {
         DirStack {
+            keep,
             inline: Default::default(),
             spill: None,
             len: 0,
         }
     }
 
+    /// Keeps the steps from now on (a symlink's text may climb).
+    fn keep_from_now(&mut self) {
+        self.keep = true;
+    }
+
     /// Inline (a walk pushes at every step); the spill out of line.
     #[inline]
     fn push(&mut self, step: Step) -> Result<(), Errno> {
+        if !self.keep {
+            return Ok(());
+        }
         match self.inline.get_mut(self.len) {
             Some(slot) => *slot = Some(step),
             None => self.spill(step)?,
@@ -575,6 +604,19 @@ mod tests {
         );
         let rel = format!("{}a/b/f", "../".repeat(25));
         assert_eq!(resolve(&t, &deep, &rel, true), Ok("/a/b/f".to_string()));
+    }
+
+    #[test]
+    fn has_dot_finds_a_dot_anywhere() {
+        assert!(!has_dot("/proc/1234/ns/uts"));
+        assert!(!has_dot(""));
+        for i in 0..20 {
+            let mut p = "x".repeat(20);
+            p.replace_range(i..i + 1, ".");
+            assert!(has_dot(&p), "a dot at {i}");
+        }
+        assert!(has_dot("a/.."));
+        assert!(!has_dot(&"/".repeat(33)));
     }
 
     #[test]
