@@ -417,20 +417,21 @@ type Step = (InodeRef, FileType, usize);
 /// nearly every path, so a walk allocates nothing for its directories.
 const INLINE_STEPS: usize = 8;
 
-/// Whether `path` has a `.`: eight bytes at a time (a walk asks once, to know whether a
-/// `..` can come).
+/// Whether `path` has a `.`: eight bytes at a time, the last eight overlapping the
+/// words before (a walk asks once, to know whether a `..` can come).
 fn has_dot(path: &str) -> bool {
     const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
     const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut words = path.as_bytes().chunks_exact(8);
-    for w in &mut words {
+    let dot_in = |w: &[u8]| {
         let x = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ DOTS;
-        if x.wrapping_sub(LOW) & !x & HIGH != 0 {
-            return true;
-        }
+        x.wrapping_sub(LOW) & !x & HIGH != 0
+    };
+    let b = path.as_bytes();
+    if b.len() < 8 {
+        return b.contains(&b'.');
     }
-    words.remainder().contains(&b'.')
+    b.chunks_exact(8).any(dot_in) || dot_in(&b[b.len() - 8..])
 }
 
 /// The directories above the one a walk has reached, the innermost last (`..` pops).
