@@ -83,13 +83,11 @@ impl<T: Keyed> NodeCache<T> {
     }
 }
 
-/// The slot of a key's hash: every bit of it mixed into the slot's (murmur3's finish).
+/// The slot of a key's hash: one multiplication by an odd constant, the top bits taken
+/// (Fibonacci hashing: every bit of the hash reaches them).
 #[inline]
 fn slot_of(hash: u64) -> usize {
-    let mut h = hash ^ (hash >> 33);
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    (h as usize) & (SLOTS - 1)
+    (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
 #[cfg(test)]

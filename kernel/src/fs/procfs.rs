@@ -999,7 +999,7 @@ impl ProcInode {
     /// The object of `node`: a cached one (a node is all a `ProcInode` holds), else a
     /// new one.
     #[inline]
-    fn child(&self, node: Node) -> InodeRef {
+    fn child(&self, node: Node) -> Arc<ProcInode> {
         let key = node.key();
         self.fs.nodes.get_or(key, key, || {
             Arc::new(ProcInode {
@@ -1269,7 +1269,9 @@ impl Inode for ProcInode {
             }
             _ => return self.lookup_other(name, memo),
         };
-        Ok((self.child(node), node.file_type()))
+        let child = self.child(node);
+        let ty = child.ty;
+        Ok((child, ty))
     }
 
     fn readlink(&self) -> Result<String, Errno> {
