@@ -1265,6 +1265,21 @@ impl Inode for ProcInode {
                 let link = Link::by_name(name)
                     .filter(|l| l.kind().enabled())
                     .ok_or(Errno::ENOENT)?;
+                // A walk that follows the link lands on the container at once: no link
+                // object is looked up and followed.
+                if memo.follows()
+                    && let Some(p) = memo.get(pid)
+                {
+                    let target = self
+                        .fs
+                        .view
+                        .pinned_member(p, link)
+                        .ok_or(Errno::ENOENT)?
+                        .into_inode();
+                    let ty = target.file_type();
+                    memo.followed();
+                    return Ok((target, ty));
+                }
                 Node::Link(pid, links, link)
             }
             _ => return self.lookup_other(name, memo),

@@ -170,9 +170,38 @@ pub enum Follow {
 pub struct WalkMemo {
     pid: u32,
     object: Option<Arc<dyn Any + Send + Sync>>,
+    /// A magic link the next lookup finds is followed, and the walk's rules let it land
+    /// on its object at once (Linux's `LOOKUP_FOLLOW`): the lookup may give the object
+    /// instead of the link ([`WalkMemo::followed`]).
+    follow: bool,
+    followed: bool,
 }
 
 impl WalkMemo {
+    /// Says whether a magic link the next lookup finds may be followed by the lookup.
+    #[inline]
+    pub fn set_follow(&mut self, follow: bool) {
+        self.follow = follow;
+    }
+
+    /// Whether a lookup may follow the magic link it finds.
+    #[inline]
+    pub fn follows(&self) -> bool {
+        self.follow
+    }
+
+    /// A lookup gave a magic link's object instead of the link.
+    #[inline]
+    pub fn followed(&mut self) {
+        self.followed = true;
+    }
+
+    /// Whether the last lookup gave a magic link's object (then forgotten).
+    #[inline]
+    pub fn take_followed(&mut self) -> bool {
+        core::mem::take(&mut self.followed)
+    }
+
     /// Keeps `object` as what number `pid` named in this walk.
     pub fn keep(&mut self, pid: u32, object: Arc<dyn Any + Send + Sync>) {
         self.pid = pid;

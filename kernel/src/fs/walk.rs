@@ -224,10 +224,13 @@ impl Walker<'_> {
         let mut targets = Targets::default();
         let mut links = 0;
         let mut memo = WalkMemo::default();
+        // No rule of the walk looks at magic links (see `memo.set_follow`).
+        let magic_in_lookup =
+            !scoped && rules & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV) == 0;
         loop {
-            let (text, pos) = match targets.last_mut() {
-                Some((t, p)) => (t.as_str(), p),
-                None => (path, &mut rest),
+            let (text, pos, in_path) = match targets.last_mut() {
+                Some((t, p)) => (t.as_str(), p, false),
+                None => (path, &mut rest, true),
             };
             // The component is added to the path as it is found (one pass over it); a
             // `.` or `..` is taken off again.
@@ -278,7 +281,21 @@ impl Walker<'_> {
                     }
                 }
                 _ => {
+                    // A magic link here may land on its object in the lookup: when it is
+                    // followed (not last, or last and followed) and no rule looks at it.
+                    memo.set_follow(magic_in_lookup && in_path && (follow_last || b < path.len()));
                     let (inode, mut ty) = cur.lookup_in(name, &mut memo)?;
+                    if memo.take_followed() {
+                        // It keeps the link's path, as a magic link without one does.
+                        links += 1;
+                        if links > MAX_SYMLINKS {
+                            return Err(Errno::ELOOP);
+                        }
+                        stack.keep_from_now();
+                        stack.push((core::mem::replace(&mut cur, inode), cur_type, dir_len))?;
+                        cur_type = ty;
+                        continue;
+                    }
                     // Directories and (bind mounts of single files) other non-links are
                     // mount points.
                     let inode = match ty {
