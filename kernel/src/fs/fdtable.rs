@@ -7,6 +7,7 @@ use crate::errno::Errno;
 use crate::plimits::kmem::{self, Charge};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Mutex;
 
 /// `RLIMIT_NOFILE`'s default soft limit (the host tests' limit).
@@ -20,6 +21,9 @@ struct Slot {
 
 pub struct FdTable {
     slots: Mutex<Vec<Option<Slot>>>,
+    /// Every descriptor below this one is open (Linux's `next_fd`): the search for the
+    /// lowest free one starts here. Changed under the `slots` lock.
+    free_from: AtomicUsize,
     /// The table and its slots' buffer, charged to the group that made the table (taken
     /// after `slots`).
     charge: Mutex<Charge>,
@@ -84,6 +88,7 @@ impl FdTable {
         let _ = charge.resize(table_cost(0));
         Arc::new(FdTable {
             slots: Mutex::new(Vec::new()),
+            free_from: AtomicUsize::new(0),
             charge: Mutex::new(charge),
         })
     }
@@ -110,7 +115,8 @@ impl FdTable {
         file.charge()?;
         let mut slots = self.slots.lock();
         // A plain loop: the iterator chain costs twice as much in the kernel's build.
-        let mut free = min;
+        let hint = self.free_from.load(Ordering::Relaxed);
+        let mut free = min.max(hint);
         while let Some(Some(_)) = slots.get(free) {
             free += 1;
         }
@@ -121,6 +127,9 @@ impl FdTable {
             grow(&mut slots, &self.charge, free + 1)?;
         }
         slots[free] = Some(Slot { file, cloexec });
+        if min <= hint {
+            self.free_from.store(free + 1, Ordering::Relaxed);
+        }
         Ok(free as i32)
     }
 
@@ -142,6 +151,7 @@ impl FdTable {
                 .get_mut(i)
                 .and_then(|s| s.take())
                 .ok_or(Errno::EBADF)?;
+            self.free_from.fetch_min(i, Ordering::Relaxed);
             // Closing the highest descriptors gives their room back.
             let used = used_len(&slots);
             if used < slots.len() / 2 {
@@ -221,6 +231,7 @@ impl FdTable {
         drop(src);
         Ok(Arc::new(FdTable {
             slots: Mutex::new(slots),
+            free_from: AtomicUsize::new(0),
             charge: Mutex::new(charge),
         }))
     }
@@ -229,6 +240,7 @@ impl FdTable {
     pub fn close_on_exec(&self) {
         let closed: Vec<Slot> = {
             let mut slots = self.slots.lock();
+            self.free_from.store(0, Ordering::Relaxed);
             slots
                 .iter_mut()
                 .filter(|s| s.as_ref().is_some_and(|s| s.cloexec))
@@ -243,7 +255,11 @@ impl FdTable {
 
     /// Closes everything (at exit).
     pub fn close_all(&self) {
-        let all = core::mem::take(&mut *self.slots.lock());
+        let all = {
+            let mut slots = self.slots.lock();
+            self.free_from.store(0, Ordering::Relaxed);
+            core::mem::take(&mut *slots)
+        };
         let _ = self.charge.lock().resize(table_cost(0));
         lock::release(self.lock_owner(), None);
         drop(all);
@@ -326,6 +342,35 @@ mod tests {
         assert_eq!(t.close(7), Err(Errno::EBADF));
         assert_eq!(t.close(-1), Err(Errno::EBADF));
         assert_eq!(t.get(1 << 20).err(), Some(Errno::EBADF));
+    }
+
+    /// The search's starting hint never skips a free descriptor: closes in any order,
+    /// `F_DUPFD` above it, `dup2` past the end, close-on-exec.
+    #[test]
+    fn the_lowest_free_descriptor_survives_every_way_of_freeing_one() {
+        let t = FdTable::new();
+        for fd in 0..10 {
+            assert_eq!(t.install(file(), fd % 2 == 1), Ok(fd));
+        }
+        t.close(7).expect("close 7");
+        t.close(3).expect("close 3");
+        assert_eq!(
+            t.install_from(5, file(), false),
+            Ok(7),
+            "F_DUPFD above the hint"
+        );
+        assert_eq!(t.install(file(), false), Ok(3));
+        assert_eq!(t.install(file(), false), Ok(10));
+        assert_eq!(t.dup_to(0, 20, false), Ok(20));
+        assert_eq!(t.install(file(), false), Ok(11));
+        t.close_on_exec();
+        // 1, 5, 9 were close-on-exec (7 and 3 came back without it).
+        assert_eq!(t.install(file(), false), Ok(1));
+        assert_eq!(t.install(file(), false), Ok(5));
+        assert_eq!(t.install(file(), false), Ok(9));
+        assert_eq!(t.install(file(), false), Ok(12));
+        t.close_all();
+        assert_eq!(t.install(file(), false), Ok(0));
     }
 
     #[test]

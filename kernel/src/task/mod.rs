@@ -323,8 +323,10 @@ pub fn current_vm() -> Vm {
         .expect("a running thread's process has an address space")
 }
 
+/// The running thread's process, through the borrowed thread (no reference to the
+/// thread taken).
 pub fn current_process() -> Arc<Process> {
-    current().process().clone()
+    sched::with_current(|t| t.process().clone())
 }
 
 pub const DEFAULT_RLIMITS: [(u64, u64); 16] = {
@@ -584,7 +586,8 @@ pub fn member_of(
     if link.kind() == crate::container::Kind::User {
         return Some(p.cred().user.clone());
     }
-    p.containers().member(link)
+    // Under the lock: only the member is taken, not the whole set.
+    p.inner.lock().containers.member(link)
 }
 
 /// The user container behind link `user` of process `nr` (it lives in the credentials),
