@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
-use spin::{Mutex, Once};
+use spin::Mutex;
 
 pub const O_ACCMODE: u32 = 0o3;
 pub const O_RDONLY: u32 = 0;
@@ -145,7 +145,9 @@ pub struct OpenFile {
     fown: Mutex<super::fasync::Fown>,
     /// Its heap cost, charged to the group of the process that first installs it in a
     /// descriptor table ([`OpenFile::charge`]).
-    charge: Once<Charge>,
+    /// (A lock, not a `Once`: its first, charging, call is the common one, and a
+    /// `Once`'s is its slow path.)
+    charge: Mutex<Option<Charge>>,
 }
 
 /// Open file descriptions (`/proc/sys/fs/file-nr`).
@@ -181,7 +183,7 @@ impl OpenFile {
             flags: AtomicU32::new(flags),
             pos: Mutex::new(0),
             fown: Mutex::new(super::fasync::Fown::default()),
-            charge: Once::new(),
+            charge: Mutex::new(None),
         })
     }
 
@@ -189,9 +191,11 @@ impl OpenFile {
     /// already: the `OpenFile`, its path, and an operations object (an inode file, a
     /// pipe end) or inode (an nsfs one) only it holds. `ENOMEM` over the group's limit.
     pub fn charge(&self) -> Result<(), Errno> {
-        self.charge
-            .try_call_once(|| Charge::new(self.heap_cost()))
-            .map(|_| ())
+        let mut charge = self.charge.lock();
+        if charge.is_none() {
+            *charge = Some(Charge::new(self.heap_cost())?);
+        }
+        Ok(())
     }
 
     fn heap_cost(&self) -> u64 {
