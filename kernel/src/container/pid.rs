@@ -250,7 +250,12 @@ impl Pid {
     }
 
     pub fn process<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.process.get()?.upgrade()?.downcast::<T>().ok()
+        self.process_any()?.downcast::<T>().ok()
+    }
+
+    /// [`process`](Self::process) before it is told what type it has.
+    pub fn process_any(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.process.get()?.upgrade()
     }
 
     /// Whether a process is recorded for this pid (and still referenced).

@@ -571,8 +571,13 @@ impl procfs::KernelView for KernelState {
         crate::task::container_member(pid, link)
     }
     fn pinned(&self, pid: u32) -> Option<Arc<dyn core::any::Any + Send + Sync>> {
-        self.process(pid)
-            .map(|p| p as Arc<dyn core::any::Any + Send + Sync>)
+        match self.all {
+            // Every process is shown: no need to know it is one.
+            true => crate::task::find_process_any(pid),
+            false => self
+                .process(pid)
+                .map(|p| p as Arc<dyn core::any::Any + Send + Sync>),
+        }
     }
     fn pinned_member(
         &self,

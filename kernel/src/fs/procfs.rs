@@ -563,14 +563,19 @@ fn pid_name(name: &str) -> Option<u32> {
     if b.first().is_none_or(|&c| c == b'0') {
         return None;
     }
-    let mut n: u32 = 0;
+    // At most ten digits fit a u32; in a u64 they cannot overflow (no check per digit).
+    if b.len() > 10 {
+        return None;
+    }
+    let mut n: u64 = 0;
     for &c in b {
-        if !c.is_ascii_digit() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+        n = n * 10 + u64::from(d);
     }
-    Some(n)
+    u32::try_from(n).ok()
 }
 
 const ROOT_FILES: [(&str, Node); 11] = [

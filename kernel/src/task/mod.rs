@@ -252,20 +252,21 @@ pub fn current_vpid() -> u32 {
 
 /// The process with number `nr` in the caller's PID container (zombies included).
 pub fn find_process(nr: u32) -> Option<Arc<Process>> {
+    find_process_any(nr)?.downcast::<Process>().ok()
+}
+
+/// [`find_process`] as a type-erased object (what a path walk keeps: it asks its type
+/// once, when it uses it).
+pub fn find_process_any(nr: u32) -> Option<Arc<dyn core::any::Any + Send + Sync>> {
     // The caller is its own number: no lookup in the PID container.
     sched::try_with_current(|t| {
         let p = t.process();
         match p.vpid == nr {
-            true => Some(p.clone()),
-            false => p.pid.container().lookup(nr)?.process::<Process>(),
+            true => Some(p.clone() as Arc<dyn core::any::Any + Send + Sync>),
+            false => p.pid.container().lookup(nr)?.process_any(),
         }
     })
-    .unwrap_or_else(|| {
-        crate::container::root()
-            .pid
-            .lookup(nr)?
-            .process::<Process>()
-    })
+    .unwrap_or_else(|| crate::container::root().pid.lookup(nr)?.process_any())
 }
 
 /// Whether number `nr` in the caller's PID container names a process (zombies
