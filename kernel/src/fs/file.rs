@@ -5,6 +5,7 @@
 use super::vfs::{DirEntry, FileType, InodeRef, Metadata};
 use crate::errno::Errno;
 use crate::plimits::kmem::{self, Charge};
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -139,7 +140,8 @@ pub trait FileOps: Send + Sync {
 pub struct OpenFile {
     ops: Arc<dyn FileOps>,
     inode: Option<InodeRef>,
-    path: String,
+    /// (A `Box<str>`: an empty one, an nsfs file's, frees nothing and calls nothing.)
+    path: Box<str>,
     flags: AtomicU32,
     pos: Mutex<u64>,
     fown: Mutex<super::fasync::Fown>,
@@ -179,7 +181,7 @@ impl OpenFile {
         Arc::new(OpenFile {
             ops,
             inode,
-            path,
+            path: path.into_boxed_str(),
             flags: AtomicU32::new(flags),
             pos: Mutex::new(0),
             fown: Mutex::new(super::fasync::Fown::default()),
@@ -209,7 +211,7 @@ impl OpenFile {
             None => (arc_cost_if_held_by(&self.ops, 1), 0),
         };
         const OPEN_FILE: u64 = kmem::arc_cost::<OpenFile>();
-        OPEN_FILE + kmem::array_cost::<u8>(self.path.capacity()) + ops + inode
+        OPEN_FILE + kmem::array_cost::<u8>(self.path.len()) + ops + inode
     }
 
     /// Access mode and status flags (what `fcntl(F_GETFL)` returns).
