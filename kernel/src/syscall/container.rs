@@ -164,8 +164,11 @@ fn setns(fd: u64, nstype: u64) -> SysResult {
     // A container link (the common case) is told by its inode's type alone; a pidfd
     // needs the table of pidfds.
     if let Some(target) = crate::fs::container_of_file(&file) {
+        // The file keeps the container until the change is made: its last reference is
+        // never dropped under the process's lock.
+        let done = setns_container(&p, target, nstype);
         drop(file);
-        return setns_container(&p, target, nstype);
+        return done;
     }
     let target = pidfd::process_of(&file).ok_or(Errno::EINVAL)?;
     // setns(pidfd, flags): every named container of the target, all or nothing; the
@@ -208,25 +211,22 @@ fn setns_container(p: &Arc<Process>, target: Arc<dyn Container>, nstype: u64) ->
     if nstype != 0 && nstype != target.kind().clone_flag() {
         return Err(Errno::EINVAL);
     }
-    let (cur, cred) = {
-        let pi = p.inner.lock();
-        (pi.containers.clone(), pi.cred.clone())
-    };
     if target.kind() == Kind::User {
         if !single_threaded(p) {
             return Err(Errno::EINVAL);
         }
-        let c = user::join(&cred, target)?;
+        let c = user::join(&p.cred(), target)?;
         super::cred::commit(p, c);
         return Ok(0);
     }
-    may_join(&cred, &target)?;
-    let j = cur.check_join(target, &cred, single_threaded(p))?;
-    // The caller's set no longer held here: unshared, it changes in place.
-    drop(cur);
+    let single = single_threaded(p);
     let replaced = {
+        // The checks and the change in one hold of the process's lock, the set and the
+        // credentials borrowed (no check takes a lock of the process).
         let mut guard = p.inner.lock();
         let pi = &mut *guard;
+        may_join(&pi.cred, &target)?;
+        let j = pi.containers.check_join(target, &pi.cred, single)?;
         let (kind, changed, replaced) =
             ContainerSet::install_join(&mut pi.containers, j, &mut pi.fs);
         // The vDSO's data pages follow the TIME container.
