@@ -216,7 +216,7 @@ impl Walker<'_> {
         let mut cur_type = start.file_type();
         // The directories above `cur` walked so far (inode, type, length of `at` there);
         // `..` pops, and re-walks the parent's path when none is left. Kept only for a
-        // path with a `.` in it (a `..` may come) and once a symlink is met.
+        // path with a `.` in it (a `..` may come), and from a symlink whose text has one.
         let mut stack = DirStack::new(has_dot(path));
         // What is left to walk: `path` from `rest`, after the rest of the symlink targets
         // met (the innermost last), each with the offset reached in it.
@@ -286,12 +286,12 @@ impl Walker<'_> {
                     memo.set_follow(magic_in_lookup && in_path && (follow_last || b < path.len()));
                     let (inode, mut ty) = cur.lookup_in(name, &mut memo)?;
                     if memo.take_followed() {
-                        // It keeps the link's path, as a magic link without one does.
+                        // It keeps the link's path, as a magic link without one does (a
+                        // `..` after it climbs by the path: it has no text to climb).
                         links += 1;
                         if links > MAX_SYMLINKS {
                             return Err(Errno::ELOOP);
                         }
-                        stack.keep_from_now();
                         stack.push((core::mem::replace(&mut cur, inode), cur_type, dir_len))?;
                         cur_type = ty;
                         continue;
@@ -318,7 +318,6 @@ impl Walker<'_> {
                     };
                     if ty == FileType::Symlink && (follow_last || !is_last()) {
                         links += 1;
-                        stack.keep_from_now();
                         if links > MAX_SYMLINKS || rules & RESOLVE_NO_SYMLINKS != 0 {
                             return Err(Errno::ELOOP);
                         }
@@ -384,6 +383,11 @@ impl Walker<'_> {
                         let target = inode.readlink()?;
                         if target.is_empty() {
                             return Err(Errno::ENOENT);
+                        }
+                        // A `..` in the text climbs from here: keep the steps from now on
+                        // (one in the path itself kept them from the start).
+                        if has_dot(&target) {
+                            stack.keep_from_now();
                         }
                         if path::is_absolute(&target) {
                             if rules & RESOLVE_BENEATH != 0
