@@ -32,12 +32,15 @@ impl Packed {
         if b.len() > PACKED_MAX {
             return None;
         }
-        let mut words = [0u64; 2];
-        for (i, &c) in b.iter().enumerate() {
-            words[i / 8] |= u64::from(c) << ((i % 8) * 8);
-        }
+        // Each word from its last byte down: a shift and an OR a byte.
+        let word = |part: &[u8]| {
+            part.iter()
+                .rev()
+                .fold(0u64, |w, &c| (w << 8) | u64::from(c))
+        };
+        let (low, high) = b.split_at(b.len().min(8));
         Some(Packed {
-            words,
+            words: [word(low), word(high)],
             len: b.len(),
         })
     }
