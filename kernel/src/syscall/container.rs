@@ -160,7 +160,8 @@ fn may_join(cred: &Credentials, target: &Arc<dyn Container>) -> Result<(), Errno
 
 fn setns(fd: u64, nstype: u64) -> SysResult {
     let p = task::current_process();
-    let file = p.files().get(as_i32(fd))?;
+    // The descriptor table borrowed under the process's lock (no reference to it taken).
+    let file = p.inner.lock().files.get(as_i32(fd))?;
     // A container link (the common case) is told by its inode's type alone; a pidfd
     // needs the table of pidfds.
     if let Some(target) = crate::fs::container_of_file(&file) {
