@@ -663,6 +663,7 @@ fn shown_links() -> impl Iterator<Item = Link> {
 impl Node {
     /// A number for each node, different for different nodes (unlike `ino`, which two
     /// nodes may share): the node cache's key, one integer compare on a walk's every step.
+    #[inline]
     fn key(self) -> u64 {
         let k = |tag: u64, a: u32, b: u64| (tag << 56) | (b << 32) | u64::from(a);
         match self {
@@ -1001,6 +1002,15 @@ impl ProcInode {
         })
     }
 
+    /// [`child`](Self::child) and its type, inline where the node's kind is known (its
+    /// cache key then folds to a few instructions).
+    #[inline(always)]
+    fn child_here(&self, node: Node) -> (InodeRef, FileType) {
+        let child = self.child(node);
+        let ty = child.ty;
+        (child, ty)
+    }
+
     /// The object of `node`: a cached one (a node is all a `ProcInode` holds), else a
     /// new one.
     #[inline]
@@ -1259,11 +1269,11 @@ impl Inode for ProcInode {
             Node::Root if name.as_bytes().first().is_some_and(u8::is_ascii_digit) => {
                 let pid = pid_name(name).ok_or(Errno::ENOENT)?;
                 memo.keep(pid, self.fs.view.pinned(pid).ok_or(Errno::ENOENT)?);
-                Node::Pid(pid)
+                return Ok(self.child_here(Node::Pid(pid)));
             }
             Node::Pid(pid) if name == "ns" => {
                 self.check_pid_in(pid, memo)?;
-                Node::LinkDir(pid, Links::Ns)
+                return Ok(self.child_here(Node::LinkDir(pid, Links::Ns)));
             }
             Node::LinkDir(pid, links) => {
                 self.check_pid_in(pid, memo)?;
@@ -1289,9 +1299,7 @@ impl Inode for ProcInode {
             }
             _ => return self.lookup_other(name, memo),
         };
-        let child = self.child(node);
-        let ty = child.ty;
-        Ok((child, ty))
+        Ok(self.child_here(node))
     }
 
     fn readlink(&self) -> Result<String, Errno> {
