@@ -105,17 +105,16 @@ mod imp {
 
     /// The caller's `RLIMIT_NOFILE` soft limit (never above `fs/nr_open`).
     pub fn nofile_limit() -> usize {
-        let cur = crate::task::sched::try_current()
-            .map_or(super::super::fdtable::FD_LIMIT as u64, |t| {
-                t.process().inner.lock().rlimits[7].0
-            });
+        // Through the borrowed running thread (every open asks).
+        let cur = crate::task::sched::try_with_current(|t| t.process().inner.lock().rlimits[7].0)
+            .unwrap_or(super::super::fdtable::FD_LIMIT as u64);
         let nr_open = super::super::sysctl::NR_OPEN.load(core::sync::atomic::Ordering::Relaxed);
         cur.min(nr_open) as usize
     }
 
     /// The calling process's descriptor table (none before the first process).
     pub fn current_files() -> Option<Arc<FdTable>> {
-        crate::task::sched::try_current().map(|t| t.process().files())
+        crate::task::sched::try_with_current(|t| t.process().files())
     }
 
     /// The user container owning a container (`NS_GET_USERNS`); for a user container,
@@ -142,11 +141,11 @@ mod imp {
     /// The caller's filesystem (uid, gid) as kernel ids: the owner of the files it
     /// creates.
     pub fn current_ids() -> (u32, u32) {
-        let Some(t) = crate::task::sched::try_current() else {
-            return (0, 0);
-        };
-        let c = t.process().cred();
-        (c.fsuid, c.fsgid)
+        crate::task::sched::try_with_current(|t| {
+            let c = t.process().cred();
+            (c.fsuid, c.fsgid)
+        })
+        .unwrap_or((0, 0))
     }
 
     /// The caller for permission checks (the kernel itself before processes exist).
@@ -176,7 +175,7 @@ mod imp {
 
     /// The calling process's credentials (none before the first process).
     pub fn current_cred() -> Option<Arc<crate::cred::Credentials>> {
-        crate::task::sched::try_current().map(|t| t.process().cred())
+        crate::task::sched::try_with_current(|t| t.process().cred())
     }
 
     /// Kernel owner ids as the caller's user container sees them (65534 if unmapped).
@@ -196,7 +195,7 @@ mod imp {
 
     /// The calling process's file context (none before the first process).
     pub fn current_fs() -> Option<alloc::sync::Arc<crate::fs::FsContext>> {
-        crate::task::sched::try_current().map(|t| t.process().fs())
+        crate::task::sched::try_with_current(|t| t.process().fs())
     }
 
     pub fn copy_to_user(addr: u64, bytes: &[u8]) -> Result<(), crate::errno::Errno> {
