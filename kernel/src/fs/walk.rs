@@ -458,8 +458,9 @@ fn has_dot(path: &str) -> bool {
 /// The directories above the one a walk has reached, the innermost last (`..` pops).
 /// A walk whose path cannot climb keeps none: [`push`](Self::push) drops the step.
 struct DirStack {
-    keep: bool,
-    inline: [Option<Step>; INLINE_STEPS],
+    /// `None` while the walk keeps no steps (made when it starts to: a walk that keeps
+    /// none neither fills nor drops the slots).
+    inline: Option<[Option<Step>; INLINE_STEPS]>,
     /// Steps past the inline ones (`None` until a walk goes that deep: an empty `Vec`'s
     /// drop is still a call).
     spill: Option<Vec<Step>>,
@@ -469,26 +470,29 @@ struct DirStack {
 impl DirStack {
     #[inline]
     fn new(keep: bool) -> DirStack {
-        DirStack {
-            keep,
-            inline: Default::default(),
+        let mut s = DirStack {
+            inline: None,
             spill: None,
             len: 0,
+        };
+        if keep {
+            s.keep_from_now();
         }
+        s
     }
 
     /// Keeps the steps from now on (a symlink's text may climb).
     fn keep_from_now(&mut self) {
-        self.keep = true;
+        self.inline.get_or_insert_with(Default::default);
     }
 
     /// Inline (a walk pushes at every step); the spill out of line.
     #[inline]
     fn push(&mut self, step: Step) -> Result<(), Errno> {
-        if !self.keep {
+        let Some(inline) = &mut self.inline else {
             return Ok(());
-        }
-        match self.inline.get_mut(self.len) {
+        };
+        match inline.get_mut(self.len) {
             Some(slot) => *slot = Some(step),
             None => self.spill(step)?,
         }
@@ -508,7 +512,7 @@ impl DirStack {
     fn pop(&mut self) -> Option<Step> {
         let step = match self.len {
             0 => return None,
-            n if n <= INLINE_STEPS => self.inline[n - 1].take(),
+            n if n <= INLINE_STEPS => self.inline.as_mut()?[n - 1].take(),
             _ => self.spill.as_mut().and_then(Vec::pop),
         };
         self.len -= 1;
