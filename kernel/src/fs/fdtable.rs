@@ -151,7 +151,10 @@ impl FdTable {
                 .get_mut(i)
                 .and_then(|s| s.take())
                 .ok_or(Errno::EBADF)?;
-            self.free_from.fetch_min(i, Ordering::Relaxed);
+            // Under the lock: a load and a store, no atomic update.
+            if i < self.free_from.load(Ordering::Relaxed) {
+                self.free_from.store(i, Ordering::Relaxed);
+            }
             // Closing the highest descriptors gives their room back.
             let used = used_len(&slots);
             if used < slots.len() / 2 {
