@@ -292,8 +292,7 @@ impl Walker<'_> {
                         if links > MAX_SYMLINKS {
                             return Err(Errno::ELOOP);
                         }
-                        stack.push((core::mem::replace(&mut cur, inode), cur_type, dir_len))?;
-                        cur_type = ty;
+                        stack.descend(&mut cur, &mut cur_type, inode, ty, dir_len)?;
                         continue;
                     }
                     // Directories and (bind mounts of single files) other non-links are
@@ -339,12 +338,7 @@ impl Walker<'_> {
                                         (target, ty)
                                     }
                                 };
-                                stack.push((
-                                    core::mem::replace(&mut cur, target),
-                                    cur_type,
-                                    dir_len,
-                                ))?;
-                                cur_type = ty;
+                                stack.descend(&mut cur, &mut cur_type, target, ty, dir_len)?;
                                 continue;
                             }
                             Follow::Magic(target, magic_path) => {
@@ -369,12 +363,13 @@ impl Walker<'_> {
                                         (cur, cur_type) = (target, ty);
                                     }
                                     None => {
-                                        stack.push((
-                                            core::mem::replace(&mut cur, target),
-                                            cur_type,
+                                        stack.descend(
+                                            &mut cur,
+                                            &mut cur_type,
+                                            target,
+                                            ty,
                                             dir_len,
-                                        ))?;
-                                        cur_type = ty;
+                                        )?;
                                     }
                                 }
                                 continue;
@@ -406,8 +401,7 @@ impl Walker<'_> {
                         targets.push((target, 0))?;
                         continue;
                     }
-                    stack.push((core::mem::replace(&mut cur, inode), cur_type, dir_len))?;
-                    cur_type = ty;
+                    stack.descend(&mut cur, &mut cur_type, inode, ty, dir_len)?;
                 }
             }
         }
@@ -479,6 +473,22 @@ impl DirStack {
             s.keep_from_now();
         }
         s
+    }
+
+    /// Steps from directory `cur` (its path `dir_len` long) into `to`, of type `ty`:
+    /// `cur` goes on the stack.
+    #[inline(always)]
+    fn descend(
+        &mut self,
+        cur: &mut InodeRef,
+        cur_type: &mut FileType,
+        to: InodeRef,
+        ty: FileType,
+        dir_len: usize,
+    ) -> Result<(), Errno> {
+        self.push((core::mem::replace(cur, to), *cur_type, dir_len))?;
+        *cur_type = ty;
+        Ok(())
     }
 
     /// Keeps the steps from now on (a symlink's text may climb).
