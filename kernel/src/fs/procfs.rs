@@ -1034,6 +1034,18 @@ impl ProcInode {
         }
     }
 
+    /// The container behind link `link` of process `pid` as an inode, from the process
+    /// a walk's `/proc/[pid]` step kept when there is one (`ENOENT`: gone or not shown).
+    #[inline]
+    fn link_object(&self, pid: u32, link: Link, memo: &WalkMemo) -> Result<InodeRef, Errno> {
+        match memo.get(pid) {
+            Some(p) => self.fs.view.pinned_member(p, link),
+            None => self.fs.view.container_member(pid, link),
+        }
+        .map(|c| c.into_inode())
+        .ok_or(Errno::ENOENT)
+    }
+
     /// [`check_pid`](Self::check_pid) in a walk: answered by what an earlier step kept.
     #[inline]
     fn check_pid_in(&self, pid: u32, memo: &WalkMemo) -> Result<(), Errno> {
@@ -1282,15 +1294,8 @@ impl Inode for ProcInode {
                     .ok_or(Errno::ENOENT)?;
                 // A walk that follows the link lands on the container at once: no link
                 // object is looked up and followed.
-                if memo.follows()
-                    && let Some(p) = memo.get(pid)
-                {
-                    let target = self
-                        .fs
-                        .view
-                        .pinned_member(p, link)
-                        .ok_or(Errno::ENOENT)?
-                        .into_inode();
+                if memo.follows() && memo.get(pid).is_some() {
+                    let target = self.link_object(pid, link, memo)?;
                     let ty = target.file_type();
                     memo.followed();
                     return Ok((target, ty));
@@ -1348,15 +1353,7 @@ impl Inode for ProcInode {
     /// link below a `/proc/[pid]` step takes the process that step kept.
     fn follow(&self, memo: &WalkMemo) -> Follow {
         match self.node {
-            Node::Link(pid, _, link) => Follow::Magic(
-                match memo.get(pid) {
-                    Some(p) => self.fs.view.pinned_member(p, link),
-                    None => self.fs.view.container_member(pid, link),
-                }
-                .map(|c| c.into_inode())
-                .ok_or(Errno::ENOENT),
-                None,
-            ),
+            Node::Link(pid, _, link) => Follow::Magic(self.link_object(pid, link, memo), None),
             // The caller's own number names a live process (the caller): no lookup.
             Node::SelfLink => Follow::Sibling(match self.fs.view.self_pid() {
                 0 => Err(Errno::ENOENT),

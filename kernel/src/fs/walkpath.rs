@@ -41,21 +41,12 @@ pub trait PathSink {
     fn push_str(&mut self, s: &str) -> Result<(), Errno>;
     /// Adds a `/` unless the path ends with one (the root).
     fn push_slash(&mut self) -> Result<(), Errno>;
-    /// Adds `/name` (`name` alone after a path ending with `/`).
-    #[inline]
-    fn push_component(&mut self, name: &str) -> Result<(), Errno> {
-        self.push_slash()?;
-        self.push_str(name)
-    }
     /// Finds the next component of `text` at or after byte `from` (its byte range;
-    /// `None` at the end) and adds it as [`push_component`](Self::push_component) does.
+    /// `None` at the end) and adds it: `/name` (`name` alone after a path ending with
+    /// `/`).
     #[inline]
     fn push_next(&mut self, text: &str, from: usize) -> Result<Option<(usize, usize)>, Errno> {
-        let Some((a, b)) = next_component(text, from) else {
-            return Ok(None);
-        };
-        self.push_component(text.get(a..b).ok_or(Errno::EINVAL)?)?;
-        Ok(Some((a, b)))
+        push_found(self, text, from)
     }
     /// Adds `n` in decimal.
     fn push_decimal(&mut self, n: u32) -> Result<(), Errno>;
@@ -137,6 +128,22 @@ impl PathSink for String {
     }
 }
 
+/// [`PathSink::push_next`] in its parts: the component found, then a slash and the name
+/// added.
+#[inline]
+fn push_found<P: PathSink + ?Sized>(
+    sink: &mut P,
+    text: &str,
+    from: usize,
+) -> Result<Option<(usize, usize)>, Errno> {
+    let Some((a, b)) = next_component(text, from) else {
+        return Ok(None);
+    };
+    sink.push_slash()?;
+    sink.push_str(text.get(a..b).ok_or(Errno::EINVAL)?)?;
+    Ok(Some((a, b)))
+}
+
 #[inline(never)]
 fn grow(s: &mut String, more: usize) -> Result<(), Errno> {
     s.try_reserve(more).map_err(|_| Errno::ENOMEM)
@@ -185,30 +192,6 @@ impl PathSink for WalkPath {
         self.push_heap(b"/")
     }
 
-    /// One test of room for the slash and the name together, inline in the walk (a
-    /// call per step cost more than the few bytes it copies). The lengths are those of
-    /// a path already in memory: adding them cannot wrap.
-    #[inline(always)]
-    fn push_component(&mut self, name: &str) -> Result<(), Errno> {
-        let n = name.len();
-        let mut at = self.len;
-        if self.spilled || at.wrapping_add(n) >= INLINE_PATH {
-            self.push_slash()?;
-            return self.push_heap(name.as_bytes());
-        }
-        if at == 0 || self.inline[at.wrapping_sub(1)] != b'/' {
-            self.inline[at] = b'/';
-            at = at.wrapping_add(1);
-        }
-        // Byte stores: the names a walk pushes are a few bytes, and `copy_from_slice`'s
-        // `memcpy` call costs more than they do.
-        for (slot, &b) in self.inline[at..].iter_mut().zip(name.as_bytes()) {
-            *slot = b;
-        }
-        self.len = at.wrapping_add(n);
-        Ok(())
-    }
-
     /// One pass over the component: each byte is tested for the `/` that ends it and
     /// stored as it goes (a scan, then a copy, cost twice the passes).
     #[inline(always)]
@@ -223,11 +206,7 @@ impl PathSink for WalkPath {
         };
         let mut at = self.len;
         if self.spilled || at.wrapping_add(src.len()) >= INLINE_PATH {
-            let Some((a, b)) = next_component(text, from) else {
-                return Ok(None);
-            };
-            self.push_component(text.get(a..b).ok_or(Errno::EINVAL)?)?;
-            return Ok(Some((a, b)));
+            return push_found(self, text, from);
         }
         if at == 0 || self.inline[at.wrapping_sub(1)] != b'/' {
             self.inline[at] = b'/';

@@ -597,16 +597,5 @@ pub fn container_member(
     nr: u32,
     link: crate::container::Link,
 ) -> Option<Arc<dyn crate::container::Container>> {
-    let member = |p: &Process| member_of(p, link);
-    // The caller's own number (every `/proc/self/...` link): no lookup in the PID
-    // container, no reference to the process taken; another's: one borrow of the
-    // running thread for both tests.
-    sched::try_with_current(|t| {
-        let p = t.process();
-        if p.vpid == nr {
-            return member(p);
-        }
-        member(&*p.pid.container().lookup(nr)?.process::<Process>()?)
-    })
-    .unwrap_or_else(|| member(&*find_process(nr)?))
+    member_of(&*find_process(nr)?, link)
 }
